@@ -1,0 +1,161 @@
+//! The one error type of the crate.
+//!
+//! Messages are written for the operator reading a log: they say what was wrong
+//! with the input, never echo a secret, a code or a password, and never quote
+//! the offending characters of a secret (only their position).
+
+use thiserror::Error;
+
+/// Everything that can go wrong in mail2fa.
+///
+/// The enum is `#[non_exhaustive]`: later versions add variants (storage,
+/// engine) without breaking callers that match with a wildcard arm.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Number of digits outside 6..=10.
+    #[error("a one-time code has 6 to 10 digits, not {0}")]
+    InvalidDigits(u32),
+    /// TOTP period of zero seconds.
+    #[error("the TOTP period must be at least one second")]
+    InvalidPeriod,
+    /// Verification window larger than [`crate::MAX_WINDOW`].
+    #[error("the verification window is at most {max} steps, not {requested}")]
+    InvalidWindow {
+        /// The window asked for.
+        requested: u32,
+        /// The largest window accepted.
+        max: u32,
+    },
+    /// The time given lies before the TOTP epoch `T0`.
+    #[error("time {time} lies before the TOTP epoch T0 = {t0}")]
+    TimeBeforeT0 {
+        /// Unix time given.
+        time: u64,
+        /// Configured T0.
+        t0: u64,
+    },
+    /// A counter or time step that does not fit in 64 bits.
+    #[error("counter or time step out of the 64-bit range")]
+    CounterOutOfRange,
+    /// The presented code is not exactly `expected_digits` ASCII digits.
+    #[error("a code must be exactly {expected_digits} ASCII digits")]
+    MalformedCode {
+        /// Digits the credential uses.
+        expected_digits: u8,
+    },
+    /// A secret shorter than [`crate::Secret::MIN_LEN`] bytes.
+    #[error("a secret must be at least {min} bytes (RFC 4226 §4), this one has {len}")]
+    SecretTooShort {
+        /// Length given.
+        len: usize,
+        /// Minimum accepted.
+        min: usize,
+    },
+    /// A secret longer than [`crate::Secret::MAX_LEN`] bytes.
+    #[error("a secret must be at most {max} bytes, this one has {len}")]
+    SecretTooLong {
+        /// Length given.
+        len: usize,
+        /// Maximum accepted.
+        max: usize,
+    },
+    /// Malformed base32 text.
+    #[error("invalid base32: {0}")]
+    Base32(#[from] Base32Error),
+    /// Malformed or inconsistent `otpauth://` URI, or label parts that cannot be
+    /// put in one.
+    #[error("invalid otpauth URI: {0}")]
+    Uri(#[from] UriError),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Random,
+    /// The text does not fit in a QR code.
+    #[error("the text is too long for a QR code")]
+    QrTooLong,
+}
+
+/// What is wrong with a base32 string. Positions count bytes from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Base32Error {
+    /// Nothing to decode.
+    #[error("the text is empty")]
+    Empty,
+    /// A byte that is not in the RFC 4648 alphabet, a group separator or padding.
+    #[error("character at position {position} is not in the base32 alphabet")]
+    InvalidCharacter {
+        /// Byte offset in the input.
+        position: usize,
+    },
+    /// A space or hyphen at the start or end, doubled, or next to padding.
+    #[error("misplaced group separator at position {position}")]
+    MisplacedSeparator {
+        /// Byte offset in the input.
+        position: usize,
+    },
+    /// `=` padding in the wrong place or of the wrong amount.
+    #[error("invalid padding")]
+    InvalidPadding,
+    /// A number of symbols that no byte string encodes to.
+    #[error("{symbols} symbols cannot encode whole bytes")]
+    InvalidLength {
+        /// Count of alphabet symbols seen.
+        symbols: usize,
+    },
+}
+
+/// What is wrong with an `otpauth://` URI or with the label parts given to
+/// build one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum UriError {
+    /// Longer than [`crate::uri::MAX_URI_LEN`] bytes.
+    #[error("longer than the maximum length")]
+    TooLong,
+    /// Does not start with `otpauth://`.
+    #[error("the scheme is not otpauth://")]
+    Scheme,
+    /// The type is neither `totp` nor `hotp`.
+    #[error("the type is neither totp nor hotp")]
+    UnknownType,
+    /// A `#fragment`, which the format does not have.
+    #[error("a fragment is not allowed")]
+    Fragment,
+    /// A `%` not followed by two hex digits.
+    #[error("bad percent-encoding")]
+    PercentEncoding,
+    /// Decoded text is not UTF-8.
+    #[error("decoded text is not valid UTF-8")]
+    Utf8,
+    /// A NUL or other control character.
+    #[error("control characters are not allowed")]
+    ControlCharacter,
+    /// Empty account name, empty issuer, or a second colon in the label.
+    #[error("the label must be `account` or `issuer:account`, both non-empty and without another colon")]
+    Label,
+    /// An issuer or account name longer than [`crate::uri::MAX_LABEL_PART_LEN`] bytes.
+    #[error("issuer or account name is too long")]
+    LabelTooLong,
+    /// Issuer in the label and `issuer=` parameter differ.
+    #[error("the issuer in the label and the issuer parameter differ")]
+    IssuerMismatch,
+    /// An empty `&&` segment or a parameter without `=`.
+    #[error("malformed query parameter")]
+    MalformedParameter,
+    /// A known parameter given twice.
+    #[error("parameter `{0}` appears more than once")]
+    DuplicateParameter(&'static str),
+    /// A required parameter is absent.
+    #[error("parameter `{0}` is missing")]
+    MissingParameter(&'static str),
+    /// A parameter that does not belong to this type (`counter` on TOTP, `period` on HOTP).
+    #[error("parameter `{0}` does not belong to this OTP type")]
+    UnexpectedParameter(&'static str),
+    /// A parameter with a value out of range or of the wrong form.
+    #[error("parameter `{0}` has an invalid value")]
+    InvalidParameter(&'static str),
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,218 @@
+//! One-time passwords: HOTP (RFC 4226) and TOTP (RFC 6238).
+//!
+//! Both are stateless: they compute and check codes. Remembering which
+//! counter or time step was last accepted — what makes a code *one-time* — is
+//! the caller's job, and every verification returns the matched step so the
+//! caller can store it ([`Totp::verify_after`] refuses anything at or before
+//! it).
+
+mod hotp;
+mod keyed;
+mod totp;
+
+use core::fmt;
+
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::{Error, Result};
+
+pub use hotp::Hotp;
+pub use totp::{MAX_WINDOW, Totp, TotpConfig};
+
+/// The HMAC hash function (the `algorithm` of an `otpauth://` URI).
+///
+/// Authenticator apps all support SHA-1; many ignore the others and silently
+/// compute SHA-1 codes, so pick SHA-256/512 only when the users' apps are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Algorithm {
+    /// HMAC-SHA-1, the RFC 4226 default and the only one every app supports.
+    #[default]
+    Sha1,
+    /// HMAC-SHA-256 (RFC 6238).
+    Sha256,
+    /// HMAC-SHA-512 (RFC 6238).
+    Sha512,
+}
+
+impl Algorithm {
+    /// The name used in `otpauth://` URIs: `SHA1`, `SHA256`, `SHA512`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sha1 => "SHA1",
+            Self::Sha256 => "SHA256",
+            Self::Sha512 => "SHA512",
+        }
+    }
+
+    /// Parses a URI algorithm name, ignoring ASCII case.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Sha1, Self::Sha256, Self::Sha512]
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// Number of digits in a code: 6 to 10.
+///
+/// RFC 4226 requires at least 6; 10 is the most a 31-bit value can fill.
+/// Authenticator apps support **6 and 8** only (Google Authenticator: 6 and
+/// 8), so use 9 or 10 only with hardware tokens or your own apps.
+///
+/// ```
+/// use mail2fa::Digits;
+/// assert_eq!(Digits::new(8)?.get(), 8);
+/// assert!(Digits::new(5).is_err());
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digits(u8);
+
+impl Digits {
+    /// Six digits: the default everywhere.
+    pub const SIX: Self = Self(6);
+    /// Eight digits: the other length apps support.
+    pub const EIGHT: Self = Self(8);
+
+    /// Validates a digit count.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDigits`] outside 6..=10.
+    pub fn new(digits: u32) -> Result<Self> {
+        match u8::try_from(digits) {
+            Ok(d @ 6..=10) => Ok(Self(d)),
+            _ => Err(Error::InvalidDigits(digits)),
+        }
+    }
+
+    /// The count.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+
+    /// 10^digits.
+    const fn modulus(self) -> u64 {
+        10u64.pow(self.0 as u32)
+    }
+
+    /// Parses a presented code: exactly `self` ASCII digits, nothing else —
+    /// no spaces, signs or other Unicode digits, no normalisation.
+    fn parse_code(self, code: &str) -> Result<u64> {
+        let bytes = code.as_bytes();
+        if bytes.len() != usize::from(self.0) || !bytes.iter().all(u8::is_ascii_digit) {
+            return Err(Error::MalformedCode {
+                expected_digits: self.0,
+            });
+        }
+        Ok(bytes
+            .iter()
+            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0')))
+    }
+}
+
+impl Default for Digits {
+    fn default() -> Self {
+        Self::SIX
+    }
+}
+
+/// A generated code: `digits` ASCII digits, with leading zeros.
+///
+/// Lives on the stack (no allocation) and is wiped when dropped; `Debug`
+/// redacts it. Equality with another code or a string is constant-time.
+///
+/// ```
+/// use mail2fa::{Hotp, Secret, Algorithm, Digits};
+/// let hotp = Hotp::new(&Secret::from_bytes(b"12345678901234567890")?, Algorithm::Sha1, Digits::SIX);
+/// let code = hotp.generate(0);
+/// assert_eq!(code.as_str(), "755224");
+/// assert_eq!(format!("{code:?}"), "Code(\"<redacted>\")");
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Code {
+    digits: [u8; 10],
+    len: u8,
+}
+
+impl Code {
+    fn new(value: u64, digits: Digits) -> Self {
+        let mut out = [b'0'; 10];
+        let len = usize::from(digits.get());
+        let mut rest = value % digits.modulus();
+        for slot in out[..len].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        Self {
+            digits: out,
+            len: digits.get(),
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever stored.
+        core::str::from_utf8(&self.digits[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Code").field(&"<redacted>").finish()
+    }
+}
+
+impl PartialEq for Code {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str().as_bytes().ct_eq(other.as_str().as_bytes()).into()
+    }
+}
+
+impl Eq for Code {}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str().as_bytes().ct_eq(other.as_bytes()).into()
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+/// Checks `presented` against the codes of counters `first..=last` and
+/// returns the highest counter whose code equals it.
+///
+/// Every counter in the range is computed and compared in constant time, so
+/// the time taken does not depend on where (or whether) the code matched.
+/// The *highest* match is returned because the caller consumes it: if two
+/// counters in the window happen to share a code, consuming the older one
+/// would leave the same digits valid for the newer one — a replay.
+fn highest_match(
+    keyed: &keyed::KeyedHmac,
+    digits: Digits,
+    presented: u64,
+    first: u64,
+    last: u64,
+) -> Option<u64> {
+    use subtle::{Choice, ConditionallySelectable};
+
+    let modulus = digits.modulus();
+    let mut found = Choice::from(0);
+    let mut matched = 0u64;
+    let mut counter = first;
+    loop {
+        let value = u64::from(keyed.truncated(counter)) % modulus;
+        let hit = value.ct_eq(&presented);
+        matched.conditional_assign(&counter, hit);
+        found |= hit;
+        if counter >= last {
+            break;
+        }
+        counter += 1;
+    }
+    bool::from(found).then_some(matched)
+}
