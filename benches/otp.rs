@@ -47,7 +47,13 @@ fn wrong_code(totp: &Totp) -> String {
 
 fn bench(c: &mut Criterion) {
     let mut block = [[0u8; 64]];
-    let mut state = [0x6745_2301u32, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut state = [
+        0x6745_2301u32,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     c.bench_function("baseline/sha1_compress", |b| {
         b.iter(|| {
             block[0][0] = block[0][0].wrapping_add(1);

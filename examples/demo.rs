@@ -31,7 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config,
     )?;
     let text = uri.to_uri();
-    println!("Provisioning URI (shown once, it contains the secret):\n  {}\n", text.as_str());
+    println!(
+        "Provisioning URI (shown once, it contains the secret):\n  {}\n",
+        text.as_str()
+    );
     #[cfg(feature = "qr")]
     println!("{}", mail2fa::qr::terminal(&text)?.as_str());
 
@@ -53,11 +56,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let step = match totp.verify(&typed, now) {
         Ok(Some(step)) => {
-            println!("verify:                    accepted, time step {step} (the server stores it as used)");
+            println!(
+                "verify:                    accepted, time step {step} (the server stores it as used)"
+            );
             step
         }
         Ok(None) => {
-            println!("verify:                    refused: wrong code (is the phone's clock right?)");
+            println!(
+                "verify:                    refused: wrong code (is the phone's clock right?)"
+            );
             return Ok(());
         }
         Err(err) => {
@@ -70,15 +77,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let replay = totp.verify_after(&typed, now, step)?;
     println!(
         "replay of the same code:   {}",
-        if replay.is_none() { "refused" } else { "ACCEPTED (bug)" }
+        if replay.is_none() {
+            "refused"
+        } else {
+            "ACCEPTED (bug)"
+        }
     );
 
     // 4. A wrong code and malformed input.
-    let wrong = if typed == "000000" { "111111" } else { "000000" };
+    let wrong = if typed == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     let outcome = totp.verify_after(wrong, now, step)?;
     println!(
         "wrong code:                {}",
-        if outcome.is_none() { "refused" } else { "accepted (a 1-in-a-million coincidence)" }
+        if outcome.is_none() {
+            "refused"
+        } else {
+            "accepted (a 1-in-a-million coincidence)"
+        }
     );
     match totp.verify("12 345", now) {
         Err(err) => println!("malformed \"12 345\":        refused: {err}"),

@@ -47,9 +47,7 @@ fn encode_with_padding(data: &[u8], pad: bool) -> Zeroizing<String> {
     for chunk in data.chunks(5) {
         let mut block = [0u8; 5];
         block[..chunk.len()].copy_from_slice(chunk);
-        let bits = u64::from_be_bytes([
-            0, 0, 0, block[0], block[1], block[2], block[3], block[4],
-        ]);
+        let bits = u64::from_be_bytes([0, 0, 0, block[0], block[1], block[2], block[3], block[4]]);
         block.fill(0);
         let symbols = symbols_for_bytes(chunk.len());
         for i in 0..symbols {
@@ -244,7 +242,10 @@ mod tests {
         assert_eq!(decode("MZXW6YTB========"), Err(Base32Error::InvalidPadding));
         assert_eq!(decode("MY==MY=="), Err(Base32Error::InvalidPadding));
         assert_eq!(decode("M"), Err(Base32Error::InvalidLength { symbols: 1 }));
-        assert_eq!(decode("MZX"), Err(Base32Error::InvalidLength { symbols: 3 }));
+        assert_eq!(
+            decode("MZX"),
+            Err(Base32Error::InvalidLength { symbols: 3 })
+        );
         assert_eq!(
             decode("MZXW6Y"),
             Err(Base32Error::InvalidLength { symbols: 6 })

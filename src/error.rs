@@ -132,7 +132,9 @@ pub enum UriError {
     #[error("control characters are not allowed")]
     ControlCharacter,
     /// Empty account name, empty issuer, or a second colon in the label.
-    #[error("the label must be `account` or `issuer:account`, both non-empty and without another colon")]
+    #[error(
+        "the label must be `account` or `issuer:account`, both non-empty and without another colon"
+    )]
     Label,
     /// An issuer or account name longer than [`crate::uri::MAX_LABEL_PART_LEN`] bytes.
     #[error("issuer or account name is too long")]

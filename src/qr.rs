@@ -61,7 +61,8 @@ mod tests {
 
     #[test]
     fn renders_both_forms_and_refuses_oversized_text() {
-        let uri = "otpauth://totp/Example:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let uri =
+            "otpauth://totp/Example:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
         let svg = svg(uri).unwrap();
         assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
         let art = terminal(uri).unwrap();

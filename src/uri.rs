@@ -494,40 +494,139 @@ mod tests {
         let cases: Vec<(String, Error)> = vec![
             (long, UriError::TooLong.into()),
             (format!("http://totp/a?secret={s}"), UriError::Scheme.into()),
-            (format!("otpauth:/totp/a?secret={s}"), UriError::Scheme.into()),
-            (format!("otpauth://motp/a?secret={s}"), UriError::UnknownType.into()),
+            (
+                format!("otpauth:/totp/a?secret={s}"),
+                UriError::Scheme.into(),
+            ),
+            (
+                format!("otpauth://motp/a?secret={s}"),
+                UriError::UnknownType.into(),
+            ),
             ("otpauth://totp".into(), UriError::UnknownType.into()),
-            (format!("otpauth://totp/a?secret={s}#x"), UriError::Fragment.into()),
-            (format!("otpauth://totp/a%2?secret={s}"), UriError::PercentEncoding.into()),
-            (format!("otpauth://totp/a%zz?secret={s}"), UriError::PercentEncoding.into()),
-            (format!("otpauth://totp/a%FF?secret={s}"), UriError::Utf8.into()),
-            (format!("otpauth://totp/a%00b?secret={s}"), UriError::ControlCharacter.into()),
-            (format!("otpauth://totp/a?secret={s}&issuer=x%00"), UriError::ControlCharacter.into()),
-            (format!("otpauth://totp/?secret={s}"), UriError::Label.into()),
-            (format!("otpauth://totp/:a?secret={s}"), UriError::Label.into()),
-            (format!("otpauth://totp/x:?secret={s}"), UriError::Label.into()),
-            (format!("otpauth://totp/x:y:z?secret={s}"), UriError::Label.into()),
-            (format!("otpauth://totp/x:y?secret={s}&issuer=z"), UriError::IssuerMismatch.into()),
-            (format!("otpauth://totp/y?secret={s}&&digits=6"), UriError::MalformedParameter.into()),
-            (format!("otpauth://totp/y?secret={s}&digits"), UriError::MalformedParameter.into()),
-            (format!("otpauth://totp/y?secret={s}&=6"), UriError::MalformedParameter.into()),
-            (format!("otpauth://totp/y?secret={s}&secret={s}"), UriError::DuplicateParameter("secret").into()),
-            (format!("otpauth://totp/y?secret={s}&digits=6&digits=6"), UriError::DuplicateParameter("digits").into()),
-            ("otpauth://totp/y?digits=6".into(), UriError::MissingParameter("secret").into()),
-            ("otpauth://totp/y".into(), UriError::MissingParameter("secret").into()),
-            (format!("otpauth://hotp/y?secret={s}"), UriError::MissingParameter("counter").into()),
-            (format!("otpauth://totp/y?secret={s}&counter=1"), UriError::UnexpectedParameter("counter").into()),
-            (format!("otpauth://hotp/y?secret={s}&counter=1&period=30"), UriError::UnexpectedParameter("period").into()),
-            (format!("otpauth://totp/y?secret={s}&algorithm=MD5"), UriError::InvalidParameter("algorithm").into()),
-            (format!("otpauth://totp/y?secret={s}&digits=six"), UriError::InvalidParameter("digits").into()),
-            (format!("otpauth://totp/y?secret={s}&digits=+6"), UriError::InvalidParameter("digits").into()),
-            (format!("otpauth://totp/y?secret={s}&digits=5"), Error::InvalidDigits(5)),
-            (format!("otpauth://totp/y?secret={s}&digits=11"), Error::InvalidDigits(11)),
-            (format!("otpauth://totp/y?secret={s}&period=0"), UriError::InvalidParameter("period").into()),
-            (format!("otpauth://totp/y?secret={s}&period=-30"), UriError::InvalidParameter("period").into()),
-            (format!("otpauth://hotp/y?secret={s}&counter=18446744073709551616"), UriError::InvalidParameter("counter").into()),
-            ("otpauth://totp/y?secret=JBSWY3DPEHPK3PXP".into(), Error::SecretTooShort { len: 10, min: 16 }),
-            ("otpauth://totp/y?secret=GEZDGNBV1".into(), Error::Base32(crate::Base32Error::InvalidCharacter { position: 8 })),
+            (
+                format!("otpauth://totp/a?secret={s}#x"),
+                UriError::Fragment.into(),
+            ),
+            (
+                format!("otpauth://totp/a%2?secret={s}"),
+                UriError::PercentEncoding.into(),
+            ),
+            (
+                format!("otpauth://totp/a%zz?secret={s}"),
+                UriError::PercentEncoding.into(),
+            ),
+            (
+                format!("otpauth://totp/a%FF?secret={s}"),
+                UriError::Utf8.into(),
+            ),
+            (
+                format!("otpauth://totp/a%00b?secret={s}"),
+                UriError::ControlCharacter.into(),
+            ),
+            (
+                format!("otpauth://totp/a?secret={s}&issuer=x%00"),
+                UriError::ControlCharacter.into(),
+            ),
+            (
+                format!("otpauth://totp/?secret={s}"),
+                UriError::Label.into(),
+            ),
+            (
+                format!("otpauth://totp/:a?secret={s}"),
+                UriError::Label.into(),
+            ),
+            (
+                format!("otpauth://totp/x:?secret={s}"),
+                UriError::Label.into(),
+            ),
+            (
+                format!("otpauth://totp/x:y:z?secret={s}"),
+                UriError::Label.into(),
+            ),
+            (
+                format!("otpauth://totp/x:y?secret={s}&issuer=z"),
+                UriError::IssuerMismatch.into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&&digits=6"),
+                UriError::MalformedParameter.into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&digits"),
+                UriError::MalformedParameter.into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&=6"),
+                UriError::MalformedParameter.into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&secret={s}"),
+                UriError::DuplicateParameter("secret").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&digits=6&digits=6"),
+                UriError::DuplicateParameter("digits").into(),
+            ),
+            (
+                "otpauth://totp/y?digits=6".into(),
+                UriError::MissingParameter("secret").into(),
+            ),
+            (
+                "otpauth://totp/y".into(),
+                UriError::MissingParameter("secret").into(),
+            ),
+            (
+                format!("otpauth://hotp/y?secret={s}"),
+                UriError::MissingParameter("counter").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&counter=1"),
+                UriError::UnexpectedParameter("counter").into(),
+            ),
+            (
+                format!("otpauth://hotp/y?secret={s}&counter=1&period=30"),
+                UriError::UnexpectedParameter("period").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&algorithm=MD5"),
+                UriError::InvalidParameter("algorithm").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&digits=six"),
+                UriError::InvalidParameter("digits").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&digits=+6"),
+                UriError::InvalidParameter("digits").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&digits=5"),
+                Error::InvalidDigits(5),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&digits=11"),
+                Error::InvalidDigits(11),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&period=0"),
+                UriError::InvalidParameter("period").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&period=-30"),
+                UriError::InvalidParameter("period").into(),
+            ),
+            (
+                format!("otpauth://hotp/y?secret={s}&counter=18446744073709551616"),
+                UriError::InvalidParameter("counter").into(),
+            ),
+            (
+                "otpauth://totp/y?secret=JBSWY3DPEHPK3PXP".into(),
+                Error::SecretTooShort { len: 10, min: 16 },
+            ),
+            (
+                "otpauth://totp/y?secret=GEZDGNBV1".into(),
+                Error::Base32(crate::Base32Error::InvalidCharacter { position: 8 }),
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(parse_err(&text), want, "{text}");
@@ -581,7 +680,11 @@ mod tests {
         )
         .unwrap();
         let text = uri.to_uri();
-        assert!(text.starts_with("otpauth://hotp/A%26B%3DC%3FD%2FE%23F%25G%2BH%20%C3%A9:%C3%BC@x%20y?"), "{}", text.as_str());
+        assert!(
+            text.starts_with("otpauth://hotp/A%26B%3DC%3FD%2FE%23F%25G%2BH%20%C3%A9:%C3%BC@x%20y?"),
+            "{}",
+            text.as_str()
+        );
         assert!(text.ends_with("&algorithm=SHA512&digits=10&counter=18446744073709551615"));
         assert_eq!(KeyUri::parse(&text).unwrap(), uri);
     }

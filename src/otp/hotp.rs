@@ -5,8 +5,8 @@ use core::fmt;
 use super::keyed::KeyedHmac;
 use super::{Algorithm, Code, Digits, highest_match};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
 use crate::otp::MAX_WINDOW;
+use crate::secret::Secret;
 
 /// An HOTP credential: a keyed HMAC plus the digit count.
 ///
@@ -44,7 +44,7 @@ impl Hotp {
 
     /// The code for `counter`.
     pub fn generate(&self, counter: u64) -> Code {
-        Code::new(u64::from(self.keyed.truncated(counter)), self.digits)
+        Code::new(self.keyed.truncated(counter), self.digits)
     }
 
     /// Looks for `code` among counters `counter ..= counter + look_ahead`

@@ -90,9 +90,18 @@ impl Digits {
         self.0
     }
 
-    /// 10^digits.
-    const fn modulus(self) -> u64 {
-        10u64.pow(self.0 as u32)
+    /// `value mod 10^digits`, with the divisor a constant in each arm so
+    /// that it compiles to a multiplication instead of a division.
+    #[inline(always)]
+    fn reduce(self, value: u32) -> u64 {
+        let value = u64::from(value);
+        match self.0 {
+            6 => value % 1_000_000,
+            7 => value % 10_000_000,
+            8 => value % 100_000_000,
+            9 => value % 1_000_000_000,
+            _ => value % 10_000_000_000,
+        }
     }
 
     /// Parses a presented code: exactly `self` ASCII digits, nothing else —
@@ -136,16 +145,17 @@ pub struct Code {
 }
 
 impl Code {
-    fn new(value: u64, digits: Digits) -> Self {
-        let mut out = [b'0'; 10];
-        let len = usize::from(digits.get());
-        let mut rest = value % digits.modulus();
-        for slot in out[..len].iter_mut().rev() {
-            *slot = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
+    /// Renders a truncated HMAC value (RFC 4226 §5.3 step 3).
+    fn new(truncated: u32, digits: Digits) -> Self {
+        let value = digits.reduce(truncated);
         Self {
-            digits: out,
+            digits: match digits.get() {
+                6 => render::<6>(value),
+                7 => render::<7>(value),
+                8 => render::<8>(value),
+                9 => render::<9>(value),
+                _ => render::<10>(value),
+            },
             len: digits.get(),
         }
     }
@@ -157,6 +167,18 @@ impl Code {
     }
 }
 
+/// `value` as `D` decimal digits with leading zeros. Each digit is computed
+/// on its own from constant divisors, so they do not wait on each other.
+#[inline(always)]
+fn render<const D: u32>(value: u64) -> [u8; 10] {
+    let mut out = [b'0'; 10];
+    for (i, slot) in out[..D as usize].iter_mut().enumerate() {
+        let place = 10u64.pow(D - 1 - i as u32);
+        *slot = b'0' + ((value / place) % 10) as u8;
+    }
+    out
+}
+
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Code").field(&"<redacted>").finish()
@@ -165,7 +187,10 @@ impl fmt::Debug for Code {
 
 impl PartialEq for Code {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str().as_bytes().ct_eq(other.as_str().as_bytes()).into()
+        self.as_str()
+            .as_bytes()
+            .ct_eq(other.as_str().as_bytes())
+            .into()
     }
 }
 
@@ -200,15 +225,26 @@ fn highest_match(
 ) -> Option<u64> {
     use subtle::{Choice, ConditionallySelectable};
 
-    let modulus = digits.modulus();
     let mut found = Choice::from(0);
     let mut matched = 0u64;
-    let mut counter = first;
-    loop {
-        let value = u64::from(keyed.truncated(counter)) % modulus;
-        let hit = value.ct_eq(&presented);
+    let mut check = |counter: u64, value: u32| {
+        let hit = digits.reduce(value).ct_eq(&presented);
         matched.conditional_assign(&counter, hit);
         found |= hit;
+    };
+    // Whole batches while they fit before `last`, then single counters.
+    let mut counter = first;
+    loop {
+        if last - counter >= keyed::BATCH as u64 - 1 {
+            let mut values = [0u32; keyed::BATCH];
+            keyed.truncated_n(counter, &mut values);
+            for (c, value) in (counter..).zip(values) {
+                check(c, value);
+            }
+            counter += keyed::BATCH as u64 - 1;
+        } else {
+            check(counter, keyed.truncated(counter));
+        }
         if counter >= last {
             break;
         }

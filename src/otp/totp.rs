@@ -211,7 +211,7 @@ impl Totp {
 
     /// The code for a given time step.
     pub fn generate_at_step(&self, step: u64) -> Code {
-        Code::new(u64::from(self.keyed.truncated(step)), self.config.digits)
+        Code::new(self.keyed.truncated(step), self.config.digits)
     }
 
     /// Checks `code` within the configured window around `unix_time`.

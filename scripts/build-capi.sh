@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the C library: libmail2fa.so (with SONAME), libmail2fa.a,
+# mail2fa.pc and the header, laid out as an install tree.
+#
+#   bash scripts/build-capi.sh                      # -> target/capi/{lib,include}
+#   bash scripts/build-capi.sh --prefix /usr/local  # install there (may need root)
+#
+# Extra cargo flags may follow, e.g. --no-default-features (drops QR codes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+prefix="$PWD/target/capi"
+if [ "${1:-}" = "--prefix" ]; then
+  prefix="$2"
+  shift 2
+fi
+
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+major=${version%%.*}
+rest=${version#*.}
+minor=${rest%%.*}
+if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmail2fa.so.$major"; fi
+
+# Rust users get an rlib; only this build turns on the C exports (`capi`).
+cargo rustc --release --lib --features capi --crate-type cdylib,staticlib "$@"
+
+libdir="$prefix/lib"
+includedir="$prefix/include"
+mkdir -p "$libdir/pkgconfig" "$includedir"
+install -m 0755 target/release/libmail2fa.so "$libdir/libmail2fa.so.$version"
+ln -sf "libmail2fa.so.$version" "$libdir/$soname"
+ln -sf "$soname" "$libdir/libmail2fa.so"
+install -m 0644 target/release/libmail2fa.a "$libdir/libmail2fa.a"
+install -m 0644 include/mail2fa.h "$includedir/mail2fa.h"
+
+cat > "$libdir/pkgconfig/mail2fa.pc" <<PC
+prefix=$prefix
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: mail2fa
+Description: Two-factor authentication core for mail servers (TOTP/HOTP, otpauth URIs)
+Version: $version
+Libs: -L\${libdir} -lmail2fa
+Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+Cflags: -I\${includedir}
+PC
+
+echo "built mail2fa $version into $prefix (SONAME $soname)"
+echo "  PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs mail2fa"

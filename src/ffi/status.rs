@@ -1,0 +1,219 @@
+//! Status codes and their messages.
+
+use core::ffi::c_char;
+
+use super::{ffi_boundary, write_text};
+use crate::error::{Error, UriError};
+
+/// What every `m2fa_*` function returns. The numbers are part of the ABI:
+/// they never change and are never reused. Groups: 0–99 outcomes, 100–199
+/// misuse of the API, 200–299 OTP parameters and codes, 300–399 secrets,
+/// 400–499 URIs, 500–599 QR codes, 900–999 internal errors.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_status {
+    /// Success. For verification: the code matched.
+    M2FA_OK = 0,
+    /// Verification: a well-formed code that does not match. Not an error of
+    /// use — the answer "no".
+    M2FA_CODE_MISMATCH = 1,
+    /// A required pointer argument was NULL.
+    M2FA_NULL_ARGUMENT = 100,
+    /// A string argument is not valid UTF-8.
+    M2FA_INVALID_UTF8 = 101,
+    /// The output buffer is too small; `*needed` holds the size required.
+    M2FA_BUFFER_TOO_SMALL = 102,
+    /// An enumeration argument has a value this version does not know.
+    M2FA_UNKNOWN_ENUM_VALUE = 103,
+    /// The library was built without the feature this call needs.
+    M2FA_UNSUPPORTED = 104,
+    /// The call does not apply to this object (e.g. the counter of a TOTP URI).
+    M2FA_INVALID_ARGUMENT = 105,
+    /// Digits outside 6..=10.
+    M2FA_INVALID_DIGITS = 200,
+    /// A TOTP period of 0.
+    M2FA_INVALID_PERIOD = 201,
+    /// A verification window above `M2FA_MAX_WINDOW`.
+    M2FA_INVALID_WINDOW = 202,
+    /// The time given lies before the TOTP epoch T0.
+    M2FA_TIME_BEFORE_T0 = 203,
+    /// A counter or time step outside the 64-bit range.
+    M2FA_COUNTER_OUT_OF_RANGE = 204,
+    /// The presented code is not exactly the configured number of ASCII digits.
+    M2FA_MALFORMED_CODE = 205,
+    /// A secret shorter than 16 bytes.
+    M2FA_SECRET_TOO_SHORT = 300,
+    /// A secret longer than 128 bytes.
+    M2FA_SECRET_TOO_LONG = 301,
+    /// Malformed base32 text.
+    M2FA_INVALID_BASE32 = 302,
+    /// The operating system's random number generator failed.
+    M2FA_RANDOM_FAILURE = 303,
+    /// A malformed `otpauth://` URI.
+    M2FA_INVALID_URI = 400,
+    /// The issuer in the URI's label and its `issuer` parameter differ.
+    M2FA_URI_ISSUER_MISMATCH = 401,
+    /// An issuer or account name that cannot be put in a label (empty,
+    /// contains `:` or control characters, too long).
+    M2FA_INVALID_LABEL = 402,
+    /// The text does not fit in a QR code.
+    M2FA_QR_TOO_LONG = 500,
+    /// A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
+    M2FA_INTERNAL_PANIC = 900,
+}
+
+/// Largest verification window accepted (steps each side / look-ahead).
+/// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
+pub const M2FA_MAX_WINDOW: u32 = 50;
+
+impl m2fa_status {
+    /// Every status, for lookups by number.
+    pub const ALL: [Self; 23] = [
+        Self::M2FA_OK,
+        Self::M2FA_CODE_MISMATCH,
+        Self::M2FA_NULL_ARGUMENT,
+        Self::M2FA_INVALID_UTF8,
+        Self::M2FA_BUFFER_TOO_SMALL,
+        Self::M2FA_UNKNOWN_ENUM_VALUE,
+        Self::M2FA_UNSUPPORTED,
+        Self::M2FA_INVALID_ARGUMENT,
+        Self::M2FA_INVALID_DIGITS,
+        Self::M2FA_INVALID_PERIOD,
+        Self::M2FA_INVALID_WINDOW,
+        Self::M2FA_TIME_BEFORE_T0,
+        Self::M2FA_COUNTER_OUT_OF_RANGE,
+        Self::M2FA_MALFORMED_CODE,
+        Self::M2FA_SECRET_TOO_SHORT,
+        Self::M2FA_SECRET_TOO_LONG,
+        Self::M2FA_INVALID_BASE32,
+        Self::M2FA_RANDOM_FAILURE,
+        Self::M2FA_INVALID_URI,
+        Self::M2FA_URI_ISSUER_MISMATCH,
+        Self::M2FA_INVALID_LABEL,
+        Self::M2FA_QR_TOO_LONG,
+        Self::M2FA_INTERNAL_PANIC,
+    ];
+
+    /// The status with this number, if there is one.
+    pub fn from_u32(value: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| *s as u32 == value)
+    }
+
+    /// A one-line English description, free of any secret.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::M2FA_OK => "success",
+            Self::M2FA_CODE_MISMATCH => "the code does not match",
+            Self::M2FA_NULL_ARGUMENT => "a required pointer argument was NULL",
+            Self::M2FA_INVALID_UTF8 => "a string argument is not valid UTF-8",
+            Self::M2FA_BUFFER_TOO_SMALL => "the output buffer is too small",
+            Self::M2FA_UNKNOWN_ENUM_VALUE => "unknown enumeration value",
+            Self::M2FA_UNSUPPORTED => "this build of mail2fa does not include the feature",
+            Self::M2FA_INVALID_ARGUMENT => "the call does not apply to this object",
+            Self::M2FA_INVALID_DIGITS => "a one-time code has 6 to 10 digits",
+            Self::M2FA_INVALID_PERIOD => "the TOTP period must be at least one second",
+            Self::M2FA_INVALID_WINDOW => "the verification window is too large",
+            Self::M2FA_TIME_BEFORE_T0 => "the time lies before the TOTP epoch T0",
+            Self::M2FA_COUNTER_OUT_OF_RANGE => "counter or time step out of the 64-bit range",
+            Self::M2FA_MALFORMED_CODE => "the code is not the expected number of ASCII digits",
+            Self::M2FA_SECRET_TOO_SHORT => "a secret must be at least 16 bytes",
+            Self::M2FA_SECRET_TOO_LONG => "a secret must be at most 128 bytes",
+            Self::M2FA_INVALID_BASE32 => "invalid base32 text",
+            Self::M2FA_RANDOM_FAILURE => "the operating system's random number generator failed",
+            Self::M2FA_INVALID_URI => "malformed otpauth URI",
+            Self::M2FA_URI_ISSUER_MISMATCH => {
+                "the issuer in the URI label and the issuer parameter differ"
+            }
+            Self::M2FA_INVALID_LABEL => {
+                "issuer or account name is empty, too long, or contains ':' or control characters"
+            }
+            Self::M2FA_QR_TOO_LONG => "the text is too long for a QR code",
+            Self::M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
+        }
+    }
+}
+
+impl From<Error> for m2fa_status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::InvalidDigits(_) => Self::M2FA_INVALID_DIGITS,
+            Error::InvalidPeriod => Self::M2FA_INVALID_PERIOD,
+            Error::InvalidWindow { .. } => Self::M2FA_INVALID_WINDOW,
+            Error::TimeBeforeT0 { .. } => Self::M2FA_TIME_BEFORE_T0,
+            Error::CounterOutOfRange => Self::M2FA_COUNTER_OUT_OF_RANGE,
+            Error::MalformedCode { .. } => Self::M2FA_MALFORMED_CODE,
+            Error::SecretTooShort { .. } => Self::M2FA_SECRET_TOO_SHORT,
+            Error::SecretTooLong { .. } => Self::M2FA_SECRET_TOO_LONG,
+            Error::Base32(_) => Self::M2FA_INVALID_BASE32,
+            Error::Uri(UriError::IssuerMismatch) => Self::M2FA_URI_ISSUER_MISMATCH,
+            Error::Uri(UriError::Label | UriError::LabelTooLong) => Self::M2FA_INVALID_LABEL,
+            Error::Uri(_) => Self::M2FA_INVALID_URI,
+            Error::Random => Self::M2FA_RANDOM_FAILURE,
+            Error::QrTooLong => Self::M2FA_QR_TOO_LONG,
+        }
+    }
+}
+
+/// Writes the message for `status` into `(buf, len)` (NUL-terminated) and
+/// its size into `*needed`. An unknown number yields the text
+/// "unknown status" and `M2FA_UNKNOWN_ENUM_VALUE`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_status_message(
+    status: u32,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        match m2fa_status::from_u32(status) {
+            // SAFETY: forwarded buffer contract of this function.
+            Some(known) => unsafe { write_text(known.message(), buf, len, needed) },
+            None => {
+                // SAFETY: as above.
+                unsafe { write_text("unknown status", buf, len, needed)? };
+                Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_round_trips_and_has_a_message() {
+        for status in m2fa_status::ALL {
+            assert_eq!(m2fa_status::from_u32(status as u32), Some(status));
+            assert!(!status.message().is_empty());
+        }
+        assert_eq!(m2fa_status::from_u32(2), None);
+        assert_eq!(m2fa_status::from_u32(u32::MAX), None);
+    }
+
+    #[test]
+    fn max_window_matches_the_crate() {
+        assert_eq!(M2FA_MAX_WINDOW, crate::otp::MAX_WINDOW);
+    }
+
+    #[test]
+    fn message_into_buffer() {
+        let mut buf = [0 as c_char; 64];
+        let mut needed = 0usize;
+        // SAFETY: valid buffer and out-pointer.
+        let status = unsafe {
+            m2fa_status_message(
+                m2fa_status::M2FA_CODE_MISMATCH as u32,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut needed,
+            )
+        };
+        assert_eq!(status, m2fa_status::M2FA_OK);
+        assert_eq!(needed, "the code does not match".len() + 1);
+        // SAFETY: too small: only `needed` is written.
+        let status = unsafe { m2fa_status_message(1, buf.as_mut_ptr(), 3, &mut needed) };
+        assert_eq!(status, m2fa_status::M2FA_BUFFER_TOO_SMALL);
+        assert_eq!(needed, 24);
+    }
+}
