@@ -131,9 +131,10 @@ pub enum UriError {
     /// A NUL or other control character.
     #[error("control characters are not allowed")]
     ControlCharacter,
-    /// Empty account name, empty issuer, or a second colon in the label.
+    /// Empty account name or issuer, one with leading or trailing white
+    /// space, or a second colon in the label.
     #[error(
-        "the label must be `account` or `issuer:account`, both non-empty and without another colon"
+        "the label must be `account` or `issuer:account`, both non-empty, without another colon or surrounding white space"
     )]
     Label,
     /// An issuer or account name longer than [`crate::uri::MAX_LABEL_PART_LEN`] bytes.

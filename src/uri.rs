@@ -366,7 +366,10 @@ fn parse_label(label: &str) -> Result<(Option<String>, String), Error> {
 }
 
 fn check_label_part(part: &str) -> Result<(), UriError> {
-    if part.is_empty() || part.contains(':') {
+    // Leading spaces cannot survive a round trip (the format drops spaces
+    // after the issuer's colon), so neither leading nor trailing white space
+    // is accepted.
+    if part.is_empty() || part.contains(':') || part.trim() != part {
         return Err(UriError::Label);
     }
     if part.len() > MAX_LABEL_PART_LEN {
@@ -687,5 +690,26 @@ mod tests {
         );
         assert!(text.ends_with("&algorithm=SHA512&digits=10&counter=18446744073709551615"));
         assert_eq!(KeyUri::parse(&text).unwrap(), uri);
+    }
+
+    #[test]
+    fn names_with_surrounding_white_space_are_refused() {
+        let s = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        for text in [
+            format!("otpauth://totp/%20x?secret={s}"),
+            format!("otpauth://totp/x%20:y?secret={s}"),
+            format!("otpauth://totp/x:y%20?secret={s}"),
+            format!("otpauth://totp/y?secret={s}&issuer=%20x"),
+        ] {
+            assert_eq!(KeyUri::parse(&text), Err(UriError::Label.into()), "{text}");
+        }
+        // Spaces after the issuer's colon are part of the format, not the name.
+        let uri = KeyUri::parse(&format!("otpauth://totp/x:%20%20y?secret={s}")).unwrap();
+        assert_eq!(uri.account(), "y");
+        let secret = Secret::from_bytes(&[1; 20]).unwrap();
+        assert_eq!(
+            KeyUri::totp(Some("x"), " alice", secret, TotpConfig::default()).unwrap_err(),
+            UriError::Label.into()
+        );
     }
 }

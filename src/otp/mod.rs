@@ -238,8 +238,10 @@ fn highest_match(
         if last - counter >= keyed::BATCH as u64 - 1 {
             let mut values = [0u32; keyed::BATCH];
             keyed.truncated_n(counter, &mut values);
-            for (c, value) in (counter..).zip(values) {
-                check(c, value);
+            // `counter + i <= last`: no overflow (a `counter..` range would
+            // compute one step past the end and overflow at u64::MAX).
+            for (i, value) in values.into_iter().enumerate() {
+                check(counter + i as u64, value);
             }
             counter += keyed::BATCH as u64 - 1;
         } else {
