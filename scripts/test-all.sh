@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs (.ci/run calls this) and what a
+# contributor runs before pushing. Installs the pinned tools it needs.
+#   bash scripts/test-all.sh
+# FUZZ_SECONDS (default 30) bounds each fuzz target's run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (default features, all features, no QR)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
+cargo clippy --lib --no-default-features --features capi -- -D warnings
+
+step "Rust tests (unit, integration, doc)"
+cargo test --all-features
+cargo test --no-default-features --lib --tests
+
+step "header matches a fresh cbindgen run"
+bash scripts/gen-header.sh --check
+
+step "C and C++ tests under AddressSanitizer/UBSan, static and shared linking, exports"
+bash scripts/test-c.sh
+
+step "the demo (main job) runs"
+cargo run --quiet --example demo >target/demo.out
+grep -q "replay of the same code:   refused" target/demo.out
+echo "demo ok"
+
+step "fuzz smoke runs"
+bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"
+
+step "all checks passed"
