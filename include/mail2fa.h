@@ -176,9 +176,6 @@ typedef struct m2fa_secret m2fa_secret;
 // Immutable: one handle may verify codes from many threads at once.
 typedef struct m2fa_totp m2fa_totp;
 
-// Every status, for lookups by number.
-#define m2fa_status_ALL { M2FA_OK, M2FA_CODE_MISMATCH, M2FA_NULL_ARGUMENT, M2FA_INVALID_UTF8, M2FA_BUFFER_TOO_SMALL, M2FA_UNKNOWN_ENUM_VALUE, M2FA_UNSUPPORTED, M2FA_INVALID_ARGUMENT, M2FA_INVALID_DIGITS, M2FA_INVALID_PERIOD, M2FA_INVALID_WINDOW, M2FA_TIME_BEFORE_T0, M2FA_COUNTER_OUT_OF_RANGE, M2FA_MALFORMED_CODE, M2FA_SECRET_TOO_SHORT, M2FA_SECRET_TOO_LONG, M2FA_INVALID_BASE32, M2FA_RANDOM_FAILURE, M2FA_INVALID_URI, M2FA_URI_ISSUER_MISMATCH, M2FA_INVALID_LABEL, M2FA_QR_TOO_LONG, M2FA_INTERNAL_PANIC, }
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -190,7 +187,8 @@ extern "C" {
 const char *m2fa_version(void);
 
 // Creates a config with the defaults every authenticator app assumes:
-// SHA-1, 6 digits, 30 s period, T0 = 0, window ±1.
+// SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`
+// receives a new handle; release it with `m2fa_otp_config_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_otp_config_new(struct m2fa_otp_config **out);
@@ -249,7 +247,8 @@ m2fa_status m2fa_otp_config_window(const struct m2fa_otp_config *config, uint32_
 void m2fa_otp_config_free(struct m2fa_otp_config *config);
 
 // Creates a TOTP credential from a secret and a config (NULL = defaults).
-// Both are copied; they may be freed right after.
+// Both are copied; they may be freed right after. On success `*out`
+// receives a new handle; release it with `m2fa_totp_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_totp_new(const struct m2fa_secret *secret,
@@ -310,7 +309,8 @@ m2fa_status m2fa_totp_verify_window(const struct m2fa_totp *totp,
 void m2fa_totp_free(struct m2fa_totp *totp);
 
 // Creates an HOTP credential; of the config (NULL = defaults) only the
-// algorithm and digits apply.
+// algorithm and digits apply. Both are copied. On success `*out` receives
+// a new handle; release it with `m2fa_hotp_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_hotp_new(const struct m2fa_secret *secret,
@@ -363,14 +363,15 @@ m2fa_status m2fa_qr_terminal(const char *text, char *buf, size_t len, size_t *ne
 // `M2FA_RANDOM_FAILURE`.
 m2fa_status m2fa_secret_generate(size_t len, struct m2fa_secret **out);
 
-// Copies `len` raw key bytes (16..=128) into a new secret.
+// Copies `len` raw key bytes (16..=128) into a new secret; on success
+// `*out` receives a handle to release with `m2fa_secret_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
 m2fa_status m2fa_secret_from_bytes(const uint8_t *bytes, size_t len, struct m2fa_secret **out);
 
-// Decodes base32 text into a new secret. Accepts lower case, single spaces
-// or hyphens between groups, and correct or absent `=` padding; rejects
-// everything else.
+// Decodes base32 text into a new secret (release with `m2fa_secret_free`).
+// Accepts lower case, single spaces or hyphens between groups, and correct
+// or absent `=` padding; rejects everything else.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_BASE32`,
 // `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
@@ -456,13 +457,15 @@ m2fa_status m2fa_key_uri_account(const struct m2fa_key_uri *uri,
                                  size_t len,
                                  size_t *needed);
 
-// Copies the URI's secret into a new `m2fa_secret` handle in `*out`.
+// Copies the URI's secret into a new `m2fa_secret` handle in `*out`
+// (release it with `m2fa_secret_free`).
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_key_uri_secret(const struct m2fa_key_uri *uri, struct m2fa_secret **out);
 
 // Creates a new `m2fa_otp_config` in `*out` with the URI's algorithm,
 // digits and (for TOTP) period; T0 = 0 and window ±1, which URIs do not carry.
+// Release it with `m2fa_otp_config_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_key_uri_config(const struct m2fa_key_uri *uri, struct m2fa_otp_config **out);

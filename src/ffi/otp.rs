@@ -47,7 +47,8 @@ pub struct m2fa_otp_config {
 }
 
 /// Creates a config with the defaults every authenticator app assumes:
-/// SHA-1, 6 digits, 30 s period, T0 = 0, window ±1.
+/// SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`
+/// receives a new handle; release it with `m2fa_otp_config_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
@@ -265,7 +266,8 @@ pub struct m2fa_totp {
 }
 
 /// Creates a TOTP credential from a secret and a config (NULL = defaults).
-/// Both are copied; they may be freed right after.
+/// Both are copied; they may be freed right after. On success `*out`
+/// receives a new handle; release it with `m2fa_totp_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
@@ -422,7 +424,8 @@ pub struct m2fa_hotp {
 }
 
 /// Creates an HOTP credential; of the config (NULL = defaults) only the
-/// algorithm and digits apply.
+/// algorithm and digits apply. Both are copied. On success `*out` receives
+/// a new handle; release it with `m2fa_hotp_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]

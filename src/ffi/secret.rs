@@ -35,7 +35,8 @@ pub unsafe extern "C" fn m2fa_secret_generate(
     })
 }
 
-/// Copies `len` raw key bytes (16..=128) into a new secret.
+/// Copies `len` raw key bytes (16..=128) into a new secret; on success
+/// `*out` receives a handle to release with `m2fa_secret_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
 #[unsafe(no_mangle)]
@@ -58,9 +59,9 @@ pub unsafe extern "C" fn m2fa_secret_from_bytes(
     })
 }
 
-/// Decodes base32 text into a new secret. Accepts lower case, single spaces
-/// or hyphens between groups, and correct or absent `=` padding; rejects
-/// everything else.
+/// Decodes base32 text into a new secret (release with `m2fa_secret_free`).
+/// Accepts lower case, single spaces or hyphens between groups, and correct
+/// or absent `=` padding; rejects everything else.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_BASE32`,
 /// `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.

@@ -67,8 +67,7 @@ pub enum m2fa_status {
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
 impl m2fa_status {
-    /// Every status, for lookups by number.
-    pub const ALL: [Self; 23] = [
+    const ALL: [Self; 23] = [
         Self::M2FA_OK,
         Self::M2FA_CODE_MISMATCH,
         Self::M2FA_NULL_ARGUMENT,

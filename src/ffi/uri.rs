@@ -197,7 +197,8 @@ pub unsafe extern "C" fn m2fa_key_uri_account(
     })
 }
 
-/// Copies the URI's secret into a new `m2fa_secret` handle in `*out`.
+/// Copies the URI's secret into a new `m2fa_secret` handle in `*out`
+/// (release it with `m2fa_secret_free`).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
@@ -218,6 +219,7 @@ pub unsafe extern "C" fn m2fa_key_uri_secret(
 
 /// Creates a new `m2fa_otp_config` in `*out` with the URI's algorithm,
 /// digits and (for TOTP) period; T0 = 0 and window ±1, which URIs do not carry.
+/// Release it with `m2fa_otp_config_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
