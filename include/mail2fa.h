@@ -11,7 +11,8 @@
  *  - Strings out go to a caller buffer (buf, len) and are NUL-terminated;
  *    *needed receives the buffer size required, NUL included, on M2FA_OK and
  *    on M2FA_BUFFER_TOO_SMALL (buf untouched). Pass buf = NULL, len = 0 to
- *    ask for the size. Other out-parameters are written only on M2FA_OK.
+ *    ask for the size (a NULL buf counts as size 0 whatever len says).
+ *    Other out-parameters are written only on M2FA_OK.
  *  - Enumerations are passed as uint32_t and validated
  *    (M2FA_UNKNOWN_ENUM_VALUE).
  *  - Handles are opaque. Immutable handles (m2fa_secret, m2fa_totp,
@@ -270,6 +271,13 @@ m2fa_status m2fa_totp_generate(const struct m2fa_totp *totp,
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`.
 m2fa_status m2fa_totp_step(const struct m2fa_totp *totp, uint64_t unix_time, uint64_t *step);
 
+// Writes the Unix time at which `step` begins into `*unix_time` (e.g. to
+// tell a user until when a code is valid: the start of `step + 1`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_COUNTER_OUT_OF_RANGE` if that time does
+// not fit in 64 bits.
+m2fa_status m2fa_totp_step_start(const struct m2fa_totp *totp, uint64_t step, uint64_t *unix_time);
+
 // Verifies `code` within the config's window around `unix_time`.
 //
 // `M2FA_OK`: it matched; `*matched_step` receives the step (the highest
@@ -407,8 +415,9 @@ m2fa_status m2fa_status_message(uint32_t status, char *buf, size_t len, size_t *
 // shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The
 // buffer then holds the secret: wipe it after use.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_LABEL`,
-// `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_LABEL`
+// (a name that is empty, too long, or has a `:`, a control character or
+// surrounding white space), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
 m2fa_status m2fa_key_uri_totp(const struct m2fa_secret *secret,
                               const struct m2fa_otp_config *config,
                               const char *issuer,

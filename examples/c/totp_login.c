@@ -10,8 +10,12 @@
 #include <mail2fa.h>
 
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
+
+/* Wipes a buffer that held a secret; volatile so the compiler keeps it. */
+static void wipe(volatile char *buf, size_t len) {
+    while (len--) buf[len] = 0;
+}
 
 /* Prints the message of a failed call and returns 1. */
 static int fail(const char *what, m2fa_status status) {
@@ -61,8 +65,8 @@ int main(void) {
     rc = status == M2FA_CODE_MISMATCH ? 0 : 1;
 
 out:
-    memset(uri, 0, sizeof uri); /* it carried the secret */
-    memset(code, 0, sizeof code);
+    wipe(uri, sizeof uri); /* it carried the secret */
+    wipe(code, sizeof code);
     m2fa_totp_free(totp);
     m2fa_secret_free(secret);
     return rc;

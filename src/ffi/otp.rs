@@ -328,6 +328,28 @@ pub unsafe extern "C" fn m2fa_totp_step(
     })
 }
 
+/// Writes the Unix time at which `step` begins into `*unix_time` (e.g. to
+/// tell a user until when a code is valid: the start of `step + 1`).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_COUNTER_OUT_OF_RANGE` if that time does
+/// not fit in 64 bits.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_totp_step_start(
+    totp: *const m2fa_totp,
+    step: u64,
+    unix_time: *mut u64,
+) -> m2fa_status {
+    ffi_boundary!({
+        let unix_time = out_ptr(unix_time)?;
+        // SAFETY: live handle per the contract.
+        let totp = unsafe { handle(totp) }?;
+        let start = totp.totp.step_start(step)?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(unix_time, start) };
+        Ok(())
+    })
+}
+
 /// Verifies `code` within the config's window around `unix_time`.
 ///
 /// `M2FA_OK`: it matched; `*matched_step` receives the step (the highest

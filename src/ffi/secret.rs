@@ -50,6 +50,10 @@ pub unsafe extern "C" fn m2fa_secret_from_bytes(
         if bytes.is_null() {
             return Err(m2fa_status::M2FA_NULL_ARGUMENT);
         }
+        // Refuse an absurd length before it becomes a slice.
+        if len > Secret::MAX_LEN {
+            return Err(m2fa_status::M2FA_SECRET_TOO_LONG);
+        }
         // SAFETY: non-NULL and readable for `len` bytes per the contract.
         let slice = unsafe { core::slice::from_raw_parts(bytes, len) };
         let secret = Secret::from_bytes(slice)?;

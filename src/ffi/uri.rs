@@ -54,7 +54,7 @@ unsafe fn build_uri(
         let config = unsafe { config.as_ref() }.map_or_else(TotpConfig::default, |c| c.config);
         let secret = secret.secret.clone();
         let uri = match counter {
-            None => KeyUri::totp(issuer, account, secret, config)?,
+            None => KeyUri::totp(issuer, account, secret, config),
             Some(counter) => KeyUri::hotp(
                 issuer,
                 account,
@@ -62,8 +62,12 @@ unsafe fn build_uri(
                 config.algorithm(),
                 config.digits(),
                 counter,
-            )?,
-        };
+            ),
+        }
+        // Building checks only the two names, so every URI error here is a
+        // label error (including control characters, which in a parsed URI
+        // are a syntax error).
+        .map_err(|_| m2fa_status::M2FA_INVALID_LABEL)?;
         // SAFETY: buffer contract of the caller.
         unsafe { write_text(&uri.to_uri(), buf, len, needed) }
     })
@@ -73,8 +77,9 @@ unsafe fn build_uri(
 /// shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The
 /// buffer then holds the secret: wipe it after use.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_LABEL`,
-/// `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_LABEL`
+/// (a name that is empty, too long, or has a `:`, a control character or
+/// surrounding white space), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_key_uri_totp(
     secret: *const m2fa_secret,

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# C and C++ tests of the C API, run against the library exactly as a C user
+# gets it from scripts/build-capi.sh (header, .so, .a and mail2fa.pc):
+#
+#   a. tests/c/ffi_test.c, linked against libmail2fa.so, under AddressSanitizer,
+#      LeakSanitizer and UBSan;
+#   b. the same program linked against libmail2fa.a through the .pc file's
+#      Libs.private (pkg-config --static);
+#   c. tests/c/cxx_header_test.cpp: the header from C++;
+#   also examples/c/totp_login.c, the README's example;
+#   d. the shared library's SONAME and exports (only m2fa_*, exactly the
+#      header's functions), and every header function called by ffi_test.c.
+#
+#   bash scripts/test-c.sh
+#
+# Build outputs go to target/c-tests/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=target/c-tests
+mkdir -p "$out"
+
+pass() { printf 'PASS  %s\n' "$*"; }
+fail() {
+  printf 'FAIL  %s\n' "$*" >&2
+  exit 1
+}
+
+# --- the library -----------------------------------------------------------
+if ! bash scripts/build-capi.sh >"$out/build-capi.log" 2>&1; then
+  cat "$out/build-capi.log" >&2
+  fail "build: scripts/build-capi.sh (log above, also in $out/build-capi.log)"
+fi
+capi="$PWD/target/capi"
+export PKG_CONFIG_PATH="$capi/lib/pkgconfig"
+pass "build: $(pkg-config --modversion mail2fa) into target/capi (log: $out/build-capi.log)"
+
+read -r -a pc_cflags <<<"$(pkg-config --cflags mail2fa)"
+read -r -a pc_libs <<<"$(pkg-config --libs mail2fa)"
+# Static link: the archive itself plus the .pc file's Libs.private. pkg-config
+# --static also lists -lmail2fa, which would let the linker pick the .so, so
+# it is dropped in favour of the explicit path to libmail2fa.a.
+pc_static_libs=()
+for flag in $(pkg-config --static --libs mail2fa); do
+  [ "$flag" = "-lmail2fa" ] || pc_static_libs+=("$flag")
+done
+
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g
+  -fsanitize=address,undefined -fno-omit-frame-pointer -pthread)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# No LeakSanitizer suppressions: the library's allocations are all freed by
+# the *_free functions, and the Rust runtime leaves nothing behind here.
+
+# Runs a test program; its own output (a summary line, failures) goes through.
+run_test() {
+  local what=$1 binary=$2 summary
+  if ! summary=$("$binary"); then
+    printf '%s\n' "$summary"
+    fail "$what: $binary failed (see above)"
+  fi
+  pass "$what: ${summary##*$'\n'}"
+}
+
+# Whether a binary needs libmail2fa.so at run time.
+needs_shared_lib() {
+  readelf -d "$1" | grep -q 'NEEDED.*\[libmail2fa\.so'
+}
+
+# --- a. shared library, sanitizers -----------------------------------------
+gcc "${cflags[@]}" tests/c/ffi_test.c -o "$out/ffi_test_shared" \
+  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+needs_shared_lib "$out/ffi_test_shared" ||
+  fail "shared: $out/ffi_test_shared is not linked against libmail2fa.so"
+run_test "shared (ASan+LSan+UBSan)" "$out/ffi_test_shared"
+
+# --- b. static library ------------------------------------------------------
+gcc "${cflags[@]}" tests/c/ffi_test.c -o "$out/ffi_test_static" \
+  "${pc_cflags[@]}" "$capi/lib/libmail2fa.a" "${pc_static_libs[@]}"
+if needs_shared_lib "$out/ffi_test_static"; then
+  fail "static: $out/ffi_test_static still needs libmail2fa.so"
+fi
+run_test "static (libmail2fa.a + Libs.private: ${pc_static_libs[*]})" "$out/ffi_test_static"
+
+# --- c. C++ -----------------------------------------------------------------
+# The header on its own, first: it must include what it uses.
+for lang in "c -std=c11" "c++ -std=c++17"; do
+  read -r -a args <<<"$lang"
+  printf '#include <mail2fa.h>\n' |
+    gcc -x "${args[0]}" "${args[1]}" -Wall -Wextra -Wpedantic -Werror -fsyntax-only \
+      "${pc_cflags[@]}" - ||
+    fail "header: mail2fa.h does not compile on its own as ${args[0]} (${args[1]})"
+done
+g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror tests/c/cxx_header_test.cpp \
+  -o "$out/cxx_header_test" "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+run_test "c++17 (header self-contained in C11 and C++17)" "$out/cxx_header_test"
+
+# --- the README's C example, built the way the README says ------------------
+gcc "${cflags[@]}" examples/c/totp_login.c -o "$out/totp_login" \
+  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+example_output=$("$out/totp_login") || fail "example: examples/c/totp_login.c failed"
+grep -q '^replay: refused$' <<<"$example_output" ||
+  fail "example: examples/c/totp_login.c did not refuse the replay"
+pass "example: examples/c/totp_login.c accepts the code once, refuses the replay"
+
+# --- d. SONAME and exports --------------------------------------------------
+library="$capi/lib/libmail2fa.so"
+soname=$(readelf -d "$library" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
+[ -n "$soname" ] || fail "soname: $library has no SONAME"
+[ -e "$capi/lib/$soname" ] || fail "soname: $soname is not installed next to $library"
+pass "soname: $soname"
+
+exports=$(nm -D --defined-only "$library" | awk '{ sub(/@.*/, "", $NF); print $NF }' | sort -u)
+offenders=$(grep -v '^m2fa_' <<<"$exports" || true)
+if [ -n "$offenders" ]; then
+  printf '  exported without the m2fa_ prefix:\n' >&2
+  sed 's/^/    /' <<<"$offenders" >&2
+  fail "exports: $library exports symbols other than m2fa_*"
+fi
+declared=$(grep -o 'm2fa_[a-z0-9_]*(' "$capi/include/mail2fa.h" | tr -d '(' | sort -u)
+if [ "$exports" != "$declared" ]; then
+  printf '  < exported, not declared in mail2fa.h   > declared, not exported\n' >&2
+  diff <(printf '%s\n' "$exports") <(printf '%s\n' "$declared") | grep '^[<>]' >&2 || true
+  fail "exports: the library's exports differ from the header's functions"
+fi
+uncalled=()
+for function in $declared; do
+  grep -q "\\b$function(" tests/c/ffi_test.c || uncalled+=("$function")
+done
+if [ ${#uncalled[@]} -gt 0 ]; then
+  fail "coverage: tests/c/ffi_test.c never calls ${uncalled[*]}"
+fi
+count=$(wc -l <<<"$exports")
+pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c"
+
+echo "C API tests passed"
