@@ -165,6 +165,25 @@ pub unsafe extern "C" fn m2fa_key_uri_kind(
     })
 }
 
+/// Writes one text field of a parsed URI into `(buf, len)`.
+///
+/// # Safety
+/// `uri` is NULL or a live handle; buffer contract of `m2fa_key_uri_issuer`.
+unsafe fn write_field(
+    uri: *const m2fa_key_uri,
+    field: impl FnOnce(&KeyUri) -> &str,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: live handle per the contract.
+        let uri = unsafe { handle(uri) }?;
+        // SAFETY: buffer contract of the caller.
+        unsafe { write_text(field(&uri.uri), buf, len, needed) }
+    })
+}
+
 /// Writes the issuer into `(buf, len)`; an absent issuer reads as the empty
 /// string (a present one is never empty).
 ///
@@ -176,12 +195,8 @@ pub unsafe extern "C" fn m2fa_key_uri_issuer(
     len: usize,
     needed: *mut usize,
 ) -> m2fa_status {
-    ffi_boundary!({
-        // SAFETY: live handle per the contract.
-        let uri = unsafe { handle(uri) }?;
-        // SAFETY: buffer contract of this function.
-        unsafe { write_text(uri.uri.issuer().unwrap_or(""), buf, len, needed) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { write_field(uri, |u| u.issuer().unwrap_or(""), buf, len, needed) }
 }
 
 /// Writes the account name into `(buf, len)`.
@@ -194,12 +209,8 @@ pub unsafe extern "C" fn m2fa_key_uri_account(
     len: usize,
     needed: *mut usize,
 ) -> m2fa_status {
-    ffi_boundary!({
-        // SAFETY: live handle per the contract.
-        let uri = unsafe { handle(uri) }?;
-        // SAFETY: buffer contract of this function.
-        unsafe { write_text(uri.uri.account(), buf, len, needed) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { write_field(uri, KeyUri::account, buf, len, needed) }
 }
 
 /// Copies the URI's secret into a new `m2fa_secret` handle in `*out`
