@@ -7,7 +7,8 @@
 //! both sides); "hit" presents the current step's code (totp-rs stops at the
 //! first match, mail2fa always computes the whole window). The baseline
 //! `sha1_compress` measures one bare SHA-1 compression on this machine, the
-//! unit the targets are stated in.
+//! unit the targets are stated in; `sha1_two_chained` two of them in a
+//! chain, the floor for generating one code.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -58,6 +59,18 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             block[0][0] = block[0][0].wrapping_add(1);
             sha1::block_api::compress(black_box(&mut state), black_box(&block));
+        })
+    });
+
+    // Two compressions in a chain, as in one code (inner, then outer): the
+    // floor of `generate` with this SHA-1 implementation.
+    let start = state;
+    c.bench_function("baseline/sha1_two_chained", |b| {
+        b.iter(|| {
+            let mut chained = black_box(start);
+            sha1::block_api::compress(&mut chained, black_box(&block));
+            sha1::block_api::compress(&mut chained, black_box(&block));
+            chained
         })
     });
 
