@@ -19,6 +19,9 @@ step "Rust tests (unit, integration, doc)"
 cargo test --all-features
 cargo test --no-default-features --lib --tests
 
+step "API documentation builds without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
+
 step "header matches a fresh cbindgen run"
 bash scripts/gen-header.sh --check
 

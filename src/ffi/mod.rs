@@ -3,7 +3,7 @@
 //! Conventions (after rustls-ffi), stated once here and in the header:
 //!
 //! * Every function returns an [`m2fa_status`]; `M2FA_OK` is 0.
-//! * Every export runs inside [`ffi_boundary!`]: a Rust panic becomes
+//! * Every export runs inside the `ffi_boundary!` macro: a Rust panic becomes
 //!   `M2FA_INTERNAL_PANIC`, never an unwind into the mail server.
 //! * Every pointer argument is checked for NULL (`M2FA_NULL_ARGUMENT`);
 //!   `*_free(NULL)` is a no-op.
