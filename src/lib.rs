@@ -39,7 +39,9 @@ mod error;
 pub mod otp;
 #[cfg(feature = "qr")]
 pub mod qr;
+pub mod record;
 mod secret;
+pub mod store;
 pub mod uri;
 
 #[cfg(feature = "capi")]

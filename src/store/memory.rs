@@ -1,0 +1,224 @@
+//! The in-memory store: for tests and single-process hosts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use zeroize::Zeroizing;
+
+use super::{CasOutcome, MAX_KEY_LEN, MAX_RECORD_LEN, Store, StoreError, Versioned};
+
+/// Shards: independent locks, so logins of different accounts rarely wait
+/// for each other.
+const SHARDS: usize = 16;
+
+type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>)>;
+
+/// A thread-safe [`Store`] in process memory. State is lost when the
+/// process exits; records are wiped from memory when replaced or dropped.
+///
+/// ```
+/// use mail2fa::store::{CasOutcome, MemoryStore, Store};
+///
+/// let store = MemoryStore::new();
+/// assert_eq!(store.load(b"alice")?, None);
+/// let CasOutcome::Stored { version } = store.compare_and_swap(b"alice", None, Some(b"v1"))? else {
+///     unreachable!("the key was absent");
+/// };
+/// // A writer that still believes the key is absent loses.
+/// assert_eq!(store.compare_and_swap(b"alice", None, Some(b"other"))?, CasOutcome::Conflict);
+/// assert_eq!(store.load(b"alice")?.unwrap().version, version);
+/// # Ok::<(), mail2fa::store::StoreError>(())
+/// ```
+#[derive(Debug)]
+pub struct MemoryStore {
+    shards: Vec<Mutex<Shard>>,
+    next_version: AtomicU64,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            next_version: AtomicU64::new(1),
+        }
+    }
+
+    fn shard(&self, key: &[u8]) -> Result<MutexGuard<'_, Shard>, StoreError> {
+        // FNV-1a: spreads keys over shards; not a security boundary.
+        let hash = key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let index = (hash % SHARDS as u64) as usize;
+        self.shards[index]
+            .lock()
+            // A thread panicked while holding the lock: refuse rather than
+            // trust a half-made change.
+            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let shard = self.shard(key)?;
+        Ok(shard.get(key).map(|(version, bytes)| Versioned {
+            version: *version,
+            bytes: bytes.clone(),
+        }))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        if key.len() > MAX_KEY_LEN || new.is_some_and(|b| b.len() > MAX_RECORD_LEN) {
+            return Err(StoreError::TooLarge);
+        }
+        let mut shard = self.shard(key)?;
+        let current = shard.get(key).map(|(version, _)| *version);
+        if current != expected {
+            return Ok(CasOutcome::Conflict);
+        }
+        // Store-wide counter: a version is never reused, even across deletes.
+        let version = self.next_version.fetch_add(1, Ordering::Relaxed);
+        match new {
+            Some(bytes) => {
+                shard.insert(key.to_vec(), (version, Zeroizing::new(bytes.to_vec())));
+            }
+            None => {
+                shard.remove(key);
+            }
+        }
+        Ok(CasOutcome::Stored { version })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Change, read_modify_write};
+    use std::sync::Arc;
+
+    #[test]
+    fn compare_and_swap_follows_versions() {
+        let store = MemoryStore::new();
+        let CasOutcome::Stored { version: v1 } =
+            store.compare_and_swap(b"k", None, Some(b"one")).unwrap()
+        else {
+            panic!("first write must succeed")
+        };
+        assert_eq!(
+            store.compare_and_swap(b"k", None, Some(b"x")).unwrap(),
+            CasOutcome::Conflict
+        );
+        assert_eq!(
+            store
+                .compare_and_swap(b"k", Some(v1 + 100), Some(b"x"))
+                .unwrap(),
+            CasOutcome::Conflict
+        );
+        let CasOutcome::Stored { version: v2 } = store
+            .compare_and_swap(b"k", Some(v1), Some(b"two"))
+            .unwrap()
+        else {
+            panic!("expected version matches")
+        };
+        assert!(v2 > v1);
+        let loaded = store.load(b"k").unwrap().unwrap();
+        assert_eq!((loaded.version, loaded.bytes.as_slice()), (v2, &b"two"[..]));
+        // Delete, then re-create: the new version is not the old one (no ABA).
+        assert!(matches!(
+            store.compare_and_swap(b"k", Some(v2), None).unwrap(),
+            CasOutcome::Stored { .. }
+        ));
+        assert_eq!(store.load(b"k").unwrap(), None);
+        let CasOutcome::Stored { version: v4 } =
+            store.compare_and_swap(b"k", None, Some(b"again")).unwrap()
+        else {
+            panic!("re-create must succeed")
+        };
+        assert!(v4 > v2);
+        assert_eq!(
+            store
+                .compare_and_swap(b"k", Some(v1), Some(b"stale"))
+                .unwrap(),
+            CasOutcome::Conflict
+        );
+    }
+
+    #[test]
+    fn refuses_oversized_keys_and_records() {
+        let store = MemoryStore::new();
+        let big_key = vec![b'k'; MAX_KEY_LEN + 1];
+        assert_eq!(
+            store.compare_and_swap(&big_key, None, Some(b"x")),
+            Err(StoreError::TooLarge)
+        );
+        let big_record = vec![0u8; MAX_RECORD_LEN + 1];
+        assert_eq!(
+            store.compare_and_swap(b"k", None, Some(&big_record)),
+            Err(StoreError::TooLarge)
+        );
+        assert_eq!(store.load(b"k").unwrap(), None);
+    }
+
+    #[test]
+    fn racing_increments_are_never_lost() {
+        // 16 threads each add 1 to a counter 200 times through
+        // read_modify_write: every increment survives.
+        let store = Arc::new(MemoryStore::new());
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        read_modify_write::<(), StoreError>(&*store, b"n", 1_000_000, |current| {
+                            let n = current
+                                .map_or(0, |b| u64::from_be_bytes(b.try_into().expect("8 bytes")));
+                            Ok(Change::Write(
+                                Some(Zeroizing::new((n + 1).to_be_bytes().to_vec())),
+                                (),
+                            ))
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let bytes = store.load(b"n").unwrap().unwrap().bytes;
+        assert_eq!(
+            u64::from_be_bytes(bytes.as_slice().try_into().unwrap()),
+            16 * 200
+        );
+    }
+
+    #[test]
+    fn contention_gives_up_with_an_error() {
+        // A decide step that always sees someone else write first.
+        let store = MemoryStore::new();
+        let mut attempts = 0;
+        let result = read_modify_write::<(), StoreError>(&store, b"k", 3, |_| {
+            attempts += 1;
+            store.compare_and_swap(b"k", store.load(b"k")?.map(|r| r.version), Some(b"theirs"))?;
+            Ok(Change::Write(Some(Zeroizing::new(b"mine".to_vec())), ()))
+        });
+        assert_eq!(result, Err(StoreError::Contention { attempts: 3 }));
+        assert_eq!(attempts, 3);
+        assert_eq!(
+            store.load(b"k").unwrap().unwrap().bytes.as_slice(),
+            b"theirs"
+        );
+    }
+}
