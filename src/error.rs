@@ -73,6 +73,27 @@ pub enum Error {
     /// The text does not fit in a QR code.
     #[error("the text is too long for a QR code")]
     QrTooLong,
+    /// A stored record cannot be read (corrupt, unknown version, wrong kind).
+    #[error("stored record unreadable: {0}")]
+    Record(#[from] crate::record::RecordError),
+    /// The storage backend failed.
+    #[error("storage: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// 2FA is not enabled for the account's platform (S1).
+    #[error("two-factor authentication is not enabled for this platform")]
+    PlatformDisabled,
+    /// The account already has 2FA (pending or enrolled).
+    #[error("two-factor authentication is already enabled for this account")]
+    AlreadyEnabled,
+    /// The account has no 2FA.
+    #[error("two-factor authentication is not enabled for this account")]
+    NotEnabled,
+    /// An engine configuration value out of range, or a bad name.
+    #[error("invalid engine configuration: {0}")]
+    InvalidConfig(&'static str),
+    /// Input refused before any check (NUL byte, over-long).
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
 }
 
 /// What is wrong with a base32 string. Positions count bytes from 0.

@@ -35,6 +35,7 @@
 //! ```
 
 pub mod base32;
+pub mod engine;
 mod error;
 pub mod otp;
 #[cfg(feature = "qr")]

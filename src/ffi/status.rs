@@ -149,6 +149,15 @@ impl From<Error> for m2fa_status {
             Error::Uri(_) => Self::M2FA_INVALID_URI,
             Error::Random => Self::M2FA_RANDOM_FAILURE,
             Error::QrTooLong => Self::M2FA_QR_TOO_LONG,
+            // The engine is not exported to C yet; until it is, its errors
+            // can only arise from Rust callers.
+            Error::Record(_)
+            | Error::Store(_)
+            | Error::PlatformDisabled
+            | Error::AlreadyEnabled
+            | Error::NotEnabled
+            | Error::InvalidConfig(_)
+            | Error::InvalidInput(_) => Self::M2FA_INTERNAL_PANIC,
         }
     }
 }

@@ -1,0 +1,583 @@
+//! The 2FA engine: platforms, accounts, enrollment, one-time verification
+//! and lockout, on top of a [`Store`].
+//!
+//! The host authenticates the password itself; the engine answers the
+//! second-factor question with a [`Decision`]. Every state change is one
+//! atomic read-modify-write of the account's record, decided by a pure
+//! function of the record and the input, so concurrent logins on any
+//! number of threads (or processes and hosts sharing a store) can never both
+//! consume a code or both skip a lockout. Time is always a parameter.
+//!
+//! This release covers TOTP accounts (S1, S2, S4, S7–S11 of the product
+//! stories). E-mail/SMS codes, recovery codes and the C ABI of the engine
+//! come next.
+//!
+//! ```
+//! use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};
+//! use mail2fa::store::MemoryStore;
+//! use mail2fa::{KeyUri, Totp};
+//!
+//! let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+//! let alice = AccountId::new("example.com", "alice@example.com")?;
+//! let now = 1_800_000_000;
+//!
+//! engine.enable_platform("example.com", true)?;             // S1
+//! let uri = engine.enable_account(&alice, now)?;            // S2: show it as a QR code
+//! let phone = KeyUri::parse(&uri)?;                         // what the app scanned
+//! let totp = Totp::new(phone.secret(), phone.totp_config().unwrap());
+//!
+//! let code = totp.generate(now)?;
+//! assert!(engine.login(&alice, Some(code.as_str()), now)?.is_allowed()); // enrolls
+//! let next = totp.generate(now + 30)?;
+//! assert!(engine.login(&alice, Some(next.as_str()), now + 30)?.is_allowed());
+//! // The same code again: refused, and the client cannot tell why.
+//! let replay = engine.login(&alice, Some(next.as_str()), now + 31)?;
+//! assert_eq!(replay.client_answer(), ClientAnswer::Refused);
+//! # Ok::<(), mail2fa::Error>(())
+//! ```
+
+mod account;
+mod decision;
+mod split;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::otp::{Totp, TotpConfig};
+use crate::secret::Secret;
+use crate::store::{Change, Store, read_modify_write};
+use crate::uri::KeyUri;
+use account::{Account, Lockout, Stage, decode_platform, encode_platform};
+
+pub use decision::{AllowReason, ClientAnswer, Decision, DenyReason};
+pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
+
+/// How often a read-modify-write may lose a race before giving up with
+/// [`crate::store::StoreError::Contention`].
+const MAX_ATTEMPTS: u32 = 256;
+
+/// Failure counting (RFC 4226 §7.3, NIST SP 800-63B §5.2.2).
+///
+/// After `max_failures` wrong codes in a row, second-factor attempts are
+/// locked for `first_lock` seconds; each further lock doubles, up to
+/// `max_lock`. When a lock ends the attacker does *not* get a fresh quota:
+/// the next wrong code locks again at once. Only a valid code resets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Wrong codes before the first lock, 1..=100 (default 5).
+    pub max_failures: u32,
+    /// Length of the first lock in seconds (default 60).
+    pub first_lock: u64,
+    /// Longest lock in seconds (default 3600).
+    pub max_lock: u64,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            first_lock: 60,
+            max_lock: 3600,
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// TOTP parameters for new enrollments (window ±1 by default).
+    pub totp: TotpConfig,
+    /// Issuer shown in authenticator apps; `None` uses the platform name.
+    pub issuer: Option<String>,
+    /// Seconds a pending enrollment stays valid (default one day).
+    pub enrollment_ttl: u64,
+    /// Lockout policy.
+    pub lockout: LockoutPolicy,
+    /// Steps each side searched, after a refusal, to tell the host that the
+    /// device's clock is off (default 10; 0 turns it off).
+    pub diagnostic_window: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            totp: TotpConfig::default(),
+            issuer: None,
+            enrollment_ttl: 24 * 3600,
+            lockout: LockoutPolicy::default(),
+            diagnostic_window: 10,
+        }
+    }
+}
+
+/// An account: its platform (service or domain) and its name there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountId {
+    platform: String,
+    account: String,
+}
+
+impl AccountId {
+    /// Both parts non-empty, at most 256 bytes, no control characters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] otherwise.
+    pub fn new(platform: &str, account: &str) -> Result<Self> {
+        check_name(platform, "platform name")?;
+        check_name(account, "account name")?;
+        Ok(Self {
+            platform: platform.to_owned(),
+            account: account.to_owned(),
+        })
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &str {
+        &self.platform
+    }
+
+    /// The account name.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The key under which the account's record lives in the [`Store`].
+    pub fn store_key(&self) -> Vec<u8> {
+        let mut key = Vec::with_capacity(8 + self.platform.len() + self.account.len());
+        key.extend_from_slice(b"acct");
+        key.extend_from_slice(&(self.platform.len() as u16).to_be_bytes());
+        key.extend_from_slice(self.platform.as_bytes());
+        key.extend_from_slice(self.account.as_bytes());
+        key
+    }
+}
+
+fn check_name(name: &str, what: &'static str) -> Result<()> {
+    if name.is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
+        return Err(Error::InvalidConfig(what));
+    }
+    Ok(())
+}
+
+fn platform_key(platform: &str) -> Vec<u8> {
+    [b"plat".as_slice(), platform.as_bytes()].concat()
+}
+
+/// The 2FA engine over a store. `Send + Sync`: share one across threads.
+#[derive(Debug)]
+pub struct Engine<S: Store> {
+    store: S,
+    config: EngineConfig,
+}
+
+impl<S: Store> Engine<S> {
+    /// Checks the configuration and wraps the store.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a lockout allowing more than 100 (or 0)
+    /// failures, a zero lock, or a diagnostic window above [`crate::MAX_WINDOW`].
+    pub fn new(store: S, config: EngineConfig) -> Result<Self> {
+        let policy = config.lockout;
+        if !(1..=100).contains(&policy.max_failures) {
+            return Err(Error::InvalidConfig("lockout.max_failures must be 1..=100"));
+        }
+        if policy.first_lock == 0 || policy.max_lock < policy.first_lock {
+            return Err(Error::InvalidConfig(
+                "lockout.first_lock must be > 0 and <= lockout.max_lock",
+            ));
+        }
+        if config.diagnostic_window > crate::MAX_WINDOW {
+            return Err(Error::InvalidConfig("diagnostic_window above MAX_WINDOW"));
+        }
+        if let Some(issuer) = &config.issuer {
+            check_name(issuer, "issuer")?;
+        }
+        Ok(Self { store, config })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Turns 2FA on or off for a platform (S1). Off means its accounts need
+    /// no second factor; their enrollments are kept for when it is on again.
+    ///
+    /// # Errors
+    /// Storage errors; [`Error::InvalidConfig`] for a bad platform name.
+    pub fn enable_platform(&self, platform: &str, enabled: bool) -> Result<()> {
+        check_name(platform, "platform name")?;
+        let record = encode_platform(enabled)?;
+        read_modify_write(&self.store, &platform_key(platform), MAX_ATTEMPTS, |_| {
+            Ok::<_, Error>(Change::Write(Some(record.clone()), ()))
+        })
+    }
+
+    /// Whether 2FA is on for a platform.
+    ///
+    /// # Errors
+    /// Storage errors, or an unreadable record (never read as "off").
+    pub fn platform_enabled(&self, platform: &str) -> Result<bool> {
+        match self.store.load(&platform_key(platform))? {
+            Some(record) => decode_platform(&record.bytes),
+            None => Ok(false),
+        }
+    }
+
+    /// Enables 2FA for an account (S2): a fresh secret, pending until a
+    /// first valid code confirms it. Returns the provisioning URI to show
+    /// (as a QR code); it contains the secret.
+    ///
+    /// # Errors
+    /// [`Error::PlatformDisabled`] (S1), [`Error::AlreadyEnabled`], storage
+    /// and randomness errors.
+    pub fn enable_account(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
+        if !self.platform_enabled(&id.platform)? {
+            return Err(Error::PlatformDisabled);
+        }
+        let secret = Secret::generate()?;
+        let record = self.pending(&secret, now).encode()?;
+        read_modify_write(
+            &self.store,
+            &id.store_key(),
+            MAX_ATTEMPTS,
+            |current| match current {
+                Some(_) => Err(Error::AlreadyEnabled),
+                None => Ok(Change::Write(Some(record.clone()), ())),
+            },
+        )?;
+        self.provisioning_uri(id, &secret, self.config.totp)
+    }
+
+    /// The second-factor decision for a login whose password the host has
+    /// already checked. `code` is what the client gave (`None`: nothing).
+    ///
+    /// * no 2FA (or platform off) → allowed, cacheable;
+    /// * pending enrollment: no code → [`Decision::EnrollmentRequired`] with
+    ///   the URI; a valid code → enrolled and allowed, the code consumed;
+    /// * enrolled: a valid code for a step after the last one used → allowed
+    ///   and the step consumed; anything else → denied with the reason;
+    /// * suspended (S8) → allowed without a code until the suspension ends;
+    /// * locked (S7) → denied without looking at the code.
+    ///
+    /// # Errors
+    /// Storage errors and unreadable records: refuse the login.
+    pub fn login(&self, id: &AccountId, code: Option<&str>, now: u64) -> Result<Decision> {
+        let Some(current) = self.store.load(&id.store_key())? else {
+            return Ok(Decision::Allow {
+                reason: AllowReason::NoSecondFactor,
+                cacheable: true,
+            });
+        };
+        // Checked so that a corrupt record is an error even on a platform
+        // that is off.
+        Account::decode(&current.bytes)?;
+        if !self.platform_enabled(&id.platform)? {
+            return Ok(Decision::Allow {
+                reason: AllowReason::NoSecondFactor,
+                cacheable: true,
+            });
+        }
+        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+            let Some(bytes) = bytes else {
+                // Removed meanwhile.
+                return Ok(Change::Keep(Decision::Allow {
+                    reason: AllowReason::NoSecondFactor,
+                    cacheable: true,
+                }));
+            };
+            let account = Account::decode(bytes)?;
+            self.decide_login(id, account, code, now)
+        })
+    }
+
+    /// Splits a password+code string (S5) for this account: only when its
+    /// second factor is active (enrolled, not suspended) and by exactly its
+    /// number of digits; otherwise the whole input is the password.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (NUL, over-long); storage errors.
+    pub fn split_login<'a>(
+        &self,
+        id: &AccountId,
+        input: &'a str,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
+        split::check_login_input(input)?;
+        let Some(record) = self.store.load(&id.store_key())? else {
+            return Ok((input, None));
+        };
+        let account = Account::decode(&record.bytes)?;
+        let second_factor_active = match &account.stage {
+            Stage::Active {
+                suspended_until, ..
+            } => !suspended_until.is_some_and(|until| now < until),
+            Stage::Pending { .. } => false,
+        };
+        if !second_factor_active || !self.platform_enabled(&id.platform)? {
+            return Ok((input, None));
+        }
+        split_password_and_code(input, account.config.digits())
+    }
+
+    /// Suspends 2FA for `seconds` from `now` (S8, lost phone); it re-arms by
+    /// itself. Returns when.
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`] unless the account is enrolled; storage errors.
+    pub fn suspend(&self, id: &AccountId, seconds: u64, now: u64) -> Result<u64> {
+        let until = now.saturating_add(seconds);
+        self.update(id, |mut account| match &mut account.stage {
+            Stage::Active {
+                suspended_until, ..
+            } => {
+                *suspended_until = Some(until);
+                Ok((Some(account), until))
+            }
+            Stage::Pending { .. } => Err(Error::NotEnabled),
+        })
+    }
+
+    /// Resets 2FA (S9, new phone): a new secret, pending enrollment; every
+    /// code of the old secret fails from this moment. Returns the new URI.
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`], storage and randomness errors.
+    pub fn reset(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
+        let secret = Secret::generate()?;
+        let pending = self.pending(&secret, now);
+        self.update(id, |account| {
+            // Keep the lockout: a reset must not hand out a fresh quota.
+            let mut fresh = pending.clone();
+            fresh.lockout = account.lockout;
+            Ok((Some(fresh), ()))
+        })?;
+        self.provisioning_uri(id, &secret, self.config.totp)
+    }
+
+    /// Removes 2FA from the account (S10); its secret is destroyed.
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`], storage errors.
+    pub fn remove(&self, id: &AccountId) -> Result<()> {
+        self.update(id, |_| Ok((None, ())))
+    }
+
+    /// Lifts a lockout (an operator's action).
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`], storage errors.
+    pub fn unlock(&self, id: &AccountId) -> Result<()> {
+        self.update(id, |mut account| {
+            account.lockout = Lockout::default();
+            Ok((Some(account), ()))
+        })
+    }
+
+    /// The user turns 2FA off themself (S11): only with a valid code, which
+    /// is consumed. Returns the decision on the code; 2FA is removed only if
+    /// it is [`Decision::Allow`].
+    ///
+    /// # Errors
+    /// As [`Engine::login`].
+    pub fn disable_with_code(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+        let decision = self.prove_possession(id, code, now)?;
+        if decision.is_allowed() {
+            self.remove(id)?;
+        }
+        Ok(decision)
+    }
+
+    /// The user resets 2FA themself (S11): only with a valid code. Returns
+    /// the decision and, if allowed, the new provisioning URI.
+    ///
+    /// # Errors
+    /// As [`Engine::login`].
+    pub fn reset_with_code(
+        &self,
+        id: &AccountId,
+        code: &str,
+        now: u64,
+    ) -> Result<(Decision, Option<Zeroizing<String>>)> {
+        let decision = self.prove_possession(id, code, now)?;
+        if !decision.is_allowed() {
+            return Ok((decision, None));
+        }
+        let uri = self.reset(id, now)?;
+        Ok((decision, Some(uri)))
+    }
+
+    /// A code check that an enrolled account must pass (suspension does not
+    /// waive it).
+    fn prove_possession(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+            let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
+            if matches!(account.stage, Stage::Pending { .. }) {
+                return Err(Error::NotEnabled);
+            }
+            let mut account = account;
+            if let Stage::Active {
+                suspended_until, ..
+            } = &mut account.stage
+            {
+                *suspended_until = None;
+            }
+            self.decide_login(id, account, Some(code), now)
+        })
+    }
+
+    fn pending(&self, secret: &Secret, now: u64) -> Account {
+        Account {
+            config: self.config.totp,
+            stage: Stage::Pending {
+                secret: secret.clone(),
+                expires_at: now.saturating_add(self.config.enrollment_ttl),
+            },
+            lockout: Lockout::default(),
+        }
+    }
+
+    fn provisioning_uri(
+        &self,
+        id: &AccountId,
+        secret: &Secret,
+        config: TotpConfig,
+    ) -> Result<Zeroizing<String>> {
+        let issuer = self.config.issuer.as_deref().unwrap_or(&id.platform);
+        let uri = KeyUri::totp(Some(issuer), &id.account, secret.clone(), config)?;
+        Ok(uri.to_uri())
+    }
+
+    /// Read-modify-write of an existing account; `change` returns the new
+    /// state (`None` deletes) and a value.
+    fn update<T>(
+        &self,
+        id: &AccountId,
+        mut change: impl FnMut(Account) -> Result<(Option<Account>, T)>,
+    ) -> Result<T> {
+        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+            let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
+            let (next, value) = change(account)?;
+            let bytes = next.map(|a| a.encode()).transpose()?;
+            Ok(Change::Write(bytes, value))
+        })
+    }
+
+    /// The decision for one login attempt on `account`, and the state to
+    /// store with it. Pure: it may run again after a lost race.
+    fn decide_login(
+        &self,
+        id: &AccountId,
+        mut account: Account,
+        code: Option<&str>,
+        now: u64,
+    ) -> Result<Change<Decision>> {
+        let policy = self.config.lockout;
+        let (secret, last_step) = match &account.stage {
+            Stage::Pending { secret, expires_at } => {
+                if now >= *expires_at {
+                    return Ok(Change::Keep(Decision::deny(DenyReason::EnrollmentExpired)));
+                }
+                if code.is_none() {
+                    let uri = self.provisioning_uri(id, secret, account.config)?;
+                    return Ok(Change::Keep(Decision::EnrollmentRequired { uri }));
+                }
+                (secret.clone(), None)
+            }
+            Stage::Active {
+                secret,
+                last_step,
+                suspended_until,
+            } => {
+                if let Some(until) = suspended_until.filter(|&until| now < until) {
+                    return Ok(Change::Keep(Decision::Allow {
+                        reason: AllowReason::Suspended { until },
+                        // The suspension ends on its own; a cache must not outlive it.
+                        cacheable: false,
+                    }));
+                }
+                (secret.clone(), *last_step)
+            }
+        };
+        if let Some(until) = account.lockout.locked_until.filter(|&until| now < until) {
+            return Ok(Change::Keep(Decision::deny(DenyReason::Locked { until })));
+        }
+        let Some(code) = code else {
+            return Ok(Change::Keep(Decision::deny(DenyReason::CodeMissing)));
+        };
+
+        let totp = Totp::new(&secret, account.config);
+        let verdict = match last_step {
+            Some(last) => totp.verify_after(code, now, last),
+            None => totp.verify(code, now),
+        };
+        let decision = match verdict {
+            Ok(Some(step)) => {
+                account.lockout = Lockout::default();
+                let enrolling = matches!(account.stage, Stage::Pending { .. });
+                account.stage = Stage::Active {
+                    secret,
+                    last_step: Some(step),
+                    suspended_until: None,
+                };
+                Decision::Allow {
+                    reason: if enrolling {
+                        AllowReason::Enrolled { step }
+                    } else {
+                        AllowReason::CodeAccepted { step }
+                    },
+                    cacheable: false,
+                }
+            }
+            Ok(None) => {
+                register_failure(&mut account.lockout, &policy, now);
+                Decision::deny(self.refusal_reason(&totp, code, now, last_step))
+            }
+            Err(Error::MalformedCode { .. }) => {
+                register_failure(&mut account.lockout, &policy, now);
+                Decision::deny(DenyReason::MalformedCode)
+            }
+            Err(other) => return Err(other),
+        };
+        Ok(Change::Write(Some(account.encode()?), decision))
+    }
+
+    /// Why a well-formed code was refused: a replay, a skewed clock, or
+    /// simply wrong. Only computed on refusals.
+    fn refusal_reason(&self, totp: &Totp, code: &str, now: u64, last: Option<u64>) -> DenyReason {
+        if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now)) {
+            if step <= last {
+                return DenyReason::Replayed;
+            }
+        }
+        let window = self.config.diagnostic_window;
+        if let (Ok(current), Ok(Some(step))) = (
+            totp.step_at(now),
+            totp.verify_with_window(code, now, window, last),
+        ) {
+            let steps = i64::try_from(i128::from(step) - i128::from(current)).unwrap_or(0);
+            if steps != 0 {
+                return DenyReason::ClockSkew { steps };
+            }
+        }
+        DenyReason::WrongCode
+    }
+}
+
+/// Counts a wrong code and locks when the policy says so.
+fn register_failure(lockout: &mut Lockout, policy: &LockoutPolicy, now: u64) {
+    lockout.failures = lockout.failures.saturating_add(1);
+    if lockout.failures >= policy.max_failures {
+        lockout.level = lockout.level.saturating_add(1);
+        let doublings = lockout.level.saturating_sub(1).min(63);
+        let length = policy
+            .first_lock
+            .checked_shl(doublings)
+            .filter(|&l| l >> doublings == policy.first_lock)
+            .unwrap_or(policy.max_lock)
+            .min(policy.max_lock);
+        lockout.locked_until = Some(now.saturating_add(length));
+        // No fresh quota when the lock ends: one more wrong code locks again.
+        lockout.failures = policy.max_failures - 1;
+    }
+}
