@@ -9,7 +9,9 @@ use mail2fa::store::{MemoryStore, Store};
 
 fuzz_target!(|data: &[u8]| {
     let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).expect("default config");
-    engine.enable_platform("example.com", true).expect("memory store");
+    engine
+        .enable_platform("example.com", true)
+        .expect("memory store");
     let id = AccountId::new("example.com", "alice").expect("valid names");
     engine
         .store()

@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(bytes) = base32::decode(text) {
         let again = base32::decode(&base32::encode(&bytes)).expect("canonical encoding decodes");
         assert_eq!(again, bytes);
-        let padded = base32::decode(&base32::encode_padded(&bytes)).expect("padded encoding decodes");
+        let padded =
+            base32::decode(&base32::encode_padded(&bytes)).expect("padded encoding decodes");
         assert_eq!(padded, bytes);
         assert!(bytes.len() <= text.len() * 5 / 8 + 1);
     }

@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 44 {
         return;
     }
-    let algorithm = [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512][usize::from(data[0] % 3)];
+    let algorithm =
+        [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512][usize::from(data[0] % 3)];
     let Ok(digits) = Digits::new(u32::from(data[1] % 12)) else {
         return;
     };
