@@ -9,6 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "format"
 cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
 
 step "clippy (default features, all features, no QR)"
 cargo clippy --all-targets -- -D warnings

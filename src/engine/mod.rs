@@ -263,30 +263,26 @@ impl<S: Store> Engine<S> {
     /// # Errors
     /// Storage errors and unreadable records: refuse the login.
     pub fn login(&self, id: &AccountId, code: Option<&str>, now: u64) -> Result<Decision> {
-        let Some(current) = self.store.load(&id.store_key())? else {
-            return Ok(Decision::Allow {
-                reason: AllowReason::NoSecondFactor,
-                cacheable: true,
-            });
+        let no_second_factor = Decision::Allow {
+            reason: AllowReason::NoSecondFactor,
+            cacheable: true,
         };
-        // Checked so that a corrupt record is an error even on a platform
-        // that is off.
-        Account::decode(&current.bytes)?;
-        if !self.platform_enabled(&id.platform)? {
-            return Ok(Decision::Allow {
-                reason: AllowReason::NoSecondFactor,
-                cacheable: true,
-            });
-        }
+        // Read once, and only for accounts that have 2FA.
+        let mut platform_on: Option<bool> = None;
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let Some(bytes) = bytes else {
-                // Removed meanwhile.
-                return Ok(Change::Keep(Decision::Allow {
-                    reason: AllowReason::NoSecondFactor,
-                    cacheable: true,
-                }));
+                return Ok(Change::Keep(no_second_factor.clone()));
             };
+            // Decoded first, so that a corrupt record is an error even on a
+            // platform that is off.
             let account = Account::decode(bytes)?;
+            let on = match platform_on {
+                Some(on) => on,
+                None => *platform_on.insert(self.platform_enabled(&id.platform)?),
+            };
+            if !on {
+                return Ok(Change::Keep(no_second_factor.clone()));
+            }
             self.decide_login(id, account, code, now)
         })
     }
