@@ -94,6 +94,16 @@ pub enum Error {
     /// Input refused before any check (NUL byte, over-long).
     #[error("invalid input: {0}")]
     InvalidInput(&'static str),
+    /// The account's mode needs a destination (e-mail address, phone
+    /// number) that is not set, or the mode sends no codes (TOTP).
+    #[error("no destination for codes in this verification mode")]
+    NoContact,
+    /// Another e-mail/SMS code was issued too recently.
+    #[error("a code was sent recently; try again at {retry_at}")]
+    RateLimited {
+        /// Unix time from which a new code may be issued.
+        retry_at: u64,
+    },
 }
 
 /// What is wrong with a base32 string. Positions count bytes from 0.

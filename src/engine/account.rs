@@ -5,19 +5,52 @@ use crate::otp::{Algorithm, Digits, TotpConfig};
 use crate::record::{self, Reader, RecordError, Writer};
 use crate::secret::Secret;
 
+use super::codes::{SALT_LEN, TAG_LEN};
+
 pub(crate) const PLATFORM_KIND: u8 = 1;
 pub(crate) const ACCOUNT_KIND: u8 = 2;
 
-/// Where an account's second factor stands.
+/// How an account proves the second factor (S3). TOTP is recommended: an
+/// e-mail code is only as safe as the mailbox (often the very account being
+/// protected), and SMS falls to SIM swapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An authenticator app (RFC 6238).
+    Totp,
+    /// A code sent by e-mail.
+    Email,
+    /// A code sent by SMS.
+    Sms,
+}
+
+impl Mode {
+    fn code(self) -> u8 {
+        match self {
+            Self::Totp => 1,
+            Self::Email => 2,
+            Self::Sms => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<Self, RecordError> {
+        match code {
+            1 => Ok(Self::Totp),
+            2 => Ok(Self::Email),
+            3 => Ok(Self::Sms),
+            _ => Err(RecordError::Payload("unknown mode")),
+        }
+    }
+}
+
+/// The authenticator-app secret of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Stage {
-    /// Enabled, secret issued, waiting for the first valid code.
+pub(crate) enum TotpState {
+    /// Issued, waiting for the first valid code (until `expires_at`).
     Pending { secret: Secret, expires_at: u64 },
-    /// Enrolled: every login needs a code after `last_step`.
-    Active {
+    /// Confirmed; `last_step` is the last time step accepted.
+    Confirmed {
         secret: Secret,
         last_step: Option<u64>,
-        suspended_until: Option<u64>,
     },
 }
 
@@ -32,13 +65,45 @@ pub(crate) struct Lockout {
     pub(crate) level: u32,
 }
 
+/// A live e-mail/SMS code: only its tag is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeliveredCode {
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) tag: [u8; TAG_LEN],
+    pub(crate) expires_at: u64,
+    pub(crate) wrong_attempts: u32,
+}
+
+/// Where e-mail and SMS codes go.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Contact {
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+}
+
+/// Tags of the unused recovery codes, all under one salt.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct RecoveryCodes {
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) tags: Vec<[u8; TAG_LEN]>,
+}
+
 /// The stored state of one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Account {
     pub(crate) config: TotpConfig,
-    pub(crate) stage: Stage,
+    pub(crate) mode: Mode,
+    pub(crate) totp: TotpState,
+    pub(crate) suspended_until: Option<u64>,
     pub(crate) lockout: Lockout,
+    pub(crate) contact: Contact,
+    pub(crate) delivered: Option<DeliveredCode>,
+    pub(crate) last_issued: Option<u64>,
+    pub(crate) recovery: RecoveryCodes,
 }
+
+/// Most recovery codes an account can hold.
+pub(crate) const MAX_RECOVERY_CODES: usize = 32;
 
 fn algorithm_code(algorithm: Algorithm) -> u8 {
     match algorithm {
@@ -57,32 +122,88 @@ fn algorithm_from_code(code: u8) -> Result<Algorithm, RecordError> {
     }
 }
 
+fn write_opt_text(w: &mut Writer, text: Option<&str>) {
+    match text {
+        Some(text) => {
+            w.u8(1).bytes(text.as_bytes());
+        }
+        None => {
+            w.u8(0);
+        }
+    }
+}
+
+fn read_opt_text(r: &mut Reader<'_>) -> Result<Option<String>, RecordError> {
+    match r.u8()? {
+        0 => Ok(None),
+        1 => String::from_utf8(r.bytes()?.to_vec())
+            .map(Some)
+            .map_err(|_| RecordError::Payload("contact is not UTF-8")),
+        _ => Err(RecordError::Payload("invalid option tag")),
+    }
+}
+
+fn read_array<const N: usize>(r: &mut Reader<'_>) -> Result<[u8; N], RecordError> {
+    r.bytes()?
+        .try_into()
+        .map_err(|_| RecordError::Payload("wrong field length"))
+}
+
 impl Account {
+    pub(crate) fn new(config: TotpConfig, secret: Secret, expires_at: u64) -> Self {
+        Self {
+            config,
+            mode: Mode::Totp,
+            totp: TotpState::Pending { secret, expires_at },
+            suspended_until: None,
+            lockout: Lockout::default(),
+            contact: Contact::default(),
+            delivered: None,
+            last_issued: None,
+            recovery: RecoveryCodes::default(),
+        }
+    }
+
     pub(crate) fn encode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let mut w = Writer::default();
         w.u8(algorithm_code(self.config.algorithm()))
             .u8(self.config.digits().get())
             .u64(self.config.period())
             .u64(self.config.t0())
-            .u32(self.config.window());
-        match &self.stage {
-            Stage::Pending { secret, expires_at } => {
+            .u32(self.config.window())
+            .u8(self.mode.code());
+        match &self.totp {
+            TotpState::Pending { secret, expires_at } => {
                 w.u8(1).bytes(secret.expose_bytes()).u64(*expires_at);
             }
-            Stage::Active {
-                secret,
-                last_step,
-                suspended_until,
-            } => {
-                w.u8(2)
-                    .bytes(secret.expose_bytes())
-                    .opt_u64(*last_step)
-                    .opt_u64(*suspended_until);
+            TotpState::Confirmed { secret, last_step } => {
+                w.u8(2).bytes(secret.expose_bytes()).opt_u64(*last_step);
             }
         }
-        w.u32(self.lockout.failures)
+        w.opt_u64(self.suspended_until)
+            .u32(self.lockout.failures)
             .opt_u64(self.lockout.locked_until)
             .u32(self.lockout.level);
+        write_opt_text(&mut w, self.contact.email.as_deref());
+        write_opt_text(&mut w, self.contact.phone.as_deref());
+        match &self.delivered {
+            Some(code) => {
+                w.u8(1)
+                    .bytes(&code.salt)
+                    .bytes(&code.tag)
+                    .u64(code.expires_at)
+                    .u32(code.wrong_attempts);
+            }
+            None => {
+                w.u8(0);
+            }
+        }
+        w.opt_u64(self.last_issued)
+            .bytes(&self.recovery.salt)
+            .u8(self.recovery.tags.len().min(MAX_RECOVERY_CODES) as u8);
+        for tag in self.recovery.tags.iter().take(MAX_RECOVERY_CODES) {
+            w.bytes(tag);
+        }
         Ok(record::encode(ACCOUNT_KIND, &w.finish()?))
     }
 
@@ -98,28 +219,58 @@ impl Account {
             .with_t0(r.u64()?)
             .with_window(r.u32()?)
             .map_err(bad)?;
-        let stage = match r.u8()? {
-            1 => Stage::Pending {
+        let mode = Mode::from_code(r.u8()?)?;
+        let totp = match r.u8()? {
+            1 => TotpState::Pending {
                 secret: Secret::from_bytes(r.bytes()?).map_err(bad)?,
                 expires_at: r.u64()?,
             },
-            2 => Stage::Active {
+            2 => TotpState::Confirmed {
                 secret: Secret::from_bytes(r.bytes()?).map_err(bad)?,
                 last_step: r.opt_u64()?,
-                suspended_until: r.opt_u64()?,
             },
-            _ => return Err(RecordError::Payload("unknown account stage").into()),
+            _ => return Err(RecordError::Payload("unknown TOTP state").into()),
         };
+        let suspended_until = r.opt_u64()?;
         let lockout = Lockout {
             failures: r.u32()?,
             locked_until: r.opt_u64()?,
             level: r.u32()?,
         };
+        let contact = Contact {
+            email: read_opt_text(&mut r)?,
+            phone: read_opt_text(&mut r)?,
+        };
+        let delivered = match r.u8()? {
+            0 => None,
+            1 => Some(DeliveredCode {
+                salt: read_array(&mut r)?,
+                tag: read_array(&mut r)?,
+                expires_at: r.u64()?,
+                wrong_attempts: r.u32()?,
+            }),
+            _ => return Err(RecordError::Payload("invalid option tag").into()),
+        };
+        let last_issued = r.opt_u64()?;
+        let salt = read_array(&mut r)?;
+        let count = usize::from(r.u8()?);
+        if count > MAX_RECOVERY_CODES {
+            return Err(RecordError::Payload("too many recovery codes").into());
+        }
+        let tags = (0..count)
+            .map(|_| read_array(&mut r))
+            .collect::<Result<Vec<_>, _>>()?;
         r.finish()?;
         Ok(Self {
             config,
-            stage,
+            mode,
+            totp,
+            suspended_until,
             lockout,
+            contact,
+            delivered,
+            last_issued,
+            recovery: RecoveryCodes { salt, tags },
         })
     }
 }
@@ -148,35 +299,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accounts_round_trip_in_every_stage() {
+    fn accounts_round_trip_in_every_state() {
         let secret = Secret::from_bytes(&[7; 20]).unwrap();
-        for stage in [
-            Stage::Pending {
-                secret: secret.clone(),
-                expires_at: 99,
-            },
-            Stage::Active {
-                secret: secret.clone(),
-                last_step: Some(u64::MAX),
-                suspended_until: None,
-            },
-            Stage::Active {
-                secret: secret.clone(),
-                last_step: None,
-                suspended_until: Some(5),
-            },
-        ] {
-            let account = Account {
-                config: TotpConfig::default()
-                    .with_digits(Digits::EIGHT)
-                    .with_algorithm(Algorithm::Sha512),
-                stage,
-                lockout: Lockout {
-                    failures: 3,
-                    locked_until: Some(1234),
-                    level: 2,
-                },
-            };
+        let pending = Account::new(TotpConfig::default(), secret.clone(), 99);
+        let mut full = Account::new(
+            TotpConfig::default()
+                .with_digits(Digits::EIGHT)
+                .with_algorithm(Algorithm::Sha512),
+            secret.clone(),
+            0,
+        );
+        full.mode = Mode::Sms;
+        full.totp = TotpState::Confirmed {
+            secret,
+            last_step: Some(u64::MAX),
+        };
+        full.suspended_until = Some(5);
+        full.lockout = Lockout {
+            failures: 3,
+            locked_until: Some(1234),
+            level: 2,
+        };
+        full.contact = Contact {
+            email: Some("alice@example.com".into()),
+            phone: Some("+33 6 12 34 56 78".into()),
+        };
+        full.delivered = Some(DeliveredCode {
+            salt: [1; SALT_LEN],
+            tag: [2; TAG_LEN],
+            expires_at: 180,
+            wrong_attempts: 2,
+        });
+        full.last_issued = Some(0);
+        full.recovery = RecoveryCodes {
+            salt: [3; SALT_LEN],
+            tags: vec![[4; TAG_LEN], [5; TAG_LEN]],
+        };
+        for account in [pending, full] {
             let bytes = account.encode().unwrap();
             assert_eq!(Account::decode(&bytes).unwrap(), account);
             // A platform record is not an account, and vice versa.

@@ -3,13 +3,13 @@
 
 use zeroize::Zeroizing;
 
+use super::Mode;
+
 /// Why a second factor was refused. The host and the audit log see this;
 /// the client must not (see [`Decision::client_answer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DenyReason {
-    /// No code was given, but the account needs one.
-    CodeMissing,
     /// Not exactly the account's number of ASCII digits.
     MalformedCode,
     /// A well-formed code that matches no step in the window.
@@ -30,6 +30,11 @@ pub enum DenyReason {
     /// The pending enrollment was never confirmed and has expired; the
     /// account must be reset (or re-enabled) for a new secret.
     EnrollmentExpired,
+    /// The e-mail/SMS code has expired, or died after too many wrong
+    /// entries: issue a new one.
+    CodeExpired,
+    /// An e-mail/SMS account, but no code was issued (or it was used).
+    NoCodeIssued,
 }
 
 /// The engine's answer to a second-factor step.
@@ -50,6 +55,12 @@ pub enum Decision {
     EnrollmentRequired {
         /// The `otpauth://` URI for the QR code.
         uri: Zeroizing<String>,
+    },
+    /// The password was right; now ask for a code of this kind (for e-mail
+    /// and SMS, [`super::Engine::issue_code`] makes one to send).
+    SecondFactorRequired {
+        /// What kind of code.
+        mode: Mode,
     },
     /// Refused.
     Deny {
@@ -79,6 +90,13 @@ pub enum AllowReason {
         /// The consumed time step.
         step: u64,
     },
+    /// A valid e-mail/SMS code was presented and consumed.
+    DeliveredCodeAccepted,
+    /// A recovery code was used (and is now spent).
+    RecoveryCodeUsed {
+        /// Unused recovery codes left; tell the user when this gets low.
+        remaining: usize,
+    },
 }
 
 /// What the client may be told: every refusal looks the same, so a locked
@@ -89,6 +107,8 @@ pub enum ClientAnswer {
     Allowed,
     /// Must enroll an authenticator first.
     EnrollmentRequired,
+    /// Must give a code.
+    SecondFactorRequired,
     /// Refused, for whatever reason.
     Refused,
 }
@@ -99,6 +119,7 @@ impl Decision {
         match self {
             Self::Allow { .. } => ClientAnswer::Allowed,
             Self::EnrollmentRequired { .. } => ClientAnswer::EnrollmentRequired,
+            Self::SecondFactorRequired { .. } => ClientAnswer::SecondFactorRequired,
             Self::Deny { .. } => ClientAnswer::Refused,
         }
     }

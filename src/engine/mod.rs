@@ -8,9 +8,8 @@
 //! number of threads (or processes and hosts sharing a store) can never both
 //! consume a code or both skip a lockout. Time is always a parameter.
 //!
-//! This release covers TOTP accounts (S1, S2, S4, S7–S11 of the product
-//! stories). E-mail/SMS codes, recovery codes and the C ABI of the engine
-//! come next.
+//! This release covers the product stories S1–S11: TOTP, e-mail and SMS
+//! codes, recovery codes. The C ABI of the engine comes next.
 //!
 //! ```
 //! use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};
@@ -37,6 +36,7 @@
 //! ```
 
 mod account;
+mod codes;
 mod decision;
 mod split;
 
@@ -47,8 +47,12 @@ use crate::otp::{Totp, TotpConfig};
 use crate::secret::Secret;
 use crate::store::{Change, Store, read_modify_write};
 use crate::uri::KeyUri;
-use account::{Account, Lockout, Stage, decode_platform, encode_platform};
+use account::{
+    Account, Contact, DeliveredCode, Lockout, MAX_RECOVERY_CODES, RecoveryCodes, TotpState,
+    decode_platform, encode_platform,
+};
 
+pub use account::Mode;
 pub use decision::{AllowReason, ClientAnswer, Decision, DenyReason};
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
 
@@ -82,6 +86,51 @@ impl Default for LockoutPolicy {
     }
 }
 
+/// E-mail/SMS codes (S6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveredCodePolicy {
+    /// Digits per code, 6..=10 (default 6).
+    pub digits: u8,
+    /// Seconds a code stays valid (default 180).
+    pub lifetime: u64,
+    /// Wrong entries that kill a code (default 3).
+    pub max_wrong: u32,
+    /// Seconds between two codes for one account (default 30).
+    pub resend_interval: u64,
+}
+
+impl Default for DeliveredCodePolicy {
+    fn default() -> Self {
+        Self {
+            digits: 6,
+            lifetime: 180,
+            max_wrong: 3,
+            resend_interval: 30,
+        }
+    }
+}
+
+/// A code to deliver, handed to the host by [`Engine::issue_code`]. The
+/// engine never sends anything itself.
+#[derive(Debug)]
+pub struct IssuedCode {
+    /// The code (wiped on drop). Send it; never log it.
+    pub code: Zeroizing<String>,
+    /// Where to send it.
+    pub channel: Channel,
+    /// Unix time after which it no longer works.
+    pub expires_at: u64,
+}
+
+/// A delivery channel with its destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Channel {
+    /// This e-mail address.
+    Email(String),
+    /// This phone number.
+    Sms(String),
+}
+
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
@@ -96,6 +145,8 @@ pub struct EngineConfig {
     /// Steps each side searched, after a refusal, to tell the host that the
     /// device's clock is off (default 10; 0 turns it off).
     pub diagnostic_window: u32,
+    /// E-mail/SMS codes.
+    pub delivered_codes: DeliveredCodePolicy,
 }
 
 impl Default for EngineConfig {
@@ -106,6 +157,7 @@ impl Default for EngineConfig {
             enrollment_ttl: 24 * 3600,
             lockout: LockoutPolicy::default(),
             diagnostic_window: 10,
+            delivered_codes: DeliveredCodePolicy::default(),
         }
     }
 }
@@ -191,6 +243,12 @@ impl<S: Store> Engine<S> {
         }
         if let Some(issuer) = &config.issuer {
             check_name(issuer, "issuer")?;
+        }
+        let codes = config.delivered_codes;
+        if !(6..=10).contains(&codes.digits) || codes.lifetime == 0 || codes.max_wrong == 0 {
+            return Err(Error::InvalidConfig(
+                "delivered_codes: digits 6..=10, lifetime and max_wrong > 0",
+            ));
         }
         Ok(Self { store, config })
     }
@@ -283,7 +341,7 @@ impl<S: Store> Engine<S> {
             if !on {
                 return Ok(Change::Keep(no_second_factor.clone()));
             }
-            self.decide_login(id, account, code, now)
+            self.decide_login(id, account, code, now, Suspension::Honour)
         })
     }
 
@@ -304,49 +362,55 @@ impl<S: Store> Engine<S> {
             return Ok((input, None));
         };
         let account = Account::decode(&record.bytes)?;
-        let second_factor_active = match &account.stage {
-            Stage::Active {
-                suspended_until, ..
-            } => !suspended_until.is_some_and(|until| now < until),
-            Stage::Pending { .. } => false,
-        };
+        let suspended = account.suspended_until.is_some_and(|until| now < until);
+        let enrolled =
+            account.mode != Mode::Totp || matches!(account.totp, TotpState::Confirmed { .. });
+        let second_factor_active = enrolled && !suspended;
         if !second_factor_active || !self.platform_enabled(&id.platform)? {
             return Ok((input, None));
         }
-        split_password_and_code(input, account.config.digits())
+        let digits = match account.mode {
+            Mode::Totp => account.config.digits(),
+            Mode::Email | Mode::Sms => {
+                crate::otp::Digits::new(u32::from(self.config.delivered_codes.digits))?
+            }
+        };
+        split_password_and_code(input, digits)
     }
 
     /// Suspends 2FA for `seconds` from `now` (S8, lost phone); it re-arms by
     /// itself. Returns when.
     ///
     /// # Errors
-    /// [`Error::NotEnabled`] unless the account is enrolled; storage errors.
+    /// [`Error::NotEnabled`], storage errors.
     pub fn suspend(&self, id: &AccountId, seconds: u64, now: u64) -> Result<u64> {
         let until = now.saturating_add(seconds);
-        self.update(id, |mut account| match &mut account.stage {
-            Stage::Active {
-                suspended_until, ..
-            } => {
-                *suspended_until = Some(until);
-                Ok((Some(account), until))
-            }
-            Stage::Pending { .. } => Err(Error::NotEnabled),
+        self.update(id, |mut account| {
+            account.suspended_until = Some(until);
+            Ok((Some(account), until))
         })
     }
 
     /// Resets 2FA (S9, new phone): a new secret, pending enrollment; every
-    /// code of the old secret fails from this moment. Returns the new URI.
+    /// code of the old secret, and any live e-mail/SMS code, fails from this
+    /// moment. Returns the new URI.
     ///
     /// # Errors
     /// [`Error::NotEnabled`], storage and randomness errors.
     pub fn reset(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
         let secret = Secret::generate()?;
-        let pending = self.pending(&secret, now);
-        self.update(id, |account| {
-            // Keep the lockout: a reset must not hand out a fresh quota.
-            let mut fresh = pending.clone();
-            fresh.lockout = account.lockout;
-            Ok((Some(fresh), ()))
+        let expires_at = now.saturating_add(self.config.enrollment_ttl);
+        self.update(id, |mut account| {
+            // Everything tied to the old authenticator dies at once; the
+            // lockout, contact and recovery codes stay (a reset must not hand
+            // out a fresh quota).
+            account.config = self.config.totp;
+            account.totp = TotpState::Pending {
+                secret: secret.clone(),
+                expires_at,
+            };
+            account.delivered = None;
+            Ok((Some(account), ()))
         })?;
         self.provisioning_uri(id, &secret, self.config.totp)
     }
@@ -408,29 +472,19 @@ impl<S: Store> Engine<S> {
     fn prove_possession(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
-            if matches!(account.stage, Stage::Pending { .. }) {
+            if account.mode == Mode::Totp && matches!(account.totp, TotpState::Pending { .. }) {
                 return Err(Error::NotEnabled);
             }
-            let mut account = account;
-            if let Stage::Active {
-                suspended_until, ..
-            } = &mut account.stage
-            {
-                *suspended_until = None;
-            }
-            self.decide_login(id, account, Some(code), now)
+            self.decide_login(id, account, Some(code), now, Suspension::Ignore)
         })
     }
 
     fn pending(&self, secret: &Secret, now: u64) -> Account {
-        Account {
-            config: self.config.totp,
-            stage: Stage::Pending {
-                secret: secret.clone(),
-                expires_at: now.saturating_add(self.config.enrollment_ttl),
-            },
-            lockout: Lockout::default(),
-        }
+        Account::new(
+            self.config.totp,
+            secret.clone(),
+            now.saturating_add(self.config.enrollment_ttl),
+        )
     }
 
     fn provisioning_uri(
@@ -459,6 +513,131 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// Sets where e-mail and SMS codes go (each `None` removes it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty, over-long or control-character
+    /// value; [`Error::NotEnabled`]; storage errors.
+    pub fn set_contact(
+        &self,
+        id: &AccountId,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<()> {
+        for value in [email, phone].into_iter().flatten() {
+            check_name(value, "contact")?;
+        }
+        self.update(id, |mut account| {
+            account.contact = Contact {
+                email: email.map(str::to_owned),
+                phone: phone.map(str::to_owned),
+            };
+            Ok((Some(account), ()))
+        })
+    }
+
+    /// Chooses the verification mode (S3). E-mail and SMS need the contact
+    /// set first; switching kills any live e-mail/SMS code. TOTP is the
+    /// recommended mode (SIM swapping, mailbox takeover).
+    ///
+    /// # Errors
+    /// [`Error::NoContact`], [`Error::NotEnabled`], storage errors.
+    pub fn set_mode(&self, id: &AccountId, mode: Mode) -> Result<()> {
+        self.update(id, |mut account| {
+            let reachable = match mode {
+                Mode::Totp => true,
+                Mode::Email => account.contact.email.is_some(),
+                Mode::Sms => account.contact.phone.is_some(),
+            };
+            if !reachable {
+                return Err(Error::NoContact);
+            }
+            account.mode = mode;
+            account.delivered = None;
+            Ok((Some(account), ()))
+        })
+    }
+
+    /// Makes a fresh e-mail/SMS code for the account (S6) and returns it with
+    /// where to send it; the host delivers it. The previous code, if any,
+    /// dies. Stored only as a salted tag.
+    ///
+    /// # Errors
+    /// [`Error::RateLimited`] within `resend_interval` of the last code;
+    /// [`Error::NoContact`] for a TOTP account or a missing destination;
+    /// [`Error::NotEnabled`]; storage and randomness errors.
+    pub fn issue_code(&self, id: &AccountId, now: u64) -> Result<IssuedCode> {
+        let policy = self.config.delivered_codes;
+        let code = codes::random_digits(usize::from(policy.digits))?;
+        let salt = codes::random_bytes()?;
+        let tag = codes::tag(&salt, &code);
+        let expires_at = now.saturating_add(policy.lifetime);
+        let channel = self.update(id, |mut account| {
+            let channel = match (account.mode, &account.contact) {
+                (
+                    Mode::Email,
+                    Contact {
+                        email: Some(to), ..
+                    },
+                ) => Channel::Email(to.clone()),
+                (
+                    Mode::Sms,
+                    Contact {
+                        phone: Some(to), ..
+                    },
+                ) => Channel::Sms(to.clone()),
+                _ => return Err(Error::NoContact),
+            };
+            if let Some(last) = account.last_issued {
+                let retry_at = last.saturating_add(policy.resend_interval);
+                if now < retry_at {
+                    return Err(Error::RateLimited { retry_at });
+                }
+            }
+            account.delivered = Some(DeliveredCode {
+                salt,
+                tag,
+                expires_at,
+                wrong_attempts: 0,
+            });
+            account.last_issued = Some(now);
+            Ok((Some(account), channel))
+        })?;
+        Ok(IssuedCode {
+            code,
+            channel,
+            expires_at,
+        })
+    }
+
+    /// Replaces the account's recovery codes with `count` new ones
+    /// (1..=32; 10 is usual) and returns them, to be shown once. Each works
+    /// once, in place of any code, even while the phone is lost.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a bad count, [`Error::NotEnabled`],
+    /// storage and randomness errors.
+    pub fn generate_recovery_codes(
+        &self,
+        id: &AccountId,
+        count: usize,
+    ) -> Result<Vec<Zeroizing<String>>> {
+        if !(1..=MAX_RECOVERY_CODES).contains(&count) {
+            return Err(Error::InvalidConfig("recovery code count must be 1..=32"));
+        }
+        let salt = codes::random_bytes()?;
+        let fresh = (0..count)
+            .map(|_| codes::random_recovery_code())
+            .collect::<Result<Vec<_>>>()?;
+        let tags = fresh.iter().map(|code| codes::tag(&salt, code)).collect();
+        let recovery = RecoveryCodes { salt, tags };
+        self.update(id, |mut account| {
+            account.recovery = recovery.clone();
+            Ok((Some(account), ()))
+        })?;
+        Ok(fresh)
+    }
+
     /// The decision for one login attempt on `account`, and the state to
     /// store with it. Pure: it may run again after a lost race.
     fn decide_login(
@@ -467,10 +646,22 @@ impl<S: Store> Engine<S> {
         mut account: Account,
         code: Option<&str>,
         now: u64,
+        suspension: Suspension,
     ) -> Result<Change<Decision>> {
-        let policy = self.config.lockout;
-        let (secret, last_step) = match &account.stage {
-            Stage::Pending { secret, expires_at } => {
+        if let Some(until) = account.suspended_until.filter(|&until| now < until) {
+            if suspension == Suspension::Honour {
+                return Ok(Change::Keep(Decision::Allow {
+                    reason: AllowReason::Suspended { until },
+                    // The suspension ends on its own; a cache must not outlive it.
+                    cacheable: false,
+                }));
+            }
+        } else {
+            // Re-armed by itself: forget the old suspension when next writing.
+            account.suspended_until = None;
+        }
+        if account.mode == Mode::Totp {
+            if let TotpState::Pending { secret, expires_at } = &account.totp {
                 if now >= *expires_at {
                     return Ok(Change::Keep(Decision::deny(DenyReason::EnrollmentExpired)));
                 }
@@ -478,67 +669,110 @@ impl<S: Store> Engine<S> {
                     let uri = self.provisioning_uri(id, secret, account.config)?;
                     return Ok(Change::Keep(Decision::EnrollmentRequired { uri }));
                 }
-                (secret.clone(), None)
             }
-            Stage::Active {
-                secret,
-                last_step,
-                suspended_until,
-            } => {
-                if let Some(until) = suspended_until.filter(|&until| now < until) {
-                    return Ok(Change::Keep(Decision::Allow {
-                        reason: AllowReason::Suspended { until },
-                        // The suspension ends on its own; a cache must not outlive it.
-                        cacheable: false,
-                    }));
-                }
-                (secret.clone(), *last_step)
-            }
-        };
+        }
         if let Some(until) = account.lockout.locked_until.filter(|&until| now < until) {
             return Ok(Change::Keep(Decision::deny(DenyReason::Locked { until })));
         }
         let Some(code) = code else {
-            return Ok(Change::Keep(Decision::deny(DenyReason::CodeMissing)));
+            return Ok(Change::Keep(Decision::SecondFactorRequired {
+                mode: account.mode,
+            }));
         };
 
+        let outcome = if codes::looks_like_recovery_code(code) && !account.recovery.tags.is_empty()
+        {
+            check_recovery_code(&mut account, code)
+        } else {
+            match account.mode {
+                Mode::Totp => self.check_totp(&mut account, code, now)?,
+                Mode::Email | Mode::Sms => self.check_delivered(&mut account, code, now),
+            }
+        };
+        let decision = match outcome {
+            Ok(reason) => {
+                account.lockout = Lockout::default();
+                Decision::Allow {
+                    reason,
+                    cacheable: false,
+                }
+            }
+            Err(reason) => {
+                register_failure(&mut account.lockout, &self.config.lockout, now);
+                Decision::deny(reason)
+            }
+        };
+        Ok(Change::Write(Some(account.encode()?), decision))
+    }
+
+    /// A TOTP code: accepted once, for a step after the last one used.
+    fn check_totp(
+        &self,
+        account: &mut Account,
+        code: &str,
+        now: u64,
+    ) -> Result<Result<AllowReason, DenyReason>> {
+        let (secret, last_step, enrolling) = match &account.totp {
+            TotpState::Pending { secret, .. } => (secret.clone(), None, true),
+            TotpState::Confirmed { secret, last_step } => (secret.clone(), *last_step, false),
+        };
         let totp = Totp::new(&secret, account.config);
         let verdict = match last_step {
             Some(last) => totp.verify_after(code, now, last),
             None => totp.verify(code, now),
         };
-        let decision = match verdict {
+        Ok(match verdict {
             Ok(Some(step)) => {
-                account.lockout = Lockout::default();
-                let enrolling = matches!(account.stage, Stage::Pending { .. });
-                account.stage = Stage::Active {
+                account.totp = TotpState::Confirmed {
                     secret,
                     last_step: Some(step),
-                    suspended_until: None,
                 };
-                Decision::Allow {
-                    reason: if enrolling {
-                        AllowReason::Enrolled { step }
-                    } else {
-                        AllowReason::CodeAccepted { step }
-                    },
-                    cacheable: false,
-                }
+                Ok(if enrolling {
+                    AllowReason::Enrolled { step }
+                } else {
+                    AllowReason::CodeAccepted { step }
+                })
             }
-            Ok(None) => {
-                register_failure(&mut account.lockout, &policy, now);
-                Decision::deny(self.refusal_reason(&totp, code, now, last_step))
-            }
-            Err(Error::MalformedCode { .. }) => {
-                register_failure(&mut account.lockout, &policy, now);
-                Decision::deny(DenyReason::MalformedCode)
-            }
+            Ok(None) => Err(self.refusal_reason(&totp, code, now, last_step)),
+            Err(Error::MalformedCode { .. }) => Err(DenyReason::MalformedCode),
             Err(other) => return Err(other),
-        };
-        Ok(Change::Write(Some(account.encode()?), decision))
+        })
     }
 
-    /// Why a well-formed code was refused: a replay, a skewed clock, or
+    /// An e-mail/SMS code: the live one, before it expires, within its
+    /// wrong-entry allowance; used once.
+    fn check_delivered(
+        &self,
+        account: &mut Account,
+        code: &str,
+        now: u64,
+    ) -> Result<AllowReason, DenyReason> {
+        let policy = self.config.delivered_codes;
+        let Some(live) = account.delivered.as_mut() else {
+            return Err(DenyReason::NoCodeIssued);
+        };
+        if now >= live.expires_at {
+            account.delivered = None;
+            return Err(DenyReason::CodeExpired);
+        }
+        let well_formed =
+            code.len() == usize::from(policy.digits) && code.bytes().all(|b| b.is_ascii_digit());
+        if well_formed && codes::tag_matches(&live.tag, &live.salt, code) {
+            account.delivered = None;
+            return Ok(AllowReason::DeliveredCodeAccepted);
+        }
+        live.wrong_attempts = live.wrong_attempts.saturating_add(1);
+        if live.wrong_attempts >= policy.max_wrong {
+            account.delivered = None;
+        }
+        Err(if well_formed {
+            DenyReason::WrongCode
+        } else {
+            DenyReason::MalformedCode
+        })
+    }
+
+    /// Why a well-formed TOTP code was refused: a replay, a skewed clock, or
     /// simply wrong. Only computed on refusals.
     fn refusal_reason(&self, totp: &Totp, code: &str, now: u64, last: Option<u64>) -> DenyReason {
         if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now)) {
@@ -557,6 +791,35 @@ impl<S: Store> Engine<S> {
             }
         }
         DenyReason::WrongCode
+    }
+}
+
+/// Whether a login honours a running suspension (S8) or, for self-service
+/// changes (S11), demands a code anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Suspension {
+    Honour,
+    Ignore,
+}
+
+/// A recovery code: compared against every unused one in constant time;
+/// the match is spent.
+fn check_recovery_code(account: &mut Account, code: &str) -> Result<AllowReason, DenyReason> {
+    let recovery = &mut account.recovery;
+    let mut matched = None;
+    for (index, tag) in recovery.tags.iter().enumerate() {
+        if codes::tag_matches(tag, &recovery.salt, code) {
+            matched = Some(index);
+        }
+    }
+    match matched {
+        Some(index) => {
+            recovery.tags.remove(index);
+            Ok(AllowReason::RecoveryCodeUsed {
+                remaining: recovery.tags.len(),
+            })
+        }
+        None => Err(DenyReason::WrongCode),
     }
 }
 

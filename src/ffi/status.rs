@@ -157,7 +157,9 @@ impl From<Error> for m2fa_status {
             | Error::AlreadyEnabled
             | Error::NotEnabled
             | Error::InvalidConfig(_)
-            | Error::InvalidInput(_) => Self::M2FA_INTERNAL_PANIC,
+            | Error::InvalidInput(_)
+            | Error::NoContact
+            | Error::RateLimited { .. } => Self::M2FA_INTERNAL_PANIC,
         }
     }
 }
