@@ -29,10 +29,13 @@ bash scripts/gen-header.sh --check
 step "C and C++ tests under AddressSanitizer/UBSan, static and shared linking, exports"
 bash scripts/test-c.sh
 
-step "the demo (main job) runs"
+step "the demo (main job) and the engine walkthrough run"
 cargo run --quiet --example demo >target/demo.out
 grep -q "replay of the same code:   refused" target/demo.out
-echo "demo ok"
+cargo run --quiet --example engine_walkthrough >target/engine_walkthrough.out
+grep -q "same code again (replay)           -> client: Refused" target/engine_walkthrough.out
+grep -q "right code while locked            -> client: Refused" target/engine_walkthrough.out
+echo "demo and engine walkthrough ok"
 
 step "fuzz smoke runs"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"
