@@ -20,7 +20,9 @@ pub enum DenyReason {
         /// Offset of the matching step from the current one.
         steps: i64,
     },
-    /// The code's step was already used (or is older than one used).
+    /// The code is that of a step in the window that was already used (or
+    /// is older than one used). Not counted as a failure: it repeats a code
+    /// that worked. An older code outside the window is a [`Self::WrongCode`].
     Replayed,
     /// Too many wrong codes: second-factor attempts refused until `until`.
     Locked {

@@ -286,6 +286,8 @@ impl<S: Store> Engine<S> {
     /// first valid code confirms it. Returns the provisioning URI to show
     /// (as a QR code); it contains the secret.
     ///
+    /// An enrollment that expired unconfirmed is replaced.
+    ///
     /// # Errors
     /// [`Error::PlatformDisabled`] (S1), [`Error::AlreadyEnabled`], storage
     /// and randomness errors.
@@ -300,8 +302,14 @@ impl<S: Store> Engine<S> {
             &id.store_key(),
             MAX_ATTEMPTS,
             |current| match current {
-                Some(_) => Err(Error::AlreadyEnabled),
                 None => Ok(Change::Write(Some(record.clone()), ())),
+                // An enrollment never confirmed and expired may start over.
+                Some(bytes) => match Account::decode(bytes)?.totp {
+                    TotpState::Pending { expires_at, .. } if now >= expires_at => {
+                        Ok(Change::Write(Some(record.clone()), ()))
+                    }
+                    _ => Err(Error::AlreadyEnabled),
+                },
             },
         )?;
         self.provisioning_uri(id, &secret, self.config.totp)
@@ -341,7 +349,8 @@ impl<S: Store> Engine<S> {
             if !on {
                 return Ok(Change::Keep(no_second_factor.clone()));
             }
-            self.decide_login(id, account, code, now, Suspension::Honour)
+            let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
+            write_if_changed(next, decision)
         })
     }
 
@@ -401,15 +410,7 @@ impl<S: Store> Engine<S> {
         let secret = Secret::generate()?;
         let expires_at = now.saturating_add(self.config.enrollment_ttl);
         self.update(id, |mut account| {
-            // Everything tied to the old authenticator dies at once; the
-            // lockout, contact and recovery codes stay (a reset must not hand
-            // out a fresh quota).
-            account.config = self.config.totp;
-            account.totp = TotpState::Pending {
-                secret: secret.clone(),
-                expires_at,
-            };
-            account.delivered = None;
+            self.reset_account(&mut account, &secret, expires_at);
             Ok((Some(account), ()))
         })?;
         self.provisioning_uri(id, &secret, self.config.totp)
@@ -435,48 +436,78 @@ impl<S: Store> Engine<S> {
     }
 
     /// The user turns 2FA off themself (S11): only with a valid code, which
-    /// is consumed. Returns the decision on the code; 2FA is removed only if
-    /// it is [`Decision::Allow`].
+    /// is consumed. Returns the decision on the code; 2FA is removed (in the
+    /// same atomic change) only if it is [`Decision::Allow`].
     ///
     /// # Errors
-    /// As [`Engine::login`].
+    /// [`Error::NotEnabled`] (also for an enrollment not yet confirmed);
+    /// otherwise as [`Engine::login`].
     pub fn disable_with_code(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
-        let decision = self.prove_possession(id, code, now)?;
-        if decision.is_allowed() {
-            self.remove(id)?;
-        }
-        Ok(decision)
+        self.with_proof_of_possession(id, code, now, |_| None)
     }
 
     /// The user resets 2FA themself (S11): only with a valid code. Returns
-    /// the decision and, if allowed, the new provisioning URI.
+    /// the decision and, if allowed, the new provisioning URI; the check and
+    /// the reset are one atomic change.
     ///
     /// # Errors
-    /// As [`Engine::login`].
+    /// As [`Engine::disable_with_code`].
     pub fn reset_with_code(
         &self,
         id: &AccountId,
         code: &str,
         now: u64,
     ) -> Result<(Decision, Option<Zeroizing<String>>)> {
-        let decision = self.prove_possession(id, code, now)?;
+        let secret = Secret::generate()?;
+        let expires_at = now.saturating_add(self.config.enrollment_ttl);
+        let decision = self.with_proof_of_possession(id, code, now, |mut account| {
+            self.reset_account(&mut account, &secret, expires_at);
+            Some(account)
+        })?;
         if !decision.is_allowed() {
             return Ok((decision, None));
         }
-        let uri = self.reset(id, now)?;
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         Ok((decision, Some(uri)))
     }
 
-    /// A code check that an enrolled account must pass (suspension does not
-    /// waive it).
-    fn prove_possession(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+    /// Checks a code that an enrolled account must give even while 2FA is
+    /// suspended, and applies `action` to the account (`None`: remove it) in
+    /// the same write if the code is good.
+    fn with_proof_of_possession(
+        &self,
+        id: &AccountId,
+        code: &str,
+        now: u64,
+        action: impl Fn(Account) -> Option<Account>,
+    ) -> Result<Decision> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
             if account.mode == Mode::Totp && matches!(account.totp, TotpState::Pending { .. }) {
                 return Err(Error::NotEnabled);
             }
-            self.decide_login(id, account, Some(code), now, Suspension::Ignore)
+            let (decision, next) =
+                self.decide_login(id, account, Some(code), now, Suspension::Ignore)?;
+            match next {
+                Some(checked) if decision.is_allowed() => {
+                    let bytes = action(checked).map(|a| a.encode()).transpose()?;
+                    Ok(Change::Write(bytes, decision))
+                }
+                next => write_if_changed(next, decision),
+            }
         })
+    }
+
+    /// A new pending secret: everything tied to the old authenticator dies;
+    /// the lockout, contact and recovery codes stay (a reset must not hand
+    /// out a fresh quota).
+    fn reset_account(&self, account: &mut Account, secret: &Secret, expires_at: u64) {
+        account.config = self.config.totp;
+        account.totp = TotpState::Pending {
+            secret: secret.clone(),
+            expires_at,
+        };
+        account.delivered = None;
     }
 
     fn pending(&self, secret: &Secret, now: u64) -> Account {
@@ -638,8 +669,9 @@ impl<S: Store> Engine<S> {
         Ok(fresh)
     }
 
-    /// The decision for one login attempt on `account`, and the state to
-    /// store with it. Pure: it may run again after a lost race.
+    /// The decision for one login attempt on `account`, and the new state
+    /// to store with it (`None`: nothing changed). Pure: it may run again
+    /// after a lost race.
     fn decide_login(
         &self,
         id: &AccountId,
@@ -647,14 +679,15 @@ impl<S: Store> Engine<S> {
         code: Option<&str>,
         now: u64,
         suspension: Suspension,
-    ) -> Result<Change<Decision>> {
+    ) -> Result<(Decision, Option<Account>)> {
         if let Some(until) = account.suspended_until.filter(|&until| now < until) {
             if suspension == Suspension::Honour {
-                return Ok(Change::Keep(Decision::Allow {
+                let decision = Decision::Allow {
                     reason: AllowReason::Suspended { until },
                     // The suspension ends on its own; a cache must not outlive it.
                     cacheable: false,
-                }));
+                };
+                return Ok((decision, None));
             }
         } else {
             // Re-armed by itself: forget the old suspension when next writing.
@@ -663,22 +696,23 @@ impl<S: Store> Engine<S> {
         if account.mode == Mode::Totp {
             if let TotpState::Pending { secret, expires_at } = &account.totp {
                 if now >= *expires_at {
-                    return Ok(Change::Keep(Decision::deny(DenyReason::EnrollmentExpired)));
+                    return Ok((Decision::deny(DenyReason::EnrollmentExpired), None));
                 }
                 if code.is_none() {
                     let uri = self.provisioning_uri(id, secret, account.config)?;
-                    return Ok(Change::Keep(Decision::EnrollmentRequired { uri }));
+                    return Ok((Decision::EnrollmentRequired { uri }, None));
                 }
             }
         }
-        if let Some(until) = account.lockout.locked_until.filter(|&until| now < until) {
-            return Ok(Change::Keep(Decision::deny(DenyReason::Locked { until })));
-        }
+        // Before the lock check: asking for a code must look the same whether
+        // or not the account is locked, or the password alone reveals it.
         let Some(code) = code else {
-            return Ok(Change::Keep(Decision::SecondFactorRequired {
-                mode: account.mode,
-            }));
+            let decision = Decision::SecondFactorRequired { mode: account.mode };
+            return Ok((decision, None));
         };
+        if let Some(until) = account.lockout.locked_until.filter(|&until| now < until) {
+            return Ok((Decision::deny(DenyReason::Locked { until }), None));
+        }
 
         let outcome = if codes::looks_like_recovery_code(code) && !account.recovery.tags.is_empty()
         {
@@ -689,20 +723,24 @@ impl<S: Store> Engine<S> {
                 Mode::Email | Mode::Sms => self.check_delivered(&mut account, code, now),
             }
         };
-        let decision = match outcome {
+        Ok(match outcome {
             Ok(reason) => {
                 account.lockout = Lockout::default();
-                Decision::Allow {
+                let decision = Decision::Allow {
                     reason,
                     cacheable: false,
-                }
+                };
+                (decision, Some(account))
             }
+            // A replay only repeats a code that already worked: it teaches an
+            // attacker nothing, so it is not a failure. (Mail clients open
+            // several connections with the same password+code string.)
+            Err(DenyReason::Replayed) => (Decision::deny(DenyReason::Replayed), None),
             Err(reason) => {
                 register_failure(&mut account.lockout, &self.config.lockout, now);
-                Decision::deny(reason)
+                (Decision::deny(reason), Some(account))
             }
-        };
-        Ok(Change::Write(Some(account.encode()?), decision))
+        })
     }
 
     /// A TOTP code: accepted once, for a step after the last one used.
@@ -792,6 +830,14 @@ impl<S: Store> Engine<S> {
         }
         DenyReason::WrongCode
     }
+}
+
+/// The store change for a decision: write the new state if there is one.
+fn write_if_changed(next: Option<Account>, decision: Decision) -> Result<Change<Decision>> {
+    Ok(match next {
+        Some(account) => Change::Write(Some(account.encode()?), decision),
+        None => Change::Keep(decision),
+    })
 }
 
 /// Whether a login honours a running suspension (S8) or, for self-service
