@@ -1,0 +1,354 @@
+//! E-mail/SMS codes (S3, S6) and recovery codes, through the public engine API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use mail2fa::Error;
+use mail2fa::engine::{
+    AccountId, AllowReason, Channel, ClientAnswer, Decision, DeliveredCodePolicy, DenyReason,
+    Engine, EngineConfig, Mode,
+};
+use mail2fa::store::MemoryStore;
+use mail2fa::{KeyUri, Totp};
+
+const NOW: u64 = 1_800_000_000;
+
+fn engine_with(config: EngineConfig) -> Engine<MemoryStore> {
+    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+    engine.enable_platform("example.com", true).unwrap();
+    engine
+}
+
+/// An account enabled (TOTP pending) with both contacts set.
+fn account(engine: &Engine<MemoryStore>) -> AccountId {
+    let id = AccountId::new("example.com", "alice@example.com").unwrap();
+    engine.enable_account(&id, NOW).unwrap();
+    engine
+        .set_contact(&id, Some("alice@home.example"), Some("+33612345678"))
+        .unwrap();
+    id
+}
+
+fn login(engine: &Engine<MemoryStore>, id: &AccountId, code: &str, now: u64) -> Decision {
+    engine.login(id, Some(code), now).unwrap()
+}
+
+fn reason(decision: &Decision) -> DenyReason {
+    assert_eq!(
+        decision.client_answer(),
+        ClientAnswer::Refused,
+        "{decision:?}"
+    );
+    match decision {
+        Decision::Deny { reason } => *reason,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A 6-digit code different from `code`.
+fn other_than(code: &str) -> String {
+    if code == "000000" { "111111" } else { "000000" }.to_owned()
+}
+
+#[test]
+fn s3_modes_need_a_destination_and_switch_cleanly() {
+    let engine = engine_with(EngineConfig::default());
+    let id = AccountId::new("example.com", "bob@example.com").unwrap();
+    engine.enable_account(&id, NOW).unwrap();
+    assert!(matches!(
+        engine.set_mode(&id, Mode::Email),
+        Err(Error::NoContact)
+    ));
+    assert!(matches!(
+        engine.set_mode(&id, Mode::Sms),
+        Err(Error::NoContact)
+    ));
+    engine
+        .set_contact(&id, Some("bob@home.example"), None)
+        .unwrap();
+    engine.set_mode(&id, Mode::Email).unwrap();
+    assert!(matches!(
+        engine.set_mode(&id, Mode::Sms),
+        Err(Error::NoContact)
+    ));
+    // An e-mail account is asked for a code, not for an enrollment.
+    assert_eq!(
+        engine.login(&id, None, NOW).unwrap(),
+        Decision::SecondFactorRequired { mode: Mode::Email }
+    );
+    // A TOTP account gets no e-mail codes.
+    engine.set_mode(&id, Mode::Totp).unwrap();
+    assert!(matches!(engine.issue_code(&id, NOW), Err(Error::NoContact)));
+    // Bad contacts are refused.
+    assert!(matches!(
+        engine.set_contact(&id, Some(""), None),
+        Err(Error::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        engine.set_contact(&id, Some("a\nb@example.com"), None),
+        Err(Error::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn s6_an_issued_code_works_once_within_its_lifetime() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Sms).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    assert_eq!(issued.channel, Channel::Sms("+33612345678".into()));
+    assert_eq!(issued.expires_at, NOW + 180);
+    assert_eq!(issued.code.len(), 6);
+    assert!(issued.code.bytes().all(|b| b.is_ascii_digit()));
+    // The code is not in the store in the clear.
+    let stored = mail2fa::store::Store::load(engine.store(), &id.store_key())
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.bytes.windows(6).any(|w| w == issued.code.as_bytes()),
+        "code stored in the clear"
+    );
+
+    let decision = login(&engine, &id, &issued.code, NOW + 179);
+    assert_eq!(
+        decision,
+        Decision::Allow {
+            reason: AllowReason::DeliveredCodeAccepted,
+            cacheable: false
+        }
+    );
+    // Used: gone.
+    assert_eq!(
+        reason(&login(&engine, &id, &issued.code, NOW + 179)),
+        DenyReason::NoCodeIssued
+    );
+}
+
+#[test]
+fn s6_codes_expire_after_180_seconds() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    assert_eq!(issued.channel, Channel::Email("alice@home.example".into()));
+    assert_eq!(
+        reason(&login(&engine, &id, &issued.code, NOW + 180)),
+        DenyReason::CodeExpired
+    );
+    // And it stays dead, even if the clock were to go back.
+    assert_eq!(
+        reason(&login(&engine, &id, &issued.code, NOW + 10)),
+        DenyReason::NoCodeIssued
+    );
+}
+
+#[test]
+fn s6_three_wrong_entries_kill_the_code() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    let wrong = other_than(&issued.code);
+    for _ in 0..3 {
+        assert_eq!(
+            reason(&login(&engine, &id, &wrong, NOW + 1)),
+            DenyReason::WrongCode
+        );
+    }
+    assert_eq!(
+        reason(&login(&engine, &id, &issued.code, NOW + 2)),
+        DenyReason::NoCodeIssued
+    );
+}
+
+#[test]
+fn s6_a_new_code_kills_the_old_one_and_resending_is_rate_limited() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    let first = engine.issue_code(&id, NOW).unwrap();
+    match engine.issue_code(&id, NOW + 29) {
+        Err(Error::RateLimited { retry_at }) => assert_eq!(retry_at, NOW + 30),
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    let second = engine.issue_code(&id, NOW + 30).unwrap();
+    if first.code != second.code {
+        assert_eq!(
+            reason(&login(&engine, &id, &first.code, NOW + 31)),
+            DenyReason::WrongCode
+        );
+    }
+    assert!(login(&engine, &id, &second.code, NOW + 32).is_allowed());
+}
+
+#[test]
+fn s6_every_number_is_configurable() {
+    let engine = engine_with(EngineConfig {
+        delivered_codes: DeliveredCodePolicy {
+            digits: 8,
+            lifetime: 60,
+            max_wrong: 1,
+            resend_interval: 0,
+        },
+        ..EngineConfig::default()
+    });
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    assert_eq!(issued.code.len(), 8);
+    assert_eq!(issued.expires_at, NOW + 60);
+    // No resend interval: a new code at once (the old one dies).
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    // One wrong entry kills it.
+    let wrong = "1".repeat(8);
+    if *issued.code != wrong {
+        assert_eq!(
+            reason(&login(&engine, &id, &wrong, NOW)),
+            DenyReason::WrongCode
+        );
+        assert_eq!(
+            reason(&login(&engine, &id, &issued.code, NOW)),
+            DenyReason::NoCodeIssued
+        );
+    }
+    // A 6-digit entry for an 8-digit policy is malformed.
+    engine.issue_code(&id, NOW).unwrap();
+    assert_eq!(
+        reason(&login(&engine, &id, "123456", NOW)),
+        DenyReason::MalformedCode
+    );
+    // Out-of-range policies are refused.
+    for bad in [
+        DeliveredCodePolicy {
+            digits: 5,
+            ..DeliveredCodePolicy::default()
+        },
+        DeliveredCodePolicy {
+            lifetime: 0,
+            ..DeliveredCodePolicy::default()
+        },
+        DeliveredCodePolicy {
+            max_wrong: 0,
+            ..DeliveredCodePolicy::default()
+        },
+    ] {
+        let config = EngineConfig {
+            delivered_codes: bad,
+            ..EngineConfig::default()
+        };
+        assert!(matches!(
+            Engine::new(MemoryStore::new(), config),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+}
+
+#[test]
+fn s6_wrong_delivered_codes_count_toward_the_lockout() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    for attempt in 0..5 {
+        // A fresh code each time (every 30 s), always answered wrongly.
+        let issued = engine.issue_code(&id, NOW + 30 * attempt).unwrap();
+        let wrong = other_than(&issued.code);
+        assert_eq!(
+            reason(&login(&engine, &id, &wrong, NOW + 30 * attempt)),
+            DenyReason::WrongCode
+        );
+    }
+    let t = NOW + 150;
+    let issued = engine.issue_code(&id, t).unwrap();
+    assert!(matches!(
+        reason(&login(&engine, &id, &issued.code, t)),
+        DenyReason::Locked { .. }
+    ));
+}
+
+#[test]
+fn s9_a_reset_kills_the_live_delivered_code() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    engine.reset(&id, NOW + 1).unwrap();
+    assert_eq!(
+        reason(&login(&engine, &id, &issued.code, NOW + 2)),
+        DenyReason::NoCodeIssued
+    );
+}
+
+#[test]
+fn recovery_codes_work_once_each_and_regenerating_replaces_them() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    // Enroll TOTP so the account has a real second factor.
+    let uri = engine.reset(&id, NOW).unwrap();
+    let key = KeyUri::parse(&uri).unwrap();
+    let totp = Totp::new(key.secret(), key.totp_config().unwrap());
+    assert!(login(&engine, &id, totp.generate(NOW).unwrap().as_str(), NOW).is_allowed());
+
+    let codes = engine.generate_recovery_codes(&id, 10).unwrap();
+    assert_eq!(codes.len(), 10);
+    let distinct: std::collections::HashSet<&str> = codes.iter().map(|c| c.as_str()).collect();
+    assert_eq!(distinct.len(), 10);
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.len() == 11 && c.as_bytes()[5] == b'-')
+    );
+
+    assert_eq!(
+        login(&engine, &id, &codes[3], NOW + 1),
+        Decision::Allow {
+            reason: AllowReason::RecoveryCodeUsed { remaining: 9 },
+            cacheable: false
+        }
+    );
+    // Spent.
+    assert_eq!(
+        reason(&login(&engine, &id, &codes[3], NOW + 2)),
+        DenyReason::WrongCode
+    );
+    assert!(login(&engine, &id, &codes[0], NOW + 3).is_allowed());
+
+    // Regenerating replaces the whole set.
+    let fresh = engine.generate_recovery_codes(&id, 2).unwrap();
+    assert_eq!(
+        reason(&login(&engine, &id, &codes[1], NOW + 4)),
+        DenyReason::WrongCode
+    );
+    assert_eq!(
+        login(&engine, &id, &fresh[1], NOW + 5),
+        Decision::Allow {
+            reason: AllowReason::RecoveryCodeUsed { remaining: 1 },
+            cacheable: false
+        }
+    );
+    assert!(matches!(
+        engine.generate_recovery_codes(&id, 0),
+        Err(Error::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        engine.generate_recovery_codes(&id, 33),
+        Err(Error::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn recovery_codes_are_stored_only_as_tags() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    let codes = engine.generate_recovery_codes(&id, 10).unwrap();
+    let stored = mail2fa::store::Store::load(engine.store(), &id.store_key())
+        .unwrap()
+        .unwrap();
+    for code in &codes {
+        assert!(
+            !stored
+                .bytes
+                .windows(code.len())
+                .any(|w| w == code.as_bytes()),
+            "recovery code stored in the clear"
+        );
+    }
+}
