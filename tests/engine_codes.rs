@@ -352,3 +352,39 @@ fn recovery_codes_are_stored_only_as_tags() {
         );
     }
 }
+
+#[test]
+fn audit_events_name_the_outcome_and_carry_no_secret() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    // Enrollment required: the event must not carry the URI (or its secret).
+    let decision = engine.login(&id, None, NOW).unwrap();
+    let Decision::EnrollmentRequired { uri } = &decision else {
+        panic!("expected enrollment, got {decision:?}")
+    };
+    let secret = KeyUri::parse(uri).unwrap().secret().to_base32();
+    let line = decision.audit_event(&id, NOW).to_string();
+    assert!(line.contains("answer=enrollment-required"), "{line}");
+    assert!(
+        !line.contains(secret.as_str()) && !line.contains("otpauth"),
+        "{line}"
+    );
+
+    // A delivered code accepted: the code is not in the event.
+    engine.set_mode(&id, Mode::Sms).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    let decision = login(&engine, &id, &issued.code, NOW + 1);
+    let event = decision.audit_event(&id, NOW + 1);
+    assert_eq!(event.allowed, Some(AllowReason::DeliveredCodeAccepted));
+    assert!(!event.cacheable);
+    let line = event.to_string();
+    assert!(!line.contains(issued.code.as_str()), "{line}");
+    assert!(line.contains(r#"account="alice@example.com""#), "{line}");
+
+    // A refusal: the real reason for the log, the uniform answer for the client.
+    let decision = login(&engine, &id, "123456", NOW + 2);
+    let event = decision.audit_event(&id, NOW + 2);
+    assert_eq!(event.answer, ClientAnswer::Refused);
+    assert_eq!(event.denied, Some(DenyReason::NoCodeIssued));
+    assert!(!event.to_string().contains("123456"));
+}

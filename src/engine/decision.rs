@@ -135,3 +135,83 @@ impl Decision {
         Self::Deny { reason }
     }
 }
+
+/// A record of one decision for the host's audit log. It names the account,
+/// the time and the real outcome, and carries no secret: never the code,
+/// the password, the provisioning URI or the secret.
+///
+/// ```
+/// use mail2fa::engine::{AccountId, Decision, DenyReason};
+///
+/// let id = AccountId::new("example.com", "alice@example.com")?;
+/// let decision = Decision::Deny { reason: DenyReason::Locked { until: 1_800_000_060 } };
+/// let event = decision.audit_event(&id, 1_800_000_000);
+/// assert_eq!(
+///     event.to_string(),
+///     r#"mail2fa platform="example.com" account="alice@example.com" at=1800000000 answer=refused reason=Locked { until: 1800000060 }"#
+/// );
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// The account's platform.
+    pub platform: String,
+    /// The account name.
+    pub account: String,
+    /// When the decision was made (the `now` the engine was given).
+    pub at: u64,
+    /// What the client was told.
+    pub answer: ClientAnswer,
+    /// Why it was allowed, if it was.
+    pub allowed: Option<AllowReason>,
+    /// Why it was refused, if it was.
+    pub denied: Option<DenyReason>,
+    /// Whether an auth cache may keep the answer.
+    pub cacheable: bool,
+}
+
+impl Decision {
+    /// The audit record of this decision (see [`AuditEvent`]).
+    pub fn audit_event(&self, id: &super::AccountId, at: u64) -> AuditEvent {
+        let (allowed, denied, cacheable) = match self {
+            Self::Allow { reason, cacheable } => (Some(*reason), None, *cacheable),
+            Self::Deny { reason } => (None, Some(*reason), false),
+            Self::EnrollmentRequired { .. } | Self::SecondFactorRequired { .. } => {
+                (None, None, false)
+            }
+        };
+        AuditEvent {
+            platform: id.platform().to_owned(),
+            account: id.account().to_owned(),
+            at,
+            answer: self.client_answer(),
+            allowed,
+            denied,
+            cacheable,
+        }
+    }
+}
+
+impl core::fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let answer = match self.answer {
+            ClientAnswer::Allowed => "allowed",
+            ClientAnswer::EnrollmentRequired => "enrollment-required",
+            ClientAnswer::SecondFactorRequired => "second-factor-required",
+            ClientAnswer::Refused => "refused",
+        };
+        // Debug quoting escapes quotes and control characters in names.
+        write!(
+            f,
+            "mail2fa platform={:?} account={:?} at={} answer={answer}",
+            self.platform, self.account, self.at
+        )?;
+        if let Some(reason) = &self.allowed {
+            write!(f, " reason={reason:?} cacheable={}", self.cacheable)?;
+        }
+        if let Some(reason) = &self.denied {
+            write!(f, " reason={reason:?}")?;
+        }
+        Ok(())
+    }
+}

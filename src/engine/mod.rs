@@ -53,7 +53,7 @@ use account::{
 };
 
 pub use account::Mode;
-pub use decision::{AllowReason, ClientAnswer, Decision, DenyReason};
+pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
 
 /// How often a read-modify-write may lose a race before giving up with
