@@ -227,7 +227,8 @@ impl<S: Store> Engine<S> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a lockout allowing more than 100 (or 0)
-    /// failures, a zero lock, or a diagnostic window above [`crate::MAX_WINDOW`].
+    /// failures, a zero lock, a zero enrollment lifetime, a diagnostic window
+    /// above [`crate::MAX_WINDOW`], or an out-of-range code policy.
     pub fn new(store: S, config: EngineConfig) -> Result<Self> {
         let policy = config.lockout;
         if !(1..=100).contains(&policy.max_failures) {
@@ -237,6 +238,9 @@ impl<S: Store> Engine<S> {
             return Err(Error::InvalidConfig(
                 "lockout.first_lock must be > 0 and <= lockout.max_lock",
             ));
+        }
+        if config.enrollment_ttl == 0 {
+            return Err(Error::InvalidConfig("enrollment_ttl must be > 0"));
         }
         if config.diagnostic_window > crate::MAX_WINDOW {
             return Err(Error::InvalidConfig("diagnostic_window above MAX_WINDOW"));
