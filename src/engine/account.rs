@@ -12,7 +12,8 @@ pub(crate) const ACCOUNT_KIND: u8 = 2;
 
 /// How an account proves the second factor (S3). TOTP is recommended: an
 /// e-mail code is only as safe as the mailbox (often the very account being
-/// protected), and SMS falls to SIM swapping.
+/// protected — and not an out-of-band authenticator in the sense of NIST SP
+/// 800-63B), and SMS falls to SIM swapping and number porting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// An authenticator app (RFC 6238).
