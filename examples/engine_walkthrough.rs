@@ -10,7 +10,10 @@ use mail2fa::store::MemoryStore;
 use mail2fa::{KeyUri, Totp};
 
 fn show(what: &str, decision: &Decision) {
-    println!("{what:<34} -> client: {:?}; host: {decision:?}", decision.client_answer());
+    println!(
+        "{what:<34} -> client: {:?}; host: {decision:?}",
+        decision.client_answer()
+    );
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,20 +24,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // S1, S2: platform first, then the account; it is pending until a first code.
     engine.enable_platform("example.com", true)?;
     let uri = engine.enable_account(&alice, now)?;
-    println!("provisioning URI (shown once as a QR code): {}", uri.as_str());
+    println!(
+        "provisioning URI (shown once as a QR code): {}",
+        uri.as_str()
+    );
     show("login, password only", &engine.login(&alice, None, now)?);
 
     // The phone scans the URI; its first code confirms the enrollment.
     let phone = KeyUri::parse(&uri)?;
     let totp = Totp::new(phone.secret(), phone.totp_config().ok_or("TOTP URI")?);
     let code = totp.generate(now)?;
-    show("first code (enrolls)", &engine.login(&alice, Some(code.as_str()), now)?);
+    show(
+        "first code (enrolls)",
+        &engine.login(&alice, Some(code.as_str()), now)?,
+    );
 
     // S4: a login with the next code, then its replay.
     now += 30;
     let code = totp.generate(now)?;
-    show("login with a fresh code", &engine.login(&alice, Some(code.as_str()), now)?);
-    show("same code again (replay)", &engine.login(&alice, Some(code.as_str()), now + 5)?);
+    show(
+        "login with a fresh code",
+        &engine.login(&alice, Some(code.as_str()), now)?,
+    );
+    show(
+        "same code again (replay)",
+        &engine.login(&alice, Some(code.as_str()), now + 5)?,
+    );
 
     // S7: wrong codes until the lock; then even the right code is refused,
     // and the client cannot tell the difference.
@@ -44,6 +59,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     now += 30;
     let code = totp.generate(now)?;
-    show("right code while locked", &engine.login(&alice, Some(code.as_str()), now)?);
+    show(
+        "right code while locked",
+        &engine.login(&alice, Some(code.as_str()), now)?,
+    );
     Ok(())
 }
