@@ -52,7 +52,8 @@
 // What every `m2fa_*` function returns. The numbers are part of the ABI:
 // they never change and are never reused. Groups: 0–99 outcomes, 100–199
 // misuse of the API, 200–299 OTP parameters and codes, 300–399 secrets,
-// 400–499 URIs, 500–599 QR codes, 900–999 internal errors.
+// 400–499 URIs, 500–599 QR codes, 600–699 storage, 700–799 the engine,
+// 900–999 internal errors.
 enum m2fa_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -104,6 +105,27 @@ enum m2fa_status
   M2FA_INVALID_LABEL = 402,
   // The text does not fit in a QR code.
   M2FA_QR_TOO_LONG = 500,
+  // The storage backend failed; the login must be refused.
+  M2FA_STORAGE_FAILURE = 600,
+  // A stored record is corrupt, of an unknown format version or of the
+  // wrong kind; the login must be refused (it is never read as "no 2FA").
+  M2FA_CORRUPT_RECORD = 601,
+  // The record kept changing under concurrent writers; try again.
+  M2FA_STORAGE_CONTENTION = 602,
+  // 2FA is not enabled for the account's platform.
+  M2FA_PLATFORM_DISABLED = 700,
+  // The account already has 2FA.
+  M2FA_ALREADY_ENABLED = 701,
+  // The account has no 2FA (or no confirmed one, for self-service).
+  M2FA_NOT_ENABLED = 702,
+  // An engine configuration value, or a platform/account name, is invalid.
+  M2FA_INVALID_CONFIG = 703,
+  // Login input refused outright (NUL byte, too long).
+  M2FA_INVALID_INPUT = 704,
+  // The verification mode needs a destination that is not set.
+  M2FA_NO_CONTACT = 705,
+  // A code was issued too recently; `*retry_at` says when to try again.
+  M2FA_RATE_LIMITED = 706,
   // A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
   M2FA_INTERNAL_PANIC = 900,
 };
@@ -156,8 +178,117 @@ typedef uint32_t m2fa_otp_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What the client is told, passed as `uint32_t`.
+enum m2fa_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Let the client in.
+  M2FA_OUTCOME_ALLOWED = 1,
+  // Show the provisioning URI (`m2fa_decision_uri`) and ask for a first code.
+  M2FA_OUTCOME_ENROLLMENT_REQUIRED = 2,
+  // Ask for a code (`m2fa_decision_mode` says which kind).
+  M2FA_OUTCOME_SECOND_FACTOR_REQUIRED = 3,
+  // Refused. Give the client the same answer whatever the reason.
+  M2FA_OUTCOME_REFUSED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_outcome m2fa_outcome;
+#else
+typedef uint32_t m2fa_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The real reason behind a decision (for the host and its audit log, never
+// for the client), passed as `uint32_t`. 1–99: why allowed; 100–199: why
+// refused; 0: none (enrollment or code required).
+enum m2fa_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // No reason applies.
+  M2FA_REASON_NONE = 0,
+  // The account has no second factor (or its platform has 2FA off).
+  M2FA_REASON_NO_SECOND_FACTOR = 1,
+  // A TOTP code was accepted and its step consumed (`m2fa_decision_step`).
+  M2FA_REASON_CODE_ACCEPTED = 2,
+  // 2FA is suspended until `m2fa_decision_until`.
+  M2FA_REASON_SUSPENDED = 3,
+  // The enrollment was confirmed (`m2fa_decision_step`).
+  M2FA_REASON_ENROLLED = 4,
+  // An e-mail/SMS code was accepted and consumed.
+  M2FA_REASON_DELIVERED_CODE_ACCEPTED = 5,
+  // A recovery code was used (`m2fa_decision_remaining` left).
+  M2FA_REASON_RECOVERY_CODE_USED = 6,
+  // The code is not the expected number of ASCII digits.
+  M2FA_REASON_MALFORMED_CODE = 100,
+  // A wrong code.
+  M2FA_REASON_WRONG_CODE = 101,
+  // The code matched only a wide window: the device clock is off by
+  // `m2fa_decision_clock_skew` steps.
+  M2FA_REASON_CLOCK_SKEW = 102,
+  // A code that was already used (not counted as a failure).
+  M2FA_REASON_REPLAYED = 103,
+  // Too many wrong codes: locked until `m2fa_decision_until`.
+  M2FA_REASON_LOCKED = 104,
+  // The pending enrollment expired unconfirmed.
+  M2FA_REASON_ENROLLMENT_EXPIRED = 105,
+  // The e-mail/SMS code expired (reported once; it is then gone).
+  M2FA_REASON_CODE_EXPIRED = 106,
+  // No e-mail/SMS code is live: none was issued, or it was used, expired
+  // or died after too many wrong entries.
+  M2FA_REASON_NO_CODE_ISSUED = 107,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_reason m2fa_reason;
+#else
+typedef uint32_t m2fa_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Verification modes, passed as `uint32_t`.
+enum m2fa_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Authenticator app (TOTP), the recommended mode.
+  M2FA_MODE_TOTP = 1,
+  // A code sent by e-mail.
+  M2FA_MODE_EMAIL = 2,
+  // A code sent by SMS.
+  M2FA_MODE_SMS = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_mode m2fa_mode;
+#else
+typedef uint32_t m2fa_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// An engine answer (opaque, immutable). Carries the provisioning URI when
+// there is one: free it (which wipes the URI) as soon as it is shown.
+typedef struct m2fa_decision m2fa_decision;
+
+// An engine over the in-memory store (opaque). Thread-safe: share one
+// handle between all threads; free it once, when no thread uses it. State
+// lives as long as the handle.
+typedef struct m2fa_engine m2fa_engine;
+
+// Engine settings (opaque, with setters; validated by `m2fa_engine_new`).
+// Not synchronised: do not modify it while another thread reads it.
+typedef struct m2fa_engine_config m2fa_engine_config;
+
 // An HOTP credential (opaque). Immutable and thread-safe like `m2fa_totp`.
 typedef struct m2fa_hotp m2fa_hotp;
+
+// An e-mail/SMS code to deliver (opaque). Wiped when freed.
+typedef struct m2fa_issued_code m2fa_issued_code;
 
 // A parsed provisioning URI (opaque). Holds a copy of the secret, wiped when
 // freed. Immutable: may be read from several threads at once.
@@ -168,6 +299,9 @@ typedef struct m2fa_key_uri m2fa_key_uri;
 // keeps working. Not synchronised: do not modify it while another thread
 // reads it; objects made from it keep their own copy.
 typedef struct m2fa_otp_config m2fa_otp_config;
+
+// Freshly generated recovery codes, to show once (opaque). Wiped when freed.
+typedef struct m2fa_recovery_codes m2fa_recovery_codes;
 
 // A shared secret (opaque). Wiped when freed. Immutable: may be used by
 // several threads at once; free it exactly once, when no thread uses it.
@@ -186,6 +320,327 @@ extern "C" {
 // Never NULL; the string lives as long as the library is loaded.
 // Thread-safe.
 const char *m2fa_version(void);
+
+// Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
+// issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
+// for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
+// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s.
+// Release with `m2fa_engine_config_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_new(struct m2fa_engine_config **out);
+
+// Sets the issuer shown in authenticator apps (NULL: the platform name).
+//
+// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_engine_config_set_issuer(struct m2fa_engine_config *config, const char *issuer);
+
+// Sets the TOTP parameters of new enrollments (copied from `otp`). Its T0
+// must be 0 (provisioning URIs cannot carry another), else
+// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_set_totp(struct m2fa_engine_config *config,
+                                        const struct m2fa_otp_config *otp);
+
+// Sets how long a pending enrollment stays valid, in seconds (> 0, else
+// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_set_enrollment_ttl(struct m2fa_engine_config *config,
+                                                  uint64_t seconds);
+
+// Sets the lockout: `max_failures` (1..=100) wrong codes lock for
+// `first_lock` seconds, doubling per lock up to `max_lock`.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (out-of-range values are refused by
+// `m2fa_engine_new` with `M2FA_INVALID_CONFIG`).
+m2fa_status m2fa_engine_config_set_lockout(struct m2fa_engine_config *config,
+                                           uint32_t max_failures,
+                                           uint64_t first_lock,
+                                           uint64_t max_lock);
+
+// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds,
+// `max_wrong` entries before a code dies, `resend_interval` seconds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for digits above 255
+// (the rest is checked by `m2fa_engine_new`).
+m2fa_status m2fa_engine_config_set_delivered_codes(struct m2fa_engine_config *config,
+                                                   uint32_t digits,
+                                                   uint64_t lifetime,
+                                                   uint32_t max_wrong,
+                                                   uint64_t resend_interval);
+
+// Frees a configuration. NULL is a no-op.
+void m2fa_engine_config_free(struct m2fa_engine_config *config);
+
+// Creates an engine over a new in-memory store (NULL config: defaults).
+// Release with `m2fa_engine_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
+m2fa_status m2fa_engine_new(const struct m2fa_engine_config *config, struct m2fa_engine **out);
+
+// Frees an engine and all its state. NULL is a no-op.
+void m2fa_engine_free(struct m2fa_engine *engine);
+
+// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
+// accounts need no second factor; their enrollments are kept.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`
+// (bad name), storage errors.
+m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        uint32_t enabled);
+
+// Enables 2FA for an account (S2): `*out` receives an
+// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
+// (`m2fa_decision_uri`) the user scans.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
+// storage errors.
+m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
+                                       const char *platform,
+                                       const char *account,
+                                       uint64_t now,
+                                       struct m2fa_decision **out);
+
+// The second-factor decision for a login whose password the host has
+// checked; `code` is what the client gave (NULL: nothing). `*out` receives
+// the decision; a valid code has been consumed when this returns.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_CORRUPT_RECORD`, storage errors — refuse the login on any of them.
+m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
+                              const char *platform,
+                              const char *account,
+                              const char *code,
+                              uint64_t now,
+                              struct m2fa_decision **out);
+
+// Splits a password+code string (S5) for this account: only when its
+// second factor is active, by exactly its digits. `*password_len` receives
+// the length of the password part (`input[0..password_len]`); `*has_code`
+// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
+// copied.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
+// `M2FA_INVALID_CONFIG`, `M2FA_CORRUPT_RECORD`, storage errors.
+m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const char *input,
+                                    uint64_t now,
+                                    size_t *password_len,
+                                    uint32_t *has_code);
+
+// Removes 2FA from an account (S10); its secret is destroyed.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
+                               const char *platform,
+                               const char *account);
+
+// Lifts a lockout (an operator's action).
+//
+// Errors: as `m2fa_engine_remove`.
+m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
+                               const char *platform,
+                               const char *account);
+
+// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
+// `*until` (may be NULL) receives when.
+//
+// Errors: as `m2fa_engine_remove`.
+m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
+                                const char *platform,
+                                const char *account,
+                                uint64_t seconds,
+                                uint64_t now,
+                                uint64_t *until);
+
+// Sets where e-mail and SMS codes go; each may be NULL (none).
+//
+// Errors: as `m2fa_engine_remove`.
+m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const char *email,
+                                    const char *phone);
+
+// Chooses the verification mode (an `m2fa_mode` value, S3).
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_NO_CONTACT`.
+m2fa_status m2fa_engine_set_mode(const struct m2fa_engine *engine,
+                                 const char *platform,
+                                 const char *account,
+                                 uint32_t mode);
+
+// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
+// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_reset(const struct m2fa_engine *engine,
+                              const char *platform,
+                              const char *account,
+                              uint64_t now,
+                              struct m2fa_decision **out);
+
+// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
+// proven by a valid code (S11). `*out` receives the decision on the code;
+// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
+// `m2fa_decision_uri` then gives the new URI).
+//
+// Errors: as `m2fa_engine_login`, plus `M2FA_NOT_ENABLED`.
+m2fa_status m2fa_engine_self_service(const struct m2fa_engine *engine,
+                                     const char *platform,
+                                     const char *account,
+                                     const char *code,
+                                     uint32_t reset,
+                                     uint64_t now,
+                                     struct m2fa_decision **out);
+
+// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
+// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
+// NULL) receives when a new code may be issued — the one out-parameter
+// written on an error.
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_NO_CONTACT`,
+// `M2FA_RATE_LIMITED`, `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
+                                   const char *platform,
+                                   const char *account,
+                                   uint64_t now,
+                                   struct m2fa_issued_code **out,
+                                   uint64_t *retry_at);
+
+// Replaces the account's recovery codes with `count` (1..=32) new ones;
+// `*out` receives them, to show once.
+//
+// Errors: as `m2fa_engine_remove` (`M2FA_INVALID_CONFIG` also for a count
+// outside 1..=32), plus `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
+                                                const char *platform,
+                                                const char *account,
+                                                uint32_t count,
+                                                struct m2fa_recovery_codes **out);
+
+// Writes the outcome (an `m2fa_outcome` value: what to tell the client).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_decision_outcome(const struct m2fa_decision *decision, uint32_t *outcome);
+
+// Writes the real reason (an `m2fa_reason` value) — for logs, never for
+// the client.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_decision_reason(const struct m2fa_decision *decision, uint32_t *reason);
+
+// Writes 1 if an auth cache may keep this answer, else 0 (always 0 when a
+// one-time code was checked; 1 only for accounts without a second factor,
+// whose code, if any, is ignored).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_decision_cacheable(const struct m2fa_decision *decision, uint32_t *cacheable);
+
+// Writes the consumed time step of `M2FA_REASON_CODE_ACCEPTED` /
+// `M2FA_REASON_ENROLLED`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_step(const struct m2fa_decision *decision, uint64_t *step);
+
+// Writes the end of a lock (`M2FA_REASON_LOCKED`) or of a suspension
+// (`M2FA_REASON_SUSPENDED`), Unix seconds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_until(const struct m2fa_decision *decision, uint64_t *until);
+
+// Writes the clock offset in steps of `M2FA_REASON_CLOCK_SKEW` (negative:
+// the device is behind).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_clock_skew(const struct m2fa_decision *decision, int64_t *steps);
+
+// Writes the recovery codes left after `M2FA_REASON_RECOVERY_CODE_USED`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_remaining(const struct m2fa_decision *decision, uint32_t *remaining);
+
+// Writes the kind of code asked for (an `m2fa_mode` value) by
+// `M2FA_OUTCOME_SECOND_FACTOR_REQUIRED`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other outcomes.
+m2fa_status m2fa_decision_mode(const struct m2fa_decision *decision, uint32_t *mode);
+
+// Writes the provisioning URI (enrollment required, or an allowed
+// self-service reset) into `(buf, len)`. It contains the secret: show it
+// once and wipe the buffer.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
+// `M2FA_INVALID_ARGUMENT` when the decision has no URI.
+m2fa_status m2fa_decision_uri(const struct m2fa_decision *decision,
+                              char *buf,
+                              size_t len,
+                              size_t *needed);
+
+// Writes a one-line audit record of the decision (account, time, outcome,
+// reason; never a secret or a code) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_decision_audit(const struct m2fa_decision *decision,
+                                char *buf,
+                                size_t len,
+                                size_t *needed);
+
+// Frees a decision (its URI, if any, is wiped). NULL is a no-op.
+void m2fa_decision_free(struct m2fa_decision *decision);
+
+// Writes the code to deliver into `(buf, len)`. Send it; never log it.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_issued_code_code(const struct m2fa_issued_code *issued,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *needed);
+
+// Writes the destination (e-mail address or phone number) into `(buf, len)`
+// and the channel (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) into `*channel`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_issued_code_destination(const struct m2fa_issued_code *issued,
+                                         uint32_t *channel,
+                                         char *buf,
+                                         size_t len,
+                                         size_t *needed);
+
+// Writes when the code stops working (Unix seconds).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_issued_code_expires_at(const struct m2fa_issued_code *issued,
+                                        uint64_t *expires_at);
+
+// Frees an issued code (wiped). NULL is a no-op.
+void m2fa_issued_code_free(struct m2fa_issued_code *issued);
+
+// Writes how many recovery codes the set holds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_recovery_codes_count(const struct m2fa_recovery_codes *codes, size_t *count);
+
+// Writes recovery code number `index` into `(buf, len)` (12 bytes suffice).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+// range), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_recovery_codes_get(const struct m2fa_recovery_codes *codes,
+                                    size_t index,
+                                    char *buf,
+                                    size_t len,
+                                    size_t *needed);
+
+// Frees a set of recovery codes (wiped). NULL is a no-op.
+void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
 
 // Creates a config with the defaults every authenticator app assumes:
 // SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`

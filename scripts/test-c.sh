@@ -2,14 +2,17 @@
 # C and C++ tests of the C API, run against the library exactly as a C user
 # gets it from scripts/build-capi.sh (header, .so, .a and mail2fa.pc):
 #
-#   a. tests/c/ffi_test.c, linked against libmail2fa.so, under AddressSanitizer,
-#      LeakSanitizer and UBSan;
-#   b. the same program linked against libmail2fa.a through the .pc file's
+#   a. tests/c/ffi_test.c (OTP, secrets, URIs, QR) and tests/c/engine_test.c
+#      (the 2FA engine), each linked against libmail2fa.so, under
+#      AddressSanitizer, LeakSanitizer and UBSan;
+#   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
-#   also examples/c/totp_login.c, the README's example;
+#   also examples/c/totp_login.c and examples/c/engine_login.c, the README's
+#   examples;
 #   d. the shared library's SONAME and exports (only m2fa_*, exactly the
-#      header's functions), and every header function called by ffi_test.c.
+#      header's functions), and every header function called by ffi_test.c
+#      or engine_test.c.
 #
 #   bash scripts/test-c.sh
 #
@@ -67,20 +70,26 @@ needs_shared_lib() {
   readelf -d "$1" | grep -q 'NEEDED.*\[libmail2fa\.so'
 }
 
+c_tests=(ffi_test engine_test)
+
 # --- a. shared library, sanitizers -----------------------------------------
-gcc "${cflags[@]}" tests/c/ffi_test.c -o "$out/ffi_test_shared" \
-  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
-needs_shared_lib "$out/ffi_test_shared" ||
-  fail "shared: $out/ffi_test_shared is not linked against libmail2fa.so"
-run_test "shared (ASan+LSan+UBSan)" "$out/ffi_test_shared"
+for test in "${c_tests[@]}"; do
+  gcc "${cflags[@]}" "tests/c/$test.c" -o "$out/${test}_shared" \
+    "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+  needs_shared_lib "$out/${test}_shared" ||
+    fail "shared: $out/${test}_shared is not linked against libmail2fa.so"
+  run_test "shared (ASan+LSan+UBSan)" "$out/${test}_shared"
+done
 
 # --- b. static library ------------------------------------------------------
-gcc "${cflags[@]}" tests/c/ffi_test.c -o "$out/ffi_test_static" \
-  "${pc_cflags[@]}" "$capi/lib/libmail2fa.a" "${pc_static_libs[@]}"
-if needs_shared_lib "$out/ffi_test_static"; then
-  fail "static: $out/ffi_test_static still needs libmail2fa.so"
-fi
-run_test "static (libmail2fa.a + Libs.private: ${pc_static_libs[*]})" "$out/ffi_test_static"
+for test in "${c_tests[@]}"; do
+  gcc "${cflags[@]}" "tests/c/$test.c" -o "$out/${test}_static" \
+    "${pc_cflags[@]}" "$capi/lib/libmail2fa.a" "${pc_static_libs[@]}"
+  if needs_shared_lib "$out/${test}_static"; then
+    fail "static: $out/${test}_static still needs libmail2fa.so"
+  fi
+  run_test "static (libmail2fa.a + Libs.private: ${pc_static_libs[*]})" "$out/${test}_static"
+done
 
 # --- c. C++ -----------------------------------------------------------------
 # The header on its own, first: it must include what it uses.
@@ -95,13 +104,25 @@ g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror tests/c/cxx_header_test.cpp \
   -o "$out/cxx_header_test" "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
 run_test "c++17 (header self-contained in C11 and C++17)" "$out/cxx_header_test"
 
-# --- the README's C example, built the way the README says ------------------
+# --- the README's C examples, built the way the README says -----------------
 gcc "${cflags[@]}" examples/c/totp_login.c -o "$out/totp_login" \
   "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
 example_output=$("$out/totp_login") || fail "example: examples/c/totp_login.c failed"
 grep -q '^replay: refused$' <<<"$example_output" ||
   fail "example: examples/c/totp_login.c did not refuse the replay"
 pass "example: examples/c/totp_login.c accepts the code once, refuses the replay"
+
+gcc "${cflags[@]}" examples/c/engine_login.c -o "$out/engine_login" \
+  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+example_output=$("$out/engine_login") || fail "example: examples/c/engine_login.c failed"
+for line in '^enable account: enrollment required (none)$' \
+  '^login with the phone'"'"'s code: allowed (enrolled)$' \
+  '^replay: refused (replayed)$' \
+  '^right code while locked: refused (locked)$'; do
+  grep -q "$line" <<<"$example_output" ||
+    fail "example: examples/c/engine_login.c printed no line matching $line"
+done
+pass "example: examples/c/engine_login.c enrolls, refuses the replay, locks after 5 wrong codes"
 
 # --- d. SONAME and exports --------------------------------------------------
 library="$capi/lib/libmail2fa.so"
@@ -125,12 +146,12 @@ if [ "$exports" != "$declared" ]; then
 fi
 uncalled=()
 for function in $declared; do
-  grep -q "\\b$function(" tests/c/ffi_test.c || uncalled+=("$function")
+  grep -q "\\b$function(" tests/c/ffi_test.c tests/c/engine_test.c || uncalled+=("$function")
 done
 if [ ${#uncalled[@]} -gt 0 ]; then
-  fail "coverage: tests/c/ffi_test.c never calls ${uncalled[*]}"
+  fail "coverage: neither tests/c/ffi_test.c nor tests/c/engine_test.c calls ${uncalled[*]}"
 fi
 count=$(wc -l <<<"$exports")
-pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c"
+pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c or engine_test.c"
 
 echo "C API tests passed"

@@ -365,7 +365,7 @@ fn parse_label(label: &str) -> Result<(Option<String>, String), Error> {
     Ok((issuer.map(str::to_owned), account.to_owned()))
 }
 
-fn check_label_part(part: &str) -> Result<(), UriError> {
+pub(crate) fn check_label_part(part: &str) -> Result<(), UriError> {
     // Leading spaces cannot survive a round trip (the format drops spaces
     // after the issuer's colon), so neither leading nor trailing white space
     // is accepted.

@@ -388,3 +388,46 @@ fn audit_events_name_the_outcome_and_carry_no_secret() {
     assert_eq!(event.denied, Some(DenyReason::NoCodeIssued));
     assert!(!event.to_string().contains("123456"));
 }
+
+#[test]
+fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
+    for (platform, account) in [
+        ("example.com", "alice:work"),
+        ("example.com", " alice"),
+        ("example.com", "alice "),
+        ("imap:example.com", "alice"),
+    ] {
+        assert!(
+            matches!(
+                AccountId::new(platform, account),
+                Err(Error::InvalidConfig(_))
+            ),
+            "{platform:?} {account:?}"
+        );
+    }
+    let engine = engine_with(EngineConfig::default());
+    assert!(matches!(
+        engine.enable_platform("imap:example.com", true),
+        Err(Error::InvalidConfig(_))
+    ));
+    // An issuer with ':' and a non-zero T0 (which no URI can carry) are refused.
+    for config in [
+        EngineConfig {
+            issuer: Some("Example:Mail".into()),
+            ..EngineConfig::default()
+        },
+        EngineConfig {
+            totp: mail2fa::TotpConfig::default().with_t0(30),
+            ..EngineConfig::default()
+        },
+        EngineConfig {
+            enrollment_ttl: 0,
+            ..EngineConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            Engine::new(MemoryStore::new(), config),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+}

@@ -32,10 +32,10 @@ pub enum DenyReason {
     /// The pending enrollment was never confirmed and has expired; the
     /// account must be reset (or re-enabled) for a new secret.
     EnrollmentExpired,
-    /// The e-mail/SMS code has expired, or died after too many wrong
-    /// entries: issue a new one.
+    /// The e-mail/SMS code has expired (reported once; it is then gone).
     CodeExpired,
-    /// An e-mail/SMS account, but no code was issued (or it was used).
+    /// An e-mail/SMS account with no live code: none was issued, or it was
+    /// used, expired, or died after too many wrong entries.
     NoCodeIssued,
 }
 

@@ -9,7 +9,7 @@
 //! consume a code or both skip a lockout. Time is always a parameter.
 //!
 //! This release covers the product stories S1–S11: TOTP, e-mail and SMS
-//! codes, recovery codes. The C ABI of the engine comes next.
+//! codes, recovery codes; `src/ffi/engine.rs` exports it to C.
 //!
 //! ```
 //! use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};
@@ -170,7 +170,9 @@ pub struct AccountId {
 }
 
 impl AccountId {
-    /// Both parts non-empty, at most 256 bytes, no control characters.
+    /// Both parts non-empty, at most 256 bytes, without `:`, control
+    /// characters or surrounding white space (they appear in provisioning
+    /// URIs).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] otherwise.
@@ -204,11 +206,11 @@ impl AccountId {
     }
 }
 
+/// Names end up in provisioning URIs (the platform as the default issuer),
+/// so they follow the label rules: non-empty, at most 256 bytes, no `:`, no
+/// control characters, no surrounding white space.
 fn check_name(name: &str, what: &'static str) -> Result<()> {
-    if name.is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
-        return Err(Error::InvalidConfig(what));
-    }
-    Ok(())
+    crate::uri::check_label_part(name).map_err(|_| Error::InvalidConfig(what))
 }
 
 fn platform_key(platform: &str) -> Vec<u8> {
@@ -227,7 +229,8 @@ impl<S: Store> Engine<S> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a lockout allowing more than 100 (or 0)
-    /// failures, a zero lock, a zero enrollment lifetime, a diagnostic window
+    /// failures, a zero lock, a non-zero TOTP T0 (URIs cannot carry it), a
+    /// zero enrollment lifetime, a diagnostic window
     /// above [`crate::MAX_WINDOW`], or an out-of-range code policy.
     pub fn new(store: S, config: EngineConfig) -> Result<Self> {
         let policy = config.lockout;
@@ -238,6 +241,10 @@ impl<S: Store> Engine<S> {
             return Err(Error::InvalidConfig(
                 "lockout.first_lock must be > 0 and <= lockout.max_lock",
             ));
+        }
+        if config.totp.t0() != 0 {
+            // Provisioning URIs cannot carry T0: apps would compute other codes.
+            return Err(Error::InvalidConfig("totp.t0 must be 0 for enrollments"));
         }
         if config.enrollment_ttl == 0 {
             return Err(Error::InvalidConfig("enrollment_ttl must be > 0"));
@@ -300,6 +307,8 @@ impl<S: Store> Engine<S> {
             return Err(Error::PlatformDisabled);
         }
         let secret = Secret::generate()?;
+        // Built before anything is stored: if it cannot be, nothing changes.
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         let record = self.pending(&secret, now).encode()?;
         read_modify_write(
             &self.store,
@@ -316,7 +325,7 @@ impl<S: Store> Engine<S> {
                 },
             },
         )?;
-        self.provisioning_uri(id, &secret, self.config.totp)
+        Ok(uri)
     }
 
     /// The second-factor decision for a login whose password the host has
@@ -412,12 +421,13 @@ impl<S: Store> Engine<S> {
     /// [`Error::NotEnabled`], storage and randomness errors.
     pub fn reset(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
         let secret = Secret::generate()?;
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         let expires_at = now.saturating_add(self.config.enrollment_ttl);
         self.update(id, |mut account| {
             self.reset_account(&mut account, &secret, expires_at);
             Ok((Some(account), ()))
         })?;
-        self.provisioning_uri(id, &secret, self.config.totp)
+        Ok(uri)
     }
 
     /// Removes 2FA from the account (S10); its secret is destroyed.
@@ -463,16 +473,17 @@ impl<S: Store> Engine<S> {
         now: u64,
     ) -> Result<(Decision, Option<Zeroizing<String>>)> {
         let secret = Secret::generate()?;
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         let expires_at = now.saturating_add(self.config.enrollment_ttl);
         let decision = self.with_proof_of_possession(id, code, now, |mut account| {
             self.reset_account(&mut account, &secret, expires_at);
             Some(account)
         })?;
-        if !decision.is_allowed() {
-            return Ok((decision, None));
-        }
-        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
-        Ok((decision, Some(uri)))
+        Ok(if decision.is_allowed() {
+            (decision, Some(uri))
+        } else {
+            (decision, None)
+        })
     }
 
     /// Checks a code that an enrolled account must give even while 2FA is

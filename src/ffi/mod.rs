@@ -25,6 +25,7 @@
 // The `unsafe extern "C"` functions document their contract in the header text.
 #![allow(clippy::missing_safety_doc)]
 
+mod engine;
 mod otp;
 mod qr;
 mod secret;
@@ -33,6 +34,7 @@ mod uri;
 
 use core::ffi::{CStr, c_char};
 
+pub use engine::*;
 pub use otp::*;
 pub use qr::*;
 pub use secret::*;

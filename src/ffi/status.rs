@@ -8,7 +8,8 @@ use crate::error::{Error, UriError};
 /// What every `m2fa_*` function returns. The numbers are part of the ABI:
 /// they never change and are never reused. Groups: 0–99 outcomes, 100–199
 /// misuse of the API, 200–299 OTP parameters and codes, 300–399 secrets,
-/// 400–499 URIs, 500–599 QR codes, 900–999 internal errors.
+/// 400–499 URIs, 500–599 QR codes, 600–699 storage, 700–799 the engine,
+/// 900–999 internal errors.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum m2fa_status {
@@ -58,6 +59,27 @@ pub enum m2fa_status {
     M2FA_INVALID_LABEL = 402,
     /// The text does not fit in a QR code.
     M2FA_QR_TOO_LONG = 500,
+    /// The storage backend failed; the login must be refused.
+    M2FA_STORAGE_FAILURE = 600,
+    /// A stored record is corrupt, of an unknown format version or of the
+    /// wrong kind; the login must be refused (it is never read as "no 2FA").
+    M2FA_CORRUPT_RECORD = 601,
+    /// The record kept changing under concurrent writers; try again.
+    M2FA_STORAGE_CONTENTION = 602,
+    /// 2FA is not enabled for the account's platform.
+    M2FA_PLATFORM_DISABLED = 700,
+    /// The account already has 2FA.
+    M2FA_ALREADY_ENABLED = 701,
+    /// The account has no 2FA (or no confirmed one, for self-service).
+    M2FA_NOT_ENABLED = 702,
+    /// An engine configuration value, or a platform/account name, is invalid.
+    M2FA_INVALID_CONFIG = 703,
+    /// Login input refused outright (NUL byte, too long).
+    M2FA_INVALID_INPUT = 704,
+    /// The verification mode needs a destination that is not set.
+    M2FA_NO_CONTACT = 705,
+    /// A code was issued too recently; `*retry_at` says when to try again.
+    M2FA_RATE_LIMITED = 706,
     /// A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
     M2FA_INTERNAL_PANIC = 900,
 }
@@ -67,7 +89,7 @@ pub enum m2fa_status {
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
 impl m2fa_status {
-    const ALL: [Self; 23] = [
+    const ALL: [Self; 33] = [
         Self::M2FA_OK,
         Self::M2FA_CODE_MISMATCH,
         Self::M2FA_NULL_ARGUMENT,
@@ -90,6 +112,16 @@ impl m2fa_status {
         Self::M2FA_URI_ISSUER_MISMATCH,
         Self::M2FA_INVALID_LABEL,
         Self::M2FA_QR_TOO_LONG,
+        Self::M2FA_STORAGE_FAILURE,
+        Self::M2FA_CORRUPT_RECORD,
+        Self::M2FA_STORAGE_CONTENTION,
+        Self::M2FA_PLATFORM_DISABLED,
+        Self::M2FA_ALREADY_ENABLED,
+        Self::M2FA_NOT_ENABLED,
+        Self::M2FA_INVALID_CONFIG,
+        Self::M2FA_INVALID_INPUT,
+        Self::M2FA_NO_CONTACT,
+        Self::M2FA_RATE_LIMITED,
         Self::M2FA_INTERNAL_PANIC,
     ];
 
@@ -127,6 +159,16 @@ impl m2fa_status {
                 "issuer or account name is empty, too long, or contains ':' or control characters"
             }
             Self::M2FA_QR_TOO_LONG => "the text is too long for a QR code",
+            Self::M2FA_STORAGE_FAILURE => "the storage backend failed",
+            Self::M2FA_CORRUPT_RECORD => "a stored record is corrupt or of an unknown version",
+            Self::M2FA_STORAGE_CONTENTION => "the record kept changing under concurrent writers",
+            Self::M2FA_PLATFORM_DISABLED => "two-factor authentication is off for this platform",
+            Self::M2FA_ALREADY_ENABLED => "two-factor authentication is already enabled",
+            Self::M2FA_NOT_ENABLED => "two-factor authentication is not enabled",
+            Self::M2FA_INVALID_CONFIG => "invalid configuration value or name",
+            Self::M2FA_INVALID_INPUT => "login input refused (NUL byte or too long)",
+            Self::M2FA_NO_CONTACT => "no destination for codes in this verification mode",
+            Self::M2FA_RATE_LIMITED => "a code was sent recently; try again later",
             Self::M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
         }
     }
@@ -149,17 +191,18 @@ impl From<Error> for m2fa_status {
             Error::Uri(_) => Self::M2FA_INVALID_URI,
             Error::Random => Self::M2FA_RANDOM_FAILURE,
             Error::QrTooLong => Self::M2FA_QR_TOO_LONG,
-            // The engine is not exported to C yet; until it is, its errors
-            // can only arise from Rust callers.
-            Error::Record(_)
-            | Error::Store(_)
-            | Error::PlatformDisabled
-            | Error::AlreadyEnabled
-            | Error::NotEnabled
-            | Error::InvalidConfig(_)
-            | Error::InvalidInput(_)
-            | Error::NoContact
-            | Error::RateLimited { .. } => Self::M2FA_INTERNAL_PANIC,
+            Error::Record(_) => Self::M2FA_CORRUPT_RECORD,
+            Error::Store(crate::store::StoreError::Contention { .. }) => {
+                Self::M2FA_STORAGE_CONTENTION
+            }
+            Error::Store(_) => Self::M2FA_STORAGE_FAILURE,
+            Error::PlatformDisabled => Self::M2FA_PLATFORM_DISABLED,
+            Error::AlreadyEnabled => Self::M2FA_ALREADY_ENABLED,
+            Error::NotEnabled => Self::M2FA_NOT_ENABLED,
+            Error::InvalidConfig(_) => Self::M2FA_INVALID_CONFIG,
+            Error::InvalidInput(_) => Self::M2FA_INVALID_INPUT,
+            Error::NoContact => Self::M2FA_NO_CONTACT,
+            Error::RateLimited { .. } => Self::M2FA_RATE_LIMITED,
         }
     }
 }

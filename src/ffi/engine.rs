@@ -1,0 +1,1089 @@
+//! `m2fa_engine`: the 2FA engine for C hosts, on the in-memory store.
+//!
+//! Every engine call is thread-safe: one `m2fa_engine` serves all the auth
+//! threads of a process. Accounts are named by `(platform, account)`
+//! strings. Answers come back as `m2fa_decision` handles, read with getters,
+//! so that new kinds of answers never change a struct layout.
+
+use core::ffi::c_char;
+
+use zeroize::Zeroizing;
+
+use super::{
+    ffi_boundary, free_handle, handle, handle_mut, m2fa_otp_config, m2fa_status, optional_str_arg,
+    out_ptr, str_arg, write_handle, write_out, write_text,
+};
+use crate::engine::{
+    AccountId, AllowReason, Channel, Decision, DenyReason, Engine, EngineConfig, IssuedCode,
+    LockoutPolicy, Mode,
+};
+use crate::store::MemoryStore;
+
+/// What the client is told, passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_outcome {
+    /// Let the client in.
+    M2FA_OUTCOME_ALLOWED = 1,
+    /// Show the provisioning URI (`m2fa_decision_uri`) and ask for a first code.
+    M2FA_OUTCOME_ENROLLMENT_REQUIRED = 2,
+    /// Ask for a code (`m2fa_decision_mode` says which kind).
+    M2FA_OUTCOME_SECOND_FACTOR_REQUIRED = 3,
+    /// Refused. Give the client the same answer whatever the reason.
+    M2FA_OUTCOME_REFUSED = 4,
+}
+
+/// The real reason behind a decision (for the host and its audit log, never
+/// for the client), passed as `uint32_t`. 1–99: why allowed; 100–199: why
+/// refused; 0: none (enrollment or code required).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_reason {
+    /// No reason applies.
+    M2FA_REASON_NONE = 0,
+    /// The account has no second factor (or its platform has 2FA off).
+    M2FA_REASON_NO_SECOND_FACTOR = 1,
+    /// A TOTP code was accepted and its step consumed (`m2fa_decision_step`).
+    M2FA_REASON_CODE_ACCEPTED = 2,
+    /// 2FA is suspended until `m2fa_decision_until`.
+    M2FA_REASON_SUSPENDED = 3,
+    /// The enrollment was confirmed (`m2fa_decision_step`).
+    M2FA_REASON_ENROLLED = 4,
+    /// An e-mail/SMS code was accepted and consumed.
+    M2FA_REASON_DELIVERED_CODE_ACCEPTED = 5,
+    /// A recovery code was used (`m2fa_decision_remaining` left).
+    M2FA_REASON_RECOVERY_CODE_USED = 6,
+    /// The code is not the expected number of ASCII digits.
+    M2FA_REASON_MALFORMED_CODE = 100,
+    /// A wrong code.
+    M2FA_REASON_WRONG_CODE = 101,
+    /// The code matched only a wide window: the device clock is off by
+    /// `m2fa_decision_clock_skew` steps.
+    M2FA_REASON_CLOCK_SKEW = 102,
+    /// A code that was already used (not counted as a failure).
+    M2FA_REASON_REPLAYED = 103,
+    /// Too many wrong codes: locked until `m2fa_decision_until`.
+    M2FA_REASON_LOCKED = 104,
+    /// The pending enrollment expired unconfirmed.
+    M2FA_REASON_ENROLLMENT_EXPIRED = 105,
+    /// The e-mail/SMS code expired (reported once; it is then gone).
+    M2FA_REASON_CODE_EXPIRED = 106,
+    /// No e-mail/SMS code is live: none was issued, or it was used, expired
+    /// or died after too many wrong entries.
+    M2FA_REASON_NO_CODE_ISSUED = 107,
+}
+
+/// Verification modes, passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_mode {
+    /// Authenticator app (TOTP), the recommended mode.
+    M2FA_MODE_TOTP = 1,
+    /// A code sent by e-mail.
+    M2FA_MODE_EMAIL = 2,
+    /// A code sent by SMS.
+    M2FA_MODE_SMS = 3,
+}
+
+fn mode_to_c(mode: Mode) -> u32 {
+    (match mode {
+        Mode::Totp => m2fa_mode::M2FA_MODE_TOTP,
+        Mode::Email => m2fa_mode::M2FA_MODE_EMAIL,
+        Mode::Sms => m2fa_mode::M2FA_MODE_SMS,
+    }) as u32
+}
+
+fn mode_from_c(value: u32) -> Result<Mode, m2fa_status> {
+    match value {
+        1 => Ok(Mode::Totp),
+        2 => Ok(Mode::Email),
+        3 => Ok(Mode::Sms),
+        _ => Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
+    }
+}
+
+/// Engine settings (opaque, with setters; validated by `m2fa_engine_new`).
+/// Not synchronised: do not modify it while another thread reads it.
+pub struct m2fa_engine_config {
+    config: EngineConfig,
+}
+
+/// An engine over the in-memory store (opaque). Thread-safe: share one
+/// handle between all threads; free it once, when no thread uses it. State
+/// lives as long as the handle.
+pub struct m2fa_engine {
+    engine: Engine<MemoryStore>,
+}
+
+/// An engine answer (opaque, immutable). Carries the provisioning URI when
+/// there is one: free it (which wipes the URI) as soon as it is shown.
+pub struct m2fa_decision {
+    decision: Decision,
+    uri: Option<Zeroizing<String>>,
+    audit: String,
+}
+
+/// An e-mail/SMS code to deliver (opaque). Wiped when freed.
+pub struct m2fa_issued_code {
+    issued: IssuedCode,
+}
+
+/// Freshly generated recovery codes, to show once (opaque). Wiped when freed.
+pub struct m2fa_recovery_codes {
+    codes: Vec<Zeroizing<String>>,
+}
+
+/// Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
+/// issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
+/// for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
+/// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s.
+/// Release with `m2fa_engine_config_free`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_new(out: *mut *mut m2fa_engine_config) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        let config = EngineConfig::default();
+        // SAFETY: out checked non-NULL.
+        unsafe { write_handle(out, m2fa_engine_config { config }) };
+        Ok(())
+    })
+}
+
+/// Applies `change` to a configuration.
+///
+/// # Safety
+/// `config` is NULL or a live configuration used by no other thread.
+unsafe fn update_engine_config(
+    config: *mut m2fa_engine_config,
+    change: impl FnOnce(&mut EngineConfig) -> Result<(), m2fa_status>,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: forwarded contract.
+        let target = unsafe { handle_mut(config) }?;
+        change(&mut target.config)
+    })
+}
+
+/// Sets the issuer shown in authenticator apps (NULL: the platform name).
+///
+/// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_issuer(
+    config: *mut m2fa_engine_config,
+    issuer: *const c_char,
+) -> m2fa_status {
+    // SAFETY: forwarded contract; issuer is NULL or NUL-terminated.
+    unsafe {
+        update_engine_config(config, |c| {
+            c.issuer = optional_str_arg(issuer)?.map(str::to_owned);
+            Ok(())
+        })
+    }
+}
+
+/// Sets the TOTP parameters of new enrollments (copied from `otp`). Its T0
+/// must be 0 (provisioning URIs cannot carry another), else
+/// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_totp(
+    config: *mut m2fa_engine_config,
+    otp: *const m2fa_otp_config,
+) -> m2fa_status {
+    // SAFETY: forwarded contract; otp is NULL or a live config.
+    unsafe {
+        update_engine_config(config, |c| {
+            c.totp = handle(otp)?.config;
+            Ok(())
+        })
+    }
+}
+
+/// Sets how long a pending enrollment stays valid, in seconds (> 0, else
+/// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_enrollment_ttl(
+    config: *mut m2fa_engine_config,
+    seconds: u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update_engine_config(config, |c| {
+            c.enrollment_ttl = seconds;
+            Ok(())
+        })
+    }
+}
+
+/// Sets the lockout: `max_failures` (1..=100) wrong codes lock for
+/// `first_lock` seconds, doubling per lock up to `max_lock`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT` (out-of-range values are refused by
+/// `m2fa_engine_new` with `M2FA_INVALID_CONFIG`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_lockout(
+    config: *mut m2fa_engine_config,
+    max_failures: u32,
+    first_lock: u64,
+    max_lock: u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update_engine_config(config, |c| {
+            c.lockout = LockoutPolicy {
+                max_failures,
+                first_lock,
+                max_lock,
+            };
+            Ok(())
+        })
+    }
+}
+
+/// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds,
+/// `max_wrong` entries before a code dies, `resend_interval` seconds.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for digits above 255
+/// (the rest is checked by `m2fa_engine_new`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_delivered_codes(
+    config: *mut m2fa_engine_config,
+    digits: u32,
+    lifetime: u64,
+    max_wrong: u32,
+    resend_interval: u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update_engine_config(config, |c| {
+            c.delivered_codes = crate::engine::DeliveredCodePolicy {
+                digits: u8::try_from(digits).map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?,
+                lifetime,
+                max_wrong,
+                resend_interval,
+            };
+            Ok(())
+        })
+    }
+}
+
+/// Frees a configuration. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_free(config: *mut m2fa_engine_config) {
+    let _ = ffi_boundary!({
+        // SAFETY: NULL or a live handle freed once.
+        unsafe { free_handle(config) };
+        Ok(())
+    });
+}
+
+/// Creates an engine over a new in-memory store (NULL config: defaults).
+/// Release with `m2fa_engine_free`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_new(
+    config: *const m2fa_engine_config,
+    out: *mut *mut m2fa_engine,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: config is NULL or a live handle.
+        let config =
+            unsafe { config.as_ref() }.map_or_else(EngineConfig::default, |c| c.config.clone());
+        let engine = Engine::new(MemoryStore::new(), config)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_handle(out, m2fa_engine { engine }) };
+        Ok(())
+    })
+}
+
+/// Frees an engine and all its state. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_free(engine: *mut m2fa_engine) {
+    let _ = ffi_boundary!({
+        // SAFETY: NULL or a live handle freed once.
+        unsafe { free_handle(engine) };
+        Ok(())
+    });
+}
+
+/// The engine and the account named by two C strings.
+///
+/// # Safety
+/// `engine` is NULL or live; the strings are NULL or NUL-terminated.
+unsafe fn engine_and_account<'a>(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+) -> Result<(&'a Engine<MemoryStore>, AccountId), m2fa_status> {
+    // SAFETY: forwarded contract.
+    let (engine, platform, account) =
+        unsafe { (handle(engine)?, str_arg(platform)?, str_arg(account)?) };
+    Ok((&engine.engine, AccountId::new(platform, account)?))
+}
+
+/// Wraps a decision into a new handle written to `out`.
+///
+/// # Safety
+/// `out` came from `out_ptr`.
+unsafe fn write_decision(
+    out: *mut *mut m2fa_decision,
+    decision: Decision,
+    uri: Option<Zeroizing<String>>,
+    id: &AccountId,
+    now: u64,
+) {
+    let audit = decision.audit_event(id, now).to_string();
+    let uri = match &decision {
+        Decision::EnrollmentRequired { uri } => Some(uri.clone()),
+        _ => uri,
+    };
+    // SAFETY: forwarded contract.
+    unsafe {
+        write_handle(
+            out,
+            m2fa_decision {
+                decision,
+                uri,
+                audit,
+            },
+        )
+    };
+}
+
+/// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
+/// accounts need no second factor; their enrollments are kept.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`
+/// (bad name), storage errors.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_enable_platform(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    enabled: u32,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: live handle and NUL-terminated string per the contract.
+        let (engine, platform) = unsafe { (handle(engine)?, str_arg(platform)?) };
+        engine.engine.enable_platform(platform, enabled != 0)?;
+        Ok(())
+    })
+}
+
+/// Enables 2FA for an account (S2): `*out` receives an
+/// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
+/// (`m2fa_decision_uri`) the user scans.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
+/// storage errors.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_enable_account(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    now: u64,
+    out: *mut *mut m2fa_decision,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        let uri = engine.enable_account(&id, now)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_decision(out, Decision::EnrollmentRequired { uri }, None, &id, now) };
+        Ok(())
+    })
+}
+
+/// The second-factor decision for a login whose password the host has
+/// checked; `code` is what the client gave (NULL: nothing). `*out` receives
+/// the decision; a valid code has been consumed when this returns.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// `M2FA_CORRUPT_RECORD`, storage errors — refuse the login on any of them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_login(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    code: *const c_char,
+    now: u64,
+    out: *mut *mut m2fa_decision,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        // SAFETY: code is NULL or NUL-terminated.
+        let code = unsafe { optional_str_arg(code) }?;
+        let decision = engine.login(&id, code, now)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_decision(out, decision, None, &id, now) };
+        Ok(())
+    })
+}
+
+/// Splits a password+code string (S5) for this account: only when its
+/// second factor is active, by exactly its digits. `*password_len` receives
+/// the length of the password part (`input[0..password_len]`); `*has_code`
+/// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
+/// copied.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
+/// `M2FA_INVALID_CONFIG`, `M2FA_CORRUPT_RECORD`, storage errors.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_split_login(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    input: *const c_char,
+    now: u64,
+    password_len: *mut usize,
+    has_code: *mut u32,
+) -> m2fa_status {
+    ffi_boundary!({
+        let (password_len, has_code) = (out_ptr(password_len)?, out_ptr(has_code)?);
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        // SAFETY: input is NUL-terminated.
+        let input = unsafe { str_arg(input) }?;
+        let (password, code) = engine.split_login(&id, input, now)?;
+        // SAFETY: both checked non-NULL.
+        unsafe {
+            write_out(password_len, password.len());
+            write_out(has_code, u32::from(code.is_some()));
+        }
+        Ok(())
+    })
+}
+
+/// Runs an account operation that returns nothing.
+///
+/// # Safety
+/// Pointer contracts of `m2fa_engine_remove`.
+unsafe fn account_call(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    call: impl FnOnce(&Engine<MemoryStore>, &AccountId) -> crate::Result<()>,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        call(engine, &id)?;
+        Ok(())
+    })
+}
+
+/// Removes 2FA from an account (S10); its secret is destroyed.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// `M2FA_NOT_ENABLED`, storage errors.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_remove(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe { account_call(engine, platform, account, |e, id| e.remove(id)) }
+}
+
+/// Lifts a lockout (an operator's action).
+///
+/// Errors: as `m2fa_engine_remove`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_unlock(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe { account_call(engine, platform, account, |e, id| e.unlock(id)) }
+}
+
+/// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
+/// `*until` (may be NULL) receives when.
+///
+/// Errors: as `m2fa_engine_remove`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_suspend(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    seconds: u64,
+    now: u64,
+    until: *mut u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        account_call(engine, platform, account, |e, id| {
+            let end = e.suspend(id, seconds, now)?;
+            if !until.is_null() {
+                // SAFETY: non-NULL and writable per the contract.
+                write_out(until, end);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Sets where e-mail and SMS codes go; each may be NULL (none).
+///
+/// Errors: as `m2fa_engine_remove`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_set_contact(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    email: *const c_char,
+    phone: *const c_char,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        // SAFETY: NULL or NUL-terminated strings.
+        let (email, phone) = unsafe { (optional_str_arg(email)?, optional_str_arg(phone)?) };
+        engine.set_contact(&id, email, phone)?;
+        Ok(())
+    })
+}
+
+/// Chooses the verification mode (an `m2fa_mode` value, S3).
+///
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
+/// `M2FA_NO_CONTACT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_set_mode(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    mode: u32,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        engine.set_mode(&id, mode_from_c(mode)?)?;
+        Ok(())
+    })
+}
+
+/// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
+/// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
+///
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_reset(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    now: u64,
+    out: *mut *mut m2fa_decision,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        let uri = engine.reset(&id, now)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_decision(out, Decision::EnrollmentRequired { uri }, None, &id, now) };
+        Ok(())
+    })
+}
+
+/// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
+/// proven by a valid code (S11). `*out` receives the decision on the code;
+/// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
+/// `m2fa_decision_uri` then gives the new URI).
+///
+/// Errors: as `m2fa_engine_login`, plus `M2FA_NOT_ENABLED`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_self_service(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    code: *const c_char,
+    reset: u32,
+    now: u64,
+    out: *mut *mut m2fa_decision,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        // SAFETY: NUL-terminated string.
+        let code = unsafe { str_arg(code) }?;
+        let (decision, uri) = if reset != 0 {
+            engine.reset_with_code(&id, code, now)?
+        } else {
+            (engine.disable_with_code(&id, code, now)?, None)
+        };
+        // SAFETY: out checked non-NULL.
+        unsafe { write_decision(out, decision, uri, &id, now) };
+        Ok(())
+    })
+}
+
+/// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
+/// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
+/// NULL) receives when a new code may be issued — the one out-parameter
+/// written on an error.
+///
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_NO_CONTACT`,
+/// `M2FA_RATE_LIMITED`, `M2FA_RANDOM_FAILURE`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_issue_code(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    now: u64,
+    out: *mut *mut m2fa_issued_code,
+    retry_at: *mut u64,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        match engine.issue_code(&id, now) {
+            Ok(issued) => {
+                // SAFETY: out checked non-NULL.
+                unsafe { write_handle(out, m2fa_issued_code { issued }) };
+                Ok(())
+            }
+            Err(crate::Error::RateLimited { retry_at: when }) => {
+                if !retry_at.is_null() {
+                    // SAFETY: non-NULL and writable per the contract.
+                    unsafe { write_out(retry_at, when) };
+                }
+                Err(m2fa_status::M2FA_RATE_LIMITED)
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+}
+
+/// Replaces the account's recovery codes with `count` (1..=32) new ones;
+/// `*out` receives them, to show once.
+///
+/// Errors: as `m2fa_engine_remove` (`M2FA_INVALID_CONFIG` also for a count
+/// outside 1..=32), plus `M2FA_RANDOM_FAILURE`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_generate_recovery_codes(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    count: u32,
+    out: *mut *mut m2fa_recovery_codes,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        let count = usize::try_from(count).map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
+        let codes = engine.generate_recovery_codes(&id, count)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_handle(out, m2fa_recovery_codes { codes }) };
+        Ok(())
+    })
+}
+
+/// Reads one value of a decision.
+///
+/// # Safety
+/// `decision` is NULL or live; `out` is NULL or writable.
+unsafe fn read_decision<T>(
+    decision: *const m2fa_decision,
+    out: *mut T,
+    field: impl FnOnce(&m2fa_decision) -> Option<T>,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded contract.
+        let decision = unsafe { handle(decision) }?;
+        let value = field(decision).ok_or(m2fa_status::M2FA_INVALID_ARGUMENT)?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, value) };
+        Ok(())
+    })
+}
+
+/// Writes the outcome (an `m2fa_outcome` value: what to tell the client).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_outcome(
+    decision: *const m2fa_decision,
+    outcome: *mut u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, outcome, |d| {
+            Some(
+                (match &d.decision {
+                    Decision::Allow { .. } => m2fa_outcome::M2FA_OUTCOME_ALLOWED,
+                    Decision::EnrollmentRequired { .. } => {
+                        m2fa_outcome::M2FA_OUTCOME_ENROLLMENT_REQUIRED
+                    }
+                    Decision::SecondFactorRequired { .. } => {
+                        m2fa_outcome::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED
+                    }
+                    Decision::Deny { .. } => m2fa_outcome::M2FA_OUTCOME_REFUSED,
+                }) as u32,
+            )
+        })
+    }
+}
+
+fn reason_of(decision: &Decision) -> m2fa_reason {
+    use m2fa_reason::*;
+    match decision {
+        Decision::Allow { reason, .. } => match reason {
+            AllowReason::NoSecondFactor => M2FA_REASON_NO_SECOND_FACTOR,
+            AllowReason::CodeAccepted { .. } => M2FA_REASON_CODE_ACCEPTED,
+            AllowReason::Suspended { .. } => M2FA_REASON_SUSPENDED,
+            AllowReason::Enrolled { .. } => M2FA_REASON_ENROLLED,
+            AllowReason::DeliveredCodeAccepted => M2FA_REASON_DELIVERED_CODE_ACCEPTED,
+            AllowReason::RecoveryCodeUsed { .. } => M2FA_REASON_RECOVERY_CODE_USED,
+        },
+        Decision::Deny { reason } => match reason {
+            DenyReason::MalformedCode => M2FA_REASON_MALFORMED_CODE,
+            DenyReason::WrongCode => M2FA_REASON_WRONG_CODE,
+            DenyReason::ClockSkew { .. } => M2FA_REASON_CLOCK_SKEW,
+            DenyReason::Replayed => M2FA_REASON_REPLAYED,
+            DenyReason::Locked { .. } => M2FA_REASON_LOCKED,
+            DenyReason::EnrollmentExpired => M2FA_REASON_ENROLLMENT_EXPIRED,
+            DenyReason::CodeExpired => M2FA_REASON_CODE_EXPIRED,
+            DenyReason::NoCodeIssued => M2FA_REASON_NO_CODE_ISSUED,
+        },
+        Decision::EnrollmentRequired { .. } | Decision::SecondFactorRequired { .. } => {
+            M2FA_REASON_NONE
+        }
+    }
+}
+
+/// Writes the real reason (an `m2fa_reason` value) — for logs, never for
+/// the client.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_reason(
+    decision: *const m2fa_decision,
+    reason: *mut u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe { read_decision(decision, reason, |d| Some(reason_of(&d.decision) as u32)) }
+}
+
+/// Writes 1 if an auth cache may keep this answer, else 0 (always 0 when a
+/// one-time code was checked; 1 only for accounts without a second factor,
+/// whose code, if any, is ignored).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_cacheable(
+    decision: *const m2fa_decision,
+    cacheable: *mut u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, cacheable, |d| {
+            Some(u32::from(matches!(
+                d.decision,
+                Decision::Allow {
+                    cacheable: true,
+                    ..
+                }
+            )))
+        })
+    }
+}
+
+/// Writes the consumed time step of `M2FA_REASON_CODE_ACCEPTED` /
+/// `M2FA_REASON_ENROLLED`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_step(
+    decision: *const m2fa_decision,
+    step: *mut u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, step, |d| match d.decision {
+            Decision::Allow {
+                reason: AllowReason::CodeAccepted { step } | AllowReason::Enrolled { step },
+                ..
+            } => Some(step),
+            _ => None,
+        })
+    }
+}
+
+/// Writes the end of a lock (`M2FA_REASON_LOCKED`) or of a suspension
+/// (`M2FA_REASON_SUSPENDED`), Unix seconds.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_until(
+    decision: *const m2fa_decision,
+    until: *mut u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, until, |d| match d.decision {
+            Decision::Deny {
+                reason: DenyReason::Locked { until },
+            }
+            | Decision::Allow {
+                reason: AllowReason::Suspended { until },
+                ..
+            } => Some(until),
+            _ => None,
+        })
+    }
+}
+
+/// Writes the clock offset in steps of `M2FA_REASON_CLOCK_SKEW` (negative:
+/// the device is behind).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_clock_skew(
+    decision: *const m2fa_decision,
+    steps: *mut i64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, steps, |d| match d.decision {
+            Decision::Deny {
+                reason: DenyReason::ClockSkew { steps },
+            } => Some(steps),
+            _ => None,
+        })
+    }
+}
+
+/// Writes the recovery codes left after `M2FA_REASON_RECOVERY_CODE_USED`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_remaining(
+    decision: *const m2fa_decision,
+    remaining: *mut u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, remaining, |d| match d.decision {
+            Decision::Allow {
+                reason: AllowReason::RecoveryCodeUsed { remaining },
+                ..
+            } => u32::try_from(remaining).ok(),
+            _ => None,
+        })
+    }
+}
+
+/// Writes the kind of code asked for (an `m2fa_mode` value) by
+/// `M2FA_OUTCOME_SECOND_FACTOR_REQUIRED`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other outcomes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_mode(
+    decision: *const m2fa_decision,
+    mode: *mut u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_decision(decision, mode, |d| match d.decision {
+            Decision::SecondFactorRequired { mode } => Some(mode_to_c(mode)),
+            _ => None,
+        })
+    }
+}
+
+/// Writes the provisioning URI (enrollment required, or an allowed
+/// self-service reset) into `(buf, len)`. It contains the secret: show it
+/// once and wipe the buffer.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
+/// `M2FA_INVALID_ARGUMENT` when the decision has no URI.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_uri(
+    decision: *const m2fa_decision,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: live handle per the contract.
+        let decision = unsafe { handle(decision) }?;
+        let uri = decision
+            .uri
+            .as_ref()
+            .ok_or(m2fa_status::M2FA_INVALID_ARGUMENT)?;
+        // SAFETY: buffer contract of this function.
+        unsafe { write_text(uri, buf, len, needed) }
+    })
+}
+
+/// Writes a one-line audit record of the decision (account, time, outcome,
+/// reason; never a secret or a code) into `(buf, len)`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_audit(
+    decision: *const m2fa_decision,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: live handle per the contract.
+        let decision = unsafe { handle(decision) }?;
+        // SAFETY: buffer contract of this function.
+        unsafe { write_text(&decision.audit, buf, len, needed) }
+    })
+}
+
+/// Frees a decision (its URI, if any, is wiped). NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_decision_free(decision: *mut m2fa_decision) {
+    let _ = ffi_boundary!({
+        // SAFETY: NULL or a live handle freed once.
+        unsafe { free_handle(decision) };
+        Ok(())
+    });
+}
+
+/// Writes the code to deliver into `(buf, len)`. Send it; never log it.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_issued_code_code(
+    issued: *const m2fa_issued_code,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: live handle per the contract.
+        let issued = unsafe { handle(issued) }?;
+        // SAFETY: buffer contract of this function.
+        unsafe { write_text(&issued.issued.code, buf, len, needed) }
+    })
+}
+
+/// Writes the destination (e-mail address or phone number) into `(buf, len)`
+/// and the channel (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) into `*channel`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_issued_code_destination(
+    issued: *const m2fa_issued_code,
+    channel: *mut u32,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        let channel = out_ptr(channel)?;
+        // SAFETY: live handle per the contract.
+        let issued = unsafe { handle(issued) }?;
+        let (kind, to) = match &issued.issued.channel {
+            Channel::Email(to) => (Mode::Email, to),
+            Channel::Sms(to) => (Mode::Sms, to),
+        };
+        // SAFETY: buffer contract of this function.
+        unsafe { write_text(to, buf, len, needed) }?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(channel, mode_to_c(kind)) };
+        Ok(())
+    })
+}
+
+/// Writes when the code stops working (Unix seconds).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_issued_code_expires_at(
+    issued: *const m2fa_issued_code,
+    expires_at: *mut u64,
+) -> m2fa_status {
+    ffi_boundary!({
+        let expires_at = out_ptr(expires_at)?;
+        // SAFETY: live handle per the contract.
+        let issued = unsafe { handle(issued) }?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(expires_at, issued.issued.expires_at) };
+        Ok(())
+    })
+}
+
+/// Frees an issued code (wiped). NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_issued_code_free(issued: *mut m2fa_issued_code) {
+    let _ = ffi_boundary!({
+        // SAFETY: NULL or a live handle freed once.
+        unsafe { free_handle(issued) };
+        Ok(())
+    });
+}
+
+/// Writes how many recovery codes the set holds.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_recovery_codes_count(
+    codes: *const m2fa_recovery_codes,
+    count: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        let count = out_ptr(count)?;
+        // SAFETY: live handle per the contract.
+        let codes = unsafe { handle(codes) }?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(count, codes.codes.len()) };
+        Ok(())
+    })
+}
+
+/// Writes recovery code number `index` into `(buf, len)` (12 bytes suffice).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+/// range), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_recovery_codes_get(
+    codes: *const m2fa_recovery_codes,
+    index: usize,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: live handle per the contract.
+        let codes = unsafe { handle(codes) }?;
+        let code = codes
+            .codes
+            .get(index)
+            .ok_or(m2fa_status::M2FA_INVALID_ARGUMENT)?;
+        // SAFETY: buffer contract of this function.
+        unsafe { write_text(code, buf, len, needed) }
+    })
+}
+
+/// Frees a set of recovery codes (wiped). NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_recovery_codes_free(codes: *mut m2fa_recovery_codes) {
+    let _ = ffi_boundary!({
+        // SAFETY: NULL or a live handle freed once.
+        unsafe { free_handle(codes) };
+        Ok(())
+    });
+}
