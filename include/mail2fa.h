@@ -311,6 +311,10 @@ typedef struct m2fa_secret m2fa_secret;
 // Immutable: one handle may verify codes from many threads at once.
 typedef struct m2fa_totp m2fa_totp;
 
+
+
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

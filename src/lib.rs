@@ -41,6 +41,7 @@ pub mod otp;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub mod record;
+/// cbindgen:ignore
 mod secret;
 pub mod store;
 pub mod uri;
