@@ -357,6 +357,33 @@ unsafe fn write_decision(
     };
 }
 
+/// Runs an account operation that yields a decision, and hands the decision
+/// to C in `*out`.
+///
+/// # Safety
+/// Pointer contracts of `m2fa_engine_login`.
+unsafe fn decide(
+    engine: *const m2fa_engine,
+    platform: *const c_char,
+    account: *const c_char,
+    now: u64,
+    out: *mut *mut m2fa_decision,
+    operation: impl FnOnce(
+        &Engine<MemoryStore>,
+        &AccountId,
+    ) -> Result<(Decision, Option<Zeroizing<String>>), m2fa_status>,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts.
+        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        let (decision, uri) = operation(engine, &id)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_decision(out, decision, uri, &id, now) };
+        Ok(())
+    })
+}
+
 /// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
 /// accounts need no second factor; their enrollments are kept.
 ///
@@ -391,15 +418,13 @@ pub unsafe extern "C" fn m2fa_engine_enable_account(
     now: u64,
     out: *mut *mut m2fa_decision,
 ) -> m2fa_status {
-    ffi_boundary!({
-        let out = out_ptr(out)?;
-        // SAFETY: forwarded pointer contracts.
-        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
-        let uri = engine.enable_account(&id, now)?;
-        // SAFETY: out checked non-NULL.
-        unsafe { write_decision(out, Decision::EnrollmentRequired { uri }, None, &id, now) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        decide(engine, platform, account, now, out, |e, id| {
+            let uri = e.enable_account(id, now)?;
+            Ok((Decision::EnrollmentRequired { uri }, None))
+        })
+    }
 }
 
 /// The second-factor decision for a login whose password the host has
@@ -417,17 +442,13 @@ pub unsafe extern "C" fn m2fa_engine_login(
     now: u64,
     out: *mut *mut m2fa_decision,
 ) -> m2fa_status {
-    ffi_boundary!({
-        let out = out_ptr(out)?;
-        // SAFETY: forwarded pointer contracts.
-        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
-        // SAFETY: code is NULL or NUL-terminated.
-        let code = unsafe { optional_str_arg(code) }?;
-        let decision = engine.login(&id, code, now)?;
-        // SAFETY: out checked non-NULL.
-        unsafe { write_decision(out, decision, None, &id, now) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract; code is NULL or NUL-terminated.
+    unsafe {
+        decide(engine, platform, account, now, out, |e, id| {
+            let code = optional_str_arg(code)?;
+            Ok((e.login(id, code, now)?, None))
+        })
+    }
 }
 
 /// Splits a password+code string (S5) for this account: only when its
@@ -587,15 +608,13 @@ pub unsafe extern "C" fn m2fa_engine_reset(
     now: u64,
     out: *mut *mut m2fa_decision,
 ) -> m2fa_status {
-    ffi_boundary!({
-        let out = out_ptr(out)?;
-        // SAFETY: forwarded pointer contracts.
-        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
-        let uri = engine.reset(&id, now)?;
-        // SAFETY: out checked non-NULL.
-        unsafe { write_decision(out, Decision::EnrollmentRequired { uri }, None, &id, now) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        decide(engine, platform, account, now, out, |e, id| {
+            let uri = e.reset(id, now)?;
+            Ok((Decision::EnrollmentRequired { uri }, None))
+        })
+    }
 }
 
 /// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
@@ -614,21 +633,17 @@ pub unsafe extern "C" fn m2fa_engine_self_service(
     now: u64,
     out: *mut *mut m2fa_decision,
 ) -> m2fa_status {
-    ffi_boundary!({
-        let out = out_ptr(out)?;
-        // SAFETY: forwarded pointer contracts.
-        let (engine, id) = unsafe { engine_and_account(engine, platform, account) }?;
-        // SAFETY: NUL-terminated string.
-        let code = unsafe { str_arg(code) }?;
-        let (decision, uri) = if reset != 0 {
-            engine.reset_with_code(&id, code, now)?
-        } else {
-            (engine.disable_with_code(&id, code, now)?, None)
-        };
-        // SAFETY: out checked non-NULL.
-        unsafe { write_decision(out, decision, uri, &id, now) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract; code is NUL-terminated.
+    unsafe {
+        decide(engine, platform, account, now, out, |e, id| {
+            let code = str_arg(code)?;
+            Ok(if reset != 0 {
+                e.reset_with_code(id, code, now)?
+            } else {
+                (e.disable_with_code(id, code, now)?, None)
+            })
+        })
+    }
 }
 
 /// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
