@@ -3,7 +3,7 @@
 //! A two-factor-authentication core for mail servers, usable from Rust and,
 //! through `libmail2fa` and `include/mail2fa.h`, from C.
 //!
-//! This release holds the stateless foundation:
+//! The stateless foundation:
 //!
 //! * [`Hotp`] (RFC 4226) and [`Totp`] (RFC 6238) with SHA-1/256/512, 6–10
 //!   digits, any period, any T0, 64-bit counters; verification in a window
@@ -12,6 +12,10 @@
 //!   ([`base32`]), wiped on drop, redacted in `Debug`;
 //! * [`KeyUri`]: `otpauth://` provisioning URIs, built and strictly parsed;
 //! * [`qr`] (feature `qr`, on by default): the URI as an SVG or terminal QR code.
+//!
+//! And the state on top of it: [`engine`] (accounts, enrollment, one-time
+//! verification, e-mail/SMS and recovery codes, lockout, decisions) over a
+//! [`store::Store`] whose records use the [`record`] format.
 //!
 //! Nothing in the crate reads a clock or does I/O behind the caller's back:
 //! time is a parameter (Unix seconds).
