@@ -542,9 +542,10 @@ m2fa_status m2fa_decision_outcome(const struct m2fa_decision *decision, uint32_t
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_decision_reason(const struct m2fa_decision *decision, uint32_t *reason);
 
-// Writes 1 if an auth cache may keep this answer, else 0 (always 0 when a
-// one-time code was checked; 1 only for accounts without a second factor,
-// whose code, if any, is ignored).
+// Writes 1 if an auth cache may keep this answer, else 0: 1 only for an
+// account that has no 2FA at all (its code, if any, is ignored); 0 whenever
+// a one-time code was checked, during a suspension, and for an account
+// whose platform has 2FA off (it may be turned on again).
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_decision_cacheable(const struct m2fa_decision *decision, uint32_t *cacheable);

@@ -50,6 +50,10 @@ pub enum RecordError {
     /// The integrity check failed: the record is corrupt.
     #[error("record integrity check failed (corrupt record)")]
     Checksum,
+    /// A record that must exist is missing (e.g. the platform of an
+    /// account that has 2FA): the store is damaged.
+    #[error("a record that must exist is missing")]
+    Missing,
     /// The payload ended early, has bytes left over, or holds a value out of range.
     #[error("malformed record payload: {0}")]
     Payload(&'static str),
@@ -123,6 +127,16 @@ pub(crate) struct Writer {
 
 #[allow(dead_code)] // The engine's records use these; not every one yet.
 impl Writer {
+    /// A writer that will not reallocate below `capacity` bytes: a grown
+    /// buffer would leave its old copy, secrets included, unwiped in freed
+    /// memory.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            buf: Zeroizing::new(Vec::with_capacity(capacity)),
+            overflow: false,
+        }
+    }
+
     pub(crate) fn u8(&mut self, value: u8) -> &mut Self {
         self.buf.push(value);
         self

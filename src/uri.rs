@@ -194,7 +194,12 @@ impl KeyUri {
 
     /// The URI text. It contains the secret, hence the wiping wrapper.
     pub fn to_uri(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::with_capacity(128));
+        // Sized so that it never grows: a reallocation would leave a copy of
+        // the secret unwiped in freed memory. Each name byte takes at most 3
+        // (percent-encoded), the issuer appears twice, the rest is < 160.
+        let names = self.issuer.as_deref().map_or(0, str::len) * 2 + self.account.len();
+        let secret_len = self.secret.len().div_ceil(5) * 8;
+        let mut out = Zeroizing::new(String::with_capacity(160 + 3 * names + secret_len));
         out.push_str(match self.kind {
             OtpKind::Totp { .. } => "otpauth://totp/",
             OtpKind::Hotp { .. } => "otpauth://hotp/",
@@ -711,5 +716,30 @@ mod tests {
             KeyUri::totp(Some("x"), " alice", secret, TotpConfig::default()).unwrap_err(),
             UriError::Label.into()
         );
+    }
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    #[test]
+    fn the_uri_buffer_never_grows_so_no_copy_of_the_secret_is_left_behind() {
+        let secret = Secret::from_bytes(&[0xA5; Secret::MAX_LEN]).unwrap();
+        let worst = "&".repeat(MAX_LABEL_PART_LEN); // every byte percent-encoded
+        let uri = KeyUri::hotp(
+            Some(&worst),
+            &worst,
+            secret,
+            Algorithm::Sha512,
+            Digits::new(10).unwrap(),
+            u64::MAX,
+        )
+        .unwrap();
+        let text = uri.to_uri();
+        let reserved = 160 + 3 * (3 * MAX_LABEL_PART_LEN) + Secret::MAX_LEN.div_ceil(5) * 8;
+        assert!(text.len() <= reserved, "{} > {reserved}", text.len());
+        // Still the buffer reserved at the start: it was never reallocated.
+        assert_eq!(text.capacity(), reserved);
     }
 }

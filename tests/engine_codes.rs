@@ -116,11 +116,55 @@ fn s6_an_issued_code_works_once_within_its_lifetime() {
             cacheable: false
         }
     );
-    // Used: gone.
+    // Used: presented again (say by the client's other connections) it is a
+    // replay, refused without counting as a failure — ten of them lock nothing.
+    for _ in 0..10 {
+        assert_eq!(
+            reason(&login(&engine, &id, &issued.code, NOW + 179)),
+            DenyReason::Replayed
+        );
+    }
+    // Any other code with none live: no code issued.
     assert_eq!(
-        reason(&login(&engine, &id, &issued.code, NOW + 179)),
+        reason(&login(&engine, &id, &other_than(&issued.code), NOW + 179)),
         DenyReason::NoCodeIssued
     );
+    let next = engine.issue_code(&id, NOW + 200).unwrap();
+    assert!(login(&engine, &id, &next.code, NOW + 200).is_allowed());
+}
+
+#[test]
+fn a_platform_record_lost_under_an_enrolled_account_is_an_error_not_2fa_off() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Email).unwrap();
+    // A damaged store: the platform record is gone, the account is still there.
+    let store = engine.store();
+    let platform_key = [b"plat".as_slice(), b"example.com"].concat();
+    let version = mail2fa::store::Store::load(store, &platform_key)
+        .unwrap()
+        .unwrap()
+        .version;
+    mail2fa::store::Store::compare_and_swap(store, &platform_key, Some(version), None).unwrap();
+    assert!(matches!(
+        engine.login(&id, None, NOW),
+        Err(Error::Record(mail2fa::record::RecordError::Missing))
+    ));
+    assert!(engine.split_login(&id, "pw123456", NOW).is_err());
+}
+
+#[test]
+fn the_contact_a_mode_uses_cannot_be_removed() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    engine.set_mode(&id, Mode::Sms).unwrap();
+    assert!(matches!(
+        engine.set_contact(&id, Some("alice@home.example"), None),
+        Err(Error::NoContact)
+    ));
+    engine.set_contact(&id, None, Some("+33700000000")).unwrap();
+    let issued = engine.issue_code(&id, NOW).unwrap();
+    assert_eq!(issued.channel, Channel::Sms("+33700000000".into()));
 }
 
 #[test]

@@ -66,8 +66,9 @@ pub(crate) struct Lockout {
     pub(crate) level: u32,
 }
 
-/// A live e-mail/SMS code: only its tag is kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A live e-mail/SMS code: only its tag is kept (and not shown by Debug:
+/// salt and tag would let a 6-digit code be brute-forced).
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct DeliveredCode {
     pub(crate) salt: [u8; SALT_LEN],
     pub(crate) tag: [u8; TAG_LEN],
@@ -83,14 +84,31 @@ pub(crate) struct Contact {
 }
 
 /// Tags of the unused recovery codes, all under one salt.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub(crate) struct RecoveryCodes {
     pub(crate) salt: [u8; SALT_LEN],
     pub(crate) tags: Vec<[u8; TAG_LEN]>,
 }
 
-/// The stored state of one account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl core::fmt::Debug for DeliveredCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DeliveredCode")
+            .field("expires_at", &self.expires_at)
+            .field("wrong_attempts", &self.wrong_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecoveryCodes")
+            .field("unused", &self.tags.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stored state of one account. `Debug` shows no secret, tag or salt.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Account {
     pub(crate) config: TotpConfig,
     pub(crate) mode: Mode,
@@ -100,11 +118,34 @@ pub(crate) struct Account {
     pub(crate) contact: Contact,
     pub(crate) delivered: Option<DeliveredCode>,
     pub(crate) last_issued: Option<u64>,
+    /// Salt and tag of the last e-mail/SMS code accepted, so that a client
+    /// reconnecting with it is told "replayed" rather than counted wrong.
+    pub(crate) last_delivered: Option<([u8; SALT_LEN], [u8; TAG_LEN])>,
     pub(crate) recovery: RecoveryCodes,
 }
 
+/// Upper bound of an encoded account payload (32 recovery tags, two
+/// 256-byte contacts, a 128-byte secret and the fixed fields): the writer is
+/// sized once and never reallocates a buffer holding the secret.
+const MAX_ACCOUNT_PAYLOAD: usize = 2048;
+
 /// Most recovery codes an account can hold.
 pub(crate) const MAX_RECOVERY_CODES: usize = 32;
+
+impl core::fmt::Debug for Account {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Account")
+            .field("config", &self.config)
+            .field("mode", &self.mode)
+            .field("totp", &self.totp)
+            .field("suspended_until", &self.suspended_until)
+            .field("lockout", &self.lockout)
+            .field("delivered", &self.delivered)
+            .field("last_issued", &self.last_issued)
+            .field("recovery", &self.recovery)
+            .finish_non_exhaustive()
+    }
+}
 
 fn algorithm_code(algorithm: Algorithm) -> u8 {
     match algorithm {
@@ -161,12 +202,13 @@ impl Account {
             contact: Contact::default(),
             delivered: None,
             last_issued: None,
+            last_delivered: None,
             recovery: RecoveryCodes::default(),
         }
     }
 
     pub(crate) fn encode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let mut w = Writer::default();
+        let mut w = Writer::with_capacity(MAX_ACCOUNT_PAYLOAD);
         w.u8(algorithm_code(self.config.algorithm()))
             .u8(self.config.digits().get())
             .u64(self.config.period())
@@ -199,8 +241,16 @@ impl Account {
                 w.u8(0);
             }
         }
-        w.opt_u64(self.last_issued)
-            .bytes(&self.recovery.salt)
+        w.opt_u64(self.last_issued);
+        match &self.last_delivered {
+            Some((salt, tag)) => {
+                w.u8(1).bytes(salt).bytes(tag);
+            }
+            None => {
+                w.u8(0);
+            }
+        }
+        w.bytes(&self.recovery.salt)
             .u8(self.recovery.tags.len().min(MAX_RECOVERY_CODES) as u8);
         for tag in self.recovery.tags.iter().take(MAX_RECOVERY_CODES) {
             w.bytes(tag);
@@ -253,6 +303,11 @@ impl Account {
             _ => return Err(RecordError::Payload("invalid option tag").into()),
         };
         let last_issued = r.opt_u64()?;
+        let last_delivered = match r.u8()? {
+            0 => None,
+            1 => Some((read_array(&mut r)?, read_array(&mut r)?)),
+            _ => return Err(RecordError::Payload("invalid option tag").into()),
+        };
         let salt = read_array(&mut r)?;
         let count = usize::from(r.u8()?);
         if count > MAX_RECOVERY_CODES {
@@ -271,6 +326,7 @@ impl Account {
             contact,
             delivered,
             last_issued,
+            last_delivered,
             recovery: RecoveryCodes { salt, tags },
         })
     }
@@ -332,6 +388,7 @@ mod tests {
             wrong_attempts: 2,
         });
         full.last_issued = Some(0);
+        full.last_delivered = Some(([6; SALT_LEN], [7; TAG_LEN]));
         full.recovery = RecoveryCodes {
             salt: [3; SALT_LEN],
             tags: vec![[4; TAG_LEN], [5; TAG_LEN]],

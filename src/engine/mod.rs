@@ -293,6 +293,16 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// Whether 2FA is on for the platform of an account that has 2FA: the
+    /// platform record must exist (it was written before the account could
+    /// be enabled); a missing one is a damaged store, not "off".
+    fn platform_required(&self, platform: &str) -> Result<bool> {
+        match self.store.load(&platform_key(platform))? {
+            Some(record) => decode_platform(&record.bytes),
+            None => Err(crate::record::RecordError::Missing.into()),
+        }
+    }
+
     /// Enables 2FA for an account (S2): a fresh secret, pending until a
     /// first valid code confirms it. Returns the provisioning URI to show
     /// (as a QR code); it contains the secret.
@@ -331,7 +341,8 @@ impl<S: Store> Engine<S> {
     /// The second-factor decision for a login whose password the host has
     /// already checked. `code` is what the client gave (`None`: nothing).
     ///
-    /// * no 2FA (or platform off) → allowed, cacheable;
+    /// * no 2FA → allowed, cacheable; platform off → allowed, not cacheable
+    ///   (it may be turned on again while a cache holds the answer);
     /// * pending enrollment: no code → [`Decision::EnrollmentRequired`] with
     ///   the URI; a valid code → enrolled and allowed, the code consumed;
     /// * enrolled: a valid code for a step after the last one used → allowed
@@ -357,10 +368,15 @@ impl<S: Store> Engine<S> {
             let account = Account::decode(bytes)?;
             let on = match platform_on {
                 Some(on) => on,
-                None => *platform_on.insert(self.platform_enabled(&id.platform)?),
+                None => *platform_on.insert(self.platform_required(&id.platform)?),
             };
             if !on {
-                return Ok(Change::Keep(no_second_factor.clone()));
+                // 2FA is off for the platform; an auth cache must not keep the
+                // answer past the moment it is turned on again.
+                return Ok(Change::Keep(Decision::Allow {
+                    reason: AllowReason::NoSecondFactor,
+                    cacheable: false,
+                }));
             }
             let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
             write_if_changed(next, decision)
@@ -388,7 +404,7 @@ impl<S: Store> Engine<S> {
         let enrolled =
             account.mode != Mode::Totp || matches!(account.totp, TotpState::Confirmed { .. });
         let second_factor_active = enrolled && !suspended;
-        if !second_factor_active || !self.platform_enabled(&id.platform)? {
+        if !second_factor_active || !self.platform_required(&id.platform)? {
             return Ok((input, None));
         }
         let digits = match account.mode {
@@ -563,7 +579,8 @@ impl<S: Store> Engine<S> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an empty, over-long or control-character
-    /// value; [`Error::NotEnabled`]; storage errors.
+    /// value; [`Error::NoContact`] for removing the destination the account's
+    /// mode uses; [`Error::NotEnabled`]; storage errors.
     pub fn set_contact(
         &self,
         id: &AccountId,
@@ -574,6 +591,15 @@ impl<S: Store> Engine<S> {
             check_name(value, "contact")?;
         }
         self.update(id, |mut account| {
+            let needed_gone = match account.mode {
+                Mode::Totp => false,
+                Mode::Email => email.is_none(),
+                Mode::Sms => phone.is_none(),
+            };
+            if needed_gone {
+                // The account would have no way to receive its codes.
+                return Err(Error::NoContact);
+            }
             account.contact = Contact {
                 email: email.map(str::to_owned),
                 phone: phone.map(str::to_owned),
@@ -801,6 +827,13 @@ impl<S: Store> Engine<S> {
         now: u64,
     ) -> Result<AllowReason, DenyReason> {
         let policy = self.config.delivered_codes;
+        // The code that last worked, presented again (another connection of
+        // the same client): refused, and not counted as a failure.
+        if let Some((salt, tag)) = &account.last_delivered {
+            if codes::tag_matches(tag, salt, code) {
+                return Err(DenyReason::Replayed);
+            }
+        }
         let Some(live) = account.delivered.as_mut() else {
             return Err(DenyReason::NoCodeIssued);
         };
@@ -811,6 +844,7 @@ impl<S: Store> Engine<S> {
         let well_formed =
             code.len() == usize::from(policy.digits) && code.bytes().all(|b| b.is_ascii_digit());
         if well_formed && codes::tag_matches(&live.tag, &live.salt, code) {
+            account.last_delivered = Some((live.salt, live.tag));
             account.delivered = None;
             return Ok(AllowReason::DeliveredCodeAccepted);
         }

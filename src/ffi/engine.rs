@@ -796,9 +796,10 @@ pub unsafe extern "C" fn m2fa_decision_reason(
     unsafe { read_decision(decision, reason, |d| Some(reason_of(&d.decision) as u32)) }
 }
 
-/// Writes 1 if an auth cache may keep this answer, else 0 (always 0 when a
-/// one-time code was checked; 1 only for accounts without a second factor,
-/// whose code, if any, is ignored).
+/// Writes 1 if an auth cache may keep this answer, else 0: 1 only for an
+/// account that has no 2FA at all (its code, if any, is ignored); 0 whenever
+/// a one-time code was checked, during a suspension, and for an account
+/// whose platform has 2FA off (it may be turned on again).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
