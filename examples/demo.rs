@@ -1,47 +1,65 @@
-//! The main job of this release: enroll an authenticator app and verify codes.
+//! The main job: a mail server's 2FA flow on the embedded default store —
+//! enable 2FA, enroll an authenticator app from the QR code, log in with a
+//! code once, and see the replay, a wrong code and malformed input refused.
 //!
 //! ```text
 //! cargo run --example demo                      # simulates the phone
 //! cargo run --example demo -- --interactive     # scan the QR code with your app, type its code
 //! ```
-//!
-//! It generates a secret, prints the provisioning URI and its QR code, then
-//! verifies a code the way a mail server would: accept it once, store the
-//! matched step, refuse the replay, refuse a wrong code and malformed input.
 
 use std::io::{BufRead, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mail2fa::{KeyUri, Secret, Totp, TotpConfig};
+use mail2fa::engine::{AccountId, Decision, Engine, EngineConfig};
+use mail2fa::store::MemoryStore;
+use mail2fa::{KeyUri, Totp};
 
 fn unix_now() -> Result<u64, Box<dyn std::error::Error>> {
     Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())
 }
 
+/// What the client is told, and in brackets what the host logs.
+fn show(label: &str, decision: &Decision) {
+    let client = match decision.client_answer() {
+        mail2fa::engine::ClientAnswer::Allowed => "allowed",
+        mail2fa::engine::ClientAnswer::EnrollmentRequired => "enrollment required",
+        mail2fa::engine::ClientAnswer::SecondFactorRequired => "code required",
+        mail2fa::engine::ClientAnswer::Refused => "refused",
+    };
+    let host = match decision {
+        Decision::Allow { reason, .. } => format!("{reason:?}"),
+        Decision::Deny { reason } => format!("{reason:?}"),
+        Decision::EnrollmentRequired { .. } => "show the QR code".to_owned(),
+        Decision::SecondFactorRequired { mode } => format!("ask for a {mode:?} code"),
+        _ => String::new(),
+    };
+    println!("{label:<27}{client}  [host log: {host}]");
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let interactive = std::env::args().any(|a| a == "--interactive");
+    let config = EngineConfig {
+        issuer: Some("Example Mail".into()),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(MemoryStore::new(), config)?;
+    let alice = AccountId::new("example.com", "alice@example.com")?;
+    let now = unix_now()?;
 
-    // 1. Enrollment: a fresh 160-bit secret and the URI the user scans.
-    let secret = Secret::generate()?;
-    let config = TotpConfig::default();
-    let uri = KeyUri::totp(
-        Some("Example Mail"),
-        "alice@example.com",
-        secret.clone(),
-        config,
-    )?;
-    let text = uri.to_uri();
+    // The operator turns 2FA on for the domain, then for Alice: a fresh
+    // 160-bit secret, pending until her first code.
+    engine.enable_platform("example.com", true)?;
+    let uri = engine.enable_account(&alice, now)?;
+    show("login, password only:", &engine.login(&alice, None, now)?);
     println!(
-        "Provisioning URI (shown once, it contains the secret):\n  {}\n",
-        text.as_str()
+        "\nProvisioning URI (shown once, it contains the secret):\n  {}\n",
+        uri.as_str()
     );
     #[cfg(feature = "qr")]
-    println!("{}", mail2fa::qr::terminal(&text)?.as_str());
+    println!("{}", mail2fa::qr::terminal(&uri)?.as_str());
 
-    // 2. Login: the code from the app (or, without --interactive, computed here
-    //    exactly as the phone would).
-    let totp = Totp::new(&secret, config);
-    let now = unix_now()?;
+    // The code from the app — or, without --interactive, computed here exactly
+    // as the phone that scanned the URI would.
     let typed = if interactive {
         print!("Code shown by your authenticator app: ");
         std::io::stdout().flush()?;
@@ -49,59 +67,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
+        let phone = KeyUri::parse(&uri)?;
+        let totp = Totp::new(phone.secret(), phone.totp_config().ok_or("a TOTP URI")?);
         let code = totp.generate(now)?;
         println!("The phone shows:           {}", code.as_str());
         code.as_str().to_owned()
     };
 
-    let step = match totp.verify(&typed, now) {
-        Ok(Some(step)) => {
-            println!(
-                "verify:                    accepted, time step {step} (the server stores it as used)"
-            );
-            step
-        }
-        Ok(None) => {
-            println!(
-                "verify:                    refused: wrong code (is the phone's clock right?)"
-            );
-            return Ok(());
-        }
-        Err(err) => {
-            println!("verify:                    refused: {err}");
-            return Ok(());
-        }
-    };
-
-    // 3. One-time: with the step stored, the same code no longer works.
-    let replay = totp.verify_after(&typed, now, step)?;
-    println!(
-        "replay of the same code:   {}",
-        if replay.is_none() {
-            "refused"
-        } else {
-            "ACCEPTED (bug)"
-        }
+    let now = unix_now()?;
+    show(
+        "login with the code:",
+        &engine.login(&alice, Some(&typed), now)?,
     );
-
-    // 4. A wrong code and malformed input.
+    show(
+        "replay of the same code:",
+        &engine.login(&alice, Some(&typed), now)?,
+    );
     let wrong = if typed == "000000" {
         "111111"
     } else {
         "000000"
     };
-    let outcome = totp.verify_after(wrong, now, step)?;
-    println!(
-        "wrong code:                {}",
-        if outcome.is_none() {
-            "refused"
-        } else {
-            "accepted (a 1-in-a-million coincidence)"
-        }
+    show("wrong code:", &engine.login(&alice, Some(wrong), now)?);
+    show(
+        "malformed \"12 345\":",
+        &engine.login(&alice, Some("12 345"), now)?,
     );
-    match totp.verify("12 345", now) {
-        Err(err) => println!("malformed \"12 345\":        refused: {err}"),
-        Ok(_) => println!("malformed \"12 345\":        ACCEPTED (bug)"),
-    }
     Ok(())
 }
