@@ -475,3 +475,31 @@ fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
         ));
     }
 }
+
+#[test]
+fn recovery_codes_forgive_case_and_look_alikes() {
+    let engine = engine_with(EngineConfig::default());
+    let id = account(&engine);
+    let codes = engine.generate_recovery_codes(&id, 3).unwrap();
+    // Typed in capitals, with `o`/`l` where the code has `0`/`1`.
+    let typed: String = codes[0]
+        .chars()
+        .map(|c| match c {
+            '0' => 'O',
+            '1' => 'l',
+            other => other.to_ascii_uppercase(),
+        })
+        .collect();
+    assert_eq!(
+        login(&engine, &id, &typed, NOW),
+        Decision::Allow {
+            reason: AllowReason::RecoveryCodeUsed { remaining: 2 },
+            cacheable: false
+        }
+    );
+    // Spent, in any spelling.
+    assert_eq!(
+        reason(&login(&engine, &id, &codes[0], NOW + 1)),
+        DenyReason::WrongCode
+    );
+}

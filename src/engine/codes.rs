@@ -77,16 +77,32 @@ pub(crate) fn random_recovery_code() -> Result<Zeroizing<String>> {
     Ok(out)
 }
 
-/// Whether `input` has the shape of a recovery code (so a login tries it as
-/// one rather than as a TOTP code).
-pub(crate) fn looks_like_recovery_code(input: &str) -> bool {
+/// The canonical form of something typed as a recovery code, if it has
+/// the shape of one — `xxxxx-xxxxx`; the hyphen is required, so that no
+/// 10-digit OTP code is ever taken for one — with case ignored and the
+/// look-alikes Crockford's base32 folds (`o` is `0`, `i` and `l` are `1`),
+/// so that a user copying from paper is not counted wrong for them.
+pub(crate) fn canonical_recovery_code(input: &str) -> Option<Zeroizing<String>> {
     let bytes = input.as_bytes();
-    bytes.len() == 11
-        && bytes[5] == b'-'
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| i == 5 || RECOVERY_ALPHABET.contains(b))
+    if bytes.len() != 11 || bytes[5] != b'-' {
+        return None;
+    }
+    let mut out = Zeroizing::new(String::with_capacity(11));
+    for (i, &byte) in bytes[..5].iter().chain(&bytes[6..]).enumerate() {
+        if i == 5 {
+            out.push('-');
+        }
+        let symbol = match byte.to_ascii_lowercase() {
+            b'o' => b'0',
+            b'i' | b'l' => b'1',
+            other => other,
+        };
+        if !RECOVERY_ALPHABET.contains(&symbol) {
+            return None;
+        }
+        out.push(char::from(symbol));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -114,11 +130,29 @@ mod tests {
     fn recovery_codes_have_their_shape_and_differ() {
         let a = random_recovery_code().unwrap();
         let b = random_recovery_code().unwrap();
-        assert!(looks_like_recovery_code(&a), "{}", a.as_str());
+        assert_eq!(canonical_recovery_code(&a).as_deref(), Some(&*a));
         assert_ne!(a, b);
-        assert!(!looks_like_recovery_code("123456"));
-        assert!(!looks_like_recovery_code("abcde_fghjk"));
-        assert!(!looks_like_recovery_code("abcde-fghji"));
+        assert_eq!(canonical_recovery_code("123456"), None);
+        assert_eq!(canonical_recovery_code("abcde_fghjk"), None);
+        assert_eq!(canonical_recovery_code("abcde-fghju"), None);
+        // Case, missing hyphen and Crockford look-alikes fold to one form.
+        assert_eq!(canonical_recovery_code("abcdefgh1k"), None);
+        assert_eq!(canonical_recovery_code("1234567890"), None);
+        for typed in ["ABCDE-FGH1K", "abcde-fghik", "abcde-fghlk", "AbCdE-FgHiK"] {
+            assert_eq!(
+                canonical_recovery_code(typed)
+                    .as_deref()
+                    .map(String::as_str),
+                Some("abcde-fgh1k"),
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            canonical_recovery_code("oOoOo-00000")
+                .as_deref()
+                .map(String::as_str),
+            Some("00000-00000")
+        );
     }
 
     #[test]

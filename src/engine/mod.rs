@@ -755,14 +755,12 @@ impl<S: Store> Engine<S> {
             return Ok((Decision::deny(DenyReason::Locked { until }), None));
         }
 
-        let outcome = if codes::looks_like_recovery_code(code) && !account.recovery.tags.is_empty()
-        {
-            check_recovery_code(&mut account, code)
-        } else {
-            match account.mode {
-                Mode::Totp => self.check_totp(&mut account, code, now)?,
-                Mode::Email | Mode::Sms => self.check_delivered(&mut account, code, now),
-            }
+        let recovery =
+            codes::canonical_recovery_code(code).filter(|_| !account.recovery.tags.is_empty());
+        let outcome = match (recovery, account.mode) {
+            (Some(canonical), _) => check_recovery_code(&mut account, &canonical),
+            (None, Mode::Totp) => self.check_totp(&mut account, code, now)?,
+            (None, Mode::Email | Mode::Sms) => self.check_delivered(&mut account, code, now),
         };
         Ok(match outcome {
             Ok(reason) => {
