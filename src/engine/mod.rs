@@ -789,27 +789,30 @@ impl<S: Store> Engine<S> {
         code: &str,
         now: u64,
     ) -> Result<Result<AllowReason, DenyReason>> {
-        let (secret, last_step, enrolling) = match &account.totp {
-            TotpState::Pending { secret, .. } => (secret.clone(), None, true),
-            TotpState::Confirmed { secret, last_step } => (secret.clone(), *last_step, false),
+        let (secret, last_step) = match &account.totp {
+            TotpState::Pending { secret, .. } => (secret, None),
+            TotpState::Confirmed { secret, last_step } => (secret, *last_step),
         };
-        let totp = Totp::new(&secret, account.config);
+        let totp = Totp::new(secret, account.config);
         let verdict = match last_step {
             Some(last) => totp.verify_after(code, now, last),
             None => totp.verify(code, now),
         };
         Ok(match verdict {
-            Ok(Some(step)) => {
-                account.totp = TotpState::Confirmed {
-                    secret,
-                    last_step: Some(step),
-                };
-                Ok(if enrolling {
-                    AllowReason::Enrolled { step }
-                } else {
+            Ok(Some(step)) => Ok(match &mut account.totp {
+                // The hot path: only the step changes, the secret stays put.
+                TotpState::Confirmed { last_step, .. } => {
+                    *last_step = Some(step);
                     AllowReason::CodeAccepted { step }
-                })
-            }
+                }
+                TotpState::Pending { secret, .. } => {
+                    account.totp = TotpState::Confirmed {
+                        secret: secret.clone(),
+                        last_step: Some(step),
+                    };
+                    AllowReason::Enrolled { step }
+                }
+            }),
             Ok(None) => Err(self.refusal_reason(&totp, code, now, last_step)),
             Err(Error::MalformedCode { .. }) => Err(DenyReason::MalformedCode),
             Err(other) => return Err(other),
