@@ -24,7 +24,8 @@ fn show(label: &str, decision: &Decision) {
         mail2fa::engine::ClientAnswer::Allowed => "allowed",
         mail2fa::engine::ClientAnswer::EnrollmentRequired => "enrollment required",
         mail2fa::engine::ClientAnswer::SecondFactorRequired => "code required",
-        mail2fa::engine::ClientAnswer::Refused => "refused",
+        mail2fa::engine::ClientAnswer::DevicePending => "device pending",
+        _ => "refused",
     };
     let host = match decision {
         Decision::Allow { reason, .. } => format!("{reason:?}"),

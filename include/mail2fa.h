@@ -45,6 +45,13 @@
 // Patch version of the library.
 #define M2FA_VERSION_PATCH 0
 
+// Size of the buffer `m2fa_engine_app_password_create` needs: 23
+// characters (`xxxxx-xxxxx-xxxxx-xxxxx`) and the NUL.
+#define M2FA_APP_PASSWORD_SIZE 24
+
+// Size of a device id in text (32 hex digits) with its NUL.
+#define M2FA_DEVICE_ID_SIZE 33
+
 // Largest verification window accepted (steps each side / look-ahead).
 // (A literal, so that cbindgen can write it; a test ties it to the crate's.)
 #define M2FA_MAX_WINDOW 50
@@ -126,6 +133,11 @@ enum m2fa_status
   M2FA_NO_CONTACT = 705,
   // A code was issued too recently; `*retry_at` says when to try again.
   M2FA_RATE_LIMITED = 706,
+  // No such device token or application password.
+  M2FA_NOT_FOUND = 707,
+  // A per-account limit is reached (device tokens, application
+  // passwords, policy overrides).
+  M2FA_LIMIT_REACHED = 708,
   // A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
   M2FA_INTERNAL_PANIC = 900,
 };
@@ -192,6 +204,10 @@ enum m2fa_outcome
   M2FA_OUTCOME_SECOND_FACTOR_REQUIRED = 3,
   // Refused. Give the client the same answer whatever the reason.
   M2FA_OUTCOME_REFUSED = 4,
+  // The password is right but the device must first be authorized (S12):
+  // `m2fa_decision_device` names its INACTIVE token and
+  // `m2fa_decision_notification` may carry a message to deliver.
+  M2FA_OUTCOME_DEVICE_PENDING = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -223,6 +239,13 @@ enum m2fa_reason
   M2FA_REASON_DELIVERED_CODE_ACCEPTED = 5,
   // A recovery code was used (`m2fa_decision_remaining` left).
   M2FA_REASON_RECOVERY_CODE_USED = 6,
+  // The password from an activated device (`m2fa_decision_device`).
+  M2FA_REASON_DEVICE_AUTHORIZED = 7,
+  // A device trusted after a recent code login, from the same network,
+  // until `m2fa_decision_until` (device binding).
+  M2FA_REASON_DEVICE_TRUSTED = 8,
+  // An application password (`m2fa_decision_app_password_id`).
+  M2FA_REASON_APP_PASSWORD = 9,
   // The code is not the expected number of ASCII digits.
   M2FA_REASON_MALFORMED_CODE = 100,
   // A wrong code.
@@ -241,6 +264,22 @@ enum m2fa_reason
   // No e-mail/SMS code is live: none was issued, or it was used, expired
   // or died after too many wrong entries.
   M2FA_REASON_NO_CODE_ISSUED = 107,
+  // The host's password check failed; nothing is recorded.
+  M2FA_REASON_WRONG_PASSWORD = 108,
+  // The protocol is refused for this account (S15).
+  M2FA_REASON_PROTOCOL_REFUSED = 109,
+  // The protocol only takes application passwords (S15, S16).
+  M2FA_REASON_APP_PASSWORD_REQUIRED = 110,
+  // An application password on a protocol that does not take them.
+  M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED = 111,
+  // A valid application password limited to other protocols.
+  M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE = 112,
+  // A wrong application password (counted toward the lockout).
+  M2FA_REASON_WRONG_APP_PASSWORD = 113,
+  // Device authorization needs a device id, device type or user agent.
+  M2FA_REASON_DEVICE_UNIDENTIFIED = 114,
+  // The mailbox already has the most pending device tokens allowed.
+  M2FA_REASON_TOO_MANY_PENDING_DEVICES = 115,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -271,9 +310,146 @@ typedef uint32_t m2fa_mode;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
+// name (1–32 bytes of letters, digits, `-`, `_`, `.`) beside it; the others
+// ignore the name argument.
+enum m2fa_protocol
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Webmail.
+  M2FA_PROTOCOL_WEBMAIL = 1,
+  // The account portal.
+  M2FA_PROTOCOL_PORTAL = 2,
+  // Exchange ActiveSync.
+  M2FA_PROTOCOL_ACTIVESYNC = 3,
+  // Outlook desktop (MAPI/HTTP, EWS).
+  M2FA_PROTOCOL_OUTLOOK = 4,
+  // IMAP.
+  M2FA_PROTOCOL_IMAP = 5,
+  // POP3.
+  M2FA_PROTOCOL_POP3 = 6,
+  // SMTP submission.
+  M2FA_PROTOCOL_SMTP = 7,
+  // RPC over HTTP.
+  M2FA_PROTOCOL_RPC_OVER_HTTP = 8,
+  // A protocol named by the host.
+  M2FA_PROTOCOL_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_protocol m2fa_protocol;
+#else
+typedef uint32_t m2fa_protocol;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What 2FA asks of a client on a protocol, passed as `uint32_t`.
+enum m2fa_policy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // In setters: remove the override (fall back to the platform's policy,
+  // then the default).
+  M2FA_POLICY_DEFAULT = 0,
+  // Password with a one-time code (webmail, portal by default).
+  M2FA_POLICY_CODE_IN_LOGIN = 1,
+  // Password from an activated device, or an application password
+  // (ActiveSync, Outlook by default).
+  M2FA_POLICY_DEVICE_AUTHORIZATION = 2,
+  // Application passwords only (IMAP, POP3, SMTP, RPC over HTTP and
+  // host-named protocols by default).
+  M2FA_POLICY_APP_PASSWORD_ONLY = 3,
+  // Refused whatever the credential.
+  M2FA_POLICY_REFUSED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_policy m2fa_policy;
+#else
+typedef uint32_t m2fa_policy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Device token states, passed as `uint32_t`.
+enum m2fa_device_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Blocked: seen with the right password, not authorized.
+  M2FA_DEVICE_INACTIVE = 1,
+  // Authorized by the user.
+  M2FA_DEVICE_ACTIVE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_device_state m2fa_device_state;
+#else
+typedef uint32_t m2fa_device_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Text fields of a device token, passed as `uint32_t` to
+// `m2fa_device_list_text`.
+enum m2fa_device_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // The token id (32 hex digits), for activate/deactivate/delete.
+  M2FA_DEVICE_FIELD_ID = 1,
+  // The protocol name (`activesync`, `outlook`, …).
+  M2FA_DEVICE_FIELD_PROTOCOL = 2,
+  // The device id the client sent.
+  M2FA_DEVICE_FIELD_DEVICE_ID = 3,
+  // The device type the client sent.
+  M2FA_DEVICE_FIELD_DEVICE_TYPE = 4,
+  // The user agent the client sent.
+  M2FA_DEVICE_FIELD_USER_AGENT = 5,
+  // The address it last came from.
+  M2FA_DEVICE_FIELD_REMOTE_ADDR = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_device_field m2fa_device_field;
+#else
+typedef uint32_t m2fa_device_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Text fields of an application password listing, passed as `uint32_t`
+// to `m2fa_app_password_list_text`.
+enum m2fa_app_password_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // The name the user gave it.
+  M2FA_APP_PASSWORD_FIELD_NAME = 1,
+  // The protocols it may be used on, comma-separated; empty for "any".
+  M2FA_APP_PASSWORD_FIELD_SCOPE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_app_password_field m2fa_app_password_field;
+#else
+typedef uint32_t m2fa_app_password_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A mailbox's application passwords, as listed (opaque, immutable; never
+// the passwords themselves).
+typedef struct m2fa_app_password_list m2fa_app_password_list;
+
 // An engine answer (opaque, immutable). Carries the provisioning URI when
 // there is one: free it (which wipes the URI) as soon as it is shown.
 typedef struct m2fa_decision m2fa_decision;
+
+// A mailbox's device tokens, as listed (opaque, immutable).
+typedef struct m2fa_device_list m2fa_device_list;
 
 // An engine over the in-memory store (opaque). Thread-safe: share one
 // handle between all threads; free it once, when no thread uses it. State
@@ -293,6 +469,13 @@ typedef struct m2fa_issued_code m2fa_issued_code;
 // A parsed provisioning URI (opaque). Holds a copy of the secret, wiped when
 // freed. Immutable: may be read from several threads at once.
 typedef struct m2fa_key_uri m2fa_key_uri;
+
+// One login as the host sees it (opaque, with setters): protocol,
+// credential, client. Not synchronised: one thread builds and uses it.
+typedef struct m2fa_login m2fa_login;
+
+// A message about a blocked device, to deliver (opaque, immutable).
+typedef struct m2fa_notification m2fa_notification;
 
 // OTP parameters (opaque): algorithm, digits, period, T0, window. New
 // options arrive as new setters, so code compiled against an older header
@@ -315,6 +498,8 @@ typedef struct m2fa_totp m2fa_totp;
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -324,6 +509,360 @@ extern "C" {
 // Never NULL; the string lives as long as the library is loaded.
 // Thread-safe.
 const char *m2fa_version(void);
+
+// Sets the device policy: at most `max_pending` (1..=32) pending tokens
+// per mailbox, which expire `pending_ttl` seconds after last seen; one
+// notification per device per `notify_interval` seconds; last-seen times
+// written at most once per `seen_interval` seconds; a device trusted for
+// `binding_period` seconds after a code login (0: never); `reset_revokes_clients`
+// ≠ 0: a 2FA reset also revokes device tokens and application passwords.
+// Defaults: 10, 30 days, 1 day, 300 s, 12 h, 0.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (ranges are checked by `m2fa_engine_new`).
+m2fa_status m2fa_engine_config_set_devices(struct m2fa_engine_config *config,
+                                           uint32_t max_pending,
+                                           uint64_t pending_ttl,
+                                           uint64_t notify_interval,
+                                           uint64_t seen_interval,
+                                           uint64_t binding_period,
+                                           uint32_t reset_revokes_clients);
+
+// Sets the 32-byte key of device fingerprints (copied). Without one, each
+// engine makes a random key: fine for one process on the in-memory store.
+// Every process sharing a store must use the same key.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` unless `len` is 32.
+m2fa_status m2fa_engine_config_set_device_key(struct m2fa_engine_config *config,
+                                              const uint8_t *key,
+                                              size_t len);
+
+// Sets the portal link of notifications (NULL: none), with the
+// placeholders `{platform}`, `{account}` and `{device}`.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_engine_config_set_portal_link(struct m2fa_engine_config *config, const char *link);
+
+// Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
+// ignored). Its credential is "wrong password" until set; client fields
+// are unknown until set. Release with `m2fa_login_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad name).
+m2fa_status m2fa_login_new(uint32_t protocol, const char *name, struct m2fa_login **out);
+
+// The credential is the account password alone; `correct` ≠ 0 if the
+// host's password check succeeded.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_login_set_password(struct m2fa_login *login, uint32_t correct);
+
+// The credential is the account password (`correct` ≠ 0: the host's check
+// succeeded) with a one-time code (copied, wiped on free).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_login_set_password_and_code(struct m2fa_login *login,
+                                             uint32_t correct,
+                                             const char *code);
+
+// The credential is not the account password (the host's check failed):
+// `input` may be an application password (copied, wiped on free).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_login_set_app_password(struct m2fa_login *login, const char *input);
+
+// What the host knows about the client; each may be NULL (unknown):
+// device id, device type, user agent (at most 256 bytes each), remote IP
+// address as text. Checked by `m2fa_engine_authenticate`.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (login), `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_login_set_client(struct m2fa_login *login,
+                                  const char *device_id,
+                                  const char *device_type,
+                                  const char *user_agent,
+                                  const char *remote_addr);
+
+// Frees a login (its code or application password is wiped). NULL is a
+// no-op.
+void m2fa_login_free(struct m2fa_login *login);
+
+// The decision for a whole login (S12–S16): `*out` receives it. A valid
+// code has been consumed, a device token recorded, an application
+// password's use noted when this returns. Outcomes: allowed, device
+// pending (with maybe a notification to deliver), code or enrollment
+// required, refused (the reason says why: wrong password, protocol
+// refused, application password required…).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_INVALID_INPUT` (a client field too long or with control
+// characters, an address that is not an IP address, a NUL-less or
+// over-long credential), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+// the login on any of them.
+m2fa_status m2fa_engine_authenticate(const struct m2fa_engine *engine,
+                                     const char *platform,
+                                     const char *account,
+                                     const struct m2fa_login *login,
+                                     uint64_t now,
+                                     struct m2fa_decision **out);
+
+// `m2fa_engine_split_login` for a login over `protocol`: a code is split
+// off only where the protocol's policy takes one (code in login).
+//
+// Errors: as `m2fa_engine_split_login`, and `M2FA_UNKNOWN_ENUM_VALUE`.
+m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        const char *account,
+                                        uint32_t protocol,
+                                        const char *name,
+                                        const char *input,
+                                        uint64_t now,
+                                        size_t *password_len,
+                                        uint32_t *has_code);
+
+// Writes the device token id (32 hex digits) of a device-pending or
+// device-authorized decision into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
+// `M2FA_INVALID_ARGUMENT` when no device is involved.
+m2fa_status m2fa_decision_device(const struct m2fa_decision *decision,
+                                 char *buf,
+                                 size_t len,
+                                 size_t *needed);
+
+// Writes the number of the application password of
+// `M2FA_REASON_APP_PASSWORD`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_app_password_id(const struct m2fa_decision *decision, uint32_t *id);
+
+// Copies the notification of a device-pending decision into a new handle
+// `*out` (release with `m2fa_notification_free`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` when there is none
+// to send (the user was told recently, or has no destination).
+m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
+                                       struct m2fa_notification **out);
+
+// The host could not deliver the SMS about `device` (S13): `*out`
+// receives the same message by e-mail.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
+// `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
+// errors.
+m2fa_status m2fa_engine_notification_fallback(const struct m2fa_engine *engine,
+                                              const char *platform,
+                                              const char *account,
+                                              const char *device,
+                                              uint64_t now,
+                                              struct m2fa_notification **out);
+
+// Writes the channel (`M2FA_MODE_SMS` or `M2FA_MODE_EMAIL`) into
+// `*channel` and the destination (phone number or address) into
+// `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_destination(const struct m2fa_notification *notification,
+                                          uint32_t *channel,
+                                          char *buf,
+                                          size_t len,
+                                          size_t *needed);
+
+// Writes the subject line (for e-mail) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_subject(const struct m2fa_notification *notification,
+                                      char *buf,
+                                      size_t len,
+                                      size_t *needed);
+
+// Writes the message (device type, protocol, time, portal link) into
+// `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_text(const struct m2fa_notification *notification,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+// Frees a notification. NULL is a no-op.
+void m2fa_notification_free(struct m2fa_notification *notification);
+
+// Lists the mailbox's device tokens (pending ones not expired, active
+// ones) into a new handle `*out` (release with `m2fa_device_list_free`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_devices(const struct m2fa_engine *engine,
+                                const char *platform,
+                                const char *account,
+                                uint64_t now,
+                                struct m2fa_device_list **out);
+
+// Writes how many tokens the list holds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_device_list_count(const struct m2fa_device_list *list, size_t *count);
+
+// Writes token `index`'s state (an `m2fa_device_state`), first-seen and
+// last-seen times (Unix seconds).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of range).
+m2fa_status m2fa_device_list_get(const struct m2fa_device_list *list,
+                                 size_t index,
+                                 uint32_t *state,
+                                 uint64_t *first_seen,
+                                 uint64_t *last_seen);
+
+// Writes a text field (an `m2fa_device_field`) of token `index` into
+// `(buf, len)`; a field the client never sent is the empty string.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+// range), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_device_list_text(const struct m2fa_device_list *list,
+                                  size_t index,
+                                  uint32_t field,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *needed);
+
+// Frees a device list. NULL is a no-op.
+void m2fa_device_list_free(struct m2fa_device_list *list);
+
+// Activates a device token (S14): that device gets in from now on.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_device_activate(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        const char *account,
+                                        const char *device,
+                                        uint64_t now);
+
+// Deactivates a device token (S14): the device is blocked again.
+//
+// Errors: as `m2fa_engine_device_activate`.
+m2fa_status m2fa_engine_device_deactivate(const struct m2fa_engine *engine,
+                                          const char *platform,
+                                          const char *account,
+                                          const char *device,
+                                          uint64_t now);
+
+// Deletes a device token (S14): the device is unknown again.
+//
+// Errors: as `m2fa_engine_device_activate`.
+m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
+                                      const char *platform,
+                                      const char *account,
+                                      const char *device,
+                                      uint64_t now);
+
+// Makes an application password (S16) named `name` (1–64 bytes, unique
+// in the account), limited to the comma-separated protocol names in
+// `scope` (`"imap,smtp"`; NULL or empty: any protocol that takes
+// application passwords). Writes its number into `*id` and the password
+// into `(buf, len)` — show it once, then wipe it. `len` must be at least
+// `M2FA_APP_PASSWORD_SIZE`, checked before anything is created.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_BUFFER_TOO_SMALL` (with `*needed`; nothing created),
+// `M2FA_INVALID_CONFIG` (bad or taken name, bad scope),
+// `M2FA_LIMIT_REACHED`, `M2FA_NOT_ENABLED`, `M2FA_RANDOM_FAILURE`,
+// storage errors.
+m2fa_status m2fa_engine_app_password_create(const struct m2fa_engine *engine,
+                                            const char *platform,
+                                            const char *account,
+                                            const char *name,
+                                            const char *scope,
+                                            uint64_t now,
+                                            uint32_t *id,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *needed);
+
+// Revokes application password number `id` at once.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_NOT_FOUND`, `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_app_password_revoke(const struct m2fa_engine *engine,
+                                            const char *platform,
+                                            const char *account,
+                                            uint32_t id);
+
+// Lists the account's application passwords into a new handle `*out`
+// (release with `m2fa_app_password_list_free`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_app_passwords(const struct m2fa_engine *engine,
+                                      const char *platform,
+                                      const char *account,
+                                      struct m2fa_app_password_list **out);
+
+// Writes how many application passwords the list holds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_app_password_list_count(const struct m2fa_app_password_list *list, size_t *count);
+
+// Writes entry `index`'s number, creation time and last use (Unix seconds;
+// 0: never used).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of range).
+m2fa_status m2fa_app_password_list_get(const struct m2fa_app_password_list *list,
+                                       size_t index,
+                                       uint32_t *id,
+                                       uint64_t *created,
+                                       uint64_t *last_used);
+
+// Writes a text field (an `m2fa_app_password_field`) of entry `index` —
+// its name, or its scope (protocol names separated by commas, empty for
+// "any") — into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+// range), `M2FA_UNKNOWN_ENUM_VALUE` (field), `M2FA_BUFFER_TOO_SMALL`.
+m2fa_status m2fa_app_password_list_text(const struct m2fa_app_password_list *list,
+                                        size_t index,
+                                        uint32_t field,
+                                        char *buf,
+                                        size_t len,
+                                        size_t *needed);
+
+// Frees an application password list. NULL is a no-op.
+void m2fa_app_password_list_free(struct m2fa_app_password_list *list);
+
+// Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
+// removes the override) for `protocol` (S15).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage errors.
+m2fa_status m2fa_engine_set_platform_policy(const struct m2fa_engine *engine,
+                                            const char *platform,
+                                            uint32_t protocol,
+                                            const char *name,
+                                            uint32_t policy);
+
+// Sets an account's own policy for `protocol` (wins over the
+// platform's; `M2FA_POLICY_DEFAULT` removes it).
+//
+// Errors: as `m2fa_engine_set_platform_policy`, and `M2FA_NOT_ENABLED`.
+m2fa_status m2fa_engine_set_account_policy(const struct m2fa_engine *engine,
+                                           const char *platform,
+                                           const char *account,
+                                           uint32_t protocol,
+                                           const char *name,
+                                           uint32_t policy);
+
+// Writes the policy (an `m2fa_policy`, never `M2FA_POLICY_DEFAULT`) that
+// applies to the account on `protocol`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        const char *account,
+                                        uint32_t protocol,
+                                        const char *name,
+                                        uint32_t *policy);
 
 // Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
 // issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
@@ -556,8 +1095,9 @@ m2fa_status m2fa_decision_cacheable(const struct m2fa_decision *decision, uint32
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
 m2fa_status m2fa_decision_step(const struct m2fa_decision *decision, uint64_t *step);
 
-// Writes the end of a lock (`M2FA_REASON_LOCKED`) or of a suspension
-// (`M2FA_REASON_SUSPENDED`), Unix seconds.
+// Writes the end of a lock (`M2FA_REASON_LOCKED`), of a suspension
+// (`M2FA_REASON_SUSPENDED`) or of a device binding
+// (`M2FA_REASON_DEVICE_TRUSTED`), Unix seconds.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
 m2fa_status m2fa_decision_until(const struct m2fa_decision *decision, uint64_t *until);

@@ -29,13 +29,17 @@ bash scripts/gen-header.sh --check
 step "C and C++ tests under AddressSanitizer/UBSan, static and shared linking, exports"
 bash scripts/test-c.sh
 
-step "the demo (main job) and the engine walkthrough run"
+step "the demo (main job), the engine walkthrough and the devices example run"
 cargo run --quiet --example demo >target/demo.out
 grep -q "replay of the same code:   refused" target/demo.out
 cargo run --quiet --example engine_walkthrough >target/engine_walkthrough.out
 grep -q "same code again (replay)           -> client: Refused" target/engine_walkthrough.out
 grep -q "right code while locked            -> client: Refused" target/engine_walkthrough.out
-echo "demo and engine walkthrough ok"
+cargo run --quiet --example devices >target/devices.out
+grep -q "outlook after activation                 -> client: Allowed; host: DeviceAuthorized" target/devices.out
+grep -q "imap after the revoke                    -> client: Refused; host: WrongAppPassword" target/devices.out
+grep -q "same client, same string, 10 min later   -> client: Allowed; host: DeviceTrusted" target/devices.out
+echo "demo, engine walkthrough and devices example ok"
 
 step "fuzz smoke runs"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"

@@ -2,17 +2,19 @@
 # C and C++ tests of the C API, run against the library exactly as a C user
 # gets it from scripts/build-capi.sh (header, .so, .a and mail2fa.pc):
 #
-#   a. tests/c/ffi_test.c (OTP, secrets, URIs, QR) and tests/c/engine_test.c
-#      (the 2FA engine), each linked against libmail2fa.so, under
+#   a. tests/c/ffi_test.c (OTP, secrets, URIs, QR), tests/c/engine_test.c
+#      (the 2FA engine) and tests/c/devices_test.c (mail clients: devices,
+#      notifications, application passwords, protocol policies), each linked
+#      against libmail2fa.so, under
 #      AddressSanitizer, LeakSanitizer and UBSan;
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
-#   also examples/c/totp_login.c and examples/c/engine_login.c, the README's
-#   examples;
+#   also examples/c/totp_login.c, examples/c/engine_login.c and
+#   examples/c/device_login.c, the README's examples;
 #   d. the shared library's SONAME and exports (only m2fa_*, exactly the
-#      header's functions), and every header function called by ffi_test.c
-#      or engine_test.c.
+#      header's functions), and every header function called by ffi_test.c,
+#      engine_test.c or devices_test.c.
 #
 #   bash scripts/test-c.sh
 #
@@ -70,7 +72,7 @@ needs_shared_lib() {
   readelf -d "$1" | grep -q 'NEEDED.*\[libmail2fa\.so'
 }
 
-c_tests=(ffi_test engine_test)
+c_tests=(ffi_test engine_test devices_test)
 
 # --- a. shared library, sanitizers -----------------------------------------
 for test in "${c_tests[@]}"; do
@@ -124,6 +126,19 @@ for line in '^enable account: enrollment required (none)$' \
 done
 pass "example: examples/c/engine_login.c enrolls, refuses the replay, locks after 5 wrong codes"
 
+gcc "${cflags[@]}" examples/c/device_login.c -o "$out/device_login" \
+  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+example_output=$("$out/device_login") || fail "example: examples/c/device_login.c failed"
+for line in '^outlook, unknown device: device pending (notify by sms to +33 6 12 34 56 78)$' \
+  '^after activation: allowed (device authorized)$' \
+  '^imap with the password: refused (app password required)$' \
+  '^imap with an app password: allowed (app password)$' \
+  '^after revoke: refused (wrong app password)$'; do
+  grep -q "$line" <<<"$example_output" ||
+    fail "example: examples/c/device_login.c printed no line matching $line"
+done
+pass "example: examples/c/device_login.c blocks a new device until activated, app passwords for IMAP"
+
 # --- d. SONAME and exports --------------------------------------------------
 library="$capi/lib/libmail2fa.so"
 soname=$(readelf -d "$library" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
@@ -146,12 +161,12 @@ if [ "$exports" != "$declared" ]; then
 fi
 uncalled=()
 for function in $declared; do
-  grep -q "\\b$function(" tests/c/ffi_test.c tests/c/engine_test.c || uncalled+=("$function")
+  grep -q "\\b$function(" tests/c/ffi_test.c tests/c/engine_test.c tests/c/devices_test.c || uncalled+=("$function")
 done
 if [ ${#uncalled[@]} -gt 0 ]; then
-  fail "coverage: neither tests/c/ffi_test.c nor tests/c/engine_test.c calls ${uncalled[*]}"
+  fail "coverage: none of tests/c/ffi_test.c, engine_test.c, devices_test.c calls ${uncalled[*]}"
 fi
 count=$(wc -l <<<"$exports")
-pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c or engine_test.c"
+pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c, engine_test.c or devices_test.c"
 
 echo "C API tests passed"

@@ -98,6 +98,13 @@ pub enum Error {
     /// number) that is not set, or the mode sends no codes (TOTP).
     #[error("no destination for codes in this verification mode")]
     NoContact,
+    /// No such device token or application password in the account.
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// A per-account limit (device tokens, application passwords, policy
+    /// overrides) is reached.
+    #[error("limit reached: {0}")]
+    LimitReached(&'static str),
     /// Another e-mail/SMS code was issued too recently.
     #[error("a code was sent recently; try again at {retry_at}")]
     RateLimited {

@@ -171,6 +171,14 @@ impl Writer {
         self
     }
 
+    /// An optional UTF-8 text: a presence byte, then the bytes.
+    pub(crate) fn opt_text(&mut self, text: Option<&str>) -> &mut Self {
+        match text {
+            Some(text) => self.u8(1).bytes(text.as_bytes()),
+            None => self.u8(0),
+        }
+    }
+
     /// The payload, unless a field was too long for its length prefix.
     pub(crate) fn finish(self) -> Result<Zeroizing<Vec<u8>>, RecordError> {
         if self.overflow {
@@ -228,6 +236,24 @@ impl<'a> Reader<'a> {
         let b = self.take(2)?;
         let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
         self.take(len)
+    }
+
+    /// A text written by [`Writer::opt_text`].
+    pub(crate) fn opt_text(&mut self) -> Result<Option<String>, RecordError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => String::from_utf8(self.bytes()?.to_vec())
+                .map(Some)
+                .map_err(|_| RecordError::Payload("text is not UTF-8")),
+            _ => Err(RecordError::Payload("invalid option tag")),
+        }
+    }
+
+    /// A byte string of exactly `N` bytes.
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], RecordError> {
+        self.bytes()?
+            .try_into()
+            .map_err(|_| RecordError::Payload("wrong field length"))
     }
 
     /// Ends the read: trailing bytes mean the record is not what we think.

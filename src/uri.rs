@@ -436,7 +436,7 @@ fn percent_decode(text: &str, plus_is_space: bool) -> Result<Zeroizing<String>, 
 }
 
 /// Percent-encodes all but RFC 3986 unreserved characters and `@`.
-fn percent_encode(text: &str, out: &mut String) {
+pub(crate) fn percent_encode(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {

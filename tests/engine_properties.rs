@@ -129,7 +129,7 @@ impl Model {
         self.suspended_until.filter(|&until| self.now < until)
     }
 
-    fn expect(&self, matched: Option<u64>, malformed: bool) -> Expected {
+    fn expect(&self, code: &str, matched: Option<u64>, malformed: bool) -> Expected {
         if let Some(until) = self.suspended() {
             return Expected::Suspended(until);
         }
@@ -140,6 +140,14 @@ impl Model {
             return Expected::Failed(vec![DenyReason::MalformedCode]);
         }
         let Some(s) = matched else {
+            // The last code used, however old, is a replay (a mail client
+            // reconnecting with its stored string), never a failure.
+            let last_code = self
+                .last_step
+                .map(|last| self.totp.generate_at_step(last).as_str().to_owned());
+            if last_code.as_deref() == Some(code) {
+                return Expected::Failed(vec![DenyReason::Replayed]);
+            }
             return Expected::Failed(vec![DenyReason::WrongCode]);
         };
         let offset = i64::try_from(s).unwrap() - i64::try_from(self.step()).unwrap();
@@ -393,7 +401,7 @@ impl Run {
         malformed: bool,
     ) -> Result<(), TestCaseError> {
         let now = self.model.now;
-        let expected = self.model.expect(matched, malformed);
+        let expected = self.model.expect(code, matched, malformed);
         let decision = self.engine.login(&self.id, Some(code), now).unwrap();
         self.invariants
             .observe(&self.model.secret, now, &decision)?;

@@ -6,6 +6,7 @@ use crate::record::{self, Reader, RecordError, Writer};
 use crate::secret::Secret;
 
 use super::codes::{SALT_LEN, TAG_LEN};
+use super::protocol::Policies;
 
 pub(crate) const PLATFORM_KIND: u8 = 1;
 pub(crate) const ACCOUNT_KIND: u8 = 2;
@@ -122,12 +123,19 @@ pub(crate) struct Account {
     /// reconnecting with it is told "replayed" rather than counted wrong.
     pub(crate) last_delivered: Option<([u8; SALT_LEN], [u8; TAG_LEN])>,
     pub(crate) recovery: RecoveryCodes,
+    /// Identifies this enablement of 2FA: the account's device tokens,
+    /// bindings and application passwords belong to it (see
+    /// `clients.rs`); a new generation revokes them all at once.
+    pub(crate) generation: u64,
+    /// Per-protocol overrides of the platform's policy.
+    pub(crate) policies: Policies,
 }
 
 /// Upper bound of an encoded account payload (32 recovery tags, two
-/// 256-byte contacts, a 128-byte secret and the fixed fields): the writer is
+/// 256-byte contacts, a 128-byte secret, 32 policy overrides and the fixed
+/// fields): the writer is
 /// sized once and never reallocates a buffer holding the secret.
-const MAX_ACCOUNT_PAYLOAD: usize = 2048;
+const MAX_ACCOUNT_PAYLOAD: usize = 4096;
 
 /// Most recovery codes an account can hold.
 pub(crate) const MAX_RECOVERY_CODES: usize = 32;
@@ -143,6 +151,8 @@ impl core::fmt::Debug for Account {
             .field("delivered", &self.delivered)
             .field("last_issued", &self.last_issued)
             .field("recovery", &self.recovery)
+            .field("generation", &self.generation)
+            .field("policies", &self.policies)
             .finish_non_exhaustive()
     }
 }
@@ -164,35 +174,13 @@ fn algorithm_from_code(code: u8) -> Result<Algorithm, RecordError> {
     }
 }
 
-fn write_opt_text(w: &mut Writer, text: Option<&str>) {
-    match text {
-        Some(text) => {
-            w.u8(1).bytes(text.as_bytes());
-        }
-        None => {
-            w.u8(0);
-        }
-    }
-}
-
-fn read_opt_text(r: &mut Reader<'_>) -> Result<Option<String>, RecordError> {
-    match r.u8()? {
-        0 => Ok(None),
-        1 => String::from_utf8(r.bytes()?.to_vec())
-            .map(Some)
-            .map_err(|_| RecordError::Payload("contact is not UTF-8")),
-        _ => Err(RecordError::Payload("invalid option tag")),
-    }
-}
-
-fn read_array<const N: usize>(r: &mut Reader<'_>) -> Result<[u8; N], RecordError> {
-    r.bytes()?
-        .try_into()
-        .map_err(|_| RecordError::Payload("wrong field length"))
-}
-
 impl Account {
-    pub(crate) fn new(config: TotpConfig, secret: Secret, expires_at: u64) -> Self {
+    pub(crate) fn new(
+        config: TotpConfig,
+        secret: Secret,
+        expires_at: u64,
+        generation: u64,
+    ) -> Self {
         Self {
             config,
             mode: Mode::Totp,
@@ -204,6 +192,8 @@ impl Account {
             last_issued: None,
             last_delivered: None,
             recovery: RecoveryCodes::default(),
+            generation,
+            policies: Policies::default(),
         }
     }
 
@@ -227,8 +217,8 @@ impl Account {
             .u32(self.lockout.failures)
             .opt_u64(self.lockout.locked_until)
             .u32(self.lockout.level);
-        write_opt_text(&mut w, self.contact.email.as_deref());
-        write_opt_text(&mut w, self.contact.phone.as_deref());
+        w.opt_text(self.contact.email.as_deref())
+            .opt_text(self.contact.phone.as_deref());
         match &self.delivered {
             Some(code) => {
                 w.u8(1)
@@ -255,6 +245,8 @@ impl Account {
         for tag in self.recovery.tags.iter().take(MAX_RECOVERY_CODES) {
             w.bytes(tag);
         }
+        w.u64(self.generation);
+        self.policies.write(&mut w);
         Ok(record::encode(ACCOUNT_KIND, &w.finish()?))
     }
 
@@ -289,14 +281,14 @@ impl Account {
             level: r.u32()?,
         };
         let contact = Contact {
-            email: read_opt_text(&mut r)?,
-            phone: read_opt_text(&mut r)?,
+            email: r.opt_text()?,
+            phone: r.opt_text()?,
         };
         let delivered = match r.u8()? {
             0 => None,
             1 => Some(DeliveredCode {
-                salt: read_array(&mut r)?,
-                tag: read_array(&mut r)?,
+                salt: r.array()?,
+                tag: r.array()?,
                 expires_at: r.u64()?,
                 wrong_attempts: r.u32()?,
             }),
@@ -305,17 +297,19 @@ impl Account {
         let last_issued = r.opt_u64()?;
         let last_delivered = match r.u8()? {
             0 => None,
-            1 => Some((read_array(&mut r)?, read_array(&mut r)?)),
+            1 => Some((r.array()?, r.array()?)),
             _ => return Err(RecordError::Payload("invalid option tag").into()),
         };
-        let salt = read_array(&mut r)?;
+        let salt = r.array()?;
         let count = usize::from(r.u8()?);
         if count > MAX_RECOVERY_CODES {
             return Err(RecordError::Payload("too many recovery codes").into());
         }
         let tags = (0..count)
-            .map(|_| read_array(&mut r))
+            .map(|_| r.array())
             .collect::<Result<Vec<_>, _>>()?;
+        let generation = r.u64()?;
+        let policies = Policies::read(&mut r)?;
         r.finish()?;
         Ok(Self {
             config,
@@ -328,27 +322,40 @@ impl Account {
             last_issued,
             last_delivered,
             recovery: RecoveryCodes { salt, tags },
+            generation,
+            policies,
         })
     }
 }
 
-/// Platform (service, domain) switch: 2FA must be on here before any of its
-/// accounts can enable it (S1).
-pub(crate) fn encode_platform(enabled: bool) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    let mut w = Writer::default();
-    w.u8(u8::from(enabled));
-    Ok(record::encode(PLATFORM_KIND, &w.finish()?))
+/// A platform (service, domain): whether 2FA is on for it (S1) — it must
+/// be before any of its accounts can enable it — and its per-protocol
+/// policy overrides (S15).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Platform {
+    pub(crate) enabled: bool,
+    pub(crate) policies: Policies,
 }
 
-pub(crate) fn decode_platform(bytes: &[u8]) -> Result<bool> {
-    let mut r = Reader::new(record::decode(bytes, PLATFORM_KIND)?);
-    let enabled = match r.u8()? {
-        0 => false,
-        1 => true,
-        _ => return Err(RecordError::Payload("invalid platform flag").into()),
-    };
-    r.finish()?;
-    Ok(enabled)
+impl Platform {
+    pub(crate) fn encode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let mut w = Writer::default();
+        w.u8(u8::from(self.enabled));
+        self.policies.write(&mut w);
+        Ok(record::encode(PLATFORM_KIND, &w.finish()?))
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(record::decode(bytes, PLATFORM_KIND)?);
+        let enabled = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(RecordError::Payload("invalid platform flag").into()),
+        };
+        let policies = Policies::read(&mut r)?;
+        r.finish()?;
+        Ok(Self { enabled, policies })
+    }
 }
 
 #[cfg(test)]
@@ -358,14 +365,21 @@ mod tests {
     #[test]
     fn accounts_round_trip_in_every_state() {
         let secret = Secret::from_bytes(&[7; 20]).unwrap();
-        let pending = Account::new(TotpConfig::default(), secret.clone(), 99);
+        let pending = Account::new(TotpConfig::default(), secret.clone(), 99, 7);
         let mut full = Account::new(
             TotpConfig::default()
                 .with_digits(Digits::EIGHT)
                 .with_algorithm(Algorithm::Sha512),
             secret.clone(),
             0,
+            u64::MAX,
         );
+        full.policies
+            .set(
+                &crate::engine::Protocol::Imap,
+                Some(crate::engine::ProtocolPolicy::CodeInLogin),
+            )
+            .unwrap();
         full.mode = Mode::Sms;
         full.totp = TotpState::Confirmed {
             secret,
@@ -397,9 +411,25 @@ mod tests {
             let bytes = account.encode().unwrap();
             assert_eq!(Account::decode(&bytes).unwrap(), account);
             // A platform record is not an account, and vice versa.
-            assert!(decode_platform(&bytes).is_err());
+            assert!(Platform::decode(&bytes).is_err());
         }
-        assert!(decode_platform(&encode_platform(true).unwrap()).unwrap());
-        assert!(Account::decode(&encode_platform(true).unwrap()).is_err());
+        let platform = Platform {
+            enabled: true,
+            policies: full_policies(),
+        };
+        let bytes = platform.encode().unwrap();
+        assert_eq!(Platform::decode(&bytes).unwrap(), platform);
+        assert!(Account::decode(&bytes).is_err());
+    }
+
+    fn full_policies() -> Policies {
+        let mut policies = Policies::default();
+        policies
+            .set(
+                &crate::engine::Protocol::Pop3,
+                Some(crate::engine::ProtocolPolicy::Refused),
+            )
+            .unwrap();
+        policies
     }
 }

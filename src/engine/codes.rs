@@ -40,7 +40,12 @@ pub(crate) fn tag(salt: &[u8; SALT_LEN], code: &str) -> [u8; TAG_LEN] {
 }
 
 pub(crate) fn tag_matches(expected: &[u8; TAG_LEN], salt: &[u8; SALT_LEN], code: &str) -> bool {
-    tag(salt, code).ct_eq(expected).into()
+    tags_equal(expected, &tag(salt, code))
+}
+
+/// Constant-time equality of two tags.
+pub(crate) fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
+    a.ct_eq(b).into()
 }
 
 /// `digits` uniform random decimal digits: each digit from a random byte
@@ -105,6 +110,47 @@ pub(crate) fn canonical_recovery_code(input: &str) -> Option<Zeroizing<String>> 
     Some(out)
 }
 
+/// Symbols in an application password: 20 × 5 bits = 100 bits.
+const APP_PASSWORD_SYMBOLS: usize = 20;
+
+/// An application password: four groups of five symbols of the recovery
+/// alphabet, `xxxxx-xxxxx-xxxxx-xxxxx` — 100 bits, easy to type on a phone.
+pub(crate) fn random_app_password() -> Result<Zeroizing<String>> {
+    let bytes: Zeroizing<[u8; APP_PASSWORD_SYMBOLS]> = Zeroizing::new(random_bytes()?);
+    let mut out = Zeroizing::new(String::with_capacity(APP_PASSWORD_SYMBOLS + 3));
+    for (i, &byte) in bytes.iter().enumerate() {
+        if i > 0 && i % 5 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(RECOVERY_ALPHABET[usize::from(byte % 32)]));
+    }
+    Ok(out)
+}
+
+/// The canonical form (20 symbols, no separators) of something typed as an
+/// application password, if it has the shape of one: 20 symbols of the
+/// alphabet once hyphens and spaces are dropped, case and Crockford
+/// look-alikes folded. Anything else is not an application password (and
+/// a wrong one is then not counted as a guess).
+pub(crate) fn canonical_app_password(input: &str) -> Option<Zeroizing<String>> {
+    if input.len() > 64 {
+        return None;
+    }
+    let mut out = Zeroizing::new(String::with_capacity(APP_PASSWORD_SYMBOLS));
+    for byte in input.bytes().filter(|&b| b != b'-' && b != b' ') {
+        let symbol = match byte.to_ascii_lowercase() {
+            b'o' => b'0',
+            b'i' | b'l' => b'1',
+            other => other,
+        };
+        if !RECOVERY_ALPHABET.contains(&symbol) || out.len() == APP_PASSWORD_SYMBOLS {
+            return None;
+        }
+        out.push(char::from(symbol));
+    }
+    (out.len() == APP_PASSWORD_SYMBOLS).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +199,35 @@ mod tests {
                 .map(String::as_str),
             Some("00000-00000")
         );
+    }
+
+    #[test]
+    fn app_passwords_have_their_shape_and_forgive_typing() {
+        let a = random_app_password().unwrap();
+        assert_eq!(a.len(), 23);
+        assert_eq!(a.matches('-').count(), 3);
+        let canonical = canonical_app_password(&a).unwrap();
+        assert_eq!(*canonical, a.replace('-', ""));
+        assert_ne!(a, random_app_password().unwrap());
+        for typed in [
+            "abcde-fgh1k-mnpqr-stvwx",
+            "ABCDE FGHIK MNPQR STVWX",
+            "abcdefghlkmnpqrstvwx",
+        ] {
+            assert_eq!(
+                canonical_app_password(typed).as_deref().map(String::as_str),
+                Some("abcdefgh1kmnpqrstvwx"),
+                "{typed}"
+            );
+        }
+        for not_one in [
+            "hunter2",
+            "abcde-fghjk-mnpqr-stvwxy",
+            "abcde-fghjk-mnpqr-stvwu",
+            "",
+        ] {
+            assert_eq!(canonical_app_password(not_one), None, "{not_one}");
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use zeroize::Zeroizing;
 
-use super::Mode;
+use super::device::DeviceId;
+use super::notify::Notification;
+use super::{Mode, Protocol};
 
 /// Why a second factor was refused. The host and the audit log see this;
 /// the client must not (see [`Decision::client_answer`]).
@@ -21,8 +23,10 @@ pub enum DenyReason {
         steps: i64,
     },
     /// The code is that of a step in the window that was already used (or
-    /// is older than one used). Not counted as a failure: it repeats a code
-    /// that worked. An older code outside the window is a [`Self::WrongCode`].
+    /// is older than one used), or the last code used, however old (a mail
+    /// client reconnecting with its stored password+code string). Not
+    /// counted as a failure: it repeats a code that worked. Any other old
+    /// code outside the window is a [`Self::WrongCode`].
     Replayed,
     /// Too many wrong codes: second-factor attempts refused until `until`.
     Locked {
@@ -37,6 +41,30 @@ pub enum DenyReason {
     /// An e-mail/SMS account with no live code: none was issued, or it was
     /// used, expired, or died after too many wrong entries.
     NoCodeIssued,
+    /// The host's password check failed (and the input is not shaped like
+    /// an application password). Nothing is recorded: the host throttles
+    /// its own passwords.
+    WrongPassword,
+    /// The protocol's policy for this account is
+    /// [`super::ProtocolPolicy::Refused`] (S15).
+    ProtocolRefused,
+    /// The protocol only takes application passwords and the account
+    /// password was given (S15, S16).
+    AppPasswordRequired,
+    /// An application password on a protocol whose policy does not take
+    /// them (webmail, the portal).
+    AppPasswordNotAccepted,
+    /// A valid application password, but limited to other protocols.
+    AppPasswordOutOfScope,
+    /// Shaped like an application password, matching none: counted toward
+    /// the lockout like a wrong code.
+    WrongAppPassword,
+    /// Device authorization is required and the client sent nothing that
+    /// identifies a device.
+    DeviceUnidentified,
+    /// An unknown device, and the mailbox already has the most pending
+    /// device tokens allowed: no new token, no notification.
+    TooManyPendingDevices,
 }
 
 /// The engine's answer to a second-factor step.
@@ -63,6 +91,15 @@ pub enum Decision {
     SecondFactorRequired {
         /// What kind of code.
         mode: Mode,
+    },
+    /// The password is right but the device is not authorized (S12): it
+    /// has an *INACTIVE* token the user can activate in the portal (S14).
+    DevicePending {
+        /// The device token.
+        device: DeviceId,
+        /// A message to deliver now (S13), or `None` if the user was already
+        /// told within the notification interval (or has no destination).
+        notification: Option<Notification>,
     },
     /// Refused.
     Deny {
@@ -99,11 +136,29 @@ pub enum AllowReason {
         /// Unused recovery codes left; tell the user when this gets low.
         remaining: usize,
     },
+    /// The password from an activated device (S14).
+    DeviceAuthorized {
+        /// The device token.
+        device: DeviceId,
+    },
+    /// The password (with a stale code, or none) from a device that logged
+    /// in with a valid code recently, from the same network (device
+    /// binding).
+    DeviceTrusted {
+        /// Unix time the binding ends.
+        until: u64,
+    },
+    /// An application password (S16).
+    AppPassword {
+        /// Its number in the account.
+        id: u32,
+    },
 }
 
 /// What the client may be told: every refusal looks the same, so a locked
 /// account, a wrong code and a replay are indistinguishable from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientAnswer {
     /// Logged in.
     Allowed,
@@ -111,6 +166,10 @@ pub enum ClientAnswer {
     EnrollmentRequired,
     /// Must give a code.
     SecondFactorRequired,
+    /// The password was right, the device must be authorized first. (This
+    /// tells the client the password was right: only the host's own
+    /// password check leads here.)
+    DevicePending,
     /// Refused, for whatever reason.
     Refused,
 }
@@ -122,6 +181,7 @@ impl Decision {
             Self::Allow { .. } => ClientAnswer::Allowed,
             Self::EnrollmentRequired { .. } => ClientAnswer::EnrollmentRequired,
             Self::SecondFactorRequired { .. } => ClientAnswer::SecondFactorRequired,
+            Self::DevicePending { .. } => ClientAnswer::DevicePending,
             Self::Deny { .. } => ClientAnswer::Refused,
         }
     }
@@ -133,6 +193,26 @@ impl Decision {
 
     pub(crate) fn deny(reason: DenyReason) -> Self {
         Self::Deny { reason }
+    }
+
+    /// The device token the decision is about, if any.
+    pub fn device(&self) -> Option<DeviceId> {
+        match self {
+            Self::DevicePending { device, .. }
+            | Self::Allow {
+                reason: AllowReason::DeviceAuthorized { device },
+                ..
+            } => Some(*device),
+            _ => None,
+        }
+    }
+
+    /// The notification to deliver, if any (S13).
+    pub fn notification(&self) -> Option<&Notification> {
+        match self {
+            Self::DevicePending { notification, .. } => notification.as_ref(),
+            _ => None,
+        }
     }
 }
 
@@ -153,6 +233,7 @@ impl Decision {
 /// # Ok::<(), mail2fa::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuditEvent {
     /// The account's platform.
     pub platform: String,
@@ -168,6 +249,19 @@ pub struct AuditEvent {
     pub denied: Option<DenyReason>,
     /// Whether an auth cache may keep the answer.
     pub cacheable: bool,
+    /// The protocol of the login, when the host gave one
+    /// ([`AuditEvent::with_protocol`]).
+    pub protocol: Option<Protocol>,
+    /// The device token involved, if any.
+    pub device: Option<DeviceId>,
+}
+
+impl AuditEvent {
+    /// The same event, naming the login's protocol.
+    pub fn with_protocol(mut self, protocol: &Protocol) -> Self {
+        self.protocol = Some(protocol.clone());
+        self
+    }
 }
 
 impl Decision {
@@ -176,9 +270,9 @@ impl Decision {
         let (allowed, denied, cacheable) = match self {
             Self::Allow { reason, cacheable } => (Some(*reason), None, *cacheable),
             Self::Deny { reason } => (None, Some(*reason), false),
-            Self::EnrollmentRequired { .. } | Self::SecondFactorRequired { .. } => {
-                (None, None, false)
-            }
+            Self::EnrollmentRequired { .. }
+            | Self::SecondFactorRequired { .. }
+            | Self::DevicePending { .. } => (None, None, false),
         };
         AuditEvent {
             platform: id.platform().to_owned(),
@@ -188,6 +282,8 @@ impl Decision {
             allowed,
             denied,
             cacheable,
+            protocol: None,
+            device: self.device(),
         }
     }
 }
@@ -198,6 +294,7 @@ impl core::fmt::Display for AuditEvent {
             ClientAnswer::Allowed => "allowed",
             ClientAnswer::EnrollmentRequired => "enrollment-required",
             ClientAnswer::SecondFactorRequired => "second-factor-required",
+            ClientAnswer::DevicePending => "device-pending",
             ClientAnswer::Refused => "refused",
         };
         // Debug quoting escapes quotes and control characters in names.
@@ -206,6 +303,12 @@ impl core::fmt::Display for AuditEvent {
             "mail2fa platform={:?} account={:?} at={} answer={answer}",
             self.platform, self.account, self.at
         )?;
+        if let Some(protocol) = &self.protocol {
+            write!(f, " protocol={protocol}")?;
+        }
+        if let Some(device) = &self.device {
+            write!(f, " device={device}")?;
+        }
         if let Some(reason) = &self.allowed {
             write!(f, " reason={reason:?} cacheable={}", self.cacheable)?;
         }

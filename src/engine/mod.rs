@@ -8,8 +8,11 @@
 //! number of threads (or processes and hosts sharing a store) can never both
 //! consume a code or both skip a lockout. Time is always a parameter.
 //!
-//! This release covers the product stories S1–S11: TOTP, e-mail and SMS
-//! codes, recovery codes; `src/ffi/engine.rs` exports it to C.
+//! This release covers the product stories S1–S16: TOTP, e-mail and SMS
+//! codes, recovery codes ([`Engine::login`]), and the mail-client side —
+//! protocols, device tokens, notifications, application passwords, device
+//! binding — in one call per login ([`Engine::authenticate`]);
+//! `src/ffi/engine.rs` and `src/ffi/clients.rs` export it to C.
 //!
 //! ```
 //! use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};
@@ -35,9 +38,14 @@
 //! # Ok::<(), mail2fa::Error>(())
 //! ```
 
+mod access;
 mod account;
+mod clients;
 mod codes;
 mod decision;
+mod device;
+mod notify;
+mod protocol;
 mod split;
 
 use zeroize::Zeroizing;
@@ -48,12 +56,19 @@ use crate::secret::Secret;
 use crate::store::{Change, Store, read_modify_write};
 use crate::uri::KeyUri;
 use account::{
-    Account, Contact, DeliveredCode, Lockout, MAX_RECOVERY_CODES, RecoveryCodes, TotpState,
-    decode_platform, encode_platform,
+    Account, Contact, DeliveredCode, Lockout, MAX_RECOVERY_CODES, Platform, RecoveryCodes,
+    TotpState,
 };
 
+pub use access::{Credential, LoginRequest};
 pub use account::Mode;
+pub use clients::{
+    AppPasswordInfo, DeviceState, DeviceToken, MAX_APP_PASSWORDS, MAX_BINDINGS, MAX_DEVICES,
+};
 pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
+pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
+pub use notify::Notification;
+pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolName, ProtocolPolicy};
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
 
 /// How often a read-modify-write may lose a race before giving up with
@@ -131,6 +146,45 @@ pub enum Channel {
     Sms(String),
 }
 
+/// Device tokens, device binding and notifications (S12–S14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevicePolicy {
+    /// Pending (*INACTIVE*) tokens a mailbox may hold, 1..=[`MAX_DEVICES`]
+    /// (default 10): an unknown device beyond that gets no token.
+    pub max_pending: usize,
+    /// Seconds a pending token lives after it was last seen (default 30
+    /// days).
+    pub pending_ttl: u64,
+    /// Seconds before the same blocked device notifies the user again
+    /// (default one day).
+    pub notify_interval: u64,
+    /// Seconds between two writes of a device's last-seen time (or an
+    /// application password's last use), so that the hot path rarely writes
+    /// (default 300).
+    pub seen_interval: u64,
+    /// Seconds a device stays trusted after a login with a valid code
+    /// (device binding, default 12 hours; 0 turns binding off).
+    pub binding_period: u64,
+    /// Whether a reset of 2FA (new phone, S9/S11) also revokes device
+    /// tokens, bindings and application passwords (default `false`: a new
+    /// phone says nothing about the other clients). Removing 2FA always
+    /// does.
+    pub reset_revokes_clients: bool,
+}
+
+impl Default for DevicePolicy {
+    fn default() -> Self {
+        Self {
+            max_pending: 10,
+            pending_ttl: 30 * 86_400,
+            notify_interval: 86_400,
+            seen_interval: 300,
+            binding_period: 12 * 3_600,
+            reset_revokes_clients: false,
+        }
+    }
+}
+
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
@@ -147,6 +201,16 @@ pub struct EngineConfig {
     pub diagnostic_window: u32,
     /// E-mail/SMS codes.
     pub delivered_codes: DeliveredCodePolicy,
+    /// Device tokens, binding, notifications.
+    pub devices: DevicePolicy,
+    /// The key of device fingerprints. `None`: a random key for this engine
+    /// only — right for one process on a [`MemoryStore`](crate::store::MemoryStore);
+    /// set a fixed key whenever the store outlives the process or is shared.
+    pub device_key: Option<DeviceKey>,
+    /// The portal link put in notifications, with the placeholders
+    /// `{platform}`, `{account}` and `{device}` (percent-encoded), e.g.
+    /// `https://mail.example.com/devices?user={account}`.
+    pub portal_link: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -158,6 +222,9 @@ impl Default for EngineConfig {
             lockout: LockoutPolicy::default(),
             diagnostic_window: 10,
             delivered_codes: DeliveredCodePolicy::default(),
+            devices: DevicePolicy::default(),
+            device_key: None,
+            portal_link: None,
         }
     }
 }
@@ -197,8 +264,17 @@ impl AccountId {
 
     /// The key under which the account's record lives in the [`Store`].
     pub fn store_key(&self) -> Vec<u8> {
-        let mut key = Vec::with_capacity(8 + self.platform.len() + self.account.len());
-        key.extend_from_slice(b"acct");
+        self.key_with(b"acct")
+    }
+
+    /// The key of the account's device tokens and application passwords.
+    pub(crate) fn clients_key(&self) -> Vec<u8> {
+        self.key_with(b"clnt")
+    }
+
+    fn key_with(&self, prefix: &[u8; 4]) -> Vec<u8> {
+        let mut key = Vec::with_capacity(6 + self.platform.len() + self.account.len());
+        key.extend_from_slice(prefix);
         key.extend_from_slice(&(self.platform.len() as u16).to_be_bytes());
         key.extend_from_slice(self.platform.as_bytes());
         key.extend_from_slice(self.account.as_bytes());
@@ -222,6 +298,7 @@ fn platform_key(platform: &str) -> Vec<u8> {
 pub struct Engine<S: Store> {
     store: S,
     config: EngineConfig,
+    device_key: DeviceKey,
 }
 
 impl<S: Store> Engine<S> {
@@ -231,7 +308,10 @@ impl<S: Store> Engine<S> {
     /// [`Error::InvalidConfig`] for a lockout allowing more than 100 (or 0)
     /// failures, a zero lock, a non-zero TOTP T0 (URIs cannot carry it), a
     /// zero enrollment lifetime, a diagnostic window
-    /// above [`crate::MAX_WINDOW`], or an out-of-range code policy.
+    /// above [`crate::MAX_WINDOW`], an out-of-range code or device policy,
+    /// or a portal link that is empty, over 512 bytes or has control
+    /// characters; [`Error::Random`] if no device key was given and none can
+    /// be made.
     pub fn new(store: S, config: EngineConfig) -> Result<Self> {
         let policy = config.lockout;
         if !(1..=100).contains(&policy.max_failures) {
@@ -261,7 +341,29 @@ impl<S: Store> Engine<S> {
                 "delivered_codes: digits 6..=10, lifetime and max_wrong > 0",
             ));
         }
-        Ok(Self { store, config })
+        let devices = config.devices;
+        if !(1..=MAX_DEVICES).contains(&devices.max_pending)
+            || devices.pending_ttl == 0
+            || devices.notify_interval == 0
+        {
+            return Err(Error::InvalidConfig(
+                "devices: max_pending 1..=MAX_DEVICES, pending_ttl and notify_interval > 0",
+            ));
+        }
+        if let Some(link) = &config.portal_link {
+            if link.is_empty() || link.len() > 512 || link.chars().any(char::is_control) {
+                return Err(Error::InvalidConfig("portal_link"));
+            }
+        }
+        let device_key = match &config.device_key {
+            Some(key) => key.clone(),
+            None => DeviceKey::generate()?,
+        };
+        Ok(Self {
+            store,
+            config,
+            device_key,
+        })
     }
 
     /// The store.
@@ -275,11 +377,29 @@ impl<S: Store> Engine<S> {
     /// # Errors
     /// Storage errors; [`Error::InvalidConfig`] for a bad platform name.
     pub fn enable_platform(&self, platform: &str, enabled: bool) -> Result<()> {
-        check_name(platform, "platform name")?;
-        let record = encode_platform(enabled)?;
-        read_modify_write(&self.store, &platform_key(platform), MAX_ATTEMPTS, |_| {
-            Ok::<_, Error>(Change::Write(Some(record.clone()), ()))
+        self.update_platform(platform, |record| {
+            record.enabled = enabled;
+            Ok(())
         })
+    }
+
+    /// Read-modify-write of a platform record (created, off, if absent).
+    fn update_platform(
+        &self,
+        platform: &str,
+        mut change: impl FnMut(&mut Platform) -> Result<()>,
+    ) -> Result<()> {
+        check_name(platform, "platform name")?;
+        read_modify_write(
+            &self.store,
+            &platform_key(platform),
+            MAX_ATTEMPTS,
+            |bytes| {
+                let mut record = bytes.map(Platform::decode).transpose()?.unwrap_or_default();
+                change(&mut record)?;
+                Ok(Change::Write(Some(record.encode()?), ()))
+            },
+        )
     }
 
     /// Whether 2FA is on for a platform.
@@ -288,7 +408,7 @@ impl<S: Store> Engine<S> {
     /// Storage errors, or an unreadable record (never read as "off").
     pub fn platform_enabled(&self, platform: &str) -> Result<bool> {
         match self.store.load(&platform_key(platform))? {
-            Some(record) => decode_platform(&record.bytes),
+            Some(record) => Ok(Platform::decode(&record.bytes)?.enabled),
             None => Ok(false),
         }
     }
@@ -297,8 +417,14 @@ impl<S: Store> Engine<S> {
     /// platform record must exist (it was written before the account could
     /// be enabled); a missing one is a damaged store, not "off".
     fn platform_required(&self, platform: &str) -> Result<bool> {
+        Ok(self.platform_record(platform)?.enabled)
+    }
+
+    /// The platform record of an account that has 2FA (see
+    /// [`Engine::platform_required`]).
+    fn platform_record(&self, platform: &str) -> Result<Platform> {
         match self.store.load(&platform_key(platform))? {
-            Some(record) => decode_platform(&record.bytes),
+            Some(record) => Platform::decode(&record.bytes),
             None => Err(crate::record::RecordError::Missing.into()),
         }
     }
@@ -319,7 +445,8 @@ impl<S: Store> Engine<S> {
         let secret = Secret::generate()?;
         // Built before anything is stored: if it cannot be, nothing changes.
         let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
-        let record = self.pending(&secret, now).encode()?;
+        let generation = u64::from_be_bytes(codes::random_bytes()?);
+        let record = self.pending(&secret, now, generation).encode()?;
         read_modify_write(
             &self.store,
             &id.store_key(),
@@ -395,6 +522,33 @@ impl<S: Store> Engine<S> {
         input: &'a str,
         now: u64,
     ) -> Result<(&'a str, Option<&'a str>)> {
+        self.split_for(id, None, input, now)
+    }
+
+    /// [`Engine::split_login`] for a login over `protocol`: a code is only
+    /// split off where the protocol's policy takes one
+    /// ([`ProtocolPolicy::CodeInLogin`]); elsewhere the whole input is the
+    /// password (or an application password).
+    ///
+    /// # Errors
+    /// As [`Engine::split_login`].
+    pub fn split_login_for<'a>(
+        &self,
+        id: &AccountId,
+        protocol: &Protocol,
+        input: &'a str,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
+        self.split_for(id, Some(protocol), input, now)
+    }
+
+    fn split_for<'a>(
+        &self,
+        id: &AccountId,
+        protocol: Option<&Protocol>,
+        input: &'a str,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
         split::check_login_input(input)?;
         let Some(record) = self.store.load(&id.store_key())? else {
             return Ok((input, None));
@@ -403,8 +557,15 @@ impl<S: Store> Engine<S> {
         let suspended = account.suspended_until.is_some_and(|until| now < until);
         let enrolled =
             account.mode != Mode::Totp || matches!(account.totp, TotpState::Confirmed { .. });
-        let second_factor_active = enrolled && !suspended;
-        if !second_factor_active || !self.platform_required(&id.platform)? {
+        if !enrolled || suspended {
+            return Ok((input, None));
+        }
+        let platform = self.platform_record(&id.platform)?;
+        let takes_code = protocol.is_none_or(|protocol| {
+            protocol::effective_policy(&account.policies, &platform.policies, protocol)
+                == ProtocolPolicy::CodeInLogin
+        });
+        if !platform.enabled || !takes_code {
             return Ok((input, None));
         }
         let digits = match account.mode {
@@ -439,19 +600,30 @@ impl<S: Store> Engine<S> {
         let secret = Secret::generate()?;
         let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         let expires_at = now.saturating_add(self.config.enrollment_ttl);
+        let generation = u64::from_be_bytes(codes::random_bytes()?);
         self.update(id, |mut account| {
-            self.reset_account(&mut account, &secret, expires_at);
+            self.reset_account(&mut account, &secret, expires_at, generation);
             Ok((Some(account), ()))
         })?;
         Ok(uri)
     }
 
-    /// Removes 2FA from the account (S10); its secret is destroyed.
+    /// Removes 2FA from the account (S10); its secret is destroyed, and its
+    /// device tokens, bindings and application passwords are revoked.
     ///
     /// # Errors
     /// [`Error::NotEnabled`], storage errors.
     pub fn remove(&self, id: &AccountId) -> Result<()> {
-        self.update(id, |_| Ok((None, ())))
+        // The account's generation goes with it: its device tokens and
+        // application passwords are dead from this write on. Their record is
+        // then deleted too, as housekeeping.
+        self.update(id, |_| Ok((None, ())))?;
+        read_modify_write(&self.store, &id.clients_key(), MAX_ATTEMPTS, |bytes| {
+            Ok::<_, Error>(match bytes {
+                Some(_) => Change::Write(None, ()),
+                None => Change::Keep(()),
+            })
+        })
     }
 
     /// Lifts a lockout (an operator's action).
@@ -491,8 +663,9 @@ impl<S: Store> Engine<S> {
         let secret = Secret::generate()?;
         let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         let expires_at = now.saturating_add(self.config.enrollment_ttl);
+        let generation = u64::from_be_bytes(codes::random_bytes()?);
         let decision = self.with_proof_of_possession(id, code, now, |mut account| {
-            self.reset_account(&mut account, &secret, expires_at);
+            self.reset_account(&mut account, &secret, expires_at, generation);
             Some(account)
         })?;
         Ok(if decision.is_allowed() {
@@ -531,8 +704,18 @@ impl<S: Store> Engine<S> {
 
     /// A new pending secret: everything tied to the old authenticator dies;
     /// the lockout, contact and recovery codes stay (a reset must not hand
-    /// out a fresh quota).
-    fn reset_account(&self, account: &mut Account, secret: &Secret, expires_at: u64) {
+    /// out a fresh quota). Device tokens, bindings and application passwords
+    /// die too if the policy says so (a new `generation`).
+    fn reset_account(
+        &self,
+        account: &mut Account,
+        secret: &Secret,
+        expires_at: u64,
+        generation: u64,
+    ) {
+        if self.config.devices.reset_revokes_clients {
+            account.generation = generation;
+        }
         account.config = self.config.totp;
         account.totp = TotpState::Pending {
             secret: secret.clone(),
@@ -541,11 +724,12 @@ impl<S: Store> Engine<S> {
         account.delivered = None;
     }
 
-    fn pending(&self, secret: &Secret, now: u64) -> Account {
+    fn pending(&self, secret: &Secret, now: u64, generation: u64) -> Account {
         Account::new(
             self.config.totp,
             secret.clone(),
             now.saturating_add(self.config.enrollment_ttl),
+            generation,
         )
     }
 
@@ -865,6 +1049,14 @@ impl<S: Store> Engine<S> {
     fn refusal_reason(&self, totp: &Totp, code: &str, now: u64, last: Option<u64>) -> DenyReason {
         if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now)) {
             if step <= last {
+                return DenyReason::Replayed;
+            }
+        }
+        // The last code used, however old: a mail client reconnecting with
+        // its stored password+code string. It repeats a code that worked and
+        // teaches nothing, so it must not lock the account.
+        if let Some(last) = last {
+            if totp.generate_at_step(last) == code {
                 return DenyReason::Replayed;
             }
         }

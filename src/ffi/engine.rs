@@ -31,6 +31,10 @@ pub enum m2fa_outcome {
     M2FA_OUTCOME_SECOND_FACTOR_REQUIRED = 3,
     /// Refused. Give the client the same answer whatever the reason.
     M2FA_OUTCOME_REFUSED = 4,
+    /// The password is right but the device must first be authorized (S12):
+    /// `m2fa_decision_device` names its INACTIVE token and
+    /// `m2fa_decision_notification` may carry a message to deliver.
+    M2FA_OUTCOME_DEVICE_PENDING = 5,
 }
 
 /// The real reason behind a decision (for the host and its audit log, never
@@ -53,6 +57,13 @@ pub enum m2fa_reason {
     M2FA_REASON_DELIVERED_CODE_ACCEPTED = 5,
     /// A recovery code was used (`m2fa_decision_remaining` left).
     M2FA_REASON_RECOVERY_CODE_USED = 6,
+    /// The password from an activated device (`m2fa_decision_device`).
+    M2FA_REASON_DEVICE_AUTHORIZED = 7,
+    /// A device trusted after a recent code login, from the same network,
+    /// until `m2fa_decision_until` (device binding).
+    M2FA_REASON_DEVICE_TRUSTED = 8,
+    /// An application password (`m2fa_decision_app_password_id`).
+    M2FA_REASON_APP_PASSWORD = 9,
     /// The code is not the expected number of ASCII digits.
     M2FA_REASON_MALFORMED_CODE = 100,
     /// A wrong code.
@@ -71,6 +82,22 @@ pub enum m2fa_reason {
     /// No e-mail/SMS code is live: none was issued, or it was used, expired
     /// or died after too many wrong entries.
     M2FA_REASON_NO_CODE_ISSUED = 107,
+    /// The host's password check failed; nothing is recorded.
+    M2FA_REASON_WRONG_PASSWORD = 108,
+    /// The protocol is refused for this account (S15).
+    M2FA_REASON_PROTOCOL_REFUSED = 109,
+    /// The protocol only takes application passwords (S15, S16).
+    M2FA_REASON_APP_PASSWORD_REQUIRED = 110,
+    /// An application password on a protocol that does not take them.
+    M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED = 111,
+    /// A valid application password limited to other protocols.
+    M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE = 112,
+    /// A wrong application password (counted toward the lockout).
+    M2FA_REASON_WRONG_APP_PASSWORD = 113,
+    /// Device authorization needs a device id, device type or user agent.
+    M2FA_REASON_DEVICE_UNIDENTIFIED = 114,
+    /// The mailbox already has the most pending device tokens allowed.
+    M2FA_REASON_TOO_MANY_PENDING_DEVICES = 115,
 }
 
 /// Verification modes, passed as `uint32_t`.
@@ -85,7 +112,7 @@ pub enum m2fa_mode {
     M2FA_MODE_SMS = 3,
 }
 
-fn mode_to_c(mode: Mode) -> u32 {
+pub(super) fn mode_to_c(mode: Mode) -> u32 {
     (match mode {
         Mode::Totp => m2fa_mode::M2FA_MODE_TOTP,
         Mode::Email => m2fa_mode::M2FA_MODE_EMAIL,
@@ -105,20 +132,20 @@ fn mode_from_c(value: u32) -> Result<Mode, m2fa_status> {
 /// Engine settings (opaque, with setters; validated by `m2fa_engine_new`).
 /// Not synchronised: do not modify it while another thread reads it.
 pub struct m2fa_engine_config {
-    config: EngineConfig,
+    pub(super) config: EngineConfig,
 }
 
 /// An engine over the in-memory store (opaque). Thread-safe: share one
 /// handle between all threads; free it once, when no thread uses it. State
 /// lives as long as the handle.
 pub struct m2fa_engine {
-    engine: Engine<MemoryStore>,
+    pub(super) engine: Engine<MemoryStore>,
 }
 
 /// An engine answer (opaque, immutable). Carries the provisioning URI when
 /// there is one: free it (which wipes the URI) as soon as it is shown.
 pub struct m2fa_decision {
-    decision: Decision,
+    pub(super) decision: Decision,
     uri: Option<Zeroizing<String>>,
     audit: String,
 }
@@ -155,7 +182,7 @@ pub unsafe extern "C" fn m2fa_engine_config_new(out: *mut *mut m2fa_engine_confi
 ///
 /// # Safety
 /// `config` is NULL or a live configuration used by no other thread.
-unsafe fn update_engine_config(
+pub(super) unsafe fn update_engine_config(
     config: *mut m2fa_engine_config,
     change: impl FnOnce(&mut EngineConfig) -> Result<(), m2fa_status>,
 ) -> m2fa_status {
@@ -317,7 +344,7 @@ pub unsafe extern "C" fn m2fa_engine_free(engine: *mut m2fa_engine) {
 ///
 /// # Safety
 /// `engine` is NULL or live; the strings are NULL or NUL-terminated.
-unsafe fn engine_and_account<'a>(
+pub(super) unsafe fn engine_and_account<'a>(
     engine: *const m2fa_engine,
     platform: *const c_char,
     account: *const c_char,
@@ -362,7 +389,7 @@ unsafe fn write_decision(
 ///
 /// # Safety
 /// Pointer contracts of `m2fa_engine_login`.
-unsafe fn decide(
+pub(super) unsafe fn decide(
     engine: *const m2fa_engine,
     platform: *const c_char,
     account: *const c_char,
@@ -489,7 +516,7 @@ pub unsafe extern "C" fn m2fa_engine_split_login(
 ///
 /// # Safety
 /// Pointer contracts of `m2fa_engine_remove`.
-unsafe fn account_call(
+pub(super) unsafe fn account_call(
     engine: *const m2fa_engine,
     platform: *const c_char,
     account: *const c_char,
@@ -713,7 +740,7 @@ pub unsafe extern "C" fn m2fa_engine_generate_recovery_codes(
 ///
 /// # Safety
 /// `decision` is NULL or live; `out` is NULL or writable.
-unsafe fn read_decision<T>(
+pub(super) unsafe fn read_decision<T>(
     decision: *const m2fa_decision,
     out: *mut T,
     field: impl FnOnce(&m2fa_decision) -> Option<T>,
@@ -749,7 +776,9 @@ pub unsafe extern "C" fn m2fa_decision_outcome(
                     Decision::SecondFactorRequired { .. } => {
                         m2fa_outcome::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED
                     }
-                    Decision::Deny { .. } => m2fa_outcome::M2FA_OUTCOME_REFUSED,
+                    Decision::DevicePending { .. } => m2fa_outcome::M2FA_OUTCOME_DEVICE_PENDING,
+                    // A kind of answer this ABI version cannot name: refuse.
+                    _ => m2fa_outcome::M2FA_OUTCOME_REFUSED,
                 }) as u32,
             )
         })
@@ -766,6 +795,9 @@ fn reason_of(decision: &Decision) -> m2fa_reason {
             AllowReason::Enrolled { .. } => M2FA_REASON_ENROLLED,
             AllowReason::DeliveredCodeAccepted => M2FA_REASON_DELIVERED_CODE_ACCEPTED,
             AllowReason::RecoveryCodeUsed { .. } => M2FA_REASON_RECOVERY_CODE_USED,
+            AllowReason::DeviceAuthorized { .. } => M2FA_REASON_DEVICE_AUTHORIZED,
+            AllowReason::DeviceTrusted { .. } => M2FA_REASON_DEVICE_TRUSTED,
+            AllowReason::AppPassword { .. } => M2FA_REASON_APP_PASSWORD,
         },
         Decision::Deny { reason } => match reason {
             DenyReason::MalformedCode => M2FA_REASON_MALFORMED_CODE,
@@ -776,10 +808,18 @@ fn reason_of(decision: &Decision) -> m2fa_reason {
             DenyReason::EnrollmentExpired => M2FA_REASON_ENROLLMENT_EXPIRED,
             DenyReason::CodeExpired => M2FA_REASON_CODE_EXPIRED,
             DenyReason::NoCodeIssued => M2FA_REASON_NO_CODE_ISSUED,
+            DenyReason::WrongPassword => M2FA_REASON_WRONG_PASSWORD,
+            DenyReason::ProtocolRefused => M2FA_REASON_PROTOCOL_REFUSED,
+            DenyReason::AppPasswordRequired => M2FA_REASON_APP_PASSWORD_REQUIRED,
+            DenyReason::AppPasswordNotAccepted => M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED,
+            DenyReason::AppPasswordOutOfScope => M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE,
+            DenyReason::WrongAppPassword => M2FA_REASON_WRONG_APP_PASSWORD,
+            DenyReason::DeviceUnidentified => M2FA_REASON_DEVICE_UNIDENTIFIED,
+            DenyReason::TooManyPendingDevices => M2FA_REASON_TOO_MANY_PENDING_DEVICES,
         },
-        Decision::EnrollmentRequired { .. } | Decision::SecondFactorRequired { .. } => {
-            M2FA_REASON_NONE
-        }
+        Decision::EnrollmentRequired { .. }
+        | Decision::SecondFactorRequired { .. }
+        | Decision::DevicePending { .. } => M2FA_REASON_NONE,
     }
 }
 
@@ -842,8 +882,9 @@ pub unsafe extern "C" fn m2fa_decision_step(
     }
 }
 
-/// Writes the end of a lock (`M2FA_REASON_LOCKED`) or of a suspension
-/// (`M2FA_REASON_SUSPENDED`), Unix seconds.
+/// Writes the end of a lock (`M2FA_REASON_LOCKED`), of a suspension
+/// (`M2FA_REASON_SUSPENDED`) or of a device binding
+/// (`M2FA_REASON_DEVICE_TRUSTED`), Unix seconds.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
 #[unsafe(no_mangle)]
@@ -858,7 +899,7 @@ pub unsafe extern "C" fn m2fa_decision_until(
                 reason: DenyReason::Locked { until },
             }
             | Decision::Allow {
-                reason: AllowReason::Suspended { until },
+                reason: AllowReason::Suspended { until } | AllowReason::DeviceTrusted { until },
                 ..
             } => Some(until),
             _ => None,

@@ -25,6 +25,7 @@
 // The `unsafe extern "C"` functions document their contract in the header text.
 #![allow(clippy::missing_safety_doc)]
 
+mod clients;
 mod engine;
 mod otp;
 mod qr;
@@ -34,6 +35,7 @@ mod uri;
 
 use core::ffi::{CStr, c_char};
 
+pub use clients::*;
 pub use engine::*;
 pub use otp::*;
 pub use qr::*;

@@ -80,6 +80,11 @@ pub enum m2fa_status {
     M2FA_NO_CONTACT = 705,
     /// A code was issued too recently; `*retry_at` says when to try again.
     M2FA_RATE_LIMITED = 706,
+    /// No such device token or application password.
+    M2FA_NOT_FOUND = 707,
+    /// A per-account limit is reached (device tokens, application
+    /// passwords, policy overrides).
+    M2FA_LIMIT_REACHED = 708,
     /// A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
     M2FA_INTERNAL_PANIC = 900,
 }
@@ -89,7 +94,7 @@ pub enum m2fa_status {
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
 impl m2fa_status {
-    const ALL: [Self; 33] = [
+    const ALL: [Self; 35] = [
         Self::M2FA_OK,
         Self::M2FA_CODE_MISMATCH,
         Self::M2FA_NULL_ARGUMENT,
@@ -122,6 +127,8 @@ impl m2fa_status {
         Self::M2FA_INVALID_INPUT,
         Self::M2FA_NO_CONTACT,
         Self::M2FA_RATE_LIMITED,
+        Self::M2FA_NOT_FOUND,
+        Self::M2FA_LIMIT_REACHED,
         Self::M2FA_INTERNAL_PANIC,
     ];
 
@@ -169,6 +176,8 @@ impl m2fa_status {
             Self::M2FA_INVALID_INPUT => "login input refused (NUL byte or too long)",
             Self::M2FA_NO_CONTACT => "no destination for codes in this verification mode",
             Self::M2FA_RATE_LIMITED => "a code was sent recently; try again later",
+            Self::M2FA_NOT_FOUND => "no such device token or application password",
+            Self::M2FA_LIMIT_REACHED => "a per-account limit is reached",
             Self::M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
         }
     }
@@ -203,6 +212,8 @@ impl From<Error> for m2fa_status {
             Error::InvalidInput(_) => Self::M2FA_INVALID_INPUT,
             Error::NoContact => Self::M2FA_NO_CONTACT,
             Error::RateLimited { .. } => Self::M2FA_RATE_LIMITED,
+            Error::NotFound(_) => Self::M2FA_NOT_FOUND,
+            Error::LimitReached(_) => Self::M2FA_LIMIT_REACHED,
         }
     }
 }

@@ -1,0 +1,162 @@
+//! Mail clients and 2FA end to end on the in-memory store (S12–S16): an
+//! Outlook desktop blocked until the user activates it, the notification
+//! to send, IMAP refused until an application password is used, and a
+//! webmail-style IMAP login trusted afterwards from the same device.
+//!
+//! ```text
+//! cargo run --example devices
+//! ```
+
+use mail2fa::engine::{
+    AccountId, ClientInfo, Credential, Decision, Engine, EngineConfig, LoginRequest, Protocol,
+    ProtocolPolicy,
+};
+use mail2fa::store::MemoryStore;
+use mail2fa::{KeyUri, Totp};
+
+fn show(what: &str, decision: &Decision) {
+    let host = match decision {
+        Decision::Allow { reason, .. } => format!("{reason:?}"),
+        Decision::Deny { reason } => format!("{reason:?}"),
+        Decision::DevicePending { device, .. } => format!("device {device} pending"),
+        other => format!("{other:?}"),
+    };
+    println!(
+        "{what:<40} -> client: {:?}; host: {host}",
+        decision.client_answer()
+    );
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = EngineConfig {
+        portal_link: Some("https://mail.example.com/devices?user={account}".into()),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(MemoryStore::new(), config)?;
+    let alice = AccountId::new("example.com", "alice@example.com")?;
+    let mut now = 1_800_000_000;
+
+    engine.enable_platform("example.com", true)?;
+    let uri = engine.enable_account(&alice, now)?;
+    let phone = KeyUri::parse(&uri)?;
+    let totp = Totp::new(phone.secret(), phone.totp_config().ok_or("TOTP URI")?);
+    engine.login(&alice, Some(totp.generate(now)?.as_str()), now)?; // enrolled
+    engine.set_contact(&alice, None, Some("+33 6 12 34 56 78"))?;
+
+    // S12, S13: Outlook with the right password, from a device never seen.
+    let outlook = |correct| LoginRequest {
+        protocol: Protocol::Outlook,
+        credential: Credential::Password { correct },
+        client: ClientInfo {
+            device_type: Some("WindowsOutlook15"),
+            user_agent: Some(
+                "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
+            ),
+            remote_addr: Some("198.51.100.20"),
+            ..ClientInfo::default()
+        },
+    };
+    show(
+        "outlook, wrong password",
+        &engine.authenticate(&alice, &outlook(false), now)?,
+    );
+    let blocked = engine.authenticate(&alice, &outlook(true), now)?;
+    show("outlook, right password, new device", &blocked);
+    if let Some(notification) = blocked.notification() {
+        println!(
+            "  notify by {:?}: {}",
+            notification.channel, notification.text
+        );
+    }
+    now += 60;
+    let retry = engine.authenticate(&alice, &outlook(true), now)?;
+    show("outlook retries a minute later", &retry);
+    println!("  notification again: {}", retry.notification().is_some());
+
+    // S14: the portal lists the token; the user activates it.
+    for token in engine.devices(&alice, now)? {
+        println!(
+            "  portal: {} {:?} {} {:?} first seen {}",
+            token.id,
+            token.state,
+            token.protocol,
+            token.device_type.as_deref().unwrap_or("?"),
+            token.first_seen
+        );
+        engine.activate_device(&alice, &token.id, now)?;
+    }
+    show(
+        "outlook after activation",
+        &engine.authenticate(&alice, &outlook(true), now + 1)?,
+    );
+
+    // S15, S16: IMAP takes only application passwords by default.
+    let imap = |credential| LoginRequest {
+        protocol: Protocol::Imap,
+        credential,
+        client: ClientInfo::default(),
+    };
+    show(
+        "imap with the account password",
+        &engine.authenticate(&alice, &imap(Credential::Password { correct: true }), now)?,
+    );
+    let (info, password) =
+        engine.create_app_password(&alice, "Thunderbird", &[Protocol::Imap], now)?;
+    println!(
+        "  application password #{} (shown once): {}",
+        info.id,
+        password.as_str()
+    );
+    show(
+        "imap with the application password",
+        &engine.authenticate(&alice, &imap(Credential::AppPassword(&password)), now)?,
+    );
+    engine.revoke_app_password(&alice, info.id)?;
+    show(
+        "imap after the revoke",
+        &engine.authenticate(&alice, &imap(Credential::AppPassword(&password)), now)?,
+    );
+
+    // Device binding: where IMAP takes a code in the login, the client that
+    // logged in with password+code keeps working with that (now stale) string.
+    engine.set_platform_policy(
+        "example.com",
+        &Protocol::Imap,
+        Some(ProtocolPolicy::CodeInLogin),
+    )?;
+    now += 30;
+    let typed = format!("hunter2{}", totp.generate(now)?.as_str());
+    let (password_part, code) = engine.split_login_for(&alice, &Protocol::Imap, &typed, now)?;
+    assert_eq!(password_part, "hunter2"); // the host checks this part itself
+    let thunderbird = ClientInfo {
+        user_agent: Some("Thunderbird 115.3.1"),
+        remote_addr: Some("203.0.113.7"),
+        ..ClientInfo::default()
+    };
+    let login = |client, at| -> mail2fa::Result<Decision> {
+        let request = LoginRequest {
+            protocol: Protocol::Imap,
+            credential: Credential::PasswordAndCode {
+                correct: true,
+                code: code.unwrap_or(""),
+            },
+            client,
+        };
+        engine.authenticate(&alice, &request, at)
+    };
+    show("imap, password+code", &login(thunderbird, now)?);
+    show(
+        "same client, same string, 10 min later",
+        &login(thunderbird, now + 600)?,
+    );
+    let other = ClientInfo {
+        user_agent: Some("Thunderbird 115.3.1"),
+        remote_addr: Some("192.0.2.99"),
+        ..ClientInfo::default()
+    };
+    show(
+        "same string from another network",
+        &login(other, now + 600)?,
+    );
+    Ok(())
+}

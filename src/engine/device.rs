@@ -1,0 +1,372 @@
+//! Who is logging in: the client information a host knows, and the device
+//! fingerprint derived from it.
+//!
+//! # Which fields make a device
+//!
+//! The fingerprint is HMAC-SHA-256, under the deployment's
+//! [`DeviceKey`], of the account, the [`Protocol`] and three client fields,
+//! each normalised first:
+//!
+//! | field | normalisation |
+//! |---|---|
+//! | device id (ActiveSync `DeviceId`, IMAP ID `id`…) | surrounding white space removed, inner runs folded to one space, ASCII lower-cased |
+//! | device type (ActiveSync `DeviceType`, IMAP ID `os`…) | the same |
+//! | user agent (HTTP `User-Agent`, IMAP ID `name`+`version`…) | the same, and every ASCII digit removed |
+//!
+//! So an app update that only changes version numbers in the user agent is
+//! the same device; another app, another platform or another device id is a
+//! new one, and so is the same phone on another protocol (ActiveSync and
+//! IMAP are two tokens). The **remote address is not part of it**: phones
+//! roam. A client with none of the three fields cannot be identified: it
+//! can use neither device authorization nor device binding.
+//!
+//! Device binding (a device trusted for a while after a code login) is
+//! keyed by the fingerprint *and* the client's network (IPv4 /24, IPv6 /64)
+//! when the address is known, because the fields above are chosen by the
+//! client and are not secret.
+//!
+//! Stored fingerprints are 128-bit keyed hashes: without the key they
+//! reveal nothing and cannot be linked across accounts. The human-readable
+//! fields are kept beside them, for the portal.
+
+use core::net::IpAddr;
+
+use hmac::{KeyInit, Mac};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::AccountId;
+use super::protocol::Protocol;
+use crate::error::{Error, Result};
+
+/// Longest client field accepted, in bytes.
+pub const MAX_CLIENT_FIELD: usize = 256;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// The per-deployment key of device fingerprints (32 bytes, wiped on drop,
+/// never printed). Every process sharing a store must use the same key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceKey(Zeroizing<[u8; 32]>);
+
+impl DeviceKey {
+    /// A key from 32 bytes the host keeps (configuration, key file).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// A fresh random key: fine for one process on an in-memory store; a
+    /// store that outlives the process, or is shared, needs a fixed key.
+    ///
+    /// # Errors
+    /// [`Error::Random`].
+    pub fn generate() -> Result<Self> {
+        Ok(Self::from_bytes(super::codes::random_bytes()?))
+    }
+
+    fn mac(&self, domain: &[u8]) -> HmacSha256 {
+        let mut mac = match <HmacSha256 as KeyInit>::new_from_slice(self.0.as_slice()) {
+            Ok(mac) => mac,
+            // Unreachable: HMAC takes keys of any length.
+            Err(_) => <HmacSha256 as KeyInit>::new(&Default::default()),
+        };
+        mac.update(domain);
+        mac
+    }
+}
+
+impl core::fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DeviceKey(<redacted>)")
+    }
+}
+
+/// What the host knows about the client of a login; every field optional.
+///
+/// ```
+/// use mail2fa::engine::ClientInfo;
+///
+/// let phone = ClientInfo {
+///     device_id: Some("ApplF17XK2QJHG7F"),
+///     device_type: Some("iPhone"),
+///     user_agent: Some("Apple-iPhone14C2/2104.100"),
+///     remote_addr: Some("203.0.113.7"),
+/// };
+/// assert!(phone.is_identifiable());
+/// assert!(!ClientInfo::default().is_identifiable());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientInfo<'a> {
+    /// A device identifier the client sends (ActiveSync `DeviceId`, …).
+    pub device_id: Option<&'a str>,
+    /// The kind of device (`iPhone`, `WindowsOutlook15`, …).
+    pub device_type: Option<&'a str>,
+    /// The client's user agent (HTTP `User-Agent`, IMAP ID name/version).
+    pub user_agent: Option<&'a str>,
+    /// The client's IP address, as text (`203.0.113.7`, `2001:db8::1`).
+    pub remote_addr: Option<&'a str>,
+}
+
+impl ClientInfo<'_> {
+    /// Whether the client says anything that identifies a device (device
+    /// id, device type or user agent, not blank).
+    pub fn is_identifiable(&self) -> bool {
+        [self.device_id, self.device_type, self.user_agent]
+            .into_iter()
+            .flatten()
+            .any(|field| !field.trim().is_empty())
+    }
+
+    /// Refuses fields a client cannot honestly send: over-long, control
+    /// characters, an address that is not an IP address.
+    pub(crate) fn check(&self) -> Result<Option<IpAddr>> {
+        for field in [self.device_id, self.device_type, self.user_agent]
+            .into_iter()
+            .flatten()
+        {
+            if field.len() > MAX_CLIENT_FIELD || field.chars().any(char::is_control) {
+                return Err(Error::InvalidInput(
+                    "client field too long or with control characters",
+                ));
+            }
+        }
+        self.remote_addr
+            .map(|addr| {
+                addr.trim()
+                    .parse::<IpAddr>()
+                    .map_err(|_| Error::InvalidInput("remote address is not an IP address"))
+            })
+            .transpose()
+    }
+}
+
+/// A device token's identifier: the first 128 bits of its keyed
+/// fingerprint. Shown as 32 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceId(pub(crate) [u8; 16]);
+
+impl DeviceId {
+    /// The 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Parses the 32-hex-digit form (either case).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`].
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = Error::InvalidInput("a device id is 32 hexadecimal digits");
+        let bytes = text.as_bytes();
+        if bytes.len() != 32 {
+            return Err(bad);
+        }
+        let mut out = [0u8; 16];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (hex(pair[0]), hex(pair[1])) {
+                (Some(hi), Some(lo)) => out[i] = (hi * 16 + lo) as u8,
+                _ => return Err(bad),
+            }
+        }
+        Ok(Self(out))
+    }
+
+    pub(crate) fn ct_eq(&self, other: &[u8; 16]) -> bool {
+        self.0.ct_eq(other).into()
+    }
+}
+
+impl core::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl core::fmt::Debug for DeviceId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "DeviceId({self})")
+    }
+}
+
+/// Trims, folds white space and lower-cases; for user agents also drops
+/// ASCII digits (see the module documentation).
+pub(crate) fn normalise(field: &str, strip_digits: bool) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut space = false;
+    for c in field.trim().chars() {
+        if strip_digits && c.is_ascii_digit() {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn field(mac: &mut HmacSha256, value: &str) {
+    mac.update(&(value.len() as u32).to_be_bytes());
+    mac.update(value.as_bytes());
+}
+
+/// The device's identifier for this account and protocol, or `None` if the
+/// client cannot be identified.
+pub(crate) fn fingerprint(
+    key: &DeviceKey,
+    account: &AccountId,
+    protocol: &Protocol,
+    client: &ClientInfo<'_>,
+) -> Option<DeviceId> {
+    if !client.is_identifiable() {
+        return None;
+    }
+    let mut mac = key.mac(b"mail2fa device v1");
+    field(&mut mac, account.platform());
+    field(&mut mac, account.account());
+    field(&mut mac, protocol.name());
+    field(&mut mac, &normalise(client.device_id.unwrap_or(""), false));
+    field(
+        &mut mac,
+        &normalise(client.device_type.unwrap_or(""), false),
+    );
+    field(&mut mac, &normalise(client.user_agent.unwrap_or(""), true));
+    let digest = mac.finalize().into_bytes();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    Some(DeviceId(id))
+}
+
+/// The key of a device binding: the device and, when known, its network
+/// (IPv4 /24, IPv6 /64).
+pub(crate) fn binding_key(key: &DeviceKey, device: &DeviceId, addr: Option<IpAddr>) -> [u8; 16] {
+    let mut mac = key.mac(b"mail2fa binding v1");
+    mac.update(&device.0);
+    match addr {
+        None => mac.update(&[0]),
+        Some(IpAddr::V4(v4)) => {
+            let o = v4.octets();
+            mac.update(&[4, o[0], o[1], o[2]]);
+        }
+        Some(IpAddr::V6(v6)) => {
+            mac.update(&[6]);
+            mac.update(&v6.octets()[..8]);
+        }
+    }
+    let digest = mac.finalize().into_bytes();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> DeviceKey {
+        DeviceKey::from_bytes([9; 32])
+    }
+
+    #[test]
+    fn version_changes_keep_the_device_other_apps_do_not() {
+        let id = AccountId::new("example.com", "alice@example.com").unwrap();
+        let client = |ua| ClientInfo {
+            device_id: Some("ABC123"),
+            device_type: Some("iPhone"),
+            user_agent: Some(ua),
+            remote_addr: None,
+        };
+        let fp = |c: &ClientInfo<'_>, p: &Protocol| fingerprint(&key(), &id, p, c).unwrap();
+        let old = fp(&client("Apple-iPhone/2104.100"), &Protocol::ActiveSync);
+        assert_eq!(
+            fp(&client(" apple-iphone/2201.3 "), &Protocol::ActiveSync),
+            old
+        );
+        assert_ne!(fp(&client("Outlook-iOS/2.0"), &Protocol::ActiveSync), old);
+        assert_ne!(fp(&client("Apple-iPhone/2104.100"), &Protocol::Imap), old);
+        let other_key = fingerprint(
+            &DeviceKey::from_bytes([1; 32]),
+            &id,
+            &Protocol::ActiveSync,
+            &client("Apple-iPhone/2104.100"),
+        );
+        assert_ne!(other_key, Some(old));
+        // The device id is case-insensitive, but part of the identity.
+        let mut lower = client("Apple-iPhone/2104.100");
+        lower.device_id = Some("abc123");
+        assert_eq!(fp(&lower, &Protocol::ActiveSync), old);
+        lower.device_id = Some("abc124");
+        assert_ne!(fp(&lower, &Protocol::ActiveSync), old);
+        // Nothing identifying: no fingerprint.
+        let blank = ClientInfo {
+            user_agent: Some("   "),
+            remote_addr: Some("192.0.2.1"),
+            ..ClientInfo::default()
+        };
+        assert_eq!(fingerprint(&key(), &id, &Protocol::Imap, &blank), None);
+    }
+
+    #[test]
+    fn normalisation_is_documented_behaviour() {
+        assert_eq!(
+            normalise("  Microsoft Office/16.0  (Windows NT 10.0)", true),
+            "microsoft office/. (windows nt .)"
+        );
+        assert_eq!(normalise(" Device  ID ", false), "device id");
+    }
+
+    #[test]
+    fn bindings_follow_the_network() {
+        let device = DeviceId([3; 16]);
+        let at = |a: &str| binding_key(&key(), &device, Some(a.parse().unwrap()));
+        assert_eq!(at("203.0.113.7"), at("203.0.113.200"));
+        assert_ne!(at("203.0.113.7"), at("203.0.114.7"));
+        assert_eq!(at("2001:db8:1:2::1"), at("2001:db8:1:2:ffff::9"));
+        assert_ne!(at("2001:db8:1:2::1"), at("2001:db8:1:3::1"));
+        assert_ne!(binding_key(&key(), &device, None), at("203.0.113.7"));
+    }
+
+    #[test]
+    fn device_ids_parse_their_display() {
+        let id = DeviceId([0xab; 16]);
+        assert_eq!(DeviceId::parse(&id.to_string()).unwrap(), id);
+        assert_eq!(DeviceId::parse(&id.to_string().to_uppercase()).unwrap(), id);
+        assert!(DeviceId::parse("xy").is_err());
+        assert!(DeviceId::parse(&"g".repeat(32)).is_err());
+        assert!(format!("{:?}", DeviceKey::from_bytes([7; 32])).contains("redacted"));
+    }
+
+    #[test]
+    fn client_fields_are_checked() {
+        let ok = ClientInfo {
+            remote_addr: Some(" 2001:db8::1 "),
+            ..ClientInfo::default()
+        };
+        assert!(ok.check().unwrap().is_some());
+        for bad in [
+            ClientInfo {
+                remote_addr: Some("example.com"),
+                ..ClientInfo::default()
+            },
+            ClientInfo {
+                user_agent: Some("a\nb"),
+                ..ClientInfo::default()
+            },
+            ClientInfo {
+                device_id: Some(&"x".repeat(MAX_CLIENT_FIELD + 1)),
+                ..ClientInfo::default()
+            },
+        ] {
+            assert!(
+                matches!(bad.check(), Err(Error::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}

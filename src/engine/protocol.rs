@@ -1,0 +1,337 @@
+//! Mail protocols and what 2FA asks of each (S15).
+
+use crate::error::{Error, Result};
+use crate::record::{Reader, RecordError, Writer};
+
+/// How a client reaches the mailbox. The host says which one a login uses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// Webmail: an interactive login page.
+    Webmail,
+    /// The account portal (where users manage 2FA, devices and app passwords).
+    Portal,
+    /// Exchange ActiveSync (phones, tablets).
+    ActiveSync,
+    /// Outlook desktop over MAPI/HTTP or EWS.
+    Outlook,
+    /// IMAP.
+    Imap,
+    /// POP3.
+    Pop3,
+    /// SMTP submission.
+    Smtp,
+    /// RPC over HTTP (Outlook Anywhere).
+    RpcOverHttp,
+    /// Anything else, named by the host (made by [`Protocol::other`]).
+    Other(ProtocolName),
+}
+
+/// The name of a host-named protocol: 1 to 32 bytes of lower-case ASCII
+/// letters, digits, `-`, `_` and `.`, and not the name of a standard
+/// protocol. Only [`Protocol::other`] makes one, so every stored name reads
+/// back as the same protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProtocolName(String);
+
+impl ProtocolName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What 2FA asks of a client on a protocol, for an account that has 2FA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtocolPolicy {
+    /// The password with a one-time code (appended, or asked for
+    /// separately). Devices that logged in with a code are trusted for a
+    /// while afterwards (device binding). Application passwords are refused:
+    /// one must never open the portal.
+    CodeInLogin,
+    /// The password from a device the user has activated (device tokens,
+    /// S12–S14), or an application password.
+    DeviceAuthorization,
+    /// Only an application password (S16); the account password is refused.
+    AppPasswordOnly,
+    /// Refused, whatever the credential.
+    Refused,
+}
+
+/// Host-named protocols: at most this many bytes.
+pub const MAX_PROTOCOL_NAME: usize = 32;
+
+/// Policy overrides a platform or an account may hold.
+pub(crate) const MAX_POLICY_OVERRIDES: usize = 32;
+
+impl Protocol {
+    /// A host-named protocol, checked and folded to lower case.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty or over-long name, one with
+    /// other characters than letters, digits, `-`, `_` and `.`, or the name
+    /// of a standard protocol (use [`Protocol::from_name`] to accept both).
+    pub fn other(name: &str) -> Result<Self> {
+        let name = checked_name(name)?;
+        if Self::STANDARD.iter().any(|p| p.name() == name) {
+            return Err(Error::InvalidConfig("protocol name of a standard protocol"));
+        }
+        Ok(Self::Other(ProtocolName(name)))
+    }
+
+    /// The protocol's name: `webmail`, `portal`, `activesync`, `outlook`,
+    /// `imap`, `pop3`, `smtp`, `rpc-over-http`, or the host's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Webmail => "webmail",
+            Self::Portal => "portal",
+            Self::ActiveSync => "activesync",
+            Self::Outlook => "outlook",
+            Self::Imap => "imap",
+            Self::Pop3 => "pop3",
+            Self::Smtp => "smtp",
+            Self::RpcOverHttp => "rpc-over-http",
+            Self::Other(name) => name.as_str(),
+        }
+    }
+
+    /// The protocol of a name given by [`Protocol::name`] (case ignored);
+    /// any other valid name is [`Protocol::Other`].
+    ///
+    /// # Errors
+    /// As [`Protocol::other`].
+    pub fn from_name(name: &str) -> Result<Self> {
+        let name = checked_name(name)?;
+        Ok(Self::STANDARD
+            .into_iter()
+            .find(|p| p.name() == name)
+            .unwrap_or(Self::Other(ProtocolName(name))))
+    }
+
+    /// Every protocol but [`Protocol::Other`].
+    pub const STANDARD: [Protocol; 8] = [
+        Self::Webmail,
+        Self::Portal,
+        Self::ActiveSync,
+        Self::Outlook,
+        Self::Imap,
+        Self::Pop3,
+        Self::Smtp,
+        Self::RpcOverHttp,
+    ];
+
+    /// The policy when neither the platform nor the account says otherwise,
+    /// after the seeds: interactive logins take a code; Outlook and
+    /// ActiveSync need an activated device (Exchange-style device
+    /// authorization); the legacy protocols IMAP, POP3, SMTP and RPC over
+    /// HTTP only take application passwords; a host-named protocol too.
+    pub fn default_policy(&self) -> ProtocolPolicy {
+        match self {
+            Self::Webmail | Self::Portal => ProtocolPolicy::CodeInLogin,
+            Self::ActiveSync | Self::Outlook => ProtocolPolicy::DeviceAuthorization,
+            Self::Imap | Self::Pop3 | Self::Smtp | Self::RpcOverHttp | Self::Other(_) => {
+                ProtocolPolicy::AppPasswordOnly
+            }
+        }
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer) {
+        w.bytes(self.name().as_bytes());
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, RecordError> {
+        let name = core::str::from_utf8(r.bytes()?)
+            .map_err(|_| RecordError::Payload("protocol name is not UTF-8"))?;
+        Self::from_name(name).map_err(|_| RecordError::Payload("invalid protocol name"))
+    }
+}
+
+/// A valid protocol name, lower-cased.
+fn checked_name(name: &str) -> Result<String> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_PROTOCOL_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid {
+        return Err(Error::InvalidConfig("protocol name"));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+impl core::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl ProtocolPolicy {
+    fn code(self) -> u8 {
+        match self {
+            Self::CodeInLogin => 1,
+            Self::DeviceAuthorization => 2,
+            Self::AppPasswordOnly => 3,
+            Self::Refused => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<Self, RecordError> {
+        Ok(match code {
+            1 => Self::CodeInLogin,
+            2 => Self::DeviceAuthorization,
+            3 => Self::AppPasswordOnly,
+            4 => Self::Refused,
+            _ => return Err(RecordError::Payload("unknown protocol policy")),
+        })
+    }
+
+    /// Whether an application password gets in under this policy.
+    pub fn accepts_app_passwords(self) -> bool {
+        matches!(self, Self::DeviceAuthorization | Self::AppPasswordOnly)
+    }
+}
+
+/// Per-protocol overrides of a platform or an account.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Policies(Vec<(Protocol, ProtocolPolicy)>);
+
+impl Policies {
+    pub(crate) fn get(&self, protocol: &Protocol) -> Option<ProtocolPolicy> {
+        self.0
+            .iter()
+            .find(|(p, _)| p == protocol)
+            .map(|&(_, policy)| policy)
+    }
+
+    /// Sets (`Some`) or removes (`None`) the override for `protocol`.
+    pub(crate) fn set(
+        &mut self,
+        protocol: &Protocol,
+        policy: Option<ProtocolPolicy>,
+    ) -> Result<()> {
+        self.0.retain(|(p, _)| p != protocol);
+        if let Some(policy) = policy {
+            if self.0.len() >= MAX_POLICY_OVERRIDES {
+                return Err(Error::LimitReached("protocol policy overrides"));
+            }
+            self.0.push((protocol.clone(), policy));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer) {
+        w.u8(self.0.len().min(MAX_POLICY_OVERRIDES) as u8);
+        for (protocol, policy) in self.0.iter().take(MAX_POLICY_OVERRIDES) {
+            protocol.write(w);
+            w.u8(policy.code());
+        }
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, RecordError> {
+        let count = usize::from(r.u8()?);
+        if count > MAX_POLICY_OVERRIDES {
+            return Err(RecordError::Payload("too many policy overrides"));
+        }
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            let protocol = Protocol::read(r)?;
+            let policy = ProtocolPolicy::from_code(r.u8()?)?;
+            if out.iter().any(|(p, _)| p == &protocol) {
+                return Err(RecordError::Payload("duplicate policy override"));
+            }
+            out.push((protocol, policy));
+        }
+        Ok(Self(out))
+    }
+}
+
+/// The policy for `protocol`: the account's override, else the platform's,
+/// else the default.
+pub(crate) fn effective_policy(
+    account: &Policies,
+    platform: &Policies,
+    protocol: &Protocol,
+) -> ProtocolPolicy {
+    account
+        .get(protocol)
+        .or_else(|| platform.get(protocol))
+        .unwrap_or_else(|| protocol.default_policy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_others_are_checked() {
+        for protocol in Protocol::STANDARD {
+            assert_eq!(Protocol::from_name(protocol.name()).unwrap(), protocol);
+            assert_eq!(
+                Protocol::from_name(&protocol.name().to_uppercase()).unwrap(),
+                protocol
+            );
+        }
+        assert_eq!(
+            Protocol::from_name("ManageSieve").unwrap(),
+            Protocol::other("managesieve").unwrap()
+        );
+        assert_eq!(
+            Protocol::from_name("ManageSieve").unwrap().name(),
+            "managesieve"
+        );
+        // A standard name is never an "other" protocol: it would be stored as
+        // its name and read back as the standard one.
+        for bad in [
+            "",
+            "a b",
+            "imap\n",
+            "x".repeat(33).as_str(),
+            "é",
+            "IMAP",
+            "pop3",
+        ] {
+            assert!(Protocol::other(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn overrides_win_in_order_and_round_trip() {
+        let mut platform = Policies::default();
+        let mut account = Policies::default();
+        assert_eq!(
+            effective_policy(&account, &platform, &Protocol::Imap),
+            ProtocolPolicy::AppPasswordOnly
+        );
+        platform
+            .set(&Protocol::Imap, Some(ProtocolPolicy::CodeInLogin))
+            .unwrap();
+        assert_eq!(
+            effective_policy(&account, &platform, &Protocol::Imap),
+            ProtocolPolicy::CodeInLogin
+        );
+        account
+            .set(&Protocol::Imap, Some(ProtocolPolicy::Refused))
+            .unwrap();
+        assert_eq!(
+            effective_policy(&account, &platform, &Protocol::Imap),
+            ProtocolPolicy::Refused
+        );
+        account.set(&Protocol::Imap, None).unwrap();
+        assert_eq!(
+            effective_policy(&account, &platform, &Protocol::Imap),
+            ProtocolPolicy::CodeInLogin
+        );
+        platform
+            .set(
+                &Protocol::other("sieve").unwrap(),
+                Some(ProtocolPolicy::Refused),
+            )
+            .unwrap();
+        let mut w = Writer::default();
+        platform.write(&mut w);
+        let bytes = w.finish().unwrap();
+        let mut r = Reader::new(&bytes);
+        assert_eq!(Policies::read(&mut r).unwrap(), platform);
+        r.finish().unwrap();
+    }
+}
