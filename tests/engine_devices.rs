@@ -1457,7 +1457,7 @@ fn app_passwords_are_scoped_listed_and_revoked() {
 }
 
 #[test]
-fn wrong_app_passwords_count_toward_the_lockout_wrong_passwords_do_not() {
+fn wrong_app_passwords_are_throttled_apart_wrong_passwords_do_not_count() {
     let policy = LockoutPolicy::default();
     let engine = engine();
     let id = account("alice@example.com");
@@ -1549,23 +1549,22 @@ fn wrong_app_passwords_count_toward_the_lockout_wrong_passwords_do_not() {
         )),
         DenyReason::Locked { until }
     );
-    // While locked, even the right application password is refused...
+    // The lock stops guesses only: anyone who knows the mailbox name can
+    // send them, so it must not lock the user out. The right application
+    // password (100 random bits) still gets in...
     assert_eq!(
-        refused(&with_app_password(
+        allowed_uncached(&with_app_password(
             &engine,
             &id,
             Protocol::Imap,
             &password,
             t + 2
         )),
-        DenyReason::Locked { until }
+        ok
     );
-    // ...and so is a valid code: the lockout is the account's.
+    // ...and so does a valid code: the account's code lockout is untouched.
     let c = code(&totp, step(t + 2));
-    assert_eq!(
-        refused(&engine.login(&id, Some(&c), t + 2).unwrap()),
-        DenyReason::Locked { until }
-    );
+    assert!(engine.login(&id, Some(&c), t + 2).unwrap().is_allowed());
     // An activated or bound device guesses nothing: it still gets in.
     assert_eq!(
         allowed_uncached(&with_password(
@@ -1587,16 +1586,29 @@ fn wrong_app_passwords_count_toward_the_lockout_wrong_passwords_do_not() {
         )),
         bound
     );
-    // After the lock, the right one works again.
+    // When the lock ends there is no fresh quota: one more guess locks
+    // again, for twice as long.
     assert_eq!(
-        allowed_uncached(&with_app_password(
+        refused(&with_app_password(
             &engine,
             &id,
             Protocol::Imap,
-            &password,
+            WRONG_APP_PASSWORD,
             until
         )),
-        ok
+        DenyReason::WrongAppPassword
+    );
+    assert_eq!(
+        refused(&with_app_password(
+            &engine,
+            &id,
+            Protocol::Imap,
+            WRONG_APP_PASSWORD,
+            until + 1
+        )),
+        DenyReason::Locked {
+            until: until + 2 * policy.first_lock
+        }
     );
 }
 
@@ -2212,4 +2224,191 @@ fn audit_events_name_protocol_and_device_but_no_secret() {
     assert!(line.contains("answer=refused"), "{line}");
     assert!(line.contains("reason=WrongAppPassword"), "{line}");
     assert!(!line.contains("protocol="), "{line}");
+}
+
+/// A code login over `protocol` from `client` at a time whose code is
+/// unambiguous; returns the decision.
+fn code_login(
+    engine: &Engine<MemoryStore>,
+    id: &AccountId,
+    totp: &Totp,
+    protocol: Protocol,
+    client: ClientInfo<'_>,
+    from: u64,
+) -> (u64, Decision) {
+    let t = unique_time(totp, from, 2, 2);
+    let c = code(totp, step(t));
+    let credential = Credential::PasswordAndCode {
+        correct: true,
+        code: &c,
+    };
+    let decision = engine
+        .authenticate(id, &request(protocol, credential, client), t)
+        .unwrap();
+    (t, decision)
+}
+
+#[test]
+fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
+    let engine = engine();
+    let id = account("alice@example.com");
+    engine
+        .set_platform_policy(PLATFORM, &Protocol::Imap, Some(ProtocolPolicy::CodeInLogin))
+        .unwrap();
+    let totp = enroll(&engine, &id, NOW - 3_600);
+    let firefox = |addr| ClientInfo {
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+        remote_addr: addr,
+        ..ClientInfo::default()
+    };
+    // The portal: a code login binds nothing.
+    let (t, d) = code_login(
+        &engine,
+        &id,
+        &totp,
+        Protocol::Portal,
+        firefox(Some("203.0.113.7")),
+        NOW,
+    );
+    assert!(d.is_allowed(), "{d:?}");
+    let again = with_password(
+        &engine,
+        &id,
+        Protocol::Portal,
+        firefox(Some("203.0.113.7")),
+        t + 60,
+    );
+    assert_eq!(again, Decision::SecondFactorRequired { mode: Mode::Totp });
+    // No address: no binding.
+    let (t, d) = code_login(&engine, &id, &totp, Protocol::Imap, firefox(None), t + 120);
+    assert!(d.is_allowed(), "{d:?}");
+    let again = with_password(&engine, &id, Protocol::Imap, firefox(None), t + 60);
+    assert_eq!(again, Decision::SecondFactorRequired { mode: Mode::Totp });
+    // An IPv4-mapped address is its IPv4 network, not every IPv4 address.
+    let (t, d) = code_login(
+        &engine,
+        &id,
+        &totp,
+        Protocol::Imap,
+        firefox(Some("::ffff:203.0.113.7")),
+        t + 120,
+    );
+    assert!(d.is_allowed(), "{d:?}");
+    let same = with_password(
+        &engine,
+        &id,
+        Protocol::Imap,
+        firefox(Some("203.0.113.99")),
+        t + 60,
+    );
+    assert!(
+        matches!(
+            same,
+            Decision::Allow {
+                reason: AllowReason::DeviceTrusted { .. },
+                ..
+            }
+        ),
+        "{same:?}"
+    );
+    let elsewhere = with_password(
+        &engine,
+        &id,
+        Protocol::Imap,
+        firefox(Some("::ffff:198.51.100.9")),
+        t + 60,
+    );
+    assert_eq!(
+        elsewhere,
+        Decision::SecondFactorRequired { mode: Mode::Totp }
+    );
+    // A reset (new phone) ends every binding, whatever the device policy.
+    engine.reset(&id, t + 90).unwrap();
+    let after_reset = with_password(
+        &engine,
+        &id,
+        Protocol::Imap,
+        firefox(Some("203.0.113.99")),
+        t + 100,
+    );
+    assert!(
+        matches!(after_reset, Decision::EnrollmentRequired { .. }),
+        "{after_reset:?}"
+    );
+}
+
+#[test]
+fn the_portal_takes_only_codes_and_refused_beats_suspension() {
+    let engine = engine();
+    let id = account("alice@example.com");
+    enroll(&engine, &id, NOW - 3_600);
+    for policy in [
+        ProtocolPolicy::DeviceAuthorization,
+        ProtocolPolicy::AppPasswordOnly,
+    ] {
+        assert!(matches!(
+            engine.set_platform_policy(PLATFORM, &Protocol::Portal, Some(policy)),
+            Err(Error::InvalidConfig(_))
+        ));
+        assert!(matches!(
+            engine.set_account_policy(&id, &Protocol::Portal, Some(policy)),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+    engine
+        .set_account_policy(&id, &Protocol::Portal, Some(ProtocolPolicy::Refused))
+        .unwrap();
+    engine.suspend(&id, 3_600, NOW).unwrap();
+    let suspended = with_password(
+        &engine,
+        &id,
+        Protocol::Portal,
+        ClientInfo::default(),
+        NOW + 1,
+    );
+    assert_eq!(refused(&suspended), DenyReason::ProtocolRefused);
+    // Elsewhere the suspension still lets the password in.
+    let imap = with_password(&engine, &id, Protocol::Imap, ClientInfo::default(), NOW + 1);
+    assert!(imap.is_allowed(), "{imap:?}");
+}
+
+#[test]
+fn credentials_never_show_in_debug_and_client_text_is_tamed_in_notifications() {
+    let secret = "abcde-fghjk-mnpqr-stvwx";
+    for credential in [
+        Credential::AppPassword(secret),
+        Credential::PasswordAndCode {
+            correct: true,
+            code: "424242",
+        },
+    ] {
+        let shown = format!(
+            "{:?}",
+            request(Protocol::Imap, credential, ClientInfo::default())
+        );
+        assert!(
+            !shown.contains(secret) && !shown.contains("424242"),
+            "{shown}"
+        );
+    }
+    let engine = engine();
+    let id = account("alice@example.com");
+    enroll(&engine, &id, NOW - 3_600);
+    let client = ClientInfo {
+        device_type: Some("phone.\u{202e} URGENT: log in at https://evil.example/now <b>"),
+        user_agent: Some("Evil/1.0"),
+        ..ClientInfo::default()
+    };
+    let (_, notification) = pending(with_password(
+        &engine,
+        &id,
+        Protocol::ActiveSync,
+        client,
+        NOW,
+    ));
+    let text = notification.unwrap().text;
+    assert!(
+        !text.contains('\u{202e}') && !text.contains("https://evil") && !text.contains('<'),
+        "{text}"
+    );
 }

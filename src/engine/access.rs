@@ -28,7 +28,7 @@ use crate::store::{Change, Store, read_modify_write};
 /// checks the password part; when its check fails, it passes the whole
 /// input as an [`Credential::AppPassword`] — the engine tells an
 /// application password from a wrong password by its shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// The account password alone; `correct` is the host's verdict.
     Password {
@@ -72,6 +72,24 @@ pub struct LoginRequest<'a> {
     pub credential: Credential<'a>,
     /// What the host knows about it.
     pub client: ClientInfo<'a>,
+}
+
+/// Shows the kind and the password verdict, never the code or the
+/// application password.
+impl core::fmt::Debug for Credential<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Password { correct } => f
+                .debug_struct("Password")
+                .field("correct", correct)
+                .finish(),
+            Self::PasswordAndCode { correct, .. } => f
+                .debug_struct("PasswordAndCode")
+                .field("correct", correct)
+                .finish_non_exhaustive(),
+            Self::AppPassword(_) => f.write_str("AppPassword(<redacted>)"),
+        }
+    }
 }
 
 impl Credential<'_> {
@@ -140,6 +158,9 @@ impl<S: Store> Engine<S> {
         if !credential.password_correct() {
             return Ok(Decision::deny(DenyReason::WrongPassword));
         }
+        if policy == ProtocolPolicy::Refused {
+            return Ok(Decision::deny(DenyReason::ProtocolRefused));
+        }
         if let Some(until) = account.suspended_until.filter(|&until| now < until) {
             return Ok(Decision::Allow {
                 reason: AllowReason::Suspended { until },
@@ -155,9 +176,23 @@ impl<S: Store> Engine<S> {
                 None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
             },
             ProtocolPolicy::CodeInLogin => {
-                let binding = device
-                    .filter(|_| self.config.devices.binding_period > 0)
-                    .map(|device| device::binding_key(&self.device_key, &device, addr));
+                // Bindings serve mail clients reconnecting with a stored
+                // string; never the portal, where 2FA itself is managed, and
+                // never a client whose network is unknown.
+                let binding = match (device, addr) {
+                    (Some(device), Some(addr))
+                        if self.config.devices.binding_period > 0
+                            && request.protocol != Protocol::Portal =>
+                    {
+                        Some(device::binding_key(
+                            &self.device_key,
+                            &device,
+                            addr,
+                            account.bind_epoch,
+                        ))
+                    }
+                    _ => None,
+                };
                 if let Some(key) = &binding {
                     if let Some(until) = self.trusted_until(id, account.generation, key, now)? {
                         return Ok(Decision::Allow {
@@ -218,8 +253,19 @@ impl<S: Store> Engine<S> {
         mut change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
         read_modify_write(&self.store, &id.clients_key(), MAX_ATTEMPTS, |bytes| {
-            let mut clients = Self::clients_of(bytes, generation)?;
+            let stored = bytes.map(Clients::decode).transpose()?;
+            let replaces_other_generation =
+                stored.as_ref().is_some_and(|c| c.generation != generation);
+            let mut clients = match stored {
+                Some(current) if current.generation == generation => current,
+                _ => Clients::empty(generation, [0; codes::SALT_LEN]),
+            };
             let (changed, value) = change(&mut clients)?;
+            if changed && replaces_other_generation && self.generation(id)? != generation {
+                // The account moved to another generation while this call
+                // worked: never overwrite the new generation's record.
+                return Err(Error::NotEnabled);
+            }
             Ok(if changed {
                 Change::Write(Some(clients.encode()?), value)
             } else {
@@ -510,11 +556,9 @@ impl<S: Store> Engine<S> {
         if !policy.accepts_app_passwords() {
             return Ok(Decision::deny(DenyReason::AppPasswordNotAccepted));
         }
-        if let Some(until) = account.lockout.locked_until.filter(|&until| now < until) {
-            return Ok(Decision::deny(DenyReason::Locked { until }));
-        }
         let seen_interval = self.config.devices.seen_interval;
-        let matched = self.update_clients(id, account.generation, |clients| {
+        let lockout = self.config.lockout;
+        self.update_clients(id, account.generation, |clients| {
             let tag = codes::tag(&clients.app_salt, &canonical);
             // Every stored tag is compared, in constant time.
             let mut found = None;
@@ -524,14 +568,21 @@ impl<S: Store> Engine<S> {
                 }
             }
             let Some(index) = found else {
-                return Ok((false, None));
+                // A guess, from anyone who knows the mailbox name: counted on
+                // its own lockout, which refuses further guesses but never a
+                // valid application password nor a code login (100 random
+                // bits cannot be guessed; a shared counter would let anyone
+                // lock the mailbox).
+                let failures = &mut clients.app_failures;
+                if let Some(until) = failures.locked_until.filter(|&until| now < until) {
+                    return Ok((false, Decision::deny(DenyReason::Locked { until })));
+                }
+                register_failure(failures, &lockout, now);
+                return Ok((true, Decision::deny(DenyReason::WrongAppPassword)));
             };
             let app = &mut clients.apps[index].info;
             if !app.allows(protocol) {
-                return Ok((
-                    false,
-                    Some(Decision::deny(DenyReason::AppPasswordOutOfScope)),
-                ));
+                return Ok((false, Decision::deny(DenyReason::AppPasswordOutOfScope)));
             }
             let due = app
                 .last_used
@@ -544,21 +595,7 @@ impl<S: Store> Engine<S> {
                 // Revocation must take effect at once: no cache.
                 cacheable: false,
             };
-            Ok((due, Some(decision)))
-        })?;
-        if let Some(decision) = matched {
-            return Ok(decision);
-        }
-        // A guess: it counts toward the lockout, like a wrong code.
-        let policy = self.config.lockout;
-        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
-            let mut account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
-            if let Some(until) = account.lockout.locked_until.filter(|&until| now < until) {
-                return Ok(Change::Keep(Decision::deny(DenyReason::Locked { until })));
-            }
-            register_failure(&mut account.lockout, &policy, now);
-            let decision = Decision::deny(DenyReason::WrongAppPassword);
-            Ok(Change::Write(Some(account.encode()?), decision))
+            Ok((due, decision))
         })
     }
 
@@ -583,11 +620,18 @@ impl<S: Store> Engine<S> {
             return Err(Error::InvalidConfig("application password name"));
         }
         check_name(name, "application password name")?;
-        let mut scope = scope.to_vec();
-        scope.dedup();
-        if scope.len() > usize::from(u8::MAX) {
-            return Err(Error::InvalidConfig("application password scope"));
+        let mut unique: Vec<Protocol> = Vec::with_capacity(scope.len().min(MAX_SCOPE));
+        for protocol in scope {
+            if !unique.contains(protocol) {
+                unique.push(protocol.clone());
+            }
         }
+        if unique.len() > MAX_SCOPE {
+            return Err(Error::InvalidConfig(
+                "application password scope above 16 protocols",
+            ));
+        }
+        let scope = unique;
         let password = codes::random_app_password()?;
         let canonical =
             codes::canonical_app_password(&password).ok_or(Error::InvalidConfig("app password"))?;
@@ -654,31 +698,38 @@ impl<S: Store> Engine<S> {
     }
 
     /// Sets (`Some`) or clears (`None`) a platform's policy for a protocol
-    /// (S15). The platform record is created (2FA off) if needed.
+    /// (S15). The platform record is created (2FA off) if needed. The portal
+    /// takes only [`ProtocolPolicy::CodeInLogin`] or
+    /// [`ProtocolPolicy::Refused`]: 2FA itself is managed there.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a bad platform name,
-    /// [`Error::LimitReached`] beyond 32 overrides, storage errors.
+    /// [`Error::InvalidConfig`] for a bad platform name or another policy
+    /// for the portal, [`Error::LimitReached`] beyond 32 overrides, storage
+    /// errors.
     pub fn set_platform_policy(
         &self,
         platform: &str,
         protocol: &Protocol,
         policy: Option<ProtocolPolicy>,
     ) -> Result<()> {
+        check_portal_policy(protocol, policy)?;
         self.update_platform(platform, |record| record.policies.set(protocol, policy))
     }
 
     /// Sets (`Some`) or clears (`None`) an account's own policy for a
-    /// protocol; it wins over the platform's.
+    /// protocol; it wins over the platform's. The portal takes only
+    /// [`ProtocolPolicy::CodeInLogin`] or [`ProtocolPolicy::Refused`].
     ///
     /// # Errors
-    /// [`Error::NotEnabled`], [`Error::LimitReached`], storage errors.
+    /// [`Error::InvalidConfig`] (portal), [`Error::NotEnabled`],
+    /// [`Error::LimitReached`], storage errors.
     pub fn set_account_policy(
         &self,
         id: &AccountId,
         protocol: &Protocol,
         policy: Option<ProtocolPolicy>,
     ) -> Result<()> {
+        check_portal_policy(protocol, policy)?;
         self.update(id, |mut account| {
             account.policies.set(protocol, policy)?;
             Ok((Some(account), ()))
@@ -699,6 +750,23 @@ impl<S: Store> Engine<S> {
             &platform.policies,
             protocol,
         ))
+    }
+}
+
+/// Protocols an application password may be limited to, at most.
+const MAX_SCOPE: usize = 16;
+
+/// Where 2FA is managed, neither a device nor an application password may
+/// stand in for the code.
+fn check_portal_policy(protocol: &Protocol, policy: Option<ProtocolPolicy>) -> Result<()> {
+    match (protocol, policy) {
+        (
+            Protocol::Portal,
+            Some(ProtocolPolicy::DeviceAuthorization | ProtocolPolicy::AppPasswordOnly),
+        ) => Err(Error::InvalidConfig(
+            "the portal takes only code-in-login or refused",
+        )),
+        _ => Ok(()),
     }
 }
 

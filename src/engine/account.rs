@@ -127,6 +127,9 @@ pub(crate) struct Account {
     /// bindings and application passwords belong to it (see
     /// `clients.rs`); a new generation revokes them all at once.
     pub(crate) generation: u64,
+    /// Changes with every new authenticator secret (reset): device bindings
+    /// earned with codes of an older secret no longer hold.
+    pub(crate) bind_epoch: u64,
     /// Per-protocol overrides of the platform's policy.
     pub(crate) policies: Policies,
 }
@@ -152,6 +155,7 @@ impl core::fmt::Debug for Account {
             .field("last_issued", &self.last_issued)
             .field("recovery", &self.recovery)
             .field("generation", &self.generation)
+            .field("bind_epoch", &self.bind_epoch)
             .field("policies", &self.policies)
             .finish_non_exhaustive()
     }
@@ -193,6 +197,7 @@ impl Account {
             last_delivered: None,
             recovery: RecoveryCodes::default(),
             generation,
+            bind_epoch: generation,
             policies: Policies::default(),
         }
     }
@@ -245,7 +250,7 @@ impl Account {
         for tag in self.recovery.tags.iter().take(MAX_RECOVERY_CODES) {
             w.bytes(tag);
         }
-        w.u64(self.generation);
+        w.u64(self.generation).u64(self.bind_epoch);
         self.policies.write(&mut w);
         Ok(record::encode(ACCOUNT_KIND, &w.finish()?))
     }
@@ -309,6 +314,7 @@ impl Account {
             .map(|_| r.array())
             .collect::<Result<Vec<_>, _>>()?;
         let generation = r.u64()?;
+        let bind_epoch = r.u64()?;
         let policies = Policies::read(&mut r)?;
         r.finish()?;
         Ok(Self {
@@ -323,6 +329,7 @@ impl Account {
             last_delivered,
             recovery: RecoveryCodes { salt, tags },
             generation,
+            bind_epoch,
             policies,
         })
     }

@@ -9,6 +9,7 @@
 //! generation and every token, binding and application password of the old
 //! one is dead at once, in that single atomic write.
 
+use super::account::Lockout;
 use super::codes::{SALT_LEN, TAG_LEN};
 use super::device::DeviceId;
 use super::protocol::Protocol;
@@ -108,6 +109,9 @@ pub(crate) struct Clients {
     pub(crate) app_salt: [u8; SALT_LEN],
     pub(crate) apps: Vec<AppPassword>,
     pub(crate) next_app_id: u32,
+    /// Wrong application passwords: counted apart from the account's code
+    /// lockout, because anyone who knows the mailbox name can send them.
+    pub(crate) app_failures: Lockout,
 }
 
 impl Clients {
@@ -119,6 +123,7 @@ impl Clients {
             app_salt,
             apps: Vec::new(),
             next_app_id: 1,
+            app_failures: Lockout::default(),
         }
     }
 
@@ -161,6 +166,9 @@ impl Clients {
             }
             w.bytes(&app.tag).u64(info.created).opt_u64(info.last_used);
         }
+        w.u32(self.app_failures.failures)
+            .opt_u64(self.app_failures.locked_until)
+            .u32(self.app_failures.level);
         Ok(record::encode(CLIENTS_KIND, &w.finish()?))
     }
 
@@ -232,6 +240,11 @@ impl Clients {
                 tag,
             });
         }
+        let app_failures = Lockout {
+            failures: r.u32()?,
+            locked_until: r.opt_u64()?,
+            level: r.u32()?,
+        };
         r.finish()?;
         Ok(Self {
             generation,
@@ -240,6 +253,7 @@ impl Clients {
             app_salt,
             apps,
             next_app_id,
+            app_failures,
         })
     }
 }

@@ -21,9 +21,13 @@
 //! can use neither device authorization nor device binding.
 //!
 //! Device binding (a device trusted for a while after a code login) is
-//! keyed by the fingerprint *and* the client's network (IPv4 /24, IPv6 /64)
-//! when the address is known, because the fields above are chosen by the
-//! client and are not secret.
+//! keyed by the fingerprint *and* the client's network (IPv4 /24, IPv6 /64;
+//! IPv4-mapped IPv6 addresses count as IPv4), because the fields above are
+//! chosen by the client and are not secret: a client whose address the host
+//! does not know is never bound. These fields identify a client *program*
+//! more than a machine (Outlook desktop sends no device id): device
+//! authorization trusts the password plus that identity, as Exchange-style
+//! hosted mail does; application passwords are the stronger choice.
 //!
 //! Stored fingerprints are 128-bit keyed hashes: without the key they
 //! reveal nothing and cannot be linked across accounts. The human-readable
@@ -108,13 +112,13 @@ pub struct ClientInfo<'a> {
 }
 
 impl ClientInfo<'_> {
-    /// Whether the client says anything that identifies a device (device
-    /// id, device type or user agent, not blank).
+    /// Whether the client says anything that identifies a device: a device
+    /// id, device type or user agent that is not blank once normalised (a
+    /// user agent of digits only says nothing).
     pub fn is_identifiable(&self) -> bool {
-        [self.device_id, self.device_type, self.user_agent]
-            .into_iter()
-            .flatten()
-            .any(|field| !field.trim().is_empty())
+        !normalise(self.device_id.unwrap_or(""), false).is_empty()
+            || !normalise(self.device_type.unwrap_or(""), false).is_empty()
+            || !normalise(self.user_agent.unwrap_or(""), true).is_empty()
     }
 
     /// Refuses fields a client cannot honestly send: over-long, control
@@ -243,18 +247,23 @@ pub(crate) fn fingerprint(
     Some(DeviceId(id))
 }
 
-/// The key of a device binding: the device and, when known, its network
-/// (IPv4 /24, IPv6 /64).
-pub(crate) fn binding_key(key: &DeviceKey, device: &DeviceId, addr: Option<IpAddr>) -> [u8; 16] {
+/// The key of a device binding: the device, its network (IPv4 /24, IPv6
+/// /64) and the account's binding epoch (it changes with the secret).
+pub(crate) fn binding_key(
+    key: &DeviceKey,
+    device: &DeviceId,
+    addr: IpAddr,
+    epoch: u64,
+) -> [u8; 16] {
     let mut mac = key.mac(b"mail2fa binding v1");
     mac.update(&device.0);
-    match addr {
-        None => mac.update(&[0]),
-        Some(IpAddr::V4(v4)) => {
+    mac.update(&epoch.to_be_bytes());
+    match addr.to_canonical() {
+        IpAddr::V4(v4) => {
             let o = v4.octets();
             mac.update(&[4, o[0], o[1], o[2]]);
         }
-        Some(IpAddr::V6(v6)) => {
+        IpAddr::V6(v6) => {
             mac.update(&[6]);
             mac.update(&v6.octets()[..8]);
         }
@@ -324,12 +333,17 @@ mod tests {
     #[test]
     fn bindings_follow_the_network() {
         let device = DeviceId([3; 16]);
-        let at = |a: &str| binding_key(&key(), &device, Some(a.parse().unwrap()));
+        let at = |a: &str| binding_key(&key(), &device, a.parse().unwrap(), 1);
         assert_eq!(at("203.0.113.7"), at("203.0.113.200"));
         assert_ne!(at("203.0.113.7"), at("203.0.114.7"));
         assert_eq!(at("2001:db8:1:2::1"), at("2001:db8:1:2:ffff::9"));
         assert_ne!(at("2001:db8:1:2::1"), at("2001:db8:1:3::1"));
-        assert_ne!(binding_key(&key(), &device, None), at("203.0.113.7"));
+        // IPv4-mapped addresses are their IPv4 network, not all of ::/64.
+        assert_eq!(at("::ffff:203.0.113.9"), at("203.0.113.7"));
+        assert_ne!(at("::ffff:198.51.100.9"), at("::ffff:203.0.113.7"));
+        // Another epoch (a reset): another binding.
+        let other_epoch = binding_key(&key(), &device, "203.0.113.7".parse().unwrap(), 2);
+        assert_ne!(other_epoch, at("203.0.113.7"));
     }
 
     #[test]

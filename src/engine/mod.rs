@@ -716,6 +716,8 @@ impl<S: Store> Engine<S> {
         if self.config.devices.reset_revokes_clients {
             account.generation = generation;
         }
+        // Bindings were earned with codes of the old secret: never kept.
+        account.bind_epoch = generation;
         account.config = self.config.totp;
         account.totp = TotpState::Pending {
             secret: secret.clone(),

@@ -66,11 +66,19 @@ pub(crate) fn compose(
     channel: Channel,
     template: Option<&str>,
 ) -> Notification {
-    let what = blocked
+    // The device type is whatever the client sent: only a short, plain
+    // word of it goes into a message the provider delivers.
+    let plain: String = blocked
         .device_type
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .unwrap_or("device");
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'))
+        .take(32)
+        .collect();
+    let what = match plain.trim() {
+        "" => "device",
+        plain => plain,
+    };
     let link = match template {
         Some(template) => portal_link(template, blocked.id, &blocked.device),
         None => "your account portal".to_owned(),

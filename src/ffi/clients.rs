@@ -398,10 +398,14 @@ pub unsafe extern "C" fn m2fa_login_set_client(
     unsafe {
         update_login(login, |l| {
             let owned = |p| optional_str_arg(p).map(|s| s.map(str::to_owned));
-            l.device_id = owned(device_id)?;
-            l.device_type = owned(device_type)?;
-            l.user_agent = owned(user_agent)?;
-            l.remote_addr = owned(remote_addr)?;
+            // All read first: on an error, the login keeps its old fields.
+            let fields = (
+                owned(device_id)?,
+                owned(device_type)?,
+                owned(user_agent)?,
+                owned(remote_addr)?,
+            );
+            (l.device_id, l.device_type, l.user_agent, l.remote_addr) = fields;
             Ok(())
         })
     }
