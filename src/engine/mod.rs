@@ -616,14 +616,18 @@ impl<S: Store> Engine<S> {
     pub fn remove(&self, id: &AccountId) -> Result<()> {
         // The account's generation goes with it: its device tokens and
         // application passwords are dead from this write on. Their record is
-        // then deleted too, as housekeeping.
+        // then deleted too, as housekeeping only: if that fails, the removal
+        // has still happened and the old record can never be used again (a
+        // new enablement has a new generation).
         self.update(id, |_| Ok((None, ())))?;
-        read_modify_write(&self.store, &id.clients_key(), MAX_ATTEMPTS, |bytes| {
-            Ok::<_, Error>(match bytes {
-                Some(_) => Change::Write(None, ()),
-                None => Change::Keep(()),
-            })
-        })
+        let _housekeeping =
+            read_modify_write(&self.store, &id.clients_key(), MAX_ATTEMPTS, |bytes| {
+                Ok::<_, Error>(match bytes {
+                    Some(_) => Change::Write(None, ()),
+                    None => Change::Keep(()),
+                })
+            });
+        Ok(())
     }
 
     /// Lifts a lockout (an operator's action).

@@ -7,8 +7,8 @@ use core::ffi::c_char;
 use zeroize::Zeroizing;
 
 use super::engine::{
-    account_call, decide, engine_and_account, m2fa_decision, m2fa_engine, m2fa_engine_config,
-    mode_to_c, read_decision, update_engine_config,
+    account_call, engine_and_account, m2fa_decision, m2fa_engine, m2fa_engine_config, mode_to_c,
+    read_decision, update_engine_config,
 };
 use super::{
     ffi_boundary, free_handle, handle, handle_mut, m2fa_status, optional_str_arg, out_ptr, str_arg,
@@ -443,10 +443,13 @@ pub unsafe extern "C" fn m2fa_engine_authenticate(
     now: u64,
     out: *mut *mut m2fa_decision,
 ) -> m2fa_status {
-    // SAFETY: forwarded contract; login is NULL or live.
-    unsafe {
-        decide(engine, platform, account, now, out, |e, id| {
-            let login = handle(login)?;
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: forwarded pointer contracts; login is NULL or live.
+        let (e, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        // SAFETY: as above.
+        let login = unsafe { handle(login) }?;
+        {
             let credential = match &login.credential {
                 StoredCredential::Password { correct } => {
                     Credential::Password { correct: *correct }
@@ -469,10 +472,21 @@ pub unsafe extern "C" fn m2fa_engine_authenticate(
                     remote_addr: login.remote_addr.as_deref(),
                 },
             };
-            let decision = e.authenticate(id, &request, now)?;
-            Ok((decision, None))
-        })
-    }
+            let decision = e.authenticate(&id, &request, now)?;
+            let audit = decision
+                .audit_event(&id, now)
+                .with_protocol(&login.protocol)
+                .to_string();
+            let handle = m2fa_decision {
+                decision,
+                uri: None,
+                audit,
+            };
+            // SAFETY: out checked non-NULL.
+            unsafe { write_handle(out, handle) };
+            Ok(())
+        }
+    })
 }
 
 /// `m2fa_engine_split_login` for a login over `protocol`: a code is split

@@ -146,8 +146,8 @@ pub struct m2fa_engine {
 /// there is one: free it (which wipes the URI) as soon as it is shown.
 pub struct m2fa_decision {
     pub(super) decision: Decision,
-    uri: Option<Zeroizing<String>>,
-    audit: String,
+    pub(super) uri: Option<Zeroizing<String>>,
+    pub(super) audit: String,
 }
 
 /// An e-mail/SMS code to deliver (opaque). Wiped when freed.

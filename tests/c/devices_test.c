@@ -601,6 +601,13 @@ static void test_outlook_device(void)
         n = SENTINEL_HANDLE;
         CHECK_STATUS(M2FA_INVALID_ARGUMENT, m2fa_decision_notification(d, &n));
         CHECK(n == SENTINEL_HANDLE);
+        /* The audit line names the protocol and the device, never a secret. */
+        char audit[512];
+        size_t needed = 0;
+        CHECK_STATUS(M2FA_OK, m2fa_decision_audit(d, audit, sizeof audit, &needed));
+        CHECK(strstr(audit, "protocol=outlook") != NULL);
+        CHECK(strstr(audit, "answer=device-pending") != NULL);
+        CHECK(strstr(audit, id) != NULL);
     }
     m2fa_decision_free(d);
     CHECK_EQ(device_count(&frank, now + 60), 1);
