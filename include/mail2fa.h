@@ -516,9 +516,12 @@ const char *m2fa_version(void);
 // written at most once per `seen_interval` seconds; a device trusted for
 // `binding_period` seconds after a code login (0: never); `reset_revokes_clients`
 // ≠ 0: a 2FA reset also revokes device tokens and application passwords.
-// Defaults: 10, 30 days, 1 day, 300 s, 12 h, 0.
+// Defaults: 10, 30 days, 1 day, 300 s, 12 h, 0. `m2fa_engine_new` refuses
+// (`M2FA_INVALID_CONFIG`) a `max_pending` outside 1..=32, a zero
+// `pending_ttl` or `notify_interval`, a `seen_interval` not below
+// `pending_ttl`, and a `binding_period` above 30 days.
 //
-// Errors: `M2FA_NULL_ARGUMENT` (ranges are checked by `m2fa_engine_new`).
+// Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_engine_config_set_devices(struct m2fa_engine_config *config,
                                            uint32_t max_pending,
                                            uint64_t pending_ttl,

@@ -2412,3 +2412,50 @@ fn credentials_never_show_in_debug_and_client_text_is_tamed_in_notifications() {
         "{text}"
     );
 }
+
+#[test]
+fn device_policies_out_of_range_are_refused() {
+    let base = DevicePolicy::default();
+    for devices in [
+        DevicePolicy {
+            max_pending: 0,
+            ..base
+        },
+        DevicePolicy {
+            max_pending: mail2fa::engine::MAX_DEVICES + 1,
+            ..base
+        },
+        DevicePolicy {
+            pending_ttl: 0,
+            ..base
+        },
+        DevicePolicy {
+            notify_interval: 0,
+            ..base
+        },
+        DevicePolicy {
+            seen_interval: base.pending_ttl,
+            ..base
+        },
+        DevicePolicy {
+            binding_period: mail2fa::engine::MAX_BINDING_PERIOD + 1,
+            ..base
+        },
+    ] {
+        let config = with_devices(devices);
+        assert!(
+            matches!(
+                Engine::new(MemoryStore::new(), config),
+                Err(Error::InvalidConfig(_))
+            ),
+            "{devices:?}"
+        );
+    }
+    let edge = DevicePolicy {
+        max_pending: mail2fa::engine::MAX_DEVICES,
+        seen_interval: base.pending_ttl - 1,
+        binding_period: mail2fa::engine::MAX_BINDING_PERIOD,
+        ..base
+    };
+    assert!(Engine::new(MemoryStore::new(), with_devices(edge)).is_ok());
+}

@@ -16,7 +16,9 @@
 //!    revoked, as itself, where the policy takes application passwords;
 //! 4. the only errors are `InvalidInput`, `NotFound`, `LimitReached` and
 //!    `InvalidConfig`: a storage or record error on the memory store is a
-//!    bug.
+//!    bug;
+//! 5. wrong application passwords never lock code logins: a code login is
+//!    only refused as locked after wrong codes.
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,9 +26,9 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mail2fa::engine::{
-    AccountId, AllowReason, ClientInfo, Credential, Decision, DeviceId, DeviceKey, DevicePolicy,
-    DeviceState, DeviceToken, Engine, EngineConfig, LoginRequest, MAX_DEVICES, Protocol,
-    ProtocolPolicy,
+    AccountId, AllowReason, ClientInfo, Credential, Decision, DenyReason, DeviceId, DeviceKey,
+    DevicePolicy, DeviceState, DeviceToken, Engine, EngineConfig, LoginRequest, MAX_DEVICES,
+    Protocol, ProtocolPolicy,
 };
 use mail2fa::store::MemoryStore;
 use mail2fa::{Error, KeyUri, Totp};
@@ -146,6 +148,9 @@ struct Model {
     apps: BTreeMap<u32, App>,
     /// Ids of revoked application passwords.
     revoked: BTreeSet<u32>,
+    /// Whether a code login was refused for a wrong code (the only thing
+    /// that may lock code logins).
+    wrong_codes: bool,
     platform_policies: BTreeMap<String, ProtocolPolicy>,
     account_policies: BTreeMap<String, ProtocolPolicy>,
 }
@@ -275,11 +280,13 @@ struct Harness {
 impl Harness {
     fn new(input: &mut Input<'_>) -> Self {
         let flags = input.u8();
+        let pending_ttl = [60, 3_600, 30 * 86_400, 1][usize::from(flags / 4 % 4)];
         let devices = DevicePolicy {
             max_pending: 1 + usize::from(flags % 4),
-            pending_ttl: [60, 3_600, 30 * 86_400, 1][usize::from(flags / 4 % 4)],
+            pending_ttl,
             notify_interval: [1, 300, 86_400, 7][usize::from(flags / 16 % 4)],
-            seen_interval: [0, 300, 1, 86_400][usize::from(flags / 64)],
+            // The engine requires last-seen writes more often than expiry.
+            seen_interval: [0, 300, 1, 86_400][usize::from(flags / 64)].min(pending_ttl - 1),
             binding_period: [0, 60, 12 * 3_600, 1][usize::from(input.u8() % 4)],
             reset_revokes_clients: false,
         };
@@ -473,7 +480,21 @@ impl Harness {
                     "pending device {device} not listed as inactive: {listed:?}"
                 );
             }
-            Decision::SecondFactorRequired { .. } | Decision::Deny { .. } => {}
+            Decision::Deny { reason } => match (reason, credential) {
+                (
+                    DenyReason::WrongCode
+                    | DenyReason::MalformedCode
+                    | DenyReason::ClockSkew { .. },
+                    Credential::PasswordAndCode { .. },
+                ) => self.model.wrong_codes = true,
+                // Invariant 5.
+                (DenyReason::Locked { .. }, Credential::PasswordAndCode { .. }) => assert!(
+                    self.model.wrong_codes,
+                    "code login locked without a wrong code: {decision:?}"
+                ),
+                _ => {}
+            },
+            Decision::SecondFactorRequired { .. } => {}
             Decision::EnrollmentRequired { .. } => panic!("enrolled account: {decision:?}"),
             _ => {}
         }

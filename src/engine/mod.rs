@@ -146,6 +146,10 @@ pub enum Channel {
     Sms(String),
 }
 
+/// Longest device binding accepted (30 days): a binding stands in for the
+/// second factor.
+pub const MAX_BINDING_PERIOD: u64 = 30 * 86_400;
+
 /// Device tokens, device binding and notifications (S12–S14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DevicePolicy {
@@ -160,10 +164,12 @@ pub struct DevicePolicy {
     pub notify_interval: u64,
     /// Seconds between two writes of a device's last-seen time (or an
     /// application password's last use), so that the hot path rarely writes
-    /// (default 300).
+    /// (default 300; below `pending_ttl`, or a pending token would expire
+    /// while in use).
     pub seen_interval: u64,
     /// Seconds a device stays trusted after a login with a valid code
-    /// (device binding, default 12 hours; 0 turns binding off).
+    /// (device binding, default 12 hours, at most [`MAX_BINDING_PERIOD`];
+    /// 0 turns binding off).
     pub binding_period: u64,
     /// Whether a reset of 2FA (new phone, S9/S11) also revokes device
     /// tokens, bindings and application passwords (default `false`: a new
@@ -345,9 +351,12 @@ impl<S: Store> Engine<S> {
         if !(1..=MAX_DEVICES).contains(&devices.max_pending)
             || devices.pending_ttl == 0
             || devices.notify_interval == 0
+            || devices.seen_interval >= devices.pending_ttl
+            || devices.binding_period > MAX_BINDING_PERIOD
         {
             return Err(Error::InvalidConfig(
-                "devices: max_pending 1..=MAX_DEVICES, pending_ttl and notify_interval > 0",
+                "devices: max_pending 1..=MAX_DEVICES, pending_ttl and notify_interval > 0, \
+                 seen_interval < pending_ttl, binding_period at most 30 days",
             ));
         }
         if let Some(link) = &config.portal_link {
