@@ -116,9 +116,9 @@ impl ClientInfo<'_> {
     /// id, device type or user agent that is not blank once normalised (a
     /// user agent of digits only says nothing).
     pub fn is_identifiable(&self) -> bool {
-        !normalise(self.device_id.unwrap_or(""), false).is_empty()
-            || !normalise(self.device_type.unwrap_or(""), false).is_empty()
-            || !normalise(self.user_agent.unwrap_or(""), true).is_empty()
+        !is_blank(self.device_id, false)
+            || !is_blank(self.device_type, false)
+            || !is_blank(self.user_agent, true)
     }
 
     /// Refuses fields a client cannot honestly send: over-long, control
@@ -128,7 +128,12 @@ impl ClientInfo<'_> {
             .into_iter()
             .flatten()
         {
-            if field.len() > MAX_CLIENT_FIELD || field.chars().any(char::is_control) {
+            let control = if field.is_ascii() {
+                field.bytes().any(|b| b.is_ascii_control())
+            } else {
+                field.chars().any(char::is_control)
+            };
+            if field.len() > MAX_CLIENT_FIELD || control {
                 return Err(Error::InvalidInput(
                     "client field too long or with control characters",
                 ));
@@ -193,12 +198,33 @@ impl core::fmt::Debug for DeviceId {
     }
 }
 
-/// Trims, folds white space and lower-cases; for user agents also drops
-/// ASCII digits (see the module documentation).
-pub(crate) fn normalise(field: &str, strip_digits: bool) -> String {
-    let mut out = String::with_capacity(field.len());
+/// Appends to `out` the normalised form of `field`: trimmed, white space
+/// folded, lower-cased; for user agents also without ASCII digits (see
+/// the module documentation). Returns how many bytes it appended.
+fn normalise_into(field: &str, strip_digits: bool, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
     let mut space = false;
-    for c in field.trim().chars() {
+    let field = field.trim();
+    if field.is_ascii() {
+        // The usual case, byte by byte (the same rules: ASCII white space is
+        // 9..=13 and 32 for `char::is_whitespace` too).
+        for &byte in field.as_bytes() {
+            if strip_digits && byte.is_ascii_digit() {
+                continue;
+            }
+            if matches!(byte, 9..=13 | b' ') {
+                space = true;
+                continue;
+            }
+            if space && out.len() > start {
+                out.push(b' ');
+            }
+            space = false;
+            out.push(byte.to_ascii_lowercase());
+        }
+        return out.len() - start;
+    }
+    for c in field.chars() {
         if strip_digits && c.is_ascii_digit() {
             continue;
         }
@@ -206,18 +232,39 @@ pub(crate) fn normalise(field: &str, strip_digits: bool) -> String {
             space = true;
             continue;
         }
-        if space && !out.is_empty() {
-            out.push(' ');
+        if space && out.len() > start {
+            out.push(b' ');
         }
         space = false;
-        out.push(c.to_ascii_lowercase());
+        let mut utf8 = [0u8; 4];
+        out.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut utf8).as_bytes());
     }
-    out
+    out.len() - start
 }
 
-fn field(mac: &mut HmacSha256, value: &str) {
-    mac.update(&(value.len() as u32).to_be_bytes());
-    mac.update(value.as_bytes());
+/// Whether a field normalises to nothing.
+fn is_blank(field: Option<&str>, strip_digits: bool) -> bool {
+    field
+        .unwrap_or("")
+        .chars()
+        .all(|c| c.is_whitespace() || (strip_digits && c.is_ascii_digit()))
+}
+
+/// The normalised form as a string (for tests and documentation).
+#[cfg(test)]
+fn normalise(field: &str, strip_digits: bool) -> String {
+    let mut out = Vec::new();
+    normalise_into(field, strip_digits, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends a length-prefixed field; `value` writes it and returns its length.
+fn field(buf: &mut Vec<u8>, value: impl FnOnce(&mut Vec<u8>) -> usize) -> usize {
+    let at = buf.len();
+    buf.extend_from_slice(&[0; 4]);
+    let len = value(buf);
+    buf[at..at + 4].copy_from_slice(&(len as u32).to_be_bytes());
+    len
 }
 
 /// The device's identifier for this account and protocol, or `None` if the
@@ -228,19 +275,34 @@ pub(crate) fn fingerprint(
     protocol: &Protocol,
     client: &ClientInfo<'_>,
 ) -> Option<DeviceId> {
-    if !client.is_identifiable() {
+    let (device_id, device_type, user_agent) = (
+        client.device_id.unwrap_or(""),
+        client.device_type.unwrap_or(""),
+        client.user_agent.unwrap_or(""),
+    );
+    // One buffer for the whole message: the hot path allocates once.
+    let mut buf = Vec::with_capacity(
+        24 + account.platform().len()
+            + account.account().len()
+            + protocol.name().len()
+            + device_id.len()
+            + device_type.len()
+            + user_agent.len(),
+    );
+    for text in [account.platform(), account.account(), protocol.name()] {
+        field(&mut buf, |b| {
+            b.extend_from_slice(text.as_bytes());
+            text.len()
+        });
+    }
+    let identity = field(&mut buf, |b| normalise_into(device_id, false, b))
+        + field(&mut buf, |b| normalise_into(device_type, false, b))
+        + field(&mut buf, |b| normalise_into(user_agent, true, b));
+    if identity == 0 {
         return None;
     }
     let mut mac = key.mac(b"mail2fa device v1");
-    field(&mut mac, account.platform());
-    field(&mut mac, account.account());
-    field(&mut mac, protocol.name());
-    field(&mut mac, &normalise(client.device_id.unwrap_or(""), false));
-    field(
-        &mut mac,
-        &normalise(client.device_type.unwrap_or(""), false),
-    );
-    field(&mut mac, &normalise(client.user_agent.unwrap_or(""), true));
+    mac.update(&buf);
     let digest = mac.finalize().into_bytes();
     let mut id = [0u8; 16];
     id.copy_from_slice(&digest[..16]);
@@ -319,6 +381,23 @@ mod tests {
             ..ClientInfo::default()
         };
         assert_eq!(fingerprint(&key(), &id, &Protocol::Imap, &blank), None);
+    }
+
+    #[test]
+    fn ascii_and_unicode_paths_agree() {
+        for (ascii, unicode) in [
+            ("  Outlook\t16.0 \n Pro ", "  Outlook\t16.0 \n Pro \u{a0}"),
+            ("A\x0bB", "A\x0bB\u{3000}"),
+        ] {
+            for strip in [false, true] {
+                assert_eq!(
+                    normalise(ascii, strip),
+                    normalise(unicode, strip),
+                    "{ascii:?}"
+                );
+            }
+        }
+        assert_eq!(normalise("Ünïcode  Mail/2.0", true), "Ünïcode mail/.");
     }
 
     #[test]
