@@ -1,15 +1,19 @@
 //! A full second-factor login on the in-memory store — load the record,
 //! decode, verify, consume the step, encode, compare-and-swap — next to the
-//! bare `Totp::verify_after` it is built on, in one run.
+//! bare `Totp::verify_after` it is built on, in one run; and the mail-client
+//! logins of `Engine::authenticate` (group `device_login`) side by side.
 //!
 //! `cargo bench --bench engine`
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::Cell;
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use mail2fa::engine::{AccountId, Engine, EngineConfig};
+use mail2fa::engine::{
+    AccountId, AllowReason, ClientInfo, Credential, Decision, DeviceKey, Engine, EngineConfig,
+    LoginRequest, Protocol,
+};
 use mail2fa::store::MemoryStore;
 use mail2fa::{KeyUri, Totp};
 
@@ -55,5 +59,142 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Outlook desktop as a mail server sees it.
+const OUTLOOK: ClientInfo<'static> = ClientInfo {
+    device_id: None,
+    device_type: Some("WindowsOutlook15"),
+    user_agent: Some("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)"),
+    remote_addr: Some("198.51.100.20"),
+};
+
+/// An enrolled account (2FA confirmed with a first code) and its phone.
+fn enrolled(engine: &Engine<MemoryStore>, name: &str) -> (AccountId, Totp) {
+    let id = AccountId::new("example.com", name).unwrap();
+    let uri = engine.enable_account(&id, START).unwrap();
+    let phone = KeyUri::parse(&uri).unwrap();
+    let totp = Totp::new(phone.secret(), phone.totp_config().unwrap());
+    let first = totp.generate(START).unwrap();
+    assert!(
+        engine
+            .login(&id, Some(first.as_str()), START)
+            .unwrap()
+            .is_allowed()
+    );
+    (id, totp)
+}
+
+/// `Engine::authenticate` for the logins a mail server sees most, side by
+/// side, each on its own account of one engine (default policies: last-seen
+/// and last-used times are written at most once per 300 s).
+fn device_login(c: &mut Criterion) {
+    let config = EngineConfig {
+        device_key: Some(DeviceKey::from_bytes([0x42; 32])),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+    engine.enable_platform("example.com", true).unwrap();
+
+    // An Outlook desktop the user has activated (S12-S14).
+    let (alice, _) = enrolled(&engine, "alice@example.com");
+    let outlook = LoginRequest {
+        protocol: Protocol::Outlook,
+        credential: Credential::Password { correct: true },
+        client: OUTLOOK,
+    };
+    let pending = engine.authenticate(&alice, &outlook, START + 1).unwrap();
+    let Decision::DevicePending { device, .. } = pending else {
+        panic!("first login of a new device: {pending:?}");
+    };
+    engine.activate_device(&alice, &device, START + 2).unwrap();
+    let authorized = Decision::Allow {
+        reason: AllowReason::DeviceAuthorized { device },
+        cacheable: false,
+    };
+    assert_eq!(
+        engine.authenticate(&alice, &outlook, START + 3).unwrap(),
+        authorized
+    );
+
+    // An IMAP client with an application password (S16).
+    let (bob, _) = enrolled(&engine, "bob@example.com");
+    let (app, password) = engine
+        .create_app_password(&bob, "Thunderbird", &[Protocol::Imap], START + 1)
+        .unwrap();
+    let imap = LoginRequest {
+        protocol: Protocol::Imap,
+        credential: Credential::AppPassword(password.as_str()),
+        client: ClientInfo {
+            device_id: None,
+            device_type: None,
+            user_agent: Some("Thunderbird 128.5.0"),
+            remote_addr: Some("203.0.113.7"),
+        },
+    };
+    let app_allowed = Decision::Allow {
+        reason: AllowReason::AppPassword { id: app.id },
+        cacheable: false,
+    };
+    assert_eq!(
+        engine.authenticate(&bob, &imap, START + 2).unwrap(),
+        app_allowed
+    );
+
+    // An account without 2FA: one store miss.
+    let dave = AccountId::new("example.com", "dave@example.com").unwrap();
+    let no_second_factor = Decision::Allow {
+        reason: AllowReason::NoSecondFactor,
+        cacheable: true,
+    };
+    assert_eq!(
+        engine.authenticate(&dave, &outlook, START).unwrap(),
+        no_second_factor
+    );
+
+    // The TOTP path of `second_factor_login`, for comparison.
+    let (carol, totp) = enrolled(&engine, "carol@example.com");
+
+    let mut group = c.benchmark_group("device_login");
+    // One second per login: the last-seen time is written once in 300
+    // iterations, as a device polling every second would cause.
+    let now = Cell::new(START + 10);
+    group.bench_function("authorized_device", |b| {
+        b.iter(|| {
+            now.set(now.get() + 1);
+            engine.authenticate(&alice, black_box(&outlook), now.get())
+        })
+    });
+    assert_eq!(
+        engine.authenticate(&alice, &outlook, now.get()).unwrap(),
+        authorized
+    );
+    let now = Cell::new(START + 10);
+    group.bench_function("app_password", |b| {
+        b.iter(|| {
+            now.set(now.get() + 1);
+            engine.authenticate(&bob, black_box(&imap), now.get())
+        })
+    });
+    assert_eq!(
+        engine.authenticate(&bob, &imap, now.get()).unwrap(),
+        app_allowed
+    );
+    group.bench_function("no_second_factor", |b| {
+        b.iter(|| engine.authenticate(&dave, black_box(&outlook), START))
+    });
+    let now = Cell::new(START);
+    group.bench_function("totp_code_login", |b| {
+        b.iter_batched(
+            || {
+                now.set(now.get() + 30);
+                (now.get(), totp.generate(now.get()).unwrap())
+            },
+            // Not asserted per iteration: see `engine_login_memory_store`.
+            |(at, code)| engine.login(&carol, Some(code.as_str()), at).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, device_login);
 criterion_main!(benches);
