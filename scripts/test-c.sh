@@ -4,8 +4,8 @@
 #
 #   a. tests/c/ffi_test.c (OTP, secrets, URIs, QR), tests/c/engine_test.c
 #      (the 2FA engine) and tests/c/devices_test.c (mail clients: devices,
-#      notifications, application passwords, protocol policies), each linked
-#      against libmail2fa.so, under
+#      notifications, application passwords, protocol policies; the last
+#      two share tests/c/check.h), each linked against libmail2fa.so, under
 #      AddressSanitizer, LeakSanitizer and UBSan;
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
