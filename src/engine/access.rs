@@ -167,11 +167,13 @@ impl<S: Store> Engine<S> {
                 cacheable: false,
             });
         }
-        let device = device::fingerprint(&self.device_key, id, &request.protocol, &request.client);
+        // Only the policies that look at devices pay for the fingerprint.
+        let device =
+            || device::fingerprint(&self.device_key, id, &request.protocol, &request.client);
         match policy {
             ProtocolPolicy::Refused => Ok(Decision::deny(DenyReason::ProtocolRefused)),
             ProtocolPolicy::AppPasswordOnly => Ok(Decision::deny(DenyReason::AppPasswordRequired)),
-            ProtocolPolicy::DeviceAuthorization => match device {
+            ProtocolPolicy::DeviceAuthorization => match device() {
                 Some(device) => self.device_login(id, &account, device, request, addr, now),
                 None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
             },
@@ -179,17 +181,14 @@ impl<S: Store> Engine<S> {
                 // Bindings serve mail clients reconnecting with a stored
                 // string; never the portal, where 2FA itself is managed, and
                 // never a client whose network is unknown.
-                let binding = match (device, addr) {
-                    (Some(device), Some(addr))
+                let binding = match addr {
+                    Some(addr)
                         if self.config.devices.binding_period > 0
                             && request.protocol != Protocol::Portal =>
                     {
-                        Some(device::binding_key(
-                            &self.device_key,
-                            &device,
-                            addr,
-                            account.bind_epoch,
-                        ))
+                        device().map(|device| {
+                            device::binding_key(&self.device_key, &device, addr, account.bind_epoch)
+                        })
                     }
                     _ => None,
                 };
@@ -291,7 +290,8 @@ impl<S: Store> Engine<S> {
     ) -> Result<Decision> {
         let policy = self.config.devices;
         let client = &request.client;
-        let address = addr.map(|a| a.to_string());
+        // Rendered only when a token is written, not on every login.
+        let address = || addr.map(|a| a.to_string());
         self.update_clients(id, account.generation, |clients| {
             let live = |d: &DeviceToken| {
                 d.state == DeviceState::Active
@@ -320,7 +320,7 @@ impl<S: Store> Engine<S> {
                         device_id: client.device_id.map(str::to_owned),
                         device_type: client.device_type.map(str::to_owned),
                         user_agent: client.user_agent.map(str::to_owned),
-                        remote_addr: address.clone(),
+                        remote_addr: address(),
                         first_seen: now,
                         last_seen: now,
                         notified_at: None,
@@ -333,7 +333,7 @@ impl<S: Store> Engine<S> {
             if now >= token.last_seen.saturating_add(policy.seen_interval) {
                 // Coalesced: at most one write per device per interval.
                 token.last_seen = now;
-                token.remote_addr.clone_from(&address);
+                token.remote_addr = address();
                 if client.user_agent.is_some() {
                     token.user_agent = client.user_agent.map(str::to_owned);
                 }
