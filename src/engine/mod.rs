@@ -154,7 +154,10 @@ pub const MAX_BINDING_PERIOD: u64 = 30 * 86_400;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DevicePolicy {
     /// Pending (*INACTIVE*) tokens a mailbox may hold, 1..=[`MAX_DEVICES`]
-    /// (default 10): an unknown device beyond that gets no token.
+    /// (default 10): an unknown device beyond that gets no token. A token
+    /// the user deactivates is INACTIVE too and counts; deactivation itself
+    /// never fails, so it may take the count above the cap, and new devices
+    /// then wait until the user deletes a token or one expires.
     pub max_pending: usize,
     /// Seconds a pending token lives after it was last seen (default 30
     /// days).
