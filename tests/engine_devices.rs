@@ -2459,3 +2459,43 @@ fn device_policies_out_of_range_are_refused() {
     };
     assert!(Engine::new(MemoryStore::new(), with_devices(edge)).is_ok());
 }
+
+#[test]
+fn deactivated_tokens_count_toward_the_pending_cap_without_failing() {
+    let engine = engine_with(with_devices(DevicePolicy {
+        max_pending: 1,
+        ..DevicePolicy::default()
+    }));
+    let id = account("alice@example.com");
+    enroll(&engine, &id, NOW - 3_600);
+    let phone = |name| ClientInfo {
+        device_id: Some(name),
+        device_type: Some("iPhone"),
+        ..ClientInfo::default()
+    };
+    let login = |name, at| with_password(&engine, &id, Protocol::ActiveSync, phone(name), at);
+    let (a, _) = pending(login("A", NOW));
+    engine.activate_device(&id, &a, NOW + 1).unwrap();
+    let (b, _) = pending(login("B", NOW + 2));
+    // Deactivating A never fails, even above the cap...
+    engine.deactivate_device(&id, &a, NOW + 3).unwrap();
+    let inactive = engine
+        .devices(&id, NOW + 3)
+        .unwrap()
+        .iter()
+        .filter(|d| d.state == DeviceState::Inactive)
+        .count();
+    assert_eq!(inactive, 2);
+    // ...and a new device then waits until a token goes.
+    assert_eq!(
+        refused(&login("C", NOW + 4)),
+        DenyReason::TooManyPendingDevices
+    );
+    engine.delete_device(&id, &a, NOW + 5).unwrap();
+    assert_eq!(
+        refused(&login("C", NOW + 6)),
+        DenyReason::TooManyPendingDevices
+    );
+    engine.delete_device(&id, &b, NOW + 7).unwrap();
+    pending(login("C", NOW + 8));
+}
