@@ -12,10 +12,14 @@
 //! therefore never overwrite a newer record (no ABA).
 
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use zeroize::Zeroizing;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore, Synchronous};
 
 /// A record as loaded: its bytes and the version to compare against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +94,23 @@ pub trait Store: Send + Sync {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError>;
+}
+
+/// A boxed store is a store: hosts choose the backend at run time
+/// (`Engine<Box<dyn Store>>`), as the C library does.
+impl<T: Store + ?Sized> Store for Box<T> {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        (**self).load(key)
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        (**self).compare_and_swap(key, expected, new)
+    }
 }
 
 /// What a read-modify-write step decided.

@@ -1,0 +1,326 @@
+//! The embedded durable store: one SQLite file (the bundled SQLite, so C
+//! hosts need nothing installed), safe for several threads and several
+//! processes at once.
+//!
+//! * **Atomicity**: every compare-and-swap is one `BEGIN IMMEDIATE`
+//!   transaction — the check of the version, the new version from a
+//!   store-wide counter (never reused, so no ABA even across deletes) and
+//!   the write commit together or not at all. Loads are plain reads: the
+//!   read path never writes the database.
+//! * **Durability**: WAL journal, `synchronous = FULL` by default: a
+//!   consumed code survives a power cut. `NORMAL` is faster (no fsync per
+//!   commit in WAL mode) but the last commits can be lost on power failure
+//!   — which, for a 2FA store, can make a consumed code usable again or
+//!   undo a lockout. It is not lost on a process crash.
+//! * **Several processes** (Dovecot's auth workers, for instance) may open
+//!   the same file: SQLite's locks serialise the writers; a writer that
+//!   finds the database busy waits up to the busy timeout (5 s by default),
+//!   then the call fails (and the login is refused).
+//! * **Files**: a new database is created with mode 0600; a path that is a
+//!   symbolic link is refused (SQLite's `NOFOLLOW`, and our own check when
+//!   creating it). A file that is not a mail2fa database, or one of a newer
+//!   schema version, is refused: never read as "no 2FA".
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use zeroize::Zeroizing;
+
+use super::{CasOutcome, MAX_KEY_LEN, MAX_RECORD_LEN, Store, StoreError, Versioned};
+
+/// `PRAGMA application_id` of a mail2fa database ("M2FA").
+const APPLICATION_ID: i32 = 0x4d32_4641;
+/// The schema this version writes and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Every commit is synced before it returns (the default): nothing
+    /// acknowledged is ever lost.
+    Full,
+    /// Commits are synced at WAL checkpoints only: faster, but a power
+    /// failure may lose the last commits (a consumed code may work again).
+    Normal,
+}
+
+/// How to open a [`SqliteStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Create the file if it does not exist (default `true`); `false`: a
+    /// missing file is an error.
+    pub create: bool,
+    /// Durability of commits (default [`Synchronous::Full`]).
+    pub synchronous: Synchronous,
+    /// How long a writer waits for another process's lock (default 5 s).
+    pub busy_timeout: Duration,
+    /// Largest size of the database file in bytes (`None`: no limit but
+    /// the disk's). Beyond it, writes fail as on a full disk — the login is
+    /// refused, nothing is half-written.
+    pub max_size: Option<u64>,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            create: true,
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(5),
+            max_size: None,
+        }
+    }
+}
+
+/// A [`Store`] in a SQLite database file.
+///
+/// ```
+/// use mail2fa::store::{CasOutcome, SqliteStore, Store};
+///
+/// let dir = std::env::temp_dir().join(format!("m2fa-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("state.db");
+/// # let _ = std::fs::remove_file(&path);
+/// let store = SqliteStore::open(&path)?;
+/// let CasOutcome::Stored { version } = store.compare_and_swap(b"k", None, Some(b"v1"))? else {
+///     unreachable!("the key was absent");
+/// };
+/// drop(store);
+/// // Another process (or a restart) sees what was committed.
+/// let again = SqliteStore::open(&path)?;
+/// assert_eq!(again.load(b"k")?.unwrap().version, version);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), mail2fa::store::StoreError>(())
+/// ```
+#[derive(Debug)]
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+    path: PathBuf,
+}
+
+fn backend(context: &str, error: impl core::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("sqlite: {context}: {error}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database at `path` with the default
+    /// options.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] for a symbolic link, a file that is not a
+    /// mail2fa database, a newer schema, or any I/O or SQLite failure.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Opens the database at `path` with `options`.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open`]; with `create: false`, a missing file too.
+    pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(StoreError::Backend(format!(
+                    "sqlite: refusing {}: it is a symbolic link",
+                    path.display()
+                )));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && options.create => {
+                // Created here, 0600, and never through a link (O_EXCL).
+                OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|e| backend(&format!("creating {}", path.display()), e))?;
+            }
+            Err(e) => return Err(backend(&format!("opening {}", path.display()), e)),
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut connection = Connection::open_with_flags(path, flags)
+            .map_err(|e| backend(&format!("opening {}", path.display()), e))?;
+        connection
+            .busy_timeout(options.busy_timeout)
+            .map_err(|e| backend("busy timeout", e))?;
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| backend("journal mode", e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(backend("journal mode", format!("WAL refused ({mode})")));
+        }
+        let synchronous = match options.synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        connection
+            .pragma_update(None, "synchronous", synchronous)
+            .map_err(|e| backend("synchronous", e))?;
+        // Replaced and deleted records (old secrets among them) are
+        // overwritten with zeros in the file, not left in free pages.
+        connection
+            .pragma_update(None, "secure_delete", "ON")
+            .map_err(|e| backend("secure delete", e))?;
+        migrate(&mut connection)?;
+        if let Some(bytes) = options.max_size {
+            let page: i64 = connection
+                .query_row("PRAGMA page_size", [], |row| row.get(0))
+                .map_err(|e| backend("page size", e))?;
+            let pages = i64::try_from(bytes).unwrap_or(i64::MAX) / page.max(1);
+            connection
+                .query_row(
+                    &format!("PRAGMA max_page_count = {}", pages.max(1)),
+                    [],
+                    |_| Ok(()),
+                )
+                .map_err(|e| backend("size limit", e))?;
+        }
+        Ok(Self {
+            connection: Mutex::new(connection),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connection(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.connection
+            .lock()
+            .map_err(|_| StoreError::Backend("sqlite: connection lock poisoned".into()))
+    }
+}
+
+/// Creates the schema in an empty database, accepts the current one, and
+/// refuses anything else — all in one immediate transaction, so that two
+/// processes creating the same new file do not both build it.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| backend("schema", e))?;
+    let pragma = |name: &str| -> Result<i32, StoreError> {
+        tx.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+            .map_err(|e| backend("schema", e))
+    };
+    let (application, version) = (pragma("application_id")?, pragma("user_version")?);
+    match (application, version) {
+        (APPLICATION_ID, SCHEMA_VERSION) => {}
+        (APPLICATION_ID, other) => {
+            return Err(backend(
+                "schema",
+                format!("version {other}, this library reads {SCHEMA_VERSION}"),
+            ));
+        }
+        (0, 0) => {
+            let objects: i64 = tx
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+                .map_err(|e| backend("schema", e))?;
+            if objects != 0 {
+                return Err(backend(
+                    "schema",
+                    "the file is another application's database",
+                ));
+            }
+            tx.execute_batch(&format!(
+                "CREATE TABLE m2fa_records (
+                     key BLOB PRIMARY KEY NOT NULL,
+                     version INTEGER NOT NULL,
+                     bytes BLOB NOT NULL
+                 ) WITHOUT ROWID;
+                 CREATE TABLE m2fa_counter (
+                     id INTEGER PRIMARY KEY CHECK (id = 1),
+                     next_version INTEGER NOT NULL
+                 );
+                 INSERT INTO m2fa_counter (id, next_version) VALUES (1, 1);
+                 PRAGMA application_id = {APPLICATION_ID};
+                 PRAGMA user_version = {SCHEMA_VERSION};"
+            ))
+            .map_err(|e| backend("creating the schema", e))?;
+        }
+        _ => return Err(backend("schema", "the file is not a mail2fa database")),
+    }
+    tx.commit().map_err(|e| backend("schema", e))
+}
+
+fn to_version(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| backend("record", "negative version"))
+}
+
+impl Store for SqliteStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let connection = self.connection()?;
+        let mut statement = connection
+            .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
+            .map_err(|e| backend("load", e))?;
+        let row = statement
+            .query_row(params![key], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
+                ))
+            })
+            .optional()
+            .map_err(|e| backend("load", e))?;
+        row.map(|(version, bytes)| {
+            Ok(Versioned {
+                version: to_version(version)?,
+                bytes,
+            })
+        })
+        .transpose()
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        if key.len() > MAX_KEY_LEN || new.is_some_and(|b| b.len() > MAX_RECORD_LEN) {
+            return Err(StoreError::TooLarge);
+        }
+        let mut connection = self.connection()?;
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| backend("begin", e))?;
+        let current: Option<i64> = tx
+            .prepare_cached("SELECT version FROM m2fa_records WHERE key = ?1")
+            .and_then(|mut s| s.query_row(params![key], |row| row.get(0)).optional())
+            .map_err(|e| backend("compare", e))?;
+        if current.map(to_version).transpose()? != expected {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Ok(CasOutcome::Conflict);
+        }
+        let version: i64 = tx
+            .prepare_cached(
+                "UPDATE m2fa_counter SET next_version = next_version + 1 WHERE id = 1 \
+                 RETURNING next_version - 1",
+            )
+            .and_then(|mut s| s.query_row([], |row| row.get(0)))
+            .map_err(|e| backend("version counter", e))?;
+        match new {
+            Some(bytes) => tx
+                .prepare_cached(
+                    "INSERT INTO m2fa_records (key, version, bytes) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (key) DO UPDATE SET version = ?2, bytes = ?3",
+                )
+                .and_then(|mut s| s.execute(params![key, version, bytes])),
+            None => tx
+                .prepare_cached("DELETE FROM m2fa_records WHERE key = ?1")
+                .and_then(|mut s| s.execute(params![key])),
+        }
+        .map_err(|e| backend("write", e))?;
+        tx.commit().map_err(|e| backend("commit", e))?;
+        Ok(CasOutcome::Stored {
+            version: to_version(version)?,
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! The SQLite store: the store contract, durability across reopening,
+//! fail-closed opening of anything that is not our database, full disk,
+//! and the engine on it.
+#![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use mail2fa::engine::{AccountId, ClientAnswer, DenyReason, Engine, EngineConfig};
+use mail2fa::store::{CasOutcome, SqliteOptions, SqliteStore, Store, StoreError};
+use mail2fa::{Error, KeyUri, Totp};
+
+const NOW: u64 = 1_800_000_000;
+
+/// A fresh directory under the system's temporary directory.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("m2fa-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn stored(outcome: CasOutcome) -> u64 {
+    match outcome {
+        CasOutcome::Stored { version } => version,
+        CasOutcome::Conflict => panic!("expected the write to happen"),
+    }
+}
+
+fn backend_error(result: Result<SqliteStore, StoreError>) -> String {
+    match result {
+        Err(StoreError::Backend(message)) => message,
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+}
+
+#[test]
+fn compare_and_swap_follows_versions_and_survives_reopening() {
+    let dir = TempDir::new("cas");
+    let path = dir.path("state.db");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load(b"k").unwrap(), None);
+    let v1 = stored(store.compare_and_swap(b"k", None, Some(b"one")).unwrap());
+    assert_eq!(
+        store.compare_and_swap(b"k", None, Some(b"x")).unwrap(),
+        CasOutcome::Conflict
+    );
+    assert_eq!(
+        store
+            .compare_and_swap(b"k", Some(v1 + 7), Some(b"x"))
+            .unwrap(),
+        CasOutcome::Conflict
+    );
+    let v2 = stored(
+        store
+            .compare_and_swap(b"k", Some(v1), Some(b"two"))
+            .unwrap(),
+    );
+    assert!(v2 > v1);
+    // Delete and re-create: a new version, never an old one (no ABA).
+    let v3 = stored(store.compare_and_swap(b"k", Some(v2), None).unwrap());
+    assert_eq!(store.load(b"k").unwrap(), None);
+    let v4 = stored(store.compare_and_swap(b"k", None, Some(b"three")).unwrap());
+    assert!(v3 > v2 && v4 > v3);
+    assert_eq!(
+        store
+            .compare_and_swap(b"k", Some(v2), Some(b"stale"))
+            .unwrap(),
+        CasOutcome::Conflict
+    );
+    // Limits are the same as the memory store's.
+    assert_eq!(
+        store.compare_and_swap(&[0; mail2fa::store::MAX_KEY_LEN + 1], None, Some(b"x")),
+        Err(StoreError::TooLarge)
+    );
+    drop(store);
+
+    // Another process, or a restart, sees exactly what was committed, and
+    // the version counter goes on from where it was.
+    let again = SqliteStore::open(&path).unwrap();
+    let loaded = again.load(b"k").unwrap().unwrap();
+    assert_eq!(
+        (loaded.version, loaded.bytes.as_slice()),
+        (v4, &b"three"[..])
+    );
+    let v5 = stored(again.compare_and_swap(b"other", None, Some(b"y")).unwrap());
+    assert!(v5 > v4);
+}
+
+#[test]
+fn a_new_database_is_private_and_links_are_refused() {
+    let dir = TempDir::new("files");
+    let path = dir.path("state.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+
+    // A link to a real database, and a dangling link (a planted path).
+    let link = dir.path("link.db");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    assert!(backend_error(SqliteStore::open(&link)).contains("symbolic link"));
+    let dangling = dir.path("dangling.db");
+    std::os::unix::fs::symlink(dir.path("nowhere.db"), &dangling).unwrap();
+    assert!(backend_error(SqliteStore::open(&dangling)).contains("symbolic link"));
+    assert!(
+        !dir.path("nowhere.db").exists(),
+        "nothing created through the link"
+    );
+
+    // A missing file is an error when creation is off.
+    let options = SqliteOptions {
+        create: false,
+        ..SqliteOptions::default()
+    };
+    backend_error(SqliteStore::open_with(dir.path("missing.db"), &options));
+    assert!(!dir.path("missing.db").exists());
+}
+
+#[test]
+fn files_that_are_not_our_database_are_refused() {
+    let dir = TempDir::new("foreign");
+    // Garbage bytes.
+    let garbage = dir.path("garbage.db");
+    std::fs::write(
+        &garbage,
+        b"this is not a database at all, just some bytes....",
+    )
+    .unwrap();
+    backend_error(SqliteStore::open(&garbage));
+    // Another application's SQLite database.
+    let foreign = dir.path("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE users (name TEXT)")
+        .unwrap();
+    assert!(backend_error(SqliteStore::open(&foreign)).contains("another application"));
+    // Ours, but from a newer mail2fa (an unknown schema version).
+    let newer = dir.path("newer.db");
+    drop(SqliteStore::open(&newer).unwrap());
+    let newer_version = mail2fa::store::SCHEMA_VERSION + 1;
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", newer_version)
+        .unwrap();
+    assert!(backend_error(SqliteStore::open(&newer)).contains("version"));
+    // A corrupted page of our own database: refused on open or on read,
+    // never an empty store.
+    let corrupt = dir.path("corrupt.db");
+    {
+        let store = SqliteStore::open(&corrupt).unwrap();
+        for n in 0..50u32 {
+            stored(
+                store
+                    .compare_and_swap(&n.to_be_bytes(), None, Some(&[9; 300]))
+                    .unwrap(),
+            );
+        }
+    }
+    let mut bytes = std::fs::read(&corrupt).unwrap();
+    let len = bytes.len();
+    for byte in &mut bytes[len / 2..len / 2 + 2048] {
+        *byte ^= 0x5a;
+    }
+    std::fs::write(&corrupt, bytes).unwrap();
+    match SqliteStore::open(&corrupt) {
+        Err(StoreError::Backend(_)) => {}
+        Ok(store) => {
+            let reads: Vec<_> = (0..50u32).map(|n| store.load(&n.to_be_bytes())).collect();
+            assert!(
+                reads
+                    .iter()
+                    .any(|r| matches!(r, Err(StoreError::Backend(_)))),
+                "a corrupted database read as fine"
+            );
+        }
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
+fn enrolled_engine(path: &Path) -> (Engine<SqliteStore>, AccountId, Totp) {
+    let engine = Engine::new(SqliteStore::open(path).unwrap(), EngineConfig::default()).unwrap();
+    engine.enable_platform("example.com", true).unwrap();
+    let id = AccountId::new("example.com", "alice@example.com").unwrap();
+    let uri = engine.enable_account(&id, NOW).unwrap();
+    let key = KeyUri::parse(&uri).unwrap();
+    let totp = Totp::new(key.secret(), key.totp_config().unwrap());
+    let first = totp.generate(NOW).unwrap();
+    assert!(
+        engine
+            .login(&id, Some(first.as_str()), NOW)
+            .unwrap()
+            .is_allowed()
+    );
+    (engine, id, totp)
+}
+
+#[test]
+fn a_consumed_code_stays_consumed_after_a_restart() {
+    let dir = TempDir::new("restart");
+    let path = dir.path("state.db");
+    let (engine, id, totp) = enrolled_engine(&path);
+    let code = totp.generate(NOW + 30).unwrap();
+    assert!(
+        engine
+            .login(&id, Some(code.as_str()), NOW + 30)
+            .unwrap()
+            .is_allowed()
+    );
+    drop(engine);
+    let engine = Engine::new(SqliteStore::open(&path).unwrap(), EngineConfig::default()).unwrap();
+    let replay = engine.login(&id, Some(code.as_str()), NOW + 31).unwrap();
+    assert_eq!(replay.client_answer(), ClientAnswer::Refused);
+    assert_eq!(
+        replay,
+        mail2fa::engine::Decision::Deny {
+            reason: DenyReason::Replayed
+        }
+    );
+}
+
+#[test]
+fn a_full_disk_refuses_the_write_and_leaves_the_record_whole() {
+    let dir = TempDir::new("full");
+    let path = dir.path("state.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let v1 = stored(store.compare_and_swap(b"k", None, Some(b"small")).unwrap());
+    drop(store);
+    // A database capped at its current size: any growth fails as it would
+    // on a full disk (SQLITE_FULL).
+    let size = std::fs::metadata(&path).unwrap().len();
+    let options = SqliteOptions {
+        max_size: Some(size),
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(&path, &options).unwrap();
+    let big = vec![7u8; 60_000];
+    let error = store
+        .compare_and_swap(b"k", Some(v1), Some(&big))
+        .expect_err("the database is full");
+    assert!(
+        matches!(&error, StoreError::Backend(m) if m.contains("full")),
+        "{error:?}"
+    );
+    // Nothing half-written: the old record, at its old version.
+    let loaded = store.load(b"k").unwrap().unwrap();
+    assert_eq!(
+        (loaded.version, loaded.bytes.as_slice()),
+        (v1, &b"small"[..])
+    );
+    // The engine reports it as a storage error: the caller refuses the login.
+    let engine = Engine::new(store, EngineConfig::default()).unwrap();
+    let id = AccountId::new("example.com", &"a".repeat(200)).unwrap();
+    engine.enable_platform("example.com", true).unwrap();
+    let mut failures = 0;
+    for n in 0..200 {
+        let id = AccountId::new("example.com", &format!("{n}{}", id.account())).unwrap();
+        match engine.enable_account(&id, NOW) {
+            Ok(_) => {}
+            Err(Error::Store(StoreError::Backend(_))) => failures += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(failures > 0, "the cap was never reached");
+}
+
+#[test]
+fn loads_never_write_the_database() {
+    let dir = TempDir::new("reads");
+    let path = dir.path("state.db");
+    let store = SqliteStore::open(&path).unwrap();
+    stored(store.compare_and_swap(b"k", None, Some(b"v")).unwrap());
+    // PRAGMA data_version, seen from another connection, changes whenever
+    // anyone else commits.
+    let observer = rusqlite::Connection::open(&path).unwrap();
+    let version = || -> i64 {
+        observer
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .unwrap()
+    };
+    let before = version();
+    for _ in 0..1_000 {
+        store.load(b"k").unwrap();
+        store.load(b"absent").unwrap();
+    }
+    assert_eq!(version(), before);
+    stored(store.compare_and_swap(b"k2", None, Some(b"w")).unwrap());
+    assert_ne!(version(), before, "the observer does see commits");
+}
