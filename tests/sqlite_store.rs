@@ -301,3 +301,32 @@ fn loads_never_write_the_database() {
     stored(store.compare_and_swap(b"k2", None, Some(b"w")).unwrap());
     assert_ne!(version(), before, "the observer does see commits");
 }
+
+#[test]
+fn an_activated_device_stays_activated_across_restarts_and_processes() {
+    use mail2fa::engine::{ClientInfo, Credential, Decision, LoginRequest, Protocol};
+    let dir = TempDir::new("devices");
+    let path = dir.path("state.db");
+    let (engine, id, _) = enrolled_engine(&path);
+    let outlook = LoginRequest {
+        protocol: Protocol::Outlook,
+        credential: Credential::Password { correct: true },
+        client: ClientInfo {
+            user_agent: Some(
+                "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
+            ),
+            ..ClientInfo::default()
+        },
+    };
+    let Decision::DevicePending { device, .. } = engine.authenticate(&id, &outlook, NOW).unwrap()
+    else {
+        panic!("a new device is pending");
+    };
+    engine.activate_device(&id, &device, NOW).unwrap();
+    // No device key configured: the engine keeps one in the store, so a
+    // restarted engine (or another process) computes the same fingerprint.
+    let other = Engine::new(SqliteStore::open(&path).unwrap(), EngineConfig::default()).unwrap();
+    let decision = other.authenticate(&id, &outlook, NOW + 1).unwrap();
+    assert!(decision.is_allowed(), "{decision:?}");
+    assert_eq!(decision.device(), Some(device));
+}

@@ -42,6 +42,8 @@ use zeroize::Zeroizing;
 use super::AccountId;
 use super::protocol::Protocol;
 use crate::error::{Error, Result};
+use crate::record::{self, RecordError};
+use crate::store::{Change, Store, read_modify_write};
 
 /// Longest client field accepted, in bytes.
 pub const MAX_CLIENT_FIELD: usize = 256;
@@ -49,7 +51,8 @@ pub const MAX_CLIENT_FIELD: usize = 256;
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// The per-deployment key of device fingerprints (32 bytes, wiped on drop,
-/// never printed). Every process sharing a store must use the same key.
+/// never printed). Every process sharing a store must use the same key
+/// (without one, the engine keeps a random key in the store).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DeviceKey(Zeroizing<[u8; 32]>);
 
@@ -59,8 +62,7 @@ impl DeviceKey {
         Self(Zeroizing::new(bytes))
     }
 
-    /// A fresh random key: fine for one process on an in-memory store; a
-    /// store that outlives the process, or is shared, needs a fixed key.
+    /// A fresh random key.
     ///
     /// # Errors
     /// [`Error::Random`].
@@ -83,6 +85,29 @@ impl core::fmt::Debug for DeviceKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("DeviceKey(<redacted>)")
     }
+}
+
+/// Record kind of the stored device key.
+const DEVICE_KEY_KIND: u8 = 4;
+
+/// The store's own device key, made (at random) by the first engine that
+/// needs it; every later engine on the store, in any process, reads it.
+pub(crate) fn stored_key(store: &dyn Store) -> Result<DeviceKey> {
+    const KEY: &[u8] = b"dkey";
+    let fresh = DeviceKey::generate()?;
+    let fresh_record = record::encode(DEVICE_KEY_KIND, fresh.0.as_slice());
+    read_modify_write(store, KEY, 16, |bytes| {
+        Ok::<_, Error>(match bytes {
+            Some(bytes) => {
+                let payload = record::decode(bytes, DEVICE_KEY_KIND)?;
+                let key: [u8; 32] = payload
+                    .try_into()
+                    .map_err(|_| RecordError::Payload("device key length"))?;
+                Change::Keep(DeviceKey::from_bytes(key))
+            }
+            None => Change::Write(Some(fresh_record.clone()), fresh.clone()),
+        })
+    })
 }
 
 /// What the host knows about the client of a login; every field optional.

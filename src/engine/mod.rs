@@ -212,9 +212,11 @@ pub struct EngineConfig {
     pub delivered_codes: DeliveredCodePolicy,
     /// Device tokens, binding, notifications.
     pub devices: DevicePolicy,
-    /// The key of device fingerprints. `None`: a random key for this engine
-    /// only — right for one process on a [`MemoryStore`](crate::store::MemoryStore);
-    /// set a fixed key whenever the store outlives the process or is shared.
+    /// The key of device fingerprints. `None`: a random key made once and
+    /// kept in the store itself, so that every process and every restart on
+    /// that store agrees — but then whoever reads the store can recompute
+    /// fingerprints. Give a key kept apart from the store (configuration,
+    /// key file) for fingerprints that reveal nothing at rest.
     pub device_key: Option<DeviceKey>,
     /// The portal link put in notifications, with the placeholders
     /// `{platform}`, `{account}` and `{device}` (percent-encoded), e.g.
@@ -319,8 +321,8 @@ impl<S: Store> Engine<S> {
     /// zero enrollment lifetime, a diagnostic window
     /// above [`crate::MAX_WINDOW`], an out-of-range code or device policy,
     /// or a portal link that is empty, over 512 bytes or has control
-    /// characters; [`Error::Random`] if no device key was given and none can
-    /// be made.
+    /// characters; without a device key, the errors of reading or making
+    /// the stored one (storage, randomness, a damaged key record).
     pub fn new(store: S, config: EngineConfig) -> Result<Self> {
         let policy = config.lockout;
         if !(1..=100).contains(&policy.max_failures) {
@@ -369,7 +371,7 @@ impl<S: Store> Engine<S> {
         }
         let device_key = match &config.device_key {
             Some(key) => key.clone(),
-            None => DeviceKey::generate()?,
+            None => device::stored_key(&store)?,
         };
         Ok(Self {
             store,
