@@ -36,6 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The schema this version writes and reads (`PRAGMA user_version`).
+#define SCHEMA_VERSION 1
+
 // Major version of the library (semantic versioning of the crate and ABI).
 #define M2FA_VERSION_MAJOR 0
 
@@ -440,6 +443,26 @@ typedef uint32_t m2fa_app_password_field;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Durability of SQLite commits, passed as `uint32_t`.
+enum m2fa_synchronous
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Every commit reaches the disk before it returns (the default).
+  M2FA_SYNCHRONOUS_FULL = 1,
+  // Commits reach the disk at checkpoints: faster, but a power failure
+  // may lose the last ones (a consumed code could work again).
+  M2FA_SYNCHRONOUS_NORMAL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_synchronous m2fa_synchronous;
+#else
+typedef uint32_t m2fa_synchronous;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A mailbox's application passwords, as listed (opaque, immutable; never
 // the passwords themselves).
 typedef struct m2fa_app_password_list m2fa_app_password_list;
@@ -451,13 +474,15 @@ typedef struct m2fa_decision m2fa_decision;
 // A mailbox's device tokens, as listed (opaque, immutable).
 typedef struct m2fa_device_list m2fa_device_list;
 
-// An engine over the in-memory store (opaque). Thread-safe: share one
-// handle between all threads; free it once, when no thread uses it. State
-// lives as long as the handle.
+// An engine over a store (opaque): the in-memory store
+// (`m2fa_engine_new`; state lives as long as the handle) or a SQLite
+// database file (`m2fa_engine_open`). Thread-safe: share one handle between
+// all threads; free it once, when no thread uses it.
 typedef struct m2fa_engine m2fa_engine;
 
-// Engine settings (opaque, with setters; validated by `m2fa_engine_new`).
-// Not synchronised: do not modify it while another thread reads it.
+// Engine settings (opaque, with setters; validated by `m2fa_engine_new`
+// and `m2fa_engine_open`). Not synchronised: do not modify it while another
+// thread reads it.
 typedef struct m2fa_engine_config m2fa_engine_config;
 
 // An HOTP credential (opaque). Immutable and thread-safe like `m2fa_totp`.
@@ -926,7 +951,35 @@ void m2fa_engine_config_free(struct m2fa_engine_config *config);
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
 m2fa_status m2fa_engine_new(const struct m2fa_engine_config *config, struct m2fa_engine **out);
 
-// Frees an engine and all its state. NULL is a no-op.
+// How `m2fa_engine_open` opens its database: `synchronous` (an
+// `m2fa_synchronous`; FULL by default), how long a writer waits for
+// another process's lock, in milliseconds (default 5000), and whether a
+// missing file is created (`create` ≠ 0, the default) or is an error.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_UNSUPPORTED` (built without SQLite).
+m2fa_status m2fa_engine_config_set_sqlite(struct m2fa_engine_config *config,
+                                          uint32_t synchronous,
+                                          uint64_t busy_timeout_ms,
+                                          uint32_t create);
+
+// Creates an engine over the SQLite database at `path` (NULL config:
+// defaults): created with mode 0600 if missing, shared safely with other
+// threads and processes that open the same file, durable across restarts.
+// A symbolic link, a file that is not a mail2fa database, or one written
+// by a newer mail2fa is refused. Without a device key in the
+// configuration, the engine keeps one in the database. Release with
+// `m2fa_engine_free` (which closes the database; its state stays).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_STORAGE_FAILURE` (the file cannot be opened or is refused),
+// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without SQLite).
+m2fa_status m2fa_engine_open(const char *path,
+                             const struct m2fa_engine_config *config,
+                             struct m2fa_engine **out);
+
+// Frees an engine: an in-memory engine's state goes with it; a database
+// is closed and keeps its state. NULL is a no-op.
 void m2fa_engine_free(struct m2fa_engine *engine);
 
 // Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its

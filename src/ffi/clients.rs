@@ -844,7 +844,7 @@ unsafe fn device_call(
     account: *const c_char,
     device: *const c_char,
     call: impl FnOnce(
-        &crate::engine::Engine<crate::store::MemoryStore>,
+        &super::engine::HostEngine,
         &crate::engine::AccountId,
         &DeviceId,
     ) -> crate::Result<()>,

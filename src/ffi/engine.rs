@@ -17,7 +17,10 @@ use crate::engine::{
     AccountId, AllowReason, Channel, Decision, DenyReason, Engine, EngineConfig, IssuedCode,
     LockoutPolicy, Mode,
 };
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, Store};
+
+/// The engine behind an `m2fa_engine`: the store is chosen when it is made.
+pub(super) type HostEngine = Engine<Box<dyn Store>>;
 
 /// What the client is told, passed as `uint32_t`.
 #[repr(u32)]
@@ -129,17 +132,33 @@ fn mode_from_c(value: u32) -> Result<Mode, m2fa_status> {
     }
 }
 
-/// Engine settings (opaque, with setters; validated by `m2fa_engine_new`).
-/// Not synchronised: do not modify it while another thread reads it.
+/// Engine settings (opaque, with setters; validated by `m2fa_engine_new`
+/// and `m2fa_engine_open`). Not synchronised: do not modify it while another
+/// thread reads it.
 pub struct m2fa_engine_config {
     pub(super) config: EngineConfig,
+    /// How `m2fa_engine_open` opens its database.
+    #[cfg(feature = "sqlite")]
+    pub(super) sqlite: crate::store::SqliteOptions,
 }
 
-/// An engine over the in-memory store (opaque). Thread-safe: share one
-/// handle between all threads; free it once, when no thread uses it. State
-/// lives as long as the handle.
+/// Durability of SQLite commits, passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_synchronous {
+    /// Every commit reaches the disk before it returns (the default).
+    M2FA_SYNCHRONOUS_FULL = 1,
+    /// Commits reach the disk at checkpoints: faster, but a power failure
+    /// may lose the last ones (a consumed code could work again).
+    M2FA_SYNCHRONOUS_NORMAL = 2,
+}
+
+/// An engine over a store (opaque): the in-memory store
+/// (`m2fa_engine_new`; state lives as long as the handle) or a SQLite
+/// database file (`m2fa_engine_open`). Thread-safe: share one handle between
+/// all threads; free it once, when no thread uses it.
 pub struct m2fa_engine {
-    pub(super) engine: Engine<MemoryStore>,
+    pub(super) engine: HostEngine,
 }
 
 /// An engine answer (opaque, immutable). Carries the provisioning URI when
@@ -172,8 +191,13 @@ pub unsafe extern "C" fn m2fa_engine_config_new(out: *mut *mut m2fa_engine_confi
     ffi_boundary!({
         let out = out_ptr(out)?;
         let config = EngineConfig::default();
+        let handle = m2fa_engine_config {
+            config,
+            #[cfg(feature = "sqlite")]
+            sqlite: crate::store::SqliteOptions::default(),
+        };
         // SAFETY: out checked non-NULL.
-        unsafe { write_handle(out, m2fa_engine_config { config }) };
+        unsafe { write_handle(out, handle) };
         Ok(())
     })
 }
@@ -323,14 +347,101 @@ pub unsafe extern "C" fn m2fa_engine_new(
         // SAFETY: config is NULL or a live handle.
         let config =
             unsafe { config.as_ref() }.map_or_else(EngineConfig::default, |c| c.config.clone());
-        let engine = Engine::new(MemoryStore::new(), config)?;
+        let store: Box<dyn Store> = Box::new(MemoryStore::new());
+        let engine = Engine::new(store, config)?;
         // SAFETY: out checked non-NULL.
         unsafe { write_handle(out, m2fa_engine { engine }) };
         Ok(())
     })
 }
 
-/// Frees an engine and all its state. NULL is a no-op.
+/// How `m2fa_engine_open` opens its database: `synchronous` (an
+/// `m2fa_synchronous`; FULL by default), how long a writer waits for
+/// another process's lock, in milliseconds (default 5000), and whether a
+/// missing file is created (`create` ≠ 0, the default) or is an error.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
+/// `M2FA_UNSUPPORTED` (built without SQLite).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_sqlite(
+    config: *mut m2fa_engine_config,
+    synchronous: u32,
+    busy_timeout_ms: u64,
+    create: u32,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: forwarded contract.
+        let target = unsafe { handle_mut(config) }?;
+        #[cfg(feature = "sqlite")]
+        {
+            use crate::store::Synchronous;
+            target.sqlite.synchronous = match synchronous {
+                1 => Synchronous::Full,
+                2 => Synchronous::Normal,
+                _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
+            };
+            target.sqlite.busy_timeout = core::time::Duration::from_millis(busy_timeout_ms);
+            target.sqlite.create = create != 0;
+            Ok(())
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            let _ = (target, synchronous, busy_timeout_ms, create);
+            Err(m2fa_status::M2FA_UNSUPPORTED)
+        }
+    })
+}
+
+/// Creates an engine over the SQLite database at `path` (NULL config:
+/// defaults): created with mode 0600 if missing, shared safely with other
+/// threads and processes that open the same file, durable across restarts.
+/// A symbolic link, a file that is not a mail2fa database, or one written
+/// by a newer mail2fa is refused. Without a device key in the
+/// configuration, the engine keeps one in the database. Release with
+/// `m2fa_engine_free` (which closes the database; its state stays).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// `M2FA_STORAGE_FAILURE` (the file cannot be opened or is refused),
+/// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without SQLite).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_open(
+    path: *const c_char,
+    config: *const m2fa_engine_config,
+    out: *mut *mut m2fa_engine,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: path is NUL-terminated; config is NULL or a live handle.
+        let (path, config) = unsafe { (str_arg(path)?, config.as_ref()) };
+        #[cfg(feature = "sqlite")]
+        {
+            let (settings, options) = config.map_or_else(
+                || {
+                    (
+                        EngineConfig::default(),
+                        crate::store::SqliteOptions::default(),
+                    )
+                },
+                |c| (c.config.clone(), c.sqlite.clone()),
+            );
+            let store =
+                crate::store::SqliteStore::open_with(path, &options).map_err(crate::Error::from)?;
+            let store: Box<dyn Store> = Box::new(store);
+            let engine = Engine::new(store, settings)?;
+            // SAFETY: out checked non-NULL.
+            unsafe { write_handle(out, m2fa_engine { engine }) };
+            Ok(())
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            let _ = (out, path, config);
+            Err(m2fa_status::M2FA_UNSUPPORTED)
+        }
+    })
+}
+
+/// Frees an engine: an in-memory engine's state goes with it; a database
+/// is closed and keeps its state. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_free(engine: *mut m2fa_engine) {
     let _ = ffi_boundary!({
@@ -348,7 +459,7 @@ pub(super) unsafe fn engine_and_account<'a>(
     engine: *const m2fa_engine,
     platform: *const c_char,
     account: *const c_char,
-) -> Result<(&'a Engine<MemoryStore>, AccountId), m2fa_status> {
+) -> Result<(&'a HostEngine, AccountId), m2fa_status> {
     // SAFETY: forwarded contract.
     let (engine, platform, account) =
         unsafe { (handle(engine)?, str_arg(platform)?, str_arg(account)?) };
@@ -396,7 +507,7 @@ pub(super) unsafe fn decide(
     now: u64,
     out: *mut *mut m2fa_decision,
     operation: impl FnOnce(
-        &Engine<MemoryStore>,
+        &HostEngine,
         &AccountId,
     ) -> Result<(Decision, Option<Zeroizing<String>>), m2fa_status>,
 ) -> m2fa_status {
@@ -520,7 +631,7 @@ pub(super) unsafe fn account_call(
     engine: *const m2fa_engine,
     platform: *const c_char,
     account: *const c_char,
-    call: impl FnOnce(&Engine<MemoryStore>, &AccountId) -> crate::Result<()>,
+    call: impl FnOnce(&HostEngine, &AccountId) -> crate::Result<()>,
 ) -> m2fa_status {
     ffi_boundary!({
         // SAFETY: forwarded pointer contracts.

@@ -29,8 +29,13 @@
  * checks the conventions of the header (out-parameters untouched on error,
  * *needed written on M2FA_BUFFER_TOO_SMALL, *_free(NULL) a no-op).
  *
- * Finally 8 threads authenticate one ACTIVE device at once (all allowed),
+ * Then 8 threads authenticate one ACTIVE device at once (all allowed),
  * and race the first login of one unknown device (exactly one token).
+ *
+ * Finally the engine on a SQLite database (m2fa_engine_open,
+ * m2fa_engine_config_set_sqlite): a code consumed through one handle is a
+ * replay through another on the same file and after a restart; links and
+ * missing files (without creation) are refused.
  *
  * scripts/test-c.sh builds it like tests/c/engine_test.c: -Wall -Wextra
  * -Wpedantic -Werror, under AddressSanitizer, LeakSanitizer and UBSan,
@@ -48,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mail2fa.h>
 
@@ -1308,6 +1314,99 @@ static void test_threads(void)
     m2fa_engine_free(engine);
 }
 
+/* ------------------------------------------------------------------------
+ * The engine on a SQLite database (m2fa_engine_open): durable across
+ * handles and restarts, shared by two handles at once, refusing links.
+ * ------------------------------------------------------------------------ */
+
+/* One login with a code through m2fa_engine_login; the outcome and reason. */
+static void login_expect(const struct user *u, const char *code, uint64_t now,
+                         uint32_t want_outcome, uint32_t want_reason)
+{
+    m2fa_decision *d = NULL;
+    uint32_t outcome = SENTINEL_U32, reason = SENTINEL_U32;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_login(u->engine, PLATFORM, u->name, code, now, &d))) {
+        CHECK_STATUS(M2FA_OK, m2fa_decision_outcome(d, &outcome));
+        CHECK_STATUS(M2FA_OK, m2fa_decision_reason(d, &reason));
+        CHECK_EQ(outcome, want_outcome);
+        CHECK_EQ(reason, want_reason);
+    }
+    m2fa_decision_free(d);
+}
+
+static void test_database(void)
+{
+    section = "database";
+    char path[256], wal[270], shm[270], link[270], missing[270];
+    snprintf(path, sizeof path, "/tmp/m2fa-c-test-%ld.db", (long)getpid());
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    snprintf(link, sizeof link, "%s.link", path);
+    snprintf(missing, sizeof missing, "%s.missing", path);
+    unlink(path);
+    unlink(link);
+
+    m2fa_engine_config *config = NULL;
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config));
+    CHECK_STATUS(M2FA_OK,
+                 m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, 2000, 1));
+    CHECK_STATUS(M2FA_UNKNOWN_ENUM_VALUE, m2fa_engine_config_set_sqlite(config, 9, 2000, 1));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                 m2fa_engine_config_set_sqlite(NULL, M2FA_SYNCHRONOUS_NORMAL, 1, 1));
+
+    m2fa_engine *first = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_open(NULL, config, &first));
+    CHECK_STATUS(M2FA_INVALID_UTF8, m2fa_engine_open(not_utf8, config, &first));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_open(path, config, NULL));
+    CHECK(first == SENTINEL_HANDLE);
+    first = NULL;
+    if (!CHECK_STATUS(M2FA_OK, m2fa_engine_open(path, config, &first))) {
+        m2fa_engine_config_free(config);
+        return;
+    }
+    CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(first, PLATFORM, 1));
+    struct user kim = {first, "kim@example.com", NULL};
+    const uint64_t now = T0;
+    char code[CODE_SIZE], next[CODE_SIZE];
+    if (enroll(&kim, now)) {
+        /* A second handle on the same file, as another auth process. */
+        m2fa_engine *second = NULL;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_open(path, NULL, &second));
+        struct user kim2 = {second, kim.name, kim.phone};
+        code_at(&kim, now + 30, code);
+        login_expect(&kim, code, now + 30, M2FA_OUTCOME_ALLOWED, M2FA_REASON_CODE_ACCEPTED);
+        login_expect(&kim2, code, now + 31, M2FA_OUTCOME_REFUSED, M2FA_REASON_REPLAYED);
+        m2fa_engine_free(second);
+
+        /* A restart: everything closed, then opened again. */
+        m2fa_engine_free(first);
+        first = NULL;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_open(path, config, &first));
+        kim.engine = first;
+        login_expect(&kim, code, now + 32, M2FA_OUTCOME_REFUSED, M2FA_REASON_REPLAYED);
+        login_expect(&kim, code_at(&kim, now + 60, next), now + 60, M2FA_OUTCOME_ALLOWED,
+                     M2FA_REASON_CODE_ACCEPTED);
+    }
+    user_free(&kim);
+
+    /* A link to the database, and a missing file without creation: refused. */
+    m2fa_engine *refused = SENTINEL_HANDLE;
+    if (CHECK(symlink(path, link) == 0)) {
+        CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(link, NULL, &refused));
+    }
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_NORMAL, 100, 0));
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(missing, config, &refused));
+    CHECK(refused == SENTINEL_HANDLE);
+    CHECK(access(missing, F_OK) != 0);
+
+    m2fa_engine_free(first);
+    m2fa_engine_config_free(config);
+    unlink(link);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+}
+
 int main(void)
 {
     test_outlook_device();
@@ -1317,6 +1416,7 @@ int main(void)
     test_binding();
     test_misuse();
     test_threads();
+    test_database();
 
     printf("devices_test: %lu checks, %lu failed (mail2fa %s)\n", checks_run, checks_failed,
            m2fa_version());
