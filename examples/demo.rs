@@ -1,17 +1,19 @@
-//! The main job: a mail server's 2FA flow on the embedded default store —
-//! enable 2FA, enroll an authenticator app from the QR code, log in with a
-//! code once, and see the replay, a wrong code and malformed input refused.
+//! The main job: a mail server's 2FA flow on the embedded default store, a
+//! SQLite database file — enable 2FA, enroll an authenticator app from the
+//! QR code, log in with a code once, and see the replay, a wrong code and
+//! malformed input refused, also after the server restarts.
 //!
 //! ```text
 //! cargo run --example demo                      # simulates the phone
 //! cargo run --example demo -- --interactive     # scan the QR code with your app, type its code
+//! cargo run --example demo -- --db state.db     # keep the database (default: a temporary file)
 //! ```
 
 use std::io::{BufRead, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mail2fa::engine::{AccountId, Decision, Engine, EngineConfig};
-use mail2fa::store::MemoryStore;
+use mail2fa::store::SqliteStore;
 use mail2fa::{KeyUri, Totp};
 
 fn unix_now() -> Result<u64, Box<dyn std::error::Error>> {
@@ -38,12 +40,27 @@ fn show(label: &str, decision: &Decision) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let interactive = std::env::args().any(|a| a == "--interactive");
+    let args: Vec<String> = std::env::args().collect();
+    let interactive = args.iter().any(|a| a == "--interactive");
+    let kept = args
+        .iter()
+        .position(|a| a == "--db")
+        .map(|i| args.get(i + 1).cloned().ok_or("--db needs a path"))
+        .transpose()?;
+    let path = match &kept {
+        Some(path) => std::path::PathBuf::from(path),
+        None => {
+            let path = std::env::temp_dir().join(format!("mail2fa-demo-{}.db", std::process::id()));
+            remove_database(&path);
+            path
+        }
+    };
     let config = EngineConfig {
         issuer: Some("Example Mail".into()),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(MemoryStore::new(), config)?;
+    let engine = Engine::new(SqliteStore::open(&path)?, config.clone())?;
+    println!("Database: {}", path.display());
     let alice = AccountId::new("example.com", "alice@example.com")?;
     let now = unix_now()?;
 
@@ -94,5 +111,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "malformed \"12 345\":",
         &engine.login(&alice, Some("12 345"), now)?,
     );
+
+    // The mail server restarts: a new engine on the same file still knows
+    // the code was used.
+    drop(engine);
+    let engine = Engine::new(SqliteStore::open(&path)?, config)?;
+    show(
+        "same code after a restart:",
+        &engine.login(&alice, Some(&typed), unix_now()?)?,
+    );
+    if kept.is_none() {
+        drop(engine);
+        remove_database(&path);
+    }
     Ok(())
+}
+
+/// Removes a demo database and its WAL files.
+fn remove_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
 }
