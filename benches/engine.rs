@@ -68,7 +68,7 @@ const OUTLOOK: ClientInfo<'static> = ClientInfo {
 };
 
 /// An enrolled account (2FA confirmed with a first code) and its phone.
-fn enrolled(engine: &Engine<MemoryStore>, name: &str) -> (AccountId, Totp) {
+fn enrolled<S: mail2fa::store::Store>(engine: &Engine<S>, name: &str) -> (AccountId, Totp) {
     let id = AccountId::new("example.com", name).unwrap();
     let uri = engine.enable_account(&id, START).unwrap();
     let phone = KeyUri::parse(&uri).unwrap();
@@ -196,5 +196,69 @@ fn device_login(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, device_login);
+/// The same two logins on each store, side by side: the read path (an
+/// authorized device, at a fixed time, so nothing is written — the
+/// last-seen time is fresh) and the write path (a TOTP code login: one
+/// compare-and-swap, on SQLite one commit). SQLite files live in the
+/// system's temporary directory.
+fn stores(c: &mut Criterion) {
+    use mail2fa::store::{SqliteOptions, SqliteStore, Store, Synchronous};
+    let dir = std::env::temp_dir().join(format!("m2fa-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = |name: &str, synchronous| -> Box<dyn Store> {
+        let options = SqliteOptions {
+            synchronous,
+            ..SqliteOptions::default()
+        };
+        Box::new(SqliteStore::open_with(dir.join(name), &options).unwrap())
+    };
+    let backends: Vec<(&str, Box<dyn Store>)> = vec![
+        ("memory", Box::new(MemoryStore::new())),
+        ("sqlite_full", sqlite("full.db", Synchronous::Full)),
+        ("sqlite_normal", sqlite("normal.db", Synchronous::Normal)),
+    ];
+    let mut group = c.benchmark_group("store");
+    for (name, store) in backends {
+        let engine = Engine::new(store, EngineConfig::default()).unwrap();
+        engine.enable_platform("example.com", true).unwrap();
+        let (alice, totp) = enrolled(&engine, "alice@example.com");
+        let outlook = LoginRequest {
+            protocol: Protocol::Outlook,
+            credential: Credential::Password { correct: true },
+            client: OUTLOOK,
+        };
+        let Decision::DevicePending { device, .. } =
+            engine.authenticate(&alice, &outlook, START + 1).unwrap()
+        else {
+            panic!("a new device is pending");
+        };
+        engine.activate_device(&alice, &device, START + 2).unwrap();
+        let read_at = START + 3;
+        assert!(
+            engine
+                .authenticate(&alice, &outlook, read_at)
+                .unwrap()
+                .is_allowed()
+        );
+        group.bench_function(format!("authorized_device/{name}"), |b| {
+            b.iter(|| engine.authenticate(&alice, black_box(&outlook), read_at))
+        });
+        let now = Cell::new(START);
+        group.bench_function(format!("totp_code_login/{name}"), |b| {
+            b.iter_batched(
+                || {
+                    now.set(now.get() + 30);
+                    (now.get(), totp.generate(now.get()).unwrap())
+                },
+                |(at, code)| engine.login(&alice, Some(code.as_str()), at).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench, device_login, stores);
 criterion_main!(benches);
