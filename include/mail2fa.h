@@ -122,6 +122,9 @@ enum m2fa_status
   M2FA_CORRUPT_RECORD = 601,
   // The record kept changing under concurrent writers; try again.
   M2FA_STORAGE_CONTENTION = 602,
+  // An encrypted record cannot be opened (no key, unknown key id, wrong
+  // key, damaged): refuse the login.
+  M2FA_ENCRYPTION_FAILURE = 603,
   // 2FA is not enabled for the account's platform.
   M2FA_PLATFORM_DISABLED = 700,
   // The account already has 2FA.
@@ -563,6 +566,21 @@ m2fa_status m2fa_engine_config_set_devices(struct m2fa_engine_config *config,
 m2fa_status m2fa_engine_config_set_device_key(struct m2fa_engine_config *config,
                                               const uint8_t *key,
                                               size_t len);
+
+// Adds a 32-byte key for encryption at rest of account records under
+// `key_id` (copied, wiped when the configuration is freed). `current` ≠ 0
+// makes it the key that seals every write (the previous current key still
+// opens what it sealed); `current` = 0 adds an older key, after a current
+// one was given. Without any key, records are stored in clear
+// (integrity-checked only).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (length not 32, an
+// id given twice, an older key before any current one).
+m2fa_status m2fa_engine_config_add_encryption_key(struct m2fa_engine_config *config,
+                                                  uint32_t key_id,
+                                                  const uint8_t *key,
+                                                  size_t len,
+                                                  uint32_t current);
 
 // Sets the portal link of notifications (NULL: none), with the
 // placeholders `{platform}`, `{account}` and `{device}`.

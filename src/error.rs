@@ -98,6 +98,10 @@ pub enum Error {
     /// number) that is not set, or the mode sends no codes (TOTP).
     #[error("no destination for codes in this verification mode")]
     NoContact,
+    /// An encrypted record cannot be opened (no key, unknown key id, wrong
+    /// key, damaged), or sealing failed: the login is refused.
+    #[error("encryption at rest: {0}")]
+    Encryption(&'static str),
     /// No such device token or application password in the account.
     #[error("not found: {0}")]
     NotFound(&'static str),

@@ -330,3 +330,115 @@ fn an_activated_device_stays_activated_across_restarts_and_processes() {
     assert!(decision.is_allowed(), "{decision:?}");
     assert_eq!(decision.device(), Some(device));
 }
+
+/// Whether `needle` occurs in the database file or its WAL.
+fn on_disk(path: &Path, needle: &[u8]) -> bool {
+    ["", "-wal"].iter().any(|suffix| {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+    })
+}
+
+#[test]
+fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
+    use mail2fa::engine::EncryptionKeys;
+    let dir = TempDir::new("sealed");
+    let path = dir.path("state.db");
+    let sealed = |keys: Option<EncryptionKeys>| {
+        let config = EngineConfig {
+            encryption: keys,
+            ..EngineConfig::default()
+        };
+        Engine::new(SqliteStore::open(&path).unwrap(), config).unwrap()
+    };
+    let key1 = [0x11; 32];
+    let engine = sealed(Some(EncryptionKeys::new(1, key1)));
+    engine.enable_platform("example.com", true).unwrap();
+    let id = AccountId::new("example.com", "alice@example.com").unwrap();
+    let uri = engine.enable_account(&id, NOW).unwrap();
+    let key = KeyUri::parse(&uri).unwrap();
+    let totp = Totp::new(key.secret(), key.totp_config().unwrap());
+    let secret = key.secret().expose_bytes().to_vec();
+    engine
+        .set_contact(&id, Some("alice.private@example.org"), None)
+        .unwrap();
+    assert!(
+        engine
+            .login(&id, Some(totp.generate(NOW).unwrap().as_str()), NOW)
+            .unwrap()
+            .is_allowed()
+    );
+    drop(engine);
+    // Neither the secret nor the contact is anywhere in the files.
+    assert!(
+        !on_disk(&path, &secret),
+        "the TOTP secret is on disk in clear"
+    );
+    assert!(!on_disk(&path, b"alice.private@example.org"));
+
+    // No key, or a wrong one: the login is refused with a clear error,
+    // never read as "no 2FA".
+    for keys in [None, Some(EncryptionKeys::new(1, [0x99; 32]))] {
+        let engine = sealed(keys);
+        let code = totp.generate(NOW + 30).unwrap();
+        assert!(matches!(
+            engine.login(&id, Some(code.as_str()), NOW + 30),
+            Err(Error::Encryption(_))
+        ));
+        assert!(matches!(
+            engine.split_login(&id, "hunter2123456", NOW + 30),
+            Err(Error::Encryption(_))
+        ));
+    }
+
+    // Rotation: key 2 seals from now on, key 1 still opens the old record;
+    // after a write, key 2 alone is enough.
+    let rotated = EncryptionKeys::new(2, [0x22; 32])
+        .with_previous(1, key1)
+        .unwrap();
+    let engine = sealed(Some(rotated));
+    let code = totp.generate(NOW + 30).unwrap();
+    assert!(
+        engine
+            .login(&id, Some(code.as_str()), NOW + 30)
+            .unwrap()
+            .is_allowed()
+    );
+    drop(engine);
+    let engine = sealed(Some(EncryptionKeys::new(2, [0x22; 32])));
+    let code = totp.generate(NOW + 60).unwrap();
+    assert!(
+        engine
+            .login(&id, Some(code.as_str()), NOW + 60)
+            .unwrap()
+            .is_allowed()
+    );
+    drop(engine);
+
+    // Turning encryption on for a database written in clear: read, then
+    // sealed at the next write.
+    let bob = AccountId::new("example.com", "bob@example.com").unwrap();
+    let engine = sealed(None);
+    let uri = engine.enable_account(&bob, NOW).unwrap();
+    let bob_secret = KeyUri::parse(&uri)
+        .unwrap()
+        .secret()
+        .expose_bytes()
+        .to_vec();
+    drop(engine);
+    // (Written in clear, it is visible: the check above can see a secret.)
+    assert!(on_disk(&path, &bob_secret));
+    let engine = sealed(Some(EncryptionKeys::new(2, [0x22; 32])));
+    engine.suspend(&bob, 60, NOW).unwrap(); // any write
+    drop(engine);
+    let clean = rusqlite::Connection::open(&path).unwrap();
+    clean
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")
+        .unwrap();
+    drop(clean);
+    assert!(
+        !on_disk(&path, &bob_secret),
+        "the clear record was not re-sealed"
+    );
+}

@@ -16,7 +16,7 @@ use super::notify::{self, Blocked, Notification};
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use super::{
     Account, AccountId, AllowReason, Channel, Decision, DenyReason, Engine, MAX_ATTEMPTS,
-    Suspension, check_name, register_failure, write_if_changed,
+    Suspension, check_name, register_failure,
 };
 use crate::error::{Error, Result};
 use crate::store::{Change, Store, read_modify_write};
@@ -145,7 +145,7 @@ impl<S: Store> Engine<S> {
         let Some(record) = self.store.load(&id.store_key())? else {
             return Ok(without_second_factor(credential, true));
         };
-        let account = Account::decode(&record.bytes)?;
+        let account = self.open_account(id, &record.bytes)?;
         let platform = self.platform_record(&id.platform)?;
         if !platform.enabled {
             return Ok(without_second_factor(credential, false));
@@ -227,9 +227,9 @@ impl<S: Store> Engine<S> {
     /// platform is known to be on).
     fn second_factor(&self, id: &AccountId, code: Option<&str>, now: u64) -> Result<Decision> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
-            let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
+            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
             let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
-            write_if_changed(next, decision)
+            self.write_if_changed(id, next, decision)
         })
     }
 
@@ -276,7 +276,7 @@ impl<S: Store> Engine<S> {
     /// The account's generation; [`Error::NotEnabled`] without 2FA.
     fn generation(&self, id: &AccountId) -> Result<u64> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
-        Ok(Account::decode(&record.bytes)?.generation)
+        Ok(self.open_account(id, &record.bytes)?.generation)
     }
 
     fn device_login(
@@ -412,7 +412,7 @@ impl<S: Store> Engine<S> {
         now: u64,
     ) -> Result<Option<Notification>> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
-        let account = Account::decode(&record.bytes)?;
+        let account = self.open_account(id, &record.bytes)?;
         let clients = self.store.load(&id.clients_key())?;
         let mut clients =
             Self::clients_of(clients.as_ref().map(|r| &r.bytes[..]), account.generation)?;
@@ -743,7 +743,7 @@ impl<S: Store> Engine<S> {
     /// [`Error::NotEnabled`], storage errors.
     pub fn protocol_policy(&self, id: &AccountId, protocol: &Protocol) -> Result<ProtocolPolicy> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
-        let account = Account::decode(&record.bytes)?;
+        let account = self.open_account(id, &record.bytes)?;
         let platform = self.platform_record(&id.platform)?;
         Ok(protocol::effective_policy(
             &account.policies,

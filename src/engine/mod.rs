@@ -46,6 +46,7 @@ mod decision;
 mod device;
 mod notify;
 mod protocol;
+mod seal;
 mod split;
 
 use zeroize::Zeroizing;
@@ -69,6 +70,7 @@ pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
 pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
 pub use notify::Notification;
 pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolName, ProtocolPolicy};
+pub use seal::EncryptionKeys;
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
 
 /// How often a read-modify-write may lose a race before giving up with
@@ -222,6 +224,9 @@ pub struct EngineConfig {
     /// `{platform}`, `{account}` and `{device}` (percent-encoded), e.g.
     /// `https://mail.example.com/devices?user={account}`.
     pub portal_link: Option<String>,
+    /// Encryption at rest of account records (TOTP secrets, contacts, code
+    /// tags): `None` stores them in clear (integrity-checked only).
+    pub encryption: Option<EncryptionKeys>,
 }
 
 impl Default for EngineConfig {
@@ -236,6 +241,7 @@ impl Default for EngineConfig {
             devices: DevicePolicy::default(),
             device_key: None,
             portal_link: None,
+            encryption: None,
         }
     }
 }
@@ -460,7 +466,7 @@ impl<S: Store> Engine<S> {
         // Built before anything is stored: if it cannot be, nothing changes.
         let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
         let generation = u64::from_be_bytes(codes::random_bytes()?);
-        let record = self.pending(&secret, now, generation).encode()?;
+        let record = self.seal_account(id, &self.pending(&secret, now, generation))?;
         read_modify_write(
             &self.store,
             &id.store_key(),
@@ -468,7 +474,7 @@ impl<S: Store> Engine<S> {
             |current| match current {
                 None => Ok(Change::Write(Some(record.clone()), ())),
                 // An enrollment never confirmed and expired may start over.
-                Some(bytes) => match Account::decode(bytes)?.totp {
+                Some(bytes) => match self.open_account(id, bytes)?.totp {
                     TotpState::Pending { expires_at, .. } if now >= expires_at => {
                         Ok(Change::Write(Some(record.clone()), ()))
                     }
@@ -506,7 +512,7 @@ impl<S: Store> Engine<S> {
             };
             // Decoded first, so that a corrupt record is an error even on a
             // platform that is off.
-            let account = Account::decode(bytes)?;
+            let account = self.open_account(id, bytes)?;
             let on = match platform_on {
                 Some(on) => on,
                 None => *platform_on.insert(self.platform_required(&id.platform)?),
@@ -520,7 +526,7 @@ impl<S: Store> Engine<S> {
                 }));
             }
             let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
-            write_if_changed(next, decision)
+            self.write_if_changed(id, next, decision)
         })
     }
 
@@ -567,7 +573,7 @@ impl<S: Store> Engine<S> {
         let Some(record) = self.store.load(&id.store_key())? else {
             return Ok((input, None));
         };
-        let account = Account::decode(&record.bytes)?;
+        let account = self.open_account(id, &record.bytes)?;
         let suspended = account.suspended_until.is_some_and(|until| now < until);
         let enrolled =
             account.mode != Mode::Totp || matches!(account.totp, TotpState::Confirmed { .. });
@@ -704,7 +710,7 @@ impl<S: Store> Engine<S> {
         action: impl Fn(Account) -> Option<Account>,
     ) -> Result<Decision> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
-            let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
+            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
             if account.mode == Mode::Totp && matches!(account.totp, TotpState::Pending { .. }) {
                 return Err(Error::NotEnabled);
             }
@@ -712,10 +718,12 @@ impl<S: Store> Engine<S> {
                 self.decide_login(id, account, Some(code), now, Suspension::Ignore)?;
             match next {
                 Some(checked) if decision.is_allowed() => {
-                    let bytes = action(checked).map(|a| a.encode()).transpose()?;
+                    let bytes = action(checked)
+                        .map(|a| self.seal_account(id, &a))
+                        .transpose()?;
                     Ok(Change::Write(bytes, decision))
                 }
-                next => write_if_changed(next, decision),
+                next => self.write_if_changed(id, next, decision),
             }
         })
     }
@@ -742,6 +750,37 @@ impl<S: Store> Engine<S> {
             expires_at,
         };
         account.delivered = None;
+    }
+
+    /// The account in a stored record, opened first if it is sealed
+    /// (encryption at rest).
+    fn open_account(&self, id: &AccountId, bytes: &[u8]) -> Result<Account> {
+        match seal::open(self.config.encryption.as_ref(), &id.store_key(), bytes)? {
+            Some(plain) => Account::decode(&plain),
+            None => Account::decode(bytes),
+        }
+    }
+
+    /// The stored form of an account: sealed when keys are configured.
+    fn seal_account(&self, id: &AccountId, account: &Account) -> Result<Zeroizing<Vec<u8>>> {
+        let plain = account.encode()?;
+        match &self.config.encryption {
+            Some(keys) => seal::seal(keys, &id.store_key(), &plain),
+            None => Ok(plain),
+        }
+    }
+
+    /// The store change for a decision: write the new state if there is one.
+    fn write_if_changed(
+        &self,
+        id: &AccountId,
+        next: Option<Account>,
+        decision: Decision,
+    ) -> Result<Change<Decision>> {
+        Ok(match next {
+            Some(account) => Change::Write(Some(self.seal_account(id, &account)?), decision),
+            None => Change::Keep(decision),
+        })
     }
 
     fn pending(&self, secret: &Secret, now: u64, generation: u64) -> Account {
@@ -772,9 +811,9 @@ impl<S: Store> Engine<S> {
         mut change: impl FnMut(Account) -> Result<(Option<Account>, T)>,
     ) -> Result<T> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
-            let account = Account::decode(bytes.ok_or(Error::NotEnabled)?)?;
+            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
             let (next, value) = change(account)?;
-            let bytes = next.map(|a| a.encode()).transpose()?;
+            let bytes = next.map(|a| self.seal_account(id, &a)).transpose()?;
             Ok(Change::Write(bytes, value))
         })
     }
@@ -1092,14 +1131,6 @@ impl<S: Store> Engine<S> {
         }
         DenyReason::WrongCode
     }
-}
-
-/// The store change for a decision: write the new state if there is one.
-fn write_if_changed(next: Option<Account>, decision: Decision) -> Result<Change<Decision>> {
-    Ok(match next {
-        Some(account) => Change::Write(Some(account.encode()?), decision),
-        None => Change::Keep(decision),
-    })
 }
 
 /// Whether a login honours a running suspension (S8) or, for self-service

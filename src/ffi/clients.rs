@@ -16,8 +16,8 @@ use super::{
 };
 use crate::engine::{
     AllowReason, AppPasswordInfo, Channel, ClientInfo, Credential, Decision, DeviceId, DeviceKey,
-    DevicePolicy, DeviceState, DeviceToken, LoginRequest, Mode, Notification, Protocol,
-    ProtocolPolicy,
+    DevicePolicy, DeviceState, DeviceToken, EncryptionKeys, LoginRequest, Mode, Notification,
+    Protocol, ProtocolPolicy,
 };
 
 /// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
@@ -256,6 +256,55 @@ pub unsafe extern "C" fn m2fa_engine_config_set_device_key(
             bytes.copy_from_slice(core::slice::from_raw_parts(key, 32));
             c.device_key = Some(DeviceKey::from_bytes(*bytes));
             Ok(())
+        })
+    }
+}
+
+/// Adds a 32-byte key for encryption at rest of account records under
+/// `key_id` (copied, wiped when the configuration is freed). `current` ≠ 0
+/// makes it the key that seals every write (the previous current key still
+/// opens what it sealed); `current` = 0 adds an older key, after a current
+/// one was given. Without any key, records are stored in clear
+/// (integrity-checked only).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (length not 32, an
+/// id given twice, an older key before any current one).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_add_encryption_key(
+    config: *mut m2fa_engine_config,
+    key_id: u32,
+    key: *const u8,
+    len: usize,
+    current: u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update_engine_config(config, |c| {
+            if key.is_null() {
+                return Err(m2fa_status::M2FA_NULL_ARGUMENT);
+            }
+            if len != 32 {
+                return Err(m2fa_status::M2FA_INVALID_CONFIG);
+            }
+            let mut bytes = Zeroizing::new([0u8; 32]);
+            // Inside the caller's unsafe block. SAFETY: key is non-NULL and
+            // readable for 32 bytes per the contract.
+            bytes.copy_from_slice(core::slice::from_raw_parts(key, 32));
+            let keys = match (c.encryption.take(), current != 0) {
+                (None, true) => Ok(EncryptionKeys::new(key_id, *bytes)),
+                (None, false) => Err(crate::Error::InvalidConfig(
+                    "an older encryption key before the current one",
+                )),
+                (Some(keys), false) => keys.with_previous(key_id, *bytes),
+                (Some(keys), true) => keys.with_current(key_id, *bytes),
+            };
+            match keys {
+                Ok(keys) => {
+                    c.encryption = Some(keys);
+                    Ok(())
+                }
+                Err(error) => Err(error.into()),
+            }
         })
     }
 }

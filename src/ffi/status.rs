@@ -66,6 +66,9 @@ pub enum m2fa_status {
     M2FA_CORRUPT_RECORD = 601,
     /// The record kept changing under concurrent writers; try again.
     M2FA_STORAGE_CONTENTION = 602,
+    /// An encrypted record cannot be opened (no key, unknown key id, wrong
+    /// key, damaged): refuse the login.
+    M2FA_ENCRYPTION_FAILURE = 603,
     /// 2FA is not enabled for the account's platform.
     M2FA_PLATFORM_DISABLED = 700,
     /// The account already has 2FA.
@@ -94,7 +97,7 @@ pub enum m2fa_status {
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
 impl m2fa_status {
-    const ALL: [Self; 35] = [
+    const ALL: [Self; 36] = [
         Self::M2FA_OK,
         Self::M2FA_CODE_MISMATCH,
         Self::M2FA_NULL_ARGUMENT,
@@ -120,6 +123,7 @@ impl m2fa_status {
         Self::M2FA_STORAGE_FAILURE,
         Self::M2FA_CORRUPT_RECORD,
         Self::M2FA_STORAGE_CONTENTION,
+        Self::M2FA_ENCRYPTION_FAILURE,
         Self::M2FA_PLATFORM_DISABLED,
         Self::M2FA_ALREADY_ENABLED,
         Self::M2FA_NOT_ENABLED,
@@ -178,6 +182,9 @@ impl m2fa_status {
             Self::M2FA_RATE_LIMITED => "a code was sent recently; try again later",
             Self::M2FA_NOT_FOUND => "no such device token or application password",
             Self::M2FA_LIMIT_REACHED => "a per-account limit is reached",
+            Self::M2FA_ENCRYPTION_FAILURE => {
+                "an encrypted record cannot be opened (missing or wrong key)"
+            }
             Self::M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
         }
     }
@@ -214,6 +221,7 @@ impl From<Error> for m2fa_status {
             Error::RateLimited { .. } => Self::M2FA_RATE_LIMITED,
             Error::NotFound(_) => Self::M2FA_NOT_FOUND,
             Error::LimitReached(_) => Self::M2FA_LIMIT_REACHED,
+            Error::Encryption(_) => Self::M2FA_ENCRYPTION_FAILURE,
         }
     }
 }

@@ -1405,6 +1405,43 @@ static void test_database(void)
     unlink(path);
     unlink(wal);
     unlink(shm);
+
+    /* Encryption at rest: sealed with a key, refused without it. */
+    static const uint8_t key1[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+    static const uint8_t key2[32] = {32, 31, 30};
+    config = NULL;
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_add_encryption_key(config, 1, key1, 32, 0));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_add_encryption_key(config, 1, key1, 31, 1));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_config_add_encryption_key(config, 1, NULL, 32, 1));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_config_add_encryption_key(NULL, 1, key1, 32, 1));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_encryption_key(config, 1, key1, 32, 1));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_add_encryption_key(config, 1, key2, 32, 0));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_encryption_key(config, 2, key2, 32, 1));
+    m2fa_engine *sealed = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open(path, config, &sealed))) {
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(sealed, PLATFORM, 1));
+        struct user lee = {sealed, "lee@example.com", NULL};
+        if (enroll(&lee, T0)) {
+            m2fa_engine *keyless = NULL;
+            m2fa_decision *d = SENTINEL_HANDLE;
+            CHECK_STATUS(M2FA_OK, m2fa_engine_open(path, NULL, &keyless));
+            CHECK_STATUS(M2FA_ENCRYPTION_FAILURE,
+                         m2fa_engine_login(keyless, PLATFORM, lee.name, code_at(&lee, T0 + 30, code),
+                                           T0 + 30, &d));
+            CHECK(d == SENTINEL_HANDLE);
+            m2fa_engine_free(keyless);
+            login_expect(&lee, code_at(&lee, T0 + 30, code), T0 + 30, M2FA_OUTCOME_ALLOWED,
+                         M2FA_REASON_CODE_ACCEPTED);
+        }
+        user_free(&lee);
+    }
+    m2fa_engine_free(sealed);
+    m2fa_engine_config_free(config);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
 }
 
 int main(void)
