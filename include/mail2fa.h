@@ -522,6 +522,42 @@ typedef struct m2fa_secret m2fa_secret;
 // Immutable: one handle may verify codes from many threads at once.
 typedef struct m2fa_totp m2fa_totp;
 
+// Loads the record under `(key, key_len)`: if there is one, copy it into
+// `(buf, buf_len)` (`buf_len` is always enough for any record mail2fa
+// writes), and set `*len` to its size, `*version` to its version and
+// `*found` to 1; if there is none, set `*found` to 0. Return 0, or any
+// other number if the backend failed (the login is then refused).
+typedef uint32_t (*m2fa_store_load_fn)(void *userdata,
+                                       const uint8_t *key,
+                                       size_t key_len,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *len,
+                                       uint64_t *version,
+                                       uint32_t *found);
+
+// Replaces the record under `(key, key_len)` with `(value, value_len)`
+// (`value` NULL: delete it), but only if its current version is
+// `expected` (`has_expected` = 0: only if there is no record), atomically.
+// On success set `*stored` to 1 and `*version` to the record's new version
+// (for a delete, the version the deletion used); if the version did not
+// match, change nothing and set `*stored` to 0. Versions must never be
+// reused for a key, not even after a delete (a store-wide counter does
+// it). Return 0, or any other number if the backend failed — then nothing
+// may have been written.
+typedef uint32_t (*m2fa_store_cas_fn)(void *userdata,
+                                      const uint8_t *key,
+                                      size_t key_len,
+                                      uint32_t has_expected,
+                                      uint64_t expected,
+                                      const uint8_t *value,
+                                      size_t value_len,
+                                      uint64_t *version,
+                                      uint32_t *stored);
+
+// Releases `userdata` when the engine is freed (may be NULL).
+typedef void (*m2fa_store_free_fn)(void *userdata);
+
 
 
 
@@ -1484,6 +1520,24 @@ void m2fa_secret_free(struct m2fa_secret *secret);
 // its size into `*needed`. An unknown number yields the text
 // "unknown status" and `M2FA_UNKNOWN_ENUM_VALUE`. Thread-safe.
 m2fa_status m2fa_status_message(uint32_t status, char *buf, size_t len, size_t *needed);
+
+// Creates an engine over storage the host provides (NULL config:
+// defaults): `load` and `cas` keep mail2fa's opaque records in the host's
+// own database; `free` (may be NULL) releases `userdata` when the engine is
+// freed. The callbacks are called from any thread that uses the engine,
+// possibly at once, and must be safe for that; each compare-and-swap must
+// be atomic (a transaction, a conditional UPDATE). On an error `userdata`
+// stays the caller's and `free` is not called.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (out, load or cas), `M2FA_INVALID_CONFIG`,
+// and the storage errors of reading the device key when none is
+// configured.
+m2fa_status m2fa_engine_with_store(const struct m2fa_engine_config *config,
+                                   m2fa_store_load_fn load,
+                                   m2fa_store_cas_fn cas,
+                                   m2fa_store_free_fn free,
+                                   void *userdata,
+                                   struct m2fa_engine **out);
 
 // Writes a TOTP provisioning URI into `(buf, len)`: the text a QR code
 // shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The

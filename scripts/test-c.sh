@@ -7,6 +7,8 @@
 #      notifications, application passwords, protocol policies; the last
 #      two share tests/c/check.h), each linked against libmail2fa.so, under
 #      AddressSanitizer, LeakSanitizer and UBSan;
+#   a'. engine_test.c once more, on a host-provided store (m2fa_engine_with_store
+#      over the table of tests/c/table_store.h): the same scenarios;
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
@@ -82,6 +84,13 @@ for test in "${c_tests[@]}"; do
     fail "shared: $out/${test}_shared is not linked against libmail2fa.so"
   run_test "shared (ASan+LSan+UBSan)" "$out/${test}_shared"
 done
+
+# --- a'. the engine's scenarios on a host-provided store ----------------------
+# engine_test.c again, every engine made by m2fa_engine_with_store over the
+# table of tests/c/table_store.h instead of the built-in in-memory store.
+gcc "${cflags[@]}" -DM2FA_TEST_TABLE_STORE tests/c/engine_test.c -o "$out/engine_test_table" \
+  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+run_test "host store (ASan+LSan+UBSan)" "$out/engine_test_table"
 
 # --- b. static library ------------------------------------------------------
 for test in "${c_tests[@]}"; do
@@ -161,7 +170,7 @@ if [ "$exports" != "$declared" ]; then
 fi
 uncalled=()
 for function in $declared; do
-  grep -q "\\b$function(" tests/c/ffi_test.c tests/c/engine_test.c tests/c/devices_test.c || uncalled+=("$function")
+  grep -q "\\b$function(" tests/c/ffi_test.c tests/c/engine_test.c tests/c/table_store.h tests/c/devices_test.c || uncalled+=("$function")
 done
 if [ ${#uncalled[@]} -gt 0 ]; then
   fail "coverage: none of tests/c/ffi_test.c, engine_test.c, devices_test.c calls ${uncalled[*]}"

@@ -31,6 +31,7 @@ mod otp;
 mod qr;
 mod secret;
 mod status;
+mod store;
 mod uri;
 
 use core::ffi::{CStr, c_char};
@@ -41,6 +42,7 @@ pub use otp::*;
 pub use qr::*;
 pub use secret::*;
 pub use status::*;
+pub use store::*;
 pub use uri::*;
 
 /// Major version of the library (semantic versioning of the crate and ABI).

@@ -47,6 +47,15 @@
 
 #include "check.h"
 
+#ifdef M2FA_TEST_TABLE_STORE
+/* Every scenario below on a host-provided store (see table_store.h). */
+#include "table_store.h"
+#define m2fa_engine_new table_engine_new
+#define STORE_NAME "host table store"
+#else
+#define STORE_NAME "in-memory store"
+#endif
+
 static void free_wiped(char *text)
 {
     if (text != NULL) {
@@ -2524,6 +2533,48 @@ static void test_threads(void)
     m2fa_engine_free(engine);
 }
 
+#ifdef M2FA_TEST_TABLE_STORE
+/* What only a host store can do wrong: missing callbacks, failing ones. */
+static void test_host_store(void)
+{
+    section = "host store";
+    struct table *t = table_new();
+    m2fa_engine *engine = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                 m2fa_engine_with_store(NULL, NULL, table_cas, table_free, t, &engine));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                 m2fa_engine_with_store(NULL, table_load, NULL, table_free, t, &engine));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                 m2fa_engine_with_store(NULL, table_load, table_cas, table_free, t, NULL));
+    CHECK(engine == SENTINEL_HANDLE);
+    /* The device key is read from the store when the engine is made: a
+     * failing store refuses to make it, and the table stays ours. */
+    t->fail_next = 1;
+    CHECK_STATUS(M2FA_STORAGE_FAILURE,
+                 m2fa_engine_with_store(NULL, table_load, table_cas, table_free, t, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK,
+                     m2fa_engine_with_store(NULL, table_load, table_cas, table_free, t, &engine))) {
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(engine, PLATFORM, 1));
+        m2fa_decision *d = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_account(engine, PLATFORM, "ann@example.com",
+                                                         UINT64_C(1800000000), &d));
+        m2fa_decision_free(d);
+        /* A backend failure refuses the login: never "no 2FA". */
+        t->fail_next = 1;
+        d = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_STORAGE_FAILURE,
+                     m2fa_engine_login(engine, PLATFORM, "ann@example.com", "123456",
+                                       UINT64_C(1800000000), &d));
+        CHECK(d == SENTINEL_HANDLE);
+        m2fa_engine_free(engine); /* frees the table */
+    } else {
+        table_free(t);
+    }
+}
+#endif
+
 int main(void)
 {
     test_enum_values();
@@ -2543,8 +2594,11 @@ int main(void)
     test_free_null();
     test_names_follow_label_rules();
     test_threads();
+#ifdef M2FA_TEST_TABLE_STORE
+    test_host_store();
+#endif
 
-    printf("engine_test: %lu checks, %lu failed (mail2fa %s)\n", checks_run, checks_failed,
-           m2fa_version());
+    printf("engine_test (%s): %lu checks, %lu failed (mail2fa %s)\n", STORE_NAME, checks_run,
+           checks_failed, m2fa_version());
     return checks_failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
