@@ -1539,6 +1539,24 @@ m2fa_status m2fa_engine_with_store(const struct m2fa_engine_config *config,
                                    void *userdata,
                                    struct m2fa_engine **out);
 
+// Runs one maintenance batch (see the crate's `Engine::maintain`): looks
+// at the next `batch` records (1..=10000) and expires what is dead at
+// `now` — expired e-mail/SMS codes, expired pending device tokens, ended
+// device bindings, the device records of accounts whose 2FA was removed.
+// Writes how many records it looked at and changed, and `*finished` = 1
+// when the walk reached the end (the next call starts over). Schedule it
+// (a timer, an idle moment); logins may run meanwhile.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (batch),
+// `M2FA_UNSUPPORTED` (a host store, which cannot list its records),
+// storage errors.
+m2fa_status m2fa_engine_maintain(const struct m2fa_engine *engine,
+                                 uint64_t now,
+                                 uint32_t batch,
+                                 uint64_t *examined,
+                                 uint64_t *changed,
+                                 uint32_t *finished);
+
 // Writes a TOTP provisioning URI into `(buf, len)`: the text a QR code
 // shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The
 // buffer then holds the secret: wipe it after use.

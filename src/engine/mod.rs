@@ -44,6 +44,7 @@ mod clients;
 mod codes;
 mod decision;
 mod device;
+mod maintain;
 mod notify;
 mod protocol;
 mod seal;
@@ -68,6 +69,7 @@ pub use clients::{
 };
 pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
 pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
+pub use maintain::Maintenance;
 pub use notify::Notification;
 pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolName, ProtocolPolicy};
 pub use seal::EncryptionKeys;
@@ -316,6 +318,8 @@ pub struct Engine<S: Store> {
     store: S,
     config: EngineConfig,
     device_key: DeviceKey,
+    /// Where the next maintenance batch starts (`None`: the beginning).
+    maintenance_cursor: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 impl<S: Store> Engine<S> {
@@ -383,6 +387,7 @@ impl<S: Store> Engine<S> {
             store,
             config,
             device_key,
+            maintenance_cursor: std::sync::Mutex::new(None),
         })
     }
 
@@ -755,7 +760,12 @@ impl<S: Store> Engine<S> {
     /// The account in a stored record, opened first if it is sealed
     /// (encryption at rest).
     fn open_account(&self, id: &AccountId, bytes: &[u8]) -> Result<Account> {
-        match seal::open(self.config.encryption.as_ref(), &id.store_key(), bytes)? {
+        self.open_record(&id.store_key(), bytes)
+    }
+
+    /// [`Engine::open_account`] for the record under `store_key`.
+    fn open_record(&self, store_key: &[u8], bytes: &[u8]) -> Result<Account> {
+        match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
             Some(plain) => Account::decode(&plain),
             None => Account::decode(bytes),
         }
@@ -763,9 +773,14 @@ impl<S: Store> Engine<S> {
 
     /// The stored form of an account: sealed when keys are configured.
     fn seal_account(&self, id: &AccountId, account: &Account) -> Result<Zeroizing<Vec<u8>>> {
+        self.seal_record(&id.store_key(), account)
+    }
+
+    /// [`Engine::seal_account`] for the record under `store_key`.
+    fn seal_record(&self, store_key: &[u8], account: &Account) -> Result<Zeroizing<Vec<u8>>> {
         let plain = account.encode()?;
         match &self.config.encryption {
-            Some(keys) => seal::seal(keys, &id.store_key(), &plain),
+            Some(keys) => seal::seal(keys, store_key, &plain),
             None => Ok(plain),
         }
     }

@@ -211,6 +211,7 @@ impl From<Error> for m2fa_status {
             Error::Store(crate::store::StoreError::Contention { .. }) => {
                 Self::M2FA_STORAGE_CONTENTION
             }
+            Error::Store(crate::store::StoreError::Unsupported) => Self::M2FA_UNSUPPORTED,
             Error::Store(_) => Self::M2FA_STORAGE_FAILURE,
             Error::PlatformDisabled => Self::M2FA_PLATFORM_DISABLED,
             Error::AlreadyEnabled => Self::M2FA_ALREADY_ENABLED,

@@ -219,3 +219,40 @@ pub unsafe extern "C" fn m2fa_engine_with_store(
         Ok(())
     })
 }
+
+/// Runs one maintenance batch (see the crate's `Engine::maintain`): looks
+/// at the next `batch` records (1..=10000) and expires what is dead at
+/// `now` — expired e-mail/SMS codes, expired pending device tokens, ended
+/// device bindings, the device records of accounts whose 2FA was removed.
+/// Writes how many records it looked at and changed, and `*finished` = 1
+/// when the walk reached the end (the next call starts over). Schedule it
+/// (a timer, an idle moment); logins may run meanwhile.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (batch),
+/// `M2FA_UNSUPPORTED` (a host store, which cannot list its records),
+/// storage errors.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_maintain(
+    engine: *const m2fa_engine,
+    now: u64,
+    batch: u32,
+    examined: *mut u64,
+    changed: *mut u64,
+    finished: *mut u32,
+) -> m2fa_status {
+    ffi_boundary!({
+        let (examined, changed, finished) =
+            (out_ptr(examined)?, out_ptr(changed)?, out_ptr(finished)?);
+        // SAFETY: a live handle per the contract.
+        let engine = unsafe { super::handle(engine) }?;
+        let batch = usize::try_from(batch).map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
+        let report = engine.engine.maintain(now, batch)?;
+        // SAFETY: all checked non-NULL.
+        unsafe {
+            super::write_out(examined, report.examined as u64);
+            super::write_out(changed, report.changed as u64);
+            super::write_out(finished, u32::from(report.finished));
+        }
+        Ok(())
+    })
+}

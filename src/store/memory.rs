@@ -100,6 +100,33 @@ impl Store for MemoryStore {
         }
         Ok(CasOutcome::Stored { version })
     }
+
+    fn scan(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<super::ScannedRecord>, StoreError> {
+        let mut found = Vec::new();
+        for index in 0..SHARDS {
+            let shard = self.shards[index]
+                .lock()
+                .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
+            for (key, (version, bytes)) in shard.iter() {
+                if after.is_none_or(|after| key.as_slice() > after) {
+                    found.push((
+                        key.clone(),
+                        Versioned {
+                            version: *version,
+                            bytes: bytes.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.truncate(limit);
+        Ok(found)
+    }
 }
 
 #[cfg(test)]

@@ -62,7 +62,13 @@ pub enum StoreError {
     /// [`MAX_RECORD_LEN`].
     #[error("key or record too large for the store")]
     TooLarge,
+    /// The store cannot list its records (maintenance needs [`Store::scan`]).
+    #[error("this store cannot list its records")]
+    Unsupported,
 }
+
+/// A record as listed by [`Store::scan`]: its key and its versioned bytes.
+pub type ScannedRecord = (Vec<u8>, Versioned);
 
 /// Longest key accepted by the built-in stores, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
@@ -94,6 +100,17 @@ pub trait Store: Send + Sync {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError>;
+
+    /// At most `limit` records whose key is after `after` (all when `None`),
+    /// in key order — for maintenance, which walks the store in bounded
+    /// batches. Stores that cannot list keep the default.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] by default; backend errors.
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        let _ = (after, limit);
+        Err(StoreError::Unsupported)
+    }
 }
 
 /// A boxed store is a store: hosts choose the backend at run time
@@ -110,6 +127,10 @@ impl<T: Store + ?Sized> Store for Box<T> {
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
         (**self).compare_and_swap(key, expected, new)
+    }
+
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        (**self).scan(after, limit)
     }
 }
 

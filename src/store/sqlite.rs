@@ -323,4 +323,39 @@ impl Store for SqliteStore {
             version: to_version(version)?,
         })
     }
+
+    fn scan(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<super::ScannedRecord>, StoreError> {
+        let connection = self.connection()?;
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT key, version, bytes FROM m2fa_records \
+                 WHERE ?1 IS NULL OR key > ?1 ORDER BY key LIMIT ?2",
+            )
+            .map_err(|e| backend("scan", e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement
+            .query_map(params![after, limit], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, i64>(1)?,
+                    Zeroizing::new(row.get::<_, Vec<u8>>(2)?),
+                ))
+            })
+            .map_err(|e| backend("scan", e))?;
+        rows.map(|row| {
+            let (key, version, bytes) = row.map_err(|e| backend("scan", e))?;
+            Ok((
+                key,
+                Versioned {
+                    version: to_version(version)?,
+                    bytes,
+                },
+            ))
+        })
+        .collect()
+    }
 }

@@ -1386,6 +1386,26 @@ static void test_database(void)
         login_expect(&kim, code, now + 32, M2FA_OUTCOME_REFUSED, M2FA_REASON_REPLAYED);
         login_expect(&kim, code_at(&kim, now + 60, next), now + 60, M2FA_OUTCOME_ALLOWED,
                      M2FA_REASON_CODE_ACCEPTED);
+        /* Maintenance walks the database in batches. */
+        uint64_t examined = SENTINEL_U64, changed = SENTINEL_U64, total = 0;
+        uint32_t finished = 0;
+        for (int call = 0; call < 100 && !finished; call++) {
+            if (!CHECK_STATUS(M2FA_OK, m2fa_engine_maintain(first, now + 60, 1, &examined,
+                                                            &changed, &finished))) {
+                break;
+            }
+            CHECK(examined <= 1);
+            CHECK_EQ(changed, 0);
+            total += examined;
+        }
+        CHECK(finished == 1);
+        CHECK(total >= 3); /* device key, platform, account at least */
+        CHECK_STATUS(M2FA_INVALID_CONFIG,
+                     m2fa_engine_maintain(first, now, 0, &examined, &changed, &finished));
+        CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                     m2fa_engine_maintain(first, now, 1, NULL, &changed, &finished));
+        CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                     m2fa_engine_maintain(NULL, now, 1, &examined, &changed, &finished));
     }
     user_free(&kim);
 

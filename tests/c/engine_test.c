@@ -2561,6 +2561,12 @@ static void test_host_store(void)
         CHECK_STATUS(M2FA_OK, m2fa_engine_enable_account(engine, PLATFORM, "ann@example.com",
                                                          UINT64_C(1800000000), &d));
         m2fa_decision_free(d);
+        /* A host store cannot list its records: no maintenance. */
+        uint64_t examined = SENTINEL_U64, changed = SENTINEL_U64;
+        uint32_t finished = SENTINEL_U32;
+        CHECK_STATUS(M2FA_UNSUPPORTED, m2fa_engine_maintain(engine, UINT64_C(1800000000), 10,
+                                                            &examined, &changed, &finished));
+        CHECK(examined == SENTINEL_U64 && changed == SENTINEL_U64 && finished == SENTINEL_U32);
         /* A backend failure refuses the login: never "no 2FA". */
         t->fail_next = 1;
         d = SENTINEL_HANDLE;
