@@ -244,16 +244,7 @@ pub unsafe extern "C" fn m2fa_engine_config_set_device_key(
     // SAFETY: forwarded contract.
     unsafe {
         update_engine_config(config, |c| {
-            if key.is_null() {
-                return Err(m2fa_status::M2FA_NULL_ARGUMENT);
-            }
-            if len != 32 {
-                return Err(m2fa_status::M2FA_INVALID_CONFIG);
-            }
-            let mut bytes = Zeroizing::new([0u8; 32]);
-            // Inside the caller's unsafe block. SAFETY: key is non-NULL and
-            // readable for 32 bytes per the contract.
-            bytes.copy_from_slice(core::slice::from_raw_parts(key, 32));
+            let bytes = key_arg(key, len)?;
             c.device_key = Some(DeviceKey::from_bytes(*bytes));
             Ok(())
         })
@@ -280,17 +271,9 @@ pub unsafe extern "C" fn m2fa_engine_config_add_encryption_key(
     // SAFETY: forwarded contract.
     unsafe {
         update_engine_config(config, |c| {
-            if key.is_null() {
-                return Err(m2fa_status::M2FA_NULL_ARGUMENT);
-            }
-            if len != 32 {
-                return Err(m2fa_status::M2FA_INVALID_CONFIG);
-            }
-            let mut bytes = Zeroizing::new([0u8; 32]);
-            // Inside the caller's unsafe block. SAFETY: key is non-NULL and
-            // readable for 32 bytes per the contract.
-            bytes.copy_from_slice(core::slice::from_raw_parts(key, 32));
-            let keys = match (c.encryption.take(), current != 0) {
+            let bytes = key_arg(key, len)?;
+            // On an error the configuration keeps its keys.
+            let keys = match (c.encryption.clone(), current != 0) {
                 (None, true) => Ok(EncryptionKeys::new(key_id, *bytes)),
                 (None, false) => Err(crate::Error::InvalidConfig(
                     "an older encryption key before the current one",
@@ -307,6 +290,23 @@ pub unsafe extern "C" fn m2fa_engine_config_add_encryption_key(
             }
         })
     }
+}
+
+/// A 32-byte key from C, copied into memory wiped on drop.
+///
+/// # Safety
+/// `key` is NULL or readable for `len` bytes.
+unsafe fn key_arg(key: *const u8, len: usize) -> Result<Zeroizing<[u8; 32]>, m2fa_status> {
+    if key.is_null() {
+        return Err(m2fa_status::M2FA_NULL_ARGUMENT);
+    }
+    if len != 32 {
+        return Err(m2fa_status::M2FA_INVALID_CONFIG);
+    }
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    // SAFETY: non-NULL and readable for len = 32 bytes per the contract.
+    bytes.copy_from_slice(unsafe { core::slice::from_raw_parts(key, 32) });
+    Ok(bytes)
 }
 
 /// Sets the portal link of notifications (NULL: none), with the

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::engine::{HostEngine, m2fa_engine, m2fa_engine_config};
 use super::{ffi_boundary, m2fa_status, out_ptr, write_handle};
 use crate::engine::{Engine, EngineConfig};
-use crate::store::{CasOutcome, MAX_KEY_LEN, MAX_RECORD_LEN, Store, StoreError, Versioned};
+use crate::store::{CasOutcome, MAX_RECORD_LEN, Store, StoreError, Versioned};
 
 /// Loads the record under `(key, key_len)`: if there is one, copy it into
 /// `(buf, buf_len)` (`buf_len` is always enough for any record mail2fa
@@ -144,9 +144,7 @@ impl Store for CallbackStore {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
-        if key.len() > MAX_KEY_LEN || new.is_some_and(|b| b.len() > MAX_RECORD_LEN) {
-            return Err(StoreError::TooLarge);
-        }
+        crate::store::check_sizes(key, new)?;
         let (value, value_len) = new.map_or((core::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
         let (mut version, mut stored) = (0u64, u32::MAX);
         // SAFETY: every pointer is valid for the call.

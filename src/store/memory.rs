@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
 
-use super::{CasOutcome, MAX_KEY_LEN, MAX_RECORD_LEN, Store, StoreError, Versioned};
+use super::{CasOutcome, Store, StoreError, Versioned};
 
 /// Shards: independent locks, so logins of different accounts rarely wait
 /// for each other.
@@ -80,9 +80,7 @@ impl Store for MemoryStore {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
-        if key.len() > MAX_KEY_LEN || new.is_some_and(|b| b.len() > MAX_RECORD_LEN) {
-            return Err(StoreError::TooLarge);
-        }
+        crate::store::check_sizes(key, new)?;
         let mut shard = self.shard(key)?;
         let current = shard.get(key).map(|(version, _)| *version);
         if current != expected {
@@ -133,6 +131,7 @@ impl Store for MemoryStore {
 mod tests {
     use super::*;
     use crate::store::{Change, read_modify_write};
+    use crate::store::{MAX_KEY_LEN, MAX_RECORD_LEN};
     use std::sync::Arc;
 
     #[test]

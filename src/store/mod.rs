@@ -134,6 +134,18 @@ impl<T: Store + ?Sized> Store for Box<T> {
     }
 }
 
+/// The limits every built-in store enforces before a compare-and-swap.
+///
+/// # Errors
+/// [`StoreError::TooLarge`] for a key over [`MAX_KEY_LEN`] or a record
+/// over [`MAX_RECORD_LEN`].
+pub(crate) fn check_sizes(key: &[u8], new: Option<&[u8]>) -> Result<(), StoreError> {
+    if key.len() > MAX_KEY_LEN || new.is_some_and(|b| b.len() > MAX_RECORD_LEN) {
+        return Err(StoreError::TooLarge);
+    }
+    Ok(())
+}
+
 /// What a read-modify-write step decided.
 #[derive(Debug)]
 pub enum Change<T> {

@@ -30,7 +30,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::{CasOutcome, MAX_KEY_LEN, MAX_RECORD_LEN, Store, StoreError, Versioned};
+use super::{CasOutcome, Store, StoreError, Versioned};
 
 /// `PRAGMA application_id` of a mail2fa database ("M2FA").
 const APPLICATION_ID: i32 = 0x4d32_4641;
@@ -284,9 +284,7 @@ impl Store for SqliteStore {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
-        if key.len() > MAX_KEY_LEN || new.is_some_and(|b| b.len() > MAX_RECORD_LEN) {
-            return Err(StoreError::TooLarge);
-        }
+        crate::store::check_sizes(key, new)?;
         let mut connection = self.connection()?;
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
