@@ -760,6 +760,10 @@ impl<S: Store> Engine<S> {
     /// The account in a stored record, opened first if it is sealed
     /// (encryption at rest).
     fn open_account(&self, id: &AccountId, bytes: &[u8]) -> Result<Account> {
+        if !seal::is_sealed(bytes) {
+            // The hot path without encryption: no store key to build.
+            return Account::decode(bytes);
+        }
         self.open_record(&id.store_key(), bytes)
     }
 
@@ -773,7 +777,10 @@ impl<S: Store> Engine<S> {
 
     /// The stored form of an account: sealed when keys are configured.
     fn seal_account(&self, id: &AccountId, account: &Account) -> Result<Zeroizing<Vec<u8>>> {
-        self.seal_record(&id.store_key(), account)
+        match &self.config.encryption {
+            Some(_) => self.seal_record(&id.store_key(), account),
+            None => account.encode(),
+        }
     }
 
     /// [`Engine::seal_account`] for the record under `store_key`.

@@ -110,6 +110,12 @@ fn aad(store_key: &[u8]) -> Vec<u8> {
     [AAD_DOMAIN, store_key].concat()
 }
 
+/// Whether `bytes` claims to be a sealed record (its kind byte; the rest is
+/// checked when it is opened).
+pub(crate) fn is_sealed(bytes: &[u8]) -> bool {
+    bytes.get(5) == Some(&SEALED_ACCOUNT_KIND)
+}
+
 /// Seals a plain account record for `store_key` with the current key.
 pub(crate) fn seal(
     keys: &EncryptionKeys,
@@ -146,7 +152,7 @@ pub(crate) fn open(
     store_key: &[u8],
     bytes: &[u8],
 ) -> Result<Option<Zeroizing<Vec<u8>>>> {
-    if bytes.get(5) != Some(&SEALED_ACCOUNT_KIND) {
+    if !is_sealed(bytes) {
         return Ok(None);
     }
     let payload = record::decode(bytes, SEALED_ACCOUNT_KIND)?;
