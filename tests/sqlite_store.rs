@@ -442,3 +442,28 @@ fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
         "the clear record was not re-sealed"
     );
 }
+
+#[test]
+fn many_openers_of_a_new_file_all_succeed() {
+    // Auth processes starting together on a database that does not exist
+    // yet: one creates it, the others open it; the schema is made once.
+    let dir = TempDir::new("openers");
+    let path = dir.path("state.db");
+    let stores: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| SqliteStore::open(&path)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for store in &stores {
+        assert!(store.as_ref().is_ok(), "{store:?}");
+    }
+    let first = stores[0].as_ref().unwrap();
+    let version = stored(first.compare_and_swap(b"k", None, Some(b"v")).unwrap());
+    for store in &stores {
+        assert_eq!(
+            store.as_ref().unwrap().load(b"k").unwrap().unwrap().version,
+            version
+        );
+    }
+}

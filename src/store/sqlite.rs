@@ -131,13 +131,19 @@ impl SqliteStore {
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && options.create => {
-                // Created here, 0600, and never through a link (O_EXCL).
-                OpenOptions::new()
+                // Created here, 0600, and never through a link (O_EXCL). If
+                // another process created it first, we open theirs (SQLite's
+                // NOFOLLOW below still refuses a link planted meanwhile).
+                match OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o600)
                     .open(path)
-                    .map_err(|e| backend(&format!("creating {}", path.display()), e))?;
+                {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(backend(&format!("creating {}", path.display()), e)),
+                }
             }
             Err(e) => return Err(backend(&format!("opening {}", path.display()), e)),
         }
