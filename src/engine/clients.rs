@@ -87,7 +87,8 @@ impl AppPasswordInfo {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` shows the listing, never the tag (a keyed hash of the password).
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct AppPassword {
     pub(crate) info: AppPasswordInfo,
     pub(crate) tag: [u8; TAG_LEN],
@@ -99,7 +100,8 @@ pub(crate) struct Binding {
     pub(crate) until: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` leaves out the application-password salt and tags.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Clients {
     pub(crate) generation: u64,
     pub(crate) devices: Vec<DeviceToken>,
@@ -112,6 +114,27 @@ pub(crate) struct Clients {
     /// Wrong application passwords: counted apart from the account's code
     /// lockout, because anyone who knows the mailbox name can send them.
     pub(crate) app_failures: Lockout,
+}
+
+impl core::fmt::Debug for AppPassword {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AppPassword")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Clients")
+            .field("generation", &self.generation)
+            .field("devices", &self.devices)
+            .field("bindings", &self.bindings.len())
+            .field("apps", &self.apps)
+            .field("next_app_id", &self.next_app_id)
+            .field("app_failures", &self.app_failures)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Clients {
@@ -306,6 +329,13 @@ mod tests {
         clients.next_app_id = 2;
         let bytes = clients.encode().unwrap();
         assert_eq!(Clients::decode(&bytes).unwrap(), clients);
+        // Debug never shows the salt or a tag.
+        let shown = format!("{clients:?}");
+        assert!(
+            shown.contains("iPhone") && !shown.contains("[3, 3, 3"),
+            "{shown}"
+        );
+        assert!(!shown.contains("[5, 5, 5"), "{shown}");
         assert!(super::super::account::Platform::decode(&bytes).is_err());
         // An id not below next_app_id is a damaged record.
         clients.next_app_id = 1;
