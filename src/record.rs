@@ -256,6 +256,12 @@ impl<'a> Reader<'a> {
             .map_err(|_| RecordError::Payload("wrong field length"))
     }
 
+    /// Whether everything has been read (for fields added at the end of a
+    /// payload after records without them were written).
+    pub(crate) fn is_at_end(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// Ends the read: trailing bytes mean the record is not what we think.
     pub(crate) fn finish(self) -> Result<(), RecordError> {
         if self.rest.is_empty() {

@@ -132,6 +132,9 @@ pub(crate) struct Account {
     pub(crate) bind_epoch: u64,
     /// Per-protocol overrides of the platform's policy.
     pub(crate) policies: Policies,
+    /// When a second factor (code, e-mail/SMS code, recovery code) last got
+    /// a login in. Written with the consumed code, so it costs no write.
+    pub(crate) last_used: Option<u64>,
 }
 
 /// Upper bound of an encoded account payload (32 recovery tags, two
@@ -157,6 +160,7 @@ impl core::fmt::Debug for Account {
             .field("generation", &self.generation)
             .field("bind_epoch", &self.bind_epoch)
             .field("policies", &self.policies)
+            .field("last_used", &self.last_used)
             .finish_non_exhaustive()
     }
 }
@@ -199,6 +203,7 @@ impl Account {
             generation,
             bind_epoch: generation,
             policies: Policies::default(),
+            last_used: None,
         }
     }
 
@@ -252,6 +257,7 @@ impl Account {
         }
         w.u64(self.generation).u64(self.bind_epoch);
         self.policies.write(&mut w);
+        w.opt_u64(self.last_used);
         Ok(record::encode(ACCOUNT_KIND, &w.finish()?))
     }
 
@@ -316,6 +322,8 @@ impl Account {
         let generation = r.u64()?;
         let bind_epoch = r.u64()?;
         let policies = Policies::read(&mut r)?;
+        // Added after the first release: records written before have none.
+        let last_used = if r.is_at_end() { None } else { r.opt_u64()? };
         r.finish()?;
         Ok(Self {
             config,
@@ -331,6 +339,7 @@ impl Account {
             generation,
             bind_epoch,
             policies,
+            last_used,
         })
     }
 }
@@ -414,6 +423,7 @@ mod tests {
             salt: [3; SALT_LEN],
             tags: vec![[4; TAG_LEN], [5; TAG_LEN]],
         };
+        full.last_used = Some(1_800_000_000);
         for account in [pending, full] {
             let bytes = account.encode().unwrap();
             assert_eq!(Account::decode(&bytes).unwrap(), account);
@@ -427,6 +437,21 @@ mod tests {
         let bytes = platform.encode().unwrap();
         assert_eq!(Platform::decode(&bytes).unwrap(), platform);
         assert!(Account::decode(&bytes).is_err());
+    }
+
+    #[test]
+    fn records_written_before_last_use_was_kept_still_read() {
+        let secret = Secret::from_bytes(&[7; 20]).unwrap();
+        let account = Account::new(TotpConfig::default(), secret, 99, 7);
+        let bytes = account.encode().unwrap();
+        let payload = record::decode(&bytes, ACCOUNT_KIND).unwrap();
+        // The payload as the first release wrote it: no last-use field.
+        let old = record::encode(ACCOUNT_KIND, &payload[..payload.len() - 1]);
+        assert_eq!(Account::decode(&old).unwrap(), account);
+        // Anything after the field is still refused.
+        let mut longer = payload.to_vec();
+        longer.push(0);
+        assert!(Account::decode(&record::encode(ACCOUNT_KIND, &longer)).is_err());
     }
 
     fn full_policies() -> Policies {

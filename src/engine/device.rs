@@ -93,21 +93,26 @@ const DEVICE_KEY_KIND: u8 = 4;
 /// The store's own device key, made (at random) by the first engine that
 /// needs it; every later engine on the store, in any process, reads it.
 pub(crate) fn stored_key(store: &dyn Store) -> Result<DeviceKey> {
-    const KEY: &[u8] = b"dkey";
     let fresh = DeviceKey::generate()?;
     let fresh_record = record::encode(DEVICE_KEY_KIND, fresh.0.as_slice());
-    read_modify_write(store, KEY, 16, |bytes| {
+    read_modify_write(store, STORED_KEY, 16, |bytes| {
         Ok::<_, Error>(match bytes {
-            Some(bytes) => {
-                let payload = record::decode(bytes, DEVICE_KEY_KIND)?;
-                let key: [u8; 32] = payload
-                    .try_into()
-                    .map_err(|_| RecordError::Payload("device key length"))?;
-                Change::Keep(DeviceKey::from_bytes(key))
-            }
+            Some(bytes) => Change::Keep(decode_stored_key(bytes)?),
             None => Change::Write(Some(fresh_record.clone()), fresh.clone()),
         })
     })
+}
+
+/// Where the store's own device key is kept.
+pub(crate) const STORED_KEY: &[u8] = b"dkey";
+
+/// Reads the stored device key record.
+pub(crate) fn decode_stored_key(bytes: &[u8]) -> Result<DeviceKey> {
+    let payload = record::decode(bytes, DEVICE_KEY_KIND)?;
+    let key: [u8; 32] = payload
+        .try_into()
+        .map_err(|_| RecordError::Payload("device key length"))?;
+    Ok(DeviceKey::from_bytes(key))
 }
 
 /// What the host knows about the client of a login; every field optional.

@@ -49,6 +49,7 @@ mod notify;
 mod protocol;
 mod seal;
 mod split;
+mod status;
 
 use zeroize::Zeroizing;
 
@@ -70,10 +71,11 @@ pub use clients::{
 pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
 pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
 pub use maintain::Maintenance;
-pub use notify::Notification;
+pub use notify::{Notification, format_utc};
 pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolName, ProtocolPolicy};
 pub use seal::EncryptionKeys;
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
+pub use status::{AccountStatus, Enrollment, MAX_LISTED_PROBLEMS, PlatformStatus, RecordCheck};
 
 /// How often a read-modify-write may lose a race before giving up with
 /// [`crate::store::StoreError::Contention`].
@@ -1030,6 +1032,7 @@ impl<S: Store> Engine<S> {
         Ok(match outcome {
             Ok(reason) => {
                 account.lockout = Lockout::default();
+                account.last_used = Some(now);
                 let decision = Decision::Allow {
                     reason,
                     cacheable: false,

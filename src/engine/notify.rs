@@ -88,7 +88,7 @@ pub(crate) fn compose(
          If it is yours, authorize it at {link}; if not, change your password.",
         protocol = blocked.protocol,
         account = blocked.id.account(),
-        time = utc(blocked.at),
+        time = format_utc(blocked.at),
     );
     Notification {
         channel,
@@ -98,8 +98,13 @@ pub(crate) fn compose(
     }
 }
 
-/// `2026-11-27 09:05:00 UTC` from Unix time (proleptic Gregorian calendar).
-pub(crate) fn utc(unix: u64) -> String {
+/// `2026-11-27 09:05:00 UTC` from Unix time (proleptic Gregorian
+/// calendar): how notifications and the operator's tool write times.
+///
+/// ```
+/// assert_eq!(mail2fa::engine::format_utc(1_800_000_000), "2027-01-15 08:00:00 UTC");
+/// ```
+pub fn format_utc(unix: u64) -> String {
     let days = unix / 86_400;
     let secs = unix % 86_400;
     // Civil date from days since 1970-01-01 (after Hinnant's algorithm).
@@ -126,12 +131,12 @@ mod tests {
 
     #[test]
     fn dates_are_right() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(utc(1_800_000_000), "2027-01-15 08:00:00 UTC");
-        assert_eq!(utc(4_102_444_799), "2099-12-31 23:59:59 UTC");
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(1_800_000_000), "2027-01-15 08:00:00 UTC");
+        assert_eq!(format_utc(4_102_444_799), "2099-12-31 23:59:59 UTC");
         // No overflow at the far end of the range.
-        assert!(utc(u64::MAX).ends_with(" 07:00:15 UTC"));
+        assert!(format_utc(u64::MAX).ends_with(" 07:00:15 UTC"));
     }
 
     #[test]

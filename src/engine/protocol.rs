@@ -196,6 +196,11 @@ impl ProtocolPolicy {
 pub(crate) struct Policies(Vec<(Protocol, ProtocolPolicy)>);
 
 impl Policies {
+    /// The overrides, in the order they were set.
+    pub(crate) fn entries(&self) -> Vec<(Protocol, ProtocolPolicy)> {
+        self.0.clone()
+    }
+
     pub(crate) fn get(&self, protocol: &Protocol) -> Option<ProtocolPolicy> {
         self.0
             .iter()

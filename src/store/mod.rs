@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore, Synchronous};
+pub use sqlite::{SCHEMA_VERSION, SqliteCheck, SqliteOptions, SqliteStore, Synchronous};
 
 /// A record as loaded: its bytes and the version to compare against.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,6 +75,27 @@ impl Default for SqliteOptions {
     }
 }
 
+/// What [`SqliteStore::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqliteCheck {
+    /// The schema version of the file ([`SCHEMA_VERSION`]).
+    pub schema_version: i32,
+    /// What SQLite's integrity check says: `["ok"]`, or up to 100 problems.
+    pub integrity: Vec<String>,
+    /// Records stored.
+    pub records: u64,
+    /// Size of the database (pages in use and free), in bytes.
+    pub size_bytes: u64,
+}
+
+impl SqliteCheck {
+    /// Whether SQLite found nothing wrong.
+    pub fn is_sound(&self) -> bool {
+        self.integrity.len() == 1 && self.integrity[0] == "ok"
+    }
+}
+
 /// A [`Store`] in a SQLite database file.
 ///
 /// ```
@@ -196,6 +217,39 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Checks the database file: SQLite's `PRAGMA integrity_check` (every
+    /// page, index and constraint; it reads the whole file, so it takes a
+    /// while on a big one), the schema version and the record count. Writes
+    /// nothing; logins may run meanwhile.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if the checks cannot run at all.
+    pub fn check(&self) -> Result<SqliteCheck, StoreError> {
+        let connection = self.connection()?;
+        let integrity = connection
+            .prepare("PRAGMA integrity_check(100)")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| backend("integrity check", e))?;
+        let number = |sql: &str| -> Result<i64, StoreError> {
+            connection
+                .query_row(sql, [], |row| row.get(0))
+                .map_err(|e| backend("check", e))
+        };
+        let schema_version = number("PRAGMA user_version")?;
+        let records = number("SELECT count(*) FROM m2fa_records")?;
+        let size = number("PRAGMA page_count")?.saturating_mul(number("PRAGMA page_size")?);
+        Ok(SqliteCheck {
+            schema_version: i32::try_from(schema_version).unwrap_or(-1),
+            integrity,
+            records: u64::try_from(records).unwrap_or(0),
+            size_bytes: u64::try_from(size).unwrap_or(0),
+        })
     }
 
     fn connection(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
