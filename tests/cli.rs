@@ -1,0 +1,1 @@
+//! The `mail2fa` operator tool, run as a program.
