@@ -42,6 +42,14 @@ grep -q "imap after the revoke                    -> client: Refused; host: Wron
 grep -q "same client, same string, 10 min later   -> client: Allowed; host: DeviceTrusted" target/devices.out
 echo "demo, engine walkthrough and devices example ok"
 
+step "the operator tool's README walk-through runs"
+bash scripts/operator-demo.sh >target/operator-demo.out
+grep -q "Enrollment of alice@example.com on example.com confirmed: 2FA is active." target/operator-demo.out
+grep -q "  INACTIVE  activesync  iPhone  " target/operator-demo.out
+grep -q "Application password 1 of alice@example.com on example.com revoked." target/operator-demo.out
+grep -q "^Unreadable   none" target/operator-demo.out
+echo "operator walk-through ok"
+
 step "fuzz smoke runs"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"
 

@@ -1092,10 +1092,13 @@ impl Context {
         } else {
             let style = self.style;
             let mut out = format!(
-                "Database     {} (schema {}, {} records, {} bytes)\n",
+                "Database     {} (schema {}, {}, {} bytes)\n",
                 store.path().display(),
                 file.schema_version,
-                file.records,
+                count(
+                    usize::try_from(file.records).unwrap_or(usize::MAX),
+                    "record"
+                ),
                 file.size_bytes
             );
             if file.is_sound() {
@@ -1107,8 +1110,11 @@ impl Context {
                 }
             }
             out.push_str(&format!(
-                "Records      {} platforms, {} accounts ({} encrypted), {} device/app-password records\n",
-                records.platforms, records.accounts, records.sealed_accounts, records.clients
+                "Records      {}, {} ({} encrypted), {}\n",
+                count(records.platforms, "platform"),
+                count(records.accounts, "account"),
+                records.sealed_accounts,
+                count(records.clients, "device/app-password record")
             ));
             if records.unreadable == 0 {
                 out.push_str(&format!("Unreadable   {}\n", style.good("none")));
@@ -1135,13 +1141,22 @@ impl Context {
             fail(
                 KEY,
                 format!(
-                    "{} records cannot be opened with the configured keys.",
-                    records.unreadable
+                    "{} cannot be opened with the configured keys.",
+                    count(records.unreadable, "record")
                 ),
             )
         } else {
             fail(DATABASE, "the database is damaged (see above).")
         })
+    }
+}
+
+/// `1 record`, `2 records`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
