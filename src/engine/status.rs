@@ -12,7 +12,8 @@ use crate::store::Store;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enrollment {
     /// The authenticator secret was issued; the first valid code confirms it
-    /// until `expires_at` (after that, only a reset starts over).
+    /// until `expires_at`. A past `expires_at` means the enrollment expired:
+    /// a reset, or enabling the account again, starts over.
     Pending {
         /// Unix time the enrollment expires.
         expires_at: u64,
@@ -47,7 +48,9 @@ pub struct AccountStatus {
     pub suspended_until: Option<u64>,
     /// A running lockout (S7) ends then; `None` when not locked.
     pub locked_until: Option<u64>,
-    /// Wrong codes since the last accepted one.
+    /// The lockout counter: wrong codes since the last accepted one, held at
+    /// one below the lockout policy's `max_failures` once a lock has
+    /// started (the next wrong code locks again, with no fresh quota).
     pub failures: u32,
     /// When a second factor last got a login in (recorded from this
     /// release on).
