@@ -71,6 +71,9 @@ pub struct AccountStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct PlatformStatus {
+    /// Whether the platform was ever configured (2FA switched on or off, or
+    /// a policy set); one never configured is off with no overrides.
+    pub configured: bool,
     /// Whether 2FA is on (S1).
     pub enabled: bool,
     /// The platform's overrides of the default protocol policies.
@@ -135,6 +138,7 @@ impl<S: Store> Engine<S> {
             Some(record) => {
                 let platform = Platform::decode(&record.bytes)?;
                 PlatformStatus {
+                    configured: true,
                     enabled: platform.enabled,
                     policies: platform.policies.entries(),
                 }

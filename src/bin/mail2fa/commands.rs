@@ -58,7 +58,16 @@ fn exit_code(error: &Error) -> u8 {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        fail(exit_code(&error), format!("{error}."))
+        fail(exit_code(&error), format!("{}.", describe(&error)))
+    }
+}
+
+/// The library's message, said for an operator: a value the library calls
+/// configuration (a name, a policy) is the operator's input here.
+fn describe(error: &Error) -> String {
+    match error {
+        Error::InvalidConfig(what) => format!("invalid {what}"),
+        other => other.to_string(),
     }
 }
 
@@ -72,7 +81,7 @@ impl From<std::io::Error> for Failure {
 fn about(id: &AccountId) -> impl Fn(Error) -> Failure + '_ {
     move |error| {
         let code = exit_code(&error);
-        fail(code, format!("{}: {error}.", name_of(id)))
+        fail(code, format!("{}: {}.", name_of(id), describe(&error)))
     }
 }
 
@@ -175,6 +184,15 @@ impl Context {
                 ),
             ));
         }
+        if !create && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(fail(
+                DATABASE,
+                format!(
+                    "the database {} is an empty file, not a mail2fa database.",
+                    path.display()
+                ),
+            ));
+        }
         let options = SqliteOptions {
             create,
             ..SqliteOptions::default()
@@ -242,7 +260,17 @@ impl Context {
     }
 
     fn id(args: &AccountArgs) -> Result<AccountId, Failure> {
-        Ok(AccountId::new(&args.platform, &args.account)?)
+        AccountId::new(&args.platform, &args.account).map_err(|_| {
+            fail(
+                USAGE,
+                format!(
+                    "{:?} on {:?} is not an account name: platform and account are 1 to 256 \
+                     bytes, without ':', control characters or surrounding spaces.",
+                    clean(&args.account, 256),
+                    clean(&args.platform, 256)
+                ),
+            )
+        })
     }
 
     fn platform(&self, command: PlatformCommand) -> Result<(), Failure> {
@@ -282,13 +310,14 @@ impl Context {
                     return Ok(print_json(&Json::Object(vec![
                         ("platform", Json::text(&args.platform)),
                         ("enabled", Json::Bool(status.enabled)),
+                        ("configured", Json::Bool(status.configured)),
                         ("policies", policies_json(&policies)),
                     ]))?);
                 }
-                let on = if status.enabled {
-                    self.style.good("on")
-                } else {
-                    self.style.warn("off")
+                let on = match (status.enabled, status.configured) {
+                    (true, _) => self.style.good("on"),
+                    (false, true) => self.style.warn("off"),
+                    (false, false) => self.style.warn("off (never configured)"),
                 };
                 let mut out = format!("Platform {}: 2FA {on}\n\n", clean(&args.platform, 256));
                 out.push_str(&policies_table(&policies, self.style));
@@ -330,24 +359,26 @@ impl Context {
         match command {
             AccountCommand::Enable { account, qr } => {
                 let id = Self::id(&account)?;
-                let uri = self
-                    .engine
-                    .enable_account(&id, self.now)
-                    .map_err(about(&id))?;
-                let status = self
-                    .engine
-                    .account_status(&id, self.now)
-                    .map_err(about(&id))?;
-                let until = match status.enrollment {
-                    Enrollment::Pending { expires_at } => Some(expires_at),
-                    Enrollment::Confirmed => None,
-                };
-                let headline = format!(
-                    "2FA enabled for {}, pending until {}.",
-                    name_of(&id),
-                    when(until)
-                );
-                self.show_uri(&id, &headline, &uri, &qr, until)
+                self.new_secret(
+                    &id,
+                    &qr,
+                    || {
+                        self.engine
+                            .enable_account(&id, self.now)
+                            .map_err(|e| match e {
+                                Error::AlreadyEnabled => fail(
+                                    REFUSED,
+                                    format!(
+                                        "{}: 2FA is already enabled (`mail2fa account reset` \
+                                     issues a new secret).",
+                                        name_of(&id)
+                                    ),
+                                ),
+                                other => about(&id)(other),
+                            })
+                    },
+                    |until| format!("2FA enabled for {}, pending until {until}.", name_of(&id)),
+                )
             }
             AccountCommand::Confirm { account, code } => self.confirm_enrollment(&account, &code),
             AccountCommand::Show(account) => self.show_account(&account),
@@ -357,14 +388,19 @@ impl Context {
                     .engine
                     .suspend(&id, hours.saturating_mul(3600), self.now)
                     .map_err(about(&id))?;
-                self.report(
-                    &format!(
+                let text = if hours == 0 {
+                    format!("2FA of {} is active again (no suspension).", name_of(&id))
+                } else {
+                    format!(
                         "2FA of {} suspended until {}; it re-arms by itself.",
                         name_of(&id),
                         format_utc(until)
-                    ),
-                    || account_json(&id, vec![("suspended_until", Json::Number(until))]),
-                )
+                    )
+                };
+                let until = (hours > 0).then_some(until);
+                self.report(&text, || {
+                    account_json(&id, vec![("suspended_until", Json::opt_number(until))])
+                })
             }
             AccountCommand::Reset { account, qr } => {
                 let id = Self::id(&account)?;
@@ -376,22 +412,17 @@ impl Context {
                     "Reset 2FA of {}? The authenticator app stops working at once.",
                     name_of(&id)
                 ))?;
-                let uri = self.engine.reset(&id, self.now).map_err(about(&id))?;
-                let until = match self
-                    .engine
-                    .account_status(&id, self.now)
-                    .map_err(about(&id))?
-                    .enrollment
-                {
-                    Enrollment::Pending { expires_at } => Some(expires_at),
-                    Enrollment::Confirmed => None,
-                };
-                let headline = format!(
-                    "2FA of {} reset: a new secret, pending until {}.",
-                    name_of(&id),
-                    when(until)
-                );
-                self.show_uri(&id, &headline, &uri, &qr, until)
+                self.new_secret(
+                    &id,
+                    &qr,
+                    || self.engine.reset(&id, self.now).map_err(about(&id)),
+                    |until| {
+                        format!(
+                            "2FA of {} reset: a new secret, pending until {until}.",
+                            name_of(&id)
+                        )
+                    },
+                )
             }
             AccountCommand::Remove(account) => {
                 let id = Self::id(&account)?;
@@ -548,35 +579,62 @@ impl Context {
         }
     }
 
-    /// Prints a new provisioning URI with its QR code (and writes the SVG).
-    fn show_uri(
+    /// Makes a new secret with `make` (enable, reset) and shows its
+    /// provisioning URI with the QR code, writing the SVG too. The SVG file
+    /// is created first: if it cannot be, nothing is changed (a secret
+    /// stored but never shown would need a reset).
+    fn new_secret(
         &self,
         id: &AccountId,
-        headline: &str,
-        uri: &str,
         qr: &QrArgs,
-        until: Option<u64>,
+        make: impl FnOnce() -> Result<Zeroizing<String>, Failure>,
+        headline: impl FnOnce(String) -> String,
     ) -> Result<(), Failure> {
-        if let Some(path) = &qr.svg {
-            let svg = mail2fa::qr::svg(uri)?;
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| {
-                    fail(
-                        REFUSED,
-                        format!(
-                            "cannot create {} (it is never overwritten): {e}.",
-                            path.display()
-                        ),
-                    )
-                })?;
+        let mut svg_file = match &qr.svg {
+            Some(path) => Some(
+                OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|e| {
+                        fail(
+                            REFUSED,
+                            format!(
+                                "cannot create {} (it is never overwritten): {e}; nothing was changed.",
+                                path.display()
+                            ),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let uri = match make() {
+            Ok(uri) => uri,
+            Err(failure) => {
+                if let Some(path) = &qr.svg {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(failure);
+            }
+        };
+        if let (Some(file), Some(path)) = (svg_file.as_mut(), &qr.svg) {
+            let svg = mail2fa::qr::svg(&uri)?;
             file.write_all(svg.as_bytes())
                 .and_then(|()| file.sync_all())
                 .map_err(|e| fail(REFUSED, format!("cannot write {}: {e}.", path.display())))?;
         }
+        let until = match self
+            .engine
+            .account_status(id, self.now)
+            .map_err(about(id))?
+            .enrollment
+        {
+            Enrollment::Pending { expires_at } => Some(expires_at),
+            Enrollment::Confirmed => None,
+        };
+        let headline = headline(when(until));
+        let uri = uri.as_str();
         if self.json {
             return Ok(print_json(&account_json(
                 id,
@@ -591,7 +649,7 @@ impl Context {
             ))?);
         }
         let mut out = Zeroizing::new(String::with_capacity(4096));
-        out.push_str(headline);
+        out.push_str(&headline);
         out.push_str(
             "\nScan the QR code with the authenticator app (or type the URI in it); \
              it is shown once:\n\n",
@@ -619,6 +677,16 @@ impl Context {
             .engine
             .account_status(&id, self.now)
             .map_err(about(&id))?;
+        if status.mode != Mode::Totp {
+            return Err(fail(
+                REFUSED,
+                format!(
+                    "{} proves the second factor by {}: there is no app enrollment to confirm.",
+                    name_of(&id),
+                    mode_text(status.mode)
+                ),
+            ));
+        }
         match status.enrollment {
             Enrollment::Confirmed => {
                 return Err(fail(
@@ -654,7 +722,11 @@ impl Context {
                 || account_json(&id, vec![("confirmed", Json::Bool(true))]),
             ),
             Decision::Deny { reason } => Err(fail(
-                REFUSED,
+                if reason == DenyReason::MalformedCode {
+                    USAGE
+                } else {
+                    REFUSED
+                },
                 format!(
                     "{}: the code was refused ({}).",
                     name_of(&id),
@@ -921,6 +993,23 @@ impl Context {
                 protocols,
             } => {
                 let id = Self::id(&account)?;
+                let taken = self
+                    .engine
+                    .app_passwords(&id)
+                    .map_err(about(&id))?
+                    .iter()
+                    .any(|a| a.name == name);
+                if taken {
+                    return Err(fail(
+                        REFUSED,
+                        format!(
+                            "{}: an application password named {:?} exists; revoke it or choose \
+                             another name.",
+                            name_of(&id),
+                            clean(&name, 64)
+                        ),
+                    ));
+                }
                 let (info, password) = self
                     .engine
                     .create_app_password(&id, &name, &protocols, self.now)
@@ -1110,7 +1199,7 @@ impl Context {
                 }
             }
             out.push_str(&format!(
-                "Records      {}, {} ({} encrypted), {}\n",
+                "Readable     {}, {} ({} encrypted), {}\n",
                 count(records.platforms, "platform"),
                 count(records.accounts, "account"),
                 records.sealed_accounts,

@@ -227,8 +227,8 @@ pub(crate) enum AccountCommand {
     Suspend {
         #[command(flatten)]
         account: AccountArgs,
-        /// How long, in hours (1 to 720).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=720))]
+        /// How long, in hours (1 to 720; 0 ends a running suspension).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=720))]
         hours: u64,
     },
     /// New secret (new phone): the old app stops working; prints the new
