@@ -36,9 +36,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The schema this version writes and reads (`PRAGMA user_version`).
-#define SCHEMA_VERSION 1
-
 // Major version of the library (semantic versioning of the crate and ABI).
 #define M2FA_VERSION_MAJOR 0
 

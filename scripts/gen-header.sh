@@ -20,6 +20,13 @@ fi
 cbindgen --config cbindgen.toml --crate mail2fa --output "$out" \
   2> >(grep -v -e "^WARN: Skip " -e 'Missing `\[defines\]` entry for `feature = "\(capi\|sqlite\)"`' \
     -e "^WARN: Can't find Digits" -e "^WARN: Can't find Protocol\." -e '^WARN: Cannot find a mangling for generic path .*"Hmac"' >&2)
+# Every macro of the header is ours: a Rust constant that slipped in without
+# the prefix is an error, not a silent addition to the C API.
+if stray=$(grep -E '^#define ' "$out" | grep -Ev '^#define (M2FA_|MAIL2FA_H)'); then
+  echo "the header defines names without the M2FA_ prefix (exclude them in cbindgen.toml):" >&2
+  echo "$stray" >&2
+  exit 1
+fi
 if [ "${1:-}" = "--check" ]; then
   if ! diff -u include/mail2fa.h "$out"; then
     echo "include/mail2fa.h is stale: run 'bash scripts/gen-header.sh' and commit it" >&2
