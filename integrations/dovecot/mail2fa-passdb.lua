@@ -1,0 +1,351 @@
+-- mail2fa-passdb.lua: Dovecot 2.3 Lua passdb with mail2fa two-factor authentication.
+--
+-- The host password stays in a passwd-file style file (config.users_file);
+-- mail2fa adds the second factor: a one-time code appended to the password
+-- ("secret123456"), device binding after a code login, application passwords
+-- (IMAP/POP3/SMTP clients that cannot type codes), per-protocol policies.
+--
+-- dovecot.conf:
+--
+--   auth_mechanisms = plain login      # plaintext only: the code travels in the password
+--   auth_cache_size = 0                # REQUIRED: a cached answer would replay one-time codes
+--   imap_id_retain = yes               # passes the client's IMAP ID (device binding)
+--   passdb {
+--     driver = lua
+--     args = file=/etc/dovecot/mail2fa-passdb.lua blocking=yes
+--   }
+--
+-- * blocking=yes (the default) runs auth_password_verify in the auth worker
+--   processes, as root: the database (root, 0600) and the key file are opened
+--   there, lazily, once per worker, and kept for the worker's life. The
+--   script is also loaded in the main auth process (user dovecot), where
+--   script_init runs: nothing is opened there.
+-- * Never give this passdb a cache_key: an empty `cache_key=` crashes the
+--   auth process of Dovecot 2.3.19, and any cache (auth_cache_size > 0)
+--   would replay one-time codes (the Lua passdb's default key is %u).
+-- * Only plaintext mechanisms work: auth_passdb_lookup is deliberately not
+--   defined, so a non-plaintext mechanism (CRAM-MD5, ...) fails with a
+--   temporary failure; a hash cannot carry a one-time code.
+-- * User names are compared exactly (users file and mail2fa account). Let
+--   Dovecot normalise them, e.g. auth_username_format = %Lu.
+--
+-- Answers: OK only when mail2fa allows the login; every refusal (wrong
+-- password, wrong/replayed code, lock, app password revoked, protocol
+-- refused...) is PASSWORD_MISMATCH, so a lock looks like a wrong password;
+-- a user missing from the users file is USER_UNKNOWN; any error (database,
+-- module, users file) is INTERNAL_FAILURE (the login is refused: fail closed).
+-- One log line per decision (req:log_info): outcome, reason and mail2fa's
+-- audit line, never the password, the code or the application password.
+
+local config = {
+  -- The mail2fa database, as written by the operator tool (`mail2fa --db`).
+  -- It is never created here: a missing file is an error.
+  db_path =
+    "/var/lib/mail2fa/mail2fa.db",
+  -- Encryption keys of account records (`mail2fa --key-file`): nil for none,
+  -- or a path in quotes. The file must be mode 0600/0400.
+  key_file = nil,
+  -- The host's passwords, passwd-file format: `user:{SCHEME}hash[:...]`
+  -- (lines starting with '#' are skipped; fields after the hash are ignored).
+  -- Hashes need a {SCHEME} prefix: a bare `$6$...` is read as PLAIN by
+  -- Dovecot. Re-read on every login, so changes apply at once.
+  users_file =
+    "/etc/dovecot/mail2fa-users",
+  -- Added in front of package.cpath: where `require "mail2fa"` finds mail2fa.so.
+  module_path =
+    "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so",
+  -- mail2fa platform of a user: the domain of "user@domain" (account = the
+  -- whole user name). Users without '@' get default_platform (account = the
+  -- user name); nil: such users are unknown to this passdb (USER_UNKNOWN).
+  default_platform = nil,
+  -- Dovecot service name -> mail2fa protocol. Names not listed are used as
+  -- they are (imap, pop3, smtp; others become host-named protocols).
+  protocols = {
+    submission = "smtp",
+  },
+  -- Client fields (device id/type, user agent) are cut to this many bytes.
+  max_client_field = 256,
+}
+
+package.cpath = config.module_path .. ";" .. package.cpath
+
+-- Longest credential mail2fa takes (bytes).
+local MAX_LOGIN_INPUT = 4096
+
+-- ---------------------------------------------------------------------------
+-- the engine: one per Lua state (= per auth worker), opened on first use
+
+local engine
+
+local function get_engine()
+  if engine then return engine end
+  local ok, m2fa = pcall(require, "mail2fa")
+  if not ok then return nil, "cannot load the mail2fa Lua module: " .. tostring(m2fa) end
+  local e, err = m2fa.open(config.db_path, config.key_file)
+  if not e then return nil, err end
+  engine = e
+  return engine
+end
+
+-- ---------------------------------------------------------------------------
+-- users file
+
+-- The hash of `user`: a string; false if the user is not in the file;
+-- nil and a message if the file cannot be read.
+local function lookup_hash(user)
+  local f, err = io.open(config.users_file, "r")
+  if not f then return nil, err end
+  local ok, found = pcall(function()
+    for line in f:lines() do
+      if line:sub(1, 1) ~= "#" then
+        local name, rest = line:match("^([^:]*):(.*)$")
+        if name == user then
+          return (rest:match("^[^:]*"):gsub("\r$", ""))
+        end
+      end
+    end
+    return false
+  end)
+  f:close()
+  if not ok then return nil, tostring(found) end
+  return found
+end
+
+-- true / false (wrong) / nil, message (the hash cannot be used).
+local function password_ok(req, hash, password)
+  if hash == "" then return false end
+  local r, err = req:password_verify(hash, password)
+  if r == 1 then return true end
+  if type(r) == "number" and r < 0 then
+    return nil, tostring(err)
+  end
+  if err ~= nil and err ~= "Password mismatch" then
+    -- e.g. "Unknown scheme X": the users file needs fixing.
+    req:log_warning("mail2fa: password check of " .. config.users_file .. ": " .. tostring(err))
+  end
+  return false
+end
+
+-- ---------------------------------------------------------------------------
+-- client information
+
+-- Parses the IMAP ID parameter list Dovecot keeps in req.client_id
+-- (`"name" "Thunderbird" "version" "115.0"`, quoted strings with \\ and \"
+-- escapes, NIL) into a table with lower-case keys; NIL values are absent.
+local function parse_imap_id(text)
+  local id = {}
+  if type(text) ~= "string" then return id end
+  local items, i, n = {}, 1, #text
+  while i <= n do
+    local c = text:sub(i, i)
+    if c:match("[%s()]") then
+      i = i + 1
+    elseif c == '"' then
+      local parts, closed = {}, false
+      i = i + 1
+      while i <= n do
+        local j = text:find('[\\"]', i)
+        if not j then break end
+        parts[#parts + 1] = text:sub(i, j - 1)
+        if text:sub(j, j) == '"' then
+          closed, i = true, j + 1
+          break
+        end
+        parts[#parts + 1] = text:sub(j + 1, j + 1) -- escaped character
+        i = j + 2
+      end
+      if not closed then break end -- malformed: keep what came before
+      items[#items + 1] = table.concat(parts)
+    else
+      local atom = text:match('^[^%s"()]+', i)
+      i = i + #atom
+      items[#items + 1] = atom:upper() ~= "NIL" and atom or false
+    end
+  end
+  for k = 1, #items - 1, 2 do
+    local key, value = items[k], items[k + 1]
+    if type(key) == "string" and type(value) == "string" and value ~= "" then
+      key = key:lower()
+      if id[key] == nil then id[key] = value end
+    end
+  end
+  return id
+end
+
+-- A client field as mail2fa takes it: valid UTF-8 (else dropped), control
+-- characters removed, at most config.max_client_field bytes (cut at a
+-- character boundary); nil when nothing is left.
+local function clean(value)
+  if type(value) ~= "string" or value == "" or not utf8.len(value) then return nil end
+  local out, size = {}, 0
+  for _, cp in utf8.codes(value) do
+    if cp >= 32 and not (cp >= 127 and cp < 160) then
+      local ch = utf8.char(cp)
+      if size + #ch > config.max_client_field then break end
+      out[#out + 1] = ch
+      size = size + #ch
+    end
+  end
+  local s = table.concat(out)
+  return s ~= "" and s or nil
+end
+
+-- device_type = ID "name"; user_agent = "name/version" followed by os,
+-- os-version and vendor when sent; device_id = ID "x-device-id" or
+-- "device-id" (not RFC 2971 fields; a few clients send one). POP3 and SMTP
+-- have no ID: those fields stay nil there. remote_addr = the client's IP.
+local function client_info(req)
+  local id = parse_imap_id(req.client_id)
+  local ua
+  if id.name then
+    ua = id.name .. (id.version and ("/" .. id.version) or "")
+  end
+  for _, key in ipairs({ "os", "os-version", "vendor" }) do
+    if id[key] then ua = (ua and (ua .. " ") or "") .. id[key] end
+  end
+  local addr = req.remote_ip or req.rip
+  if addr == "" then addr = nil end
+  return {
+    device_id = clean(id["x-device-id"] or id["device-id"]),
+    device_type = clean(id.name),
+    user_agent = clean(ua),
+    remote_addr = addr,
+  }
+end
+
+-- ---------------------------------------------------------------------------
+-- the passdb
+
+-- platform, account of a Dovecot user (nil: none).
+local function platform_of(user)
+  local domain = user:match("@([^@]*)$")
+  if domain and domain ~= "" then return domain, user end
+  if not user:find("@", 1, true) and config.default_platform then
+    return config.default_platform, user
+  end
+  return nil
+end
+
+local function request(protocol, client, fields)
+  fields.protocol = protocol
+  fields.device_id = client.device_id
+  fields.device_type = client.device_type
+  fields.user_agent = client.user_agent
+  fields.remote_addr = client.remote_addr
+  return fields
+end
+
+local function log_decision(req, via, r, note)
+  local line = string.format("mail2fa: %s via=%s reason=%s", r.outcome, via, r.reason)
+  if r.device then line = line .. " device=" .. r.device end
+  line = line .. " audit: " .. r.audit
+  if note then line = line .. note end
+  req:log_info(line)
+end
+
+local function verify(req, password)
+  local A = dovecot.auth
+  local function internal(what, err)
+    req:log_error("mail2fa: " .. what .. ": " .. tostring(err) .. " (login refused)")
+    return A.PASSDB_RESULT_INTERNAL_FAILURE, "mail2fa: " .. what
+  end
+
+  local user = req.user
+  local platform, account = platform_of(user or "")
+  if not platform then
+    req:log_info("mail2fa: user without a domain and no default_platform: unknown")
+    return A.PASSDB_RESULT_USER_UNKNOWN, "mail2fa: no platform for this user"
+  end
+  local hash, err = lookup_hash(user)
+  if hash == nil then return internal("cannot read " .. config.users_file, err) end
+  if hash == false then
+    req:log_info("mail2fa: unknown user (not in " .. config.users_file .. ")")
+    return A.PASSDB_RESULT_USER_UNKNOWN, "mail2fa: unknown user"
+  end
+  local e
+  e, err = get_engine()
+  if not e then return internal("cannot open the mail2fa database", err) end
+
+  local service = req.service or "other"
+  local protocol = config.protocols[service] or service
+  local client = client_info(req)
+  -- What mail2fa can take as a credential (else: a password, never a code).
+  local usable = #password <= MAX_LOGIN_INPUT and not password:find("\0", 1, true)
+    and utf8.len(password) ~= nil
+
+  -- (a) password + code, split where the protocol's policy takes a code
+  local secret, code = password, nil
+  if usable then
+    local p, c
+    p, c, err = e:split(platform, account, protocol, password)
+    if p == nil then return internal("split", err) end
+    secret, code = p, c
+  end
+
+  -- (b) the host's password check; a wrong password never reaches the code
+  local ok
+  ok, err = password_ok(req, hash, secret)
+  if ok == nil then return internal("password check", err) end
+  if not ok and code ~= nil then
+    -- A password that itself ends in digits, sent without a code (a
+    -- device trusted by binding): the whole input as the password.
+    ok, err = password_ok(req, hash, password)
+    if ok == nil then return internal("password check", err) end
+    if ok then code = nil end
+  end
+  if not ok then
+    -- (c) not the account password: maybe an application password (only
+    -- now, as the library expects: a right password never counts as a
+    -- wrong application password).
+    local note
+    if usable then
+      local r
+      r, err = e:authenticate(platform, account,
+        request(protocol, client, { app_password = password }))
+      if not r then return internal("authenticate (application password)", err) end
+      if r.allowed then
+        log_decision(req, "app-password", r)
+        return A.PASSDB_RESULT_OK, ""
+      end
+      if r.reason ~= "wrong_password" then
+        -- It had the shape of an application password: say what became of it.
+        note = string.format("; as an application password: %s (%s)", r.reason, r.audit)
+      end
+    end
+    req:log_info("mail2fa: refused via=password reason=wrong_password" .. (note or ""))
+    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (wrong_password)"
+  end
+
+  -- (d) mail2fa decides
+  local r
+  r, err = e:authenticate(platform, account,
+    request(protocol, client, { password_correct = true, code = code }))
+  if not r then return internal("authenticate", err) end
+  log_decision(req, code and "password+code" or "password", r)
+  if r.allowed then return A.PASSDB_RESULT_OK, "" end
+  return A.PASSDB_RESULT_PASSWORD_MISMATCH,
+    string.format("mail2fa: %s (%s)", r.outcome, r.reason)
+end
+
+-- ---------------------------------------------------------------------------
+-- Dovecot entry points
+
+function script_init()
+  -- Runs in the main auth process too (user dovecot): open nothing here.
+  return 0
+end
+
+function script_deinit()
+  if engine then
+    engine:close()
+    engine = nil
+  end
+end
+
+-- Called for PLAIN/LOGIN (IMAP, POP3 USER/PASS, SMTP AUTH).
+function auth_password_verify(req, password)
+  local ok, result, extra = pcall(verify, req, password)
+  if ok then return result, extra end
+  req:log_error("mail2fa: script error: " .. tostring(result) .. " (login refused)")
+  return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, "mail2fa: script error"
+end

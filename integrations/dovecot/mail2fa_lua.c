@@ -1,0 +1,725 @@
+/*
+ * mail2fa_lua.c: Lua 5.4 module `mail2fa`, the calls a Dovecot Lua passdb
+ * needs (integrations/dovecot/mail2fa-passdb.lua uses it).
+ *
+ * Build (scripts/build-integrations.sh does it):
+ *   gcc -std=c11 -O2 -fPIC -shared -D_GNU_SOURCE -I/usr/include/lua5.4 \
+ *       -Itarget/capi/include -Wl,-z,undefs -o mail2fa.so mail2fa_lua.c \
+ *       target/capi/lib/libmail2fa.a -Wl,--exclude-libs,ALL -lpthread -ldl -lm
+ * No -llua: the module uses the Lua of the process that loads it (Dovecot's
+ * liblua5.4). libmail2fa.a is linked in and its symbols stay hidden; the
+ * only exported symbol is luaopen_mail2fa.
+ *
+ * API
+ *   local m2fa = require "mail2fa"
+ *   m2fa.version                    library version, e.g. "0.1.0"
+ *   m2fa.open(path [, key_file])    -> engine | nil, message
+ *       Opens the SQLite database written by the `mail2fa` operator tool.
+ *       A missing database is an error (never created here: a mistyped
+ *       path must not turn 2FA off for everyone). key_file: the encryption
+ *       keys, one `ID:KEY` per line (KEY = 64 hex digits), the current key
+ *       first, `#` and blank lines skipped; the file must be a regular file
+ *       not readable or writable by group or others. Same format as the
+ *       operator tool's --key-file.
+ *   engine:split(platform, account, protocol, input [, now])
+ *       -> password, code | password, nil | nil, nil, message
+ *       Splits a password+code string for this account and protocol (a
+ *       code is split off only where the protocol's policy takes one).
+ *   engine:authenticate(platform, account, request [, now])
+ *       -> result | nil, message
+ *       request = { protocol = "imap", password_correct = true|false,
+ *                   code = "123456"|nil, app_password = "..."|nil,
+ *                   device_id =, device_type =, user_agent =,
+ *                   remote_addr = (strings or nil) }
+ *       app_password given: the credential is that (maybe an application
+ *       password; password_correct and code are ignored); else code given:
+ *       password + code; else the password alone.
+ *       result = { allowed = bool, outcome = "allowed" | "device_pending" |
+ *                  "second_factor_required" | "enrollment_required" |
+ *                  "refused", reason = "code_accepted" | ... (see
+ *                  reason_names), cacheable = bool, audit = "<audit line>",
+ *                  device = "<32 hex>" | nil }
+ *   engine:close()                  -> true (idempotent; also __gc/__close)
+ *   protocol: webmail, portal, activesync, outlook, imap, pop3, smtp,
+ *   rpc-over-http (any case); any other name is a host-named protocol
+ *   (1-32 letters, digits, '-', '_', '.').
+ *   now: Unix seconds, default time(NULL).
+ *
+ * Errors: every failure of mail2fa or of the input is returned as nil and a
+ * message. Lua errors are raised only for arguments of the wrong type (not
+ * a string, request not a table, a request field that is neither nil nor a
+ * string/boolean as documented), by luaL_check* / luaL_error before any
+ * library object exists. After close(), methods return nil + "closed"
+ * (split: nil, nil, "closed").
+ *
+ * Secrets: the C side makes no copy of a password, code or key of its own
+ * except the key file's contents and decoded keys, which are wiped
+ * (explicit_bzero) before they are freed; mail2fa copies the code or
+ * application password into its login object and wipes it when the object
+ * is freed (before this function returns). Lua strings are immutable and
+ * cannot be wiped: the password string belongs to Dovecot, and the two
+ * strings split() returns live until Lua's garbage collector frees them.
+ *
+ * Threads: one engine per Lua state; an engine is thread-safe, a Lua state
+ * is not (Dovecot runs one Lua state per auth process).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "mail2fa.h"
+
+#define ENGINE_MT "mail2fa.engine"
+#define GUARD_MT "mail2fa.login_guard"
+#define MSG_SIZE 512
+/* A key file longer than this is not a key file. */
+#define KEY_FILE_MAX (64 * 1024)
+
+typedef struct {
+    m2fa_engine *engine; /* NULL once closed */
+} engine_ud;
+
+/* Holds the library objects of one authenticate() call, so that they are
+ * freed (and the credential copy wiped) even if a Lua error (out of
+ * memory) interrupts the call: it is a to-be-closed slot with __gc too. */
+typedef struct {
+    m2fa_login *login;
+    m2fa_decision *decision;
+} login_guard;
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static void status_text(m2fa_status st, char *buf, size_t len)
+{
+    size_t needed = 0;
+    m2fa_status r = m2fa_status_message((uint32_t)st, buf, len, &needed);
+    if (r != M2FA_OK && r != M2FA_UNKNOWN_ENUM_VALUE)
+        snprintf(buf, len, "mail2fa status %u", (unsigned)st);
+}
+
+/* "<what>: <status message> (status N)" */
+static void fail_msg(char *msg, size_t len, const char *what, m2fa_status st)
+{
+    char text[256];
+    status_text(st, text, sizeof text);
+    snprintf(msg, len, "%s: %s (mail2fa status %u)", what, text, (unsigned)st);
+}
+
+/* Pushes nil and a message; returns 2. */
+static int push_fail(lua_State *L, const char *msg)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    return 2;
+}
+
+/* A string argument without embedded NUL (the C API takes C strings: a NUL
+ * inside would silently cut the string). Raises for a non-string. */
+static const char *check_cstr(lua_State *L, int arg, int *has_nul)
+{
+    size_t len = 0;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) != len)
+        *has_nul = 1;
+    return s;
+}
+
+static int get_now(lua_State *L, int arg, uint64_t *now)
+{
+    if (lua_isnoneornil(L, arg)) {
+        time_t t = time(NULL);
+        if (t < 0)
+            return 0;
+        *now = (uint64_t)t;
+        return 1;
+    }
+    lua_Integer n = luaL_checkinteger(L, arg);
+    if (n < 0)
+        return 0;
+    *now = (uint64_t)n;
+    return 1;
+}
+
+static engine_ud *check_engine(lua_State *L)
+{
+    return (engine_ud *)luaL_checkudata(L, 1, ENGINE_MT);
+}
+
+static uint32_t protocol_code(const char *name)
+{
+    static const struct {
+        const char *name;
+        uint32_t code;
+    } table[] = {
+        {"webmail", M2FA_PROTOCOL_WEBMAIL},
+        {"portal", M2FA_PROTOCOL_PORTAL},
+        {"activesync", M2FA_PROTOCOL_ACTIVESYNC},
+        {"outlook", M2FA_PROTOCOL_OUTLOOK},
+        {"imap", M2FA_PROTOCOL_IMAP},
+        {"pop3", M2FA_PROTOCOL_POP3},
+        {"smtp", M2FA_PROTOCOL_SMTP},
+        {"rpc-over-http", M2FA_PROTOCOL_RPC_OVER_HTTP},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcasecmp(name, table[i].name) == 0)
+            return table[i].code;
+    return M2FA_PROTOCOL_OTHER;
+}
+
+static const char *outcome_name(uint32_t outcome)
+{
+    switch (outcome) {
+    case M2FA_OUTCOME_ALLOWED: return "allowed";
+    case M2FA_OUTCOME_ENROLLMENT_REQUIRED: return "enrollment_required";
+    case M2FA_OUTCOME_SECOND_FACTOR_REQUIRED: return "second_factor_required";
+    case M2FA_OUTCOME_REFUSED: return "refused";
+    case M2FA_OUTCOME_DEVICE_PENDING: return "device_pending";
+    default: return NULL;
+    }
+}
+
+static const char *reason_name(uint32_t reason)
+{
+    switch (reason) {
+    case M2FA_REASON_NONE: return "none";
+    case M2FA_REASON_NO_SECOND_FACTOR: return "no_second_factor";
+    case M2FA_REASON_CODE_ACCEPTED: return "code_accepted";
+    case M2FA_REASON_SUSPENDED: return "suspended";
+    case M2FA_REASON_ENROLLED: return "enrolled";
+    case M2FA_REASON_DELIVERED_CODE_ACCEPTED: return "delivered_code_accepted";
+    case M2FA_REASON_RECOVERY_CODE_USED: return "recovery_code_used";
+    case M2FA_REASON_DEVICE_AUTHORIZED: return "device_authorized";
+    case M2FA_REASON_DEVICE_TRUSTED: return "device_trusted";
+    case M2FA_REASON_APP_PASSWORD: return "app_password";
+    case M2FA_REASON_MALFORMED_CODE: return "malformed_code";
+    case M2FA_REASON_WRONG_CODE: return "wrong_code";
+    case M2FA_REASON_CLOCK_SKEW: return "clock_skew";
+    case M2FA_REASON_REPLAYED: return "replayed";
+    case M2FA_REASON_LOCKED: return "locked";
+    case M2FA_REASON_ENROLLMENT_EXPIRED: return "enrollment_expired";
+    case M2FA_REASON_CODE_EXPIRED: return "code_expired";
+    case M2FA_REASON_NO_CODE_ISSUED: return "no_code_issued";
+    case M2FA_REASON_WRONG_PASSWORD: return "wrong_password";
+    case M2FA_REASON_PROTOCOL_REFUSED: return "protocol_refused";
+    case M2FA_REASON_APP_PASSWORD_REQUIRED: return "app_password_required";
+    case M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED: return "app_password_not_accepted";
+    case M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE: return "app_password_out_of_scope";
+    case M2FA_REASON_WRONG_APP_PASSWORD: return "wrong_app_password";
+    case M2FA_REASON_DEVICE_UNIDENTIFIED: return "device_unidentified";
+    case M2FA_REASON_TOO_MANY_PENDING_DEVICES: return "too_many_pending_devices";
+    default: return NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* key file                                                            */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses one trimmed `ID:KEY` line into id/key; 1 on success. */
+static int parse_key_line(const char *s, size_t n, uint32_t *id, uint8_t key[32])
+{
+    const char *colon = memchr(s, ':', n);
+    if (colon == NULL)
+        return 0;
+    /* the id, trimmed */
+    const char *a = s, *b = colon;
+    while (a < b && is_space(*a)) a++;
+    while (b > a && is_space(b[-1])) b--;
+    if (a < b && *a == '+') a++;
+    if (a == b)
+        return 0;
+    uint64_t v = 0;
+    for (const char *p = a; p < b; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > UINT32_MAX)
+            return 0;
+    }
+    /* the key, trimmed */
+    const char *h = colon + 1, *e = s + n;
+    while (h < e && is_space(*h)) h++;
+    while (e > h && is_space(e[-1])) e--;
+    if (e - h != 64)
+        return 0;
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_value(h[2 * i]), lo = hex_value(h[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return 0;
+        key[i] = (uint8_t)(hi * 16 + lo);
+    }
+    *id = (uint32_t)v;
+    return 1;
+}
+
+/* Adds the keys of `path` to `config`. 1 on success; else 0 and a message
+ * (which never holds key material). */
+static int load_keys(m2fa_engine_config *config, const char *path, char *msg, size_t msglen)
+{
+    int ok = 0;
+    char *text = NULL;
+    size_t cap = 0, size = 0;
+    uint8_t key[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        snprintf(msg, msglen, "cannot read the key file %s: %s", path, strerror(errno));
+        return 0;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(msg, msglen, "cannot read the key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(msg, msglen, "the key file %s is not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & 077) {
+        snprintf(msg, msglen,
+                 "the key file %s is readable by others; make it mode 0600 or 0400", path);
+        goto out;
+    }
+    if (st.st_size > KEY_FILE_MAX) {
+        snprintf(msg, msglen, "the key file %s is too large to be a key file", path);
+        goto out;
+    }
+    cap = (size_t)st.st_size + 1; /* one more byte, to see the file grow */
+    text = malloc(cap);
+    if (text == NULL) {
+        snprintf(msg, msglen, "cannot read the key file %s: out of memory", path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, text + size, cap - size);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(msg, msglen, "cannot read the key file %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        size += (size_t)r;
+        if (size == cap) { /* it grew while we read it */
+            snprintf(msg, msglen, "the key file %s changed while it was read", path);
+            goto out;
+        }
+    }
+    int keys = 0;
+    unsigned line = 0;
+    for (size_t pos = 0; pos < size;) {
+        const char *start = text + pos;
+        const char *nl = memchr(start, '\n', size - pos);
+        size_t n = nl ? (size_t)(nl - start) : size - pos;
+        pos += n + (nl ? 1 : 0);
+        line++;
+        while (n > 0 && is_space(*start)) { start++; n--; }
+        while (n > 0 && is_space(start[n - 1])) n--;
+        if (n == 0 || *start == '#')
+            continue;
+        uint32_t id = 0;
+        if (!parse_key_line(start, n, &id, key)) {
+            snprintf(msg, msglen,
+                     "line %u of the key file %s is not ID:KEY (a number, then 64 hex digits)",
+                     line, path);
+            goto out;
+        }
+        m2fa_status st2 = m2fa_engine_config_add_encryption_key(config, id, key, sizeof key,
+                                                                keys == 0 ? 1u : 0u);
+        explicit_bzero(key, sizeof key);
+        if (st2 != M2FA_OK) {
+            if (st2 == M2FA_INVALID_CONFIG)
+                snprintf(msg, msglen, "key id %u appears twice in the key file %s",
+                         (unsigned)id, path);
+            else
+                fail_msg(msg, msglen, "cannot use the key file", st2);
+            goto out;
+        }
+        keys++;
+    }
+    if (keys == 0) {
+        snprintf(msg, msglen, "the key file %s holds no key", path);
+        goto out;
+    }
+    ok = 1;
+out:
+    explicit_bzero(key, sizeof key);
+    if (text != NULL) {
+        explicit_bzero(text, cap);
+        free(text);
+    }
+    close(fd);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* m2fa.open                                                           */
+
+static int open_engine(const char *path, const char *key_file, m2fa_engine **out, char *msg,
+                       size_t msglen)
+{
+    m2fa_engine_config *config = NULL;
+    m2fa_status st = m2fa_engine_config_new(&config);
+    if (st != M2FA_OK) {
+        fail_msg(msg, msglen, "mail2fa.open", st);
+        return 0;
+    }
+    int ok = 0;
+    /* Never create the database: a wrong path must not mean "no 2FA". */
+    st = m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, 5000, 0);
+    if (st != M2FA_OK) {
+        fail_msg(msg, msglen, "mail2fa.open", st);
+        goto out;
+    }
+    if (key_file != NULL && !load_keys(config, key_file, msg, msglen))
+        goto out;
+    st = m2fa_engine_open(path, config, out);
+    if (st != M2FA_OK) {
+        char what[MSG_SIZE / 2];
+        struct stat sb;
+        /* The status alone does not say why; add what the system says. */
+        if (st == M2FA_STORAGE_FAILURE && lstat(path, &sb) != 0)
+            snprintf(what, sizeof what, "cannot open the database %.200s (%s)", path,
+                     strerror(errno));
+        else if (st == M2FA_STORAGE_FAILURE &&
+                 faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) != 0)
+            snprintf(what, sizeof what, "cannot open the database %.200s (%s)", path,
+                     strerror(errno));
+        else
+            snprintf(what, sizeof what, "cannot open the database %.200s", path);
+        fail_msg(msg, msglen, what, st);
+        goto out;
+    }
+    ok = 1;
+out:
+    m2fa_engine_config_free(config); /* wipes the keys it copied */
+    return ok;
+}
+
+static int l_open(lua_State *L)
+{
+    int nul = 0;
+    const char *path = check_cstr(L, 1, &nul);
+    const char *key_file = NULL;
+    if (!lua_isnoneornil(L, 2))
+        key_file = check_cstr(L, 2, &nul);
+    if (nul)
+        return push_fail(L, "mail2fa.open: a path contains a NUL byte");
+    /* The userdata first: if allocating it fails (a Lua error), nothing
+     * is held yet. */
+    engine_ud *ud = (engine_ud *)lua_newuserdatauv(L, sizeof *ud, 0);
+    ud->engine = NULL;
+    luaL_setmetatable(L, ENGINE_MT);
+    char msg[MSG_SIZE];
+    m2fa_engine *engine = NULL;
+    if (!open_engine(path, key_file, &engine, msg, sizeof msg))
+        return push_fail(L, msg);
+    ud->engine = engine;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* engine methods                                                      */
+
+static int l_close(lua_State *L)
+{
+    engine_ud *ud = check_engine(L);
+    if (ud->engine != NULL) {
+        m2fa_engine *e = ud->engine;
+        ud->engine = NULL;
+        m2fa_engine_free(e);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_tostring(lua_State *L)
+{
+    engine_ud *ud = check_engine(L);
+    lua_pushfstring(L, "mail2fa.engine (%s)", ud->engine ? "open" : "closed");
+    return 1;
+}
+
+/* engine:split(platform, account, protocol, input [, now]) */
+static int l_split(lua_State *L)
+{
+    engine_ud *ud = check_engine(L);
+    int nul = 0;
+    size_t input_len = 0;
+    const char *platform = check_cstr(L, 2, &nul);
+    const char *account = check_cstr(L, 3, &nul);
+    const char *protocol = check_cstr(L, 4, &nul);
+    const char *input = luaL_checklstring(L, 5, &input_len);
+    uint64_t now = 0;
+    int now_ok = get_now(L, 6, &now);
+    if (ud->engine == NULL) {
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 3;
+    }
+    const char *bad = NULL;
+    if (nul)
+        bad = "split: platform, account or protocol contains a NUL byte";
+    else if (strlen(input) != input_len)
+        bad = "split: the input contains a NUL byte";
+    else if (!now_ok)
+        bad = "split: now must be a non-negative Unix time";
+    char msg[MSG_SIZE];
+    size_t password_len = 0;
+    uint32_t has_code = 0;
+    if (bad == NULL) {
+        m2fa_status st = m2fa_engine_split_login_for(ud->engine, platform, account,
+                                                     protocol_code(protocol), protocol,
+                                                     input, now, &password_len, &has_code);
+        if (st != M2FA_OK) {
+            fail_msg(msg, sizeof msg, "split", st);
+            bad = msg;
+        } else if (password_len > input_len) {
+            bad = "split: the library returned a length beyond the input";
+        }
+    }
+    if (bad != NULL) {
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushstring(L, bad);
+        return 3;
+    }
+    lua_pushlstring(L, input, password_len);
+    if (has_code)
+        lua_pushlstring(L, input + password_len, input_len - password_len);
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
+static int guard_release(lua_State *L)
+{
+    login_guard *g = (login_guard *)luaL_checkudata(L, 1, GUARD_MT);
+    m2fa_decision_free(g->decision);
+    g->decision = NULL;
+    m2fa_login_free(g->login); /* wipes its code / application password */
+    g->login = NULL;
+    return 0;
+}
+
+/* A string field of the request table, left on the stack (anchored while
+ * we use the pointer). NULL for nil. Raises for another type. Sets *bad
+ * when the string holds a NUL byte. */
+static const char *string_field(lua_State *L, int t, const char *key, int *bad)
+{
+    size_t len = 0;
+    int type = lua_getfield(L, t, key);
+    if (type == LUA_TNIL)
+        return NULL;
+    if (type != LUA_TSTRING)
+        luaL_error(L, "bad request field '%s' (string expected, got %s)", key,
+                   luaL_typename(L, -1));
+    const char *s = lua_tolstring(L, -1, &len);
+    if (strlen(s) != len)
+        *bad = 1;
+    return s;
+}
+
+/* engine:authenticate(platform, account, request [, now]) */
+static int l_authenticate(lua_State *L)
+{
+    engine_ud *ud = check_engine(L);
+    int nul = 0;
+    const char *platform = check_cstr(L, 2, &nul);
+    const char *account = check_cstr(L, 3, &nul);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    uint64_t now = 0;
+    int now_ok = get_now(L, 5, &now);
+
+    /* Read and type-check every field before any library object exists
+     * (luaL_error must not skip a free). */
+    int bad = 0;
+    const char *protocol = string_field(L, 4, "protocol", &bad);
+    if (protocol == NULL)
+        return luaL_error(L, "bad request field 'protocol' (string expected, got nil)");
+    int type = lua_getfield(L, 4, "password_correct");
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+        return luaL_error(L, "bad request field 'password_correct' (boolean expected, got %s)",
+                          luaL_typename(L, -1));
+    uint32_t correct = lua_toboolean(L, -1) ? 1u : 0u;
+    const char *code = string_field(L, 4, "code", &bad);
+    const char *app_password = string_field(L, 4, "app_password", &bad);
+    const char *device_id = string_field(L, 4, "device_id", &bad);
+    const char *device_type = string_field(L, 4, "device_type", &bad);
+    const char *user_agent = string_field(L, 4, "user_agent", &bad);
+    const char *remote_addr = string_field(L, 4, "remote_addr", &bad);
+
+    if (ud->engine == NULL)
+        return push_fail(L, "closed");
+    if (nul || bad)
+        return push_fail(L, "authenticate: an argument or request field contains a NUL byte");
+    if (!now_ok)
+        return push_fail(L, "authenticate: now must be a non-negative Unix time");
+
+    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
+    g->login = NULL;
+    g->decision = NULL;
+    luaL_setmetatable(L, GUARD_MT);
+    lua_toclose(L, -1);
+    int guard = lua_gettop(L);
+
+    char msg[MSG_SIZE];
+    m2fa_status st = m2fa_login_new(protocol_code(protocol), protocol, &g->login);
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "authenticate: protocol", st);
+        return push_fail(L, msg);
+    }
+    if (app_password != NULL)
+        st = m2fa_login_set_app_password(g->login, app_password);
+    else if (code != NULL)
+        st = m2fa_login_set_password_and_code(g->login, correct, code);
+    else
+        st = m2fa_login_set_password(g->login, correct);
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "authenticate: credential", st);
+        return push_fail(L, msg);
+    }
+    st = m2fa_login_set_client(g->login, device_id, device_type, user_agent, remote_addr);
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "authenticate: client", st);
+        return push_fail(L, msg);
+    }
+    st = m2fa_engine_authenticate(ud->engine, platform, account, g->login, now, &g->decision);
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "authenticate", st);
+        return push_fail(L, msg);
+    }
+
+    uint32_t outcome = 0, reason = 0, cacheable = 0;
+    if ((st = m2fa_decision_outcome(g->decision, &outcome)) != M2FA_OK ||
+        (st = m2fa_decision_reason(g->decision, &reason)) != M2FA_OK ||
+        (st = m2fa_decision_cacheable(g->decision, &cacheable)) != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "authenticate: decision", st);
+        return push_fail(L, msg);
+    }
+    const char *outcome_str = outcome_name(outcome);
+    if (outcome_str == NULL) {
+        /* An outcome this module does not know: never read it as allowed. */
+        snprintf(msg, sizeof msg, "authenticate: unknown outcome %u", (unsigned)outcome);
+        return push_fail(L, msg);
+    }
+    char device[M2FA_DEVICE_ID_SIZE];
+    size_t needed = 0;
+    int has_device = 0;
+    st = m2fa_decision_device(g->decision, device, sizeof device, &needed);
+    if (st == M2FA_OK) {
+        has_device = 1;
+    } else if (st != M2FA_INVALID_ARGUMENT) {
+        fail_msg(msg, sizeof msg, "authenticate: device", st);
+        return push_fail(L, msg);
+    }
+    /* The audit line (no secret in it): into a small buffer, else into a
+     * Lua-managed one (a Lua allocation error is safe: the guard frees). */
+    char small[512];
+    char *audit = small;
+    st = m2fa_decision_audit(g->decision, small, sizeof small, &needed);
+    if (st == M2FA_BUFFER_TOO_SMALL) {
+        audit = (char *)lua_newuserdatauv(L, needed, 0);
+        st = m2fa_decision_audit(g->decision, audit, needed, &needed);
+    }
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "authenticate: audit", st);
+        return push_fail(L, msg);
+    }
+    const char *reason_str = reason_name(reason);
+    char reason_buf[32];
+    if (reason_str == NULL) {
+        snprintf(reason_buf, sizeof reason_buf, "reason_%u", (unsigned)reason);
+        reason_str = reason_buf;
+    }
+
+    /* Free the decision and the login (wiping the credential copy) now;
+     * the to-be-closed slot would do it at return anyway. */
+    lua_pushcfunction(L, guard_release);
+    lua_pushvalue(L, guard);
+    lua_call(L, 1, 0);
+
+    lua_createtable(L, 0, 6);
+    lua_pushboolean(L, outcome == M2FA_OUTCOME_ALLOWED);
+    lua_setfield(L, -2, "allowed");
+    lua_pushstring(L, outcome_str);
+    lua_setfield(L, -2, "outcome");
+    lua_pushstring(L, reason_str);
+    lua_setfield(L, -2, "reason");
+    lua_pushboolean(L, cacheable != 0);
+    lua_setfield(L, -2, "cacheable");
+    lua_pushstring(L, audit);
+    lua_setfield(L, -2, "audit");
+    if (has_device) {
+        lua_pushstring(L, device);
+        lua_setfield(L, -2, "device");
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* registration                                                        */
+
+static const luaL_Reg engine_methods[] = {
+    {"split", l_split},
+    {"authenticate", l_authenticate},
+    {"close", l_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg module_functions[] = {
+    {"open", l_open},
+    {NULL, NULL},
+};
+
+__attribute__((visibility("default"))) int luaopen_mail2fa(lua_State *L)
+{
+    if (luaL_newmetatable(L, ENGINE_MT)) {
+        luaL_newlib(L, engine_methods);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, l_close);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, l_close);
+        lua_setfield(L, -2, "__close");
+        lua_pushcfunction(L, l_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pushliteral(L, "mail2fa.engine");
+        lua_setfield(L, -2, "__name");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, GUARD_MT)) {
+        lua_pushcfunction(L, guard_release);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, guard_release);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, module_functions);
+    lua_pushstring(L, m2fa_version());
+    lua_setfield(L, -2, "version");
+    return 1;
+}

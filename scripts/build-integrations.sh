@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the mail-server integrations into target/integrations/:
+#   pam_mail2fa.so  the PAM module (integrations/pam/)
+#   mail2fa.so      the Lua 5.4 module for Dovecot's Lua passdb (integrations/dovecot/)
+# Both link libmail2fa.a statically (nothing to install beside them) and
+# export only their entry points (pam_sm_*, luaopen_mail2fa).
+#   bash scripts/build-integrations.sh
+# Needs: gcc, libpam0g-dev, liblua5.4-dev (Debian package names).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build-capi.sh >/dev/null
+out=target/integrations
+mkdir -p "$out"
+cc=${CC:-gcc}
+cflags=(-std=c11 -O2 -g -fPIC -shared -Wall -Wextra -Werror -D_GNU_SOURCE -Itarget/capi/include)
+# The Rust runtime and the m2fa_* symbols stay inside each module.
+libs=(target/capi/lib/libmail2fa.a -Wl,--exclude-libs,ALL -Wl,-z,defs -lpthread -ldl -lm -lc)
+if [ -f integrations/pam/pam_mail2fa.c ]; then
+  "$cc" "${cflags[@]}" -o "$out/pam_mail2fa.so" integrations/pam/pam_mail2fa.c "${libs[@]}" -lpam
+  echo "built $out/pam_mail2fa.so"
+fi
+if [ -f integrations/dovecot/mail2fa_lua.c ]; then
+  # No -llua: the module uses the Lua of the process that loads it (Dovecot's).
+  "$cc" "${cflags[@]}" -I/usr/include/lua5.4 -Wl,-z,undefs \
+    -o "$out/mail2fa.so" integrations/dovecot/mail2fa_lua.c \
+    target/capi/lib/libmail2fa.a -Wl,--exclude-libs,ALL -lpthread -ldl -lm
+  echo "built $out/mail2fa.so"
+fi

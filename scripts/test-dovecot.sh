@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# End-to-end tests in a real Dovecot (tests/dovecot/e2e.py): the PAM module
+# and the Lua passdb, over real IMAP and POP3 sessions. Needs root and
+# Debian's dovecot-imapd dovecot-pop3d dovecot-auth-lua libpam-pwdfile
+# libpam0g-dev liblua5.4-dev (.ci/run installs them).
+#   bash scripts/test-dovecot.sh            the tests
+#   bash scripts/test-dovecot.sh --bench N  and N timed logins per integration
+# Without root or the packages it says SKIPPED and succeeds, unless
+# MAIL2FA_REQUIRE_E2E=1 (CI sets it), when it fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=""
+[ "$(id -u)" -eq 0 ] || missing="root"
+for need in /usr/sbin/dovecot /usr/lib/dovecot/modules/auth/libauthdb_lua.so \
+  /usr/include/security/pam_modules.h /usr/include/lua5.4/lua.h; do
+  [ -e "$need" ] || missing="$missing $need"
+done
+[ -e /lib/x86_64-linux-gnu/security/pam_pwdfile.so ] || [ -e /usr/lib/x86_64-linux-gnu/security/pam_pwdfile.so ] ||
+  missing="$missing pam_pwdfile.so"
+if [ -n "$missing" ]; then
+  echo "SKIPPED: the Dovecot end-to-end tests need:$missing" \
+    "(apt-get install dovecot-imapd dovecot-pop3d dovecot-auth-lua libpam-pwdfile libpam0g-dev liblua5.4-dev)"
+  [ "${MAIL2FA_REQUIRE_E2E:-0}" = 1 ] && exit 1
+  exit 0
+fi
+bash scripts/build-integrations.sh
+cargo build --quiet --features cli --bin mail2fa
+python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
+  --pam-module target/integrations/pam_mail2fa.so \
+  --lua-module target/integrations/mail2fa.so "$@"

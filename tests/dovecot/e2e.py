@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""End-to-end tests of mail2fa in a real Dovecot: the PAM module and the Lua
+passdb, driven by real IMAP and POP3 sessions (imaplib, poplib).
+
+Run by scripts/test-dovecot.sh, which builds what it needs:
+
+    python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
+        --pam-module target/integrations/pam_mail2fa.so \
+        --lua-module target/integrations/mail2fa.so [--bench N]
+
+Needs root (PAM service files in /etc/pam.d, Dovecot's privilege separation)
+and Debian's dovecot-imapd, dovecot-pop3d, dovecot-auth-lua, libpam-pwdfile.
+Each variant runs its own sandbox Dovecot on loopback (own base_dir, ports,
+log); the Dovecot configuration is the shipped snippet
+(integrations/dovecot/*.conf), included as it is; the PAM stack and the Lua
+script are the shipped files with only their paths replaced.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import imaplib
+import json
+import os
+import poplib
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+INTEGRATIONS = os.path.join(ROOT, "integrations")
+PLATFORM = "example.com"
+PORTS = {"plain": (45143, 45110), "pam": (15143, 15110), "lua": (25143, 25110)}
+PASSWORDS = {
+    "bob@example.org": "bob-Secret-1",
+    "alice@example.com": "alice-Secret-1",
+    "carol@example.com": "carol-Secret-1",
+    "dave@example.com": "dave-Secret-1",
+    "erin@example.com": "erin-Secret-1",
+}
+# imaplib has no ID command (RFC 2971); it may be sent in any state.
+imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
+THUNDERBIRD = '("name" "Thunderbird" "version" "115.0" "os" "Linux")'
+K9 = '("name" "K-9 Mail" "version" "6.8")'
+
+failures = []
+passes = 0
+
+
+def check(condition, what):
+    """Records one check; the run fails at the end if any check failed."""
+    global passes
+    if condition:
+        passes += 1
+        print(f"ok    {what}")
+    else:
+        failures.append(what)
+        print(f"FAIL  {what}")
+
+
+def totp(uri, at):
+    """The code an authenticator app shows at Unix time `at` (RFC 6238, SHA-1, 6 digits)."""
+    query = uri.split("?", 1)[1]
+    secret = dict(p.split("=", 1) for p in query.split("&"))["secret"]
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
+    offset = mac[-1] & 15
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1_000_000)
+
+
+def crypt_sha512(password):
+    """A SHA-512 crypt(3) hash, as pam_pwdfile and Dovecot read them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # Python 3.11 has it (deprecated, removed in 3.13)
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
+
+
+class Tool:
+    """The operator tool on one database."""
+
+    def __init__(self, binary, db):
+        self.binary, self.db = binary, db
+
+    def run(self, *args, now=None):
+        cmd = [self.binary, "--db", self.db, "--json", "--yes", "--color", "never"]
+        if now is not None:
+            cmd += ["--now", str(int(now))]
+        done = subprocess.run(cmd + list(args), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"mail2fa {' '.join(args)}: {done.stderr.strip()}")
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def enroll(self, account):
+        """Enables and confirms 2FA 60 s in the past, so that three codes
+        (the previous, current and next step) are usable now. Returns the URI."""
+        past = time.time() - 60
+        uri = self.run("account", "enable", PLATFORM, account, now=past)["uri"]
+        self.run("account", "confirm", PLATFORM, account, totp(uri, past), now=past)
+        return uri
+
+
+def imap_login(port, user, password, client_id=None):
+    """One IMAP session: (logged in?, the server's answer)."""
+    conn = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+    try:
+        if client_id:
+            conn._simple_command("ID", client_id)
+        try:
+            typ, data = conn.login(user, password)
+            return typ == "OK", data[0].decode(errors="replace")
+        except imaplib.IMAP4.error as e:
+            return False, str(e)
+    finally:
+        try:
+            conn.logout()
+        except Exception:
+            pass
+
+
+def pop3_login(port, user, password):
+    """One POP3 session: (logged in?, the server's answer)."""
+    conn = poplib.POP3("127.0.0.1", port, timeout=10)
+    try:
+        conn.user(user)
+        try:
+            return True, conn.pass_(password).decode(errors="replace")
+        except poplib.error_proto as e:
+            return False, str(e)
+    finally:
+        try:
+            conn.quit()
+        except Exception:
+            pass
+
+
+class Dovecot:
+    """A sandbox Dovecot instance on loopback."""
+
+    def __init__(self, work, variant, passdb_conf):
+        self.dir = os.path.join(work, variant)
+        self.imap, self.pop3 = PORTS[variant]
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        for sub in ("run", "state", "log", "home"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        shutil.chown(os.path.join(self.dir, "home"), "nobody", "nogroup")
+        with open(self.conf, "w") as f:
+            f.write(f"""# Sandbox for the mail2fa end-to-end tests ({variant}).
+instance_name = mail2fa-e2e-{variant}
+base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.dir}/log/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+first_valid_gid = 1
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={self.dir}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {self.pop3}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+# Failed logins are not slowed down by anvil's penalty in tests.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+{passdb_conf}
+""")
+
+    def start(self):
+        shutil.rmtree(os.path.join(self.dir, "run"), ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "run"))
+        started = time.monotonic()
+        subprocess.run(["dovecot", "-c", self.conf], check=True)
+        deadline = started + 15
+        for port, greeting in ((self.imap, b"* OK"), (self.pop3, b"+OK")):
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                        if s.recv(64).startswith(greeting):
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"dovecot did not greet on {port}: see {self.log()}")
+                time.sleep(0.05)
+        return time.monotonic() - started
+
+    def stop(self):
+        pidfile = os.path.join(self.dir, "run", "master.pid")
+        try:
+            pid = int(open(pidfile).read())
+        except OSError:
+            return
+        os.kill(pid, 15)
+        deadline = time.monotonic() + 10
+        while os.path.exists(pidfile) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def log(self):
+        return os.path.join(self.dir, "log", "dovecot.log")
+
+    def setting(self, name):
+        done = subprocess.run(["doveconf", "-c", self.conf, "-h", name],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+
+def shipped(path, replacements):
+    """A shipped file with only its paths replaced; each must be there."""
+    text = open(os.path.join(INTEGRATIONS, path)).read()
+    for old, new in replacements.items():
+        if old not in text:
+            raise RuntimeError(f"{path} no longer contains {old!r}")
+        text = text.replace(old, new)
+    return text
+
+
+def write_users(work):
+    """The host's own password database, in the two formats used."""
+    hashes = {user: crypt_sha512(pw) for user, pw in PASSWORDS.items()}
+    pwdfile = os.path.join(work, "users.pwdfile")  # pam_pwdfile: user:crypt
+    passwd = os.path.join(work, "users.passwd")  # Dovecot passwd-file: user:{SCHEME}crypt
+    with open(pwdfile, "w") as f:
+        f.writelines(f"{u}:{h}\n" for u, h in hashes.items())
+    with open(passwd, "w") as f:
+        f.writelines(f"{u}:{{SHA512-CRYPT}}{h}\n" for u, h in hashes.items())
+    os.chmod(pwdfile, 0o600)
+    os.chmod(passwd, 0o644)
+    return pwdfile, passwd
+
+
+def scenarios(variant, server, tool):
+    """The stories every integration must pass."""
+    imap, pop3 = server.imap, server.pop3
+    name = variant.upper()
+    pw = PASSWORDS
+
+    # An account without 2FA logs in with its password; a wrong one is refused.
+    check(imap_login(imap, "bob@example.org", pw["bob@example.org"])[0],
+          f"{name}: no 2FA, IMAP with the password")
+    check(pop3_login(pop3, "bob@example.org", pw["bob@example.org"])[0],
+          f"{name}: no 2FA, POP3 with the password")
+    wrong_answer = imap_login(imap, "bob@example.org", "not-the-password")
+    check(not wrong_answer[0], f"{name}: no 2FA, a wrong password is refused")
+
+    # S15/S16: IMAP and POP3 take only application passwords by default.
+    tool.enroll("alice@example.com")
+    alice = ("alice@example.com", pw["alice@example.com"])
+    check(not imap_login(imap, *alice)[0], f"{name}: 2FA account, IMAP refuses the plain password")
+    check(not pop3_login(pop3, *alice)[0], f"{name}: 2FA account, POP3 refuses the plain password")
+    app = tool.run("app-password", "create", PLATFORM, alice[0], "--name", "mail app")["password"]
+    check(imap_login(imap, alice[0], app)[0], f"{name}: application password over IMAP")
+    check(pop3_login(pop3, alice[0], app)[0], f"{name}: application password over POP3")
+    tool.run("app-password", "revoke", PLATFORM, alice[0], "1")
+    check(not imap_login(imap, alice[0], app)[0], f"{name}: revoked application password, IMAP")
+    check(not pop3_login(pop3, alice[0], app)[0], f"{name}: revoked application password, POP3")
+
+    # Where the policy takes a code in the login: once, never replayed.
+    carol = "carol@example.com"
+    uri = tool.enroll(carol)
+    for protocol in ("imap", "pop3"):
+        tool.run("account", "policy", PLATFORM, carol, protocol, "code-in-login")
+    check(not imap_login(imap, carol, pw[carol])[0], f"{name}: code-in-login, no code is refused")
+    now = time.time()
+    first = pw[carol] + totp(uri, now - 30)
+    if variant == "lua":
+        check(imap_login(imap, carol, first, THUNDERBIRD)[0],
+              f"{name}: password+code over IMAP (Thunderbird)")
+        check(not imap_login(imap, carol, first, K9)[0],
+              f"{name}: the same string from another client (K-9) is refused")
+        check(not imap_login(imap, carol, first)[0],
+              f"{name}: the same string from a client without IMAP ID is refused")
+        check(imap_login(imap, carol, first, THUNDERBIRD)[0],
+              f"{name}: the same client reconnecting with the stale string is let in (binding)")
+    else:
+        check(imap_login(imap, carol, first)[0], f"{name}: password+code over IMAP")
+        check(not imap_login(imap, carol, first)[0], f"{name}: the same string replayed is refused")
+    second = pw[carol] + totp(uri, now)
+    check(pop3_login(pop3, carol, second)[0], f"{name}: password+next code over POP3")
+    check(not pop3_login(pop3, carol, second)[0], f"{name}: POP3 replay is refused")
+
+    # A wrong password with the right code must not burn the code.
+    dave = "dave@example.com"
+    uri = tool.enroll(dave)
+    tool.run("account", "policy", PLATFORM, dave, "imap", "code-in-login")
+    code = totp(uri, time.time())
+    check(not imap_login(imap, dave, "wrong-password" + code)[0],
+          f"{name}: wrong password with the right code is refused")
+    check(imap_login(imap, dave, pw[dave] + code)[0],
+          f"{name}: ... and the code still works with the right password")
+
+    # Wrong codes lock the account; the lock looks like a wrong password.
+    erin = "erin@example.com"
+    uri = tool.enroll(erin)
+    tool.run("account", "policy", PLATFORM, erin, "imap", "code-in-login")
+    good = totp(uri, time.time())
+    wrong = "%06d" % ((int(good) + 500_000) % 1_000_000)
+    answers = [imap_login(imap, erin, pw[erin] + wrong)[1] for _ in range(5)]
+    locked = tool.run("account", "show", PLATFORM, erin)["locked_until"]
+    check(locked is not None, f"{name}: five wrong codes lock the account")
+    ok, answer = imap_login(imap, erin, pw[erin] + good)
+    check(not ok, f"{name}: the right code is refused while locked")
+    check(answer == wrong_answer[1] and set(answers) == {wrong_answer[1]},
+          f"{name}: locked, wrong code and wrong password all answer {wrong_answer[1]!r}")
+
+    # One-time answers never come from Dovecot's auth cache.
+    check(server.setting("auth_cache_size") == "0", f"{name}: the auth cache is off")
+    log = open(server.log(), errors="replace").read()
+    leaked = [s for s in list(pw.values()) + [app, code, good] if s in log]
+    check(not leaked, f"{name}: no password, code or application password in Dovecot's log")
+
+
+def bench(label, port, user, password, count):
+    """Median and 90th percentile of IMAP LOGIN round trips, in ms."""
+    times = []
+    for _ in range(count):
+        conn = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+        started = time.perf_counter()
+        typ, _ = conn.login(user, password)
+        times.append((time.perf_counter() - started) * 1000)
+        conn.logout()
+        if typ != "OK":
+            raise RuntimeError(f"{label}: login refused")
+    times.sort()
+    median = statistics.median(times)
+    p90 = times[int(len(times) * 0.9) - 1]
+    print(f"bench {label:<44} median {median:6.2f} ms   p90 {p90:6.2f} ms   ({count} logins)")
+    return median
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tool", required=True)
+    parser.add_argument("--pam-module", required=True)
+    parser.add_argument("--lua-module", required=True)
+    parser.add_argument("--bench", type=int, default=0, metavar="N",
+                        help="also time N logins through each integration and plain Dovecot")
+    parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
+    parser.add_argument("--only", choices=["pam", "lua"], help="run one integration only")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("SKIPPED: the Dovecot end-to-end tests need root")
+        return 77
+    tool_bin = os.path.abspath(args.tool)
+    pam_module = os.path.abspath(args.pam_module)
+    lua_dir = os.path.dirname(os.path.abspath(args.lua_module))
+
+    work = tempfile.mkdtemp(prefix="mail2fa-dovecot-")
+    os.chmod(work, 0o755)
+    pwdfile, passwd = write_users(work)
+    pam_files = ["/etc/pam.d/mail2fa-imap", "/etc/pam.d/mail2fa-pop3"]
+    saved = {p: open(p).read() for p in pam_files if os.path.exists(p)}
+    servers = []
+    try:
+        # PAM: the shipped stack, with the module, database and host password file here.
+        pam_db = os.path.join(work, "pam.db")
+        stack = shipped("pam/mail2fa-imap.pam", {
+            "pam_mail2fa.so": pam_module,
+            "/var/lib/mail2fa/mail2fa.db": pam_db,
+            "/etc/dovecot/mail2fa-users": pwdfile,
+        })
+        if args.only != "lua":
+            for path in pam_files:
+                with open(path, "w") as f:
+                    f.write(stack)
+        # Lua: the shipped script, with the database, users file and module directory here.
+        lua_db = os.path.join(work, "lua.db")
+        script = os.path.join(work, "mail2fa-passdb.lua")
+        with open(script, "w") as f:
+            f.write(shipped("dovecot/mail2fa-passdb.lua", {
+                "/var/lib/mail2fa/mail2fa.db": lua_db,
+                "/etc/dovecot/mail2fa-users": passwd,
+                "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(lua_dir, "?.so"),
+            }))
+        variants = {
+            "pam": (shipped("dovecot/auth-mail2fa-pam.conf", {}), pam_db),
+            "lua": (shipped("dovecot/auth-mail2fa-lua.conf", {
+                "/etc/dovecot/mail2fa-passdb.lua": script}), lua_db),
+        }
+        for variant, (passdb, db) in variants.items():
+            if args.only and variant != args.only:
+                continue
+            tool = Tool(tool_bin, db)
+            tool.run("platform", "enable", PLATFORM)
+            server = Dovecot(work, variant, passdb)
+            servers.append(server)
+            print(f"{variant}: dovecot started in {server.start() * 1000:.0f} ms")
+            scenarios(variant, server, tool)
+            if args.bench:
+                app = tool.run("app-password", "create", PLATFORM, "alice@example.com",
+                               "--name", "bench")["password"]
+                bench(f"{variant}: account without 2FA", server.imap, "bob@example.org",
+                      PASSWORDS["bob@example.org"], args.bench)
+                bench(f"{variant}: 2FA account, application password", server.imap,
+                      "alice@example.com", app, args.bench)
+            server.stop()
+        if args.bench:
+            plain = Dovecot(work, "plain", f"passdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n")
+            servers.append(plain)
+            plain.start()
+            bench("plain Dovecot (passwd-file, no mail2fa)", plain.imap, "bob@example.org",
+                  PASSWORDS["bob@example.org"], args.bench)
+            plain.stop()
+    finally:
+        for server in servers:
+            server.stop()
+        for path in pam_files if args.only != "lua" else []:
+            if path in saved:
+                with open(path, "w") as f:
+                    f.write(saved[path])
+            elif os.path.exists(path):
+                os.remove(path)
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"\n{passes} passed, {len(failures)} failed")
+    for what in failures:
+        print(f"  failed: {what}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
