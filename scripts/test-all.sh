@@ -50,6 +50,9 @@ grep -q "Application password 1 of alice@example.com on example.com revoked." ta
 grep -q "^Unreadable   none" target/operator-demo.out
 echo "operator walk-through ok"
 
+step "a real Dovecot with the PAM module and the Lua passdb (IMAP, POP3)"
+bash scripts/test-dovecot.sh
+
 step "fuzz smoke runs"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"
 

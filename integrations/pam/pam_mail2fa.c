@@ -1,0 +1,867 @@
+/*
+ * pam_mail2fa.c - PAM module for mail2fa: two-factor authentication for
+ * mail servers whose password check runs through PAM (Dovecot's PAM
+ * passdb, Postfix/Cyrus via saslauthd, ...).
+ *
+ * One module, three lines in the auth stack, told apart by `phase=`:
+ *
+ *   auth     sufficient pam_mail2fa.so phase=app-password db=/var/lib/mail2fa/mail2fa.db
+ *   auth     requisite  pam_mail2fa.so phase=split        db=/var/lib/mail2fa/mail2fa.db
+ *   auth     requisite  pam_unix.so use_first_pass        # the host's password module
+ *   auth     required   pam_mail2fa.so phase=verify       db=/var/lib/mail2fa/mail2fa.db
+ *   account  required   pam_permit.so
+ *
+ * phase=app-password
+ *     Reads the password (pam_get_authtok) and asks mail2fa whether it is one
+ *     of the account's application passwords. Yes: PAM_SUCCESS, and with
+ *     `sufficient` the stack ends there, so an application password never
+ *     reaches the host's password module. Anything else, errors included:
+ *     PAM_IGNORE, the stack goes on (the next phases fail closed).
+ * phase=split
+ *     For an account whose second factor is active, on a protocol whose
+ *     policy is "code in login", the client typed its password with the
+ *     one-time code appended ("secret123456"). The code is cut off and kept
+ *     for phase=verify (pam_set_data "mail2fa-code", wiped when freed), and
+ *     PAM_AUTHTOK is replaced by the password part for the host's module.
+ *     Other accounts and protocols: nothing changes. PAM_SUCCESS; on any
+ *     error PAM_AUTH_ERR (`requisite`: the stack stops, fail closed).
+ * the host's password module
+ *     Must be `requisite` (a wrong password must never reach the code check:
+ *     it would consume, or count against, the code) and must take the
+ *     password from PAM_AUTHTOK without asking again: `use_first_pass`
+ *     (asking the application again would get the full password+code).
+ * phase=verify
+ *     Runs only after the host's module said yes. Asks mail2fa for the final
+ *     decision: the password is correct, with the code phase=split kept, if
+ *     any. Allowed: PAM_SUCCESS; anything else (refused, code required,
+ *     enrollment required, device pending) and every error: PAM_AUTH_ERR.
+ *     A valid code is consumed: the same password+code cannot log in twice.
+ *
+ * Arguments (all phases):
+ *   phase=app-password|split|verify   required
+ *   db=PATH              the mail2fa database (SQLite), required. It must
+ *                        exist: it is never created here (a wrong path would
+ *                        otherwise mean "nobody has 2FA").
+ *   key_file=PATH        encryption keys of account records, as for the
+ *                        `mail2fa` tool: one `ID:KEY` per line (KEY: 64 hex
+ *                        digits), the current key first; blank and `#` lines
+ *                        are skipped. Refused if group or others may read it.
+ *   platform=NAME        a fixed platform; by default the domain of the user
+ *                        name (the text after the last '@').
+ *   default_platform=NAME  the platform of user names without '@' (without
+ *                        it such users are refused).
+ *   protocol=NAME        webmail, portal, activesync, outlook, imap, pop3,
+ *                        smtp, rpc-over-http, or another name (1-32 letters,
+ *                        digits, '-', '_', '.'). By default the part of the
+ *                        PAM service name after its last '-' ("mail2fa-imap"
+ *                        -> imap; a service ending in "-rpc-over-http" ->
+ *                        rpc-over-http).
+ *   debug                log more (still never a password or a code).
+ *
+ * The account is the PAM user name as given. PAM_RHOST, when it is an IP
+ * address, is passed to mail2fa as the client's address.
+ *
+ * Logging: syslog (authpriv), one line per decision with the phase, user,
+ * service, protocol, outcome and reason, and mail2fa's audit line. Never a
+ * password, an application password or a code.
+ *
+ * Build: bash scripts/build-integrations.sh (links libmail2fa.a statically
+ * and exports only pam_sm_authenticate and pam_sm_setcred).
+ */
+#define PAM_SM_AUTH
+
+#include <security/pam_modules.h>
+#include <security/pam_ext.h>
+
+#include <mail2fa.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CODE_DATA "mail2fa-code"
+#define MAX_KEY_FILE (64 * 1024)
+#define SQLITE_BUSY_MS 5000
+
+enum phase { PHASE_NONE = 0, PHASE_APP_PASSWORD, PHASE_SPLIT, PHASE_VERIFY };
+
+struct args {
+    enum phase phase;
+    const char *phase_name;
+    const char *db;
+    const char *key_file;
+    const char *platform;
+    const char *default_platform;
+    const char *protocol;
+    int debug;
+};
+
+/* Everything one call works with. Strings point into libpam's items or the
+ * module arguments: nothing here is allocated. */
+struct request {
+    pam_handle_t *pamh;
+    struct args args;
+    const char *user;     /* PAM_USER, the account */
+    const char *service;  /* PAM_SERVICE, or "(none)" for logs */
+    int has_service;      /* PAM_SERVICE is set and not empty */
+    const char *rhost;    /* PAM_RHOST if it is an IP address, else NULL */
+    const char *platform;
+    uint32_t protocol;    /* an m2fa_protocol */
+    const char *protocol_name; /* the name given or derived */
+    uint64_t now;
+    char user_log[128];   /* the user name, printable, for logs */
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void wipe_free(char *s)
+{
+    if (s != NULL) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* Cleanup of the stashed code (pam_set_data): wipe, then free. */
+static void code_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    wipe_free(data);
+}
+
+/* Copies `s` for a log line: at most size-1 bytes, control and non-ASCII
+ * bytes as '?', "(null)" for NULL. */
+static void printable(char *out, size_t size, const char *s)
+{
+    if (s == NULL)
+        s = "(null)";
+    size_t i = 0;
+    for (; s[i] != '\0' && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[i] = '\0';
+}
+
+static void status_text(m2fa_status status, char *buf, size_t len)
+{
+    size_t needed = 0;
+    m2fa_status st = m2fa_status_message(status, buf, len, &needed);
+    if (st != M2FA_OK && st != M2FA_UNKNOWN_ENUM_VALUE)
+        snprintf(buf, len, "status %u", (unsigned)status);
+}
+
+static void log_status(const struct request *r, const char *what, m2fa_status status)
+{
+    char message[160];
+    status_text(status, message, sizeof message);
+    pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+               "phase=%s user=%s service=%s: %s failed: %s (mail2fa status %u)",
+               r->args.phase_name, r->user_log, r->service, what, message,
+               (unsigned)status);
+}
+
+static const char *outcome_name(uint32_t outcome)
+{
+    switch (outcome) {
+    case M2FA_OUTCOME_ALLOWED: return "allowed";
+    case M2FA_OUTCOME_ENROLLMENT_REQUIRED: return "enrollment-required";
+    case M2FA_OUTCOME_SECOND_FACTOR_REQUIRED: return "second-factor-required";
+    case M2FA_OUTCOME_REFUSED: return "refused";
+    case M2FA_OUTCOME_DEVICE_PENDING: return "device-pending";
+    default: return "unknown";
+    }
+}
+
+static const char *reason_name(uint32_t reason)
+{
+    switch (reason) {
+    case M2FA_REASON_NONE: return "none";
+    case M2FA_REASON_NO_SECOND_FACTOR: return "no-second-factor";
+    case M2FA_REASON_CODE_ACCEPTED: return "code-accepted";
+    case M2FA_REASON_SUSPENDED: return "suspended";
+    case M2FA_REASON_ENROLLED: return "enrolled";
+    case M2FA_REASON_DELIVERED_CODE_ACCEPTED: return "delivered-code-accepted";
+    case M2FA_REASON_RECOVERY_CODE_USED: return "recovery-code-used";
+    case M2FA_REASON_DEVICE_AUTHORIZED: return "device-authorized";
+    case M2FA_REASON_DEVICE_TRUSTED: return "device-trusted";
+    case M2FA_REASON_APP_PASSWORD: return "app-password";
+    case M2FA_REASON_MALFORMED_CODE: return "malformed-code";
+    case M2FA_REASON_WRONG_CODE: return "wrong-code";
+    case M2FA_REASON_CLOCK_SKEW: return "clock-skew";
+    case M2FA_REASON_REPLAYED: return "replayed";
+    case M2FA_REASON_LOCKED: return "locked";
+    case M2FA_REASON_ENROLLMENT_EXPIRED: return "enrollment-expired";
+    case M2FA_REASON_CODE_EXPIRED: return "code-expired";
+    case M2FA_REASON_NO_CODE_ISSUED: return "no-code-issued";
+    case M2FA_REASON_WRONG_PASSWORD: return "wrong-password";
+    case M2FA_REASON_PROTOCOL_REFUSED: return "protocol-refused";
+    case M2FA_REASON_APP_PASSWORD_REQUIRED: return "app-password-required";
+    case M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED: return "app-password-not-accepted";
+    case M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE: return "app-password-out-of-scope";
+    case M2FA_REASON_WRONG_APP_PASSWORD: return "wrong-app-password";
+    case M2FA_REASON_DEVICE_UNIDENTIFIED: return "device-unidentified";
+    case M2FA_REASON_TOO_MANY_PENDING_DEVICES: return "too-many-pending-devices";
+    default: return "unknown";
+    }
+}
+
+/* ------------------------------------------------------------- arguments */
+
+/* The value of "key=value" if `arg` starts with "key=", else NULL. */
+static const char *arg_value(const char *arg, const char *key)
+{
+    size_t n = strlen(key);
+    if (strncmp(arg, key, n) == 0 && arg[n] == '=')
+        return arg + n + 1;
+    return NULL;
+}
+
+/* 0 on success; on a bad argument logs it and returns -1. */
+static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->phase_name = "?";
+    int bad = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        if (arg == NULL)
+            continue;
+        if ((v = arg_value(arg, "phase")) != NULL) {
+            a->phase_name = v;
+            if (strcmp(v, "app-password") == 0)
+                a->phase = PHASE_APP_PASSWORD;
+            else if (strcmp(v, "split") == 0)
+                a->phase = PHASE_SPLIT;
+            else if (strcmp(v, "verify") == 0)
+                a->phase = PHASE_VERIFY;
+            else
+                a->phase = PHASE_NONE;
+        } else if ((v = arg_value(arg, "db")) != NULL) {
+            a->db = v;
+        } else if ((v = arg_value(arg, "key_file")) != NULL) {
+            a->key_file = v;
+        } else if ((v = arg_value(arg, "platform")) != NULL) {
+            a->platform = v;
+        } else if ((v = arg_value(arg, "default_platform")) != NULL) {
+            a->default_platform = v;
+        } else if ((v = arg_value(arg, "protocol")) != NULL) {
+            a->protocol = v;
+        } else if (strcmp(arg, "debug") == 0) {
+            a->debug = 1;
+        } else {
+            char shown[64];
+            /* only the name: a misplaced secret must not reach the log */
+            size_t n = strcspn(arg, "=");
+            printable(shown, n + 1 < sizeof shown ? n + 1 : sizeof shown, arg);
+            pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "unknown module argument \"%s\"", shown);
+            bad = 1;
+        }
+    }
+    if (a->phase == PHASE_NONE) {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "missing or unknown phase= (app-password, split or verify)");
+        bad = 1;
+    }
+    if (a->db == NULL || a->db[0] == '\0') {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "missing db= (the mail2fa database)");
+        bad = 1;
+    }
+    if ((a->platform != NULL && a->platform[0] == '\0') ||
+        (a->default_platform != NULL && a->default_platform[0] == '\0') ||
+        (a->protocol != NULL && a->protocol[0] == '\0') ||
+        (a->key_file != NULL && a->key_file[0] == '\0')) {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "empty platform=, default_platform=, "
+                   "protocol= or key_file=");
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+/* ------------------------------------------------------- the login context */
+
+static const struct {
+    const char *name;
+    uint32_t protocol;
+} protocols[] = {
+    {"webmail", M2FA_PROTOCOL_WEBMAIL},
+    {"portal", M2FA_PROTOCOL_PORTAL},
+    {"activesync", M2FA_PROTOCOL_ACTIVESYNC},
+    {"outlook", M2FA_PROTOCOL_OUTLOOK},
+    {"imap", M2FA_PROTOCOL_IMAP},
+    {"pop3", M2FA_PROTOCOL_POP3},
+    {"smtp", M2FA_PROTOCOL_SMTP},
+    {"rpc-over-http", M2FA_PROTOCOL_RPC_OVER_HTTP},
+};
+
+/* Fills user, service, rhost, platform, protocol and now. 0, or -1 (logged). */
+static int resolve(struct request *r)
+{
+    pam_handle_t *pamh = r->pamh;
+    const void *item = NULL;
+
+    r->service = "(none)";
+    if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item != NULL &&
+        ((const char *)item)[0] != '\0') {
+        r->service = item;
+        r->has_service = 1;
+    }
+
+    const char *user = NULL;
+    if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL || user[0] == '\0') {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s service=%s: no user name",
+                   r->args.phase_name, r->service);
+        return -1;
+    }
+    r->user = user;
+    printable(r->user_log, sizeof r->user_log, user);
+
+    /* The client's address, when PAM_RHOST is an IP address. */
+    r->rhost = NULL;
+    item = NULL;
+    if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item != NULL) {
+        unsigned char addr[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, item, addr) == 1 || inet_pton(AF_INET6, item, addr) == 1)
+            r->rhost = item;
+    }
+
+    /* Platform: fixed, else the domain of the user name. */
+    if (r->args.platform != NULL) {
+        r->platform = r->args.platform;
+    } else {
+        const char *at = strrchr(user, '@');
+        if (at != NULL && at[1] != '\0') {
+            r->platform = at + 1;
+        } else if (at == NULL && r->args.default_platform != NULL) {
+            r->platform = r->args.default_platform;
+        } else {
+            pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
+                       "phase=%s user=%s service=%s: no platform (the user name has no "
+                       "domain, and no platform= or default_platform= is given)",
+                       r->args.phase_name, r->user_log, r->service);
+            return -1;
+        }
+    }
+
+    /* Protocol: given, else derived from the service name. */
+    const char *name = r->args.protocol;
+    if (name == NULL) {
+        if (!r->has_service) {
+            pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
+                       "phase=%s user=%s: no PAM service name to derive the protocol "
+                       "from (give protocol=)", r->args.phase_name, r->user_log);
+            return -1;
+        }
+        static const char rpc[] = "rpc-over-http";
+        size_t n = strlen(r->service), m = sizeof rpc - 1;
+        if (n >= m && strcasecmp(r->service + n - m, rpc) == 0 &&
+            (n == m || r->service[n - m - 1] == '-')) {
+            name = r->service + n - m;
+        } else {
+            const char *dash = strrchr(r->service, '-');
+            name = dash != NULL ? dash + 1 : r->service;
+        }
+    }
+    r->protocol_name = name;
+    r->protocol = M2FA_PROTOCOL_OTHER;
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++) {
+        if (strcasecmp(name, protocols[i].name) == 0) {
+            r->protocol = protocols[i].protocol;
+            r->protocol_name = protocols[i].name;
+            break;
+        }
+    }
+    if (name[0] == '\0') {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "phase=%s user=%s service=%s: empty protocol name",
+                   r->args.phase_name, r->user_log, r->service);
+        return -1;
+    }
+
+    time_t t = time(NULL);
+    if (t == (time_t)-1 || t < 0) {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: cannot read the clock",
+                   r->args.phase_name);
+        return -1;
+    }
+    r->now = (uint64_t)t;
+
+    if (r->args.debug) {
+        char platform[128], protocol[64];
+        printable(platform, sizeof platform, r->platform);
+        printable(protocol, sizeof protocol, r->protocol_name);
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                   "phase=%s user=%s service=%s platform=%s protocol=%s%s rhost=%s db=%s "
+                   "key_file=%s", r->args.phase_name, r->user_log, r->service, platform,
+                   protocol, r->protocol == M2FA_PROTOCOL_OTHER ? " (other)" : "",
+                   r->rhost != NULL ? r->rhost : "(none)", r->args.db,
+                   r->args.key_file != NULL ? r->args.key_file : "(none)");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the engine */
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Parses one trimmed "ID:KEY" line into id and key. 0 or -1. */
+static int parse_key_line(const char *line, size_t len, uint32_t *id, uint8_t key[32])
+{
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL)
+        return -1;
+    const char *p = line, *end = colon;
+    while (p < end && is_space(*p)) p++;
+    while (end > p && is_space(end[-1])) end--;
+    if (p < end && *p == '+') p++;
+    if (p == end)
+        return -1;
+    uint64_t value = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        value = value * 10 + (uint64_t)(*p - '0');
+        if (value > UINT32_MAX)
+            return -1;
+    }
+    p = colon + 1;
+    end = line + len;
+    while (p < end && is_space(*p)) p++;
+    while (end > p && is_space(end[-1])) end--;
+    if (end - p != 64)
+        return -1;
+    for (size_t i = 0; i < 32; i++) {
+        int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        key[i] = (uint8_t)(hi * 16 + lo);
+    }
+    *id = (uint32_t)value;
+    return 0;
+}
+
+/* Reads the key file into the configuration. 0, or -1 (logged). */
+static int load_keys(const struct request *r, m2fa_engine_config *config)
+{
+    const char *path = r->args.key_file;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "cannot open the key file %s: %s",
+                   path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "the key file %s is not a regular file",
+                   path);
+        close(fd);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "the key file %s is readable by others; make it mode 0600 or 0400", path);
+        close(fd);
+        return -1;
+    }
+    char *text = calloc(1, MAX_KEY_FILE + 1);
+    if (text == NULL) {
+        close(fd);
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_CRIT, "out of memory");
+        return -1;
+    }
+    size_t used = 0;
+    int rc = -1;
+    for (;;) {
+        ssize_t n = read(fd, text + used, MAX_KEY_FILE + 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "cannot read the key file %s: %s",
+                       path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+        if (used > MAX_KEY_FILE) {
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "the key file %s is too large", path);
+            goto out;
+        }
+    }
+    size_t keys = 0, number = 0;
+    for (size_t start = 0; start < used; ) {
+        char *nl = memchr(text + start, '\n', used - start);
+        size_t end = nl != NULL ? (size_t)(nl - text) : used;
+        const char *line = text + start;
+        size_t len = end - start;
+        start = end + 1;
+        number++;
+        while (len > 0 && is_space(line[0])) { line++; len--; }
+        while (len > 0 && is_space(line[len - 1])) len--;
+        if (len == 0 || line[0] == '#')
+            continue;
+        uint32_t id = 0;
+        uint8_t key[32];
+        if (parse_key_line(line, len, &id, key) != 0) {
+            explicit_bzero(key, sizeof key);
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                       "line %zu of the key file %s is not ID:KEY (a number, then 64 hex "
+                       "digits)", number, path);
+            goto out;
+        }
+        m2fa_status st2 = m2fa_engine_config_add_encryption_key(config, id, key, sizeof key,
+                                                                keys == 0 ? 1 : 0);
+        explicit_bzero(key, sizeof key);
+        if (st2 != M2FA_OK) {
+            char message[160];
+            status_text(st2, message, sizeof message);
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                       "key id %u of the key file %s refused (given twice?): %s",
+                       (unsigned)id, path, message);
+            goto out;
+        }
+        keys++;
+    }
+    if (keys == 0) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "the key file %s holds no key", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    explicit_bzero(text, MAX_KEY_FILE + 1);
+    free(text);
+    close(fd);
+    return rc;
+}
+
+/* Opens the database. 0 with *engine set, or -1 (logged). */
+static int open_engine(const struct request *r, m2fa_engine **engine)
+{
+    m2fa_engine_config *config = NULL;
+    m2fa_status st = m2fa_engine_config_new(&config);
+    if (st != M2FA_OK) {
+        log_status(r, "engine configuration", st);
+        return -1;
+    }
+    int rc = -1;
+    /* never create the database: a wrong path must not mean "no 2FA" */
+    st = m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, SQLITE_BUSY_MS, 0);
+    if (st != M2FA_OK) {
+        log_status(r, "database options", st);
+        goto out;
+    }
+    if (r->args.key_file != NULL && load_keys(r, config) != 0)
+        goto out;
+    st = m2fa_engine_open(r->args.db, config, engine);
+    if (st != M2FA_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "opening the database %s", r->args.db);
+        log_status(r, what, st);
+        goto out;
+    }
+    rc = 0;
+out:
+    m2fa_engine_config_free(config); /* wipes the keys */
+    return rc;
+}
+
+/* Builds a login over the request's protocol with the client's address;
+ * the credential is set by the caller. 0 or -1 (logged). */
+static int new_login(const struct request *r, m2fa_login **login)
+{
+    m2fa_status st = m2fa_login_new(r->protocol, r->protocol_name, login);
+    if (st != M2FA_OK) {
+        log_status(r, "login (protocol name)", st);
+        return -1;
+    }
+    st = m2fa_login_set_client(*login, NULL, NULL, NULL, r->rhost);
+    if (st != M2FA_OK) {
+        log_status(r, "login (client)", st);
+        m2fa_login_free(*login);
+        *login = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Logs one decision; writes its outcome into *outcome. 0, or -1 (logged)
+ * if the outcome cannot be read. */
+static int log_decision(const struct request *r, const m2fa_decision *decision,
+                        uint32_t *outcome, const char *result)
+{
+    uint32_t reason = 0;
+    m2fa_status st = m2fa_decision_outcome(decision, outcome);
+    if (st != M2FA_OK) {
+        log_status(r, "reading the decision", st);
+        return -1;
+    }
+    if (m2fa_decision_reason(decision, &reason) != M2FA_OK)
+        reason = UINT32_MAX;
+    char audit[512], *big = NULL;
+    const char *shown = audit;
+    size_t needed = 0;
+    st = m2fa_decision_audit(decision, audit, sizeof audit, &needed);
+    if (st == M2FA_BUFFER_TOO_SMALL && needed > 0 && (big = malloc(needed)) != NULL &&
+        m2fa_decision_audit(decision, big, needed, &needed) == M2FA_OK)
+        shown = big;
+    else if (st != M2FA_OK)
+        shown = "(no audit line)";
+
+    int level;
+    if (*outcome == M2FA_OUTCOME_ALLOWED)
+        level = LOG_INFO;
+    else if (r->args.phase == PHASE_APP_PASSWORD && reason == M2FA_REASON_WRONG_PASSWORD)
+        level = LOG_DEBUG; /* not an application password at all: the usual case */
+    else
+        level = LOG_NOTICE;
+    char protocol[64];
+    printable(protocol, sizeof protocol, r->protocol_name);
+    pam_syslog(r->pamh, LOG_AUTHPRIV | level,
+               "phase=%s user=%s service=%s protocol=%s outcome=%s reason=%s -> %s [%s]",
+               r->args.phase_name, r->user_log, r->service, protocol,
+               outcome_name(*outcome), reason_name(reason), result, shown);
+    free(big);
+    return 0;
+}
+
+/* --------------------------------------------------------------- phases */
+
+/* The password typed, or NULL (logged) if there is none. */
+static const char *get_password(const struct request *r)
+{
+    const char *token = NULL;
+    int ret = pam_get_authtok(r->pamh, PAM_AUTHTOK, &token, NULL);
+    if (ret != PAM_SUCCESS || token == NULL || token[0] == '\0') {
+        pam_syslog(r->pamh, r->args.phase == PHASE_APP_PASSWORD && ret == PAM_SUCCESS
+                   ? LOG_AUTHPRIV | LOG_DEBUG : LOG_AUTHPRIV | LOG_NOTICE,
+                   "phase=%s user=%s service=%s: no password (%s)", r->args.phase_name,
+                   r->user_log, r->service,
+                   ret == PAM_SUCCESS ? "empty" : pam_strerror(r->pamh, ret));
+        return NULL;
+    }
+    return token;
+}
+
+/* Application password? PAM_SUCCESS, else PAM_IGNORE. */
+static int phase_app_password(struct request *r)
+{
+    const char *password = get_password(r);
+    if (password == NULL)
+        return PAM_IGNORE;
+    m2fa_engine *engine = NULL;
+    m2fa_login *login = NULL;
+    m2fa_decision *decision = NULL;
+    int result = PAM_IGNORE;
+    if (open_engine(r, &engine) != 0 || new_login(r, &login) != 0)
+        goto out;
+    m2fa_status st = m2fa_login_set_app_password(login, password); /* copied, wiped on free */
+    if (st != M2FA_OK) {
+        log_status(r, "login (application password)", st);
+        goto out;
+    }
+    st = m2fa_engine_authenticate(engine, r->platform, r->user, login, r->now, &decision);
+    if (st != M2FA_OK) {
+        log_status(r, "authenticate", st);
+        goto out;
+    }
+    uint32_t outcome = 0;
+    if (m2fa_decision_outcome(decision, &outcome) == M2FA_OK &&
+        outcome == M2FA_OUTCOME_ALLOWED)
+        result = PAM_SUCCESS;
+    log_decision(r, decision, &outcome,
+                 result == PAM_SUCCESS ? "PAM_SUCCESS (application password)"
+                                       : "PAM_IGNORE (go on to the password check)");
+out:
+    m2fa_decision_free(decision);
+    m2fa_login_free(login);
+    m2fa_engine_free(engine);
+    return result;
+}
+
+/* Splits password+code. PAM_SUCCESS or PAM_AUTH_ERR. */
+static int phase_split(struct request *r)
+{
+    /* A code left by an earlier attempt on this handle must not be reused. */
+    if (pam_set_data(r->pamh, CODE_DATA, NULL, NULL) != PAM_SUCCESS) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=split: pam_set_data failed");
+        return PAM_AUTH_ERR;
+    }
+    const char *input = get_password(r);
+    if (input == NULL)
+        return PAM_AUTH_ERR;
+    m2fa_engine *engine = NULL;
+    char *password = NULL, *code = NULL;
+    int result = PAM_AUTH_ERR;
+    if (open_engine(r, &engine) != 0)
+        goto out;
+    size_t password_len = 0;
+    uint32_t has_code = 0;
+    m2fa_status st = m2fa_engine_split_login_for(engine, r->platform, r->user, r->protocol,
+                                                 r->protocol_name, input, r->now,
+                                                 &password_len, &has_code);
+    if (st != M2FA_OK) {
+        log_status(r, "split", st);
+        goto out;
+    }
+    if (!has_code) {
+        if (r->args.debug)
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                       "phase=split user=%s service=%s: no code to split off (no active "
+                       "second factor, or the protocol takes no code, or none typed)",
+                       r->user_log, r->service);
+        result = PAM_SUCCESS;
+        goto out;
+    }
+    size_t input_len = strlen(input);
+    if (password_len == 0 || password_len >= input_len) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "phase=split user=%s service=%s: inconsistent split", r->user_log,
+                   r->service);
+        goto out;
+    }
+    code = strdup(input + password_len);
+    password = strndup(input, password_len);
+    if (code == NULL || password == NULL) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_CRIT, "out of memory");
+        goto out;
+    }
+    /* From here on `input` (libpam's PAM_AUTHTOK) is not used: pam_set_item
+     * below wipes and frees it. */
+    if (pam_set_data(r->pamh, CODE_DATA, code, code_cleanup) != PAM_SUCCESS) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=split: pam_set_data failed");
+        goto out;
+    }
+    code = NULL; /* libpam's now: wiped and freed by code_cleanup */
+    int ret = pam_set_item(r->pamh, PAM_AUTHTOK, password); /* libpam copies it */
+    if (ret != PAM_SUCCESS) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "phase=split: cannot replace the password: %s", pam_strerror(r->pamh, ret));
+        pam_set_data(r->pamh, CODE_DATA, NULL, NULL);
+        goto out;
+    }
+    if (r->args.debug)
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                   "phase=split user=%s service=%s: code split off and kept for "
+                   "phase=verify; the password alone goes to the next module",
+                   r->user_log, r->service);
+    result = PAM_SUCCESS;
+out:
+    wipe_free(code);
+    wipe_free(password);
+    m2fa_engine_free(engine);
+    return result;
+}
+
+/* The final decision, after the host's module accepted the password. */
+static int phase_verify(struct request *r)
+{
+    const void *data = NULL;
+    const char *code = NULL;
+    if (pam_get_data(r->pamh, CODE_DATA, &data) == PAM_SUCCESS && data != NULL)
+        code = data;
+    m2fa_engine *engine = NULL;
+    m2fa_login *login = NULL;
+    m2fa_decision *decision = NULL;
+    int result = PAM_AUTH_ERR;
+    if (open_engine(r, &engine) != 0 || new_login(r, &login) != 0)
+        goto out;
+    m2fa_status st = code != NULL ? m2fa_login_set_password_and_code(login, 1, code)
+                                  : m2fa_login_set_password(login, 1);
+    if (st != M2FA_OK) {
+        log_status(r, "login (password)", st);
+        goto out;
+    }
+    if (r->args.debug)
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                   "phase=verify user=%s service=%s: password accepted by the host, %s",
+                   r->user_log, r->service, code != NULL ? "with a code" : "no code");
+    st = m2fa_engine_authenticate(engine, r->platform, r->user, login, r->now, &decision);
+    if (st != M2FA_OK) {
+        log_status(r, "authenticate", st);
+        goto out;
+    }
+    uint32_t outcome = 0;
+    if (m2fa_decision_outcome(decision, &outcome) == M2FA_OK &&
+        outcome == M2FA_OUTCOME_ALLOWED)
+        result = PAM_SUCCESS;
+    if (log_decision(r, decision, &outcome,
+                     result == PAM_SUCCESS ? "PAM_SUCCESS" : "PAM_AUTH_ERR") != 0)
+        result = PAM_AUTH_ERR;
+    if (outcome == M2FA_OUTCOME_DEVICE_PENDING) {
+        char device[M2FA_DEVICE_ID_SIZE];
+        size_t needed = 0;
+        if (m2fa_decision_device(decision, device, sizeof device, &needed) != M2FA_OK)
+            snprintf(device, sizeof device, "(unknown)");
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_NOTICE,
+                   "phase=verify user=%s service=%s: new device %s waits for authorization "
+                   "(PAM cannot deliver mail2fa's notification: the user or an operator "
+                   "must activate it, e.g. `mail2fa device activate`)",
+                   r->user_log, r->service, device);
+    }
+out:
+    /* One attempt per code: drop it (wiped by code_cleanup). */
+    if (code != NULL)
+        pam_set_data(r->pamh, CODE_DATA, NULL, NULL);
+    m2fa_decision_free(decision);
+    m2fa_login_free(login);
+    m2fa_engine_free(engine);
+    return result;
+}
+
+/* ---------------------------------------------------------- entry points */
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    (void)flags;
+    struct request r;
+    memset(&r, 0, sizeof r);
+    r.pamh = pamh;
+    if (parse_args(pamh, argc, argv, &r.args) != 0)
+        return r.args.phase == PHASE_APP_PASSWORD ? PAM_IGNORE : PAM_AUTH_ERR;
+    if (resolve(&r) != 0) {
+        if (r.args.phase == PHASE_SPLIT)
+            pam_set_data(pamh, CODE_DATA, NULL, NULL);
+        return r.args.phase == PHASE_APP_PASSWORD ? PAM_IGNORE : PAM_AUTH_ERR;
+    }
+    switch (r.args.phase) {
+    case PHASE_APP_PASSWORD: return phase_app_password(&r);
+    case PHASE_SPLIT: return phase_split(&r);
+    case PHASE_VERIFY: return phase_verify(&r);
+    default: return PAM_AUTH_ERR;
+    }
+}
+
+/* No credentials to establish: PAM_SUCCESS, as pam_unix answers. Tested with
+ * pam_setcred after both paths of the stack (the `sufficient` application
+ * password and password+code): both succeed. */
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    (void)pamh;
+    (void)flags;
+    (void)argc;
+    (void)argv;
+    return PAM_SUCCESS;
+}
