@@ -248,6 +248,17 @@ def shipped(path, replacements):
     return text
 
 
+def guide_quotes_shipped_files():
+    """The deployment guide quotes every shipped snippet exactly."""
+    import re
+    guide = open(os.path.join(INTEGRATIONS, "README.md")).read()
+    quoted = re.findall(r"<!-- file: (\S+) -->\n```\n(.*?)```", guide, re.S)
+    check(len(quoted) >= 3, f"the guide quotes the shipped files ({len(quoted)} found)")
+    for path, text in quoted:
+        with open(os.path.join(ROOT, path)) as f:
+            check(f.read() == text, f"the guide's copy of {path} is the shipped file")
+
+
 def write_users(work):
     """The host's own password database, in the two formats used."""
     hashes = {user: crypt_sha512(pw) for user, pw in PASSWORDS.items()}
@@ -371,6 +382,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
     parser.add_argument("--only", choices=["pam", "lua"], help="run one integration only")
     args = parser.parse_args()
+    guide_quotes_shipped_files()
     if os.geteuid() != 0:
         print("SKIPPED: the Dovecot end-to-end tests need root")
         return 77
