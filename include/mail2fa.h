@@ -3,7 +3,8 @@
  *
  * Conventions (every function):
  *  - Returns an m2fa_status; M2FA_OK (0) is success. m2fa_status_message()
- *    turns a status into text.
+ *    turns a status into text. (Except m2fa_version, m2fa_outcome_name and
+ *    m2fa_reason_name, which return static strings.)
  *  - A Rust panic never crosses this boundary: it becomes M2FA_INTERNAL_PANIC.
  *  - Pointer arguments are checked for NULL (M2FA_NULL_ARGUMENT); every
  *    *_free(NULL) is a no-op.
@@ -122,6 +123,10 @@ enum m2fa_status
   // An encrypted record cannot be opened (no key, unknown key id, wrong
   // key, damaged): refuse the login.
   M2FA_ENCRYPTION_FAILURE = 603,
+  // An encryption key file cannot be used: missing or unreadable, not a
+  // regular file, readable or writable by group or others, over 64 KiB,
+  // a line that is not `ID:KEY`, a key id given twice, or no key.
+  M2FA_INVALID_KEY_FILE = 604,
   // 2FA is not enabled for the account's platform.
   M2FA_PLATFORM_DISABLED = 700,
   // The account already has 2FA.
@@ -615,6 +620,30 @@ m2fa_status m2fa_engine_config_add_encryption_key(struct m2fa_engine_config *con
                                                   size_t len,
                                                   uint32_t current);
 
+// Sets the encryption keys of account records from the key file at
+// `path`, the format of the `mail2fa` tool's `--key-file`: one `ID:KEY`
+// per line — a decimal key id (`uint32_t`), a colon, then the key as 64
+// hex digits — the current key first, then older keys that still open
+// what they sealed; blank lines and lines starting with `#` are skipped.
+// The file must be a regular file (a symbolic link to one is followed)
+// of at most 64 KiB that neither group nor others may read or write
+// (mode 0600 or 0400). Its contents are wiped from memory once read; the
+// keys are wiped when the configuration is freed.
+//
+// The file's keys replace every key the configuration had (from an
+// earlier load or from `m2fa_engine_config_add_encryption_key`). Keys
+// added afterwards with `m2fa_engine_config_add_encryption_key` compose
+// with them: `current` ≠ 0 makes the added key current (the file's keys
+// become older keys), `current` = 0 adds one more older key. On an error
+// the configuration keeps the keys it had.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_INVALID_KEY_FILE` (missing or unreadable, not a regular file,
+// open to group or others, too large, a line that is not `ID:KEY`, a key
+// id given twice, no key). The status does not say which line is wrong:
+// the `mail2fa` tool's `--key-file` names it.
+m2fa_status m2fa_engine_config_load_key_file(struct m2fa_engine_config *config, const char *path);
+
 // Sets the portal link of notifications (NULL: none), with the
 // placeholders `{platform}`, `{account}` and `{device}`.
 //
@@ -942,6 +971,22 @@ m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
                                         uint32_t protocol,
                                         const char *name,
                                         uint32_t *policy);
+
+// The name of an outcome (an `m2fa_outcome` value): the constant without
+// its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`
+// gives `"device_pending"`). A static NUL-terminated string that lives as
+// long as the library is loaded; NULL for a value this version does not
+// know. The names are stable — never changed, never reused — so logs and
+// scripts may rely on them. Thread-safe.
+const char *m2fa_outcome_name(uint32_t outcome);
+
+// The name of a reason (an `m2fa_reason` value): the constant without its
+// `M2FA_REASON_` prefix, in lower case (`M2FA_REASON_CODE_ACCEPTED` gives
+// `"code_accepted"`). A static NUL-terminated string that lives as long as
+// the library is loaded; NULL for a value this version does not know. The
+// names are stable — never changed, never reused — so logs and scripts
+// may rely on them. Thread-safe.
+const char *m2fa_reason_name(uint32_t reason);
 
 // Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
 // issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes

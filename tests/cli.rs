@@ -1455,7 +1455,7 @@ fn encryption_keys_are_required_to_read_encrypted_accounts() {
         .run(&["account", "show", PLATFORM, ALICE, "--key-file", open])
         .expect(KEY);
     assert!(
-        run.error_line().contains("readable by others"),
+        run.error_line().contains("group or others have access"),
         "{}",
         run.stderr
     );

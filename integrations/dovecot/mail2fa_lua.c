@@ -20,7 +20,8 @@
  *       keys, one `ID:KEY` per line (KEY = 64 hex digits), the current key
  *       first, `#` and blank lines skipped; the file must be a regular file
  *       not readable or writable by group or others. Same format as the
- *       operator tool's --key-file.
+ *       operator tool's --key-file: the library reads both
+ *       (m2fa_engine_config_load_key_file).
  *   engine:split(platform, account, protocol, input [, now])
  *       -> password, code | password, nil | nil, nil, message
  *       Splits a password+code string for this account and protocol (a
@@ -36,8 +37,10 @@
  *       password + code; else the password alone.
  *       result = { allowed = bool, outcome = "allowed" | "device_pending" |
  *                  "second_factor_required" | "enrollment_required" |
- *                  "refused", reason = "code_accepted" | ... (see
- *                  reason_names), cacheable = bool, audit = "<audit line>",
+ *                  "refused", reason = "code_accepted" | ... (the
+ *                  library's m2fa_reason_name: the M2FA_REASON_ constant
+ *                  in lower case; "reason_<N>" for a reason this build does
+ *                  not know), cacheable = bool, audit = "<audit line>",
  *                  device = "<32 hex>" | nil }
  *   engine:close()                  -> true (idempotent; also __gc/__close)
  *   protocol: webmail, portal, activesync, outlook, imap, pop3, smtp,
@@ -53,10 +56,9 @@
  * (split: nil, nil, "closed").
  *
  * Secrets: the C side makes no copy of a password, code or key of its own
- * except the key file's contents and decoded keys, which are wiped
- * (explicit_bzero) before they are freed; mail2fa copies the code or
- * application password into its login object and wipes it when the object
- * is freed (before this function returns). Lua strings are immutable and
+ * (mail2fa reads the key file and wipes its contents); mail2fa copies the
+ * code or application password into its login object and wipes it when the
+ * object is freed (before this function returns). Lua strings are immutable and
  * cannot be wiped: the password string belongs to Dovecot, and the two
  * strings split() returns live until Lua's garbage collector frees them.
  *
@@ -82,8 +84,6 @@
 #define ENGINE_MT "mail2fa.engine"
 #define GUARD_MT "mail2fa.login_guard"
 #define MSG_SIZE 512
-/* A key file longer than this is not a key file. */
-#define KEY_FILE_MAX (64 * 1024)
 
 typedef struct {
     m2fa_engine *engine; /* NULL once closed */
@@ -177,204 +177,6 @@ static uint32_t protocol_code(const char *name)
     return M2FA_PROTOCOL_OTHER;
 }
 
-static const char *outcome_name(uint32_t outcome)
-{
-    switch (outcome) {
-    case M2FA_OUTCOME_ALLOWED: return "allowed";
-    case M2FA_OUTCOME_ENROLLMENT_REQUIRED: return "enrollment_required";
-    case M2FA_OUTCOME_SECOND_FACTOR_REQUIRED: return "second_factor_required";
-    case M2FA_OUTCOME_REFUSED: return "refused";
-    case M2FA_OUTCOME_DEVICE_PENDING: return "device_pending";
-    default: return NULL;
-    }
-}
-
-static const char *reason_name(uint32_t reason)
-{
-    switch (reason) {
-    case M2FA_REASON_NONE: return "none";
-    case M2FA_REASON_NO_SECOND_FACTOR: return "no_second_factor";
-    case M2FA_REASON_CODE_ACCEPTED: return "code_accepted";
-    case M2FA_REASON_SUSPENDED: return "suspended";
-    case M2FA_REASON_ENROLLED: return "enrolled";
-    case M2FA_REASON_DELIVERED_CODE_ACCEPTED: return "delivered_code_accepted";
-    case M2FA_REASON_RECOVERY_CODE_USED: return "recovery_code_used";
-    case M2FA_REASON_DEVICE_AUTHORIZED: return "device_authorized";
-    case M2FA_REASON_DEVICE_TRUSTED: return "device_trusted";
-    case M2FA_REASON_APP_PASSWORD: return "app_password";
-    case M2FA_REASON_MALFORMED_CODE: return "malformed_code";
-    case M2FA_REASON_WRONG_CODE: return "wrong_code";
-    case M2FA_REASON_CLOCK_SKEW: return "clock_skew";
-    case M2FA_REASON_REPLAYED: return "replayed";
-    case M2FA_REASON_LOCKED: return "locked";
-    case M2FA_REASON_ENROLLMENT_EXPIRED: return "enrollment_expired";
-    case M2FA_REASON_CODE_EXPIRED: return "code_expired";
-    case M2FA_REASON_NO_CODE_ISSUED: return "no_code_issued";
-    case M2FA_REASON_WRONG_PASSWORD: return "wrong_password";
-    case M2FA_REASON_PROTOCOL_REFUSED: return "protocol_refused";
-    case M2FA_REASON_APP_PASSWORD_REQUIRED: return "app_password_required";
-    case M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED: return "app_password_not_accepted";
-    case M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE: return "app_password_out_of_scope";
-    case M2FA_REASON_WRONG_APP_PASSWORD: return "wrong_app_password";
-    case M2FA_REASON_DEVICE_UNIDENTIFIED: return "device_unidentified";
-    case M2FA_REASON_TOO_MANY_PENDING_DEVICES: return "too_many_pending_devices";
-    default: return NULL;
-    }
-}
-
-/* ------------------------------------------------------------------ */
-/* key file                                                            */
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Parses one trimmed `ID:KEY` line into id/key; 1 on success. */
-static int parse_key_line(const char *s, size_t n, uint32_t *id, uint8_t key[32])
-{
-    const char *colon = memchr(s, ':', n);
-    if (colon == NULL)
-        return 0;
-    /* the id, trimmed */
-    const char *a = s, *b = colon;
-    while (a < b && is_space(*a)) a++;
-    while (b > a && is_space(b[-1])) b--;
-    if (a < b && *a == '+') a++;
-    if (a == b)
-        return 0;
-    uint64_t v = 0;
-    for (const char *p = a; p < b; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(*p - '0');
-        if (v > UINT32_MAX)
-            return 0;
-    }
-    /* the key, trimmed */
-    const char *h = colon + 1, *e = s + n;
-    while (h < e && is_space(*h)) h++;
-    while (e > h && is_space(e[-1])) e--;
-    if (e - h != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_value(h[2 * i]), lo = hex_value(h[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return 0;
-        key[i] = (uint8_t)(hi * 16 + lo);
-    }
-    *id = (uint32_t)v;
-    return 1;
-}
-
-/* Adds the keys of `path` to `config`. 1 on success; else 0 and a message
- * (which never holds key material). */
-static int load_keys(m2fa_engine_config *config, const char *path, char *msg, size_t msglen)
-{
-    int ok = 0;
-    char *text = NULL;
-    size_t cap = 0, size = 0;
-    uint8_t key[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        snprintf(msg, msglen, "cannot read the key file %s: %s", path, strerror(errno));
-        return 0;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        snprintf(msg, msglen, "cannot read the key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(msg, msglen, "the key file %s is not a regular file", path);
-        goto out;
-    }
-    if (st.st_mode & 077) {
-        snprintf(msg, msglen,
-                 "the key file %s is readable by others; make it mode 0600 or 0400", path);
-        goto out;
-    }
-    if (st.st_size > KEY_FILE_MAX) {
-        snprintf(msg, msglen, "the key file %s is too large to be a key file", path);
-        goto out;
-    }
-    cap = (size_t)st.st_size + 1; /* one more byte, to see the file grow */
-    text = malloc(cap);
-    if (text == NULL) {
-        snprintf(msg, msglen, "cannot read the key file %s: out of memory", path);
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = read(fd, text + size, cap - size);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(msg, msglen, "cannot read the key file %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        size += (size_t)r;
-        if (size == cap) { /* it grew while we read it */
-            snprintf(msg, msglen, "the key file %s changed while it was read", path);
-            goto out;
-        }
-    }
-    int keys = 0;
-    unsigned line = 0;
-    for (size_t pos = 0; pos < size;) {
-        const char *start = text + pos;
-        const char *nl = memchr(start, '\n', size - pos);
-        size_t n = nl ? (size_t)(nl - start) : size - pos;
-        pos += n + (nl ? 1 : 0);
-        line++;
-        while (n > 0 && is_space(*start)) { start++; n--; }
-        while (n > 0 && is_space(start[n - 1])) n--;
-        if (n == 0 || *start == '#')
-            continue;
-        uint32_t id = 0;
-        if (!parse_key_line(start, n, &id, key)) {
-            snprintf(msg, msglen,
-                     "line %u of the key file %s is not ID:KEY (a number, then 64 hex digits)",
-                     line, path);
-            goto out;
-        }
-        m2fa_status st2 = m2fa_engine_config_add_encryption_key(config, id, key, sizeof key,
-                                                                keys == 0 ? 1u : 0u);
-        explicit_bzero(key, sizeof key);
-        if (st2 != M2FA_OK) {
-            if (st2 == M2FA_INVALID_CONFIG)
-                snprintf(msg, msglen, "key id %u appears twice in the key file %s",
-                         (unsigned)id, path);
-            else
-                fail_msg(msg, msglen, "cannot use the key file", st2);
-            goto out;
-        }
-        keys++;
-    }
-    if (keys == 0) {
-        snprintf(msg, msglen, "the key file %s holds no key", path);
-        goto out;
-    }
-    ok = 1;
-out:
-    explicit_bzero(key, sizeof key);
-    if (text != NULL) {
-        explicit_bzero(text, cap);
-        free(text);
-    }
-    close(fd);
-    return ok;
-}
-
 /* ------------------------------------------------------------------ */
 /* m2fa.open                                                           */
 
@@ -394,8 +196,17 @@ static int open_engine(const char *path, const char *key_file, m2fa_engine **out
         fail_msg(msg, msglen, "mail2fa.open", st);
         goto out;
     }
-    if (key_file != NULL && !load_keys(config, key_file, msg, msglen))
-        goto out;
+    if (key_file != NULL) {
+        st = m2fa_engine_config_load_key_file(config, key_file);
+        if (st != M2FA_OK) {
+            char text[160];
+            status_text(st, text, sizeof text);
+            snprintf(msg, msglen,
+                     "cannot use the key file %.150s: %s (mail2fa status %u); `mail2fa db "
+                     "check --key-file` names the problem", key_file, text, (unsigned)st);
+            goto out;
+        }
+    }
     st = m2fa_engine_open(path, config, out);
     if (st != M2FA_OK) {
         char what[MSG_SIZE / 2];
@@ -621,7 +432,7 @@ static int l_authenticate(lua_State *L)
         fail_msg(msg, sizeof msg, "authenticate: decision", st);
         return push_fail(L, msg);
     }
-    const char *outcome_str = outcome_name(outcome);
+    const char *outcome_str = m2fa_outcome_name(outcome);
     if (outcome_str == NULL) {
         /* An outcome this module does not know: never read it as allowed. */
         snprintf(msg, sizeof msg, "authenticate: unknown outcome %u", (unsigned)outcome);
@@ -650,7 +461,7 @@ static int l_authenticate(lua_State *L)
         fail_msg(msg, sizeof msg, "authenticate: audit", st);
         return push_fail(L, msg);
     }
-    const char *reason_str = reason_name(reason);
+    const char *reason_str = m2fa_reason_name(reason);
     char reason_buf[32];
     if (reason_str == NULL) {
         snprintf(reason_buf, sizeof reason_buf, "reason_%u", (unsigned)reason);

@@ -45,7 +45,10 @@
  *   key_file=PATH        encryption keys of account records, as for the
  *                        `mail2fa` tool: one `ID:KEY` per line (KEY: 64 hex
  *                        digits), the current key first; blank and `#` lines
- *                        are skipped. Refused if group or others may read it.
+ *                        are skipped. Read by the library
+ *                        (m2fa_engine_config_load_key_file): refused if it is
+ *                        not a regular file or group or others may read or
+ *                        write it.
  *   platform=NAME        a fixed platform; by default the domain of the user
  *                        name (the text after the last '@').
  *   default_platform=NAME  the platform of user names without '@' (without
@@ -62,7 +65,8 @@
  * address, is passed to mail2fa as the client's address.
  *
  * Logging: syslog (authpriv), one line per decision with the phase, user,
- * service, protocol, outcome and reason, and mail2fa's audit line. Never a
+ * service, protocol, outcome and reason (mail2fa's stable names:
+ * m2fa_outcome_name, m2fa_reason_name), and mail2fa's audit line. Never a
  * password, an application password or a code.
  *
  * Build: bash scripts/build-integrations.sh (links libmail2fa.a statically
@@ -76,22 +80,16 @@
 #include <mail2fa.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
 #define CODE_DATA "mail2fa-code"
-#define MAX_KEY_FILE (64 * 1024)
 #define SQLITE_BUSY_MS 5000
 
 enum phase { PHASE_NONE = 0, PHASE_APP_PASSWORD, PHASE_SPLIT, PHASE_VERIFY };
@@ -173,49 +171,11 @@ static void log_status(const struct request *r, const char *what, m2fa_status st
                (unsigned)status);
 }
 
-static const char *outcome_name(uint32_t outcome)
+/* The library's stable name of an outcome or reason, "unknown" for a value
+ * it does not know. */
+static const char *or_unknown(const char *name)
 {
-    switch (outcome) {
-    case M2FA_OUTCOME_ALLOWED: return "allowed";
-    case M2FA_OUTCOME_ENROLLMENT_REQUIRED: return "enrollment-required";
-    case M2FA_OUTCOME_SECOND_FACTOR_REQUIRED: return "second-factor-required";
-    case M2FA_OUTCOME_REFUSED: return "refused";
-    case M2FA_OUTCOME_DEVICE_PENDING: return "device-pending";
-    default: return "unknown";
-    }
-}
-
-static const char *reason_name(uint32_t reason)
-{
-    switch (reason) {
-    case M2FA_REASON_NONE: return "none";
-    case M2FA_REASON_NO_SECOND_FACTOR: return "no-second-factor";
-    case M2FA_REASON_CODE_ACCEPTED: return "code-accepted";
-    case M2FA_REASON_SUSPENDED: return "suspended";
-    case M2FA_REASON_ENROLLED: return "enrolled";
-    case M2FA_REASON_DELIVERED_CODE_ACCEPTED: return "delivered-code-accepted";
-    case M2FA_REASON_RECOVERY_CODE_USED: return "recovery-code-used";
-    case M2FA_REASON_DEVICE_AUTHORIZED: return "device-authorized";
-    case M2FA_REASON_DEVICE_TRUSTED: return "device-trusted";
-    case M2FA_REASON_APP_PASSWORD: return "app-password";
-    case M2FA_REASON_MALFORMED_CODE: return "malformed-code";
-    case M2FA_REASON_WRONG_CODE: return "wrong-code";
-    case M2FA_REASON_CLOCK_SKEW: return "clock-skew";
-    case M2FA_REASON_REPLAYED: return "replayed";
-    case M2FA_REASON_LOCKED: return "locked";
-    case M2FA_REASON_ENROLLMENT_EXPIRED: return "enrollment-expired";
-    case M2FA_REASON_CODE_EXPIRED: return "code-expired";
-    case M2FA_REASON_NO_CODE_ISSUED: return "no-code-issued";
-    case M2FA_REASON_WRONG_PASSWORD: return "wrong-password";
-    case M2FA_REASON_PROTOCOL_REFUSED: return "protocol-refused";
-    case M2FA_REASON_APP_PASSWORD_REQUIRED: return "app-password-required";
-    case M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED: return "app-password-not-accepted";
-    case M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE: return "app-password-out-of-scope";
-    case M2FA_REASON_WRONG_APP_PASSWORD: return "wrong-app-password";
-    case M2FA_REASON_DEVICE_UNIDENTIFIED: return "device-unidentified";
-    case M2FA_REASON_TOO_MANY_PENDING_DEVICES: return "too-many-pending-devices";
-    default: return "unknown";
-    }
+    return name != NULL ? name : "unknown";
 }
 
 /* ------------------------------------------------------------- arguments */
@@ -414,147 +374,21 @@ static int resolve(struct request *r)
 
 /* ------------------------------------------------------------ the engine */
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Parses one trimmed "ID:KEY" line into id and key. 0 or -1. */
-static int parse_key_line(const char *line, size_t len, uint32_t *id, uint8_t key[32])
-{
-    const char *colon = memchr(line, ':', len);
-    if (colon == NULL)
-        return -1;
-    const char *p = line, *end = colon;
-    while (p < end && is_space(*p)) p++;
-    while (end > p && is_space(end[-1])) end--;
-    if (p < end && *p == '+') p++;
-    if (p == end)
-        return -1;
-    uint64_t value = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        value = value * 10 + (uint64_t)(*p - '0');
-        if (value > UINT32_MAX)
-            return -1;
-    }
-    p = colon + 1;
-    end = line + len;
-    while (p < end && is_space(*p)) p++;
-    while (end > p && is_space(end[-1])) end--;
-    if (end - p != 64)
-        return -1;
-    for (size_t i = 0; i < 32; i++) {
-        int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        key[i] = (uint8_t)(hi * 16 + lo);
-    }
-    *id = (uint32_t)value;
-    return 0;
-}
-
-/* Reads the key file into the configuration. 0, or -1 (logged). */
+/* Loads the key file into the configuration. 0, or -1 (logged). */
 static int load_keys(const struct request *r, m2fa_engine_config *config)
 {
-    const char *path = r->args.key_file;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "cannot open the key file %s: %s",
-                   path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "the key file %s is not a regular file",
-                   path);
-        close(fd);
-        return -1;
-    }
-    if ((st.st_mode & 077) != 0) {
+    m2fa_status st = m2fa_engine_config_load_key_file(config, r->args.key_file);
+    if (st != M2FA_OK) {
+        char message[160];
+        status_text(st, message, sizeof message);
         pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
-                   "the key file %s is readable by others; make it mode 0600 or 0400", path);
-        close(fd);
+                   "phase=%s user=%s service=%s: cannot use the key file %s: %s (mail2fa "
+                   "status %u); `mail2fa db check --key-file %s` names the problem",
+                   r->args.phase_name, r->user_log, r->service, r->args.key_file, message,
+                   (unsigned)st, r->args.key_file);
         return -1;
     }
-    char *text = calloc(1, MAX_KEY_FILE + 1);
-    if (text == NULL) {
-        close(fd);
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_CRIT, "out of memory");
-        return -1;
-    }
-    size_t used = 0;
-    int rc = -1;
-    for (;;) {
-        ssize_t n = read(fd, text + used, MAX_KEY_FILE + 1 - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "cannot read the key file %s: %s",
-                       path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        used += (size_t)n;
-        if (used > MAX_KEY_FILE) {
-            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "the key file %s is too large", path);
-            goto out;
-        }
-    }
-    size_t keys = 0, number = 0;
-    for (size_t start = 0; start < used; ) {
-        char *nl = memchr(text + start, '\n', used - start);
-        size_t end = nl != NULL ? (size_t)(nl - text) : used;
-        const char *line = text + start;
-        size_t len = end - start;
-        start = end + 1;
-        number++;
-        while (len > 0 && is_space(line[0])) { line++; len--; }
-        while (len > 0 && is_space(line[len - 1])) len--;
-        if (len == 0 || line[0] == '#')
-            continue;
-        uint32_t id = 0;
-        uint8_t key[32];
-        if (parse_key_line(line, len, &id, key) != 0) {
-            explicit_bzero(key, sizeof key);
-            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
-                       "line %zu of the key file %s is not ID:KEY (a number, then 64 hex "
-                       "digits)", number, path);
-            goto out;
-        }
-        m2fa_status st2 = m2fa_engine_config_add_encryption_key(config, id, key, sizeof key,
-                                                                keys == 0 ? 1 : 0);
-        explicit_bzero(key, sizeof key);
-        if (st2 != M2FA_OK) {
-            char message[160];
-            status_text(st2, message, sizeof message);
-            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
-                       "key id %u of the key file %s refused (given twice?): %s",
-                       (unsigned)id, path, message);
-            goto out;
-        }
-        keys++;
-    }
-    if (keys == 0) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "the key file %s holds no key", path);
-        goto out;
-    }
-    rc = 0;
-out:
-    explicit_bzero(text, MAX_KEY_FILE + 1);
-    free(text);
-    close(fd);
-    return rc;
+    return 0;
 }
 
 /* Opens the database. 0 with *engine set, or -1 (logged). */
@@ -642,7 +476,8 @@ static int log_decision(const struct request *r, const m2fa_decision *decision,
     pam_syslog(r->pamh, LOG_AUTHPRIV | level,
                "phase=%s user=%s service=%s protocol=%s outcome=%s reason=%s -> %s [%s]",
                r->args.phase_name, r->user_log, r->service, protocol,
-               outcome_name(*outcome), reason_name(reason), result, shown);
+               or_unknown(m2fa_outcome_name(*outcome)), or_unknown(m2fa_reason_name(reason)),
+               result, shown);
     free(big);
     return 0;
 }

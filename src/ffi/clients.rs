@@ -292,6 +292,43 @@ pub unsafe extern "C" fn m2fa_engine_config_add_encryption_key(
     }
 }
 
+/// Sets the encryption keys of account records from the key file at
+/// `path`, the format of the `mail2fa` tool's `--key-file`: one `ID:KEY`
+/// per line — a decimal key id (`uint32_t`), a colon, then the key as 64
+/// hex digits — the current key first, then older keys that still open
+/// what they sealed; blank lines and lines starting with `#` are skipped.
+/// The file must be a regular file (a symbolic link to one is followed)
+/// of at most 64 KiB that neither group nor others may read or write
+/// (mode 0600 or 0400). Its contents are wiped from memory once read; the
+/// keys are wiped when the configuration is freed.
+///
+/// The file's keys replace every key the configuration had (from an
+/// earlier load or from `m2fa_engine_config_add_encryption_key`). Keys
+/// added afterwards with `m2fa_engine_config_add_encryption_key` compose
+/// with them: `current` ≠ 0 makes the added key current (the file's keys
+/// become older keys), `current` = 0 adds one more older key. On an error
+/// the configuration keeps the keys it had.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+/// `M2FA_INVALID_KEY_FILE` (missing or unreadable, not a regular file,
+/// open to group or others, too large, a line that is not `ID:KEY`, a key
+/// id given twice, no key). The status does not say which line is wrong:
+/// the `mail2fa` tool's `--key-file` names it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_load_key_file(
+    config: *mut m2fa_engine_config,
+    path: *const c_char,
+) -> m2fa_status {
+    // SAFETY: forwarded contract; path is NULL or NUL-terminated.
+    unsafe {
+        update_engine_config(config, |c| {
+            let keys = EncryptionKeys::from_key_file(str_arg(path)?)?;
+            c.encryption = Some(keys);
+            Ok(())
+        })
+    }
+}
+
 /// A 32-byte key from C, copied into memory wiped on drop.
 ///
 /// # Safety

@@ -5,13 +5,13 @@
 //! strings. Answers come back as `m2fa_decision` handles, read with getters,
 //! so that new kinds of answers never change a struct layout.
 
-use core::ffi::c_char;
+use core::ffi::{CStr, c_char};
 
 use zeroize::Zeroizing;
 
 use super::{
     ffi_boundary, free_handle, handle, handle_mut, m2fa_otp_config, m2fa_status, optional_str_arg,
-    out_ptr, str_arg, write_handle, write_out, write_text,
+    out_ptr, static_name, str_arg, write_handle, write_out, write_text,
 };
 use crate::engine::{
     AccountId, AllowReason, Channel, Decision, DenyReason, Engine, EngineConfig, IssuedCode,
@@ -101,6 +101,122 @@ pub enum m2fa_reason {
     M2FA_REASON_DEVICE_UNIDENTIFIED = 114,
     /// The mailbox already has the most pending device tokens allowed.
     M2FA_REASON_TOO_MANY_PENDING_DEVICES = 115,
+}
+
+impl m2fa_outcome {
+    const ALL: [Self; 5] = [
+        Self::M2FA_OUTCOME_ALLOWED,
+        Self::M2FA_OUTCOME_ENROLLMENT_REQUIRED,
+        Self::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED,
+        Self::M2FA_OUTCOME_REFUSED,
+        Self::M2FA_OUTCOME_DEVICE_PENDING,
+    ];
+
+    /// The outcome with this number, if there is one.
+    fn from_u32(value: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| *o as u32 == value)
+    }
+
+    /// The constant's name without its prefix, in lower case.
+    fn name(self) -> &'static CStr {
+        match self {
+            Self::M2FA_OUTCOME_ALLOWED => c"allowed",
+            Self::M2FA_OUTCOME_ENROLLMENT_REQUIRED => c"enrollment_required",
+            Self::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED => c"second_factor_required",
+            Self::M2FA_OUTCOME_REFUSED => c"refused",
+            Self::M2FA_OUTCOME_DEVICE_PENDING => c"device_pending",
+        }
+    }
+}
+
+impl m2fa_reason {
+    const ALL: [Self; 26] = [
+        Self::M2FA_REASON_NONE,
+        Self::M2FA_REASON_NO_SECOND_FACTOR,
+        Self::M2FA_REASON_CODE_ACCEPTED,
+        Self::M2FA_REASON_SUSPENDED,
+        Self::M2FA_REASON_ENROLLED,
+        Self::M2FA_REASON_DELIVERED_CODE_ACCEPTED,
+        Self::M2FA_REASON_RECOVERY_CODE_USED,
+        Self::M2FA_REASON_DEVICE_AUTHORIZED,
+        Self::M2FA_REASON_DEVICE_TRUSTED,
+        Self::M2FA_REASON_APP_PASSWORD,
+        Self::M2FA_REASON_MALFORMED_CODE,
+        Self::M2FA_REASON_WRONG_CODE,
+        Self::M2FA_REASON_CLOCK_SKEW,
+        Self::M2FA_REASON_REPLAYED,
+        Self::M2FA_REASON_LOCKED,
+        Self::M2FA_REASON_ENROLLMENT_EXPIRED,
+        Self::M2FA_REASON_CODE_EXPIRED,
+        Self::M2FA_REASON_NO_CODE_ISSUED,
+        Self::M2FA_REASON_WRONG_PASSWORD,
+        Self::M2FA_REASON_PROTOCOL_REFUSED,
+        Self::M2FA_REASON_APP_PASSWORD_REQUIRED,
+        Self::M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED,
+        Self::M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE,
+        Self::M2FA_REASON_WRONG_APP_PASSWORD,
+        Self::M2FA_REASON_DEVICE_UNIDENTIFIED,
+        Self::M2FA_REASON_TOO_MANY_PENDING_DEVICES,
+    ];
+
+    /// The reason with this number, if there is one.
+    fn from_u32(value: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| *r as u32 == value)
+    }
+
+    /// The constant's name without its prefix, in lower case.
+    fn name(self) -> &'static CStr {
+        match self {
+            Self::M2FA_REASON_NONE => c"none",
+            Self::M2FA_REASON_NO_SECOND_FACTOR => c"no_second_factor",
+            Self::M2FA_REASON_CODE_ACCEPTED => c"code_accepted",
+            Self::M2FA_REASON_SUSPENDED => c"suspended",
+            Self::M2FA_REASON_ENROLLED => c"enrolled",
+            Self::M2FA_REASON_DELIVERED_CODE_ACCEPTED => c"delivered_code_accepted",
+            Self::M2FA_REASON_RECOVERY_CODE_USED => c"recovery_code_used",
+            Self::M2FA_REASON_DEVICE_AUTHORIZED => c"device_authorized",
+            Self::M2FA_REASON_DEVICE_TRUSTED => c"device_trusted",
+            Self::M2FA_REASON_APP_PASSWORD => c"app_password",
+            Self::M2FA_REASON_MALFORMED_CODE => c"malformed_code",
+            Self::M2FA_REASON_WRONG_CODE => c"wrong_code",
+            Self::M2FA_REASON_CLOCK_SKEW => c"clock_skew",
+            Self::M2FA_REASON_REPLAYED => c"replayed",
+            Self::M2FA_REASON_LOCKED => c"locked",
+            Self::M2FA_REASON_ENROLLMENT_EXPIRED => c"enrollment_expired",
+            Self::M2FA_REASON_CODE_EXPIRED => c"code_expired",
+            Self::M2FA_REASON_NO_CODE_ISSUED => c"no_code_issued",
+            Self::M2FA_REASON_WRONG_PASSWORD => c"wrong_password",
+            Self::M2FA_REASON_PROTOCOL_REFUSED => c"protocol_refused",
+            Self::M2FA_REASON_APP_PASSWORD_REQUIRED => c"app_password_required",
+            Self::M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED => c"app_password_not_accepted",
+            Self::M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE => c"app_password_out_of_scope",
+            Self::M2FA_REASON_WRONG_APP_PASSWORD => c"wrong_app_password",
+            Self::M2FA_REASON_DEVICE_UNIDENTIFIED => c"device_unidentified",
+            Self::M2FA_REASON_TOO_MANY_PENDING_DEVICES => c"too_many_pending_devices",
+        }
+    }
+}
+
+/// The name of an outcome (an `m2fa_outcome` value): the constant without
+/// its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`
+/// gives `"device_pending"`). A static NUL-terminated string that lives as
+/// long as the library is loaded; NULL for a value this version does not
+/// know. The names are stable — never changed, never reused — so logs and
+/// scripts may rely on them. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn m2fa_outcome_name(outcome: u32) -> *const c_char {
+    static_name(|| m2fa_outcome::from_u32(outcome).map(m2fa_outcome::name))
+}
+
+/// The name of a reason (an `m2fa_reason` value): the constant without its
+/// `M2FA_REASON_` prefix, in lower case (`M2FA_REASON_CODE_ACCEPTED` gives
+/// `"code_accepted"`). A static NUL-terminated string that lives as long as
+/// the library is loaded; NULL for a value this version does not know. The
+/// names are stable — never changed, never reused — so logs and scripts
+/// may rely on them. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn m2fa_reason_name(reason: u32) -> *const c_char {
+    static_name(|| m2fa_reason::from_u32(reason).map(m2fa_reason::name))
 }
 
 /// Verification modes, passed as `uint32_t`.
@@ -1254,4 +1370,61 @@ pub unsafe extern "C" fn m2fa_recovery_codes_free(codes: *mut m2fa_recovery_code
         unsafe { free_handle(codes) };
         Ok(())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented rule: the constant without its prefix, in lower case.
+    fn expected(constant: impl core::fmt::Debug, prefix: &str) -> String {
+        let constant = format!("{constant:?}");
+        constant
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{constant} lacks {prefix}"))
+            .to_ascii_lowercase()
+    }
+
+    fn name_of(pointer: *const c_char) -> Option<String> {
+        // SAFETY: NULL or a static NUL-terminated string.
+        (!pointer.is_null()).then(|| unsafe { CStr::from_ptr(pointer) }.to_str().unwrap().into())
+    }
+
+    #[test]
+    fn every_outcome_and_reason_has_its_constant_name() {
+        for outcome in m2fa_outcome::ALL {
+            assert_eq!(
+                name_of(m2fa_outcome_name(outcome as u32)),
+                Some(expected(outcome, "M2FA_OUTCOME_"))
+            );
+        }
+        for reason in m2fa_reason::ALL {
+            assert_eq!(
+                name_of(m2fa_reason_name(reason as u32)),
+                Some(expected(reason, "M2FA_REASON_"))
+            );
+        }
+        assert_eq!(
+            name_of(m2fa_reason_name(
+                m2fa_reason::M2FA_REASON_CODE_ACCEPTED as u32
+            ))
+            .as_deref(),
+            Some("code_accepted")
+        );
+        // The tables hold each value once; every other number is unknown.
+        let named = (0..=1000u32)
+            .filter(|n| !m2fa_outcome_name(*n).is_null())
+            .count();
+        assert_eq!(named, m2fa_outcome::ALL.len());
+        let named = (0..=1000u32)
+            .filter(|n| !m2fa_reason_name(*n).is_null())
+            .count();
+        assert_eq!(named, m2fa_reason::ALL.len());
+        for unknown in [0, 6, 99, u32::MAX] {
+            assert!(m2fa_outcome_name(unknown).is_null());
+        }
+        for unknown in [10, 99, 116, 200, u32::MAX] {
+            assert!(m2fa_reason_name(unknown).is_null());
+        }
+    }
 }

@@ -198,6 +198,18 @@ unsafe fn write_bytes(
     Ok(())
 }
 
+/// Looks up a static name inside the panic boundary, for the exports that
+/// return a `const char *`: the name, or NULL for an unknown value (and,
+/// should the lookup ever panic, NULL too).
+fn static_name(lookup: impl FnOnce() -> Option<&'static CStr>) -> *const c_char {
+    let mut name = core::ptr::null();
+    let _ = ffi_boundary!({
+        name = lookup().map_or(core::ptr::null(), CStr::as_ptr);
+        Ok(())
+    });
+    name
+}
+
 /// The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
 ///
 /// Never NULL; the string lives as long as the library is loaded.
@@ -245,5 +257,15 @@ mod tests {
         assert_eq!(status, m2fa_status::M2FA_INTERNAL_PANIC);
         let status = ffi_boundary!({ Err(m2fa_status::M2FA_NULL_ARGUMENT) });
         assert_eq!(status, m2fa_status::M2FA_NULL_ARGUMENT);
+    }
+
+    #[test]
+    fn a_name_lookup_that_panics_gives_null() {
+        assert!(static_name(|| None).is_null());
+        let name = static_name(|| Some(c"name"));
+        // SAFETY: a static NUL-terminated string.
+        assert_eq!(unsafe { CStr::from_ptr(name) }, c"name");
+        let items: Vec<&'static CStr> = Vec::new();
+        assert!(static_name(|| Some(items[3])).is_null());
     }
 }

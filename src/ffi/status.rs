@@ -69,6 +69,10 @@ pub enum m2fa_status {
     /// An encrypted record cannot be opened (no key, unknown key id, wrong
     /// key, damaged): refuse the login.
     M2FA_ENCRYPTION_FAILURE = 603,
+    /// An encryption key file cannot be used: missing or unreadable, not a
+    /// regular file, readable or writable by group or others, over 64 KiB,
+    /// a line that is not `ID:KEY`, a key id given twice, or no key.
+    M2FA_INVALID_KEY_FILE = 604,
     /// 2FA is not enabled for the account's platform.
     M2FA_PLATFORM_DISABLED = 700,
     /// The account already has 2FA.
@@ -97,7 +101,7 @@ pub enum m2fa_status {
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
 impl m2fa_status {
-    const ALL: [Self; 36] = [
+    const ALL: [Self; 37] = [
         Self::M2FA_OK,
         Self::M2FA_CODE_MISMATCH,
         Self::M2FA_NULL_ARGUMENT,
@@ -124,6 +128,7 @@ impl m2fa_status {
         Self::M2FA_CORRUPT_RECORD,
         Self::M2FA_STORAGE_CONTENTION,
         Self::M2FA_ENCRYPTION_FAILURE,
+        Self::M2FA_INVALID_KEY_FILE,
         Self::M2FA_PLATFORM_DISABLED,
         Self::M2FA_ALREADY_ENABLED,
         Self::M2FA_NOT_ENABLED,
@@ -185,6 +190,9 @@ impl m2fa_status {
             Self::M2FA_ENCRYPTION_FAILURE => {
                 "an encrypted record cannot be opened (missing or wrong key)"
             }
+            Self::M2FA_INVALID_KEY_FILE => {
+                "the encryption key file is unreadable, open to others, too large or malformed"
+            }
             Self::M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
         }
     }
@@ -223,6 +231,7 @@ impl From<Error> for m2fa_status {
             Error::NotFound(_) => Self::M2FA_NOT_FOUND,
             Error::LimitReached(_) => Self::M2FA_LIMIT_REACHED,
             Error::Encryption(_) => Self::M2FA_ENCRYPTION_FAILURE,
+            Error::KeyFile { .. } => Self::M2FA_INVALID_KEY_FILE,
         }
     }
 }

@@ -372,6 +372,9 @@ static bool check_decision_impl(m2fa_status status, const m2fa_decision *decisio
                 code ? code : "NULL");
     }
     CHECK_HERE(reason_fits(outcome, reason));
+    /* Every outcome and reason the engine gives has its name. */
+    CHECK_HERE(m2fa_outcome_name(outcome) != NULL);
+    CHECK_HERE(m2fa_reason_name(reason) != NULL);
     /* Cacheable only when no second factor applies — and not even then for
      * an account whose platform has 2FA off (it may be turned on again). */
     CHECK_HERE(cacheable == 0 || cacheable == 1);
@@ -708,6 +711,120 @@ static void test_enum_values(void)
     CHECK(M2FA_PLATFORM_DISABLED == 700 && M2FA_ALREADY_ENABLED == 701 &&
           M2FA_NOT_ENABLED == 702 && M2FA_INVALID_CONFIG == 703 && M2FA_INVALID_INPUT == 704 &&
           M2FA_NO_CONTACT == 705 && M2FA_RATE_LIMITED == 706);
+}
+
+/* ------------------------------------------------------------------------
+ * m2fa_outcome_name, m2fa_reason_name: the constants' names, stable
+ * ------------------------------------------------------------------------ */
+
+struct enum_name {
+    uint32_t value;
+    const char *constant; /* the header's name, e.g. "M2FA_REASON_CODE_ACCEPTED" */
+};
+
+#define ENUM_NAME(constant) {constant, #constant}
+static const struct enum_name every_outcome[] = {
+    ENUM_NAME(M2FA_OUTCOME_ALLOWED),
+    ENUM_NAME(M2FA_OUTCOME_ENROLLMENT_REQUIRED),
+    ENUM_NAME(M2FA_OUTCOME_SECOND_FACTOR_REQUIRED),
+    ENUM_NAME(M2FA_OUTCOME_REFUSED),
+    ENUM_NAME(M2FA_OUTCOME_DEVICE_PENDING),
+};
+static const struct enum_name every_reason[] = {
+    ENUM_NAME(M2FA_REASON_NONE),
+    ENUM_NAME(M2FA_REASON_NO_SECOND_FACTOR),
+    ENUM_NAME(M2FA_REASON_CODE_ACCEPTED),
+    ENUM_NAME(M2FA_REASON_SUSPENDED),
+    ENUM_NAME(M2FA_REASON_ENROLLED),
+    ENUM_NAME(M2FA_REASON_DELIVERED_CODE_ACCEPTED),
+    ENUM_NAME(M2FA_REASON_RECOVERY_CODE_USED),
+    ENUM_NAME(M2FA_REASON_DEVICE_AUTHORIZED),
+    ENUM_NAME(M2FA_REASON_DEVICE_TRUSTED),
+    ENUM_NAME(M2FA_REASON_APP_PASSWORD),
+    ENUM_NAME(M2FA_REASON_MALFORMED_CODE),
+    ENUM_NAME(M2FA_REASON_WRONG_CODE),
+    ENUM_NAME(M2FA_REASON_CLOCK_SKEW),
+    ENUM_NAME(M2FA_REASON_REPLAYED),
+    ENUM_NAME(M2FA_REASON_LOCKED),
+    ENUM_NAME(M2FA_REASON_ENROLLMENT_EXPIRED),
+    ENUM_NAME(M2FA_REASON_CODE_EXPIRED),
+    ENUM_NAME(M2FA_REASON_NO_CODE_ISSUED),
+    ENUM_NAME(M2FA_REASON_WRONG_PASSWORD),
+    ENUM_NAME(M2FA_REASON_PROTOCOL_REFUSED),
+    ENUM_NAME(M2FA_REASON_APP_PASSWORD_REQUIRED),
+    ENUM_NAME(M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED),
+    ENUM_NAME(M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE),
+    ENUM_NAME(M2FA_REASON_WRONG_APP_PASSWORD),
+    ENUM_NAME(M2FA_REASON_DEVICE_UNIDENTIFIED),
+    ENUM_NAME(M2FA_REASON_TOO_MANY_PENDING_DEVICES),
+};
+#undef ENUM_NAME
+
+/* Checks `name_of` against a table of the header's constants: each name is
+ * the constant without `prefix`, in lower case, the same static string on
+ * every call; every other number of 0..1999 (and UINT32_MAX) is NULL. */
+static void check_enum_names(const char *(*name_of)(uint32_t), const char *prefix,
+                             const struct enum_name *table, size_t count)
+{
+    size_t prefix_len = strlen(prefix);
+    for (size_t i = 0; i < count; i++) {
+        char expected[64] = "";
+        const char *constant = table[i].constant;
+        if (!CHECK(strncmp(constant, prefix, prefix_len) == 0 &&
+                   strlen(constant) - prefix_len < sizeof expected)) {
+            continue;
+        }
+        size_t j = 0;
+        for (const char *c = constant + prefix_len; *c != '\0'; c++, j++) {
+            expected[j] = (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c;
+        }
+        expected[j] = '\0';
+        const char *name = name_of(table[i].value);
+        if (!CHECK_STR(name, expected)) {
+            fprintf(stderr, "    for %s\n", constant);
+        }
+        CHECK(name_of(table[i].value) == name);
+    }
+    size_t named = 0;
+    for (uint32_t value = 0; value < 2000; value++) {
+        const char *name = name_of(value);
+        bool in_table = false;
+        for (size_t i = 0; i < count; i++) {
+            in_table = in_table || table[i].value == value;
+        }
+        if (name != NULL) {
+            named++;
+        }
+        if (!CHECK((name != NULL) == in_table)) {
+            fprintf(stderr, "    %s%u: named \"%s\" by the library, %s the test's table\n", prefix,
+                    (unsigned)value, name != NULL ? name : "(NULL)", in_table ? "in" : "not in");
+        }
+    }
+    CHECK_EQ(named, count);
+    CHECK(name_of(UINT32_MAX) == NULL);
+}
+
+static void test_outcome_and_reason_names(void)
+{
+    section = "outcome and reason names";
+    check_enum_names(m2fa_outcome_name, "M2FA_OUTCOME_", every_outcome,
+                     sizeof every_outcome / sizeof every_outcome[0]);
+    check_enum_names(m2fa_reason_name, "M2FA_REASON_", every_reason,
+                     sizeof every_reason / sizeof every_reason[0]);
+    /* A few spelled out, as logs show them. */
+    CHECK_STR(m2fa_outcome_name(M2FA_OUTCOME_ALLOWED), "allowed");
+    CHECK_STR(m2fa_outcome_name(M2FA_OUTCOME_SECOND_FACTOR_REQUIRED), "second_factor_required");
+    CHECK_STR(m2fa_outcome_name(M2FA_OUTCOME_DEVICE_PENDING), "device_pending");
+    CHECK_STR(m2fa_reason_name(M2FA_REASON_NONE), "none");
+    CHECK_STR(m2fa_reason_name(M2FA_REASON_CODE_ACCEPTED), "code_accepted");
+    CHECK_STR(m2fa_reason_name(M2FA_REASON_TOO_MANY_PENDING_DEVICES), "too_many_pending_devices");
+    /* Unknown values: NULL. */
+    CHECK(m2fa_outcome_name(0) == NULL);
+    CHECK(m2fa_outcome_name(6) == NULL);
+    CHECK(m2fa_reason_name(10) == NULL);
+    CHECK(m2fa_reason_name(99) == NULL);
+    CHECK(m2fa_reason_name(116) == NULL);
+    CHECK(m2fa_reason_name(UINT32_MAX) == NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -2584,6 +2701,7 @@ static void test_host_store(void)
 int main(void)
 {
     test_enum_values();
+    test_outcome_and_reason_names();
     test_enablement_and_enrollment();
     test_totp_logins();
     test_split_login();

@@ -2,7 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, IsTerminal, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use mail2fa::Error;
@@ -45,7 +45,7 @@ fn exit_code(error: &Error) -> u8 {
     match error {
         Error::NotEnabled | Error::NotFound(_) => NOT_FOUND,
         Error::Store(_) | Error::Record(_) | Error::Random => DATABASE,
-        Error::Encryption(_) => KEY,
+        Error::Encryption(_) | Error::KeyFile { .. } => KEY,
         Error::InvalidConfig(_)
         | Error::InvalidInput(_)
         | Error::MalformedCode { .. }
@@ -116,61 +116,6 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Reads a key file: `ID:KEY` per line, KEY 64 hex digits, the current key
-/// first; blank lines and `#` comments are skipped.
-fn read_keys(path: &Path) -> Result<EncryptionKeys, Failure> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| fail(KEY, format!("cannot read the key file {shown}: {e}.")))?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        return Err(fail(
-            KEY,
-            format!("the key file {shown} is readable by others; make it mode 0600 or 0400."),
-        ));
-    }
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| fail(KEY, format!("cannot read the key file {shown}: {e}.")))?,
-    );
-    let mut keys: Option<EncryptionKeys> = None;
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let bad = || {
-            fail(
-                KEY,
-                format!(
-                    "line {} of the key file {shown} is not ID:KEY (a number, then 64 hex digits).",
-                    number + 1
-                ),
-            )
-        };
-        let (id, hex) = line.split_once(':').ok_or_else(bad)?;
-        let id: u32 = id.trim().parse().map_err(|_| bad())?;
-        let hex = hex.trim().as_bytes();
-        if hex.len() != 64 {
-            return Err(bad());
-        }
-        let mut key = Zeroizing::new([0u8; 32]);
-        for (byte, pair) in key.iter_mut().zip(hex.chunks_exact(2)) {
-            let digit = |b: u8| (b as char).to_digit(16).ok_or_else(bad);
-            *byte = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).map_err(|_| bad())?;
-        }
-        keys = Some(match keys {
-            None => EncryptionKeys::new(id, *key),
-            Some(keys) => keys.with_previous(id, *key).map_err(|_| {
-                fail(
-                    KEY,
-                    format!("key id {id} appears twice in the key file {shown}."),
-                )
-            })?,
-        });
-    }
-    keys.ok_or_else(|| fail(KEY, format!("the key file {shown} holds no key.")))
-}
-
 impl Context {
     fn open(global: &Global, create: bool) -> Result<Self, Failure> {
         let path = &global.db;
@@ -205,7 +150,12 @@ impl Context {
         })?;
         let config = EngineConfig {
             issuer: global.issuer.clone(),
-            encryption: global.key_file.as_deref().map(read_keys).transpose()?,
+            // Its errors name the file and the line, and exit with KEY.
+            encryption: global
+                .key_file
+                .as_deref()
+                .map(EncryptionKeys::from_key_file)
+                .transpose()?,
             ..EngineConfig::default()
         };
         let engine = Engine::new(store, config)?;

@@ -49,7 +49,7 @@ pub(crate) struct Global {
     pub(crate) db: PathBuf,
     /// Encryption keys of account records: one `ID:KEY` per line (KEY: 64
     /// hex digits), the current key first; the file must not be readable
-    /// by others.
+    /// or writable by group or others (mode 0600 or 0400).
     #[arg(long, global = true, env = "MAIL2FA_KEY_FILE", value_name = "FILE")]
     pub(crate) key_file: Option<PathBuf>,
     /// Name authenticator apps show for new enrollments (default: the
