@@ -16,7 +16,11 @@ cflags=(-std=c11 -O2 -g -fPIC -shared -Wall -Wextra -Werror -D_GNU_SOURCE -Itarg
 # The Rust runtime and the m2fa_* symbols stay inside each module.
 libs=(target/capi/lib/libmail2fa.a -Wl,--exclude-libs,ALL -Wl,-z,defs -lpthread -ldl -lm -lc)
 if [ -f integrations/pam/pam_mail2fa.c ]; then
-  "$cc" "${cflags[@]}" -o "$out/pam_mail2fa.so" integrations/pam/pam_mail2fa.c "${libs[@]}" -lpam
+  # nodelete: PAM loads and unloads its modules on every transaction (Dovecot:
+  # every login); kept loaded, the module's second dlopen costs nothing
+  # (measured: 1.6 -> 0.6 ms per phase). It holds no state between logins.
+  "$cc" "${cflags[@]}" -o "$out/pam_mail2fa.so" integrations/pam/pam_mail2fa.c "${libs[@]}" \
+    -Wl,-z,nodelete -lpam
   echo "built $out/pam_mail2fa.so"
 fi
 if [ -f integrations/dovecot/mail2fa_lua.c ]; then

@@ -69,8 +69,14 @@
  * m2fa_outcome_name, m2fa_reason_name), and mail2fa's audit line. Never a
  * password, an application password or a code.
  *
- * Build: bash scripts/build-integrations.sh (links libmail2fa.a statically
- * and exports only pam_sm_authenticate and pam_sm_setcred).
+ * The phases of one login share one engine (the database is opened once per
+ * login, kept with pam_set_data and freed by pam_end); nothing is kept from
+ * one login to the next.
+ *
+ * Build: bash scripts/build-integrations.sh (links libmail2fa.a statically,
+ * exports only pam_sm_authenticate and pam_sm_setcred, and is linked
+ * -z nodelete: libpam unloads modules after every transaction, and a
+ * reload of the Rust runtime would cost a millisecond per login).
  */
 #define PAM_SM_AUTH
 
@@ -90,6 +96,7 @@
 #include <time.h>
 
 #define CODE_DATA "mail2fa-code"
+#define ENGINE_DATA "mail2fa-engine"
 #define SQLITE_BUSY_MS 5000
 
 enum phase { PHASE_NONE = 0, PHASE_APP_PASSWORD, PHASE_SPLIT, PHASE_VERIFY };
@@ -391,9 +398,45 @@ static int load_keys(const struct request *r, m2fa_engine_config *config)
     return 0;
 }
 
-/* Opens the database. 0 with *engine set, or -1 (logged). */
+/* The engine of one PAM transaction: the three phases of a login share it
+ * (one database open per login, not three), and pam_end frees it. */
+struct shared_engine {
+    char *db;
+    char *key_file; /* NULL: none */
+    m2fa_engine *engine;
+};
+
+static void engine_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    struct shared_engine *shared = data;
+    if (shared == NULL)
+        return;
+    m2fa_engine_free(shared->engine);
+    free(shared->db);
+    free(shared->key_file);
+    free(shared);
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Opens the database, or reuses the engine an earlier phase of this PAM
+ * transaction opened with the same db= and key_file=. 0 with *engine set
+ * (owned by the PAM handle: do not free it), or -1 (logged). */
 static int open_engine(const struct request *r, m2fa_engine **engine)
 {
+    const void *data = NULL;
+    if (pam_get_data(r->pamh, ENGINE_DATA, &data) == PAM_SUCCESS && data != NULL) {
+        const struct shared_engine *shared = data;
+        if (same_text(shared->db, r->args.db) && same_text(shared->key_file, r->args.key_file)) {
+            *engine = shared->engine;
+            return 0;
+        }
+    }
     m2fa_engine_config *config = NULL;
     m2fa_status st = m2fa_engine_config_new(&config);
     if (st != M2FA_OK) {
@@ -401,6 +444,8 @@ static int open_engine(const struct request *r, m2fa_engine **engine)
         return -1;
     }
     int rc = -1;
+    m2fa_engine *opened = NULL;
+    struct shared_engine *shared = NULL;
     /* never create the database: a wrong path must not mean "no 2FA" */
     st = m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, SQLITE_BUSY_MS, 0);
     if (st != M2FA_OK) {
@@ -409,15 +454,35 @@ static int open_engine(const struct request *r, m2fa_engine **engine)
     }
     if (r->args.key_file != NULL && load_keys(r, config) != 0)
         goto out;
-    st = m2fa_engine_open(r->args.db, config, engine);
+    st = m2fa_engine_open(r->args.db, config, &opened);
     if (st != M2FA_OK) {
         char what[512];
         snprintf(what, sizeof what, "opening the database %s", r->args.db);
         log_status(r, what, st);
         goto out;
     }
+    shared = calloc(1, sizeof *shared);
+    if (shared == NULL || (shared->db = strdup(r->args.db)) == NULL ||
+        (r->args.key_file != NULL && (shared->key_file = strdup(r->args.key_file)) == NULL)) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: out of memory", r->args.phase_name);
+        goto out;
+    }
+    shared->engine = opened;
+    /* Replaces (and frees) an engine of other arguments, if any. */
+    if (pam_set_data(r->pamh, ENGINE_DATA, shared, engine_cleanup) != PAM_SUCCESS) {
+        shared->engine = NULL;
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: cannot keep the engine",
+                   r->args.phase_name);
+        goto out;
+    }
+    *engine = opened;
+    opened = NULL;
+    shared = NULL;
     rc = 0;
 out:
+    if (shared != NULL)
+        engine_cleanup(r->pamh, shared, 0);
+    m2fa_engine_free(opened);
     m2fa_engine_config_free(config); /* wipes the keys */
     return rc;
 }
@@ -532,7 +597,6 @@ static int phase_app_password(struct request *r)
 out:
     m2fa_decision_free(decision);
     m2fa_login_free(login);
-    m2fa_engine_free(engine);
     return result;
 }
 
@@ -606,7 +670,6 @@ static int phase_split(struct request *r)
 out:
     wipe_free(code);
     wipe_free(password);
-    m2fa_engine_free(engine);
     return result;
 }
 
@@ -662,7 +725,6 @@ out:
         pam_set_data(r->pamh, CODE_DATA, NULL, NULL);
     m2fa_decision_free(decision);
     m2fa_login_free(login);
-    m2fa_engine_free(engine);
     return result;
 }
 

@@ -37,7 +37,12 @@ import warnings
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTEGRATIONS = os.path.join(ROOT, "integrations")
 PLATFORM = "example.com"
-PORTS = {"plain": (45143, 45110), "pam": (15143, 15110), "lua": (25143, 25110)}
+PORTS = {
+    "plain": (45143, 45110),
+    "plain-pam": (46143, 46110),
+    "pam": (15143, 15110),
+    "lua": (25143, 25110),
+}
 PASSWORDS = {
     "bob@example.org": "bob-Secret-1",
     "alice@example.com": "alice-Secret-1",
@@ -373,6 +378,20 @@ def scenarios(variant, server, tool, syslog=None):
     check(answer == wrong_answer[1] and set(answers) == {wrong_answer[1]},
           f"{name}: locked, wrong code and wrong password all answer {wrong_answer[1]!r}")
 
+    if variant == "pam":
+        # Fail closed: without its database the module lets nobody in (not
+        # even an account without 2FA), and never creates a new one.
+        moved = tool.db + ".away"
+        os.rename(tool.db, moved)
+        try:
+            check(not imap_login(imap, "bob@example.org", pw["bob@example.org"])[0],
+                  f"{name}: database missing: even an account without 2FA is refused")
+            check(not os.path.exists(tool.db), f"{name}: database missing: it is not created")
+        finally:
+            os.rename(moved, tool.db)
+        check(imap_login(imap, "bob@example.org", pw["bob@example.org"])[0],
+              f"{name}: database back: logins work again")
+
     # One-time answers never come from Dovecot's auth cache.
     check(server.setting("auth_cache_size") == "0", f"{name}: the auth cache is off")
     secrets = list(pw.values()) + [app, code, good, wrong]
@@ -480,11 +499,23 @@ def main():
             bench("plain Dovecot (passwd-file, no mail2fa)", plain.imap, "bob@example.org",
                   PASSWORDS["bob@example.org"], args.bench)
             plain.stop()
+            # The same PAM password module alone: what PAM itself costs.
+            pam_files.append("/etc/pam.d/m2fa-bench-plain-imap")
+            with open(pam_files[-1], "w") as f:
+                f.write(f"auth requisite pam_pwdfile.so pwdfile={pwdfile}\n"
+                        "account required pam_permit.so\n")
+            plain_pam = Dovecot(work, "plain-pam",
+                                "passdb {\n  driver = pam\n  args = m2fa-bench-plain-%s\n}\n")
+            servers.append(plain_pam)
+            plain_pam.start()
+            bench("plain Dovecot (PAM, pam_pwdfile, no mail2fa)", plain_pam.imap,
+                  "bob@example.org", PASSWORDS["bob@example.org"], args.bench)
+            plain_pam.stop()
     finally:
         syslog.close()
         for server in servers:
             server.stop()
-        for path in pam_files if args.only != "lua" else []:
+        for path in pam_files if args.only != "lua" or args.bench else []:
             if path in saved:
                 with open(path, "w") as f:
                     f.write(saved[path])
