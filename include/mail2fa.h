@@ -319,7 +319,11 @@ typedef uint32_t m2fa_mode;
 #endif // __cplusplus
 
 // Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
-// name (1–32 bytes of letters, digits, `-`, `_`, `.`) beside it; the others
+// name beside it and means "the protocol of this name": a standard name
+// (`webmail`, `portal`, `activesync`, `outlook`, `imap`, `pop3`, `smtp`,
+// `rpc-over-http`, any case) is that protocol, any other name (1–32 bytes of
+// letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
+// holding a service name needs no table of its own. The other constants
 // ignore the name argument.
 enum m2fa_protocol
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L

@@ -156,26 +156,9 @@ static engine_ud *check_engine(lua_State *L)
     return (engine_ud *)luaL_checkudata(L, 1, ENGINE_MT);
 }
 
-static uint32_t protocol_code(const char *name)
-{
-    static const struct {
-        const char *name;
-        uint32_t code;
-    } table[] = {
-        {"webmail", M2FA_PROTOCOL_WEBMAIL},
-        {"portal", M2FA_PROTOCOL_PORTAL},
-        {"activesync", M2FA_PROTOCOL_ACTIVESYNC},
-        {"outlook", M2FA_PROTOCOL_OUTLOOK},
-        {"imap", M2FA_PROTOCOL_IMAP},
-        {"pop3", M2FA_PROTOCOL_POP3},
-        {"smtp", M2FA_PROTOCOL_SMTP},
-        {"rpc-over-http", M2FA_PROTOCOL_RPC_OVER_HTTP},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (strcasecmp(name, table[i].name) == 0)
-            return table[i].code;
-    return M2FA_PROTOCOL_OTHER;
-}
+/* Protocols are passed by name: M2FA_PROTOCOL_OTHER with a name means "the
+ * protocol of this name" (standard names included, case ignored). */
+#define BY_NAME M2FA_PROTOCOL_OTHER
 
 /* ------------------------------------------------------------------ */
 /* m2fa.open                                                           */
@@ -304,7 +287,7 @@ static int l_split(lua_State *L)
     uint32_t has_code = 0;
     if (bad == NULL) {
         m2fa_status st = m2fa_engine_split_login_for(ud->engine, platform, account,
-                                                     protocol_code(protocol), protocol,
+                                                     BY_NAME, protocol,
                                                      input, now, &password_len, &has_code);
         if (st != M2FA_OK) {
             fail_msg(msg, sizeof msg, "split", st);
@@ -399,7 +382,7 @@ static int l_authenticate(lua_State *L)
     int guard = lua_gettop(L);
 
     char msg[MSG_SIZE];
-    m2fa_status st = m2fa_login_new(protocol_code(protocol), protocol, &g->login);
+    m2fa_status st = m2fa_login_new(BY_NAME, protocol, &g->login);
     if (st != M2FA_OK) {
         fail_msg(msg, sizeof msg, "authenticate: protocol", st);
         return push_fail(L, msg);

@@ -259,20 +259,6 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 
 /* ------------------------------------------------------- the login context */
 
-static const struct {
-    const char *name;
-    uint32_t protocol;
-} protocols[] = {
-    {"webmail", M2FA_PROTOCOL_WEBMAIL},
-    {"portal", M2FA_PROTOCOL_PORTAL},
-    {"activesync", M2FA_PROTOCOL_ACTIVESYNC},
-    {"outlook", M2FA_PROTOCOL_OUTLOOK},
-    {"imap", M2FA_PROTOCOL_IMAP},
-    {"pop3", M2FA_PROTOCOL_POP3},
-    {"smtp", M2FA_PROTOCOL_SMTP},
-    {"rpc-over-http", M2FA_PROTOCOL_RPC_OVER_HTTP},
-};
-
 /* Fills user, service, rhost, platform, protocol and now. 0, or -1 (logged). */
 static int resolve(struct request *r)
 {
@@ -341,15 +327,10 @@ static int resolve(struct request *r)
             name = dash != NULL ? dash + 1 : r->service;
         }
     }
+    /* By name: the library maps standard names (any case) to their
+     * protocols and refuses invalid ones. */
     r->protocol_name = name;
     r->protocol = M2FA_PROTOCOL_OTHER;
-    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++) {
-        if (strcasecmp(name, protocols[i].name) == 0) {
-            r->protocol = protocols[i].protocol;
-            r->protocol_name = protocols[i].name;
-            break;
-        }
-    }
     if (name[0] == '\0') {
         pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
                    "phase=%s user=%s service=%s: empty protocol name",
@@ -370,9 +351,9 @@ static int resolve(struct request *r)
         printable(platform, sizeof platform, r->platform);
         printable(protocol, sizeof protocol, r->protocol_name);
         pam_syslog(pamh, LOG_AUTHPRIV | LOG_DEBUG,
-                   "phase=%s user=%s service=%s platform=%s protocol=%s%s rhost=%s db=%s "
+                   "phase=%s user=%s service=%s platform=%s protocol=%s rhost=%s db=%s "
                    "key_file=%s", r->args.phase_name, r->user_log, r->service, platform,
-                   protocol, r->protocol == M2FA_PROTOCOL_OTHER ? " (other)" : "",
+                   protocol,
                    r->rhost != NULL ? r->rhost : "(none)", r->args.db,
                    r->args.key_file != NULL ? r->args.key_file : "(none)");
     }

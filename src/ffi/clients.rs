@@ -21,7 +21,11 @@ use crate::engine::{
 };
 
 /// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
-/// name (1–32 bytes of letters, digits, `-`, `_`, `.`) beside it; the others
+/// name beside it and means "the protocol of this name": a standard name
+/// (`webmail`, `portal`, `activesync`, `outlook`, `imap`, `pop3`, `smtp`,
+/// `rpc-over-http`, any case) is that protocol, any other name (1–32 bytes of
+/// letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
+/// holding a service name needs no table of its own. The other constants
 /// ignore the name argument.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,8 +169,10 @@ unsafe fn protocol_arg(protocol: u32, name: *const c_char) -> Result<Protocol, m
         6 => Protocol::Pop3,
         7 => Protocol::Smtp,
         8 => Protocol::RpcOverHttp,
+        // By name: standard names are the standard protocols (never a
+        // host-named alias of one); case is ignored.
         // SAFETY: forwarded contract.
-        99 => Protocol::other(unsafe { str_arg(name) }?)?,
+        99 => Protocol::from_name(unsafe { str_arg(name) }?)?,
         _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
     })
 }

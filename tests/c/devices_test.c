@@ -826,20 +826,29 @@ static void test_policies(void)
                                                           M2FA_POLICY_DEFAULT));
     CHECK_EQ(policy_of(&erin, M2FA_PROTOCOL_WEBMAIL, NULL), M2FA_POLICY_CODE_IN_LOGIN);
 
-    /* A standard name is not an "other" protocol. */
+    /* By name: a standard name (any case) is the standard protocol, never a
+     * host-named alias of it; other names are host-named, case ignored. */
     m2fa_login *login = SENTINEL_HANDLE;
     uint32_t policy = SENTINEL_U32;
-    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_login_new(M2FA_PROTOCOL_OTHER, "imap", &login));
-    CHECK(login == SENTINEL_HANDLE);
-    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_set_platform_policy(engine, PLATFORM,
-                                                                      M2FA_PROTOCOL_OTHER, "imap",
-                                                                      M2FA_POLICY_REFUSED));
-    CHECK_STATUS(M2FA_INVALID_CONFIG,
-                 m2fa_engine_set_account_policy(engine, PLATFORM, erin.name, M2FA_PROTOCOL_OTHER,
-                                                "imap", M2FA_POLICY_REFUSED));
-    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_protocol_policy(engine, PLATFORM, erin.name,
-                                                                  M2FA_PROTOCOL_OTHER, "imap", &policy));
-    CHECK_EQ(policy, SENTINEL_U32);
+    CHECK_STATUS(M2FA_OK, m2fa_engine_set_account_policy(engine, PLATFORM, erin.name,
+                                                         M2FA_PROTOCOL_OTHER, "IMAP",
+                                                         M2FA_POLICY_REFUSED));
+    CHECK_EQ(policy_of(&erin, M2FA_PROTOCOL_IMAP, NULL), M2FA_POLICY_REFUSED);
+    CHECK_STATUS(M2FA_OK, m2fa_engine_protocol_policy(engine, PLATFORM, erin.name,
+                                                      M2FA_PROTOCOL_OTHER, "imap", &policy));
+    CHECK_EQ(policy, M2FA_POLICY_REFUSED);
+    EXPECT_AUTH(&erin, M2FA_PROTOCOL_OTHER, "Imap", PASSWORD, NULL, NULL, now, M2FA_OUTCOME_REFUSED,
+                M2FA_REASON_PROTOCOL_REFUSED);
+    CHECK_STATUS(M2FA_OK, m2fa_engine_set_account_policy(engine, PLATFORM, erin.name,
+                                                         M2FA_PROTOCOL_IMAP, NULL,
+                                                         M2FA_POLICY_DEFAULT));
+    CHECK_EQ(policy_of(&erin, M2FA_PROTOCOL_OTHER, "imap"), policy_of(&erin, M2FA_PROTOCOL_IMAP, NULL));
+    CHECK_EQ(policy_of(&erin, M2FA_PROTOCOL_OTHER, "ManageSieve"),
+             policy_of(&erin, M2FA_PROTOCOL_OTHER, "managesieve"));
+    CHECK_STATUS(M2FA_OK, m2fa_login_new(M2FA_PROTOCOL_OTHER, "rpc-over-http", &login));
+    CHECK(login != SENTINEL_HANDLE && login != NULL);
+    m2fa_login_free(login);
+    login = SENTINEL_HANDLE;
     CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_login_new(M2FA_PROTOCOL_OTHER, "", &login));
     CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_login_new(M2FA_PROTOCOL_OTHER, "si eve", &login));
     CHECK(login == SENTINEL_HANDLE);
