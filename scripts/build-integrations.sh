@@ -12,7 +12,8 @@ bash scripts/build-capi.sh >/dev/null
 out=target/integrations
 mkdir -p "$out"
 cc=${CC:-gcc}
-cflags=(-std=c11 -O2 -g -fPIC -shared -Wall -Wextra -Werror -D_GNU_SOURCE -Itarget/capi/include)
+cflags=(-std=c11 -O2 -g -fPIC -shared -Wall -Wextra -Werror -D_GNU_SOURCE -Itarget/capi/include
+  -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wl,-z,relro,-z,now)
 # The Rust runtime and the m2fa_* symbols stay inside each module.
 libs=(target/capi/lib/libmail2fa.a -Wl,--exclude-libs,ALL -Wl,-z,defs -lpthread -ldl -lm -lc)
 if [ -f integrations/pam/pam_mail2fa.c ]; then

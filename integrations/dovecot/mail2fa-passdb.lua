@@ -256,11 +256,24 @@ local function verify(req, password)
     req:log_info("mail2fa: user without a domain and no default_platform: unknown")
     return A.PASSDB_RESULT_USER_UNKNOWN, "mail2fa: no platform for this user"
   end
+  if user:find("%u") then
+    -- mail2fa compares names exactly: another spelling would find no 2FA
+    -- record. Dovecot lower-cases names by default (auth_username_format).
+    req:log_info("mail2fa: refused: user names must be in lower case (auth_username_format = %Lu)")
+    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (user name not in lower case)"
+  end
   local hash, err = lookup_hash(user)
   if hash == nil then return internal("cannot read " .. config.users_file, err) end
   if hash == false then
     req:log_info("mail2fa: unknown user (not in " .. config.users_file .. ")")
     return A.PASSDB_RESULT_USER_UNKNOWN, "mail2fa: unknown user"
+  end
+  local bare = hash:gsub("^{[^}]*}", "")
+  if bare == "" or bare:find("^[!*]") then
+    -- A disabled user (empty or locked hash): refused, application
+    -- passwords included.
+    req:log_info("mail2fa: refused: the user is disabled in " .. config.users_file)
+    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (user disabled)"
   end
   local e
   e, err = get_engine()
@@ -303,7 +316,7 @@ local function verify(req, password)
       r, err = e:authenticate(platform, account,
         request(protocol, client, { app_password = password }))
       if not r then return internal("authenticate (application password)", err) end
-      if r.allowed then
+      if r.allowed and r.reason == "app_password" then
         log_decision(req, "app-password", r)
         return A.PASSDB_RESULT_OK, ""
       end

@@ -113,7 +113,9 @@ static void fail_msg(char *msg, size_t len, const char *what, m2fa_status st)
 {
     char text[256];
     status_text(st, text, sizeof text);
-    snprintf(msg, len, "%s: %s (mail2fa status %u)", what, text, (unsigned)st);
+    /* A message cut to fit is still a message. */
+    if (snprintf(msg, len, "%s: %s (mail2fa status %u)", what, text, (unsigned)st) < 0)
+        msg[0] = '\0';
 }
 
 /* Pushes nil and a message; returns 2. */

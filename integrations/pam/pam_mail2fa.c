@@ -280,6 +280,18 @@ static int resolve(struct request *r)
     }
     r->user = user;
     printable(r->user_log, sizeof r->user_log, user);
+    /* mail2fa compares names exactly, and password modules (LDAP, SSSD)
+     * often do not: "Alice@Example.com" would find no 2FA record and get
+     * in with the password alone. Only the lower-case spelling passes. */
+    for (const char *c = user; *c != '\0'; c++) {
+        if (*c >= 'A' && *c <= 'Z') {
+            pam_syslog(pamh, LOG_AUTHPRIV | LOG_NOTICE,
+                       "phase=%s user=%s service=%s: refused: user names must be in lower "
+                       "case (Dovecot: auth_username_format = %%Lu)",
+                       r->args.phase_name, r->user_log, r->service);
+            return -1;
+        }
+    }
 
     /* The client's address, when PAM_RHOST is an IP address. */
     r->rhost = NULL;
@@ -326,6 +338,9 @@ static int resolve(struct request *r)
             const char *dash = strrchr(r->service, '-');
             name = dash != NULL ? dash + 1 : r->service;
         }
+        /* Dovecot's submission service is SMTP submission. */
+        if (strcasecmp(name, "submission") == 0)
+            name = "smtp";
     }
     /* By name: the library maps standard names (any case) to their
      * protocols and refuses invalid ones. */
@@ -568,9 +583,12 @@ static int phase_app_password(struct request *r)
         log_status(r, "authenticate", st);
         goto out;
     }
-    uint32_t outcome = 0;
+    uint32_t outcome = 0, reason = 0;
+    /* Only an application password ends the stack here: any other "allowed"
+     * (there is none today) must not skip the host's password module. */
     if (m2fa_decision_outcome(decision, &outcome) == M2FA_OK &&
-        outcome == M2FA_OUTCOME_ALLOWED)
+        outcome == M2FA_OUTCOME_ALLOWED && m2fa_decision_reason(decision, &reason) == M2FA_OK &&
+        reason == M2FA_REASON_APP_PASSWORD)
         result = PAM_SUCCESS;
     log_decision(r, decision, &outcome,
                  result == PAM_SUCCESS ? "PAM_SUCCESS (application password)"
@@ -602,6 +620,16 @@ static int phase_split(struct request *r)
     m2fa_status st = m2fa_engine_split_login_for(engine, r->platform, r->user, r->protocol,
                                                  r->protocol_name, input, r->now,
                                                  &password_len, &has_code);
+    if (st == M2FA_INVALID_UTF8 || st == M2FA_INVALID_INPUT) {
+        /* Not UTF-8, or too long for a credential: it carries no code; the
+         * host's module checks it as it is (line 4 then decides). */
+        if (r->args.debug)
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                       "phase=split user=%s service=%s: input taken whole (status %u)",
+                       r->user_log, r->service, (unsigned)st);
+        result = PAM_SUCCESS;
+        goto out;
+    }
     if (st != M2FA_OK) {
         log_status(r, "split", st);
         goto out;

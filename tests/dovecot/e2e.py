@@ -49,7 +49,9 @@ PASSWORDS = {
     "carol@example.com": "carol-Secret-1",
     "dave@example.com": "dave-Secret-1",
     "erin@example.com": "erin-Secret-1",
+    "frank@example.com": "frank-Secret-1",  # disabled in the host's password file
 }
+DISABLED = "frank@example.com"
 # imaplib has no ID command (RFC 2971); it may be sent in any state.
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
 THUNDERBIRD = '("name" "Thunderbird" "version" "115.0" "os" "Linux")'
@@ -298,7 +300,8 @@ def write_users(work):
     with open(pwdfile, "w") as f:
         f.writelines(f"{u}:{h}\n" for u, h in hashes.items())
     with open(passwd, "w") as f:
-        f.writelines(f"{u}:{{SHA512-CRYPT}}{h}\n" for u, h in hashes.items())
+        f.writelines(f"{u}:{{SHA512-CRYPT}}{'!' if u == DISABLED else ''}{h}\n"
+                     for u, h in hashes.items())
     os.chmod(pwdfile, 0o600)
     os.chmod(passwd, 0o644)
     return pwdfile, passwd
@@ -329,6 +332,14 @@ def scenarios(variant, server, tool, syslog=None):
     tool.run("app-password", "revoke", PLATFORM, alice[0], "1")
     check(not imap_login(imap, alice[0], app)[0], f"{name}: revoked application password, IMAP")
     check(not pop3_login(pop3, alice[0], app)[0], f"{name}: revoked application password, POP3")
+
+    if variant == "lua":
+        # A user disabled in the host's password file is refused, even with
+        # an application password.
+        tool.enroll(DISABLED)
+        frank_app = tool.run("app-password", "create", PLATFORM, DISABLED, "--name", "x")["password"]
+        check(not imap_login(imap, DISABLED, frank_app)[0],
+              f"{name}: a user disabled by the host is refused, application password too")
 
     # Where the policy takes a code in the login: once, never replayed.
     carol = "carol@example.com"
@@ -445,7 +456,11 @@ def main():
     work = tempfile.mkdtemp(prefix="mail2fa-dovecot-")
     os.chmod(work, 0o755)
     pwdfile, passwd = write_users(work)
-    pam_files = ["/etc/pam.d/mail2fa-imap", "/etc/pam.d/mail2fa-pop3"]
+    pwdfile_dovecot = os.path.join(work, "users.fallthrough")  # every user, enabled
+    with open(pwdfile_dovecot, "w") as f:
+        f.writelines(f"{u}:{{PLAIN}}{pw}\n" for u, pw in PASSWORDS.items())
+    # Service names of this test only: the shipped names may be in use.
+    pam_files = ["/etc/pam.d/mail2fa-e2e-imap", "/etc/pam.d/mail2fa-e2e-pop3"]
     saved = {p: open(p).read() for p in pam_files if os.path.exists(p)}
     servers = []
     syslog = Syslog()
@@ -470,10 +485,15 @@ def main():
                 "/etc/dovecot/mail2fa-users": passwd,
                 "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(lua_dir, "?.so"),
             }))
+        # A second passdb that takes every plain password, as Debian's
+        # auth-system.conf.ext would: a refusal of mail2fa must not fall
+        # through to it.
+        FALLTHROUGH = f"passdb {{\n  driver = passwd-file\n  args = {pwdfile_dovecot}\n}}\n"
         variants = {
-            "pam": (shipped("dovecot/auth-mail2fa-pam.conf", {}), pam_db),
+            "pam": (shipped("dovecot/auth-mail2fa-pam.conf", {
+                "args = mail2fa-%s": "args = mail2fa-e2e-%s"}) + FALLTHROUGH, pam_db),
             "lua": (shipped("dovecot/auth-mail2fa-lua.conf", {
-                "/etc/dovecot/mail2fa-passdb.lua": script}), lua_db),
+                "/etc/dovecot/mail2fa-passdb.lua": script}) + FALLTHROUGH, lua_db),
         }
         for variant, (passdb, db) in variants.items():
             if args.only and variant != args.only:
