@@ -25,6 +25,8 @@ if [ -n "$missing" ]; then
 fi
 bash scripts/build-integrations.sh
 cargo build --quiet --features cli --bin mail2fa
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o target/integrations/pam_driver tests/dovecot/pam_driver.c -lpam
 python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
+  --pam-driver target/integrations/pam_driver \
   --pam-module target/integrations/pam_mail2fa.so \
   --lua-module target/integrations/mail2fa.so "$@"

@@ -417,6 +417,51 @@ def scenarios(variant, server, tool, syslog=None):
               f"{name}: no password, code or application password in syslog")
 
 
+def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
+    """The PAM module where Dovecot cannot take it: user names not in lower
+    case, input that is not UTF-8, a host module answering PAM_IGNORE."""
+    confdir = os.path.join(work, "pam-confdir")
+    os.makedirs(confdir, exist_ok=True)
+    stack = shipped("pam/mail2fa-imap.pam", {
+        "pam_mail2fa.so": pam_module,
+        "/var/lib/mail2fa/mail2fa.db": db,
+        "/etc/dovecot/mail2fa-users": pwdfile,
+    })
+    host = "pam_pwdfile.so pwdfile=" + pwdfile + " use_first_pass"
+    stacks = {
+        "m2fa-imap": stack,
+        # The host module says PAM_IGNORE (pam_sss for an unknown user, say).
+        "m2fa-ignore-imap": stack.replace(host, "pam_debug.so auth=ignore"),
+        # A host module that takes any password: what mail2fa does with the input.
+        "m2fa-any-imap": stack.replace(host, "pam_permit.so"),
+    }
+    for service, text in stacks.items():
+        if service != "m2fa-imap" and text == stack:
+            raise RuntimeError("the shipped stack no longer has the expected host line")
+        with open(os.path.join(confdir, service), "w") as f:
+            f.write(text)
+
+    def login(service, user, password):
+        done = subprocess.run([driver, confdir, service, user, password, "203.0.113.7"],
+                              capture_output=True)
+        return done.returncode == 0
+
+    bob, bob_pw = "bob@example.org", PASSWORDS["bob@example.org"]
+    check(login("m2fa-imap", bob, bob_pw), "PAM direct: the shipped stack lets bob in")
+    # A host module that ignores case would take "Alice@..." for alice; that
+    # spelling has no 2FA record, so it must be refused, not let in.
+    check(login("m2fa-any-imap", bob, "anything"), "PAM direct: any password with pam_permit")
+    check(not login("m2fa-any-imap", "Alice@example.com", "anything"),
+          "PAM direct: a user name with upper-case letters is refused")
+    check(not login("m2fa-ignore-imap", bob, "anything"),
+          "PAM direct: a host module answering PAM_IGNORE does not let anyone in")
+    latin1 = os.fsdecode(b"caf\xe9-password")  # not UTF-8 once passed as bytes
+    check(login("m2fa-any-imap", bob, latin1),
+          "PAM direct: a password that is not UTF-8 is taken whole (account without 2FA)")
+    check(not login("m2fa-any-imap", "alice@example.com", latin1),
+          "PAM direct: ... and does not get a 2FA account in")
+
+
 def bench(label, port, user, password, count):
     """Median and 90th percentile of IMAP LOGIN round trips, in ms."""
     times = []
@@ -440,6 +485,7 @@ def main():
     parser.add_argument("--tool", required=True)
     parser.add_argument("--pam-module", required=True)
     parser.add_argument("--lua-module", required=True)
+    parser.add_argument("--pam-driver", help="tests/dovecot/pam_driver.c, built")
     parser.add_argument("--bench", type=int, default=0, metavar="N",
                         help="also time N logins through each integration and plain Dovecot")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
@@ -504,6 +550,9 @@ def main():
             servers.append(server)
             print(f"{variant}: dovecot started in {server.start() * 1000:.0f} ms")
             scenarios(variant, server, tool, syslog if variant == "pam" else None)
+            if variant == "pam" and args.pam_driver:
+                pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module, db,
+                                    pwdfile)
             if args.bench:
                 app = tool.run("app-password", "create", PLATFORM, "alice@example.com",
                                "--name", "bench")["password"]
