@@ -1421,34 +1421,22 @@ fn encryption_keys_are_required_to_read_encrypted_accounts() {
         run.stderr
     );
     // MAIL2FA_KEY_FILE is read like --key-file.
-    let mut command = sandbox.command();
-    command
-        .env("MAIL2FA_KEY_FILE", wrong)
-        .arg("--db")
-        .arg(sandbox.db())
-        .args([
-            "--now",
-            &NOW.to_string(),
-            "account",
-            "show",
-            PLATFORM,
-            ALICE,
-        ]);
-    finish(command).expect(KEY);
-    let mut command = sandbox.command();
-    command
-        .env("MAIL2FA_KEY_FILE", good)
-        .arg("--db")
-        .arg(sandbox.db())
-        .args([
-            "--now",
-            &NOW.to_string(),
-            "account",
-            "show",
-            PLATFORM,
-            ALICE,
-        ]);
-    finish(command).expect(OK);
+    for (key_file, status) in [(&wrong, KEY), (&good, OK)] {
+        let mut command = sandbox.command();
+        command
+            .env("MAIL2FA_KEY_FILE", key_file)
+            .arg("--db")
+            .arg(sandbox.db())
+            .args([
+                "--now",
+                &NOW.to_string(),
+                "account",
+                "show",
+                PLATFORM,
+                ALICE,
+            ]);
+        finish(command).expect(status);
+    }
 
     // A key file others can read is refused before anything is read.
     let run = sandbox

@@ -993,11 +993,7 @@ fn check_records_names_the_records_it_cannot_read() {
     assert_eq!(check.platforms, 2);
     assert_eq!(check.clients, 0);
     assert_eq!(check.other, 0);
-    let names: Vec<&str> = check
-        .problems
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let names = problem_names(&check);
     assert_eq!(
         names,
         [
@@ -1107,11 +1103,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     assert_eq!(check.unreadable, 4);
     assert_eq!(check.platforms, 3);
     assert_eq!(check.clients, 1);
-    let names: Vec<&str> = check
-        .problems
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let names = problem_names(&check);
     assert_eq!(
         names,
         [
@@ -1330,4 +1322,13 @@ mod sqlite {
         // SQLite itself finds nothing wrong: the damage is in a record.
         assert!(sealing.store().check().unwrap().is_sound());
     }
+}
+
+/// The records a check could not read, by name.
+fn problem_names(check: &RecordCheck) -> Vec<&str> {
+    check
+        .problems
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect()
 }

@@ -838,18 +838,29 @@ impl Context {
     }
 
     fn device(&self, command: DeviceCommand) -> Result<(), Failure> {
-        let (args, verb) = match command {
+        #[derive(Clone, Copy)]
+        enum Action {
+            Activate,
+            Deactivate,
+            Delete,
+        }
+        let (args, action) = match command {
             DeviceCommand::List(account) => return self.list_devices(&account),
-            DeviceCommand::Activate(args) => (args, "activated"),
-            DeviceCommand::Deactivate(args) => (args, "deactivated"),
-            DeviceCommand::Delete(args) => (args, "deleted"),
+            DeviceCommand::Activate(args) => (args, Action::Activate),
+            DeviceCommand::Deactivate(args) => (args, Action::Deactivate),
+            DeviceCommand::Delete(args) => (args, Action::Delete),
         };
         let (id, device) = self.device_of(&args)?;
         let now = self.now;
-        match verb {
-            "activated" => self.engine.activate_device(&id, &device, now),
-            "deactivated" => self.engine.deactivate_device(&id, &device, now),
-            _ => {
+        let verb = match action {
+            Action::Activate => "activated",
+            Action::Deactivate => "deactivated",
+            Action::Delete => "deleted",
+        };
+        match action {
+            Action::Activate => self.engine.activate_device(&id, &device, now),
+            Action::Deactivate => self.engine.deactivate_device(&id, &device, now),
+            Action::Delete => {
                 self.confirm(&format!(
                     "Delete device {device} of {}? Its next login is blocked as a new device.",
                     name_of(&id)
