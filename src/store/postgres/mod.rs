@@ -1,0 +1,857 @@
+//! The shared store for mail clusters: PostgreSQL.
+//!
+//! Every mail host of a cluster opens the same database; a code consumed on
+//! one host is dead on all the others as soon as the consuming login is
+//! answered, because the consuming write has committed before it is.
+//!
+//! * **Compare-and-swap in one statement**: an `UPDATE … WHERE key = $1 AND
+//!   version = $2`, an `INSERT … ON CONFLICT DO NOTHING` or a `DELETE …
+//!   WHERE version = $2`, each taking its new version from a sequence
+//!   (never reused, so no ABA across deletes). PostgreSQL re-checks the
+//!   `WHERE` of an `UPDATE`/`DELETE` against the row a concurrent
+//!   transaction committed, so of two hosts racing on the same version
+//!   exactly one matches; the other sees no row and gets
+//!   [`CasOutcome::Conflict`]. No explicit transaction, no retry loop of
+//!   its own: the engine's read-modify-write retries.
+//! * **Bounded time**: connecting, waiting for a pooled connection and every
+//!   statement are bounded by [`PostgresOptions::timeout`] on our side
+//!   (`statement_timeout` and `lock_timeout` on the server's as well). A
+//!   call that runs out of time fails, its connection is thrown away, and
+//!   the login is refused: PostgreSQL down means nobody gets in, never
+//!   "2FA off".
+//! * **Pool**: at most [`PostgresOptions::max_connections`] connections per
+//!   store, opened on demand, shared by every thread; a broken connection
+//!   is dropped and replaced by the next call.
+//! * **Schema**: created in the connection's `search_path` schema by the
+//!   first store opened with [`PostgresOptions::create`] (under an advisory
+//!   lock, so hosts starting together build it once), checked by every
+//!   other: a database of a newer schema, or tables that are not
+//!   mail2fa's, are refused.
+//! * **TLS and authentication** come from the connection string, in
+//!   libpq's forms (see [`PostgresStore::open`]).
+//!
+//! The calls block the calling thread (the store runs its own small Tokio
+//! runtime). An async Rust host calls the engine from `spawn_blocking`; a
+//! call made on a Tokio worker thread fails with a clear error instead of
+//! stalling the runtime.
+
+mod conninfo;
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, NoTls, Statement};
+use zeroize::Zeroizing;
+
+use super::{CasOutcome, ScannedRecord, Store, StoreError, Versioned};
+use conninfo::{ConnInfo, Tls};
+
+/// The schema this version of mail2fa writes and reads
+/// (`m2fa_meta.schema_version`).
+pub const POSTGRES_SCHEMA_VERSION: i32 = 1;
+
+/// Key of the advisory lock taken while creating or migrating the schema
+/// ("M2FA").
+const SCHEMA_LOCK: i64 = 0x4d32_4641;
+
+/// Statements that create schema version 1 (in one transaction).
+const SCHEMA_V1: &str = "
+CREATE TABLE m2fa_meta (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    application text NOT NULL CHECK (application = 'mail2fa'),
+    schema_version integer NOT NULL
+);
+CREATE SEQUENCE m2fa_versions AS bigint MINVALUE 1 NO CYCLE;
+CREATE TABLE m2fa_records (
+    key bytea PRIMARY KEY,
+    version bigint NOT NULL,
+    bytes bytea NOT NULL
+) WITH (fillfactor = 80);
+INSERT INTO m2fa_meta (application, schema_version) VALUES ('mail2fa', 1);
+";
+
+/// Migrations: entry `i` takes the schema from version `i + 1` to `i + 2`.
+/// Empty while version 1 is the only one.
+const MIGRATIONS: &[&str] = &[];
+
+/// How to open a [`PostgresStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Most connections this store keeps open (default 4). Each mail host
+    /// (each auth process) has its own pool; size the server's
+    /// `max_connections` for all of them.
+    pub max_connections: usize,
+    /// Bound on connecting, on waiting for a free connection, and on each
+    /// statement (default 5 s). A call that runs out of time fails: the
+    /// login is refused.
+    pub timeout: Duration,
+    /// Create the schema in an empty database (default `true`). `false`:
+    /// an empty database is an error — for login paths that must never
+    /// answer from an empty database, and for roles without `CREATE`.
+    pub create: bool,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 4,
+            timeout: Duration::from_secs(5),
+            create: true,
+        }
+    }
+}
+
+/// What [`PostgresStore::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostgresCheck {
+    /// The schema version of the database ([`POSTGRES_SCHEMA_VERSION`]).
+    pub schema_version: i32,
+    /// Records stored.
+    pub records: u64,
+    /// Size of the records table with its index and TOAST data, in bytes.
+    pub size_bytes: u64,
+    /// The server's version string (`SHOW server_version`).
+    pub server_version: String,
+    /// Whether commits wait for a synchronous standby
+    /// (`synchronous_standby_names` is set and `synchronous_commit` is
+    /// `on`, `remote_write` or `remote_apply`).
+    pub synchronous_standby: bool,
+}
+
+/// A [`Store`] in a PostgreSQL database, shared by the hosts of a cluster.
+///
+/// ```no_run
+/// use mail2fa::engine::{Engine, EngineConfig};
+/// use mail2fa::store::{PostgresOptions, PostgresStore};
+///
+/// let store = PostgresStore::open_with(
+///     "postgres://mail2fa@db.example.net/mail2fa?sslmode=verify-full&sslrootcert=/etc/mail2fa/ca.pem",
+///     &PostgresOptions { create: false, ..PostgresOptions::default() },
+/// )?;
+/// let engine = Engine::new(store, EngineConfig::default())?;
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+pub struct PostgresStore {
+    /// Runs the connections' I/O; `None` only while being dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+    info: ConnInfo,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    options: PostgresOptions,
+    pool: Pool,
+    /// `user@host:port/db`, for messages.
+    target: String,
+}
+
+impl core::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("target", &self.target)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection with its prepared statements.
+struct Connection {
+    client: Client,
+    load: Statement,
+    insert: Statement,
+    update: Statement,
+    delete: Statement,
+    delete_absent: Statement,
+    scan_first: Statement,
+    scan_after: Statement,
+}
+
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Connection>,
+    /// Connections open or being opened (idle ones included).
+    open: usize,
+}
+
+#[derive(Default)]
+struct Pool {
+    state: Mutex<PoolState>,
+    freed: Condvar,
+}
+
+/// A connection taken from the pool; returned by [`PostgresStore::give_back`].
+struct Lease {
+    connection: Option<Connection>,
+}
+
+fn backend(context: &str, error: impl core::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("postgres: {context}: {error}"))
+}
+
+/// A tokio-postgres error with the server's message when there is one
+/// (`Display` of the error alone says only "db error").
+fn describe_error(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => error.to_string(),
+    }
+}
+
+impl PostgresStore {
+    /// Opens a store on the database named by `connection_string`, with the
+    /// default options (schema created if the database is empty).
+    ///
+    /// The string takes libpq's forms, `postgres://user:password@host:port/db?…`
+    /// or `host=… dbname=… user=…`, with libpq's settings as tokio-postgres
+    /// reads them (`host` may be a Unix socket directory; several hosts with
+    /// `target_session_attrs=read-write` find the primary), plus:
+    /// * `sslmode`: `disable`; `prefer` (the default: TLS when the server
+    ///   offers it); `require`, `verify-ca`, `verify-full` (TLS always). When
+    ///   TLS is used the server's certificate and name are always verified.
+    /// * `sslrootcert`: a PEM file of the certificates to trust (default:
+    ///   the system's).
+    ///
+    /// Client certificates are not supported. Messages never repeat the
+    /// password.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`]: a bad connection string, an unreachable
+    /// server, failed authentication, a database that is not mail2fa's or
+    /// of a newer schema.
+    pub fn open(connection_string: &str) -> Result<Self, StoreError> {
+        Self::open_with(connection_string, &PostgresOptions::default())
+    }
+
+    /// Opens a store with `options`; see [`PostgresStore::open`].
+    ///
+    /// # Errors
+    /// As [`PostgresStore::open`]; with `create: false`, a database without
+    /// the schema too; [`StoreError::Backend`] for a pool of 0 connections
+    /// or a zero timeout.
+    pub fn open_with(
+        connection_string: &str,
+        options: &PostgresOptions,
+    ) -> Result<Self, StoreError> {
+        if options.max_connections == 0 || options.timeout.is_zero() {
+            return Err(backend(
+                "options",
+                "max_connections and timeout must be above zero",
+            ));
+        }
+        let mut info = conninfo::parse(connection_string).map_err(|e| backend("open", e))?;
+        if info.config.get_application_name().is_none() {
+            info.config.application_name("mail2fa");
+        }
+        if info.config.get_connect_timeout().is_none() {
+            info.config.connect_timeout(options.timeout);
+        }
+        let tls = match &info.tls {
+            Tls::Off => None,
+            Tls::Verified { roots } => Some(tls_connector(roots.as_deref())?),
+        };
+        refuse_inside_async("open")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("mail2fa-postgres")
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| backend("starting the I/O thread", e))?;
+        let target = conninfo::describe(&info.config);
+        let store = Self {
+            runtime: Some(runtime),
+            info,
+            tls,
+            options: options.clone(),
+            pool: Pool::default(),
+            target,
+        };
+        store.prepare_schema()?;
+        Ok(store)
+    }
+
+    /// `user@host:port/database` of this store (never the password).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Reads the schema version, the number of records and the table's size.
+    /// Writes nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if the server cannot answer.
+    pub fn check(&self) -> Result<PostgresCheck, StoreError> {
+        self.with_connection("check", async |c| -> Result<_, Failed> {
+            let row = c
+                .client
+                .query_one(
+                    "SELECT (SELECT schema_version FROM m2fa_meta), \
+                            (SELECT count(*) FROM m2fa_records), \
+                            pg_total_relation_size('m2fa_records'::regclass), \
+                            current_setting('server_version'), \
+                            current_setting('synchronous_standby_names') <> '' AND \
+                            current_setting('synchronous_commit') IN ('on', 'remote_write', 'remote_apply')",
+                    &[],
+                )
+                .await?;
+            Ok(PostgresCheck {
+                schema_version: row.try_get(0)?,
+                records: u64::try_from(row.try_get::<_, i64>(1)?).unwrap_or(0),
+                size_bytes: u64::try_from(row.try_get::<_, i64>(2)?).unwrap_or(0),
+                server_version: row.try_get(3)?,
+                synchronous_standby: row.try_get(4)?,
+            })
+        })
+        .map_err(|Failed(e)| e)
+    }
+
+    /// Creates the schema if allowed and needed, migrates an older one,
+    /// and refuses a newer or foreign one.
+    fn prepare_schema(&self) -> Result<(), StoreError> {
+        let create = self.options.create;
+        let deadline = Instant::now() + self.options.timeout;
+        let found = run_until(self.runtime()?, deadline, async {
+            // A connection of its own: the pooled ones prepare statements
+            // on tables that may not exist yet.
+            let client = self.session().await?;
+            ensure_schema(&client, create).await
+        })
+        .unwrap_or_else(|_| {
+            Err(SchemaError::Store(backend(
+                "schema",
+                format!(
+                    "no answer from {} within {:?}",
+                    self.target, self.options.timeout
+                ),
+            )))
+        });
+        match found {
+            Ok(Some(POSTGRES_SCHEMA_VERSION)) => Ok(()),
+            Ok(Some(other)) if other > POSTGRES_SCHEMA_VERSION => Err(backend(
+                "schema",
+                format!("version {other}, this library reads {POSTGRES_SCHEMA_VERSION}"),
+            )),
+            Ok(Some(other)) => Err(backend(
+                "schema",
+                format!(
+                    "version {other} needs migrating to {POSTGRES_SCHEMA_VERSION}: open once with create"
+                ),
+            )),
+            Ok(None) => Err(backend(
+                "schema",
+                format!(
+                    "no mail2fa schema in {} (it is created only when allowed)",
+                    self.target
+                ),
+            )),
+            Err(SchemaError::Foreign) => Err(backend(
+                "schema",
+                "m2fa_records exists but is not mail2fa's (no m2fa_meta)",
+            )),
+            Err(SchemaError::Store(e)) => Err(e),
+        }
+    }
+
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, StoreError> {
+        self.runtime
+            .as_ref()
+            .ok_or_else(|| backend("runtime", "shut down"))
+    }
+
+    /// Runs `work` on a pooled connection, within the timeout. On any error
+    /// or timeout the connection is discarded.
+    fn with_connection<T, E>(
+        &self,
+        context: &str,
+        work: impl AsyncFnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        refuse_inside_async(context)?;
+        let deadline = Instant::now() + self.options.timeout;
+        let mut lease = self.lease(deadline)?;
+        let runtime = self.runtime()?;
+        let connection = match lease.connection.take() {
+            Some(connection) => connection,
+            None => match run_until(runtime, deadline, self.connect()) {
+                Ok(Ok(connection)) => connection,
+                Ok(Err(e)) => {
+                    self.give_back(None);
+                    return Err(e.into());
+                }
+                Err(_) => {
+                    self.give_back(None);
+                    return Err(backend(
+                        "connect",
+                        format!(
+                            "no connection to {} within {:?}",
+                            self.target, self.options.timeout
+                        ),
+                    )
+                    .into());
+                }
+            },
+        };
+        let outcome = run_until(runtime, deadline, work(&connection));
+        match outcome {
+            Ok(Ok(value)) => {
+                self.give_back(Some(connection));
+                Ok(value)
+            }
+            Ok(Err(e)) => {
+                // A refused statement may leave nothing wrong with the
+                // connection, but a broken one looks the same: start afresh.
+                self.give_back(None);
+                drop(connection);
+                Err(e)
+            }
+            Err(_) => {
+                self.give_back(None);
+                drop(connection);
+                Err(backend(
+                    context,
+                    format!(
+                        "no answer from {} within {:?}",
+                        self.target, self.options.timeout
+                    ),
+                )
+                .into())
+            }
+        }
+    }
+
+    fn pool(&self) -> Result<MutexGuard<'_, PoolState>, StoreError> {
+        self.pool
+            .state
+            .lock()
+            .map_err(|_| backend("pool", "lock poisoned"))
+    }
+
+    /// An idle connection, or the right to open one, waiting until
+    /// `deadline` at most.
+    fn lease(&self, deadline: Instant) -> Result<Lease, StoreError> {
+        let mut state = self.pool()?;
+        loop {
+            while let Some(connection) = state.idle.pop() {
+                if connection.client.is_closed() {
+                    state.open -= 1;
+                    continue;
+                }
+                return Ok(Lease {
+                    connection: Some(connection),
+                });
+            }
+            if state.open < self.options.max_connections {
+                state.open += 1;
+                return Ok(Lease { connection: None });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(backend(
+                    "pool",
+                    format!(
+                        "all {} connections busy for {:?}",
+                        self.options.max_connections, self.options.timeout
+                    ),
+                ));
+            }
+            state = self
+                .pool
+                .freed
+                .wait_timeout(state, left)
+                .map_err(|_| backend("pool", "lock poisoned"))?
+                .0;
+        }
+    }
+
+    /// Returns a connection to the pool (`None`: it was lost or discarded).
+    fn give_back(&self, connection: Option<Connection>) {
+        if let Ok(mut state) = self.pool.state.lock() {
+            match connection {
+                Some(connection) if !connection.client.is_closed() => state.idle.push(connection),
+                _ => state.open = state.open.saturating_sub(1),
+            }
+        }
+        self.pool.freed.notify_one();
+    }
+
+    /// Opens one connection with the session's time limits (its I/O runs
+    /// on the store's thread).
+    async fn session(&self) -> Result<Client, StoreError> {
+        let client = match &self.tls {
+            None => {
+                let (client, connection) = self
+                    .info
+                    .config
+                    .connect(NoTls)
+                    .await
+                    .map_err(|e| self.connect_error(&e))?;
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                client
+            }
+            Some(tls) => {
+                let (client, connection) = self
+                    .info
+                    .config
+                    .connect(tls.clone())
+                    .await
+                    .map_err(|e| self.connect_error(&e))?;
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                client
+            }
+        };
+        let millis = self.options.timeout.as_millis();
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {millis}; SET lock_timeout = {millis}; \
+                 SET idle_in_transaction_session_timeout = {millis}"
+            ))
+            .await
+            .map_err(|e| backend("session settings", describe_error(&e)))?;
+        Ok(client)
+    }
+
+    /// A pooled connection: a session with the statements prepared.
+    async fn connect(&self) -> Result<Connection, StoreError> {
+        let client = self.session().await?;
+        let prepare = |sql: &'static str| {
+            let client = &client;
+            async move {
+                client
+                    .prepare(sql)
+                    .await
+                    .map_err(|e| backend("preparing statements", describe_error(&e)))
+            }
+        };
+        Ok(Connection {
+            load: prepare("SELECT version, bytes FROM m2fa_records WHERE key = $1").await?,
+            insert: prepare(
+                "INSERT INTO m2fa_records (key, version, bytes) \
+                 VALUES ($1, nextval('m2fa_versions'), $2) \
+                 ON CONFLICT (key) DO NOTHING RETURNING version",
+            )
+            .await?,
+            update: prepare(
+                "UPDATE m2fa_records SET version = nextval('m2fa_versions'), bytes = $3 \
+                 WHERE key = $1 AND version = $2 RETURNING version",
+            )
+            .await?,
+            delete: prepare(
+                "DELETE FROM m2fa_records WHERE key = $1 AND version = $2 \
+                 RETURNING nextval('m2fa_versions')",
+            )
+            .await?,
+            delete_absent: prepare(
+                "SELECT nextval('m2fa_versions') \
+                 WHERE NOT EXISTS (SELECT 1 FROM m2fa_records WHERE key = $1)",
+            )
+            .await?,
+            scan_first: prepare(
+                "SELECT key, version, bytes FROM m2fa_records ORDER BY key LIMIT $1",
+            )
+            .await?,
+            scan_after: prepare(
+                "SELECT key, version, bytes FROM m2fa_records WHERE key > $1 \
+                 ORDER BY key LIMIT $2",
+            )
+            .await?,
+            client,
+        })
+    }
+
+    fn connect_error(&self, error: &tokio_postgres::Error) -> StoreError {
+        backend(
+            &format!("connecting to {}", self.target),
+            describe_error(error),
+        )
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.pool.state.lock() {
+            state.idle.clear();
+        }
+        // Never blocks, and is allowed inside an async context too.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs `work` on `runtime` until it ends or `deadline` passes (`Err`).
+/// The timer is made inside the runtime, which it needs.
+fn run_until<T>(
+    runtime: &tokio::runtime::Runtime,
+    deadline: Instant,
+    work: impl core::future::Future<Output = T>,
+) -> Result<T, tokio::time::error::Elapsed> {
+    runtime.block_on(async { tokio::time::timeout_at(deadline.into(), work).await })
+}
+
+/// Blocking on the store's runtime from inside another Tokio runtime would
+/// panic (or stall it): refuse with a clear error instead.
+fn refuse_inside_async(context: &str) -> Result<(), StoreError> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(backend(
+            context,
+            "called on an async runtime's thread; call mail2fa from spawn_blocking",
+        ));
+    }
+    Ok(())
+}
+
+fn tls_connector(
+    roots: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        Some(path) => {
+            let certificates = CertificateDer::pem_file_iter(path)
+                .map_err(|e| backend(&format!("sslrootcert {}", path.display()), e))?;
+            for certificate in certificates {
+                let certificate = certificate
+                    .map_err(|e| backend(&format!("sslrootcert {}", path.display()), e))?;
+                store
+                    .add(certificate)
+                    .map_err(|e| backend(&format!("sslrootcert {}", path.display()), e))?;
+            }
+            if store.is_empty() {
+                return Err(backend(
+                    &format!("sslrootcert {}", path.display()),
+                    "no certificate in the file",
+                ));
+            }
+        }
+        None => {
+            // Unreadable system certificates only matter if TLS is used;
+            // then the handshake fails (closed) with "unknown issuer".
+            for certificate in rustls_native_certs::load_native_certs().certs {
+                let _ = store.add(certificate);
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| backend("TLS", e))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// Reads the schema version; with `create`, creates or migrates the schema
+/// under the advisory lock, in one transaction.
+async fn ensure_schema(client: &Client, create: bool) -> Result<Option<i32>, SchemaError> {
+    let version = schema_version(client).await?;
+    if version == Some(POSTGRES_SCHEMA_VERSION) || !create {
+        return Ok(version);
+    }
+    client.batch_execute("BEGIN").await?;
+    let result = async {
+        client
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .await?;
+        // Another host may have done it while we waited for the lock.
+        let version = schema_version(client).await?;
+        match version {
+            None => client.batch_execute(SCHEMA_V1).await?,
+            Some(v) if (1..POSTGRES_SCHEMA_VERSION).contains(&v) => {
+                for step in &MIGRATIONS[usize::try_from(v - 1).unwrap_or(0)..] {
+                    client.batch_execute(step).await?;
+                }
+                client
+                    .execute(
+                        "UPDATE m2fa_meta SET schema_version = $1",
+                        &[&POSTGRES_SCHEMA_VERSION],
+                    )
+                    .await?;
+            }
+            Some(_) => {}
+        }
+        schema_version(client).await
+    }
+    .await;
+    match result {
+        Ok(version) => {
+            client.batch_execute("COMMIT").await?;
+            Ok(version)
+        }
+        Err(e) => {
+            // The connection is dropped on error anyway (which
+            // rolls back); be explicit while it is alive.
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// Why the schema could not be read.
+enum SchemaError {
+    /// `m2fa_records` without `m2fa_meta`.
+    Foreign,
+    Store(StoreError),
+}
+
+impl From<StoreError> for SchemaError {
+    fn from(error: StoreError) -> Self {
+        SchemaError::Store(error)
+    }
+}
+
+impl From<tokio_postgres::Error> for SchemaError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        SchemaError::Store(backend("schema", describe_error(&error)))
+    }
+}
+
+/// The schema version in the search path: `None` for no mail2fa tables.
+async fn schema_version(client: &Client) -> Result<Option<i32>, SchemaError> {
+    let row = client
+        .query_one(
+            "SELECT to_regclass('m2fa_meta') IS NOT NULL, to_regclass('m2fa_records') IS NOT NULL",
+            &[],
+        )
+        .await?;
+    let (meta, records): (bool, bool) = (row.try_get(0)?, row.try_get(1)?);
+    match (meta, records) {
+        (false, false) => Ok(None),
+        (false, true) => Err(SchemaError::Foreign),
+        (true, _) => {
+            let row = client
+                .query_opt(
+                    "SELECT schema_version FROM m2fa_meta WHERE application = 'mail2fa'",
+                    &[],
+                )
+                .await?;
+            match row {
+                Some(row) => Ok(Some(row.try_get(0)?)),
+                None => Err(SchemaError::Foreign),
+            }
+        }
+    }
+}
+
+/// A statement parameter.
+type Param<'a> = dyn tokio_postgres::types::ToSql + Sync + 'a;
+
+/// A store error for a failed statement.
+struct Failed(StoreError);
+
+impl From<StoreError> for Failed {
+    fn from(error: StoreError) -> Self {
+        Failed(error)
+    }
+}
+
+impl From<tokio_postgres::Error> for Failed {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Failed(backend("statement", describe_error(&error)))
+    }
+}
+
+fn to_version(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| backend("record", "negative version"))
+}
+
+impl Store for PostgresStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let row = self
+            .with_connection("load", async |c| {
+                c.client
+                    .query_opt(&c.load, &[&key])
+                    .await
+                    .map_err(Failed::from)
+            })
+            .map_err(|Failed(e)| e)?;
+        row.map(|row| {
+            let version: i64 = row.try_get(0).map_err(|e| backend("load", e))?;
+            let bytes: Vec<u8> = row.try_get(1).map_err(|e| backend("load", e))?;
+            Ok(Versioned {
+                version: to_version(version)?,
+                bytes: Zeroizing::new(bytes),
+            })
+        })
+        .transpose()
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        crate::store::check_sizes(key, new)?;
+        let expected = match expected.map(i64::try_from) {
+            // No record ever has a version beyond i64: it cannot match.
+            Some(Err(_)) => return Ok(CasOutcome::Conflict),
+            Some(Ok(v)) => Some(v),
+            None => None,
+        };
+        let row = self
+            .with_connection("compare-and-swap", async move |c| {
+                let row = match (expected, new) {
+                    (None, Some(bytes)) => c.client.query_opt(&c.insert, &[&key, &bytes]).await,
+                    (Some(v), Some(bytes)) => {
+                        c.client
+                            .query_opt(&c.update, &[&key as &Param<'_>, &v, &bytes])
+                            .await
+                    }
+                    (Some(v), None) => {
+                        c.client
+                            .query_opt(&c.delete, &[&key as &Param<'_>, &v])
+                            .await
+                    }
+                    (None, None) => c.client.query_opt(&c.delete_absent, &[&key]).await,
+                };
+                row.map_err(Failed::from)
+            })
+            .map_err(|Failed(e)| e)?;
+        match row {
+            Some(row) => {
+                let version: i64 = row.try_get(0).map_err(|e| backend("compare-and-swap", e))?;
+                Ok(CasOutcome::Stored {
+                    version: to_version(version)?,
+                })
+            }
+            None => Ok(CasOutcome::Conflict),
+        }
+    }
+
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .with_connection("scan", async move |c| {
+                match after {
+                    Some(after) => {
+                        c.client
+                            .query(&c.scan_after, &[&after as &Param<'_>, &limit])
+                            .await
+                    }
+                    None => c.client.query(&c.scan_first, &[&limit]).await,
+                }
+                .map_err(Failed::from)
+            })
+            .map_err(|Failed(e)| e)?;
+        rows.into_iter()
+            .map(|row| {
+                let key: Vec<u8> = row.try_get(0).map_err(|e| backend("scan", e))?;
+                let version: i64 = row.try_get(1).map_err(|e| backend("scan", e))?;
+                let bytes: Vec<u8> = row.try_get(2).map_err(|e| backend("scan", e))?;
+                Ok((
+                    key,
+                    Versioned {
+                        version: to_version(version)?,
+                        bytes: Zeroizing::new(bytes),
+                    },
+                ))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,344 @@
+//! The PostgreSQL store on a real server (`MAIL2FA_TEST_POSTGRES`, from
+//! `scripts/pg-server.sh start`): compare-and-swap semantics, versions,
+//! scans, the schema check, connection strings and errors. Without the
+//! variable the tests say so and pass, unless `MAIL2FA_REQUIRE_POSTGRES=1`
+//! (CI), where a missing server fails them.
+
+#![cfg(feature = "postgres")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use mail2fa::store::{
+    CasOutcome, POSTGRES_SCHEMA_VERSION, PostgresOptions, PostgresStore, Store, StoreError,
+};
+use support::{PostgresSchema, postgres_url};
+
+/// A fresh schema, or `None` (the test is skipped) without a server.
+fn schema() -> Option<PostgresSchema> {
+    if postgres_url().is_none() {
+        assert!(
+            std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
+        );
+        eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
+        return None;
+    }
+    Some(PostgresSchema::new())
+}
+
+fn stored(outcome: CasOutcome) -> u64 {
+    match outcome {
+        CasOutcome::Stored { version } => version,
+        CasOutcome::Conflict => panic!("expected a stored write"),
+    }
+}
+
+fn backend_message<T: core::fmt::Debug>(result: Result<T, StoreError>) -> String {
+    match result {
+        Err(StoreError::Backend(message)) => message,
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+}
+
+#[test]
+fn compare_and_swap_follows_versions_and_never_reuses_one() {
+    let Some(schema) = schema() else { return };
+    let store = PostgresStore::open(&schema.url).unwrap();
+    assert_eq!(store.load(b"k").unwrap(), None);
+
+    let v1 = stored(store.compare_and_swap(b"k", None, Some(b"one")).unwrap());
+    assert_eq!(
+        store.compare_and_swap(b"k", None, Some(b"again")).unwrap(),
+        CasOutcome::Conflict
+    );
+    let loaded = store.load(b"k").unwrap().unwrap();
+    assert_eq!((loaded.version, loaded.bytes.as_slice()), (v1, &b"one"[..]));
+
+    assert_eq!(
+        store
+            .compare_and_swap(b"k", Some(v1 + 1000), Some(b"x"))
+            .unwrap(),
+        CasOutcome::Conflict
+    );
+    assert_eq!(
+        store
+            .compare_and_swap(b"k", Some(u64::MAX), Some(b"x"))
+            .unwrap(),
+        CasOutcome::Conflict
+    );
+    let v2 = stored(
+        store
+            .compare_and_swap(b"k", Some(v1), Some(b"two"))
+            .unwrap(),
+    );
+    assert!(v2 > v1);
+    // The old version is dead: a stale writer cannot overwrite.
+    assert_eq!(
+        store
+            .compare_and_swap(b"k", Some(v1), Some(b"stale"))
+            .unwrap(),
+        CasOutcome::Conflict
+    );
+    assert_eq!(store.load(b"k").unwrap().unwrap().bytes.as_slice(), b"two");
+
+    // Delete, then create again: the new version is fresh (no ABA).
+    assert_eq!(
+        store.compare_and_swap(b"k", Some(v1), None).unwrap(),
+        CasOutcome::Conflict
+    );
+    let v3 = stored(store.compare_and_swap(b"k", Some(v2), None).unwrap());
+    assert!(v3 > v2);
+    assert_eq!(store.load(b"k").unwrap(), None);
+    let v4 = stored(store.compare_and_swap(b"k", None, Some(b"new")).unwrap());
+    assert!(v4 > v3);
+    assert_eq!(
+        store
+            .compare_and_swap(b"k", Some(v2), Some(b"aba"))
+            .unwrap(),
+        CasOutcome::Conflict
+    );
+
+    // Deleting what is absent succeeds only while it is absent.
+    let v5 = stored(store.compare_and_swap(b"absent", None, None).unwrap());
+    assert!(v5 > v4);
+    assert_eq!(
+        store.compare_and_swap(b"k", None, None).unwrap(),
+        CasOutcome::Conflict
+    );
+
+    // Empty keys and records, binary bytes, the size limits.
+    stored(store.compare_and_swap(b"", None, Some(b"")).unwrap());
+    let binary: Vec<u8> = (0..=255).collect();
+    stored(
+        store
+            .compare_and_swap(&binary, None, Some(&binary))
+            .unwrap(),
+    );
+    assert_eq!(
+        store.load(&binary).unwrap().unwrap().bytes.as_slice(),
+        &binary[..]
+    );
+    let big = vec![7u8; mail2fa::store::MAX_RECORD_LEN];
+    stored(store.compare_and_swap(b"big", None, Some(&big)).unwrap());
+    assert_eq!(store.load(b"big").unwrap().unwrap().bytes.len(), big.len());
+    assert_eq!(
+        store.compare_and_swap(
+            b"big2",
+            None,
+            Some(&vec![0u8; mail2fa::store::MAX_RECORD_LEN + 1])
+        ),
+        Err(StoreError::TooLarge)
+    );
+    assert_eq!(
+        store.compare_and_swap(
+            &vec![0u8; mail2fa::store::MAX_KEY_LEN + 1],
+            None,
+            Some(b"x")
+        ),
+        Err(StoreError::TooLarge)
+    );
+}
+
+#[test]
+fn scan_walks_in_byte_order_in_batches() {
+    let Some(schema) = schema() else { return };
+    let store = PostgresStore::open(&schema.url).unwrap();
+    // Byte order, not text order: 0xff sorts after 'z', 0x00 first.
+    let mut keys: Vec<Vec<u8>> = vec![
+        b"b".to_vec(),
+        b"a".to_vec(),
+        vec![0xff],
+        vec![0x00],
+        b"z".to_vec(),
+        b"ab".to_vec(),
+    ];
+    for key in &keys {
+        stored(store.compare_and_swap(key, None, Some(key)).unwrap());
+    }
+    keys.sort();
+    let mut seen = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let batch = store.scan(after.as_deref(), 4).unwrap();
+        assert!(batch.len() <= 4);
+        if batch.is_empty() {
+            break;
+        }
+        for (key, record) in &batch {
+            assert_eq!(record.bytes.as_slice(), key.as_slice());
+        }
+        after = batch.last().map(|(key, _)| key.clone());
+        seen.extend(batch.into_iter().map(|(key, _)| key));
+    }
+    assert_eq!(seen, keys);
+}
+
+#[test]
+fn two_stores_see_each_others_writes_at_once() {
+    let Some(schema) = schema() else { return };
+    let a = PostgresStore::open(&schema.url).unwrap();
+    let b = PostgresStore::open(&schema.url).unwrap();
+    let v = stored(a.compare_and_swap(b"k", None, Some(b"from a")).unwrap());
+    assert_eq!(b.load(b"k").unwrap().unwrap().version, v);
+    assert_eq!(
+        b.compare_and_swap(b"k", None, Some(b"from b")).unwrap(),
+        CasOutcome::Conflict
+    );
+    stored(b.compare_and_swap(b"k", Some(v), Some(b"from b")).unwrap());
+    assert_eq!(
+        a.compare_and_swap(b"k", Some(v), Some(b"stale a")).unwrap(),
+        CasOutcome::Conflict
+    );
+    assert_eq!(a.load(b"k").unwrap().unwrap().bytes.as_slice(), b"from b");
+}
+
+#[test]
+fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
+    let Some(schema) = schema() else { return };
+    let no_create = PostgresOptions {
+        create: false,
+        ..PostgresOptions::default()
+    };
+    let message = backend_message(PostgresStore::open_with(&schema.url, &no_create));
+    assert!(message.contains("no mail2fa schema"), "{message}");
+    // Nothing was created by the refused open.
+    assert_eq!(
+        schema
+            .sql("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
+            .trim(),
+        "0"
+    );
+
+    // Hosts starting together: one builds the schema, all open it.
+    let url = schema.url.clone();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresStore::open(&url).map(|_| ()))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    let store = PostgresStore::open_with(&schema.url, &no_create).unwrap();
+    let check = store.check().unwrap();
+    assert_eq!(check.schema_version, POSTGRES_SCHEMA_VERSION);
+    assert_eq!(check.records, 0);
+    assert!(
+        check.server_version.starts_with(char::is_numeric),
+        "{}",
+        check.server_version
+    );
+    stored(store.compare_and_swap(b"k", None, Some(b"v")).unwrap());
+    assert_eq!(store.check().unwrap().records, 1);
+    drop(store);
+
+    // A newer schema is refused, never read.
+    schema.sql("UPDATE m2fa_meta SET schema_version = 99");
+    let message = backend_message(PostgresStore::open(&schema.url));
+    assert!(message.contains("version 99"), "{message}");
+
+    // Someone else's m2fa_records is refused, and not touched.
+    let other = PostgresSchema::new();
+    other.sql("CREATE TABLE m2fa_records (key bytea, note text)");
+    let message = backend_message(PostgresStore::open(&other.url));
+    assert!(message.contains("not mail2fa's"), "{message}");
+    assert_eq!(other.sql("SELECT count(*) FROM m2fa_records").trim(), "0");
+}
+
+#[test]
+fn bad_connection_strings_and_credentials_are_clear_errors_without_the_password() {
+    let Some(schema) = schema() else { return };
+    for bad in [
+        "host=127.0.0.1 sslmode=allow password=hunter2secret",
+        "postgres://u:hunter2secret@127.0.0.1/db?colour=blue",
+        "password=hunter2secret dbname=x",
+        "host=127.0.0.1 password='hunter2secret",
+    ] {
+        let message = backend_message(PostgresStore::open(bad));
+        assert!(!message.contains("hunter2secret"), "{message}");
+    }
+    // A wrong password: authentication fails, the message says so.
+    let wrong = schema.url.replacen("mail2fa_test:", "mail2fa_test:x", 1);
+    assert_ne!(wrong, schema.url);
+    let message = backend_message(PostgresStore::open(&wrong));
+    assert!(
+        message.contains("28P01") || message.contains("password"),
+        "{message}"
+    );
+    assert!(!message.contains(wrong.split(':').nth(2).unwrap().split('@').next().unwrap()));
+    // Options out of range.
+    for options in [
+        PostgresOptions {
+            max_connections: 0,
+            ..PostgresOptions::default()
+        },
+        PostgresOptions {
+            timeout: Duration::ZERO,
+            ..PostgresOptions::default()
+        },
+    ] {
+        backend_message(PostgresStore::open_with(&schema.url, &options));
+    }
+}
+
+#[test]
+fn tls_required_against_a_server_without_tls_fails_closed() {
+    let Some(schema) = schema() else { return };
+    for mode in ["require", "verify-full"] {
+        let url = format!("{}&sslmode={mode}", schema.url);
+        let message = backend_message(PostgresStore::open(&url));
+        assert!(message.contains("connecting"), "{message}");
+    }
+    // A root file that does not exist is a clear error before connecting.
+    let url = format!("{}&sslrootcert=/nonexistent/ca.pem", schema.url);
+    assert!(backend_message(PostgresStore::open(&url)).contains("sslrootcert"));
+}
+
+#[test]
+fn an_unreachable_server_fails_within_the_timeout() {
+    if schema().is_none() {
+        return;
+    }
+    // A port nobody listens on: refused at once. A black-holed address
+    // (TEST-NET-1) never answers: the timeout ends the wait.
+    let options = PostgresOptions {
+        timeout: Duration::from_millis(700),
+        ..PostgresOptions::default()
+    };
+    for url in [
+        "postgres://mail2fa_test:x@127.0.0.1:1/mail2fa_test",
+        "postgres://mail2fa_test:x@192.0.2.1:5432/mail2fa_test",
+    ] {
+        let started = Instant::now();
+        let message = backend_message(PostgresStore::open_with(url, &options));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{url}: {message}"
+        );
+    }
+}
+
+#[test]
+fn a_store_used_from_an_async_runtime_thread_refuses_instead_of_panicking() {
+    let Some(schema) = schema() else { return };
+    let store = std::sync::Arc::new(PostgresStore::open(&schema.url).unwrap());
+    let runtime = tokio_runtime();
+    let inside = {
+        let store = store.clone();
+        runtime.block_on(async move { store.load(b"k") })
+    };
+    assert!(backend_message(inside).contains("spawn_blocking"));
+    // The same store still works from an ordinary thread.
+    assert_eq!(store.load(b"k").unwrap(), None);
+}
+
+/// A current-thread Tokio runtime, as an async host would have.
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}

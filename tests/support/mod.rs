@@ -1,0 +1,174 @@
+//! The store a test suite runs on, chosen by `MAIL2FA_TEST_STORE`:
+//! `memory` (the default), `sqlite` (a fresh database file per store) or
+//! `postgres` (a fresh schema per store in the database named by
+//! `MAIL2FA_TEST_POSTGRES`, e.g. from `scripts/pg-server.sh start`). The
+//! engine's scenario suites build every engine on [`fresh_store`], so the
+//! same tests prove every backend (`scripts/test-stores.sh`).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mail2fa::store::{CasOutcome, ScannedRecord, Store, StoreError, Versioned};
+
+/// A store as the suites use it.
+pub type TestStore = Box<dyn Store>;
+
+/// The backend named by `MAIL2FA_TEST_STORE`.
+pub fn backend() -> String {
+    std::env::var("MAIL2FA_TEST_STORE").unwrap_or_else(|_| "memory".into())
+}
+
+/// A new, empty store of the selected backend.
+pub fn fresh_store() -> TestStore {
+    match backend().as_str() {
+        "memory" => Box::new(mail2fa::store::MemoryStore::new()),
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Box::new(SqliteScratch::new()),
+        #[cfg(feature = "postgres")]
+        "postgres" => Box::new(PostgresScratch::new()),
+        other => panic!("MAIL2FA_TEST_STORE={other}: not a backend of this build"),
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A name unique to this process and call.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos:x}", std::process::id())
+}
+
+/// A SQLite store in a file of its own, removed with the store.
+#[cfg(feature = "sqlite")]
+pub struct SqliteScratch {
+    store: mail2fa::store::SqliteStore,
+    dir: PathBuf,
+}
+
+#[cfg(feature = "sqlite")]
+impl SqliteScratch {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(unique("m2fa-suite"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = mail2fa::store::SqliteStore::open(dir.join("state.db")).unwrap();
+        Self { store, dir }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Drop for SqliteScratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The database of the PostgreSQL tests (`MAIL2FA_TEST_POSTGRES`), if set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("MAIL2FA_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A fresh schema in the test database, and a connection string whose
+/// `search_path` is that schema. The schema is dropped with the value.
+pub struct PostgresSchema {
+    pub name: String,
+    pub url: String,
+    admin: String,
+}
+
+impl PostgresSchema {
+    /// Panics without `MAIL2FA_TEST_POSTGRES` (callers check first when the
+    /// test is optional).
+    pub fn new() -> Self {
+        let admin = postgres_url().expect("MAIL2FA_TEST_POSTGRES is not set");
+        let name = unique("m2fa_t");
+        psql(&admin, &format!("CREATE SCHEMA {name}"));
+        let separator = if admin.contains('?') { '&' } else { '?' };
+        let url = format!("{admin}{separator}options=-c%20search_path%3D{name}");
+        Self { name, url, admin }
+    }
+
+    /// Runs SQL in this schema (through `psql`), returning its output.
+    pub fn sql(&self, statement: &str) -> String {
+        psql(&self.url, statement)
+    }
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([self.admin.as_str(), "-qAtX", "-c"])
+            .arg(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .output();
+    }
+}
+
+/// Runs `statement` with `psql` on `url`; panics on failure.
+pub fn psql(url: &str, statement: &str) -> String {
+    let output = Command::new("psql")
+        .args([url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", statement])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "psql {statement}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A PostgreSQL store in a schema of its own, dropped with the store.
+#[cfg(feature = "postgres")]
+pub struct PostgresScratch {
+    // Declared first: the store's connections close before the schema is
+    // dropped.
+    store: mail2fa::store::PostgresStore,
+    schema: PostgresSchema,
+}
+
+#[cfg(feature = "postgres")]
+impl PostgresScratch {
+    pub fn new() -> Self {
+        let schema = PostgresSchema::new();
+        let store = mail2fa::store::PostgresStore::open(&schema.url).unwrap();
+        Self { store, schema }
+    }
+}
+
+macro_rules! delegate_store {
+    ($type:ty) => {
+        impl Store for $type {
+            fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+                self.store.load(key)
+            }
+            fn compare_and_swap(
+                &self,
+                key: &[u8],
+                expected: Option<u64>,
+                new: Option<&[u8]>,
+            ) -> Result<CasOutcome, StoreError> {
+                self.store.compare_and_swap(key, expected, new)
+            }
+            fn scan(
+                &self,
+                after: Option<&[u8]>,
+                limit: usize,
+            ) -> Result<Vec<ScannedRecord>, StoreError> {
+                self.store.scan(after, limit)
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+delegate_store!(SqliteScratch);
+#[cfg(feature = "postgres")]
+delegate_store!(PostgresScratch);
