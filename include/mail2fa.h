@@ -484,8 +484,10 @@ typedef struct m2fa_decision m2fa_decision;
 typedef struct m2fa_device_list m2fa_device_list;
 
 // An engine over a store (opaque): the in-memory store
-// (`m2fa_engine_new`; state lives as long as the handle) or a SQLite
-// database file (`m2fa_engine_open`). Thread-safe: share one handle between
+// (`m2fa_engine_new`; state lives as long as the handle), a SQLite
+// database file (`m2fa_engine_open`), a PostgreSQL database shared by a
+// cluster (`m2fa_engine_open_postgres`) or the host's own store
+// (`m2fa_engine_with_store`). Thread-safe: share one handle between
 // all threads; free it once, when no thread uses it.
 typedef struct m2fa_engine m2fa_engine;
 
@@ -1077,6 +1079,40 @@ m2fa_status m2fa_engine_config_set_sqlite(struct m2fa_engine_config *config,
 m2fa_status m2fa_engine_open(const char *path,
                              const struct m2fa_engine_config *config,
                              struct m2fa_engine **out);
+
+// How `m2fa_engine_open_postgres` connects: at most `max_connections`
+// connections per engine (default 4), `timeout_ms` bounding connecting,
+// waiting for a free connection and every statement (default 5000; a call
+// that runs out of time fails and the login is refused), and whether an
+// empty database gets the schema (`create` ≠ 0, the default) or is an
+// error (0: for login paths and roles without `CREATE`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
+// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
+m2fa_status m2fa_engine_config_set_postgres(struct m2fa_engine_config *config,
+                                            uint32_t max_connections,
+                                            uint64_t timeout_ms,
+                                            uint32_t create);
+
+// Creates an engine over the PostgreSQL database named by `conninfo`
+// (NULL config: defaults), shared with every other host that opens it: a
+// code consumed through one host is refused by all the others. `conninfo`
+// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
+// or `host=/run/postgresql dbname=mail2fa`); when TLS is used the server's
+// certificate and name are always verified. The schema is created in an
+// empty database unless `m2fa_engine_config_set_postgres` said not to; a
+// database of a newer schema, or tables that are not mail2fa's, are
+// refused. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
+// login refused) while the server cannot be reached, within the timeout.
+// Release with `m2fa_engine_free` (which closes the connections).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
+// a refused schema; messages never carry the password),
+// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
+m2fa_status m2fa_engine_open_postgres(const char *conninfo,
+                                      const struct m2fa_engine_config *config,
+                                      struct m2fa_engine **out);
 
 // Frees an engine: an in-memory engine's state goes with it; a database
 // is closed and keeps its state. NULL is a no-op.

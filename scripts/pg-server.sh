@@ -6,7 +6,7 @@
 #   bash scripts/pg-server.sh stop | start | status | destroy
 #
 # The cluster lives in a private directory under /tmp (recorded in
-# target/pg-server.state), listens on 127.0.0.1:${MAIL2FA_PG_PORT:-55432}
+# target/pg-server-PORT.state), listens on 127.0.0.1:${MAIL2FA_PG_PORT:-55432}
 # only, and requires a SCRAM password from its one role, mail2fa_test, which
 # owns the database mail2fa_test. As root, the server runs as the `postgres`
 # user. `start` after `stop` restarts the same cluster (same data).
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${MAIL2FA_PG_PORT:-55432}
-state=target/pg-server.state
+state=target/pg-server-$port.state
 bindir=""
 for candidate in /usr/lib/postgresql/*/bin; do
   [ -x "$candidate/initdb" ] && bindir=$candidate

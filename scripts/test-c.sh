@@ -9,6 +9,8 @@
 #      AddressSanitizer, LeakSanitizer and UBSan;
 #   a'. engine_test.c once more, on a host-provided store (m2fa_engine_with_store
 #      over the table of tests/c/table_store.h): the same scenarios;
+#   a''. and once more on PostgreSQL (m2fa_engine_open_postgres, a fresh schema
+#      per engine, tests/c/pg_store.h) when MAIL2FA_TEST_POSTGRES is set;
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
@@ -91,6 +93,23 @@ done
 gcc "${cflags[@]}" -DM2FA_TEST_TABLE_STORE tests/c/engine_test.c -o "$out/engine_test_table" \
   "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
 run_test "host store (ASan+LSan+UBSan)" "$out/engine_test_table"
+
+# --- a''. the engine's scenarios on PostgreSQL --------------------------------
+# engine_test.c again, every engine made by m2fa_engine_open_postgres in a
+# fresh schema of $MAIL2FA_TEST_POSTGRES (scripts/pg-server.sh start); the
+# schemas are dropped afterwards.
+if [ -n "${MAIL2FA_TEST_POSTGRES:-}" ]; then
+  gcc "${cflags[@]}" -DM2FA_TEST_POSTGRES tests/c/engine_test.c -o "$out/engine_test_postgres" \
+    "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+  run_test "PostgreSQL (ASan+LSan+UBSan)" "$out/engine_test_postgres"
+  psql "$MAIL2FA_TEST_POSTGRES" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DO \$\$ DECLARE s text; BEGIN
+    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'm2fa\_c\_%' LOOP
+      EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP; END \$\$" >/dev/null
+elif [ "${MAIL2FA_REQUIRE_POSTGRES:-}" = 1 ]; then
+  fail "PostgreSQL: MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
+else
+  echo "SKIP  PostgreSQL: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)"
+fi
 
 # --- b. static library ------------------------------------------------------
 for test in "${c_tests[@]}"; do

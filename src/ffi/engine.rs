@@ -256,6 +256,9 @@ pub struct m2fa_engine_config {
     /// How `m2fa_engine_open` opens its database.
     #[cfg(feature = "sqlite")]
     pub(super) sqlite: crate::store::SqliteOptions,
+    /// How `m2fa_engine_open_postgres` connects.
+    #[cfg(feature = "postgres")]
+    pub(super) postgres: crate::store::PostgresOptions,
 }
 
 /// Durability of SQLite commits, passed as `uint32_t`.
@@ -270,8 +273,10 @@ pub enum m2fa_synchronous {
 }
 
 /// An engine over a store (opaque): the in-memory store
-/// (`m2fa_engine_new`; state lives as long as the handle) or a SQLite
-/// database file (`m2fa_engine_open`). Thread-safe: share one handle between
+/// (`m2fa_engine_new`; state lives as long as the handle), a SQLite
+/// database file (`m2fa_engine_open`), a PostgreSQL database shared by a
+/// cluster (`m2fa_engine_open_postgres`) or the host's own store
+/// (`m2fa_engine_with_store`). Thread-safe: share one handle between
 /// all threads; free it once, when no thread uses it.
 pub struct m2fa_engine {
     pub(super) engine: HostEngine,
@@ -311,6 +316,8 @@ pub unsafe extern "C" fn m2fa_engine_config_new(out: *mut *mut m2fa_engine_confi
             config,
             #[cfg(feature = "sqlite")]
             sqlite: crate::store::SqliteOptions::default(),
+            #[cfg(feature = "postgres")]
+            postgres: crate::store::PostgresOptions::default(),
         };
         // SAFETY: out checked non-NULL.
         unsafe { write_handle(out, handle) };
@@ -551,6 +558,97 @@ pub unsafe extern "C" fn m2fa_engine_open(
         #[cfg(not(feature = "sqlite"))]
         {
             let _ = (out, path, config);
+            Err(m2fa_status::M2FA_UNSUPPORTED)
+        }
+    })
+}
+
+/// How `m2fa_engine_open_postgres` connects: at most `max_connections`
+/// connections per engine (default 4), `timeout_ms` bounding connecting,
+/// waiting for a free connection and every statement (default 5000; a call
+/// that runs out of time fails and the login is refused), and whether an
+/// empty database gets the schema (`create` ≠ 0, the default) or is an
+/// error (0: for login paths and roles without `CREATE`).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
+/// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_postgres(
+    config: *mut m2fa_engine_config,
+    max_connections: u32,
+    timeout_ms: u64,
+    create: u32,
+) -> m2fa_status {
+    ffi_boundary!({
+        // SAFETY: forwarded contract.
+        let target = unsafe { handle_mut(config) }?;
+        if max_connections == 0 || timeout_ms == 0 {
+            return Err(m2fa_status::M2FA_INVALID_CONFIG);
+        }
+        #[cfg(feature = "postgres")]
+        {
+            target.postgres.max_connections =
+                usize::try_from(max_connections).map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
+            target.postgres.timeout = core::time::Duration::from_millis(timeout_ms);
+            target.postgres.create = create != 0;
+            Ok(())
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (target, create);
+            Err(m2fa_status::M2FA_UNSUPPORTED)
+        }
+    })
+}
+
+/// Creates an engine over the PostgreSQL database named by `conninfo`
+/// (NULL config: defaults), shared with every other host that opens it: a
+/// code consumed through one host is refused by all the others. `conninfo`
+/// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
+/// or `host=/run/postgresql dbname=mail2fa`); when TLS is used the server's
+/// certificate and name are always verified. The schema is created in an
+/// empty database unless `m2fa_engine_config_set_postgres` said not to; a
+/// database of a newer schema, or tables that are not mail2fa's, are
+/// refused. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
+/// login refused) while the server cannot be reached, within the timeout.
+/// Release with `m2fa_engine_free` (which closes the connections).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
+/// a refused schema; messages never carry the password),
+/// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_open_postgres(
+    conninfo: *const c_char,
+    config: *const m2fa_engine_config,
+    out: *mut *mut m2fa_engine,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: conninfo is NUL-terminated; config is NULL or a live handle.
+        let (conninfo, config) = unsafe { (str_arg(conninfo)?, config.as_ref()) };
+        #[cfg(feature = "postgres")]
+        {
+            let (settings, options) = config.map_or_else(
+                || {
+                    (
+                        EngineConfig::default(),
+                        crate::store::PostgresOptions::default(),
+                    )
+                },
+                |c| (c.config.clone(), c.postgres.clone()),
+            );
+            let store = crate::store::PostgresStore::open_with(conninfo, &options)
+                .map_err(crate::Error::from)?;
+            let store: Box<dyn Store> = Box::new(store);
+            let engine = Engine::new(store, settings)?;
+            // SAFETY: out checked non-NULL.
+            unsafe { write_handle(out, m2fa_engine { engine }) };
+            Ok(())
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (out, conninfo, config);
             Err(m2fa_status::M2FA_UNSUPPORTED)
         }
     })

@@ -52,6 +52,11 @@
 #include "table_store.h"
 #define m2fa_engine_new table_engine_new
 #define STORE_NAME "host table store"
+#elif defined(M2FA_TEST_POSTGRES)
+/* Every scenario below on PostgreSQL (see pg_store.h). */
+#include "pg_store.h"
+#define m2fa_engine_new pg_engine_new
+#define STORE_NAME "PostgreSQL"
 #else
 #define STORE_NAME "in-memory store"
 #endif
@@ -2698,6 +2703,65 @@ static void test_host_store(void)
 }
 #endif
 
+/* m2fa_engine_open_postgres and its settings. Misuse is checked in every
+ * build; with -DM2FA_TEST_POSTGRES also opening a real database. */
+static void test_postgres_entry_points(void)
+{
+    section = "PostgreSQL entry points";
+    m2fa_engine_config *config = NULL;
+    if (!CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config))) {
+        return;
+    }
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_config_set_postgres(NULL, 4, 5000, 1));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_set_postgres(config, 0, 5000, 1));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_set_postgres(config, 4, 0, 1));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_postgres(config, 2, 2000, 0));
+
+    m2fa_engine *engine = SENTINEL_HANDLE;
+    const char not_utf8[] = {'h', 'o', 's', 't', '=', (char)0xff, '\0'};
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_open_postgres(NULL, config, &engine));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT,
+                 m2fa_engine_open_postgres("host=127.0.0.1", config, NULL));
+    CHECK_STATUS(M2FA_INVALID_UTF8, m2fa_engine_open_postgres(not_utf8, config, &engine));
+    /* Bad strings and unreachable servers: a storage failure, no handle. */
+    CHECK_STATUS(M2FA_STORAGE_FAILURE,
+                 m2fa_engine_open_postgres("host=127.0.0.1 sslmode=allow", config, &engine));
+    CHECK_STATUS(M2FA_STORAGE_FAILURE,
+                 m2fa_engine_open_postgres("postgres://u:p@127.0.0.1:1/db", config, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+
+#ifdef M2FA_TEST_POSTGRES
+    char url[4096];
+    pg_fresh_schema_url(url, sizeof url);
+    /* create = 0: an empty database is refused, and stays empty. */
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, config, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    /* Created by the first engine (defaults), then shared: what one engine
+     * consumes, the other refuses. */
+    m2fa_engine *first = NULL, *second = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, NULL, &first)) &&
+        CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, config, &second))) {
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(first, PLATFORM, 1));
+        struct user on_first = {.engine = first, .platform = PLATFORM, .name = "pg@example.com"};
+        if (enroll(&on_first, T0)) {
+            struct user on_second = on_first;
+            on_second.engine = second;
+            char code[CODE_SIZE];
+            uint64_t q = quiet_time(&on_first, T0 + 600, 12);
+            /* Consumed through the second engine, replayed on the first. */
+            EXPECT_LOGIN(&on_second, code_at(&on_first, q, code), q, M2FA_OUTCOME_ALLOWED,
+                         M2FA_REASON_CODE_ACCEPTED);
+            EXPECT_LOGIN(&on_first, code, q, M2FA_OUTCOME_REFUSED, M2FA_REASON_REPLAYED);
+            EXPECT_LOGIN(&on_second, code, q, M2FA_OUTCOME_REFUSED, M2FA_REASON_REPLAYED);
+        }
+        user_free(&on_first);
+    }
+    m2fa_engine_free(second);
+    m2fa_engine_free(first);
+#endif
+    m2fa_engine_config_free(config);
+}
+
 int main(void)
 {
     test_enum_values();
@@ -2721,6 +2785,7 @@ int main(void)
 #ifdef M2FA_TEST_TABLE_STORE
     test_host_store();
 #endif
+    test_postgres_entry_points();
 
     printf("engine_test (%s): %lu checks, %lu failed (mail2fa %s)\n", STORE_NAME, checks_run,
            checks_failed, m2fa_version());
