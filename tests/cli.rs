@@ -1684,3 +1684,201 @@ fn colours_only_when_asked_for_or_on_a_terminal() {
         .run(&[&list[..], &["--color", "sometimes"]].concat())
         .expect(USAGE);
 }
+
+// ------------------------------------------------------------- PostgreSQL
+
+mod support;
+
+/// A fresh PostgreSQL schema for the tool, or `None` (skipped) without a
+/// server; `MAIL2FA_REQUIRE_POSTGRES=1` makes a missing server a failure.
+fn postgres_schema() -> Option<support::PostgresSchema> {
+    if support::postgres_url().is_none() {
+        assert!(
+            std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
+        );
+        eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
+        return None;
+    }
+    Some(support::PostgresSchema::new())
+}
+
+/// The password of a connection string `postgres://user:PASSWORD@…`.
+fn password_of(url: &str) -> &str {
+    let userinfo = url.split("://").nth(1).unwrap().split('@').next().unwrap();
+    userinfo.split(':').nth(1).unwrap()
+}
+
+#[test]
+fn a_postgres_database_works_like_the_file_and_never_shows_its_password() {
+    let Some(schema) = postgres_schema() else {
+        return;
+    };
+    let sandbox = Sandbox::new("postgres");
+    let db = Path::new(&schema.url);
+    let secret = password_of(&schema.url);
+    assert!(secret.len() >= 8);
+
+    // Nothing but `platform enable` creates the schema.
+    let run = sandbox
+        .run_on(db, &["account", "show", PLATFORM, ALICE])
+        .expect(DATABASE);
+    assert!(
+        run.error_line().contains("no mail2fa schema"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("platform enable"), "{}", run.stderr);
+    assert!(!run.stderr.contains(secret), "{}", run.stderr);
+    assert_eq!(
+        schema
+            .sql("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
+            .trim(),
+        "0"
+    );
+    sandbox
+        .run_on(db, &["platform", "enable", PLATFORM])
+        .expect(OK);
+
+    // Enrollment and confirmation, then the code is consumed for every host.
+    let enabled = sandbox
+        .run_on(db, &["--json", "account", "enable", PLATFORM, ALICE])
+        .expect(OK)
+        .json();
+    let totp = authenticator(enabled["uri"].as_str().unwrap());
+    let code = totp.generate(NOW).unwrap();
+    sandbox
+        .run_on(db, &["account", "confirm", PLATFORM, ALICE, code.as_str()])
+        .expect(OK);
+    let shown = sandbox
+        .run_on(db, &["--json", "account", "show", PLATFORM, ALICE])
+        .expect(OK)
+        .json();
+    assert_eq!(shown["enrollment"], "confirmed", "{shown}");
+    let engine = Engine::new(
+        mail2fa::store::PostgresStore::open(&schema.url).unwrap(),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    let id = AccountId::new(PLATFORM, ALICE).unwrap();
+    assert!(
+        !engine
+            .login(&id, Some(code.as_str()), NOW)
+            .unwrap()
+            .is_allowed()
+    );
+
+    // db check reads every record and reports the server.
+    let report = sandbox
+        .run_on(db, &["--json", "db", "check"])
+        .expect(OK)
+        .json();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["accounts"], 1);
+    assert_eq!(report["path"], Value::Null);
+    assert!(report["postgres"].as_str().unwrap().contains("127.0.0.1"));
+    assert!(report["server_version"].as_str().is_some());
+    assert!(!report.to_string().contains(secret));
+
+    // A wrong password: a database error naming the server, not the secret.
+    let wrong = schema.url.replacen(secret, "not-the-password", 1);
+    let run = sandbox
+        .run_on(Path::new(&wrong), &["account", "show", PLATFORM, ALICE])
+        .expect(DATABASE);
+    assert!(run.error_line().contains("28P01"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not-the-password"), "{}", run.stderr);
+}
+
+#[test]
+fn db_copy_moves_a_sqlite_database_to_postgres_and_back() {
+    let Some(schema) = postgres_schema() else {
+        return;
+    };
+    let sandbox = Sandbox::with_platform("postgres-copy");
+    let uri = sandbox.enroll(ALICE);
+    sandbox.enroll("bob@example.com");
+    // A device token and an application password come along.
+    sandbox.login(ALICE, &iphone("iPhone"));
+    let created = sandbox.json(&[
+        "app-password",
+        "create",
+        PLATFORM,
+        ALICE,
+        "--name",
+        "Thunderbird",
+    ]);
+    let app_password = created["password"].as_str().unwrap().to_owned();
+    let before = sandbox.json(&["db", "check"]);
+
+    let copied = sandbox.json(&["db", "copy", "--to", &schema.url]);
+    assert_eq!(copied["copied"], before["records"], "{copied}");
+    assert!(!copied.to_string().contains(password_of(&schema.url)));
+
+    // The copy is a working database for the mail servers.
+    let engine = Engine::new(
+        mail2fa::store::PostgresStore::open(&schema.url).unwrap(),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    let id = AccountId::new(PLATFORM, ALICE).unwrap();
+    let later = NOW + 300;
+    let code = authenticator(&uri).generate(later).unwrap();
+    assert!(
+        engine
+            .login(&id, Some(code.as_str()), later)
+            .unwrap()
+            .is_allowed()
+    );
+    let decision = engine
+        .authenticate(&id, &imap_with(&app_password), later)
+        .unwrap();
+    assert!(
+        matches!(
+            decision,
+            Decision::Allow {
+                reason: AllowReason::AppPassword { .. },
+                ..
+            }
+        ),
+        "{decision:?}"
+    );
+    let on_postgres = sandbox
+        .run_on(
+            Path::new(&schema.url),
+            &["--json", "device", "list", PLATFORM, ALICE],
+        )
+        .expect(OK)
+        .json();
+    assert_eq!(
+        on_postgres["devices"].as_array().unwrap().len(),
+        1,
+        "{on_postgres}"
+    );
+
+    // Copying again into the same (no longer empty) target is refused.
+    let run = sandbox
+        .run(&["db", "copy", "--to", &schema.url])
+        .expect(REFUSED);
+    assert!(
+        run.error_line().contains("already holds records"),
+        "{}",
+        run.stderr
+    );
+
+    // And back to a new file: the same records.
+    let back = sandbox.path("back.db");
+    let copied_back = sandbox
+        .run_on(
+            Path::new(&schema.url),
+            &["--json", "db", "copy", "--to", back.to_str().unwrap()],
+        )
+        .expect(OK)
+        .json();
+    assert_eq!(copied_back["copied"], before["records"]);
+    let report = sandbox
+        .run_on(&back, &["--json", "db", "check"])
+        .expect(OK)
+        .json();
+    assert_eq!(report["accounts"], 2);
+    assert_eq!(report["ok"], true);
+}

@@ -11,9 +11,9 @@ use mail2fa::engine::{
     EncryptionKeys, Engine, EngineConfig, Enrollment, Mode, PlatformStatus, Protocol,
     ProtocolPolicy, format_utc,
 };
-use mail2fa::store::{SqliteOptions, SqliteStore};
 use zeroize::Zeroizing;
 
+use crate::database::{self, Database, Location};
 use crate::output::{Json, Style, Table, clean, print_json, when};
 use crate::{
     AccountArgs, AccountCommand, AppPasswordCommand, Cli, Command, DbCommand, DeviceArgs,
@@ -27,13 +27,13 @@ pub(crate) struct Failure {
     pub(crate) message: String,
 }
 
-const REFUSED: u8 = 1;
+pub(crate) const REFUSED: u8 = 1;
 const USAGE: u8 = 2;
 const NOT_FOUND: u8 = 3;
-const DATABASE: u8 = 4;
+pub(crate) const DATABASE: u8 = 4;
 const KEY: u8 = 5;
 
-fn fail(code: u8, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
@@ -93,9 +93,24 @@ fn name_of(id: &AccountId) -> String {
     )
 }
 
+/// What the store's own check found.
+struct StoreCheck {
+    /// Nothing wrong found at the storage level.
+    sound: bool,
+    path: Option<String>,
+    target: Option<String>,
+    schema_version: i32,
+    size_bytes: u64,
+    records: u64,
+    /// SQLite's integrity check.
+    integrity: Option<Vec<String>>,
+    server_version: Option<String>,
+    synchronous_standby: Option<bool>,
+}
+
 /// Everything a command needs.
 struct Context {
-    engine: Engine<SqliteStore>,
+    engine: Engine<Database>,
     now: u64,
     json: bool,
     yes: bool,
@@ -118,36 +133,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
 
 impl Context {
     fn open(global: &Global, create: bool) -> Result<Self, Failure> {
-        let path = &global.db;
-        if !create && std::fs::symlink_metadata(path).is_err() {
-            return Err(fail(
-                DATABASE,
-                format!(
-                    "the database {} does not exist (give --db or MAIL2FA_DB; \
-                     `mail2fa platform enable` creates a new one).",
-                    path.display()
-                ),
-            ));
-        }
-        if !create && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
-            return Err(fail(
-                DATABASE,
-                format!(
-                    "the database {} is an empty file, not a mail2fa database.",
-                    path.display()
-                ),
-            ));
-        }
-        let options = SqliteOptions {
-            create,
-            ..SqliteOptions::default()
-        };
-        let store = SqliteStore::open_with(path, &options).map_err(|e| {
-            fail(
-                DATABASE,
-                format!("cannot use the database {}: {e}.", path.display()),
-            )
-        })?;
+        let store = database::open(&Location::new(&global.db), create)?;
         let config = EngineConfig {
             issuer: global.issuer.clone(),
             // Its errors name the file and the line, and exit with KEY.
@@ -1072,6 +1058,42 @@ impl Context {
         }
     }
 
+    /// The store's own check: SQLite's integrity check, or PostgreSQL's
+    /// schema, size and replication settings.
+    fn check_store(&self) -> Result<StoreCheck, Failure> {
+        let failed = |e| fail(DATABASE, format!("cannot check the database: {e}."));
+        Ok(match self.engine.store() {
+            Database::Sqlite(store) => {
+                let file = store.check().map_err(failed)?;
+                StoreCheck {
+                    sound: file.is_sound(),
+                    path: store.path().to_str().map(str::to_owned),
+                    target: None,
+                    schema_version: file.schema_version,
+                    size_bytes: file.size_bytes,
+                    records: file.records,
+                    integrity: Some(file.integrity),
+                    server_version: None,
+                    synchronous_standby: None,
+                }
+            }
+            Database::Postgres(store) => {
+                let found = store.check().map_err(failed)?;
+                StoreCheck {
+                    sound: true,
+                    path: None,
+                    target: Some(store.target().to_owned()),
+                    schema_version: found.schema_version,
+                    size_bytes: found.size_bytes,
+                    records: found.records,
+                    integrity: None,
+                    server_version: Some(found.server_version),
+                    synchronous_standby: Some(found.synchronous_standby),
+                }
+            }
+        })
+    }
+
     fn db(&self, command: DbCommand) -> Result<(), Failure> {
         match command {
             DbCommand::Purge => {
@@ -1095,16 +1117,35 @@ impl Context {
                 )
             }
             DbCommand::Check => self.check(),
+            DbCommand::Copy { to } => {
+                let target = database::open(&Location::new(&to), true)?;
+                let copied = database::copy(self.engine.store(), &target)?;
+                self.report(
+                    &format!(
+                        "Copied {} from {} to {}; read back and compared.",
+                        count(
+                            usize::try_from(copied.records).unwrap_or(usize::MAX),
+                            "record"
+                        ),
+                        self.engine.store().describe(),
+                        target.describe()
+                    ),
+                    || {
+                        Json::Object(vec![
+                            ("copied", Json::Number(copied.records)),
+                            ("from", Json::text(&self.engine.store().describe())),
+                            ("to", Json::text(&target.describe())),
+                        ])
+                    },
+                )
+            }
         }
     }
 
     fn check(&self) -> Result<(), Failure> {
-        let store = self.engine.store();
-        let file = store
-            .check()
-            .map_err(|e| fail(DATABASE, format!("cannot check the database: {e}.")))?;
+        let checked = self.check_store()?;
         let records = self.engine.check_records()?;
-        let sound = file.is_sound() && records.unreadable == 0;
+        let sound = checked.sound && records.unreadable == 0;
         if self.json {
             let problems = records
                 .problems
@@ -1117,16 +1158,28 @@ impl Context {
                 })
                 .collect();
             print_json(&Json::Object(vec![
-                ("path", Json::opt_text(store.path().to_str())),
+                ("path", Json::opt_text(checked.path.as_deref())),
+                ("postgres", Json::opt_text(checked.target.as_deref())),
                 (
                     "schema_version",
-                    Json::Number(u64::try_from(file.schema_version).unwrap_or(0)),
+                    Json::Number(u64::try_from(checked.schema_version).unwrap_or(0)),
                 ),
-                ("size_bytes", Json::Number(file.size_bytes)),
-                ("records", Json::Number(file.records)),
+                ("size_bytes", Json::Number(checked.size_bytes)),
+                ("records", Json::Number(checked.records)),
                 (
                     "integrity",
-                    Json::List(file.integrity.iter().map(|s| Json::text(s)).collect()),
+                    match &checked.integrity {
+                        Some(lines) => Json::List(lines.iter().map(|s| Json::text(s)).collect()),
+                        None => Json::Null,
+                    },
+                ),
+                (
+                    "server_version",
+                    Json::opt_text(checked.server_version.as_deref()),
+                ),
+                (
+                    "synchronous_standby",
+                    checked.synchronous_standby.map_or(Json::Null, Json::Bool),
                 ),
                 ("platforms", Json::Number(records.platforms as u64)),
                 ("accounts", Json::Number(records.accounts as u64)),
@@ -1143,20 +1196,34 @@ impl Context {
             let style = self.style;
             let mut out = format!(
                 "Database     {} (schema {}, {}, {} bytes)\n",
-                store.path().display(),
-                file.schema_version,
+                self.engine.store().describe(),
+                checked.schema_version,
                 count(
-                    usize::try_from(file.records).unwrap_or(usize::MAX),
+                    usize::try_from(checked.records).unwrap_or(usize::MAX),
                     "record"
                 ),
-                file.size_bytes
+                checked.size_bytes
             );
-            if file.is_sound() {
-                out.push_str(&format!("SQLite       {}\n", style.good("ok")));
-            } else {
-                out.push_str(&format!("SQLite       {}\n", style.bad("DAMAGED")));
-                for line in &file.integrity {
-                    out.push_str(&format!("  {}\n", clean(line, 200)));
+            match (&checked.integrity, &checked.server_version) {
+                (Some(_), _) if checked.sound => {
+                    out.push_str(&format!("SQLite       {}\n", style.good("ok")));
+                }
+                (Some(lines), _) => {
+                    out.push_str(&format!("SQLite       {}\n", style.bad("DAMAGED")));
+                    for line in lines {
+                        out.push_str(&format!("  {}\n", clean(line, 200)));
+                    }
+                }
+                (None, version) => {
+                    let standby = if checked.synchronous_standby == Some(true) {
+                        style.good("yes")
+                    } else {
+                        style.bad("no (a failover may lose the last commits)")
+                    };
+                    out.push_str(&format!(
+                        "PostgreSQL   {}, synchronous standby: {standby}\n",
+                        clean(version.as_deref().unwrap_or("?"), 100)
+                    ));
                 }
             }
             out.push_str(&format!(
@@ -1182,7 +1249,7 @@ impl Context {
         if sound {
             return Ok(());
         }
-        let keys_only = file.is_sound()
+        let keys_only = checked.sound
             && records
                 .problems
                 .iter()

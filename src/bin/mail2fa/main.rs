@@ -4,6 +4,7 @@
 //! servers use, through the library's public API.
 
 mod commands;
+mod database;
 mod output;
 
 use std::path::PathBuf;
@@ -27,7 +28,7 @@ Exit status:
   4  database: cannot be opened, read or written, or found damaged
   5  encryption key: missing, wrong, or its file unreadable
 
-Environment: MAIL2FA_DB (database path), MAIL2FA_KEY_FILE (encryption keys),
+Environment: MAIL2FA_DB (database path or URL), MAIL2FA_KEY_FILE (encryption keys),
 MAIL2FA_ISSUER (name shown in authenticator apps), NO_COLOR.";
 
 /// Manage two-factor authentication for mail accounts: platforms,
@@ -44,8 +45,11 @@ pub(crate) struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The mail2fa database (SQLite), shared with the mail servers.
-    #[arg(long, global = true, env = "MAIL2FA_DB", default_value = DEFAULT_DB, value_name = "PATH")]
+    /// The mail2fa database, shared with the mail servers: a SQLite file,
+    /// or a PostgreSQL URL (`postgres://USER@HOST/DB?sslmode=verify-full…`;
+    /// give one with a password through MAIL2FA_DB rather than the command
+    /// line, which other users can see).
+    #[arg(long, global = true, env = "MAIL2FA_DB", default_value = DEFAULT_DB, value_name = "PATH|URL")]
     pub(crate) db: PathBuf,
     /// Encryption keys of account records: one `ID:KEY` per line (KEY: 64
     /// hex digits), the current key first; the file must not be readable
@@ -341,6 +345,15 @@ pub(crate) enum DbCommand {
     /// Check the database file and that every record can be read (with the
     /// configured keys). Changes nothing.
     Check,
+    /// Copy every record into another, empty database — from a SQLite file
+    /// to PostgreSQL when a cluster outgrows one host, or back. Stop the
+    /// mail servers first; the copy is read back and compared.
+    Copy {
+        /// The target: a SQLite file (created) or a PostgreSQL URL (its
+        /// schema created in an empty database).
+        #[arg(long, value_name = "PATH|URL")]
+        to: PathBuf,
+    },
 }
 
 fn parse_protocol(text: &str) -> Result<Protocol, String> {

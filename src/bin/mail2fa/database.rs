@@ -1,0 +1,273 @@
+//! Where the tool's records live: a SQLite file or a PostgreSQL database,
+//! named by `--db` (a path, or a `postgres://` / `postgresql://` URL).
+
+use std::path::{Path, PathBuf};
+
+use mail2fa::store::{
+    CasOutcome, PostgresOptions, PostgresStore, ScannedRecord, SqliteOptions, SqliteStore, Store,
+    StoreError, Versioned,
+};
+
+use crate::commands::{DATABASE, Failure, fail};
+
+/// What `--db` names.
+#[derive(Debug, Clone)]
+pub(crate) enum Location {
+    File(PathBuf),
+    /// A connection string (it may carry a password: never print it, use
+    /// [`Location::describe`]).
+    Postgres(String),
+}
+
+impl Location {
+    pub(crate) fn new(db: &Path) -> Self {
+        match db.to_str() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Location::Postgres(url.to_owned())
+            }
+            _ => Location::File(db.to_owned()),
+        }
+    }
+}
+
+/// `url` with the password of its user part and any `password=` setting
+/// replaced by `***`.
+pub(crate) fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority_and_path, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match authority_and_path.find('/') {
+        Some(i) => authority_and_path.split_at(i),
+        None => (authority_and_path, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("{user}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let mut out = format!("{scheme}://{authority}{path}");
+    if let Some(query) = query {
+        let settings: Vec<String> = query
+            .split('&')
+            .map(|setting| match setting.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => setting.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&settings.join("&"));
+    }
+    out
+}
+
+/// An open database of either kind.
+#[derive(Debug)]
+pub(crate) enum Database {
+    Sqlite(SqliteStore),
+    Postgres(Box<PostgresStore>),
+}
+
+/// Opens `location`. Only with `create` may a new database (a file, or the
+/// schema in an empty PostgreSQL database) come into being: elsewhere a
+/// mistyped `--db` must fail, not answer "no 2FA" from an empty one.
+pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failure> {
+    match location {
+        Location::File(path) => {
+            if !create && std::fs::symlink_metadata(path).is_err() {
+                return Err(fail(
+                    DATABASE,
+                    format!(
+                        "the database {} does not exist (give --db or MAIL2FA_DB; \
+                         `mail2fa platform enable` creates a new one).",
+                        path.display()
+                    ),
+                ));
+            }
+            if !create && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+                return Err(fail(
+                    DATABASE,
+                    format!(
+                        "the database {} is an empty file, not a mail2fa database.",
+                        path.display()
+                    ),
+                ));
+            }
+            let options = SqliteOptions {
+                create,
+                ..SqliteOptions::default()
+            };
+            SqliteStore::open_with(path, &options)
+                .map(Database::Sqlite)
+                .map_err(|e| {
+                    fail(
+                        DATABASE,
+                        format!("cannot use the database {}: {e}.", path.display()),
+                    )
+                })
+        }
+        Location::Postgres(url) => {
+            let options = PostgresOptions {
+                create,
+                max_connections: 1,
+                ..PostgresOptions::default()
+            };
+            PostgresStore::open_with(url, &options)
+                .map(|store| Database::Postgres(Box::new(store)))
+                .map_err(|e| {
+                    let hint = if create || !e.to_string().contains("no mail2fa schema") {
+                        ""
+                    } else {
+                        " (`mail2fa platform enable` creates the schema in an empty database)"
+                    };
+                    fail(
+                        DATABASE,
+                        format!("cannot use the database {}: {e}{hint}.", redact(url)),
+                    )
+                })
+        }
+    }
+}
+
+impl Database {
+    /// Where it is, for messages (never a password).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(store) => store.path().display().to_string(),
+            Database::Postgres(store) => format!("postgres {}", store.target()),
+        }
+    }
+
+    fn store(&self) -> &dyn Store {
+        match self {
+            Database::Sqlite(store) => store,
+            Database::Postgres(store) => store.as_ref(),
+        }
+    }
+}
+
+impl Store for Database {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        self.store().load(key)
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        self.store().compare_and_swap(key, expected, new)
+    }
+
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        self.store().scan(after, limit)
+    }
+}
+
+/// Records per batch when walking a database.
+const BATCH: usize = 500;
+
+/// What [`copy`] did.
+pub(crate) struct Copied {
+    pub(crate) records: u64,
+}
+
+/// Copies every record of `from` into `to`, which must hold none, then reads
+/// both back and compares them record by record. Records are copied as
+/// they are (sealed ones stay sealed; the device key goes along, so device
+/// tokens keep matching); `to` gives them versions of its own.
+pub(crate) fn copy(from: &Database, to: &Database) -> Result<Copied, Failure> {
+    let broken = |what: &str, e: StoreError| fail(DATABASE, format!("{what}: {e}."));
+    if !to
+        .scan(None, 1)
+        .map_err(|e| broken("cannot read the target", e))?
+        .is_empty()
+    {
+        return Err(fail(
+            crate::commands::REFUSED,
+            format!(
+                "{} already holds records: copy only into a new, empty database.",
+                to.describe()
+            ),
+        ));
+    }
+    let mut records = 0u64;
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let batch = from
+            .scan(after.as_deref(), BATCH)
+            .map_err(|e| broken("cannot read the source", e))?;
+        let Some((last, _)) = batch.last() else { break };
+        let last = last.clone();
+        for (key, record) in &batch {
+            match to
+                .compare_and_swap(key, None, Some(&record.bytes))
+                .map_err(|e| broken("cannot write the target", e))?
+            {
+                CasOutcome::Stored { .. } => records += 1,
+                CasOutcome::Conflict => {
+                    return Err(fail(
+                        DATABASE,
+                        "the target changed during the copy: something else writes to it.",
+                    ));
+                }
+            }
+        }
+        after = Some(last);
+    }
+    // Read both back: the same keys, the same bytes, nothing more.
+    let (mut a, mut b): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+    let mut compared = 0u64;
+    loop {
+        let left = from
+            .scan(a.as_deref(), BATCH)
+            .map_err(|e| broken("cannot read the source", e))?;
+        let right = to
+            .scan(b.as_deref(), BATCH)
+            .map_err(|e| broken("cannot read the target", e))?;
+        let same = left.len() == right.len()
+            && left
+                .iter()
+                .zip(&right)
+                .all(|((ka, ra), (kb, rb))| ka == kb && ra.bytes == rb.bytes);
+        if !same {
+            return Err(fail(
+                DATABASE,
+                "the copy differs from the source (was a mail server still writing?); \
+                 start again with an empty target.",
+            ));
+        }
+        let Some((last, _)) = left.last() else { break };
+        compared += u64::try_from(left.len()).unwrap_or(u64::MAX);
+        a = Some(last.clone());
+        b = a.clone();
+    }
+    if compared != records {
+        return Err(fail(
+            DATABASE,
+            "the source changed during the copy (was a mail server still writing?); \
+             start again with an empty target.",
+        ));
+    }
+    Ok(Copied { records })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://m:s3cret@db:5432/mail2fa?sslmode=require&password=x"),
+            "postgres://m:***@db:5432/mail2fa?sslmode=require&password=***"
+        );
+        assert_eq!(redact("postgresql://m@db/x"), "postgresql://m@db/x");
+        assert_eq!(redact("postgres://db"), "postgres://db");
+        assert_eq!(redact("postgres://a:b@c@db/x"), "postgres://a:***@db/x");
+    }
+}
