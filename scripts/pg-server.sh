@@ -67,7 +67,7 @@ CONF
     printf 'dir=%q\npassword=%q\nport=%q\n' "$dir" "$password" "$port" >"$state"
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     as_owner "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
-      -c "CREATE ROLE mail2fa_test LOGIN PASSWORD '$password'" \
+      -c "CREATE ROLE mail2fa_test LOGIN CREATEROLE PASSWORD '$password'" \
       -c "CREATE DATABASE mail2fa_test OWNER mail2fa_test" >/dev/null
   elif ! running; then
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null

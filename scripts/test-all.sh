@@ -7,6 +7,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
+# A throw-away PostgreSQL server on loopback for the cluster store's tests
+# (MAIL2FA_TEST_POSTGRES), removed when this script ends. Without the server
+# binaries those tests say SKIPPED — unless MAIL2FA_REQUIRE_POSTGRES=1 (CI).
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  step "PostgreSQL test server"
+  trap 'bash scripts/pg-server.sh destroy' EXIT
+  eval "$(bash scripts/pg-server.sh start)"
+  export MAIL2FA_TEST_PG_CONTROL="bash $PWD/scripts/pg-server.sh"
+  echo "started on 127.0.0.1:${MAIL2FA_PG_PORT:-55432}"
+elif [ "${MAIL2FA_REQUIRE_POSTGRES:-}" = 1 ]; then
+  echo "MAIL2FA_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (apt-get install postgresql)" >&2
+  exit 1
+fi
+
 step "format"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)

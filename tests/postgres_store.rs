@@ -342,3 +342,72 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+#[test]
+fn a_login_role_with_row_privileges_only_is_enough_once_the_schema_exists() {
+    let Some(schema) = schema() else { return };
+    drop(PostgresStore::open(&schema.url).unwrap());
+    let role = support::unique("m2fa_login");
+    let password = support::unique("pw");
+    let name = &schema.name;
+    schema.sql(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD '{password}'; \
+         GRANT USAGE ON SCHEMA {name} TO {role}; \
+         GRANT SELECT ON {name}.m2fa_meta TO {role}; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON {name}.m2fa_records TO {role}; \
+         GRANT USAGE ON SEQUENCE {name}.m2fa_versions TO {role};"
+    ));
+    let (credentials, rest) = schema
+        .url
+        .split_once("://")
+        .unwrap()
+        .1
+        .split_once('@')
+        .unwrap();
+    assert!(credentials.starts_with("mail2fa_test:"));
+    let url = format!("postgres://{role}:{password}@{rest}");
+    // Whatever `create` says: the schema is there, nothing needs DDL.
+    for create in [false, true] {
+        let options = PostgresOptions {
+            create,
+            ..PostgresOptions::default()
+        };
+        let store = PostgresStore::open_with(&url, &options).unwrap();
+        let key = format!("k{create}");
+        let v = stored(
+            store
+                .compare_and_swap(key.as_bytes(), None, Some(b"1"))
+                .unwrap(),
+        );
+        let v = stored(
+            store
+                .compare_and_swap(key.as_bytes(), Some(v), Some(b"2"))
+                .unwrap(),
+        );
+        assert_eq!(store.load(key.as_bytes()).unwrap().unwrap().version, v);
+        stored(
+            store
+                .compare_and_swap(key.as_bytes(), Some(v), None)
+                .unwrap(),
+        );
+        assert_eq!(store.scan(None, 10).unwrap().len(), 0);
+        assert_eq!(
+            store.check().unwrap().schema_version,
+            POSTGRES_SCHEMA_VERSION
+        );
+    }
+    // In an empty schema it may not create anything: a clear error.
+    let empty = PostgresSchema::new();
+    empty.sql(&format!("GRANT USAGE ON SCHEMA {} TO {role}", empty.name));
+    let (_, empty_rest) = empty.url.split_once('@').unwrap();
+    let message = backend_message(PostgresStore::open(&format!(
+        "postgres://{role}:{password}@{empty_rest}"
+    )));
+    assert!(message.contains("42501"), "{message}");
+    drop(empty);
+    schema.sql(&format!(
+        "REVOKE ALL ON ALL TABLES IN SCHEMA {name} FROM {role}; \
+         REVOKE ALL ON ALL SEQUENCES IN SCHEMA {name} FROM {role}; \
+         REVOKE ALL ON SCHEMA {name} FROM {role}; DROP ROLE {role}"
+    ));
+}

@@ -649,17 +649,26 @@ fn tls_connector(
 /// Reads the schema version; with `create`, creates or migrates the schema
 /// under the advisory lock, in one transaction.
 async fn ensure_schema(client: &Client, create: bool) -> Result<Option<i32>, SchemaError> {
-    let version = schema_version(client).await?;
-    if version == Some(POSTGRES_SCHEMA_VERSION) || !create {
-        return Ok(version);
+    // The usual case, without a lock: the schema is there and current.
+    if let Ok(Some(POSTGRES_SCHEMA_VERSION)) = schema_version(client).await {
+        return Ok(Some(POSTGRES_SCHEMA_VERSION));
     }
+    // Anything else is decided under the lock: another host may be creating
+    // or migrating the schema at this moment, and a look at the catalog
+    // taken while it commits can see part of it (one table, not the other).
+    // The lock is taken before the transaction begins: beginning it makes
+    // this session read the catalog as the last holder committed it (its
+    // cached "no such table" answers are dropped). A session lock, released
+    // below or when this connection closes, as it does right after.
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])
+        .await?;
     client.batch_execute("BEGIN").await?;
     let result = async {
-        client
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-            .await?;
-        // Another host may have done it while we waited for the lock.
         let version = schema_version(client).await?;
+        if !create {
+            return Ok(version);
+        }
         match version {
             None => client.batch_execute(SCHEMA_V1).await?,
             Some(v) if (1..POSTGRES_SCHEMA_VERSION).contains(&v) => {
@@ -681,6 +690,9 @@ async fn ensure_schema(client: &Client, create: bool) -> Result<Option<i32>, Sch
     match result {
         Ok(version) => {
             client.batch_execute("COMMIT").await?;
+            client
+                .execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])
+                .await?;
             Ok(version)
         }
         Err(e) => {
