@@ -2,24 +2,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use mail2fa::Error;
 use mail2fa::engine::{
     AccountId, AllowReason, Channel, ClientAnswer, Decision, DeliveredCodePolicy, DenyReason,
     Engine, EngineConfig, Mode,
 };
-use mail2fa::store::MemoryStore;
 use mail2fa::{KeyUri, Totp};
+use support::{TestStore, fresh_store};
 
 const NOW: u64 = 1_800_000_000;
 
-fn engine_with(config: EngineConfig) -> Engine<MemoryStore> {
-    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+fn engine_with(config: EngineConfig) -> Engine<TestStore> {
+    let engine = Engine::new(fresh_store(), config).unwrap();
     engine.enable_platform("example.com", true).unwrap();
     engine
 }
 
 /// An account enabled (TOTP pending) with both contacts set.
-fn account(engine: &Engine<MemoryStore>) -> AccountId {
+fn account(engine: &Engine<TestStore>) -> AccountId {
     let id = AccountId::new("example.com", "alice@example.com").unwrap();
     engine.enable_account(&id, NOW).unwrap();
     engine
@@ -28,7 +30,7 @@ fn account(engine: &Engine<MemoryStore>) -> AccountId {
     id
 }
 
-fn login(engine: &Engine<MemoryStore>, id: &AccountId, code: &str, now: u64) -> Decision {
+fn login(engine: &Engine<TestStore>, id: &AccountId, code: &str, now: u64) -> Decision {
     engine.login(id, Some(code), now).unwrap()
 }
 
@@ -280,7 +282,7 @@ fn s6_every_number_is_configurable() {
             ..EngineConfig::default()
         };
         assert!(matches!(
-            Engine::new(MemoryStore::new(), config),
+            Engine::new(fresh_store(), config),
             Err(Error::InvalidConfig(_))
         ));
     }
@@ -470,7 +472,7 @@ fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
         },
     ] {
         assert!(matches!(
-            Engine::new(MemoryStore::new(), config),
+            Engine::new(fresh_store(), config),
             Err(Error::InvalidConfig(_))
         ));
     }

@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use mail2fa::engine::{
 };
 use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
 use mail2fa::{Error, KeyUri, Totp};
+use support::{TestStore, fresh_store};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -44,13 +47,13 @@ fn step(t: u64) -> u64 {
     t / PERIOD
 }
 
-fn engine_with(config: EngineConfig) -> Engine<MemoryStore> {
-    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+fn engine_with(config: EngineConfig) -> Engine<TestStore> {
+    let engine = Engine::new(fresh_store(), config).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
     engine
 }
 
-fn engine() -> Engine<MemoryStore> {
+fn engine() -> Engine<TestStore> {
     engine_with(EngineConfig::default())
 }
 
@@ -169,7 +172,7 @@ fn with_password<S: Store>(
 /// An application password over `protocol`, from a client the host knows
 /// nothing about.
 fn with_app_password(
-    engine: &Engine<MemoryStore>,
+    engine: &Engine<TestStore>,
     id: &AccountId,
     protocol: Protocol,
     password: &str,
@@ -1884,11 +1887,7 @@ fn binding_period_zero_turns_binding_off() {
 
 /// An enrolled account with an activated Outlook, a pending phone and an
 /// application password; returns the Outlook's device and the password.
-fn with_clients(
-    engine: &Engine<MemoryStore>,
-    id: &AccountId,
-    now: u64,
-) -> (DeviceId, String, Totp) {
+fn with_clients(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> (DeviceId, String, Totp) {
     let totp = enroll(engine, id, now - 3_600);
     let (outlook_device, _) = pending(with_password(engine, id, Protocol::Outlook, outlook(), now));
     engine
@@ -2229,7 +2228,7 @@ fn audit_events_name_protocol_and_device_but_no_secret() {
 /// A code login over `protocol` from `client` at a time whose code is
 /// unambiguous; returns the decision.
 fn code_login(
-    engine: &Engine<MemoryStore>,
+    engine: &Engine<TestStore>,
     id: &AccountId,
     totp: &Totp,
     protocol: Protocol,
@@ -2445,7 +2444,7 @@ fn device_policies_out_of_range_are_refused() {
         let config = with_devices(devices);
         assert!(
             matches!(
-                Engine::new(MemoryStore::new(), config),
+                Engine::new(fresh_store(), config),
                 Err(Error::InvalidConfig(_))
             ),
             "{devices:?}"
@@ -2457,7 +2456,7 @@ fn device_policies_out_of_range_are_refused() {
         binding_period: mail2fa::engine::MAX_BINDING_PERIOD,
         ..base
     };
-    assert!(Engine::new(MemoryStore::new(), with_devices(edge)).is_ok());
+    assert!(Engine::new(fresh_store(), with_devices(edge)).is_ok());
 }
 
 #[test]

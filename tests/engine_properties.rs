@@ -18,6 +18,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 
 use mail2fa::engine::{
@@ -26,6 +28,7 @@ use mail2fa::engine::{
 use mail2fa::store::{MemoryStore, Store};
 use mail2fa::{KeyUri, Totp};
 use proptest::prelude::*;
+use support::{TestStore, fresh_store};
 
 const PLATFORM: &str = "example.com";
 const START: u64 = 1_800_000_000;
@@ -280,13 +283,10 @@ impl Invariants {
 }
 
 /// Whether the account is locked now, asked of a copy of its stored record
-/// (so that the question itself counts no failure).
-fn probe(
-    engine: &Engine<MemoryStore>,
-    config: &EngineConfig,
-    id: &AccountId,
-    now: u64,
-) -> Decision {
+/// (so that the question itself counts no failure). The copy is a scratch
+/// memory store whatever the backend under test: the record is read from
+/// that backend, and a fresh durable store per probe would only add cost.
+fn probe(engine: &Engine<TestStore>, config: &EngineConfig, id: &AccountId, now: u64) -> Decision {
     let copy = Engine::new(MemoryStore::new(), config.clone()).unwrap();
     copy.enable_platform(PLATFORM, true).unwrap();
     let record = engine.store().load(&id.store_key()).unwrap().unwrap();
@@ -298,7 +298,7 @@ fn probe(
 
 struct Run {
     config: EngineConfig,
-    engine: Engine<MemoryStore>,
+    engine: Engine<TestStore>,
     id: AccountId,
     model: Model,
     invariants: Invariants,
@@ -312,7 +312,7 @@ impl Run {
             lockout: policy,
             ..EngineConfig::default()
         };
-        let engine = Engine::new(MemoryStore::new(), config.clone()).unwrap();
+        let engine = Engine::new(fresh_store(), config.clone()).unwrap();
         engine.enable_platform(PLATFORM, true).unwrap();
         let id = AccountId::new(PLATFORM, "alice@example.com").unwrap();
         let uri = engine.enable_account(&id, start).unwrap();
@@ -480,8 +480,22 @@ impl Run {
     }
 }
 
+/// 512 cases; 64 on PostgreSQL, where every case creates (and drops) a
+/// schema of its own and each operation is a round trip to the server.
+fn cases() -> ProptestConfig {
+    let cases = if support::backend() == "postgres" {
+        64
+    } else {
+        512
+    };
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(cases())]
 
     #[test]
     fn engine_follows_the_model_and_keeps_its_invariants(

@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
@@ -15,8 +17,8 @@ use std::thread;
 use mail2fa::engine::{
     AccountId, AllowReason, Decision, DenyReason, Engine, EngineConfig, LockoutPolicy, Mode,
 };
-use mail2fa::store::MemoryStore;
 use mail2fa::{KeyUri, Totp};
+use support::{TestStore, fresh_store};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -28,8 +30,8 @@ fn step(t: u64) -> u64 {
     t / PERIOD
 }
 
-fn engine_with(config: EngineConfig) -> Engine<MemoryStore> {
-    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+fn engine_with(config: EngineConfig) -> Engine<TestStore> {
+    let engine = Engine::new(fresh_store(), config).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
     engine
 }
@@ -43,7 +45,7 @@ fn code(totp: &Totp, step: u64) -> String {
     totp.generate_at_step(step).as_str().to_owned()
 }
 
-fn enroll(engine: &Engine<MemoryStore>, id: &AccountId, now: u64) -> Totp {
+fn enroll(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> Totp {
     let totp = phone(&engine.enable_account(id, now).unwrap());
     let decision = engine
         .login(id, Some(&code(&totp, step(now))), now)

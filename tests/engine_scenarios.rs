@@ -9,13 +9,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use mail2fa::engine::{
     AccountId, AllowReason, ClientAnswer, Decision, DenyReason, Engine, EngineConfig,
     LockoutPolicy, MAX_LOGIN_INPUT, Mode,
 };
 use mail2fa::record;
-use mail2fa::store::{CasOutcome, MemoryStore, Store};
+use mail2fa::store::{CasOutcome, Store};
 use mail2fa::{Digits, Error, KeyUri, OtpKind, Totp, TotpConfig};
+use support::{TestStore, fresh_store};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -35,13 +38,13 @@ fn start_of(step: u64) -> u64 {
 }
 
 /// An engine whose platform [`PLATFORM`] has 2FA on.
-fn engine_with(config: EngineConfig) -> Engine<MemoryStore> {
-    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+fn engine_with(config: EngineConfig) -> Engine<TestStore> {
+    let engine = Engine::new(fresh_store(), config).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
     engine
 }
 
-fn engine() -> Engine<MemoryStore> {
+fn engine() -> Engine<TestStore> {
     engine_with(EngineConfig::default())
 }
 
@@ -178,7 +181,7 @@ fn enrollment_uri(decision: &Decision) -> String {
 
 /// Enables 2FA for `id` at `now` and confirms it with the code of the
 /// current step; returns the phone's generator.
-fn enroll(engine: &Engine<MemoryStore>, id: &AccountId, now: u64) -> Totp {
+fn enroll(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> Totp {
     let totp = phone(&engine.enable_account(id, now).unwrap());
     let c = code(&totp, step(now));
     let decision = engine.login(id, Some(&c), now).unwrap();
@@ -197,7 +200,7 @@ fn accepted_step(totp: &Totp, code: &str, now: u64) -> u64 {
     *steps_matching(totp, code, step(now), 1).last().unwrap()
 }
 
-fn login(engine: &Engine<MemoryStore>, id: &AccountId, code: &str, now: u64) -> Decision {
+fn login(engine: &Engine<TestStore>, id: &AccountId, code: &str, now: u64) -> Decision {
     engine.login(id, Some(code), now).unwrap()
 }
 
@@ -205,7 +208,7 @@ fn login(engine: &Engine<MemoryStore>, id: &AccountId, code: &str, now: u64) -> 
 
 #[test]
 fn s1_account_enable_needs_platform_enabled() {
-    let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(fresh_store(), EngineConfig::default()).unwrap();
     let alice = account("alice@example.com");
     assert!(!engine.platform_enabled(PLATFORM).unwrap());
     assert!(matches!(
@@ -315,7 +318,7 @@ fn s2_configured_issuer_is_shown() {
     assert_eq!(KeyUri::parse(&uri).unwrap().issuer(), Some("Example Mail"));
     assert!(
         Engine::new(
-            MemoryStore::new(),
+            fresh_store(),
             EngineConfig {
                 issuer: Some(String::new()),
                 ..EngineConfig::default()
@@ -1109,7 +1112,7 @@ fn s7_a_login_without_a_code_does_not_reveal_the_lock() {
 fn s7_engine_refuses_unsafe_lockout_policies() {
     let with = |max_failures, first_lock, max_lock| {
         Engine::new(
-            MemoryStore::new(),
+            fresh_store(),
             EngineConfig {
                 lockout: LockoutPolicy {
                     max_failures,
@@ -1153,7 +1156,7 @@ fn s7_engine_refuses_unsafe_lockout_policies() {
     );
     assert!(matches!(
         Engine::new(
-            MemoryStore::new(),
+            fresh_store(),
             EngineConfig {
                 diagnostic_window: mail2fa::MAX_WINDOW + 1,
                 ..EngineConfig::default()
@@ -1593,7 +1596,7 @@ fn s11_wrong_self_service_code_keeps_the_suspension() {
 
 // -------------------------------------------------- fail closed on bad records
 
-fn overwrite(engine: &Engine<MemoryStore>, id: &AccountId, bytes: &[u8]) {
+fn overwrite(engine: &Engine<TestStore>, id: &AccountId, bytes: &[u8]) {
     let key = id.store_key();
     let current = engine.store().load(&key).unwrap().map(|r| r.version);
     assert!(matches!(
@@ -1606,7 +1609,7 @@ fn overwrite(engine: &Engine<MemoryStore>, id: &AccountId, bytes: &[u8]) {
 }
 
 /// Every way of asking about the account refuses with an error.
-fn assert_fails_closed(engine: &Engine<MemoryStore>, id: &AccountId, totp: &Totp, what: &str) {
+fn assert_fails_closed(engine: &Engine<TestStore>, id: &AccountId, totp: &Totp, what: &str) {
     let t = NOW + 40 * PERIOD;
     let c = code(totp, step(t));
     for platform_on in [true, false] {

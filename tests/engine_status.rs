@@ -9,6 +9,8 @@
 //! of nearby steps are pairwise distinct, and its wrong codes match no step
 //! nearby.
 
+mod support;
+
 use mail2fa::engine::{
     AccountId, AccountStatus, AllowReason, ClientAnswer, ClientInfo, Credential, Decision,
     DenyReason, EncryptionKeys, Engine, EngineConfig, Enrollment, LoginRequest,
@@ -17,6 +19,7 @@ use mail2fa::engine::{
 use mail2fa::record::RecordError;
 use mail2fa::store::{CasOutcome, MemoryStore, ScannedRecord, Store, StoreError, Versioned};
 use mail2fa::{Error, KeyUri, Totp};
+use support::{TestStore, fresh_store};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -37,13 +40,13 @@ fn start_of(step: u64) -> u64 {
     step * PERIOD
 }
 
-fn engine_with(config: EngineConfig) -> Engine<MemoryStore> {
-    let engine = Engine::new(MemoryStore::new(), config).unwrap();
+fn engine_with(config: EngineConfig) -> Engine<TestStore> {
+    let engine = Engine::new(fresh_store(), config).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
     engine
 }
 
-fn engine() -> Engine<MemoryStore> {
+fn engine() -> Engine<TestStore> {
     engine_with(EngineConfig::default())
 }
 
@@ -117,7 +120,7 @@ fn assert_refused(decision: &Decision) {
 
 /// Enables 2FA for `id` at [`NOW`] and confirms it at a time around which
 /// codes are distinct; returns the phone, that time and the URI.
-fn enroll(engine: &Engine<MemoryStore>, id: &AccountId) -> (Totp, u64, String) {
+fn enroll(engine: &Engine<TestStore>, id: &AccountId) -> (Totp, u64, String) {
     let uri = engine.enable_account(id, NOW).unwrap().to_string();
     let totp = phone(&uri);
     let t = distinct_time(&totp, NOW);
@@ -185,8 +188,8 @@ fn assert_reveals_nothing(debug: &str, uri: &str, codes: &[&str]) {
     }
 }
 
-/// Two engines on one memory store (say, two keys or two configurations).
-struct Shared<'a>(&'a MemoryStore);
+/// Two engines on one store (say, two keys or two configurations).
+struct Shared<'a>(&'a dyn Store);
 
 impl Store for Shared<'_> {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
@@ -763,7 +766,7 @@ fn the_status_never_reveals_secrets_or_codes() {
 
 #[test]
 fn platform_status_shows_the_switch_and_the_overrides() {
-    let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(fresh_store(), EngineConfig::default()).unwrap();
 
     // Never configured: off, no overrides, the defaults apply.
     let unknown = engine.platform_status("nowhere.example").unwrap();
@@ -919,7 +922,7 @@ fn populated(engine: &Engine<impl Store>) -> [AccountId; 3] {
 
 #[test]
 fn check_records_counts_every_kind_of_record() {
-    let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(fresh_store(), EngineConfig::default()).unwrap();
     // An empty store but for the device key.
     let empty = engine.check_records().unwrap();
     assert_eq!(
@@ -942,7 +945,7 @@ fn check_records_counts_every_kind_of_record() {
 
     // With a device key in the configuration, none is stored.
     let keyed = Engine::new(
-        MemoryStore::new(),
+        fresh_store(),
         EngineConfig {
             device_key: Some(mail2fa::engine::DeviceKey::from_bytes([3; 32])),
             ..EngineConfig::default()
@@ -954,7 +957,7 @@ fn check_records_counts_every_kind_of_record() {
 
 #[test]
 fn check_records_names_the_records_it_cannot_read() {
-    let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(fresh_store(), EngineConfig::default()).unwrap();
     let [alice, bob, carol] = populated(&engine);
     let store = engine.store();
 
@@ -1016,7 +1019,7 @@ fn check_records_names_the_records_it_cannot_read() {
 
 #[test]
 fn check_records_walks_past_a_batch_and_caps_the_list() {
-    let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(fresh_store(), EngineConfig::default()).unwrap();
     populated(&engine);
     // More unreadable records than one batch of 1,000, all before the good
     // ones in key order (`aaaa` < `acct`): those are in the second batch.
@@ -1071,14 +1074,15 @@ fn check_records_with_many_good_records_counts_them_all() {
 
 #[test]
 fn check_records_opens_sealed_accounts_with_the_configured_keys() {
-    let store = MemoryStore::new();
+    let store = fresh_store();
+    let store = &*store;
     // One account written in clear before encryption was turned on.
-    let plain = Engine::new(Shared(&store), EngineConfig::default()).unwrap();
+    let plain = Engine::new(Shared(store), EngineConfig::default()).unwrap();
     plain.enable_platform(PLATFORM, true).unwrap();
     let dan = account("dan@example.com");
     plain.enable_account(&dan, NOW).unwrap();
 
-    let sealing = Engine::new(Shared(&store), encrypted([7; 32])).unwrap();
+    let sealing = Engine::new(Shared(store), encrypted([7; 32])).unwrap();
     let [alice, bob, carol] = populated(&sealing);
     let check = sealing.check_records().unwrap();
     assert_eq!(check.accounts, 4);
@@ -1096,7 +1100,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     assert_eq!(sealing.check_records().unwrap().sealed_accounts, 4);
 
     // Another key under the same id: nothing sealed opens.
-    let wrong = Engine::new(Shared(&store), encrypted([8; 32])).unwrap();
+    let wrong = Engine::new(Shared(store), encrypted([8; 32])).unwrap();
     let check = wrong.check_records().unwrap();
     assert_eq!(check.accounts, 0);
     assert_eq!(check.sealed_accounts, 0);
@@ -1122,7 +1126,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     ));
 
     // No key at all: the same.
-    let keyless = Engine::new(Shared(&store), EngineConfig::default()).unwrap();
+    let keyless = Engine::new(Shared(store), EngineConfig::default()).unwrap();
     let check = keyless.check_records().unwrap();
     assert_eq!(check.unreadable, 4);
     assert!(
@@ -1134,7 +1138,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
 
     // The right key kept as an older one still opens them all.
     let rotated = Engine::new(
-        Shared(&store),
+        Shared(store),
         EngineConfig {
             encryption: Some(
                 EncryptionKeys::new(2, [9; 32])
@@ -1152,7 +1156,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
 
 #[test]
 fn a_sealed_record_moved_under_another_account_is_reported() {
-    let engine = Engine::new(MemoryStore::new(), encrypted([7; 32])).unwrap();
+    let engine = Engine::new(fresh_store(), encrypted([7; 32])).unwrap();
     let [alice, bob, _] = populated(&engine);
     let store = engine.store();
     let alices = store.load(&alice.store_key()).unwrap().unwrap();

@@ -1,6 +1,9 @@
-//! Maintenance: dead state expired in bounded batches, on both built-in
-//! stores, without touching what decides a login.
+//! Maintenance: dead state expired in bounded batches, on the built-in
+//! stores (and on the backend the suite runs on, `MAIL2FA_TEST_STORE`),
+//! without touching what decides a login.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
 
 use mail2fa::engine::{
     AccountId, ClientInfo, Credential, Decision, DenyReason, DevicePolicy, Engine, EngineConfig,
@@ -8,6 +11,7 @@ use mail2fa::engine::{
 };
 use mail2fa::store::{MemoryStore, Store, StoreError};
 use mail2fa::{Error, KeyUri, Totp};
+use support::fresh_store;
 
 const NOW: u64 = 1_800_000_000;
 const DAY: u64 = 86_400;
@@ -116,6 +120,11 @@ fn maintenance_on_the_memory_store() {
     expires_dead_state(MemoryStore::new());
 }
 
+#[test]
+fn maintenance_on_the_suite_backend() {
+    expires_dead_state(fresh_store());
+}
+
 #[cfg(feature = "sqlite")]
 #[test]
 fn maintenance_on_sqlite() {
@@ -128,7 +137,7 @@ fn maintenance_on_sqlite() {
 
 #[test]
 fn removed_accounts_lose_their_device_records_and_bad_batches_are_refused() {
-    let engine = Engine::new(MemoryStore::new(), config()).unwrap();
+    let engine = Engine::new(fresh_store(), config()).unwrap();
     engine.enable_platform("example.com", true).unwrap();
     let id = AccountId::new("example.com", "dee@example.com").unwrap();
     enroll(&engine, &id);
