@@ -34,6 +34,9 @@ step "Rust tests (unit, integration, doc)"
 cargo test --all-features
 cargo test --no-default-features --lib --tests
 
+step "the engine's scenario suites on SQLite and on PostgreSQL"
+bash scripts/test-stores.sh
+
 step "API documentation builds without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
@@ -66,6 +69,9 @@ echo "operator walk-through ok"
 
 step "a real Dovecot with the PAM module and the Lua passdb (IMAP, POP3)"
 bash scripts/test-dovecot.sh
+
+step "stores side by side: logins per second and p99 (1 s per run)"
+BENCH_SECONDS=1 cargo bench --quiet --features postgres --bench stores
 
 step "fuzz smoke runs"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"
