@@ -383,10 +383,14 @@ fn logins_through<S: Store>(
     let base = Instant::now();
     let done = AtomicBool::new(false);
     let calls = Mutex::new(Vec::new());
+    let workers_total = workers.len() + 2;
+    // Calls each worker has finished.
+    let finished: Vec<AtomicU64> = (0..workers_total).map(|_| AtomicU64::new(0)).collect();
     let timeline = thread::scope(|scope| {
-        let workers_total = workers.len() + 2;
+        // The workers stop however this scope ends (a failed assertion too).
+        let _stop = StopOnDrop(&done);
         for worker in 0..workers_total {
-            let (done, calls) = (&done, &calls);
+            let (done, calls, finished) = (&done, &calls, &finished);
             scope.spawn(move || {
                 let mut mine = Vec::new();
                 let mut k = 0u64;
@@ -414,22 +418,30 @@ fn logins_through<S: Store>(
                         end: base.elapsed(),
                         outcome: Outcome::of(result),
                     });
+                    finished[worker].fetch_add(1, Ordering::SeqCst);
                     k += 1;
                     thread::sleep(Duration::from_millis(10));
                 }
                 calls.lock().unwrap().extend(mine);
             });
         }
+        // Each phase lasts its time, and until every worker has made a whole
+        // call in it (on a loaded machine a call may take long).
         thread::sleep(Duration::from_millis(1500));
+        every_worker_called(&finished, &vec![0; workers_total], "before the failure");
         let fail_begin = base.elapsed();
         fail();
         let fail_end = base.elapsed();
+        let at_fail = snapshot(&finished);
         thread::sleep(outage);
+        every_worker_called(&finished, &at_fail, "during the failure");
         let repair_begin = base.elapsed();
         repair();
         let repair_end = base.elapsed();
-        thread::sleep(SETTLE + Duration::from_secs(2));
-        done.store(true, Ordering::Relaxed);
+        thread::sleep(SETTLE);
+        let settled = snapshot(&finished);
+        thread::sleep(Duration::from_secs(2));
+        every_worker_called(&finished, &settled, "after the repair");
         Timeline {
             fail_begin,
             fail_end,
@@ -440,6 +452,37 @@ fn logins_through<S: Store>(
     let mut calls = calls.into_inner().unwrap();
     calls.sort_by_key(|c| c.start);
     (calls, timeline)
+}
+
+/// Sets the flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn snapshot(finished: &[AtomicU64]) -> Vec<u64> {
+    finished.iter().map(|f| f.load(Ordering::SeqCst)).collect()
+}
+
+/// Waits (a minute at most) until every worker has finished a call that
+/// started after `since` was taken: two more calls than then (the one
+/// running then may end first).
+fn every_worker_called(finished: &[AtomicU64], since: &[u64], phase: &str) {
+    let limit = Instant::now() + Duration::from_secs(60);
+    while finished
+        .iter()
+        .zip(since)
+        .any(|(f, &s)| f.load(Ordering::SeqCst) < s + 2)
+    {
+        assert!(
+            Instant::now() < limit,
+            "a worker made no whole call {phase} in a minute"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// After the repair, logins may still fail (never get in) for this long:
