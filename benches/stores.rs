@@ -171,6 +171,7 @@ fn main() {
 
     let dir = std::env::temp_dir().join(support::unique("m2fa-bench-stores"));
     std::fs::create_dir_all(&dir).unwrap();
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
     let mut backends: Vec<(&str, Box<dyn Store>)> = vec![
         ("memory", Box::new(MemoryStore::new())),
         (
