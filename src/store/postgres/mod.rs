@@ -30,14 +30,24 @@
 //! * **TLS and authentication** come from the connection string, in
 //!   libpq's forms (see [`PostgresStore::open`]).
 //!
-//! The calls block the calling thread (the store runs its own small Tokio
-//! runtime). An async Rust host calls the engine from `spawn_blocking`; a
-//! call made on a Tokio worker thread fails with a clear error instead of
-//! stalling the runtime.
+//! The calls block the calling thread, which drives its connection's I/O
+//! itself (each connection has a current-thread Tokio runtime; the store
+//! starts no threads): a statement costs one round trip and no hand-over
+//! to another thread. An async Rust host calls the engine from
+//! `spawn_blocking`; a call made on a Tokio worker thread fails with a
+//! clear error instead of stalling the runtime.
+//!
+//! The timeout bounds waiting (for the network, the server, a pooled
+//! connection). Work on the calling thread is not cut short: a new
+//! connection's SCRAM password check (a few milliseconds of hashing in a
+//! release build) runs to its end once begun.
 
 mod conninfo;
 
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::{Client, NoTls, Statement};
@@ -133,8 +143,6 @@ pub struct PostgresCheck {
 /// # Ok::<(), mail2fa::Error>(())
 /// ```
 pub struct PostgresStore {
-    /// Runs the connections' I/O; `None` only while being dropped.
-    runtime: Option<tokio::runtime::Runtime>,
     info: ConnInfo,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     options: PostgresOptions,
@@ -152,9 +160,76 @@ impl core::fmt::Debug for PostgresStore {
     }
 }
 
-/// A connection with its prepared statements.
-struct Connection {
+/// The future that does a connection's I/O.
+type Driver = Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
+/// One connection to the server, with a current-thread runtime of its own:
+/// the thread that waits for a statement drives the connection's I/O
+/// itself, so no other thread has to be woken on the way there and back.
+struct Session {
+    /// `None` only while being dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// `None` once the connection has ended. Only the thread holding the
+    /// session locks it (never contended).
+    driver: Mutex<Option<Driver>>,
     client: Client,
+}
+
+/// Why [`Session::run`] stopped before its work was done.
+enum Interrupted {
+    TimedOut,
+    Closed,
+}
+
+impl Session {
+    /// Runs `work` while driving the connection, until it is done or
+    /// `deadline` passes or the connection ends.
+    fn run<T>(&self, deadline: Instant, work: impl Future<Output = T>) -> Result<T, Interrupted> {
+        let runtime = self.runtime.as_ref().ok_or(Interrupted::Closed)?;
+        let mut driver = self.driver.lock().map_err(|_| Interrupted::Closed)?;
+        runtime.block_on(async {
+            // The timer is made here, inside the runtime it needs.
+            let mut work = pin!(tokio::time::timeout_at(deadline.into(), work));
+            poll_fn(|cx| {
+                if let Poll::Ready(done) = work.as_mut().poll(cx) {
+                    return Poll::Ready(done.map_err(|_| Interrupted::TimedOut));
+                }
+                let ended = match driver.as_mut() {
+                    Some(io) => io.as_mut().poll(cx).is_ready(),
+                    None => true,
+                };
+                if ended {
+                    *driver = None;
+                    // What the connection delivered before it ended.
+                    return match work.as_mut().poll(cx) {
+                        Poll::Ready(done) => Poll::Ready(done.map_err(|_| Interrupted::TimedOut)),
+                        Poll::Pending => Poll::Ready(Err(Interrupted::Closed)),
+                    };
+                }
+                Poll::Pending
+            })
+            .await
+        })
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.is_closed() || self.driver.lock().map_or(true, |d| d.is_none())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Never blocks, and is allowed inside an async context too. Outside
+        // a transaction the server takes the closed socket quietly.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A pooled connection: a session with the statements prepared.
+struct Connection {
+    session: Session,
     load: Statement,
     insert: Statement,
     update: Statement,
@@ -162,6 +237,12 @@ struct Connection {
     delete_absent: Statement,
     scan_first: Statement,
     scan_after: Statement,
+}
+
+impl Connection {
+    fn client(&self) -> &Client {
+        &self.session.client
+    }
 }
 
 #[derive(Default)]
@@ -187,12 +268,23 @@ fn backend(context: &str, error: impl core::fmt::Display) -> StoreError {
 }
 
 /// A tokio-postgres error with the server's message when there is one
-/// (`Display` of the error alone says only "db error").
+/// (`Display` of the error alone says only "db error"), else the error
+/// and its causes ("error connecting to server: Connection refused").
 fn describe_error(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => error.to_string(),
+    if let Some(db) = error.as_db_error() {
+        return format!("{}: {}", db.code().code(), db.message());
     }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 impl PostgresStore {
@@ -248,16 +340,8 @@ impl PostgresStore {
             Tls::Verified { roots } => Some(tls_connector(roots.as_deref())?),
         };
         refuse_inside_async("open")?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("mail2fa-postgres")
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(|e| backend("starting the I/O thread", e))?;
         let target = conninfo::describe(&info.config);
         let store = Self {
-            runtime: Some(runtime),
             info,
             tls,
             options: options.clone(),
@@ -281,7 +365,7 @@ impl PostgresStore {
     pub fn check(&self) -> Result<PostgresCheck, StoreError> {
         self.with_connection("check", async |c| -> Result<_, Failed> {
             let row = c
-                .client
+                .client()
                 .query_one(
                     "SELECT (SELECT schema_version FROM m2fa_meta), \
                             (SELECT count(*) FROM m2fa_records), \
@@ -308,21 +392,12 @@ impl PostgresStore {
     fn prepare_schema(&self) -> Result<(), StoreError> {
         let create = self.options.create;
         let deadline = Instant::now() + self.options.timeout;
-        let found = run_until(self.runtime()?, deadline, async {
-            // A connection of its own: the pooled ones prepare statements
-            // on tables that may not exist yet.
-            let client = self.session().await?;
-            ensure_schema(&client, create).await
-        })
-        .unwrap_or_else(|_| {
-            Err(SchemaError::Store(backend(
-                "schema",
-                format!(
-                    "no answer from {} within {:?}",
-                    self.target, self.options.timeout
-                ),
-            )))
-        });
+        // A connection of its own: the pooled ones prepare statements on
+        // tables that may not exist yet.
+        let session = self.session(deadline)?;
+        let found = session
+            .run(deadline, ensure_schema(&session.client, create))
+            .unwrap_or_else(|stop| Err(SchemaError::Store(self.interrupted("schema", stop))));
         match found {
             Ok(Some(POSTGRES_SCHEMA_VERSION)) => Ok(()),
             Ok(Some(other)) if other > POSTGRES_SCHEMA_VERSION => Err(backend(
@@ -350,12 +425,6 @@ impl PostgresStore {
         }
     }
 
-    fn runtime(&self) -> Result<&tokio::runtime::Runtime, StoreError> {
-        self.runtime
-            .as_ref()
-            .ok_or_else(|| backend("runtime", "shut down"))
-    }
-
     /// Runs `work` on a pooled connection, within the timeout. On any error
     /// or timeout the connection is discarded.
     fn with_connection<T, E>(
@@ -369,30 +438,17 @@ impl PostgresStore {
         refuse_inside_async(context)?;
         let deadline = Instant::now() + self.options.timeout;
         let mut lease = self.lease(deadline)?;
-        let runtime = self.runtime()?;
         let connection = match lease.connection.take() {
             Some(connection) => connection,
-            None => match run_until(runtime, deadline, self.connect()) {
-                Ok(Ok(connection)) => connection,
-                Ok(Err(e)) => {
+            None => match self.connect(deadline) {
+                Ok(connection) => connection,
+                Err(e) => {
                     self.give_back(None);
                     return Err(e.into());
                 }
-                Err(_) => {
-                    self.give_back(None);
-                    return Err(backend(
-                        "connect",
-                        format!(
-                            "no connection to {} within {:?}",
-                            self.target, self.options.timeout
-                        ),
-                    )
-                    .into());
-                }
             },
         };
-        let outcome = run_until(runtime, deadline, work(&connection));
-        match outcome {
+        match connection.session.run(deadline, work(&connection)) {
             Ok(Ok(value)) => {
                 self.give_back(Some(connection));
                 Ok(value)
@@ -404,18 +460,27 @@ impl PostgresStore {
                 drop(connection);
                 Err(e)
             }
-            Err(_) => {
+            Err(stop) => {
                 self.give_back(None);
                 drop(connection);
-                Err(backend(
-                    context,
-                    format!(
-                        "no answer from {} within {:?}",
-                        self.target, self.options.timeout
-                    ),
-                )
-                .into())
+                Err(self.interrupted(context, stop).into())
             }
+        }
+    }
+
+    fn interrupted(&self, context: &str, stop: Interrupted) -> StoreError {
+        match stop {
+            Interrupted::TimedOut => backend(
+                context,
+                format!(
+                    "no answer from {} within {:?}",
+                    self.target, self.options.timeout
+                ),
+            ),
+            Interrupted::Closed => backend(
+                context,
+                format!("the connection to {} was closed", self.target),
+            ),
         }
     }
 
@@ -432,7 +497,7 @@ impl PostgresStore {
         let mut state = self.pool()?;
         loop {
             while let Some(connection) = state.idle.pop() {
-                if connection.client.is_closed() {
+                if connection.session.is_closed() {
                     state.open -= 1;
                     continue;
                 }
@@ -467,98 +532,133 @@ impl PostgresStore {
     fn give_back(&self, connection: Option<Connection>) {
         if let Ok(mut state) = self.pool.state.lock() {
             match connection {
-                Some(connection) if !connection.client.is_closed() => state.idle.push(connection),
+                Some(connection) if !connection.session.is_closed() => state.idle.push(connection),
                 _ => state.open = state.open.saturating_sub(1),
             }
         }
         self.pool.freed.notify_one();
     }
 
-    /// Opens one connection with the session's time limits (its I/O runs
-    /// on the store's thread).
-    async fn session(&self) -> Result<Client, StoreError> {
-        let client = match &self.tls {
-            None => {
-                let (client, connection) = self
-                    .info
-                    .config
-                    .connect(NoTls)
-                    .await
-                    .map_err(|e| self.connect_error(&e))?;
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-                client
-            }
-            Some(tls) => {
-                let (client, connection) = self
-                    .info
-                    .config
-                    .connect(tls.clone())
-                    .await
-                    .map_err(|e| self.connect_error(&e))?;
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-                client
+    /// Opens one connection with the session's time limits, by `deadline`.
+    fn session(&self, deadline: Instant) -> Result<Session, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| backend("starting a runtime", e))?;
+        let connected = runtime.block_on(async {
+            let connecting = async {
+                Ok::<(Client, Driver), tokio_postgres::Error>(match &self.tls {
+                    None => {
+                        let (client, io) = self.info.config.connect(NoTls).await?;
+                        (client, Box::pin(io))
+                    }
+                    Some(tls) => {
+                        let (client, io) = self.info.config.connect(tls.clone()).await?;
+                        (client, Box::pin(io))
+                    }
+                })
+            };
+            tokio::time::timeout_at(deadline.into(), connecting).await
+        });
+        let (client, driver) = match connected {
+            Ok(Ok(connected)) => connected,
+            Ok(Err(e)) => return Err(self.connect_error(&e)),
+            Err(_) => {
+                return Err(backend(
+                    "connect",
+                    format!(
+                        "no connection to {} within {:?}",
+                        self.target, self.options.timeout
+                    ),
+                ));
             }
         };
+        let session = Session {
+            runtime: Some(runtime),
+            driver: Mutex::new(Some(driver)),
+            client,
+        };
         let millis = self.options.timeout.as_millis();
-        client
-            .batch_execute(&format!(
-                "SET statement_timeout = {millis}; SET lock_timeout = {millis}; \
-                 SET idle_in_transaction_session_timeout = {millis}"
-            ))
-            .await
+        let settings = format!(
+            "SET statement_timeout = {millis}; SET lock_timeout = {millis}; \
+             SET idle_in_transaction_session_timeout = {millis}"
+        );
+        session
+            .run(deadline, session.client.batch_execute(&settings))
+            .map_err(|stop| self.interrupted("session settings", stop))?
             .map_err(|e| backend("session settings", describe_error(&e)))?;
-        Ok(client)
+        Ok(session)
     }
 
     /// A pooled connection: a session with the statements prepared.
-    async fn connect(&self) -> Result<Connection, StoreError> {
-        let client = self.session().await?;
-        let prepare = |sql: &'static str| {
-            let client = &client;
-            async move {
-                client
-                    .prepare(sql)
-                    .await
-                    .map_err(|e| backend("preparing statements", describe_error(&e)))
-            }
-        };
+    fn connect(&self, deadline: Instant) -> Result<Connection, StoreError> {
+        let session = self.session(deadline)?;
+        let client = &session.client;
+        let statements = session
+            .run(deadline, async {
+                Ok::<_, tokio_postgres::Error>([
+                    client
+                        .prepare("SELECT version, bytes FROM m2fa_records WHERE key = $1")
+                        .await?,
+                    client
+                        .prepare(
+                            "INSERT INTO m2fa_records (key, version, bytes) \
+                             VALUES ($1, nextval('m2fa_versions'), $2) \
+                             ON CONFLICT (key) DO NOTHING RETURNING version",
+                        )
+                        .await?,
+                    client
+                        .prepare(
+                            "UPDATE m2fa_records SET version = nextval('m2fa_versions'), \
+                             bytes = $3 WHERE key = $1 AND version = $2 RETURNING version",
+                        )
+                        .await?,
+                    client
+                        .prepare(
+                            "DELETE FROM m2fa_records WHERE key = $1 AND version = $2 \
+                             RETURNING nextval('m2fa_versions')",
+                        )
+                        .await?,
+                    client
+                        .prepare(
+                            "SELECT nextval('m2fa_versions') \
+                             WHERE NOT EXISTS (SELECT 1 FROM m2fa_records WHERE key = $1)",
+                        )
+                        .await?,
+                    client
+                        .prepare(
+                            "SELECT key, version, bytes FROM m2fa_records ORDER BY key LIMIT $1",
+                        )
+                        .await?,
+                    client
+                        .prepare(
+                            "SELECT key, version, bytes FROM m2fa_records WHERE key > $1 \
+                             ORDER BY key LIMIT $2",
+                        )
+                        .await?,
+                ])
+            })
+            .map_err(|stop| self.interrupted("preparing statements", stop))?
+            .map_err(|e| backend("preparing statements", describe_error(&e)))?;
+        let [
+            load,
+            insert,
+            update,
+            delete,
+            delete_absent,
+            scan_first,
+            scan_after,
+        ] = statements;
         Ok(Connection {
-            load: prepare("SELECT version, bytes FROM m2fa_records WHERE key = $1").await?,
-            insert: prepare(
-                "INSERT INTO m2fa_records (key, version, bytes) \
-                 VALUES ($1, nextval('m2fa_versions'), $2) \
-                 ON CONFLICT (key) DO NOTHING RETURNING version",
-            )
-            .await?,
-            update: prepare(
-                "UPDATE m2fa_records SET version = nextval('m2fa_versions'), bytes = $3 \
-                 WHERE key = $1 AND version = $2 RETURNING version",
-            )
-            .await?,
-            delete: prepare(
-                "DELETE FROM m2fa_records WHERE key = $1 AND version = $2 \
-                 RETURNING nextval('m2fa_versions')",
-            )
-            .await?,
-            delete_absent: prepare(
-                "SELECT nextval('m2fa_versions') \
-                 WHERE NOT EXISTS (SELECT 1 FROM m2fa_records WHERE key = $1)",
-            )
-            .await?,
-            scan_first: prepare(
-                "SELECT key, version, bytes FROM m2fa_records ORDER BY key LIMIT $1",
-            )
-            .await?,
-            scan_after: prepare(
-                "SELECT key, version, bytes FROM m2fa_records WHERE key > $1 \
-                 ORDER BY key LIMIT $2",
-            )
-            .await?,
-            client,
+            session,
+            load,
+            insert,
+            update,
+            delete,
+            delete_absent,
+            scan_first,
+            scan_after,
         })
     }
 
@@ -568,28 +668,6 @@ impl PostgresStore {
             describe_error(error),
         )
     }
-}
-
-impl Drop for PostgresStore {
-    fn drop(&mut self) {
-        if let Ok(mut state) = self.pool.state.lock() {
-            state.idle.clear();
-        }
-        // Never blocks, and is allowed inside an async context too.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-/// Runs `work` on `runtime` until it ends or `deadline` passes (`Err`).
-/// The timer is made inside the runtime, which it needs.
-fn run_until<T>(
-    runtime: &tokio::runtime::Runtime,
-    deadline: Instant,
-    work: impl core::future::Future<Output = T>,
-) -> Result<T, tokio::time::error::Elapsed> {
-    runtime.block_on(async { tokio::time::timeout_at(deadline.into(), work).await })
 }
 
 /// Blocking on the store's runtime from inside another Tokio runtime would
@@ -776,7 +854,7 @@ impl Store for PostgresStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
         let row = self
             .with_connection("load", async |c| {
-                c.client
+                c.client()
                     .query_opt(&c.load, &[&key])
                     .await
                     .map_err(Failed::from)
@@ -809,18 +887,18 @@ impl Store for PostgresStore {
         let row = self
             .with_connection("compare-and-swap", async move |c| {
                 let row = match (expected, new) {
-                    (None, Some(bytes)) => c.client.query_opt(&c.insert, &[&key, &bytes]).await,
+                    (None, Some(bytes)) => c.client().query_opt(&c.insert, &[&key, &bytes]).await,
                     (Some(v), Some(bytes)) => {
-                        c.client
+                        c.client()
                             .query_opt(&c.update, &[&key as &Param<'_>, &v, &bytes])
                             .await
                     }
                     (Some(v), None) => {
-                        c.client
+                        c.client()
                             .query_opt(&c.delete, &[&key as &Param<'_>, &v])
                             .await
                     }
-                    (None, None) => c.client.query_opt(&c.delete_absent, &[&key]).await,
+                    (None, None) => c.client().query_opt(&c.delete_absent, &[&key]).await,
                 };
                 row.map_err(Failed::from)
             })
@@ -842,11 +920,11 @@ impl Store for PostgresStore {
             .with_connection("scan", async move |c| {
                 match after {
                     Some(after) => {
-                        c.client
+                        c.client()
                             .query(&c.scan_after, &[&after as &Param<'_>, &limit])
                             .await
                     }
-                    None => c.client.query(&c.scan_first, &[&limit]).await,
+                    None => c.client().query(&c.scan_first, &[&limit]).await,
                 }
                 .map_err(Failed::from)
             })
