@@ -8,7 +8,8 @@
 # The cluster lives in a private directory under /tmp (recorded in
 # target/pg-server-PORT.state), listens on 127.0.0.1:${MAIL2FA_PG_PORT:-55432}
 # only, and requires a SCRAM password from its one role, mail2fa_test, which
-# owns the database mail2fa_test. As root, the server runs as the `postgres`
+# owns the database mail2fa_test. It offers TLS with a certificate of a test
+# CA (MAIL2FA_TEST_PG_CA); the exported URL says sslmode=disable. As root, the server runs as the `postgres`
 # user. `start` after `stop` restarts the same cluster (same data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,27 @@ if [ -f "$state" ]; then
 fi
 
 url() {
-  echo "postgres://mail2fa_test:${password}@127.0.0.1:${port}/mail2fa_test?connect_timeout=5"
+  echo "postgres://mail2fa_test:${password}@127.0.0.1:${port}/mail2fa_test?connect_timeout=5&sslmode=disable"
+}
+
+# A test CA, a server certificate for 127.0.0.1 only, and an unrelated CA,
+# for the TLS tests (the server offers TLS; the exported URL does not use
+# it). The CA files are copied to target/ for the tests to read.
+make_certificates() {
+  local d=$1
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+    -subj "/CN=mail2fa test CA" 2>/dev/null
+  openssl req -x509 "${ec[@]}" -keyout "$d/other-ca.key" -out "$d/other-ca.pem" -days 30 \
+    -subj "/CN=another CA" 2>/dev/null
+  openssl req "${ec[@]}" -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+    -out "$d/server.crt" -days 30 -extfile "$d/ext" 2>/dev/null
+  chmod 600 "$d/server.key"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$d/server.key" "$d/server.crt"
+  cp "$d/ca.pem" "target/pg-test-ca-$port.pem"
+  cp "$d/other-ca.pem" "target/pg-other-ca-$port.pem"
 }
 
 running() {
@@ -55,7 +76,11 @@ start() {
       cat "$dir/initdb.log" >&2
       exit 1
     }
+    make_certificates "$dir"
     cat >>"$dir/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = '$dir/server.crt'
+ssl_key_file = '$dir/server.key'
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
@@ -73,6 +98,8 @@ CONF
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
   fi
   echo "export MAIL2FA_TEST_POSTGRES='$(url)'"
+  echo "export MAIL2FA_TEST_PG_CA='$PWD/target/pg-test-ca-$port.pem'"
+  echo "export MAIL2FA_TEST_PG_OTHER_CA='$PWD/target/pg-other-ca-$port.pem'"
 }
 
 case "${1:-start}" in
@@ -85,6 +112,6 @@ case "${1:-start}" in
   destroy)
     if running; then as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null; fi
     [ -n "${dir:-}" ] && rm -rf "$dir"
-    rm -f "$state" ;;
+    rm -f "$state" "target/pg-test-ca-$port.pem" "target/pg-other-ca-$port.pem" ;;
   *) echo "usage: $0 start|stop|status|url|destroy" >&2; exit 2 ;;
 esac

@@ -285,19 +285,109 @@ fn bad_connection_strings_and_credentials_are_clear_errors_without_the_password(
     }
 }
 
-#[test]
-fn tls_required_against_a_server_without_tls_fails_closed() {
-    let Some(schema) = schema() else { return };
-    for mode in ["require", "verify-full"] {
-        let url = format!("{}&sslmode={mode}", schema.url);
-        let message = backend_message(PostgresStore::open(&url));
-        // The cause is named, not only "error performing TLS handshake".
-        assert!(message.contains("connecting"), "{message}");
-        assert!(message.contains("does not support TLS"), "{message}");
+/// The test CA of `scripts/pg-server.sh` (whose server offers TLS), and an
+/// unrelated CA; `None` (skipped) without them, unless required.
+fn test_cas() -> Option<(String, String)> {
+    match (
+        std::env::var("MAIL2FA_TEST_PG_CA"),
+        std::env::var("MAIL2FA_TEST_PG_OTHER_CA"),
+    ) {
+        (Ok(ca), Ok(other)) => Some((ca, other)),
+        _ => {
+            assert!(
+                std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_PG_CA is not set"
+            );
+            eprintln!("SKIPPED: MAIL2FA_TEST_PG_CA is not set (scripts/pg-server.sh start)");
+            None
+        }
     }
-    // A root file that does not exist is a clear error before connecting.
-    let url = format!("{}&sslrootcert=/nonexistent/ca.pem", schema.url);
+}
+
+/// How many of the server's sessions named `application` use TLS, and how
+/// many do not.
+fn sessions_by_tls(schema: &PostgresSchema, application: &str) -> (u32, u32) {
+    let counts = schema.sql(&format!(
+        "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) \
+         FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.application_name = '{application}'"
+    ));
+    let (tls, plain) = counts.trim().split_once('|').unwrap();
+    (tls.parse().unwrap(), plain.parse().unwrap())
+}
+
+#[test]
+fn tls_is_used_and_verified_against_the_given_roots() {
+    let Some(schema) = schema() else { return };
+    let Some((ca, other_ca)) = test_cas() else {
+        return;
+    };
+    assert!(schema.url.contains("sslmode=disable"), "{}", schema.url);
+    let with = |settings: &str, application: &str| {
+        format!(
+            "{}&{settings}&application_name={application}",
+            schema.url.replace("sslmode=disable", "sslmode=prefer")
+        )
+    };
+    // verify-full and the default (prefer) with the test CA: the session is
+    // encrypted, and works.
+    for (mode, application) in [
+        ("verify-full", "m2fa_tls_full"),
+        ("prefer", "m2fa_tls_prefer"),
+    ] {
+        let url = with(&format!("sslmode={mode}&sslrootcert={ca}"), application);
+        let store = PostgresStore::open(&url).unwrap();
+        stored(
+            store
+                .compare_and_swap(application.as_bytes(), None, Some(b"v"))
+                .unwrap(),
+        );
+        assert_eq!(sessions_by_tls(&schema, application), (1, 0), "{mode}");
+        drop(store);
+    }
+    // sslmode=disable: plain, as asked.
+    let store =
+        PostgresStore::open(&format!("{}&application_name=m2fa_plain", schema.url)).unwrap();
+    assert!(store.load(b"m2fa_tls_full").unwrap().is_some());
+    assert_eq!(sessions_by_tls(&schema, "m2fa_plain"), (0, 1));
+    drop(store);
+
+    // Refused: the system's roots do not know the test CA (even under
+    // `prefer`: a TLS session is always verified), another CA, and a name
+    // the certificate is not for (it names 127.0.0.1 only).
+    let refused = [
+        with("sslmode=require", "m2fa_tls_system"),
+        with("", "m2fa_tls_prefer_system"),
+        with(
+            &format!("sslmode=verify-full&sslrootcert={other_ca}"),
+            "m2fa_tls_other",
+        ),
+        with(
+            &format!("sslmode=verify-full&sslrootcert={ca}"),
+            "m2fa_tls_name",
+        )
+        .replace("@127.0.0.1:", "@localhost:"),
+    ];
+    for url in refused {
+        let message = backend_message(PostgresStore::open(&url));
+        assert!(
+            message.contains("certificate") || message.contains("Certificate"),
+            "{message}"
+        );
+        assert!(!message.contains(password_of(&url)), "{message}");
+    }
+    // A root file that does not exist, or holds no certificate: a clear
+    // error before connecting.
+    let url = with("sslrootcert=/nonexistent/ca.pem", "m2fa_tls_missing");
     assert!(backend_message(PostgresStore::open(&url)).contains("sslrootcert"));
+    let url = with("sslrootcert=/dev/null", "m2fa_tls_empty");
+    assert!(backend_message(PostgresStore::open(&url)).contains("no certificate"));
+}
+
+/// The password of `postgres://user:PASSWORD@…`.
+fn password_of(url: &str) -> &str {
+    let userinfo = url.split("://").nth(1).unwrap().split('@').next().unwrap();
+    userinfo.split(':').nth(1).unwrap()
 }
 
 #[test]
