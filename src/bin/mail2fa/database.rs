@@ -10,12 +10,12 @@ use mail2fa::store::{
 
 use crate::commands::{DATABASE, Failure, fail};
 
-/// What `--db` names.
-#[derive(Debug, Clone)]
+/// What `--db` names. No `Debug`: a URL may carry a password.
+#[derive(Clone)]
 pub(crate) enum Location {
     File(PathBuf),
     /// A connection string (it may carry a password: never print it, use
-    /// [`Location::describe`]).
+    /// [`redact`]).
     Postgres(String),
 }
 
