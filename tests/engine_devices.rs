@@ -22,8 +22,8 @@ use mail2fa::engine::{
     Protocol, ProtocolPolicy,
 };
 use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
-use mail2fa::{Error, KeyUri, Totp};
-use support::{TestStore, fresh_store};
+use mail2fa::{Error, Totp};
+use support::{TestStore, code, enroll, fresh_store};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -77,35 +77,6 @@ fn with_devices(devices: DevicePolicy) -> EngineConfig {
 
 fn account(name: &str) -> AccountId {
     AccountId::new(PLATFORM, name).unwrap()
-}
-
-/// What the user's authenticator app makes of a provisioning URI.
-fn phone(uri: &str) -> Totp {
-    let key = KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
-}
-
-fn code(totp: &Totp, step: u64) -> String {
-    totp.generate_at_step(step).as_str().to_owned()
-}
-
-/// Enables 2FA for `id` at `now` and confirms it with the current code.
-fn enroll<S: Store>(engine: &Engine<S>, id: &AccountId, now: u64) -> Totp {
-    let totp = phone(&engine.enable_account(id, now).unwrap());
-    let decision = engine
-        .login(id, Some(&code(&totp, step(now))), now)
-        .unwrap();
-    assert!(
-        matches!(
-            decision,
-            Decision::Allow {
-                reason: AllowReason::Enrolled { .. },
-                cacheable: false
-            }
-        ),
-        "{decision:?}"
-    );
-    totp
 }
 
 /// A step boundary at or after `from` whose code names exactly one step

@@ -14,11 +14,11 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 
+use mail2fa::Totp;
 use mail2fa::engine::{
     AccountId, AllowReason, Decision, DenyReason, Engine, EngineConfig, LockoutPolicy, Mode,
 };
-use mail2fa::{KeyUri, Totp};
-use support::{TestStore, fresh_store};
+use support::{TestStore, code, enroll, fresh_store, phone, wrong_code};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -34,42 +34,6 @@ fn engine_with(config: EngineConfig) -> Engine<TestStore> {
     let engine = Engine::new(fresh_store(), config).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
     engine
-}
-
-fn phone(uri: &str) -> Totp {
-    let key = KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
-}
-
-fn code(totp: &Totp, step: u64) -> String {
-    totp.generate_at_step(step).as_str().to_owned()
-}
-
-fn enroll(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> Totp {
-    let totp = phone(&engine.enable_account(id, now).unwrap());
-    let decision = engine
-        .login(id, Some(&code(&totp, step(now))), now)
-        .unwrap();
-    assert!(
-        matches!(
-            decision,
-            Decision::Allow {
-                reason: AllowReason::Enrolled { .. },
-                ..
-            }
-        ),
-        "{decision:?}"
-    );
-    totp
-}
-
-/// A well-formed code that matches no step within 12 of `center`: wrong,
-/// and not even diagnosable as clock skew.
-fn wrong_code(totp: &Totp, center: u64, salt: u64) -> String {
-    (salt..)
-        .map(|n| format!("{:06}", n % 1_000_000))
-        .find(|c| (center - 12..=center + 12).all(|s| totp.generate_at_step(s).as_str() != c))
-        .unwrap()
 }
 
 /// Outcome counters of one round.

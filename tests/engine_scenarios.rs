@@ -18,7 +18,7 @@ use mail2fa::engine::{
 use mail2fa::record;
 use mail2fa::store::{CasOutcome, Store};
 use mail2fa::{Digits, Error, KeyUri, OtpKind, Totp, TotpConfig};
-use support::{TestStore, fresh_store};
+use support::{TestStore, code, fresh_store, phone};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -63,12 +63,6 @@ fn account(name: &str) -> AccountId {
     AccountId::new(PLATFORM, name).unwrap()
 }
 
-/// What the user's authenticator app makes of a provisioning URI.
-fn phone(uri: &str) -> Totp {
-    let key = KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
-}
-
 fn secret_of(uri: &str) -> Vec<u8> {
     KeyUri::parse(uri).unwrap().secret().expose_bytes().to_vec()
 }
@@ -77,10 +71,6 @@ fn secret_of(uri: &str) -> Vec<u8> {
 /// secrets are (up to a 10^-48 chance).
 fn fingerprint(totp: &Totp) -> String {
     (0..8).map(|s| code(totp, s)).collect()
-}
-
-fn code(totp: &Totp, step: u64) -> String {
-    totp.generate_at_step(step).as_str().to_owned()
 }
 
 /// Steps within `margin` of `center` whose code is `code`.

@@ -19,7 +19,7 @@ use mail2fa::engine::{
 use mail2fa::record::RecordError;
 use mail2fa::store::{CasOutcome, MemoryStore, ScannedRecord, Store, StoreError, Versioned};
 use mail2fa::{Error, KeyUri, Totp};
-use support::{TestStore, fresh_store};
+use support::{TestStore, code, fresh_store, phone};
 
 const PLATFORM: &str = "example.com";
 const NOW: u64 = 1_800_000_000;
@@ -54,22 +54,12 @@ fn account(name: &str) -> AccountId {
     AccountId::new(PLATFORM, name).unwrap()
 }
 
-/// What the user's authenticator app makes of a provisioning URI.
-fn phone(uri: &str) -> Totp {
-    let key = KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
-}
-
 /// The base32 text of the `secret` parameter of a provisioning URI.
 fn base32_secret(uri: &str) -> String {
     let (_, rest) = uri.split_once("secret=").expect("a secret parameter");
     let secret = rest.split('&').next().unwrap().to_owned();
     assert!(secret.len() >= 26, "secret {secret:?} too short to be one");
     secret
-}
-
-fn code(totp: &Totp, step: u64) -> String {
-    totp.generate_at_step(step).as_str().to_owned()
 }
 
 fn steps_matching(totp: &Totp, code: &str, center: u64, margin: u64) -> Vec<u64> {

@@ -30,12 +30,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mail2fa::Totp;
 use mail2fa::engine::{
     AccountId, AllowReason, Decision, DenyReason, Engine, EngineConfig, LockoutPolicy, Mode,
 };
 use mail2fa::store::{CasOutcome, PostgresOptions, PostgresStore, Store, StoreError, Versioned};
-use mail2fa::{KeyUri, Totp};
-use support::{PostgresSchema, postgres_url};
+use support::{PostgresSchema, code, postgres_url, wrong_code};
 
 /// Mail hosts racing.
 const PROCESSES: usize = 6;
@@ -147,42 +147,9 @@ fn wall_ms() -> u64 {
         .as_millis() as u64
 }
 
-fn phone(uri: &str) -> Totp {
-    let key = KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
-}
-
-fn code(totp: &Totp, step: u64) -> String {
-    totp.generate_at_step(step).as_str().to_owned()
-}
-
 /// Enables 2FA for `name` and confirms it with the code of `now`.
 fn enroll(engine: &Engine<PostgresStore>, name: &str, now: u64) -> Totp {
-    let id = account(name);
-    let totp = phone(&engine.enable_account(&id, now).unwrap());
-    let decision = engine
-        .login(&id, Some(&code(&totp, now / PERIOD)), now)
-        .unwrap();
-    assert!(
-        matches!(
-            decision,
-            Decision::Allow {
-                reason: AllowReason::Enrolled { .. },
-                ..
-            }
-        ),
-        "{decision:?}"
-    );
-    totp
-}
-
-/// A well-formed code that matches no step within 12 of `center`: wrong,
-/// and not even diagnosable as clock skew.
-fn wrong_code(totp: &Totp, center: u64, salt: u64) -> String {
-    (salt..)
-        .map(|n| format!("{:06}", n % 1_000_000))
-        .find(|c| (center - 12..=center + 12).all(|s| totp.generate_at_step(s).as_str() != c))
-        .unwrap()
+    support::enroll(engine, &account(name), now)
 }
 
 /// One login attempt of a plan: fired `offset_ms` after the common start.

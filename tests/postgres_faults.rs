@@ -35,13 +35,13 @@ use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use mail2fa::Totp;
 use mail2fa::engine::{
     AccountId, AllowReason, ClientInfo, Credential, Decision, DenyReason, Engine, EngineConfig,
     LoginRequest, Protocol,
 };
 use mail2fa::store::{CasOutcome, PostgresOptions, PostgresStore, Store, StoreError, Versioned};
-use mail2fa::{KeyUri, Totp};
-use support::{PostgresSchema, postgres_url};
+use support::{PostgresSchema, phone, postgres_url};
 
 /// The store's bound on connecting, pool waits and each statement (short,
 /// but not so short that a loaded machine's debug build misses it).
@@ -143,11 +143,6 @@ fn options() -> PostgresOptions {
 
 fn account(name: &str) -> AccountId {
     AccountId::new(PLATFORM, name).unwrap()
-}
-
-fn phone(uri: &str) -> Totp {
-    let key = KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
 }
 
 fn code(totp: &Totp, now: u64) -> String {

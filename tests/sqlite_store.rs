@@ -447,10 +447,19 @@ fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
 fn many_openers_of_a_new_file_all_succeed() {
     // Auth processes starting together on a database that does not exist
     // yet: one creates it, the others open it; the schema is made once.
-    let dir = TempDir::new("openers");
+    // (SQLite may refuse the switch to WAL at once while another opener
+    // holds the new file; the store retries within its busy timeout. A
+    // busy machine made this fail; 50 rounds of 16 openers make it likely.)
+    for round in 0..50 {
+        openers_of_a_new_file_all_succeed(&format!("openers-{round}"), 16);
+    }
+}
+
+fn openers_of_a_new_file_all_succeed(name: &str, openers: usize) {
+    let dir = TempDir::new(name);
     let path = dir.path("state.db");
     let stores: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
+        let handles: Vec<_> = (0..openers)
             .map(|_| scope.spawn(|| SqliteStore::open(&path)))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()

@@ -176,9 +176,7 @@ impl SqliteStore {
         connection
             .busy_timeout(options.busy_timeout)
             .map_err(|e| backend("busy timeout", e))?;
-        let mode: String = connection
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(|e| backend("journal mode", e))?;
+        let mode = wal_mode(&connection, options.busy_timeout)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(backend("journal mode", format!("WAL refused ({mode})")));
         }
@@ -256,6 +254,27 @@ impl SqliteStore {
         self.connection
             .lock()
             .map_err(|_| StoreError::Backend("sqlite: connection lock poisoned".into()))
+    }
+}
+
+/// Switches to the WAL journal. On a new file that other processes are
+/// opening at the same moment, SQLite can answer "database is locked" at
+/// once, without its busy handler: try again until the busy timeout.
+fn wal_mode(connection: &Connection, busy_timeout: Duration) -> Result<String, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+            Ok(mode) => return Ok(mode),
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && started.elapsed() < busy_timeout =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(backend("journal mode", e)),
+        }
     }
 }
 
