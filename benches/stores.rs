@@ -26,12 +26,12 @@ mod support;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use mail2fa::Totp;
 use mail2fa::engine::{
     AccountId, ClientInfo, Credential, Decision, DeviceKey, Engine, EngineConfig, LoginRequest,
     Protocol,
 };
 use mail2fa::store::{MemoryStore, Store};
-use mail2fa::{KeyUri, Totp};
 
 const START: u64 = 1_800_000_000;
 
@@ -56,16 +56,7 @@ struct Account {
 
 fn prepare(engine: &Engine<Box<dyn Store>>, name: &str) -> Account {
     let id = AccountId::new("example.com", name).unwrap();
-    let uri = engine.enable_account(&id, START).unwrap();
-    let key = KeyUri::parse(&uri).unwrap();
-    let totp = Totp::new(key.secret(), key.totp_config().unwrap());
-    let first = totp.generate(START).unwrap();
-    assert!(
-        engine
-            .login(&id, Some(first.as_str()), START)
-            .unwrap()
-            .is_allowed()
-    );
+    let totp = support::enroll(engine, &id, START);
     let Decision::DevicePending { device, .. } =
         engine.authenticate(&id, &OUTLOOK_LOGIN, START + 1).unwrap()
     else {

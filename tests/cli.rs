@@ -1603,6 +1603,10 @@ fn every_command_has_help() {
         (&["db"], "Purge expired state; check the database"),
         (&["db", "purge"], "Remove expired codes"),
         (&["db", "check"], "Check the database file"),
+        (
+            &["db", "copy"],
+            "Copy every record into another, empty database",
+        ),
     ];
     for (path, purpose) in commands {
         let mut command = sandbox.command();

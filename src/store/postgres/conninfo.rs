@@ -218,7 +218,11 @@ fn split_key_values(text: &str) -> Result<Vec<(String, String)>, String> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            return Err(format!("`{key}` in the connection string has no `=`"));
+            // Not repeated: a word without `=` may be part of an unquoted
+            // password with a space in it.
+            return Err(
+                "a word in the connection string has no `=` (quote values with spaces)".into(),
+            );
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
@@ -308,6 +312,7 @@ mod tests {
             "host=h sslrootcert=''",
             "host=h password='secret",
             "host=h password",
+            "host=h password=hunter2 secret user=u",
             "dbname=x",
             "postgres://h/db?password=%zzsecret",
             "host=h port=notaport",
