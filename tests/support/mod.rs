@@ -57,7 +57,7 @@ impl SqliteScratch {
     pub fn new() -> Self {
         let dir = std::env::temp_dir().join(unique("m2fa-suite"));
         std::fs::create_dir_all(&dir).unwrap();
-        let store = mail2fa::store::SqliteStore::open(dir.join("state.db")).unwrap();
+        let store = mail2fa::store::SqliteStore::create(dir.join("state.db")).unwrap();
         Self { store, dir }
     }
 }
