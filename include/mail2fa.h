@@ -997,7 +997,10 @@ const char *m2fa_reason_name(uint32_t reason);
 // Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
 // issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
 // for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
-// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s.
+// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s; a SQLite
+// database is opened, never created (`m2fa_engine_config_set_sqlite`);
+// with encryption keys, records in clear are refused
+// (`m2fa_engine_config_set_require_sealed`).
 // Release with `m2fa_engine_config_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`.

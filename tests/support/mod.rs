@@ -164,6 +164,9 @@ macro_rules! delegate_store {
             ) -> Result<Vec<ScannedRecord>, StoreError> {
                 self.store.scan(after, limit)
             }
+            fn scrub(&self) -> Result<(), StoreError> {
+                self.store.scrub()
+            }
         }
     };
 }
