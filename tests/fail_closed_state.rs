@@ -212,6 +212,31 @@ fn destroyed_secrets_leave_the_files_while_another_connection_is_open() {
         "a reset account's old secret is still in the files"
     );
     assert!(on_disk(&path, &new_secret));
+    // The user turns 2FA off with a code (self-service).
+    let carol = AccountId::new("example.com", "carol@example.com").unwrap();
+    let carol_key = KeyUri::parse(&engine.enable_account(&carol, NOW).unwrap()).unwrap();
+    let carol_secret = carol_key.secret().expose_bytes().to_vec();
+    let carol_totp = Totp::new(carol_key.secret(), carol_key.totp_config().unwrap());
+    let first = carol_totp.generate(NOW).unwrap();
+    assert!(
+        engine
+            .login(&carol, Some(first.as_str()), NOW)
+            .unwrap()
+            .is_allowed()
+    );
+    assert!(on_disk(&path, &carol_secret));
+    let next = carol_totp.generate(NOW + 30).unwrap();
+    assert!(
+        engine
+            .disable_with_code(&carol, next.as_str(), NOW + 30)
+            .unwrap()
+            .is_allowed()
+    );
+    assert!(count(&other) > 0);
+    assert!(
+        !on_disk(&path, &carol_secret),
+        "a secret turned off with a code is still in the files"
+    );
     drop(other);
 }
 

@@ -33,8 +33,9 @@
 //!   root (a directory others can write lets them plant a `-wal` file that
 //!   SQLite would replay into the database; a sticky directory such as
 //!   `/tmp` is accepted, as others cannot replace files there, and a
-//!   companion planted there is refused by its owner). Run the operator tool as the
-//!   user that owns the database (`sudo -u dovecot mail2fa …`), or as root.
+//!   companion planted there is refused by its owner). Run the operator
+//!   tool as the user that owns the database (`sudo -u dovecot mail2fa …`),
+//!   or as root.
 //! * **Destroyed secrets leave the files**: deleted and replaced records are
 //!   overwritten with zeros (`secure_delete`), and [`Store::scrub`] (called
 //!   by the engine after removing or resetting an account) checkpoints the
