@@ -208,6 +208,7 @@ fn stores(c: &mut Criterion) {
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = |name: &str, synchronous| -> Box<dyn Store> {
         let options = SqliteOptions {
+            create: true,
             synchronous,
             ..SqliteOptions::default()
         };

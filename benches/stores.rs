@@ -167,7 +167,7 @@ fn main() {
         ("memory", Box::new(MemoryStore::new())),
         (
             "sqlite",
-            Box::new(mail2fa::store::SqliteStore::open(dir.join("bench.db")).unwrap()),
+            Box::new(mail2fa::store::SqliteStore::create(dir.join("bench.db")).unwrap()),
         ),
     ];
     #[cfg(feature = "postgres")]

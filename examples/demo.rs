@@ -59,7 +59,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         issuer: Some("Example Mail".into()),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(SqliteStore::open(&path)?, config.clone())?;
+    // Creating the database is the administrator's act; mail servers then
+    // only open it.
+    let engine = Engine::new(SqliteStore::create(&path)?, config.clone())?;
     println!("Database: {}", path.display());
     let alice = AccountId::new("example.com", "alice@example.com")?;
     let now = unix_now()?;

@@ -17,7 +17,7 @@
 use mail2fa::engine::{
     AccountId, ClientInfo, Credential, Decision, Engine, EngineConfig, LoginRequest, Protocol,
 };
-use mail2fa::store::{SqliteOptions, SqliteStore};
+use mail2fa::store::SqliteStore;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -39,13 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let get = |name: &str| option.get(name).map(String::as_str);
     let path = get("db").ok_or("--db PATH is required")?;
-    let store = SqliteStore::open_with(
-        path,
-        &SqliteOptions {
-            create: false,
-            ..SqliteOptions::default()
-        },
-    )?;
+    // Only opens an existing database: a login never creates one.
+    let store = SqliteStore::open(path)?;
     let engine = Engine::new(store, EngineConfig::default())?;
     let now = match get("now") {
         Some(now) => now.parse()?,

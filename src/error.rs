@@ -143,7 +143,10 @@ pub enum KeyFileError {
     #[error("not a regular file")]
     NotRegularFile,
     /// Group or others may read or write it.
-    #[error("group or others have access to it (mode {mode:04o}); make it mode 0600 or 0400")]
+    #[error(
+        "group or others have access to it (mode {mode:04o}); make it mode 0600 or 0400 \
+         (`chmod 600` it)"
+    )]
     Permissions {
         /// The file's permission bits.
         mode: u32,
@@ -171,6 +174,18 @@ pub enum KeyFileError {
     /// Only blank lines and comments.
     #[error("holds no key")]
     NoKey,
+    /// It belongs to a user other than the process's effective user and
+    /// root: that user could replace the keys.
+    #[error(
+        "it belongs to user id {owner}, not to this process's user ({uid}) or root; \
+         `chown {uid}` it (or run as its owner)"
+    )]
+    Owner {
+        /// The file's owner.
+        owner: u32,
+        /// The process's effective user id.
+        uid: u32,
+    },
 }
 
 /// An I/O failure as the operating system words it.

@@ -1074,20 +1074,33 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
 
     let sealing = Engine::new(Shared(store), encrypted([7; 32])).unwrap();
     let [alice, bob, carol] = populated(&sealing);
+    // The plain record is refused as a login would refuse it (encrypted
+    // records are required once keys are configured)...
     let check = sealing.check_records().unwrap();
-    assert_eq!(check.accounts, 4);
+    assert_eq!(check.accounts, 3);
     assert_eq!(check.sealed_accounts, 3);
     assert_eq!(check.clients, 1);
     assert_eq!(check.platforms, 3);
     assert_eq!(check.other, 1);
+    assert_eq!(check.unreadable, 1);
+    assert_eq!(
+        problem_names(&check),
+        ["account example.com/dan@example.com"]
+    );
+    assert!(matches!(check.problems[0].1, Error::Encryption(_)));
+    assert!(matches!(
+        sealing.suspend(&dan, 60, NOW),
+        Err(Error::Encryption(_))
+    ));
+    // ...until the migration seals it.
+    assert_eq!(sealing.seal_records().unwrap(), 1);
+    let check = sealing.check_records().unwrap();
+    assert_eq!((check.accounts, check.sealed_accounts), (4, 4));
     assert_eq!(check.unreadable, 0);
     // Their statuses read too.
     for id in [&alice, &bob, &carol, &dan] {
         assert!(sealing.account_status(id, NOW).is_ok(), "{id:?}");
     }
-    // A write re-seals the plain record.
-    sealing.suspend(&dan, 60, NOW).unwrap();
-    assert_eq!(sealing.check_records().unwrap().sealed_accounts, 4);
 
     // Another key under the same id: nothing sealed opens.
     let wrong = Engine::new(Shared(store), encrypted([8; 32])).unwrap();
@@ -1218,7 +1231,7 @@ mod sqlite {
     fn a_fresh_database_is_sound_and_counts_its_records() {
         let dir = TempDir::new("fresh");
         let path = dir.path("state.db");
-        let store = SqliteStore::open(&path).unwrap();
+        let store = SqliteStore::create(&path).unwrap();
         let fresh = store.check().unwrap();
         assert!(fresh.is_sound(), "{fresh:?}");
         assert_eq!(fresh.integrity, vec!["ok".to_owned()]);
@@ -1279,7 +1292,7 @@ mod sqlite {
     fn check_records_on_sqlite_with_two_keys() {
         let dir = TempDir::new("keys");
         let path = dir.path("state.db");
-        let sealing = Engine::new(SqliteStore::open(&path).unwrap(), encrypted([7; 32])).unwrap();
+        let sealing = Engine::new(SqliteStore::create(&path).unwrap(), encrypted([7; 32])).unwrap();
         let [alice, ..] = populated(&sealing);
         let check = sealing.check_records().unwrap();
         assert_eq!((check.accounts, check.sealed_accounts), (3, 3));

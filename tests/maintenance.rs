@@ -131,7 +131,7 @@ fn maintenance_on_sqlite() {
     let dir = std::env::temp_dir().join(format!("m2fa-maintain-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    expires_dead_state(mail2fa::store::SqliteStore::open(dir.join("state.db")).unwrap());
+    expires_dead_state(mail2fa::store::SqliteStore::create(dir.join("state.db")).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -79,7 +79,7 @@ fn killed_processes_never_report_an_unstored_success() {
     let db = path.to_str().unwrap().to_owned();
     let uri = {
         let engine =
-            Engine::new(SqliteStore::open(&path).unwrap(), EngineConfig::default()).unwrap();
+            Engine::new(SqliteStore::create(&path).unwrap(), EngineConfig::default()).unwrap();
         engine.enable_platform("example.com", true).unwrap();
         let uri = engine.enable_account(&account(), START).unwrap();
         let first = phone(&uri).generate(START).unwrap();

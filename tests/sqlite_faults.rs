@@ -77,7 +77,7 @@ fn a_full_disk_and_a_read_only_file_system_refuse_logins() {
         return;
     };
     let path = fs.0.join("state.db");
-    let engine = Engine::new(SqliteStore::open(&path).unwrap(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(SqliteStore::create(&path).unwrap(), EngineConfig::default()).unwrap();
     engine.enable_platform("example.com", true).unwrap();
     let id = AccountId::new("example.com", "alice@example.com").unwrap();
     let uri = engine.enable_account(&id, NOW).unwrap();

@@ -79,7 +79,8 @@ fn processes_racing_one_code_get_in_exactly_once() {
 
     // Set-up: 2FA on, the account enrolled with its first code.
     let uri = {
-        let engine = engine(&db);
+        let engine =
+            Engine::new(SqliteStore::create(&db).unwrap(), EngineConfig::default()).unwrap();
         engine.enable_platform("example.com", true).unwrap();
         let uri = engine.enable_account(&account(), START).unwrap();
         let key = KeyUri::parse(&uri).unwrap();

@@ -53,7 +53,7 @@ fn backend_error(result: Result<SqliteStore, StoreError>) -> String {
 fn compare_and_swap_follows_versions_and_survives_reopening() {
     let dir = TempDir::new("cas");
     let path = dir.path("state.db");
-    let store = SqliteStore::open(&path).unwrap();
+    let store = SqliteStore::create(&path).unwrap();
     assert_eq!(store.load(b"k").unwrap(), None);
     let v1 = stored(store.compare_and_swap(b"k", None, Some(b"one")).unwrap());
     assert_eq!(
@@ -106,7 +106,7 @@ fn compare_and_swap_follows_versions_and_survives_reopening() {
 fn a_new_database_is_private_and_links_are_refused() {
     let dir = TempDir::new("files");
     let path = dir.path("state.db");
-    drop(SqliteStore::open(&path).unwrap());
+    drop(SqliteStore::create(&path).unwrap());
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{mode:o}");
 
@@ -148,10 +148,11 @@ fn files_that_are_not_our_database_are_refused() {
         .unwrap()
         .execute_batch("CREATE TABLE users (name TEXT)")
         .unwrap();
-    assert!(backend_error(SqliteStore::open(&foreign)).contains("another application"));
+    assert!(backend_error(SqliteStore::open(&foreign)).contains("no mail2fa schema"));
+    assert!(backend_error(SqliteStore::create(&foreign)).contains("another application"));
     // Ours, but from a newer mail2fa (an unknown schema version).
     let newer = dir.path("newer.db");
-    drop(SqliteStore::open(&newer).unwrap());
+    drop(SqliteStore::create(&newer).unwrap());
     let newer_version = mail2fa::store::SCHEMA_VERSION + 1;
     rusqlite::Connection::open(&newer)
         .unwrap()
@@ -162,7 +163,7 @@ fn files_that_are_not_our_database_are_refused() {
     // never an empty store.
     let corrupt = dir.path("corrupt.db");
     {
-        let store = SqliteStore::open(&corrupt).unwrap();
+        let store = SqliteStore::create(&corrupt).unwrap();
         for n in 0..50u32 {
             stored(
                 store
@@ -193,7 +194,7 @@ fn files_that_are_not_our_database_are_refused() {
 }
 
 fn enrolled_engine(path: &Path) -> (Engine<SqliteStore>, AccountId, Totp) {
-    let engine = Engine::new(SqliteStore::open(path).unwrap(), EngineConfig::default()).unwrap();
+    let engine = Engine::new(SqliteStore::create(path).unwrap(), EngineConfig::default()).unwrap();
     engine.enable_platform("example.com", true).unwrap();
     let id = AccountId::new("example.com", "alice@example.com").unwrap();
     let uri = engine.enable_account(&id, NOW).unwrap();
@@ -237,7 +238,7 @@ fn a_consumed_code_stays_consumed_after_a_restart() {
 fn a_full_disk_refuses_the_write_and_leaves_the_record_whole() {
     let dir = TempDir::new("full");
     let path = dir.path("state.db");
-    let store = SqliteStore::open(&path).unwrap();
+    let store = SqliteStore::create(&path).unwrap();
     let v1 = stored(store.compare_and_swap(b"k", None, Some(b"small")).unwrap());
     drop(store);
     // A database capped at its current size: any growth fails as it would
@@ -282,7 +283,7 @@ fn a_full_disk_refuses_the_write_and_leaves_the_record_whole() {
 fn loads_never_write_the_database() {
     let dir = TempDir::new("reads");
     let path = dir.path("state.db");
-    let store = SqliteStore::open(&path).unwrap();
+    let store = SqliteStore::create(&path).unwrap();
     stored(store.compare_and_swap(b"k", None, Some(b"v")).unwrap());
     // PRAGMA data_version, seen from another connection, changes whenever
     // anyone else commits.
@@ -345,6 +346,7 @@ fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
     use mail2fa::engine::EncryptionKeys;
     let dir = TempDir::new("sealed");
     let path = dir.path("state.db");
+    drop(SqliteStore::create(&path).unwrap());
     let sealed = |keys: Option<EncryptionKeys>| {
         let config = EngineConfig {
             encryption: keys,
@@ -416,8 +418,9 @@ fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
     );
     drop(engine);
 
-    // Turning encryption on for a database written in clear: read, then
-    // sealed at the next write.
+    // Turning encryption on for a database written in clear: its plain
+    // records are refused (EngineConfig::require_sealed) until sealed by
+    // the migration (Engine::seal_records, `mail2fa db seal`).
     let bob = AccountId::new("example.com", "bob@example.com").unwrap();
     let engine = sealed(None);
     let uri = engine.enable_account(&bob, NOW).unwrap();
@@ -430,7 +433,13 @@ fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
     // (Written in clear, it is visible: the check above can see a secret.)
     assert!(on_disk(&path, &bob_secret));
     let engine = sealed(Some(EncryptionKeys::new(2, [0x22; 32])));
-    engine.suspend(&bob, 60, NOW).unwrap(); // any write
+    assert!(matches!(
+        engine.suspend(&bob, 60, NOW),
+        Err(Error::Encryption(_))
+    ));
+    assert_eq!(engine.seal_records().unwrap(), 1);
+    assert_eq!(engine.seal_records().unwrap(), 0, "nothing left to seal");
+    engine.suspend(&bob, 60, NOW).unwrap();
     drop(engine);
     let clean = rusqlite::Connection::open(&path).unwrap();
     clean
@@ -460,7 +469,7 @@ fn openers_of_a_new_file_all_succeed(name: &str, openers: usize) {
     let path = dir.path("state.db");
     let stores: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..openers)
-            .map(|_| scope.spawn(|| SqliteStore::open(&path)))
+            .map(|_| scope.spawn(|| SqliteStore::create(&path)))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });

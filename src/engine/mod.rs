@@ -47,6 +47,7 @@ mod device;
 mod maintain;
 mod notify;
 mod protocol;
+mod reseal;
 mod seal;
 mod split;
 mod status;
@@ -231,6 +232,16 @@ pub struct EngineConfig {
     /// Encryption at rest of account records (TOTP secrets, contacts, code
     /// tags): `None` stores them in clear (integrity-checked only).
     pub encryption: Option<EncryptionKeys>,
+    /// With [`EngineConfig::encryption`] set, refuse every account record
+    /// written in clear (default `true`): a plain record copied over a
+    /// sealed one (by whoever can write the store but has no key) must not
+    /// replace the account's secret or turn 2FA off. A login on such a
+    /// record is refused with [`Error::Encryption`]. Without keys it has no
+    /// effect. To turn encryption on for a store that has plain records,
+    /// seal them first with [`Engine::seal_records`] (the operator tool's
+    /// `mail2fa db seal --key-file …`), or set it to `false` for the
+    /// migration only.
+    pub require_sealed: bool,
 }
 
 impl Default for EngineConfig {
@@ -246,6 +257,7 @@ impl Default for EngineConfig {
             device_key: None,
             portal_link: None,
             encryption: None,
+            require_sealed: true,
         }
     }
 }
@@ -632,6 +644,7 @@ impl<S: Store> Engine<S> {
             self.reset_account(&mut account, &secret, expires_at, generation);
             Ok((Some(account), ()))
         })?;
+        self.scrub();
         Ok(uri)
     }
 
@@ -654,6 +667,7 @@ impl<S: Store> Engine<S> {
                     None => Change::Keep(()),
                 })
             });
+        self.scrub();
         Ok(())
     }
 
@@ -676,7 +690,19 @@ impl<S: Store> Engine<S> {
     /// [`Error::NotEnabled`] (also for an enrollment not yet confirmed);
     /// otherwise as [`Engine::login`].
     pub fn disable_with_code(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
-        self.with_proof_of_possession(id, code, now, |_| None)
+        let decision = self.with_proof_of_possession(id, code, now, |_| None)?;
+        if decision.is_allowed() {
+            self.scrub();
+        }
+        Ok(decision)
+    }
+
+    /// Asks the store to wipe what a destroyed secret left in its files
+    /// ([`Store::scrub`]). The change itself is already stored, so a failure
+    /// here changes nothing for the account: the old pages then go at the
+    /// store's next checkpoint.
+    fn scrub(&self) {
+        let _best_effort = self.store.scrub();
     }
 
     /// The user resets 2FA themself (S11): only with a valid code. Returns
@@ -700,6 +726,7 @@ impl<S: Store> Engine<S> {
             Some(account)
         })?;
         Ok(if decision.is_allowed() {
+            self.scrub();
             (decision, Some(uri))
         } else {
             (decision, None)
@@ -764,6 +791,7 @@ impl<S: Store> Engine<S> {
     fn open_account(&self, id: &AccountId, bytes: &[u8]) -> Result<Account> {
         if !seal::is_sealed(bytes) {
             // The hot path without encryption: no store key to build.
+            self.refuse_plain()?;
             return Account::decode(bytes);
         }
         self.open_record(&id.store_key(), bytes)
@@ -771,6 +799,27 @@ impl<S: Store> Engine<S> {
 
     /// [`Engine::open_account`] for the record under `store_key`.
     fn open_record(&self, store_key: &[u8], bytes: &[u8]) -> Result<Account> {
+        if !seal::is_sealed(bytes) {
+            self.refuse_plain()?;
+        }
+        self.open_any_record(store_key, bytes)
+    }
+
+    /// A plain account record while sealed ones are required
+    /// ([`EngineConfig::require_sealed`] with keys) is an error.
+    fn refuse_plain(&self) -> Result<()> {
+        if self.config.require_sealed && self.config.encryption.is_some() {
+            return Err(Error::Encryption(
+                "the account record is not encrypted and encrypted records are required \
+                 (seal the store's records with `mail2fa db seal`)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Engine::open_record`] that also reads plain records whatever
+    /// [`EngineConfig::require_sealed`] says (to seal them).
+    fn open_any_record(&self, store_key: &[u8], bytes: &[u8]) -> Result<Account> {
         match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
             Some(plain) => Account::decode(&plain),
             None => Account::decode(bytes),

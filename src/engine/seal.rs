@@ -12,8 +12,10 @@
 //! Fail closed: a sealed record with no key configured, with a key id that
 //! is not configured, or that does not authenticate (wrong key, damaged
 //! bytes) is an [`Error::Encryption`] — the login is refused. A plain record
-//! is still read when keys are configured (so a deployment can turn
-//! encryption on), and sealed at its next write.
+//! while keys are configured is refused too (`EngineConfig::require_sealed`,
+//! on by default): whoever can write the store but has no key must not be
+//! able to copy a plain record over a sealed one. A deployment that turns
+//! encryption on seals its plain records first (`Engine::seal_records`).
 
 use std::io::Read;
 use std::path::Path;
@@ -110,7 +112,8 @@ impl EncryptionKeys {
     ///
     /// The file must be a regular file (a symbolic link to one is
     /// followed) of at most [`MAX_KEY_FILE_LEN`] bytes that neither
-    /// group nor others may read or write (mode 0600 or 0400). Its contents
+    /// group nor others may read or write (mode 0600 or 0400), owned by the
+    /// process's effective user or by root. Its contents
     /// are wiped from memory once parsed.
     ///
     /// ```
@@ -143,6 +146,7 @@ impl EncryptionKeys {
     /// # Errors
     /// [`Error::KeyFile`], with the path and a [`KeyFileError`]: the file
     /// cannot be read, is not a regular file, is open to group or others,
+    /// belongs to another user,
     /// is too large, has a line that is not `ID:KEY` or a key id given
     /// twice (named by line number, never quoted), or holds no key.
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Self> {
@@ -189,6 +193,7 @@ fn read_key_file(path: &Path) -> Result<EncryptionKeys, KeyFileError> {
     if mode & 0o077 != 0 {
         return Err(KeyFileError::Permissions { mode });
     }
+    check_owner(&meta)?;
     let max = MAX_KEY_FILE_LEN;
     let too_large = KeyFileError::TooLarge { max };
     if meta.len() > max as u64 {
@@ -216,6 +221,23 @@ fn read_key_file(path: &Path) -> Result<EncryptionKeys, KeyFileError> {
 fn permission_bits(meta: &std::fs::Metadata) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o7777
+}
+
+/// The keys must belong to the process's effective user or to root:
+/// another user who owns the file could replace them.
+#[cfg(unix)]
+fn check_owner(meta: &std::fs::Metadata) -> Result<(), KeyFileError> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = rustix::process::geteuid().as_raw();
+    match meta.uid() {
+        owner if owner == uid || owner == 0 => Ok(()),
+        owner => Err(KeyFileError::Owner { owner, uid }),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_owner(_meta: &std::fs::Metadata) -> Result<(), KeyFileError> {
+    Ok(())
 }
 
 /// Without Unix permissions there are no group and others to check.

@@ -303,7 +303,10 @@ pub struct m2fa_recovery_codes {
 /// Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
 /// issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
 /// for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
-/// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s.
+/// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s; a SQLite
+/// database is opened, never created (`m2fa_engine_config_set_sqlite`);
+/// with encryption keys, records in clear are refused
+/// (`m2fa_engine_config_set_require_sealed`).
 /// Release with `m2fa_engine_config_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
@@ -446,6 +449,30 @@ pub unsafe extern "C" fn m2fa_engine_config_set_delivered_codes(
     }
 }
 
+/// Whether, with encryption keys configured, an account record written in
+/// clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
+/// record copied over a sealed one — by someone who can write the database
+/// but has no key — refuses the login (`M2FA_ENCRYPTION_FAILURE`) instead
+/// of replacing the account's secret or turning 2FA off. Without keys it has
+/// no effect. Turning encryption on for a database with plain records:
+/// seal them first (`mail2fa db seal --key-file FILE`), or set 0 for the
+/// migration only.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_require_sealed(
+    config: *mut m2fa_engine_config,
+    require: u32,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update_engine_config(config, |c| {
+            c.require_sealed = require != 0;
+            Ok(())
+        })
+    }
+}
+
 /// Frees a configuration. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_config_free(config: *mut m2fa_engine_config) {
@@ -480,8 +507,14 @@ pub unsafe extern "C" fn m2fa_engine_new(
 
 /// How `m2fa_engine_open` opens its database: `synchronous` (an
 /// `m2fa_synchronous`; FULL by default), how long a writer waits for
-/// another process's lock, in milliseconds (default 5000), and whether a
-/// missing file is created (`create` ≠ 0, the default) or is an error.
+/// another process's lock, in milliseconds (default 5000), and whether the
+/// database may be created (`create` ≠ 0) or must already exist (0, the
+/// default). Creating is the administrator's act (the operator tool's
+/// `mail2fa platform enable` does it): a login path must keep 0, so that a
+/// deleted, emptied or schema-less file refuses every login instead of
+/// becoming an empty database that answers "no 2FA". With `create` ≠ 0 a
+/// missing file is created (mode 0600) and an existing empty file gets
+/// the schema.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
 /// `M2FA_UNSUPPORTED` (built without SQLite).
@@ -515,17 +548,22 @@ pub unsafe extern "C" fn m2fa_engine_config_set_sqlite(
     })
 }
 
-/// Creates an engine over the SQLite database at `path` (NULL config:
-/// defaults): created with mode 0600 if missing, shared safely with other
-/// threads and processes that open the same file, durable across restarts.
-/// A symbolic link, a file that is not a mail2fa database, or one written
-/// by a newer mail2fa is refused. Without a device key in the
+/// Creates an engine over the existing SQLite database at `path` (NULL
+/// config: defaults), shared safely with other threads and processes that
+/// open the same file, durable across restarts. Nothing is created unless
+/// `m2fa_engine_config_set_sqlite` said `create` ≠ 0: a missing file, an
+/// empty (0-byte) file or one without the mail2fa schema is refused, as are
+/// a symbolic link, a file that is not a mail2fa database, one written by a
+/// newer mail2fa, and a file, `-wal`/`-shm` file or directory that group or
+/// others may write or that belongs to a user other than this process's
+/// effective user and root. Without a device key in the
 /// configuration, the engine keeps one in the database. Release with
 /// `m2fa_engine_free` (which closes the database; its state stays).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-/// `M2FA_STORAGE_FAILURE` (the file cannot be opened or is refused),
-/// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without SQLite).
+/// `M2FA_STORAGE_FAILURE` (the file is missing, empty, without the schema,
+/// cannot be opened or is refused), `M2FA_CORRUPT_RECORD`,
+/// `M2FA_UNSUPPORTED` (built without SQLite).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_open(
     path: *const c_char,

@@ -115,6 +115,17 @@ pub trait Store: Send + Sync {
         let _ = (after, limit);
         Err(StoreError::Unsupported)
     }
+
+    /// Makes what deleted and overwritten records held (old secrets) leave
+    /// the backend's files now rather than at some later maintenance: the
+    /// engine calls it after removing or resetting an account. A store that
+    /// keeps nothing behind keeps the default (nothing to do).
+    ///
+    /// # Errors
+    /// Backend errors (the records themselves are already gone or replaced).
+    fn scrub(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A boxed store is a store: hosts choose the backend at run time
@@ -135,6 +146,10 @@ impl<T: Store + ?Sized> Store for Box<T> {
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         (**self).scan(after, limit)
+    }
+
+    fn scrub(&self) -> Result<(), StoreError> {
+        (**self).scrub()
     }
 }
 

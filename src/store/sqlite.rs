@@ -16,10 +16,31 @@
 //!   the same file: SQLite's locks serialise the writers; a writer that
 //!   finds the database busy waits up to the busy timeout (5 s by default),
 //!   then the call fails (and the login is refused).
+//! * **Creation is an administrative act**: [`SqliteStore::open`] (and
+//!   `create: false`, the default of [`SqliteOptions`]) only opens an
+//!   existing mail2fa database. A missing file, an empty (0-byte) file or a
+//!   SQLite file without the mail2fa schema is refused like a foreign one:
+//!   a login path must never build a fresh, empty store that answers "no
+//!   2FA" for everyone. Only [`SqliteStore::create`] (`create: true`; the
+//!   operator tool's `mail2fa platform enable`) makes a new file, or builds
+//!   the schema in an existing empty one.
 //! * **Files**: a new database is created with mode 0600; a path that is a
 //!   symbolic link is refused (SQLite's `NOFOLLOW`, and our own check when
 //!   creating it). A file that is not a mail2fa database, or one of a newer
-//!   schema version, is refused: never read as "no 2FA".
+//!   schema version, is refused: never read as "no 2FA". The database, its
+//!   `-wal` and `-shm` companions and its directory must not be writable by
+//!   group or others and must belong to the process's effective user or to
+//!   root (a directory others can write lets them plant a `-wal` file that
+//!   SQLite would replay into the database; a sticky directory such as
+//!   `/tmp` is accepted, as others cannot replace files there, and a
+//!   companion planted there is refused by its owner). Run the operator
+//!   tool as the user that owns the database (`sudo -u dovecot mail2fa …`),
+//!   or as root.
+//! * **Destroyed secrets leave the files**: deleted and replaced records are
+//!   overwritten with zeros (`secure_delete`), and [`Store::scrub`] (called
+//!   by the engine after removing or resetting an account) checkpoints the
+//!   WAL into the database and truncates it, so an old secret survives
+//!   neither in the database nor in its `-wal` file.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
@@ -51,8 +72,13 @@ pub enum Synchronous {
 /// How to open a [`SqliteStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteOptions {
-    /// Create the file if it does not exist (default `true`); `false`: a
-    /// missing file is an error.
+    /// Create the database (default `false`). `false`: the file must be an
+    /// existing mail2fa database — a missing file, an empty file or one
+    /// without the mail2fa schema is an error (what every login path must
+    /// use). `true`, the administrator's act: a missing file is created
+    /// (mode 0600), and an existing empty file (0 bytes, or a SQLite file
+    /// with no tables at all) gets the schema; an existing mail2fa database
+    /// is opened as it is.
     pub create: bool,
     /// Durability of commits (default [`Synchronous::Full`]).
     pub synchronous: Synchronous,
@@ -67,7 +93,7 @@ pub struct SqliteOptions {
 impl Default for SqliteOptions {
     fn default() -> Self {
         Self {
-            create: true,
+            create: false,
             synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(5),
             max_size: None,
@@ -105,12 +131,13 @@ impl SqliteCheck {
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("state.db");
 /// # let _ = std::fs::remove_file(&path);
-/// let store = SqliteStore::open(&path)?;
+/// // Creating the database is the administrator's act...
+/// let store = SqliteStore::create(&path)?;
 /// let CasOutcome::Stored { version } = store.compare_and_swap(b"k", None, Some(b"v1"))? else {
 ///     unreachable!("the key was absent");
 /// };
 /// drop(store);
-/// // Another process (or a restart) sees what was committed.
+/// // ...another process (or a restart) opens it and sees what was committed.
 /// let again = SqliteStore::open(&path)?;
 /// assert_eq!(again.load(b"k")?.unwrap().version, version);
 /// # std::fs::remove_dir_all(&dir).unwrap();
@@ -127,20 +154,43 @@ fn backend(context: &str, error: impl core::fmt::Display) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating it if needed) the database at `path` with the default
-    /// options.
+    /// Opens the existing mail2fa database at `path` with the default
+    /// options. Never creates anything: this is the opener of login paths.
     ///
     /// # Errors
-    /// [`StoreError::Backend`] for a symbolic link, a file that is not a
-    /// mail2fa database, a newer schema, or any I/O or SQLite failure.
+    /// [`StoreError::Backend`] for a missing file, an empty file or one
+    /// without the mail2fa schema, a symbolic link, a file that is not a
+    /// mail2fa database, a newer schema, a file or directory that group or
+    /// others may write or that belongs to another user, or any I/O or
+    /// SQLite failure.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Creates the database at `path` (mode 0600), or the schema in an
+    /// existing empty file, or opens it if it is already a mail2fa
+    /// database — the administrator's act of setting up a store (the
+    /// operator tool's `mail2fa platform enable`). Never call it from a
+    /// login path: there a missing or emptied database must refuse logins,
+    /// not become an empty store that answers "no 2FA".
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open`], except for a missing or empty file.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(
+            path,
+            &SqliteOptions {
+                create: true,
+                ..SqliteOptions::default()
+            },
+        )
     }
 
     /// Opens the database at `path` with `options`.
     ///
     /// # Errors
-    /// As [`SqliteStore::open`]; with `create: false`, a missing file too.
+    /// As [`SqliteStore::open`]; with `create: true`, a missing or empty
+    /// file is not an error.
     pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref();
         match std::fs::symlink_metadata(path) {
@@ -166,7 +216,23 @@ impl SqliteStore {
                     Err(e) => return Err(backend(&format!("creating {}", path.display()), e)),
                 }
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Backend(format!(
+                    "sqlite: {} does not exist; a login never creates a database (create it \
+                     once with `mail2fa platform enable`, or SqliteStore::create)",
+                    path.display()
+                )));
+            }
             Err(e) => return Err(backend(&format!("opening {}", path.display()), e)),
+        }
+        check_files(path)?;
+        if !options.create && std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(StoreError::Backend(format!(
+                "sqlite: {} is an empty file, not a mail2fa database (it was truncated or \
+                 never set up; restore it from a backup, or create the schema with \
+                 `mail2fa platform enable`)",
+                path.display()
+            )));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NOFOLLOW
@@ -176,6 +242,10 @@ impl SqliteStore {
         connection
             .busy_timeout(options.busy_timeout)
             .map_err(|e| backend("busy timeout", e))?;
+        if !options.create {
+            // Before anything is written (the switch to WAL writes).
+            identify(&connection, path)?;
+        }
         let mode = wal_mode(&connection, options.busy_timeout)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(backend("journal mode", format!("WAL refused ({mode})")));
@@ -192,7 +262,7 @@ impl SqliteStore {
         connection
             .pragma_update(None, "secure_delete", "ON")
             .map_err(|e| backend("secure delete", e))?;
-        migrate(&mut connection)?;
+        migrate(&mut connection, options.create)?;
         if let Some(bytes) = options.max_size {
             let page: i64 = connection
                 .query_row("PRAGMA page_size", [], |row| row.get(0))
@@ -278,10 +348,91 @@ fn wal_mode(connection: &Connection, busy_timeout: Duration) -> Result<String, S
     }
 }
 
-/// Creates the schema in an empty database, accepts the current one, and
-/// refuses anything else — all in one immediate transaction, so that two
-/// processes creating the same new file do not both build it.
-fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+/// Refuses (without writing) a file that does not say it is a mail2fa
+/// database: an empty SQLite database included.
+fn identify(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let application: i32 = connection
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(|e| backend(&format!("opening {}", path.display()), e))?;
+    match application {
+        APPLICATION_ID => Ok(()),
+        0 => Err(StoreError::Backend(format!(
+            "sqlite: {} has no mail2fa schema (an empty or foreign database); a login never \
+             creates one (restore the database, or create the schema with \
+             `mail2fa platform enable`)",
+            path.display()
+        ))),
+        _ => Err(backend("schema", "the file is not a mail2fa database")),
+    }
+}
+
+/// The effective user id of this process.
+fn effective_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Refuses a database that another user controls: the file (and its
+/// `-wal` and `-shm` companions, when they exist) and its directory must
+/// belong to the effective user or to root, and must not be writable by
+/// group or others.
+fn check_files(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let mut companions = Vec::with_capacity(2);
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        companions.push(PathBuf::from(name));
+    }
+    let uid = effective_uid();
+    let mut checked = vec![(path.to_owned(), true, "database")];
+    checked.extend(
+        companions
+            .into_iter()
+            .map(|p| (p, false, "database companion")),
+    );
+    checked.push((directory, true, "database directory"));
+    for (file, required, what) in checked {
+        let meta = match std::fs::symlink_metadata(&file) {
+            Ok(meta) => meta,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(backend(&format!("checking {}", file.display()), e)),
+        };
+        if meta.uid() != uid && meta.uid() != 0 {
+            return Err(StoreError::Backend(format!(
+                "sqlite: refusing the {what} {}: it belongs to user id {}, not to this process's \
+                 user ({uid}) or root; `chown {uid} {}`, or run as its owner",
+                file.display(),
+                meta.uid(),
+                file.display()
+            )));
+        }
+        let mode = meta.mode() & 0o7777;
+        // A sticky directory (`/tmp`) lets others add files but not
+        // replace ours; a companion they plant is caught by its owner.
+        let sticky = meta.is_dir() && mode & 0o1000 != 0;
+        if mode & 0o022 != 0 && !sticky {
+            let fix = if meta.is_dir() { "go-w" } else { "600" };
+            return Err(StoreError::Backend(format!(
+                "sqlite: refusing the {what} {}: group or others may write it (mode {mode:04o}); \
+                 `chmod {fix} {}`",
+                file.display(),
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the schema in an empty database (only with `create`), accepts
+/// the current one, and refuses anything else — all in one immediate
+/// transaction, so that two processes creating the same new file do not
+/// both build it.
+fn migrate(connection: &mut Connection, create: bool) -> Result<(), StoreError> {
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| backend("schema", e))?;
@@ -296,6 +447,12 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             return Err(backend(
                 "schema",
                 format!("version {other}, this library reads {SCHEMA_VERSION}"),
+            ));
+        }
+        (0, 0) if !create => {
+            return Err(backend(
+                "schema",
+                "no mail2fa schema, and a login never creates one",
             ));
         }
         (0, 0) => {
@@ -434,5 +591,26 @@ impl Store for SqliteStore {
             ))
         })
         .collect()
+    }
+
+    /// Checkpoints the WAL into the database and truncates it
+    /// (`wal_checkpoint(TRUNCATE)`): the pages of deleted or replaced
+    /// records, already zeroed in the database by `secure_delete`, leave the
+    /// `-wal` file too. Waits for readers up to the busy timeout.
+    fn scrub(&self) -> Result<(), StoreError> {
+        let connection = self.connection()?;
+        let (busy, _, _): (i64, i64, i64) = connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(|e| backend("checkpoint", e))?;
+        if busy != 0 {
+            return Err(backend(
+                "checkpoint",
+                "another connection kept reading; the WAL still holds old pages until the next \
+                 checkpoint",
+            ));
+        }
+        Ok(())
     }
 }

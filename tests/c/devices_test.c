@@ -1456,6 +1456,8 @@ static void test_database(void)
     CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_encryption_key(config, 1, key1, 32, 1));
     CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_add_encryption_key(config, 1, key2, 32, 0));
     CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_encryption_key(config, 2, key2, 32, 1));
+    CHECK_STATUS(M2FA_OK,
+                 m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, 5000, 1));
     m2fa_engine *sealed = NULL;
     if (CHECK_STATUS(M2FA_OK, m2fa_engine_open(path, config, &sealed))) {
         CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(sealed, PLATFORM, 1));
@@ -1641,6 +1643,9 @@ static void test_key_file(void)
     m2fa_engine_config *writer = NULL;
     CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&writer));
     CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_encryption_key(writer, 2, key2, 32, 1));
+    /* Creating the database is explicit (the default creates nothing). */
+    CHECK_STATUS(M2FA_OK,
+                 m2fa_engine_config_set_sqlite(writer, M2FA_SYNCHRONOUS_FULL, 5000, 1));
     m2fa_engine *engine = open_keyed(db, writer);
     struct user lee = {engine, "lee@example.com", NULL};
     bool enrolled = engine != NULL &&

@@ -2762,6 +2762,132 @@ static void test_postgres_entry_points(void)
     m2fa_engine_config_free(config);
 }
 
+/* ------------------------------------------------------------------------
+ * State cannot turn 2FA off (issue 14): m2fa_engine_open creates nothing by
+ * default, a truncated or deleted database refuses to open (never M2FA_OK
+ * and then "no second factor"), and with encryption keys a record written
+ * in clear is refused unless m2fa_engine_config_set_require_sealed(0).
+ * ------------------------------------------------------------------------ */
+
+#include <sys/stat.h> /* mkdir */
+#include <unistd.h>   /* truncate, unlink, rmdir, access */
+
+/* The status and decision of a code-less login of `name` on `engine`. */
+static m2fa_status codeless_login(const m2fa_engine *engine, const char *name, uint64_t now,
+                                  uint32_t *outcome)
+{
+    m2fa_decision *d = SENTINEL_HANDLE;
+    m2fa_status status = m2fa_engine_login(engine, PLATFORM, name, NULL, now, &d);
+    if (status == M2FA_OK) {
+        CHECK_STATUS(M2FA_OK, m2fa_decision_outcome(d, outcome));
+        m2fa_decision_free(d);
+    } else {
+        CHECK(d == SENTINEL_HANDLE);
+    }
+    return status;
+}
+
+static void test_state_fails_closed(void)
+{
+    section = "state fails closed";
+    char dir[128], db[192], wal[200], shm[200];
+    snprintf(dir, sizeof dir, "/tmp/m2fa-c-state-%ld", (long)getpid());
+    if (!CHECK(mkdir(dir, 0700) == 0)) {
+        return;
+    }
+    snprintf(db, sizeof db, "%s/mail2fa.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    snprintf(shm, sizeof shm, "%s-shm", db);
+
+    m2fa_engine_config *config = NULL, *creating = NULL, *sealed = NULL;
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&creating));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&sealed));
+    CHECK_STATUS(M2FA_OK,
+                 m2fa_engine_config_set_sqlite(creating, M2FA_SYNCHRONOUS_FULL, 5000, 1));
+    m2fa_engine *engine = SENTINEL_HANDLE;
+    uint32_t outcome = SENTINEL_U32;
+
+    /* A missing file: the defaults (NULL config, a new config) create
+     * nothing; only create = 1 does. */
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(db, NULL, &engine));
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(db, config, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    CHECK(access(db, F_OK) != 0);
+    struct user alice = {.platform = PLATFORM, .name = "alice@example.com"};
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open(db, creating, &engine))) {
+        alice.engine = engine;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(engine, PLATFORM, 1));
+        CHECK(enroll(&alice, T0));
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 60, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+    user_free(&alice);
+
+    /* Reopened by default: the code is still asked for. */
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open(db, NULL, &engine))) {
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 90, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+
+    /* With keys, the record written in clear is refused (copied over a
+     * sealed one, it must not be used); require_sealed = 0 reads it. */
+    static const uint8_t key[32] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_encryption_key(sealed, 1, key, 32, 1));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_config_set_require_sealed(NULL, 1));
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open(db, sealed, &engine))) {
+        CHECK_STATUS(M2FA_ENCRYPTION_FAILURE,
+                     codeless_login(engine, alice.name, T0 + 90, &outcome));
+    }
+    m2fa_engine_free(engine);
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_require_sealed(sealed, 0));
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open(db, sealed, &engine))) {
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 90, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+
+    /* `truncate -s 0`, then opened with create = 0 (what the PAM and Lua
+     * modules do) and with the defaults: refused, the file left empty. */
+    CHECK(truncate(db, 0) == 0);
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, 5000, 0));
+    engine = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(db, config, &engine));
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(db, NULL, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    if (engine != SENTINEL_HANDLE && engine != NULL) {
+        /* Had it opened: no login may pass without a code. */
+        CHECK(codeless_login(engine, alice.name, T0 + 120, &outcome) != M2FA_OK ||
+              outcome != M2FA_OUTCOME_ALLOWED);
+        m2fa_engine_free(engine);
+    }
+    struct stat st;
+    CHECK(stat(db, &st) == 0 && st.st_size == 0);
+
+    /* Deleted: refused by the default opener, and not created. */
+    CHECK(unlink(db) == 0);
+    unlink(wal);
+    unlink(shm);
+    engine = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open(db, NULL, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    CHECK(access(db, F_OK) != 0);
+
+    m2fa_engine_config_free(sealed);
+    m2fa_engine_config_free(creating);
+    m2fa_engine_config_free(config);
+    unlink(db);
+    unlink(wal);
+    unlink(shm);
+    CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
     test_enum_values();
@@ -2786,6 +2912,7 @@ int main(void)
     test_host_store();
 #endif
     test_postgres_entry_points();
+    test_state_fails_closed();
 
     printf("engine_test (%s): %lu checks, %lu failed (mail2fa %s)\n", STORE_NAME, checks_run,
            checks_failed, m2fa_version());

@@ -57,7 +57,7 @@ impl SqliteScratch {
     pub fn new() -> Self {
         let dir = std::env::temp_dir().join(unique("m2fa-suite"));
         std::fs::create_dir_all(&dir).unwrap();
-        let store = mail2fa::store::SqliteStore::open(dir.join("state.db")).unwrap();
+        let store = mail2fa::store::SqliteStore::create(dir.join("state.db")).unwrap();
         Self { store, dir }
     }
 }
@@ -163,6 +163,9 @@ macro_rules! delegate_store {
                 limit: usize,
             ) -> Result<Vec<ScannedRecord>, StoreError> {
                 self.store.scan(after, limit)
+            }
+            fn scrub(&self) -> Result<(), StoreError> {
+                self.store.scrub()
             }
         }
     };

@@ -115,6 +115,8 @@ struct Context {
     json: bool,
     yes: bool,
     style: Style,
+    /// Encryption keys were given (`--key-file`).
+    sealing: bool,
 }
 
 pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
@@ -158,6 +160,7 @@ impl Context {
             json: global.json,
             yes: global.yes,
             style: Style::new(global.color),
+            sealing: global.key_file.is_some(),
         })
     }
 
@@ -1117,6 +1120,25 @@ impl Context {
                 )
             }
             DbCommand::Check => self.check(),
+            DbCommand::Seal => {
+                if !self.sealing {
+                    return Err(fail(
+                        KEY,
+                        "`db seal` needs the encryption keys: give --key-file (or MAIL2FA_KEY_FILE).",
+                    ));
+                }
+                let sealed = self.engine.seal_records()?;
+                self.report(
+                    &format!(
+                        "Sealed {} with the current key.",
+                        count(
+                            usize::try_from(sealed).unwrap_or(usize::MAX),
+                            "account record"
+                        )
+                    ),
+                    || Json::Object(vec![("sealed", Json::Number(sealed))]),
+                )
+            }
             DbCommand::Copy { to } => {
                 let target = database::open(&Location::new(&to), true)?;
                 let copied = database::copy(self.engine.store(), &target)?;
