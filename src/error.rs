@@ -209,6 +209,13 @@ pub enum Base32Error {
         /// Count of alphabet symbols seen.
         symbols: usize,
     },
+    /// The last symbol carries bits beyond the last whole byte that are not
+    /// zero (RFC 4648 §3.5): another spelling of a shorter text.
+    #[error("the symbol at position {position} has non-zero leftover bits")]
+    NonZeroTrailingBits {
+        /// Byte offset of the last symbol in the input.
+        position: usize,
+    },
 }
 
 /// What is wrong with an `otpauth://` URI or with the label parts given to
