@@ -155,7 +155,7 @@ enum Kind {
 
 fn kind() -> impl Strategy<Value = Kind> {
     prop_oneof![
-        (1u64..=1_000_000).prop_map(Kind::Totp),
+        (1u64..=mail2fa::MAX_PERIOD).prop_map(Kind::Totp),
         any::<u64>().prop_map(Kind::Hotp),
     ]
 }
