@@ -53,6 +53,20 @@
 // Size of a device id in text (32 hex digits) with its NUL.
 #define M2FA_DEVICE_ID_SIZE 33
 
+// Longest lock accepted by `m2fa_engine_config_set_lockout` (one day).
+// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
+#define M2FA_MAX_LOCK 86400
+
+// Longest suspension `m2fa_engine_config_set_max_suspension` accepts (30
+// days). (A literal, so that cbindgen can write it; a test ties it to the
+// crate's.)
+#define M2FA_MAX_SUSPENSION (30 * 86400)
+
+// Longest TOTP period accepted, in seconds: a longer one makes a code a
+// near-static password. (A literal, so that cbindgen can write it; a test
+// ties it to the crate's.)
+#define M2FA_MAX_PERIOD 300
+
 // Largest verification window accepted (steps each side / look-ahead).
 // (A literal, so that cbindgen can write it; a test ties it to the crate's.)
 #define M2FA_MAX_WINDOW 50
@@ -86,7 +100,7 @@ enum m2fa_status
   M2FA_INVALID_ARGUMENT = 105,
   // Digits outside 6..=10.
   M2FA_INVALID_DIGITS = 200,
-  // A TOTP period of 0.
+  // A TOTP period of 0 or above `M2FA_MAX_PERIOD`.
   M2FA_INVALID_PERIOD = 201,
   // A verification window above `M2FA_MAX_WINDOW`.
   M2FA_INVALID_WINDOW = 202,
@@ -135,7 +149,8 @@ enum m2fa_status
   M2FA_NOT_ENABLED = 702,
   // An engine configuration value, or a platform/account name, is invalid.
   M2FA_INVALID_CONFIG = 703,
-  // Login input refused outright (NUL byte, too long).
+  // Input refused outright: login input with a NUL byte or too long, a
+  // suspension longer than the configured maximum.
   M2FA_INVALID_INPUT = 704,
   // The verification mode needs a destination that is not set.
   M2FA_NO_CONTACT = 705,
@@ -1019,15 +1034,16 @@ m2fa_status m2fa_engine_config_set_issuer(struct m2fa_engine_config *config, con
 m2fa_status m2fa_engine_config_set_totp(struct m2fa_engine_config *config,
                                         const struct m2fa_otp_config *otp);
 
-// Sets how long a pending enrollment stays valid, in seconds (> 0, else
-// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
+// Sets how long a pending enrollment stays valid, in seconds (1 to 30 days,
+// else `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_engine_config_set_enrollment_ttl(struct m2fa_engine_config *config,
                                                   uint64_t seconds);
 
 // Sets the lockout: `max_failures` (1..=100) wrong codes lock for
-// `first_lock` seconds, doubling per lock up to `max_lock`.
+// `first_lock` seconds, doubling per lock up to `max_lock` (at most
+// `M2FA_MAX_LOCK`, one day).
 //
 // Errors: `M2FA_NULL_ARGUMENT` (out-of-range values are refused by
 // `m2fa_engine_new` with `M2FA_INVALID_CONFIG`).
@@ -1036,8 +1052,9 @@ m2fa_status m2fa_engine_config_set_lockout(struct m2fa_engine_config *config,
                                            uint64_t first_lock,
                                            uint64_t max_lock);
 
-// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds,
-// `max_wrong` entries before a code dies, `resend_interval` seconds.
+// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds
+// (1..=86400), `max_wrong` entries (> 0) before a code dies,
+// `resend_interval` seconds (at most 86400).
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for digits above 255
 // (the rest is checked by `m2fa_engine_new`).
@@ -1059,6 +1076,16 @@ m2fa_status m2fa_engine_config_set_delivered_codes(struct m2fa_engine_config *co
 // Errors: `M2FA_NULL_ARGUMENT`.
 m2fa_status m2fa_engine_config_set_require_sealed(struct m2fa_engine_config *config,
                                                   uint32_t require);
+
+// Sets the longest suspension `m2fa_engine_suspend` accepts, in seconds
+// (1..=`M2FA_MAX_SUSPENSION`, default `M2FA_MAX_SUSPENSION`). A longer
+// request is refused, never shortened; a stored suspension reaching
+// further than this from the login's time is not honoured (2FA applies).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for 0 or above
+// `M2FA_MAX_SUSPENSION`.
+m2fa_status m2fa_engine_config_set_max_suspension(struct m2fa_engine_config *config,
+                                                  uint64_t seconds);
 
 // Frees a configuration. NULL is a no-op.
 void m2fa_engine_config_free(struct m2fa_engine_config *config);
@@ -1212,9 +1239,12 @@ m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
                                const char *account);
 
 // Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
-// `*until` (may be NULL) receives when.
+// `*until` (may be NULL) receives when. `seconds` is at most the
+// configured maximum (`m2fa_engine_config_set_max_suspension`, default
+// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
 //
-// Errors: as `m2fa_engine_remove`.
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_INPUT` for more
+// than the maximum (refused, never shortened) or an end beyond 64-bit time.
 m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
                                 const char *platform,
                                 const char *account,
@@ -1222,9 +1252,15 @@ m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
                                 uint64_t now,
                                 uint64_t *until);
 
-// Sets where e-mail and SMS codes go; each may be NULL (none).
+// Sets where e-mail and SMS codes go; each may be NULL (none). The e-mail
+// address is a plain ASCII `local@domain.tld` (at most 254 bytes, one `@`,
+// no white space, quotes or address literals); the phone number is E.164,
+// `+` then 8 to 15 digits, the first not 0, single spaces between groups
+// allowed.
 //
-// Errors: as `m2fa_engine_remove`.
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for an
+// address or number outside those rules, `M2FA_NO_CONTACT` for removing
+// the destination the account's mode uses.
 m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
                                     const char *platform,
                                     const char *account,
@@ -1423,9 +1459,10 @@ m2fa_status m2fa_otp_config_set_algorithm(struct m2fa_otp_config *config, uint32
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_DIGITS`.
 m2fa_status m2fa_otp_config_set_digits(struct m2fa_otp_config *config, uint32_t digits);
 
-// Sets the TOTP period in seconds (> 0).
+// Sets the TOTP period in seconds (1..=`M2FA_MAX_PERIOD`).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_PERIOD`.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_PERIOD` (0 or above
+// `M2FA_MAX_PERIOD`).
 m2fa_status m2fa_otp_config_set_period(struct m2fa_otp_config *config, uint64_t seconds);
 
 // Sets T0, the Unix time at which step 0 begins.

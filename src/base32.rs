@@ -9,10 +9,17 @@
 //! * correct `=` padding, or none at all.
 //!
 //! Anything else — other whitespace, `0`/`1`/`8`/`9`, a wrong amount of
-//! padding, a symbol count that cannot encode whole bytes — is an error that
-//! names the position but never quotes the character (it may be part of a
-//! secret). Leftover bits in the last symbol are ignored, as authenticator
-//! apps do, because some services hand out secrets made of random symbols.
+//! padding, a symbol count that cannot encode whole bytes, a last symbol
+//! whose leftover bits are not zero — is an error that names the position
+//! but never quotes the character (it may be part of a secret).
+//!
+//! The leftover bits are refused (RFC 4648 §3.5 allows it) so that each byte
+//! string has exactly one spelling: `MZ` and `M3` would otherwise both be the
+//! byte `f`, and two texts that differ would name the same secret. Our
+//! encoder always writes them as zero; a service that hands out random
+//! symbols instead of encoded bytes must use a symbol count that is a
+//! multiple of 8 (or of the lengths that encode whole bytes with nothing
+//! left over) for its secrets to be accepted.
 //!
 //! Output buffers are [`Zeroizing`], since what passes through here is
 //! usually a secret.
@@ -97,6 +104,7 @@ pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Error> {
     let mut symbols = 0usize;
     let mut padding = 0usize;
     let mut previous_was_symbol = false;
+    let mut last_symbol = 0usize;
 
     for (position, &byte) in input.iter().enumerate() {
         match byte {
@@ -125,10 +133,13 @@ pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Error> {
                     out.push((acc >> acc_bits) as u8);
                 }
                 symbols += 1;
+                last_symbol = position;
                 previous_was_symbol = true;
             }
         }
     }
+    // The bits of the last symbol that did not fill a byte (0 to 4 of them).
+    let leftover = acc & ((1u64 << acc_bits) - 1);
     acc.zeroize();
 
     if symbols == 0 {
@@ -145,6 +156,11 @@ pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Error> {
     }
     if padding > 0 && (tail == 0 || tail + padding != 8) {
         return Err(Base32Error::InvalidPadding);
+    }
+    if leftover != 0 {
+        return Err(Base32Error::NonZeroTrailingBits {
+            position: last_symbol,
+        });
     }
     Ok(out)
 }
@@ -254,6 +270,46 @@ mod tests {
             decode("M======="),
             Err(Base32Error::InvalidLength { symbols: 1 })
         );
+    }
+
+    #[test]
+    fn rejects_non_zero_trailing_bits_by_position() {
+        // `MY` is `f` with its last symbol's two spare bits zero; `MZ`..`M7`
+        // set them and would be other spellings of the same byte.
+        assert_eq!(decode("MY").unwrap().as_slice(), b"f");
+        for (text, position) in [
+            ("MZ", 1),
+            ("M7", 1),
+            ("MZ======", 1),
+            ("mzxw6yr=", 6),
+            ("MZXW6YR", 6),
+            ("MZXW 6YTB OJ", 11),
+        ] {
+            assert_eq!(
+                decode(text),
+                Err(Base32Error::NonZeroTrailingBits { position }),
+                "{text:?}"
+            );
+        }
+        // Eight symbols are five whole bytes: every last symbol is valid.
+        assert!(decode("JBSWY3DPEHPK3PXQ").is_ok());
+        let err = decode("MZ").unwrap_err().to_string();
+        assert!(err.contains("position 1"), "{err}");
+        assert!(!err.contains("MZ"), "{err}");
+    }
+
+    #[test]
+    fn our_encoding_never_has_trailing_bits() {
+        for len in 1..=40usize {
+            let data: Vec<u8> = (0..len)
+                .map(|i| (i as u8).wrapping_mul(151) | 0x81)
+                .collect();
+            assert_eq!(decode(&encode(&data)).unwrap().as_slice(), data.as_slice());
+            assert_eq!(
+                decode(&encode_padded(&data)).unwrap().as_slice(),
+                data.as_slice()
+            );
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub enum Error {
     /// Number of digits outside 6..=10.
     #[error("a one-time code has 6 to 10 digits, not {0}")]
     InvalidDigits(u32),
-    /// TOTP period of zero seconds.
-    #[error("the TOTP period must be at least one second")]
+    /// TOTP period of zero seconds or above [`crate::MAX_PERIOD`].
+    #[error("the TOTP period must be 1 to {} seconds", crate::MAX_PERIOD)]
     InvalidPeriod,
     /// Verification window larger than [`crate::MAX_WINDOW`].
     #[error("the verification window is at most {max} steps, not {requested}")]
@@ -223,6 +223,13 @@ pub enum Base32Error {
     InvalidLength {
         /// Count of alphabet symbols seen.
         symbols: usize,
+    },
+    /// The last symbol carries bits beyond the last whole byte that are not
+    /// zero (RFC 4648 §3.5): another spelling of a shorter text.
+    #[error("the symbol at position {position} has non-zero leftover bits")]
+    NonZeroTrailingBits {
+        /// Byte offset of the last symbol in the input.
+        position: usize,
     },
 }
 

@@ -6,7 +6,7 @@
 //! The stateless foundation:
 //!
 //! * [`Hotp`] (RFC 4226) and [`Totp`] (RFC 6238) with SHA-1/256/512, 6–10
-//!   digits, any period, any T0, 64-bit counters; verification in a window
+//!   digits, periods of 1 to 300 s ([`MAX_PERIOD`]), any T0, 64-bit counters; verification in a window
 //!   that returns the matched step so the caller can make codes one-time;
 //! * [`Secret`]: generated from the OS CSPRNG, base32 in and out
 //!   ([`base32`]), wiped on drop, redacted in `Debug`;
@@ -54,6 +54,6 @@ pub mod uri;
 pub mod ffi;
 
 pub use error::{Base32Error, Error, KeyFileError, Result, UriError};
-pub use otp::{Algorithm, Code, Digits, Hotp, MAX_WINDOW, Totp, TotpConfig};
+pub use otp::{Algorithm, Code, Digits, Hotp, MAX_PERIOD, MAX_WINDOW, Totp, TotpConfig};
 pub use secret::Secret;
 pub use uri::{KeyUri, OtpKind};

@@ -17,7 +17,8 @@
 //!   characters (NUL included); in the query, `+` means a space;
 //! * `secret` exactly once and a valid [`Secret`]; `issuer`, `algorithm`,
 //!   `digits`, `period`, `counter` at most once each; `counter` required for
-//!   HOTP and refused for TOTP, `period` refused for HOTP; unknown parameters
+//!   HOTP and refused for TOTP, `period` refused for HOTP and for TOTP
+//!   outside 1..=[`crate::MAX_PERIOD`] seconds (as [`TotpConfig`]); unknown parameters
 //!   (such as `image`) are ignored;
 //! * an issuer in both label and parameter must be the same.
 //!
@@ -286,7 +287,7 @@ impl KeyUri {
             }
             let period = match params.period {
                 Some(value) => parse_decimal(&value)
-                    .filter(|&p| p > 0)
+                    .filter(|p| (1..=crate::MAX_PERIOD).contains(p))
                     .ok_or(UriError::InvalidParameter("period"))?,
                 None => 30,
             };
@@ -621,6 +622,14 @@ mod tests {
             ),
             (
                 format!("otpauth://totp/y?secret={s}&period=-30"),
+                UriError::InvalidParameter("period").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&period=301"),
+                UriError::InvalidParameter("period").into(),
+            ),
+            (
+                format!("otpauth://totp/y?secret={s}&period=18446744073709551615"),
                 UriError::InvalidParameter("period").into(),
             ),
             (

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mail2fa::base32::{decode, encode, encode_padded};
-use mail2fa::{Algorithm, Base32Error, Digits, Error, Hotp, Secret, Totp, TotpConfig};
+use mail2fa::{Algorithm, Base32Error, Digits, Error, Hotp, MAX_PERIOD, Secret, Totp, TotpConfig};
 
 /// RFC 4226 / RFC 6238 SHA-1 seed (20 bytes).
 const SEED_SHA1: &[u8] = b"12345678901234567890";
@@ -369,20 +369,28 @@ fn sha1_totp(config: TotpConfig) -> Totp {
 
 #[test]
 fn step_at_near_u64_max_with_t0_and_large_periods() {
-    let max_period = sha1_totp(TotpConfig::default().with_period(u64::MAX).unwrap());
-    assert_eq!(max_period.step_at(u64::MAX).unwrap(), 1);
-    assert_eq!(max_period.step_at(u64::MAX - 1).unwrap(), 0);
+    // The longest period accepted; longer ones are refused (see
+    // tests/input_bounds.rs).
+    let max_period = sha1_totp(TotpConfig::default().with_period(MAX_PERIOD).unwrap());
+    assert_eq!(max_period.step_at(u64::MAX).unwrap(), u64::MAX / MAX_PERIOD);
+    assert_eq!(
+        max_period
+            .step_at(u64::MAX / MAX_PERIOD * MAX_PERIOD - 1)
+            .unwrap(),
+        u64::MAX / MAX_PERIOD - 1
+    );
+    assert_eq!(max_period.step_at(MAX_PERIOD - 1).unwrap(), 0);
     assert_eq!(max_period.step_at(0).unwrap(), 0);
 
-    let half = sha1_totp(
+    let late = sha1_totp(
         TotpConfig::default()
-            .with_period(1 << 63)
+            .with_period(MAX_PERIOD)
             .unwrap()
-            .with_t0(1),
+            .with_t0(u64::MAX - (2 * MAX_PERIOD - 1)),
     );
-    assert_eq!(half.step_at(u64::MAX).unwrap(), 1);
-    assert_eq!(half.step_at(1 << 63).unwrap(), 0);
-    assert_eq!(half.step_at((1 << 63) + 1).unwrap(), 1);
+    assert_eq!(late.step_at(u64::MAX).unwrap(), 1);
+    assert_eq!(late.step_at(u64::MAX - (2 * MAX_PERIOD - 1)).unwrap(), 0);
+    assert_eq!(late.step_at(u64::MAX - (MAX_PERIOD - 1)).unwrap(), 1);
 
     let late_t0 = sha1_totp(TotpConfig::default().with_t0(u64::MAX - 59));
     assert_eq!(late_t0.step_at(u64::MAX - 59).unwrap(), 0);
@@ -429,9 +437,14 @@ fn step_start_overflow_is_counter_out_of_range() {
         Err(Error::CounterOutOfRange)
     );
 
-    let max_period = sha1_totp(TotpConfig::default().with_period(u64::MAX).unwrap());
-    assert_eq!(max_period.step_start(1).unwrap(), u64::MAX);
-    assert_eq!(max_period.step_start(2), Err(Error::CounterOutOfRange));
+    let max_period = sha1_totp(TotpConfig::default().with_period(MAX_PERIOD).unwrap());
+    assert_eq!(max_period.step_start(1).unwrap(), MAX_PERIOD);
+    let last = u64::MAX / MAX_PERIOD;
+    assert_eq!(max_period.step_start(last).unwrap(), last * MAX_PERIOD);
+    assert_eq!(
+        max_period.step_start(last + 1),
+        Err(Error::CounterOutOfRange)
+    );
 }
 
 #[test]

@@ -161,7 +161,10 @@ impl<S: Store> Engine<S> {
         if policy == ProtocolPolicy::Refused {
             return Ok(Decision::deny(DenyReason::ProtocolRefused));
         }
-        if let Some(until) = account.suspended_until.filter(|&until| now < until) {
+        if let Some(until) = account
+            .suspended_until
+            .filter(|&until| self.suspension_honoured(until, now))
+        {
             return Ok(Decision::Allow {
                 reason: AllowReason::Suspended { until },
                 cacheable: false,

@@ -454,6 +454,28 @@ mod tests {
         assert!(Account::decode(&record::encode(ACCOUNT_KIND, &longer)).is_err());
     }
 
+    #[test]
+    fn a_stored_period_beyond_the_maximum_is_a_corrupt_record() {
+        let secret = Secret::from_bytes(&[7; 20]).unwrap();
+        let account = Account::new(TotpConfig::default(), secret, 99, 7);
+        let bytes = account.encode().unwrap();
+        let payload = record::decode(&bytes, ACCOUNT_KIND).unwrap();
+        // Algorithm, digits, then the period (big-endian u64).
+        assert_eq!(payload[2..10], 30u64.to_be_bytes());
+        for period in [crate::MAX_PERIOD + 1, u64::MAX] {
+            let mut patched = payload.to_vec();
+            patched[2..10].copy_from_slice(&period.to_be_bytes());
+            let record = record::encode(ACCOUNT_KIND, &patched);
+            assert!(
+                matches!(
+                    Account::decode(&record),
+                    Err(Error::Record(RecordError::Payload(_)))
+                ),
+                "{period}"
+            );
+        }
+    }
+
     fn full_policies() -> Policies {
         let mut policies = Policies::default();
         policies

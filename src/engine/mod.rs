@@ -42,6 +42,7 @@ mod access;
 mod account;
 mod clients;
 mod codes;
+mod contact;
 mod decision;
 mod device;
 mod maintain;
@@ -69,6 +70,7 @@ pub use account::Mode;
 pub use clients::{
     AppPasswordInfo, DeviceState, DeviceToken, MAX_APP_PASSWORDS, MAX_BINDINGS, MAX_DEVICES,
 };
+pub use contact::MAX_EMAIL_LEN;
 pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
 pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
 pub use maintain::Maintenance;
@@ -82,19 +84,36 @@ pub use status::{AccountStatus, Enrollment, MAX_LISTED_PROBLEMS, PlatformStatus,
 /// [`crate::store::StoreError::Contention`].
 const MAX_ATTEMPTS: u32 = 256;
 
+/// Longest lock accepted for [`LockoutPolicy::max_lock`] (one day): a lock
+/// that never ends leaves the user no way in but an operator removing 2FA.
+pub const MAX_LOCK: u64 = 86_400;
+
+/// Longest suspension accepted for [`EngineConfig::max_suspension`] (30
+/// days): a suspension lets the password alone in, so it must end.
+pub const MAX_SUSPENSION: u64 = 30 * 86_400;
+
+/// Longest lifetime of a pending enrollment ([`EngineConfig::enrollment_ttl`],
+/// 30 days): while pending, the password alone is shown the secret.
+pub const MAX_ENROLLMENT_TTL: u64 = 30 * 86_400;
+
+/// Longest lifetime of an e-mail/SMS code and longest interval between two
+/// ([`DeliveredCodePolicy`], one day).
+pub const MAX_DELIVERED_CODE_SECONDS: u64 = 86_400;
+
 /// Failure counting (RFC 4226 §7.3, NIST SP 800-63B §5.2.2).
 ///
 /// After `max_failures` wrong codes in a row, second-factor attempts are
 /// locked for `first_lock` seconds; each further lock doubles, up to
-/// `max_lock`. When a lock ends the attacker does *not* get a fresh quota:
-/// the next wrong code locks again at once. Only a valid code resets it.
+/// `max_lock` (at most [`MAX_LOCK`]). When a lock ends the attacker does
+/// *not* get a fresh quota: the next wrong code locks again at once. Only a
+/// valid code resets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// Wrong codes before the first lock, 1..=100 (default 5).
     pub max_failures: u32,
     /// Length of the first lock in seconds (default 60).
     pub first_lock: u64,
-    /// Longest lock in seconds (default 3600).
+    /// Longest lock in seconds (default 3600, at most [`MAX_LOCK`]).
     pub max_lock: u64,
 }
 
@@ -113,11 +132,13 @@ impl Default for LockoutPolicy {
 pub struct DeliveredCodePolicy {
     /// Digits per code, 6..=10 (default 6).
     pub digits: u8,
-    /// Seconds a code stays valid (default 180).
+    /// Seconds a code stays valid (default 180, at most
+    /// [`MAX_DELIVERED_CODE_SECONDS`]).
     pub lifetime: u64,
     /// Wrong entries that kill a code (default 3).
     pub max_wrong: u32,
-    /// Seconds between two codes for one account (default 30).
+    /// Seconds between two codes for one account (default 30, at most
+    /// [`MAX_DELIVERED_CODE_SECONDS`]).
     pub resend_interval: u64,
 }
 
@@ -208,7 +229,8 @@ pub struct EngineConfig {
     pub totp: TotpConfig,
     /// Issuer shown in authenticator apps; `None` uses the platform name.
     pub issuer: Option<String>,
-    /// Seconds a pending enrollment stays valid (default one day).
+    /// Seconds a pending enrollment stays valid (default one day, at most
+    /// [`MAX_ENROLLMENT_TTL`]).
     pub enrollment_ttl: u64,
     /// Lockout policy.
     pub lockout: LockoutPolicy,
@@ -242,6 +264,12 @@ pub struct EngineConfig {
     /// `mail2fa db seal --key-file …`), or set it to `false` for the
     /// migration only.
     pub require_sealed: bool,
+    /// Longest suspension [`Engine::suspend`] accepts, in seconds, 1..=
+    /// [`MAX_SUSPENSION`] (default 30 days). A longer request is refused,
+    /// never shortened; a stored suspension reaching further than this
+    /// from the login's time (an older version, a damaged record) is not
+    /// honoured: 2FA applies.
+    pub max_suspension: u64,
 }
 
 impl Default for EngineConfig {
@@ -258,6 +286,7 @@ impl Default for EngineConfig {
             portal_link: None,
             encryption: None,
             require_sealed: true,
+            max_suspension: MAX_SUSPENSION,
         }
     }
 }
@@ -341,8 +370,10 @@ impl<S: Store> Engine<S> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a lockout allowing more than 100 (or 0)
-    /// failures, a zero lock, a non-zero TOTP T0 (URIs cannot carry it), a
-    /// zero enrollment lifetime, a diagnostic window
+    /// failures, a zero lock or one above [`MAX_LOCK`], a non-zero TOTP T0
+    /// (URIs cannot carry it), an enrollment lifetime of 0 or above
+    /// [`MAX_ENROLLMENT_TTL`], a `max_suspension` of 0 or above
+    /// [`MAX_SUSPENSION`], a diagnostic window
     /// above [`crate::MAX_WINDOW`], an out-of-range code or device policy,
     /// or a portal link that is empty, over 512 bytes or has control
     /// characters; without a device key, the errors of reading or making
@@ -357,12 +388,24 @@ impl<S: Store> Engine<S> {
                 "lockout.first_lock must be > 0 and <= lockout.max_lock",
             ));
         }
+        if policy.max_lock > MAX_LOCK {
+            return Err(Error::InvalidConfig(
+                "lockout.max_lock must be at most MAX_LOCK (86400 s)",
+            ));
+        }
+        if !(1..=MAX_SUSPENSION).contains(&config.max_suspension) {
+            return Err(Error::InvalidConfig(
+                "max_suspension must be 1..=MAX_SUSPENSION (30 days)",
+            ));
+        }
         if config.totp.t0() != 0 {
             // Provisioning URIs cannot carry T0: apps would compute other codes.
             return Err(Error::InvalidConfig("totp.t0 must be 0 for enrollments"));
         }
-        if config.enrollment_ttl == 0 {
-            return Err(Error::InvalidConfig("enrollment_ttl must be > 0"));
+        if !(1..=MAX_ENROLLMENT_TTL).contains(&config.enrollment_ttl) {
+            return Err(Error::InvalidConfig(
+                "enrollment_ttl must be 1..=MAX_ENROLLMENT_TTL (30 days)",
+            ));
         }
         if config.diagnostic_window > crate::MAX_WINDOW {
             return Err(Error::InvalidConfig("diagnostic_window above MAX_WINDOW"));
@@ -371,9 +414,14 @@ impl<S: Store> Engine<S> {
             check_name(issuer, "issuer")?;
         }
         let codes = config.delivered_codes;
-        if !(6..=10).contains(&codes.digits) || codes.lifetime == 0 || codes.max_wrong == 0 {
+        if !(6..=10).contains(&codes.digits)
+            || !(1..=MAX_DELIVERED_CODE_SECONDS).contains(&codes.lifetime)
+            || codes.max_wrong == 0
+            || codes.resend_interval > MAX_DELIVERED_CODE_SECONDS
+        {
             return Err(Error::InvalidConfig(
-                "delivered_codes: digits 6..=10, lifetime and max_wrong > 0",
+                "delivered_codes: digits 6..=10, max_wrong > 0, lifetime 1..=86400, \
+                 resend_interval at most 86400",
             ));
         }
         let devices = config.devices;
@@ -593,7 +641,9 @@ impl<S: Store> Engine<S> {
             return Ok((input, None));
         };
         let account = self.open_account(id, &record.bytes)?;
-        let suspended = account.suspended_until.is_some_and(|until| now < until);
+        let suspended = account
+            .suspended_until
+            .is_some_and(|until| self.suspension_honoured(until, now));
         let enrolled =
             account.mode != Mode::Totp || matches!(account.totp, TotpState::Confirmed { .. });
         if !enrolled || suspended {
@@ -617,12 +667,24 @@ impl<S: Store> Engine<S> {
     }
 
     /// Suspends 2FA for `seconds` from `now` (S8, lost phone); it re-arms by
-    /// itself. Returns when.
+    /// itself. Returns when. `seconds` is at most
+    /// [`EngineConfig::max_suspension`]: a longer suspension is refused, not
+    /// shortened, so that 2FA cannot be switched off for good this way.
+    /// Zero ends a suspension at once.
     ///
     /// # Errors
-    /// [`Error::NotEnabled`], storage errors.
+    /// [`Error::InvalidInput`] for more than `max_suspension` seconds, or a
+    /// `now + seconds` beyond the 64-bit range; [`Error::NotEnabled`],
+    /// storage errors.
     pub fn suspend(&self, id: &AccountId, seconds: u64, now: u64) -> Result<u64> {
-        let until = now.saturating_add(seconds);
+        if seconds > self.config.max_suspension {
+            return Err(Error::InvalidInput(
+                "a suspension may last at most max_suspension seconds",
+            ));
+        }
+        let until = now.checked_add(seconds).ok_or(Error::InvalidInput(
+            "the suspension would end beyond 64-bit time",
+        ))?;
         self.update(id, |mut account| {
             account.suspended_until = Some(until);
             Ok((Some(account), until))
@@ -876,6 +938,13 @@ impl<S: Store> Engine<S> {
         Ok(uri.to_uri())
     }
 
+    /// Whether a stored suspension lets the password alone in at `now`:
+    /// running, and ending within `max_suspension` of `now` (one reaching
+    /// further was never granted by this configuration: 2FA applies).
+    fn suspension_honoured(&self, until: u64, now: u64) -> bool {
+        now < until && until - now <= self.config.max_suspension
+    }
+
     /// Read-modify-write of an existing account; `change` returns the new
     /// state (`None` deletes) and a value.
     fn update<T>(
@@ -893,18 +962,28 @@ impl<S: Store> Engine<S> {
 
     /// Sets where e-mail and SMS codes go (each `None` removes it).
     ///
+    /// The e-mail address must be a plain ASCII `local@domain.tld` (at most
+    /// [`MAX_EMAIL_LEN`] bytes, one `@`, no white space, quotes or address
+    /// literals) and the phone number E.164 (`+`, then 8 to 15 digits, the
+    /// first not 0; single spaces between groups allowed and kept): the exact
+    /// rules are in `src/engine/contact.rs`.
+    ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an empty, over-long or control-character
-    /// value; [`Error::NoContact`] for removing the destination the account's
-    /// mode uses; [`Error::NotEnabled`]; storage errors.
+    /// [`Error::InvalidConfig`] for a value that is not such an address or
+    /// number (the message names which, never quotes it);
+    /// [`Error::NoContact`] for removing the destination the account's mode
+    /// uses; [`Error::NotEnabled`]; storage errors.
     pub fn set_contact(
         &self,
         id: &AccountId,
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<()> {
-        for value in [email, phone].into_iter().flatten() {
-            check_name(value, "contact")?;
+        if let Some(email) = email {
+            contact::check_email(email)?;
+        }
+        if let Some(phone) = phone {
+            contact::check_phone(phone)?;
         }
         self.update(id, |mut account| {
             let needed_gone = match account.mode {
@@ -1037,7 +1116,10 @@ impl<S: Store> Engine<S> {
         now: u64,
         suspension: Suspension,
     ) -> Result<(Decision, Option<Account>)> {
-        if let Some(until) = account.suspended_until.filter(|&until| now < until) {
+        if let Some(until) = account
+            .suspended_until
+            .filter(|&until| self.suspension_honoured(until, now))
+        {
             if suspension == Suspension::Honour {
                 let decision = Decision::Allow {
                     reason: AllowReason::Suspended { until },

@@ -246,6 +246,19 @@ fn permission_bits(_meta: &std::fs::Metadata) -> u32 {
     0
 }
 
+impl EncryptionKeys {
+    /// The key-file parser alone, on the file's text (no file is read): for
+    /// the `key_file_parse` fuzz target. Not part of the supported API; use
+    /// [`EncryptionKeys::from_key_file`].
+    ///
+    /// # Errors
+    /// As [`EncryptionKeys::from_key_file`] for the file's contents.
+    #[doc(hidden)]
+    pub fn parse_key_file_text(text: &[u8]) -> Result<Self, KeyFileError> {
+        parse_key_file(text)
+    }
+}
+
 /// Parses the text of a key file (see [`EncryptionKeys::from_key_file`]).
 fn parse_key_file(text: &[u8]) -> Result<EncryptionKeys, KeyFileError> {
     let mut current: Option<(u32, Zeroizing<[u8; 32]>)> = None;

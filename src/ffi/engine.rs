@@ -379,8 +379,8 @@ pub unsafe extern "C" fn m2fa_engine_config_set_totp(
     }
 }
 
-/// Sets how long a pending enrollment stays valid, in seconds (> 0, else
-/// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
+/// Sets how long a pending enrollment stays valid, in seconds (1 to 30 days,
+/// else `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
@@ -398,7 +398,8 @@ pub unsafe extern "C" fn m2fa_engine_config_set_enrollment_ttl(
 }
 
 /// Sets the lockout: `max_failures` (1..=100) wrong codes lock for
-/// `first_lock` seconds, doubling per lock up to `max_lock`.
+/// `first_lock` seconds, doubling per lock up to `max_lock` (at most
+/// `M2FA_MAX_LOCK`, one day).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT` (out-of-range values are refused by
 /// `m2fa_engine_new` with `M2FA_INVALID_CONFIG`).
@@ -422,8 +423,9 @@ pub unsafe extern "C" fn m2fa_engine_config_set_lockout(
     }
 }
 
-/// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds,
-/// `max_wrong` entries before a code dies, `resend_interval` seconds.
+/// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds
+/// (1..=86400), `max_wrong` entries (> 0) before a code dies,
+/// `resend_interval` seconds (at most 86400).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for digits above 255
 /// (the rest is checked by `m2fa_engine_new`).
@@ -468,6 +470,39 @@ pub unsafe extern "C" fn m2fa_engine_config_set_require_sealed(
     unsafe {
         update_engine_config(config, |c| {
             c.require_sealed = require != 0;
+            Ok(())
+        })
+    }
+}
+
+/// Longest lock accepted by `m2fa_engine_config_set_lockout` (one day).
+/// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
+pub const M2FA_MAX_LOCK: u64 = 86_400;
+
+/// Longest suspension `m2fa_engine_config_set_max_suspension` accepts (30
+/// days). (A literal, so that cbindgen can write it; a test ties it to the
+/// crate's.)
+pub const M2FA_MAX_SUSPENSION: u64 = 30 * 86_400;
+
+/// Sets the longest suspension `m2fa_engine_suspend` accepts, in seconds
+/// (1..=`M2FA_MAX_SUSPENSION`, default `M2FA_MAX_SUSPENSION`). A longer
+/// request is refused, never shortened; a stored suspension reaching
+/// further than this from the login's time is not honoured (2FA applies).
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for 0 or above
+/// `M2FA_MAX_SUSPENSION`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_set_max_suspension(
+    config: *mut m2fa_engine_config,
+    seconds: u64,
+) -> m2fa_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update_engine_config(config, |c| {
+            if !(1..=crate::engine::MAX_SUSPENSION).contains(&seconds) {
+                return Err(m2fa_status::M2FA_INVALID_CONFIG);
+            }
+            c.max_suspension = seconds;
             Ok(())
         })
     }
@@ -921,9 +956,12 @@ pub unsafe extern "C" fn m2fa_engine_unlock(
 }
 
 /// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
-/// `*until` (may be NULL) receives when.
+/// `*until` (may be NULL) receives when. `seconds` is at most the
+/// configured maximum (`m2fa_engine_config_set_max_suspension`, default
+/// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
 ///
-/// Errors: as `m2fa_engine_remove`.
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_INPUT` for more
+/// than the maximum (refused, never shortened) or an end beyond 64-bit time.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_suspend(
     engine: *const m2fa_engine,
@@ -946,9 +984,15 @@ pub unsafe extern "C" fn m2fa_engine_suspend(
     }
 }
 
-/// Sets where e-mail and SMS codes go; each may be NULL (none).
+/// Sets where e-mail and SMS codes go; each may be NULL (none). The e-mail
+/// address is a plain ASCII `local@domain.tld` (at most 254 bytes, one `@`,
+/// no white space, quotes or address literals); the phone number is E.164,
+/// `+` then 8 to 15 digits, the first not 0, single spaces between groups
+/// allowed.
 ///
-/// Errors: as `m2fa_engine_remove`.
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for an
+/// address or number outside those rules, `M2FA_NO_CONTACT` for removing
+/// the destination the account's mode uses.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_set_contact(
     engine: *const m2fa_engine,
@@ -1511,6 +1555,12 @@ pub unsafe extern "C" fn m2fa_recovery_codes_free(codes: *mut m2fa_recovery_code
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_match_the_crate() {
+        assert_eq!(M2FA_MAX_LOCK, crate::engine::MAX_LOCK);
+        assert_eq!(M2FA_MAX_SUSPENSION, crate::engine::MAX_SUSPENSION);
+    }
 
     /// The documented rule: the constant without its prefix, in lower case.
     fn expected(constant: impl core::fmt::Debug, prefix: &str) -> String {

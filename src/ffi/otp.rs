@@ -107,9 +107,15 @@ pub unsafe extern "C" fn m2fa_otp_config_set_digits(
     unsafe { update_config(config, |c| Ok(c.with_digits(Digits::new(digits)?))) }
 }
 
-/// Sets the TOTP period in seconds (> 0).
+/// Longest TOTP period accepted, in seconds: a longer one makes a code a
+/// near-static password. (A literal, so that cbindgen can write it; a test
+/// ties it to the crate's.)
+pub const M2FA_MAX_PERIOD: u64 = 300;
+
+/// Sets the TOTP period in seconds (1..=`M2FA_MAX_PERIOD`).
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_PERIOD`.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_PERIOD` (0 or above
+/// `M2FA_MAX_PERIOD`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_otp_config_set_period(
     config: *mut m2fa_otp_config,
@@ -530,4 +536,14 @@ pub(crate) fn config_from_uri(uri: &crate::uri::KeyUri) -> TotpConfig {
             .with_algorithm(uri.algorithm())
             .with_digits(uri.digits())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_period_matches_the_crate() {
+        assert_eq!(M2FA_MAX_PERIOD, crate::MAX_PERIOD);
+    }
 }

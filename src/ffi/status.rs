@@ -32,7 +32,7 @@ pub enum m2fa_status {
     M2FA_INVALID_ARGUMENT = 105,
     /// Digits outside 6..=10.
     M2FA_INVALID_DIGITS = 200,
-    /// A TOTP period of 0.
+    /// A TOTP period of 0 or above `M2FA_MAX_PERIOD`.
     M2FA_INVALID_PERIOD = 201,
     /// A verification window above `M2FA_MAX_WINDOW`.
     M2FA_INVALID_WINDOW = 202,
@@ -81,7 +81,8 @@ pub enum m2fa_status {
     M2FA_NOT_ENABLED = 702,
     /// An engine configuration value, or a platform/account name, is invalid.
     M2FA_INVALID_CONFIG = 703,
-    /// Login input refused outright (NUL byte, too long).
+    /// Input refused outright: login input with a NUL byte or too long, a
+    /// suspension longer than the configured maximum.
     M2FA_INVALID_INPUT = 704,
     /// The verification mode needs a destination that is not set.
     M2FA_NO_CONTACT = 705,
@@ -158,7 +159,7 @@ impl m2fa_status {
             Self::M2FA_UNSUPPORTED => "this build of mail2fa does not include the feature",
             Self::M2FA_INVALID_ARGUMENT => "the call does not apply to this object",
             Self::M2FA_INVALID_DIGITS => "a one-time code has 6 to 10 digits",
-            Self::M2FA_INVALID_PERIOD => "the TOTP period must be at least one second",
+            Self::M2FA_INVALID_PERIOD => "the TOTP period must be 1 to 300 seconds",
             Self::M2FA_INVALID_WINDOW => "the verification window is too large",
             Self::M2FA_TIME_BEFORE_T0 => "the time lies before the TOTP epoch T0",
             Self::M2FA_COUNTER_OUT_OF_RANGE => "counter or time step out of the 64-bit range",
@@ -182,7 +183,7 @@ impl m2fa_status {
             Self::M2FA_ALREADY_ENABLED => "two-factor authentication is already enabled",
             Self::M2FA_NOT_ENABLED => "two-factor authentication is not enabled",
             Self::M2FA_INVALID_CONFIG => "invalid configuration value or name",
-            Self::M2FA_INVALID_INPUT => "login input refused (NUL byte or too long)",
+            Self::M2FA_INVALID_INPUT => "input refused (NUL byte, too long or out of range)",
             Self::M2FA_NO_CONTACT => "no destination for codes in this verification mode",
             Self::M2FA_RATE_LIMITED => "a code was sent recently; try again later",
             Self::M2FA_NOT_FOUND => "no such device token or application password",

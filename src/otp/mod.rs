@@ -18,7 +18,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::error::{Error, Result};
 
 pub use hotp::Hotp;
-pub use totp::{MAX_WINDOW, Totp, TotpConfig};
+pub use totp::{MAX_PERIOD, MAX_WINDOW, Totp, TotpConfig};
 
 /// The HMAC hash function (the `algorithm` of an `otpauth://` URI).
 ///

@@ -13,6 +13,15 @@ use crate::secret::Secret;
 /// 200 compressions.
 pub const MAX_WINDOW: u32 = 50;
 
+/// Longest TOTP period accepted, in seconds (5 minutes).
+///
+/// A longer period makes a code live longer (with the default window of ±1,
+/// three periods) until, at the limit, it is a static password: the second
+/// factor gone. Authenticator apps use 30 s; a few tokens 60 s.
+/// [`TotpConfig::with_period`], `otpauth://` parsing ([`crate::KeyUri`]) and
+/// stored enrollments all refuse more.
+pub const MAX_PERIOD: u64 = 300;
+
 /// TOTP parameters: algorithm, digits, period, epoch and verification window.
 ///
 /// The defaults are what every authenticator app assumes: SHA-1, 6 digits,
@@ -29,6 +38,7 @@ pub const MAX_WINDOW: u32 = 50;
 ///     .with_window(2)?;
 /// assert_eq!(config.period(), 60);
 /// assert!(TotpConfig::default().with_period(0).is_err());
+/// assert!(TotpConfig::default().with_period(mail2fa::MAX_PERIOD + 1).is_err());
 /// # Ok::<(), mail2fa::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,12 +77,12 @@ impl TotpConfig {
         self
     }
 
-    /// Sets the period in seconds.
+    /// Sets the period in seconds, 1..=[`MAX_PERIOD`].
     ///
     /// # Errors
-    /// [`Error::InvalidPeriod`] for 0.
+    /// [`Error::InvalidPeriod`] for 0 or above [`MAX_PERIOD`].
     pub fn with_period(mut self, seconds: u64) -> Result<Self> {
-        if seconds == 0 {
+        if !(1..=MAX_PERIOD).contains(&seconds) {
             return Err(Error::InvalidPeriod);
         }
         self.period = seconds;

@@ -1630,6 +1630,112 @@ out:
 }
 
 /* ------------------------------------------------------------------------
+ * Issue 14, point 6: durations without end and contacts that are not
+ * addresses are refused (never clamped)
+ * ------------------------------------------------------------------------ */
+
+/* m2fa_engine_new's answer for a configuration changed by `set`. */
+static m2fa_status engine_new_status(void (*set)(m2fa_engine_config *))
+{
+    m2fa_engine_config *config = NULL;
+    m2fa_engine *engine = NULL;
+    if (!CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config))) {
+        return M2FA_OK;
+    }
+    set(config);
+    m2fa_status status = m2fa_engine_new(config, &engine);
+    m2fa_engine_free(engine);
+    m2fa_engine_config_free(config);
+    return status;
+}
+
+static void endless_lock(m2fa_engine_config *c)
+{
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_lockout(c, 5, 60, UINT64_MAX));
+}
+
+static void longest_lock(m2fa_engine_config *c)
+{
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_lockout(c, 5, 60, M2FA_MAX_LOCK));
+}
+
+static void endless_code(m2fa_engine_config *c)
+{
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_delivered_codes(c, 6, UINT64_MAX, 3, 30));
+}
+
+static void endless_resend_interval(m2fa_engine_config *c)
+{
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_delivered_codes(c, 6, 180, 3, UINT64_MAX));
+}
+
+static void endless_enrollment(m2fa_engine_config *c)
+{
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_enrollment_ttl(c, UINT64_MAX));
+}
+
+static void test_bounds(void)
+{
+    section = "bounds";
+    CHECK_STATUS(M2FA_INVALID_CONFIG, engine_new_status(endless_lock));
+    CHECK_STATUS(M2FA_OK, engine_new_status(longest_lock));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, engine_new_status(endless_code));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, engine_new_status(endless_resend_interval));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, engine_new_status(endless_enrollment));
+
+    m2fa_engine_config *config = NULL;
+    if (!CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config))) {
+        return;
+    }
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_set_max_suspension(config, 0));
+    CHECK_STATUS(M2FA_INVALID_CONFIG,
+                 m2fa_engine_config_set_max_suspension(config, M2FA_MAX_SUSPENSION + 1));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_set_max_suspension(config, UINT64_MAX));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_max_suspension(config, 3600));
+    m2fa_engine *engine = new_engine(config);
+    m2fa_engine_config_free(config);
+    struct user ivy = {.engine = engine, .platform = PLATFORM, .name = "ivy@example.com"};
+    if (engine == NULL || !enroll(&ivy, T0)) {
+        goto out;
+    }
+    uint64_t now = T0 + 60, until = SENTINEL_U64;
+    /* 2FA off for good: refused, and nothing is suspended. */
+    CHECK_STATUS(M2FA_INVALID_INPUT,
+                 m2fa_engine_suspend(engine, PLATFORM, ivy.name, UINT64_MAX, now, &until));
+    CHECK_STATUS(M2FA_INVALID_INPUT,
+                 m2fa_engine_suspend(engine, PLATFORM, ivy.name, 3601, now, &until));
+    CHECK_STATUS(M2FA_INVALID_INPUT,
+                 m2fa_engine_suspend(engine, PLATFORM, ivy.name, 60, UINT64_MAX - 1, &until));
+    CHECK(until == SENTINEL_U64);
+    EXPECT_LOGIN(&ivy, NULL, now + 1, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED, M2FA_REASON_NONE);
+    CHECK_STATUS(M2FA_OK, m2fa_engine_suspend(engine, PLATFORM, ivy.name, 3600, now, &until));
+    CHECK_EQ(until, now + 3600);
+
+    /* Contacts: a plain address and an E.164 number, nothing else. */
+    static const char *const bad_emails[] = {
+        "alice", "alice@localhost", "a@b@example.com", "alice@example.com\r\nBcc: x@example.net",
+        "\xef\xbd\x81lice@example.com", "\"a\"@example.com", "alice@[192.0.2.1]",
+    };
+    for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++) {
+        CHECK_STATUS(M2FA_INVALID_CONFIG,
+                     m2fa_engine_set_contact(engine, PLATFORM, ivy.name, bad_emails[i], NULL));
+    }
+    static const char *const bad_phones[] = {
+        "0612345678", "+33-6-12-34-56-78", "+1234567", "+1234567890123456", "call me",
+    };
+    for (size_t i = 0; i < sizeof bad_phones / sizeof bad_phones[0]; i++) {
+        CHECK_STATUS(M2FA_INVALID_CONFIG,
+                     m2fa_engine_set_contact(engine, PLATFORM, ivy.name, NULL, bad_phones[i]));
+    }
+    CHECK_STATUS(M2FA_OK, m2fa_engine_set_contact(engine, PLATFORM, ivy.name, "ivy@home.example",
+                                                  "+33612345678"));
+
+out:
+    user_free(&ivy);
+    m2fa_engine_free(engine);
+}
+
+/* ------------------------------------------------------------------------
  * S9, S10: reset and remove
  * ------------------------------------------------------------------------ */
 
@@ -2008,6 +2114,8 @@ static void test_engine_config(void)
         {1, 60, 3600, M2FA_OK},               {100, 60, 3600, M2FA_OK},
         {5, 0, 3600, M2FA_INVALID_CONFIG},    {5, 60, 59, M2FA_INVALID_CONFIG},
         {5, 60, 60, M2FA_OK},                 {UINT32_MAX, 60, 3600, M2FA_INVALID_CONFIG},
+        {5, 60, M2FA_MAX_LOCK, M2FA_OK},      {5, 60, M2FA_MAX_LOCK + 1, M2FA_INVALID_CONFIG},
+        {5, 60, UINT64_MAX, M2FA_INVALID_CONFIG},
     };
     static const struct {
         uint32_t digits;
@@ -2019,7 +2127,9 @@ static void test_engine_config(void)
         {5, 180, 3, 30, M2FA_INVALID_CONFIG},  {11, 180, 3, 30, M2FA_INVALID_CONFIG},
         {255, 180, 3, 30, M2FA_INVALID_CONFIG}, {6, 0, 3, 30, M2FA_INVALID_CONFIG},
         {6, 180, 0, 30, M2FA_INVALID_CONFIG},  {10, 180, 3, 0, M2FA_OK},
-        {6, 180, 3, 30, M2FA_OK},
+        {6, 180, 3, 30, M2FA_OK},              {6, 86400, 3, 86400, M2FA_OK},
+        {6, 86401, 3, 30, M2FA_INVALID_CONFIG}, {6, 180, 3, 86401, M2FA_INVALID_CONFIG},
+        {6, UINT64_MAX, 3, 30, M2FA_INVALID_CONFIG},
     };
     static const char *const issuers[] = {"", "Example\nMail", "\x7f"};
     m2fa_engine_config *bad = NULL;
@@ -2056,7 +2166,11 @@ static void test_engine_config(void)
     static const struct {
         uint64_t seconds;
         m2fa_status want;
-    } ttls[] = {{0, M2FA_INVALID_CONFIG}, {1, M2FA_OK}, {UINT64_MAX, M2FA_OK}};
+    } ttls[] = {{0, M2FA_INVALID_CONFIG},
+                {1, M2FA_OK},
+                {30 * 86400, M2FA_OK},
+                {30 * 86400 + 1, M2FA_INVALID_CONFIG},
+                {UINT64_MAX, M2FA_INVALID_CONFIG}};
     for (size_t i = 0; i < sizeof ttls / sizeof ttls[0]; i++) {
         CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&bad));
         CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_enrollment_ttl(bad, ttls[i].seconds));
@@ -2899,6 +3013,7 @@ int main(void)
     test_delivered_codes();
     test_recovery_codes();
     test_suspend();
+    test_bounds();
     test_reset_and_remove();
     test_self_service();
     test_audit();

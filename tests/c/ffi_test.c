@@ -815,7 +815,7 @@ static void test_config(void)
         CHECK_STATUS(M2FA_OK, m2fa_otp_config_set_digits(config, digits));
         CHECK(read_config(config).digits == digits);
     }
-    static const uint64_t periods[] = {1, 60, UINT64_MAX, 30};
+    static const uint64_t periods[] = {1, 60, M2FA_MAX_PERIOD, 30};
     for (size_t i = 0; i < 4; i++) {
         CHECK_STATUS(M2FA_OK, m2fa_otp_config_set_period(config, periods[i]));
         CHECK(read_config(config).period == periods[i]);
@@ -849,6 +849,8 @@ static void test_config(void)
         CHECK_STATUS(M2FA_INVALID_DIGITS, m2fa_otp_config_set_digits(config, bad_digits[i]));
     }
     CHECK_STATUS(M2FA_INVALID_PERIOD, m2fa_otp_config_set_period(config, 0));
+    CHECK_STATUS(M2FA_INVALID_PERIOD, m2fa_otp_config_set_period(config, M2FA_MAX_PERIOD + 1));
+    CHECK_STATUS(M2FA_INVALID_PERIOD, m2fa_otp_config_set_period(config, UINT64_MAX));
     CHECK_STATUS(M2FA_INVALID_WINDOW, m2fa_otp_config_set_window(config, M2FA_MAX_WINDOW + 1));
     CHECK_STATUS(M2FA_INVALID_WINDOW, m2fa_otp_config_set_window(config, UINT32_MAX));
     CHECK(same_values(read_config(config), before));
