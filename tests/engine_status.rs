@@ -1089,14 +1089,15 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     sealing.suspend(&dan, 60, NOW).unwrap();
     assert_eq!(sealing.check_records().unwrap().sealed_accounts, 4);
 
-    // Another key under the same id: nothing sealed opens.
+    // Another key under the same id: nothing sealed opens (the clients
+    // record, sealed too, neither).
     let wrong = Engine::new(Shared(store), encrypted([8; 32])).unwrap();
     let check = wrong.check_records().unwrap();
     assert_eq!(check.accounts, 0);
     assert_eq!(check.sealed_accounts, 0);
-    assert_eq!(check.unreadable, 4);
+    assert_eq!(check.unreadable, 5);
     assert_eq!(check.platforms, 3);
-    assert_eq!(check.clients, 1);
+    assert_eq!(check.clients, 0);
     let names = problem_names(&check);
     assert_eq!(
         names,
@@ -1105,6 +1106,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
             "account example.com/bob@example.com",
             "account example.com/dan@example.com",
             "account example.org/carol@example.org",
+            "devices of example.com/alice@example.com",
         ]
     );
     for (name, error) in &check.problems {
@@ -1118,7 +1120,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     // No key at all: the same.
     let keyless = Engine::new(Shared(store), EngineConfig::default()).unwrap();
     let check = keyless.check_records().unwrap();
-    assert_eq!(check.unreadable, 4);
+    assert_eq!(check.unreadable, 5);
     assert!(
         check
             .problems
@@ -1289,7 +1291,8 @@ mod sqlite {
         let wrong = Engine::new(SqliteStore::open(&path).unwrap(), encrypted([8; 32])).unwrap();
         let check = wrong.check_records().unwrap();
         assert_eq!(check.accounts, 0);
-        assert_eq!(check.unreadable, 3);
+        // The sealed clients record does not open either.
+        assert_eq!(check.unreadable, 4);
         assert_eq!(
             check.problems[0].0,
             format!("account example.com/{}", alice.account())
