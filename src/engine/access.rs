@@ -116,14 +116,25 @@ impl<S: Store> Engine<S> {
     ///   an unknown one gets an *INACTIVE* token and
     ///   [`Decision::DevicePending`] with a notification to send;
     /// * [`ProtocolPolicy::AppPasswordOnly`]: the account password is refused;
-    /// * [`ProtocolPolicy::CodeInLogin`]: a device trusted after a recent code
-    ///   login (same device, same network) gets in; otherwise as
-    ///   [`Engine::login`], and a valid code trusts the device for
-    ///   [`super::DevicePolicy::binding_period`].
+    /// * [`ProtocolPolicy::CodeInLogin`]: as [`Engine::login`], and a valid
+    ///   code binds the device for [`super::DevicePolicy::binding_period`]
+    ///   (device binding). A bound client gets in with the **same
+    ///   password+code string** it used (a mail client reconnecting with its
+    ///   stored, now stale, string), from the same device fingerprint and
+    ///   network (IPv4 /24, IPv6 /64): [`AllowReason::DeviceTrusted`]. The
+    ///   engine keeps only a keyed tag of that code per binding and compares
+    ///   it in constant time; a new code login from the client replaces it.
+    ///   Device id, type, user agent and address are sent by the client and
+    ///   are no secret, so **the password alone never passes through a
+    ///   binding**, and another code is checked as a code (a wrong one counts
+    ///   toward the lockout). No binding serves the portal or a client whose
+    ///   address is unknown.
     ///
     /// No decision here is cacheable once 2FA applies. A lockout (S7) stops
-    /// codes and application passwords; an activated or bound device still
-    /// gets in with the password, as it guesses nothing.
+    /// codes and application passwords, and suspends bindings (otherwise a
+    /// locked-out guesser could keep trying codes against the bound one);
+    /// an activated device still gets in with the password, as the user
+    /// authorized it.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for client fields or credentials a client

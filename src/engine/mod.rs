@@ -178,7 +178,11 @@ pub struct DevicePolicy {
     pub seen_interval: u64,
     /// Seconds a device stays trusted after a login with a valid code
     /// (device binding, default 12 hours, at most [`MAX_BINDING_PERIOD`];
-    /// 0 turns binding off).
+    /// 0 turns binding off). Trusted means: the same client (fingerprint)
+    /// from the same network presenting the **same password+code string**
+    /// gets in without a fresh code; the password alone never does (see
+    /// [`Engine::authenticate`]). The period is not extended by those
+    /// logins, only by a new code login.
     pub binding_period: u64,
     /// Whether a reset of 2FA (new phone, S9/S11) also revokes device
     /// tokens, bindings and application passwords (default `false`: a new
