@@ -233,7 +233,9 @@ pub struct EngineConfig {
     /// `https://mail.example.com/devices?user={account}`.
     pub portal_link: Option<String>,
     /// Encryption at rest of account records (TOTP secrets, contacts, code
-    /// tags): `None` stores them in clear (integrity-checked only).
+    /// tags) and of the records of their clients (device ids, user agents,
+    /// addresses, application-password names, bindings): `None` stores them
+    /// in clear (integrity-checked only).
     pub encryption: Option<EncryptionKeys>,
 }
 
