@@ -499,6 +499,92 @@ mod tests {
         assert!(Clients::decode(&other).is_err());
     }
 
+    /// Through the engine: a binding stored in format version 1 (no code
+    /// tag) trusts no one, not even the string it was made with; a new code
+    /// login binds again, in version 2.
+    #[test]
+    fn an_old_format_binding_trusts_no_one() {
+        use super::super::{
+            AccountId, AllowReason, ClientInfo, Credential, DenyReason, Engine, EngineConfig,
+            LoginRequest, ProtocolPolicy,
+        };
+        use crate::store::{MemoryStore, Store};
+        use crate::{KeyUri, Totp};
+
+        let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+        engine.enable_platform("example.com", true).unwrap();
+        engine
+            .set_platform_policy(
+                "example.com",
+                &Protocol::Imap,
+                Some(ProtocolPolicy::CodeInLogin),
+            )
+            .unwrap();
+        let id = AccountId::new("example.com", "alice@example.com").unwrap();
+        let uri = KeyUri::parse(&engine.enable_account(&id, 1_799_990_000).unwrap()).unwrap();
+        let totp = Totp::new(uri.secret(), uri.totp_config().unwrap());
+        let code = |t: u64| totp.generate_at_step(t / 30).as_str().to_owned();
+        assert!(
+            engine
+                .login(&id, Some(&code(1_799_990_000)), 1_799_990_000)
+                .unwrap()
+                .is_allowed()
+        );
+        let client = ClientInfo {
+            user_agent: Some("Thunderbird/115.3"),
+            remote_addr: Some("203.0.113.7"),
+            ..ClientInfo::default()
+        };
+        let (t1, t2) = (1_800_000_000, 1_800_003_600);
+        let (c1, c2) = (code(t1), code(t2));
+        let login = |code: &str, now| {
+            let credential = Credential::PasswordAndCode {
+                correct: true,
+                code,
+            };
+            let request = LoginRequest {
+                protocol: Protocol::Imap,
+                credential,
+                client,
+            };
+            engine.authenticate(&id, &request, now).unwrap()
+        };
+        assert!(login(&c1, t1).is_allowed());
+        // Rewritten as mail2fa wrote it before: the binding without its tag.
+        let key = id.clients_key();
+        let stored = engine.store().load(&key).unwrap().unwrap();
+        let clients = Clients::decode(&stored.bytes).unwrap();
+        assert_eq!(clients.bindings.len(), 1);
+        let old = encode_v1(&clients);
+        engine
+            .store()
+            .compare_and_swap(&key, Some(stored.version), Some(&old))
+            .unwrap();
+        let refused = login(&c1, t1 + 60);
+        assert_eq!(
+            refused,
+            super::super::Decision::deny(DenyReason::Replayed),
+            "{refused:?}"
+        );
+        // A new code login binds again, in the new format.
+        assert!(login(&c2, t2).is_allowed());
+        assert_eq!(
+            engine.store().load(&key).unwrap().unwrap().bytes[5],
+            CLIENTS_KIND
+        );
+        let trusted = login(&c2, t2 + 60);
+        assert!(
+            matches!(
+                trusted,
+                super::super::Decision::Allow {
+                    reason: AllowReason::DeviceTrusted { .. },
+                    ..
+                }
+            ),
+            "{trusted:?}"
+        );
+    }
+
     #[test]
     fn pruning_drops_stale_pending_tokens_and_ended_bindings() {
         let mut clients = Clients::empty(1, [0; SALT_LEN]);
