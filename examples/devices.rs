@@ -118,7 +118,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Device binding: where IMAP takes a code in the login, the client that
-    // logged in with password+code keeps working with that (now stale) string.
+    // logged in with password+code keeps working with that (now stale)
+    // string, and only with it.
     engine.set_platform_policy(
         "example.com",
         &Protocol::Imap,
@@ -148,6 +149,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     show(
         "same client, same string, 10 min later",
         &login(thunderbird, now + 600)?,
+    );
+    // The client strings and the address are no secret: the password alone
+    // never passes through a binding.
+    let password_alone = LoginRequest {
+        protocol: Protocol::Imap,
+        credential: Credential::Password { correct: true },
+        client: thunderbird,
+    };
+    show(
+        "same client, password alone",
+        &engine.authenticate(&alice, &password_alone, now + 600)?,
     );
     let other = ClientInfo {
         user_agent: Some("Thunderbird 115.3.1"),

@@ -600,8 +600,10 @@ const char *m2fa_version(void);
 // Sets the device policy: at most `max_pending` (1..=32) pending tokens
 // per mailbox, which expire `pending_ttl` seconds after last seen; one
 // notification per device per `notify_interval` seconds; last-seen times
-// written at most once per `seen_interval` seconds; a device trusted for
-// `binding_period` seconds after a code login (0: never); `reset_revokes_clients`
+// written at most once per `seen_interval` seconds; a device bound for
+// `binding_period` seconds after a code login (0: never) — the same client
+// from the same network with the same password+code string gets in, the
+// password alone never does; `reset_revokes_clients`
 // ≠ 0: a 2FA reset also revokes device tokens and application passwords.
 // Defaults: 10, 30 days, 1 day, 300 s, 12 h, 0. `m2fa_engine_new` refuses
 // (`M2FA_INVALID_CONFIG`) a `max_pending` outside 1..=32, a zero
@@ -719,7 +721,10 @@ void m2fa_login_free(struct m2fa_login *login);
 // password's use noted when this returns. Outcomes: allowed, device
 // pending (with maybe a notification to deliver), code or enrollment
 // required, refused (the reason says why: wrong password, protocol
-// refused, application password required…).
+// refused, application password required…). Where the policy is code in
+// login, a client bound by an earlier code login is allowed
+// (`M2FA_REASON_DEVICE_TRUSTED`) only with the same password+code string,
+// from the same device and network; the password alone asks for a code.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
 // `M2FA_INVALID_INPUT` (a client field too long or with control

@@ -1539,7 +1539,8 @@ fn wrong_app_passwords_are_throttled_apart_wrong_passwords_do_not_count() {
     // ...and so does a valid code: the account's code lockout is untouched.
     let c = code(&totp, step(t + 2));
     assert!(engine.login(&id, Some(&c), t + 2).unwrap().is_allowed());
-    // An activated or bound device guesses nothing: it still gets in.
+    // An activated device, or a bound one with its string, guesses
+    // nothing: it still gets in.
     assert_eq!(
         allowed_uncached(&with_password(
             &engine,
@@ -1551,13 +1552,11 @@ fn wrong_app_passwords_are_throttled_apart_wrong_passwords_do_not_count() {
         AllowReason::DeviceAuthorized { device }
     );
     assert_eq!(
-        allowed_uncached(&with_password(
-            &engine,
-            &id,
-            Protocol::Webmail,
-            browser,
-            t + 3
-        )),
+        allowed_uncached(
+            &engine
+                .authenticate(&id, &request(Protocol::Webmail, credential, browser), t + 3)
+                .unwrap()
+        ),
         bound
     );
     // When the lock ends there is no fresh quota: one more guess locks
@@ -1748,11 +1747,14 @@ fn a_code_login_binds_the_device_and_its_network() {
             "{client:?} at {now}"
         );
     }
-    // Even with the password alone.
+    // Never with the password alone: the client must hold the string.
     let decision = engine
         .authenticate(&id, &request(Protocol::Imap, PASSWORD_OK, home), t1 + 700)
         .unwrap();
-    assert_eq!(allowed_uncached(&decision), trusted);
+    assert_eq!(
+        decision,
+        Decision::SecondFactorRequired { mode: Mode::Totp }
+    );
 
     // Another app, another network, or no client information: not trusted;
     // the string is just the last code used, a replay (not a failure).
@@ -1803,7 +1805,7 @@ fn a_code_login_binds_the_device_and_its_network() {
         AllowReason::CodeAccepted { step: step(t2) }
     );
     let decision = engine
-        .authenticate(&id, &request(Protocol::Imap, PASSWORD_OK, home), t2 + 60)
+        .authenticate(&id, &request(Protocol::Imap, credential, home), t2 + 60)
         .unwrap();
     assert_eq!(
         allowed_uncached(&decision),
@@ -2197,7 +2199,7 @@ fn audit_events_name_protocol_and_device_but_no_secret() {
 }
 
 /// A code login over `protocol` from `client` at a time whose code is
-/// unambiguous; returns the decision.
+/// unambiguous; returns the time, the code and the decision.
 fn code_login(
     engine: &Engine<TestStore>,
     id: &AccountId,
@@ -2205,17 +2207,30 @@ fn code_login(
     protocol: Protocol,
     client: ClientInfo<'_>,
     from: u64,
-) -> (u64, Decision) {
+) -> (u64, String, Decision) {
     let t = unique_time(totp, from, 2, 2);
     let c = code(totp, step(t));
+    let decision = with_string(engine, id, protocol, client, &c, t);
+    (t, c, decision)
+}
+
+/// The password with `code` (a password+code string, split by the host)
+/// from `client` over `protocol`.
+fn with_string(
+    engine: &Engine<TestStore>,
+    id: &AccountId,
+    protocol: Protocol,
+    client: ClientInfo<'_>,
+    code: &str,
+    now: u64,
+) -> Decision {
     let credential = Credential::PasswordAndCode {
         correct: true,
-        code: &c,
+        code,
     };
-    let decision = engine
-        .authenticate(id, &request(protocol, credential, client), t)
-        .unwrap();
-    (t, decision)
+    engine
+        .authenticate(id, &request(protocol, credential, client), now)
+        .unwrap()
 }
 
 #[test]
@@ -2231,8 +2246,9 @@ fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
         remote_addr: addr,
         ..ClientInfo::default()
     };
-    // The portal: a code login binds nothing.
-    let (t, d) = code_login(
+    // The portal: a code login binds nothing; the same string again is a
+    // replay, the password alone asks for a code.
+    let (t, c, d) = code_login(
         &engine,
         &id,
         &totp,
@@ -2241,6 +2257,15 @@ fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
         NOW,
     );
     assert!(d.is_allowed(), "{d:?}");
+    let again = with_string(
+        &engine,
+        &id,
+        Protocol::Portal,
+        firefox(Some("203.0.113.7")),
+        &c,
+        t + 60,
+    );
+    assert_eq!(refused(&again), DenyReason::Replayed);
     let again = with_password(
         &engine,
         &id,
@@ -2250,12 +2275,12 @@ fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
     );
     assert_eq!(again, Decision::SecondFactorRequired { mode: Mode::Totp });
     // No address: no binding.
-    let (t, d) = code_login(&engine, &id, &totp, Protocol::Imap, firefox(None), t + 120);
+    let (t, c, d) = code_login(&engine, &id, &totp, Protocol::Imap, firefox(None), t + 120);
     assert!(d.is_allowed(), "{d:?}");
-    let again = with_password(&engine, &id, Protocol::Imap, firefox(None), t + 60);
-    assert_eq!(again, Decision::SecondFactorRequired { mode: Mode::Totp });
+    let again = with_string(&engine, &id, Protocol::Imap, firefox(None), &c, t + 60);
+    assert_eq!(refused(&again), DenyReason::Replayed);
     // An IPv4-mapped address is its IPv4 network, not every IPv4 address.
-    let (t, d) = code_login(
+    let (t, c, d) = code_login(
         &engine,
         &id,
         &totp,
@@ -2264,11 +2289,12 @@ fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
         t + 120,
     );
     assert!(d.is_allowed(), "{d:?}");
-    let same = with_password(
+    let same = with_string(
         &engine,
         &id,
         Protocol::Imap,
         firefox(Some("203.0.113.99")),
+        &c,
         t + 60,
     );
     assert!(
@@ -2281,19 +2307,35 @@ fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
         ),
         "{same:?}"
     );
-    let elsewhere = with_password(
+    // The password alone, even from the bound client: a code is asked for.
+    let alone = with_password(
+        &engine,
+        &id,
+        Protocol::Imap,
+        firefox(Some("203.0.113.99")),
+        t + 60,
+    );
+    assert_eq!(alone, Decision::SecondFactorRequired { mode: Mode::Totp });
+    let elsewhere = with_string(
         &engine,
         &id,
         Protocol::Imap,
         firefox(Some("::ffff:198.51.100.9")),
+        &c,
         t + 60,
     );
-    assert_eq!(
-        elsewhere,
-        Decision::SecondFactorRequired { mode: Mode::Totp }
-    );
+    assert_eq!(refused(&elsewhere), DenyReason::Replayed);
     // A reset (new phone) ends every binding, whatever the device policy.
     engine.reset(&id, t + 90).unwrap();
+    let after_reset = with_string(
+        &engine,
+        &id,
+        Protocol::Imap,
+        firefox(Some("203.0.113.99")),
+        &c,
+        t + 100,
+    );
+    assert!(!after_reset.is_allowed(), "{after_reset:?}");
     let after_reset = with_password(
         &engine,
         &id,

@@ -1102,14 +1102,15 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
         assert!(sealing.account_status(id, NOW).is_ok(), "{id:?}");
     }
 
-    // Another key under the same id: nothing sealed opens.
+    // Another key under the same id: nothing sealed opens (the clients
+    // record, sealed too, neither).
     let wrong = Engine::new(Shared(store), encrypted([8; 32])).unwrap();
     let check = wrong.check_records().unwrap();
     assert_eq!(check.accounts, 0);
     assert_eq!(check.sealed_accounts, 0);
-    assert_eq!(check.unreadable, 4);
+    assert_eq!(check.unreadable, 5);
     assert_eq!(check.platforms, 3);
-    assert_eq!(check.clients, 1);
+    assert_eq!(check.clients, 0);
     let names = problem_names(&check);
     assert_eq!(
         names,
@@ -1118,6 +1119,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
             "account example.com/bob@example.com",
             "account example.com/dan@example.com",
             "account example.org/carol@example.org",
+            "devices of example.com/alice@example.com",
         ]
     );
     for (name, error) in &check.problems {
@@ -1131,7 +1133,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     // No key at all: the same.
     let keyless = Engine::new(Shared(store), EngineConfig::default()).unwrap();
     let check = keyless.check_records().unwrap();
-    assert_eq!(check.unreadable, 4);
+    assert_eq!(check.unreadable, 5);
     assert!(
         check
             .problems
@@ -1302,7 +1304,8 @@ mod sqlite {
         let wrong = Engine::new(SqliteStore::open(&path).unwrap(), encrypted([8; 32])).unwrap();
         let check = wrong.check_records().unwrap();
         assert_eq!(check.accounts, 0);
-        assert_eq!(check.unreadable, 3);
+        // The sealed clients record does not open either.
+        assert_eq!(check.unreadable, 4);
         assert_eq!(
             check.problems[0].0,
             format!("account example.com/{}", alice.account())

@@ -452,9 +452,20 @@ impl Harness {
                         assert_eq!(canonical(presented), canonical(&app.password));
                         assert!(app.scope.is_empty() || app.scope.contains(&protocol));
                     }
-                    AllowReason::CodeAccepted { .. } | AllowReason::DeviceTrusted { .. } => {
+                    AllowReason::CodeAccepted { .. } => {
                         assert_eq!(policy, ProtocolPolicy::CodeInLogin, "{decision:?}");
                         assert!(credential_is_password(&credential), "{decision:?}");
+                    }
+                    AllowReason::DeviceTrusted { .. } => {
+                        assert_eq!(policy, ProtocolPolicy::CodeInLogin, "{decision:?}");
+                        // The password alone never passes through a binding.
+                        assert!(
+                            matches!(
+                                credential,
+                                Credential::PasswordAndCode { correct: true, .. }
+                            ),
+                            "{decision:?}"
+                        );
                     }
                     other => panic!("unexpected allow {other:?} for {request:?}"),
                 }

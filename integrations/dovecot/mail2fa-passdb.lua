@@ -300,8 +300,9 @@ local function verify(req, password)
   ok, err = password_ok(req, hash, secret)
   if ok == nil then return internal("password check", err) end
   if not ok and code ~= nil then
-    -- A password that itself ends in digits, sent without a code (a
-    -- device trusted by binding): the whole input as the password.
+    -- A password that itself ends in digits, sent without a code: the
+    -- whole input as the password (mail2fa then asks for a code; a bound
+    -- client gets in only with its password+code string).
     ok, err = password_ok(req, hash, password)
     if ok == nil then return internal("password check", err) end
     if ok then code = nil end

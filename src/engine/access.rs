@@ -116,14 +116,25 @@ impl<S: Store> Engine<S> {
     ///   an unknown one gets an *INACTIVE* token and
     ///   [`Decision::DevicePending`] with a notification to send;
     /// * [`ProtocolPolicy::AppPasswordOnly`]: the account password is refused;
-    /// * [`ProtocolPolicy::CodeInLogin`]: a device trusted after a recent code
-    ///   login (same device, same network) gets in; otherwise as
-    ///   [`Engine::login`], and a valid code trusts the device for
-    ///   [`super::DevicePolicy::binding_period`].
+    /// * [`ProtocolPolicy::CodeInLogin`]: as [`Engine::login`], and a valid
+    ///   code binds the device for [`super::DevicePolicy::binding_period`]
+    ///   (device binding). A bound client gets in with the **same
+    ///   password+code string** it used (a mail client reconnecting with its
+    ///   stored, now stale, string), from the same device fingerprint and
+    ///   network (IPv4 /24, IPv6 /64): [`AllowReason::DeviceTrusted`]. The
+    ///   engine keeps only a keyed tag of that code per binding and compares
+    ///   it in constant time; a new code login from the client replaces it.
+    ///   Device id, type, user agent and address are sent by the client and
+    ///   are no secret, so **the password alone never passes through a
+    ///   binding**, and another code is checked as a code (a wrong one counts
+    ///   toward the lockout). No binding serves the portal or a client whose
+    ///   address is unknown.
     ///
     /// No decision here is cacheable once 2FA applies. A lockout (S7) stops
-    /// codes and application passwords; an activated or bound device still
-    /// gets in with the password, as it guesses nothing.
+    /// codes and application passwords, and suspends bindings (otherwise a
+    /// locked-out guesser could keep trying codes against the bound one);
+    /// an activated device still gets in with the password, as the user
+    /// authorized it.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for client fields or credentials a client
@@ -181,13 +192,26 @@ impl<S: Store> Engine<S> {
                 None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
             },
             ProtocolPolicy::CodeInLogin => {
+                let code = match credential {
+                    Credential::PasswordAndCode { code, .. } => Some(code),
+                    _ => None,
+                };
                 // Bindings serve mail clients reconnecting with a stored
-                // string; never the portal, where 2FA itself is managed, and
-                // never a client whose network is unknown.
-                let binding = match addr {
-                    Some(addr)
+                // password+code string: only a login that carries a code
+                // (the password alone never passes), never the portal, where
+                // 2FA itself is managed, never a client whose network is
+                // unknown, and not while the account is locked (else a
+                // locked-out guesser could keep trying codes against the
+                // bound one, uncounted).
+                let locked = account
+                    .lockout
+                    .locked_until
+                    .is_some_and(|until| now < until);
+                let binding = match (addr, code) {
+                    (Some(addr), Some(_))
                         if self.config.devices.binding_period > 0
-                            && request.protocol != Protocol::Portal =>
+                            && request.protocol != Protocol::Portal
+                            && !locked =>
                     {
                         device().map(|device| {
                             device::binding_key(&self.device_key, &device, addr, account.bind_epoch)
@@ -195,18 +219,25 @@ impl<S: Store> Engine<S> {
                     }
                     _ => None,
                 };
-                if let Some(key) = &binding {
-                    if let Some(until) = self.trusted_until(id, account.generation, key, now)? {
+                let tag = match (&binding, code) {
+                    (Some(key), Some(code)) => {
+                        Some(device::binding_code_tag(&self.device_key, key, code))
+                    }
+                    _ => None,
+                };
+                if let (Some(key), Some(tag)) = (&binding, &tag) {
+                    if let Some(until) =
+                        self.trusted_until(id, account.generation, key, tag, now)?
+                    {
                         return Ok(Decision::Allow {
                             reason: AllowReason::DeviceTrusted { until },
                             cacheable: false,
                         });
                     }
                 }
-                let code = match credential {
-                    Credential::PasswordAndCode { code, .. } => Some(code),
-                    _ => None,
-                };
+                // Not the bound string: the code is checked (a wrong one
+                // counts toward the lockout; the last code used, from
+                // elsewhere, is a replay).
                 let decision = self.second_factor(id, code, now)?;
                 let proven = matches!(
                     decision,
@@ -218,8 +249,8 @@ impl<S: Store> Engine<S> {
                         ..
                     }
                 );
-                if let (true, Some(key)) = (proven, binding) {
-                    self.bind(id, account.generation, key, now)?;
+                if let (true, Some(key), Some(tag)) = (proven, binding, tag) {
+                    self.bind(id, account.generation, key, tag, now)?;
                 }
                 Ok(decision)
             }
@@ -238,24 +269,28 @@ impl<S: Store> Engine<S> {
 
     /// The clients record of the account's current generation (empty if
     /// there is none, or only an older generation's).
-    fn clients_of(bytes: Option<&[u8]>, generation: u64) -> Result<Clients> {
+    fn clients_of(&self, id: &AccountId, bytes: Option<&[u8]>, generation: u64) -> Result<Clients> {
         let current = bytes
-            .map(Clients::decode)
+            .map(|bytes| self.open_clients(&id.clients_key(), bytes))
             .transpose()?
             .filter(|clients| clients.generation == generation);
         Ok(current.unwrap_or_else(|| Clients::empty(generation, [0; codes::SALT_LEN])))
     }
 
     /// Read-modify-write of the account's clients record; `change` says
-    /// whether it changed anything.
+    /// whether it changed anything. Written sealed when keys are
+    /// configured (a plain record is sealed at its next change).
     fn update_clients<T>(
         &self,
         id: &AccountId,
         generation: u64,
         mut change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
-        read_modify_write(&self.store, &id.clients_key(), MAX_ATTEMPTS, |bytes| {
-            let stored = bytes.map(Clients::decode).transpose()?;
+        let key = id.clients_key();
+        read_modify_write(&self.store, &key, MAX_ATTEMPTS, |bytes| {
+            let stored = bytes
+                .map(|bytes| self.open_clients(&key, bytes))
+                .transpose()?;
             let replaces_other_generation =
                 stored.as_ref().is_some_and(|c| c.generation != generation);
             let mut clients = match stored {
@@ -269,7 +304,7 @@ impl<S: Store> Engine<S> {
                 return Err(Error::NotEnabled);
             }
             Ok(if changed {
-                Change::Write(Some(clients.encode()?), value)
+                Change::Write(Some(self.seal_clients(&key, &clients)?), value)
             } else {
                 Change::Keep(value)
             })
@@ -417,8 +452,11 @@ impl<S: Store> Engine<S> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
         let account = self.open_account(id, &record.bytes)?;
         let clients = self.store.load(&id.clients_key())?;
-        let mut clients =
-            Self::clients_of(clients.as_ref().map(|r| &r.bytes[..]), account.generation)?;
+        let mut clients = self.clients_of(
+            id,
+            clients.as_ref().map(|r| &r.bytes[..]),
+            account.generation,
+        )?;
         clients.prune(now, self.config.devices.pending_ttl);
         let token = clients
             .devices
@@ -502,27 +540,40 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Whether a binding for `key` holds at `now`, and until when.
+    /// Whether a binding for `key`, earned with the code whose tag is
+    /// `code`, holds at `now`, and until when. The tag is compared in
+    /// constant time.
     fn trusted_until(
         &self,
         id: &AccountId,
         generation: u64,
         key: &[u8; 16],
+        code: &[u8; device::BINDING_CODE_LEN],
         now: u64,
     ) -> Result<Option<u64>> {
         let Some(record) = self.store.load(&id.clients_key())? else {
             return Ok(None);
         };
-        let clients = Self::clients_of(Some(&record.bytes), generation)?;
+        let clients = self.clients_of(id, Some(&record.bytes), generation)?;
         Ok(clients
             .bindings
             .iter()
             .find(|b| b.key == *key && now < b.until)
+            .filter(|b| device::binding_codes_equal(&b.code, code))
             .map(|b| b.until))
     }
 
-    /// Trusts the device behind `key` for the binding period from `now`.
-    fn bind(&self, id: &AccountId, generation: u64, key: [u8; 16], now: u64) -> Result<()> {
+    /// Trusts the device behind `key`, holding the code tagged `code`, for
+    /// the binding period from `now` (a binding it had is replaced: only
+    /// the latest code counts).
+    fn bind(
+        &self,
+        id: &AccountId,
+        generation: u64,
+        key: [u8; 16],
+        code: [u8; device::BINDING_CODE_LEN],
+        now: u64,
+    ) -> Result<()> {
         let until = now.saturating_add(self.config.devices.binding_period);
         let ttl = self.config.devices.pending_ttl;
         self.update_clients(id, generation, |clients| {
@@ -536,7 +587,7 @@ impl<S: Store> Engine<S> {
                     clients.bindings.remove(first);
                 }
             }
-            clients.bindings.push(Binding { key, until });
+            clients.bindings.push(Binding { key, until, code });
             Ok((true, ()))
         })
     }

@@ -8,15 +8,41 @@
 //! [`super::DevicePolicy::reset_revokes_clients`]), the account gets a new
 //! generation and every token, binding and application password of the old
 //! one is dead at once, in that single atomic write.
+//!
+//! # Sealing
+//!
+//! The record says which devices and programs a person uses and from where
+//! (device ids, user agents, addresses, application-password names). With
+//! encryption keys configured ([`super::EngineConfig::encryption`]) it is
+//! sealed like an account record (see `seal.rs`), authenticated with its
+//! own store key, so a sealed clients record copied under another account
+//! does not open. A plain clients record is still read then (a deployment
+//! turning encryption on), and sealed at its next write or by
+//! [`super::Engine::maintain`].
+//!
+//! # Format versions
+//!
+//! Version 2 (record kind 6) keeps, per device binding, the tag of the
+//! code it was earned with. Version 1 (kind 3) bindings had none: they are
+//! read as no binding at all (they trust no one), the rest of the record
+//! is kept, and the next write is version 2. A mail2fa that knows only
+//! version 1 refuses a version-2 record (wrong kind): it fails closed.
 
 use super::account::Lockout;
 use super::codes::{SALT_LEN, TAG_LEN};
-use super::device::DeviceId;
+use super::device::{BINDING_CODE_LEN, DeviceId};
 use super::protocol::Protocol;
+use super::{Engine, seal};
 use crate::error::Result;
 use crate::record::{self, Reader, RecordError, Writer};
+use crate::store::Store;
 
-pub(crate) const CLIENTS_KIND: u8 = 3;
+/// Record kind of the clients record (format version 2: bindings carry the
+/// tag of their code).
+pub(crate) const CLIENTS_KIND: u8 = 6;
+/// Record kind of the first clients record format (bindings without a code
+/// tag): still read, its bindings dropped.
+pub(crate) const CLIENTS_V1_KIND: u8 = 3;
 
 /// Device tokens per mailbox, pending and active together: bounds the
 /// record (and what an attacker holding the password can make us store).
@@ -94,10 +120,22 @@ pub(crate) struct AppPassword {
     pub(crate) tag: [u8; TAG_LEN],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A device binding: the device on its network (its key), until when, and
+/// the tag of the code it was earned with — the client must present that
+/// same code again. `Debug` leaves the tag out.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Binding {
     pub(crate) key: [u8; 16],
     pub(crate) until: u64,
+    pub(crate) code: [u8; BINDING_CODE_LEN],
+}
+
+impl core::fmt::Debug for Binding {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Binding")
+            .field("until", &self.until)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `Debug` leaves out the application-password salt and tags.
@@ -176,7 +214,7 @@ impl Clients {
         }
         w.u8(self.bindings.len().min(MAX_BINDINGS) as u8);
         for b in self.bindings.iter().take(MAX_BINDINGS) {
-            w.bytes(&b.key).u64(b.until);
+            w.bytes(&b.key).u64(b.until).bytes(&b.code);
         }
         w.bytes(&self.app_salt).u32(self.next_app_id);
         w.u8(self.apps.len().min(MAX_APP_PASSWORDS) as u8);
@@ -195,8 +233,18 @@ impl Clients {
         Ok(record::encode(CLIENTS_KIND, &w.finish()?))
     }
 
+    /// Reads a plain clients record of either format version (see the
+    /// module documentation).
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(record::decode(bytes, CLIENTS_KIND)?);
+        let (payload, version) = match record::decode(bytes, CLIENTS_KIND) {
+            Ok(payload) => (payload, 2),
+            Err(RecordError::WrongKind {
+                found: CLIENTS_V1_KIND,
+                ..
+            }) => (record::decode(bytes, CLIENTS_V1_KIND)?, 1),
+            Err(other) => return Err(other.into()),
+        };
+        let mut r = Reader::new(payload);
         let generation = r.u64()?;
         let count = bounded(r.u8()?, MAX_DEVICES)?;
         let mut devices = Vec::with_capacity(count);
@@ -229,14 +277,19 @@ impl Clients {
             });
         }
         let count = bounded(r.u8()?, MAX_BINDINGS)?;
-        let bindings = (0..count)
-            .map(|_| {
-                Ok(Binding {
-                    key: r.array()?,
-                    until: r.u64()?,
-                })
-            })
-            .collect::<Result<Vec<_>, RecordError>>()?;
+        let mut bindings = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (key, until) = (r.array()?, r.u64()?);
+            if version == 1 {
+                // No code to ask for: such a binding trusts no one.
+                continue;
+            }
+            bindings.push(Binding {
+                key,
+                until,
+                code: r.array()?,
+            });
+        }
         let app_salt = r.array()?;
         let next_app_id = r.u32()?;
         let count = bounded(r.u8()?, MAX_APP_PASSWORDS)?;
@@ -281,6 +334,39 @@ impl Clients {
     }
 }
 
+impl<S: Store> Engine<S> {
+    /// The clients record stored under `store_key`, opened first if it is
+    /// sealed. A sealed one without its key, or copied from another key,
+    /// is an [`crate::Error::Encryption`]: the login that needs it is
+    /// refused.
+    pub(crate) fn open_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
+        match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
+            Some(plain) => Clients::decode(&plain),
+            None => Clients::decode(bytes),
+        }
+    }
+
+    /// The stored form of a clients record: sealed when keys are
+    /// configured.
+    pub(crate) fn seal_clients(
+        &self,
+        store_key: &[u8],
+        clients: &Clients,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let plain = clients.encode()?;
+        match &self.config.encryption {
+            Some(keys) => seal::seal(keys, store_key, &plain),
+            None => Ok(plain),
+        }
+    }
+
+    /// Whether a stored clients record should be rewritten sealed: keys
+    /// are configured and it is plain.
+    pub(crate) fn clients_unsealed(&self, bytes: &[u8]) -> bool {
+        self.config.encryption.is_some() && !seal::is_sealed(bytes)
+    }
+}
+
 fn bounded(count: u8, max: usize) -> Result<usize, RecordError> {
     let count = usize::from(count);
     if count > max {
@@ -315,6 +401,7 @@ mod tests {
         clients.bindings.push(Binding {
             key: [2; 16],
             until: 99,
+            code: [4; BINDING_CODE_LEN],
         });
         clients.apps.push(AppPassword {
             info: AppPasswordInfo {
@@ -336,10 +423,166 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("[5, 5, 5"), "{shown}");
+        assert!(!format!("{:?}", clients.bindings[0]).contains("4, 4, 4"));
         assert!(super::super::account::Platform::decode(&bytes).is_err());
         // An id not below next_app_id is a damaged record.
         clients.next_app_id = 1;
         assert!(Clients::decode(&clients.encode().unwrap()).is_err());
+    }
+
+    /// The payload of `clients` in format version 1 (bindings without a
+    /// code tag), as mail2fa wrote it before.
+    fn encode_v1(clients: &Clients) -> zeroize::Zeroizing<Vec<u8>> {
+        let v2 = clients.encode().unwrap();
+        let mut payload = record::decode(&v2, CLIENTS_KIND).unwrap().to_vec();
+        // Every binding's tag (a 2-byte length and 32 bytes) follows its
+        // key (2 + 16 bytes) and end (8); cut them out, last first.
+        let tag = 2 + BINDING_CODE_LEN;
+        let mut at = v2_bindings_start(clients);
+        let mut cuts = Vec::new();
+        for _ in &clients.bindings {
+            at += 2 + 16 + 8;
+            cuts.push(at);
+            at += tag;
+        }
+        for cut in cuts.into_iter().rev() {
+            payload.drain(cut..cut + tag);
+        }
+        record::encode(CLIENTS_V1_KIND, &payload)
+    }
+
+    /// Where the bindings start in the payload of `clients`: just after
+    /// the binding count, the first byte where the payloads with and
+    /// without its bindings differ.
+    fn v2_bindings_start(clients: &Clients) -> usize {
+        let mut none = clients.clone();
+        none.bindings.clear();
+        let (none, with) = (none.encode().unwrap(), clients.encode().unwrap());
+        let none = record::decode(&none, CLIENTS_KIND).unwrap();
+        let with = record::decode(&with, CLIENTS_KIND).unwrap();
+        none.iter().zip(with).take_while(|(a, b)| a == b).count() + 1
+    }
+
+    #[test]
+    fn version_1_records_keep_everything_but_their_bindings() {
+        let mut clients = Clients::empty(7, [5; SALT_LEN]);
+        clients.devices.push(DeviceToken {
+            id: DeviceId([1; 16]),
+            state: DeviceState::Active,
+            protocol: Protocol::ActiveSync,
+            device_id: Some("ABC".into()),
+            device_type: None,
+            user_agent: None,
+            remote_addr: None,
+            first_seen: 1,
+            last_seen: 2,
+            notified_at: None,
+        });
+        for n in 0..3u8 {
+            clients.bindings.push(Binding {
+                key: [n; 16],
+                until: 1_000 + u64::from(n),
+                code: [n; BINDING_CODE_LEN],
+            });
+        }
+        let v1 = encode_v1(&clients);
+        assert_eq!(v1[5], CLIENTS_V1_KIND);
+        let read = Clients::decode(&v1).unwrap();
+        assert!(read.bindings.is_empty());
+        let mut expected = clients.clone();
+        expected.bindings.clear();
+        assert_eq!(read, expected);
+        // Written back: version 2.
+        assert_eq!(read.encode().unwrap()[5], CLIENTS_KIND);
+        // Another kind is still refused.
+        let other = record::encode(4, record::decode(&v1, CLIENTS_V1_KIND).unwrap());
+        assert!(Clients::decode(&other).is_err());
+    }
+
+    /// Through the engine: a binding stored in format version 1 (no code
+    /// tag) trusts no one, not even the string it was made with; a new code
+    /// login binds again, in version 2.
+    #[test]
+    fn an_old_format_binding_trusts_no_one() {
+        use super::super::{
+            AccountId, AllowReason, ClientInfo, Credential, DenyReason, Engine, EngineConfig,
+            LoginRequest, ProtocolPolicy,
+        };
+        use crate::store::{MemoryStore, Store};
+        use crate::{KeyUri, Totp};
+
+        let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+        engine.enable_platform("example.com", true).unwrap();
+        engine
+            .set_platform_policy(
+                "example.com",
+                &Protocol::Imap,
+                Some(ProtocolPolicy::CodeInLogin),
+            )
+            .unwrap();
+        let id = AccountId::new("example.com", "alice@example.com").unwrap();
+        let uri = KeyUri::parse(&engine.enable_account(&id, 1_799_990_000).unwrap()).unwrap();
+        let totp = Totp::new(uri.secret(), uri.totp_config().unwrap());
+        let code = |t: u64| totp.generate_at_step(t / 30).as_str().to_owned();
+        assert!(
+            engine
+                .login(&id, Some(&code(1_799_990_000)), 1_799_990_000)
+                .unwrap()
+                .is_allowed()
+        );
+        let client = ClientInfo {
+            user_agent: Some("Thunderbird/115.3"),
+            remote_addr: Some("203.0.113.7"),
+            ..ClientInfo::default()
+        };
+        let (t1, t2) = (1_800_000_000, 1_800_003_600);
+        let (c1, c2) = (code(t1), code(t2));
+        let login = |code: &str, now| {
+            let credential = Credential::PasswordAndCode {
+                correct: true,
+                code,
+            };
+            let request = LoginRequest {
+                protocol: Protocol::Imap,
+                credential,
+                client,
+            };
+            engine.authenticate(&id, &request, now).unwrap()
+        };
+        assert!(login(&c1, t1).is_allowed());
+        // Rewritten as mail2fa wrote it before: the binding without its tag.
+        let key = id.clients_key();
+        let stored = engine.store().load(&key).unwrap().unwrap();
+        let clients = Clients::decode(&stored.bytes).unwrap();
+        assert_eq!(clients.bindings.len(), 1);
+        let old = encode_v1(&clients);
+        engine
+            .store()
+            .compare_and_swap(&key, Some(stored.version), Some(&old))
+            .unwrap();
+        let refused = login(&c1, t1 + 60);
+        assert_eq!(
+            refused,
+            super::super::Decision::deny(DenyReason::Replayed),
+            "{refused:?}"
+        );
+        // A new code login binds again, in the new format.
+        assert!(login(&c2, t2).is_allowed());
+        assert_eq!(
+            engine.store().load(&key).unwrap().unwrap().bytes[5],
+            CLIENTS_KIND
+        );
+        let trusted = login(&c2, t2 + 60);
+        assert!(
+            matches!(
+                trusted,
+                super::super::Decision::Allow {
+                    reason: AllowReason::DeviceTrusted { .. },
+                    ..
+                }
+            ),
+            "{trusted:?}"
+        );
     }
 
     #[test]
@@ -362,6 +605,7 @@ mod tests {
         clients.bindings.push(Binding {
             key: [0; 16],
             until: 150,
+            code: [0; BINDING_CODE_LEN],
         });
         clients.prune(149, 50);
         assert_eq!((clients.devices.len(), clients.bindings.len()), (2, 1));

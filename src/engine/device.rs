@@ -366,6 +366,33 @@ pub(crate) fn binding_key(
     out
 }
 
+/// Length of a binding's code tag.
+pub(crate) const BINDING_CODE_LEN: usize = 32;
+
+/// The tag of the one-time code a binding was earned (or last refreshed)
+/// with: HMAC-SHA-256 under the deployment's [`DeviceKey`] of the binding
+/// key and the code exactly as the client sent it. Only a client that
+/// still holds that password+code string matches it; the store keeps the
+/// tag, never the code. (A 6-digit code is only 20 bits: the key is what
+/// protects the tag at rest — keep the device key apart from the store, or
+/// seal the clients record with encryption keys.)
+pub(crate) fn binding_code_tag(
+    key: &DeviceKey,
+    binding: &[u8; 16],
+    code: &str,
+) -> [u8; BINDING_CODE_LEN] {
+    let mut mac = key.mac(b"mail2fa binding code v1");
+    mac.update(binding);
+    mac.update(&(code.len() as u64).to_be_bytes());
+    mac.update(code.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// Constant-time comparison of two binding code tags.
+pub(crate) fn binding_codes_equal(a: &[u8; BINDING_CODE_LEN], b: &[u8; BINDING_CODE_LEN]) -> bool {
+    a.ct_eq(b).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +480,27 @@ mod tests {
         // Another epoch (a reset): another binding.
         let other_epoch = binding_key(&key(), &device, "203.0.113.7".parse().unwrap(), 2);
         assert_ne!(other_epoch, at("203.0.113.7"));
+    }
+
+    #[test]
+    fn binding_code_tags_are_keyed_and_tied_to_their_binding() {
+        let binding = [5; 16];
+        let tag = binding_code_tag(&key(), &binding, "123456");
+        assert_eq!(tag, binding_code_tag(&key(), &binding, "123456"));
+        assert!(binding_codes_equal(
+            &tag,
+            &binding_code_tag(&key(), &binding, "123456")
+        ));
+        for other in [
+            binding_code_tag(&key(), &binding, "123457"),
+            binding_code_tag(&key(), &binding, "12345"),
+            binding_code_tag(&key(), &[6; 16], "123456"),
+            binding_code_tag(&DeviceKey::from_bytes([1; 32]), &binding, "123456"),
+        ] {
+            assert!(!binding_codes_equal(&tag, &other));
+        }
+        // The code is not in the tag.
+        assert!(!tag.windows(6).any(|w| w == b"123456"));
     }
 
     #[test]

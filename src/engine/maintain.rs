@@ -24,7 +24,8 @@ impl<S: Store> Engine<S> {
     /// expires what is dead at `now`: e-mail/SMS codes past their lifetime,
     /// pending device tokens past their lifetime, ended device bindings, and
     /// the device and application-password records of accounts whose 2FA
-    /// was removed. Each change is its own compare-and-swap, so logins may
+    /// was removed; with encryption keys configured, it also seals the
+    /// device and application-password records still stored plain. Each change is its own compare-and-swap, so logins may
     /// run meanwhile. Call it again until [`Maintenance::finished`]; the
     /// engine remembers where it stopped. Nothing that decides a login is
     /// ever removed: an expired enrollment stays refused until a reset.
@@ -84,7 +85,7 @@ impl<S: Store> Engine<S> {
                     let Some(bytes) = bytes else {
                         return Ok(Change::Keep(false));
                     };
-                    let mut clients = Clients::decode(bytes)?;
+                    let mut clients: Clients = self.open_clients(key, bytes)?;
                     // Read after the clients record: a newer generation's
                     // record written meanwhile makes our swap fail and this
                     // run again, so only a dead generation is ever deleted.
@@ -100,10 +101,13 @@ impl<S: Store> Engine<S> {
                     }
                     let before = (clients.devices.len(), clients.bindings.len());
                     clients.prune(now, ttl);
-                    if (clients.devices.len(), clients.bindings.len()) == before {
+                    // A record left plain while keys are configured (written
+                    // before encryption was turned on) is sealed now.
+                    let unsealed = self.clients_unsealed(bytes);
+                    if (clients.devices.len(), clients.bindings.len()) == before && !unsealed {
                         return Ok::<_, Error>(Change::Keep(false));
                     }
-                    Ok(Change::Write(Some(clients.encode()?), true))
+                    Ok(Change::Write(Some(self.seal_clients(key, &clients)?), true))
                 })
             }
             _ => Ok(false),

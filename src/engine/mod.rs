@@ -200,7 +200,11 @@ pub struct DevicePolicy {
     pub seen_interval: u64,
     /// Seconds a device stays trusted after a login with a valid code
     /// (device binding, default 12 hours, at most [`MAX_BINDING_PERIOD`];
-    /// 0 turns binding off).
+    /// 0 turns binding off). Trusted means: the same client (fingerprint)
+    /// from the same network presenting the **same password+code string**
+    /// gets in without a fresh code; the password alone never does (see
+    /// [`Engine::authenticate`]). The period is not extended by those
+    /// logins, only by a new code login.
     pub binding_period: u64,
     /// Whether a reset of 2FA (new phone, S9/S11) also revokes device
     /// tokens, bindings and application passwords (default `false`: a new
@@ -252,7 +256,9 @@ pub struct EngineConfig {
     /// `https://mail.example.com/devices?user={account}`.
     pub portal_link: Option<String>,
     /// Encryption at rest of account records (TOTP secrets, contacts, code
-    /// tags): `None` stores them in clear (integrity-checked only).
+    /// tags) and of the records of their clients (device ids, user agents,
+    /// addresses, application-password names, bindings): `None` stores them
+    /// in clear (integrity-checked only).
     pub encryption: Option<EncryptionKeys>,
     /// With [`EngineConfig::encryption`] set, refuse every account record
     /// written in clear (default `true`): a plain record copied over a

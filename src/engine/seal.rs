@@ -9,6 +9,10 @@
 //! current key and opened with whichever configured key sealed them; each
 //! write re-seals with the current key.
 //!
+//! The record of an account's clients (device tokens, bindings,
+//! application passwords; `clients.rs`) is sealed the same way, under its
+//! own store key.
+//!
 //! Fail closed: a sealed record with no key configured, with a key id that
 //! is not configured, or that does not authenticate (wrong key, damaged
 //! bytes) is an [`Error::Encryption`] — the login is refused. A plain record

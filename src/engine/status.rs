@@ -3,7 +3,6 @@
 //! Nothing here returns a secret, a code or a tag.
 
 use super::account::{Account, Platform, TotpState};
-use super::clients::Clients;
 use super::{AccountId, Engine, Mode, Protocol, ProtocolPolicy, platform_key, seal};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -170,7 +169,7 @@ impl<S: Store> Engine<S> {
                         }
                         &mut report.accounts
                     }),
-                    b"clnt" => Clients::decode(bytes).map(|_| &mut report.clients),
+                    b"clnt" => self.open_clients(key, bytes).map(|_| &mut report.clients),
                     _ if key.as_slice() == super::device::STORED_KEY => {
                         super::device::decode_stored_key(bytes).map(|_| &mut report.other)
                     }

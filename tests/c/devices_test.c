@@ -22,7 +22,8 @@
  *   - IMAP/POP3/SMTP: application passwords (created, scoped, listed,
  *     revoked);
  *   - platform and account policies, host-named protocols;
- *   - code in login with device binding (trusted network, replays).
+ *   - code in login with device binding (the same string from the same client
+ *     and network; never the password alone; replays).
  *
  * Then it calls every new function wrongly (NULL pointers, invalid UTF-8,
  * unknown enum values, bad ids, indexes out of range, small buffers) and
@@ -907,6 +908,23 @@ static void test_binding(void)
         CHECK_EQ(until, now + BINDING_PERIOD);
     }
     m2fa_decision_free(d);
+    /* The password alone never passes through a binding, even from the bound
+     * client on its network: the client strings and the address are no
+     * secret. */
+    EXPECT_AUTH(&gina, M2FA_PROTOCOL_IMAP, NULL, PASSWORD, NULL, &home_next, now + 11,
+                M2FA_OUTCOME_SECOND_FACTOR_REQUIRED, M2FA_REASON_NONE);
+    EXPECT_AUTH(&gina, M2FA_PROTOCOL_IMAP, NULL, PASSWORD, NULL, &home, now + 12,
+                M2FA_OUTCOME_SECOND_FACTOR_REQUIRED, M2FA_REASON_NONE);
+    /* Another, older code from the bound client: checked as a code, wrong. */
+    char older[CODE_SIZE];
+    code_at(&gina, now - 600, older);
+    if (strcmp(older, code) != 0) {
+        EXPECT_AUTH(&gina, M2FA_PROTOCOL_IMAP, NULL, PASSWORD_AND_CODE, older, &home, now + 13,
+                    M2FA_OUTCOME_REFUSED, M2FA_REASON_WRONG_CODE);
+    }
+    /* The bound string still works after that. */
+    EXPECT_AUTH(&gina, M2FA_PROTOCOL_IMAP, NULL, PASSWORD_AND_CODE, code, &home, now + 14,
+                M2FA_OUTCOME_ALLOWED, M2FA_REASON_DEVICE_TRUSTED);
     /* Another network: the code is checked, and it was used. */
     EXPECT_AUTH(&gina, M2FA_PROTOCOL_IMAP, NULL, PASSWORD_AND_CODE, code, &away, now + 15,
                 M2FA_OUTCOME_REFUSED, M2FA_REASON_REPLAYED);

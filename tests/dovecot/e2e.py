@@ -358,6 +358,8 @@ def scenarios(variant, server, tool, syslog=None):
               f"{name}: the same string from a client without IMAP ID is refused")
         check(imap_login(imap, carol, first, THUNDERBIRD)[0],
               f"{name}: the same client reconnecting with the stale string is let in (binding)")
+        check(not imap_login(imap, carol, pw[carol], THUNDERBIRD)[0],
+              f"{name}: the bound client with the password alone is refused (binding needs the string)")
     else:
         check(imap_login(imap, carol, first)[0], f"{name}: password+code over IMAP")
         check(not imap_login(imap, carol, first)[0], f"{name}: the same string replayed is refused")
