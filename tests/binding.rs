@@ -476,35 +476,66 @@ fn a_sealed_clients_record_does_not_open_without_its_key_or_elsewhere() {
     ));
 }
 
-/// Turning keys on for a store written without them: the plain clients
-/// record is read, and sealed at its next write (or by maintenance).
+/// Turning keys on for a store written without them: with sealed records
+/// required (the default), a plain clients record is refused until
+/// `seal_records` (`mail2fa db seal`) seals it; a plain copy put back over
+/// the sealed one later is refused again. Without the requirement (a
+/// migration), it is read and sealed by maintenance.
 #[test]
-fn plain_clients_records_are_read_and_sealed_when_keys_come() {
+fn plain_clients_records_are_refused_until_sealed_when_keys_come() {
     let plain = engine();
     let id = account("alice@example.com");
     fill_clients(&plain, &id);
     let before = plain.store().load(&clients_key(&id)).unwrap().unwrap();
     assert!(contains(&before.bytes, APP_NAME.as_bytes()));
 
-    let store = fresh_store();
-    for (key, bytes) in all_records(plain.store()) {
-        store.compare_and_swap(&key, None, Some(&bytes)).unwrap();
-    }
-    let sealed = Engine::new(
-        store,
-        EngineConfig {
-            encryption: Some(keys()),
-            ..EngineConfig::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(sealed.app_passwords(&id).unwrap()[0].name, APP_NAME);
-    let mut rounds = 0;
-    while !sealed.maintain(NOW + 60, 100).unwrap().finished {
-        rounds += 1;
-        assert!(rounds < 10);
-    }
+    let copy = |require_sealed: bool| {
+        let store = fresh_store();
+        for (key, bytes) in all_records(plain.store()) {
+            store.compare_and_swap(&key, None, Some(&bytes)).unwrap();
+        }
+        Engine::new(
+            store,
+            EngineConfig {
+                encryption: Some(keys()),
+                require_sealed,
+                ..EngineConfig::default()
+            },
+        )
+        .unwrap()
+    };
+
+    let sealed = copy(true);
+    assert!(matches!(
+        sealed.app_passwords(&id),
+        Err(mail2fa::Error::Encryption(_))
+    ));
+    assert!(
+        sealed.seal_records().unwrap() >= 2,
+        "account and devices records"
+    );
     let after = sealed.store().load(&clients_key(&id)).unwrap().unwrap();
     assert!(!contains(&after.bytes, APP_NAME.as_bytes()));
     assert_eq!(sealed.app_passwords(&id).unwrap()[0].name, APP_NAME);
+    // Someone who can write the store but has no key puts the plain record
+    // back (its bindings and application passwords of their choosing).
+    sealed
+        .store()
+        .compare_and_swap(&clients_key(&id), Some(after.version), Some(&before.bytes))
+        .unwrap();
+    assert!(matches!(
+        sealed.app_passwords(&id),
+        Err(mail2fa::Error::Encryption(_))
+    ));
+
+    let migrating = copy(false);
+    assert_eq!(migrating.app_passwords(&id).unwrap()[0].name, APP_NAME);
+    let mut rounds = 0;
+    while !migrating.maintain(NOW + 60, 100).unwrap().finished {
+        rounds += 1;
+        assert!(rounds < 10);
+    }
+    let after = migrating.store().load(&clients_key(&id)).unwrap().unwrap();
+    assert!(!contains(&after.bytes, APP_NAME.as_bytes()));
+    assert_eq!(migrating.app_passwords(&id).unwrap()[0].name, APP_NAME);
 }

@@ -339,7 +339,24 @@ impl<S: Store> Engine<S> {
     /// sealed. A sealed one without its key, or copied from another key,
     /// is an [`crate::Error::Encryption`]: the login that needs it is
     /// refused.
+    ///
+    /// A plain record while sealed ones are required
+    /// ([`super::EngineConfig::require_sealed`] with keys) is an error, as
+    /// for account records: a plain copy could carry bindings and
+    /// application passwords of its writer's choosing.
     pub(crate) fn open_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
+        if self.clients_unsealed(bytes) && self.config.require_sealed {
+            return Err(crate::error::Error::Encryption(
+                "the devices record is not encrypted and encrypted records are required \
+                 (seal the store's records with `mail2fa db seal`)",
+            ));
+        }
+        self.open_any_clients(store_key, bytes)
+    }
+
+    /// [`Engine::open_clients`] that also reads plain records whatever
+    /// [`super::EngineConfig::require_sealed`] says (to seal them).
+    pub(crate) fn open_any_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
         match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
             Some(plain) => Clients::decode(&plain),
             None => Clients::decode(bytes),

@@ -85,7 +85,7 @@ impl<S: Store> Engine<S> {
                     let Some(bytes) = bytes else {
                         return Ok(Change::Keep(false));
                     };
-                    let mut clients: Clients = self.open_clients(key, bytes)?;
+                    let mut clients: Clients = self.open_any_clients(key, bytes)?;
                     // Read after the clients record: a newer generation's
                     // record written meanwhile makes our swap fail and this
                     // run again, so only a dead generation is ever deleted.

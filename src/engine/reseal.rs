@@ -1,4 +1,4 @@
-//! Sealing the account records of a store written in clear: the migration
+//! Sealing the account and devices records of a store written in clear: the migration
 //! to encryption at rest, before [`super::EngineConfig::require_sealed`]
 //! lets logins refuse every plain record.
 
@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::store::{Change, Store, read_modify_write};
 
 impl<S: Store> Engine<S> {
-    /// Seals, with the current encryption key, every account record of the
-    /// store still written in clear, whatever
+    /// Seals, with the current encryption key, every account record and
+    /// every devices (clients) record of the store still written in clear, whatever
     /// [`super::EngineConfig::require_sealed`] says (this is the one path
     /// that reads them on purpose). Each record is its own
     /// compare-and-swap, so logins may run meanwhile; a record already
@@ -35,15 +35,20 @@ impl<S: Store> Engine<S> {
         loop {
             let records = self.store.scan(after.as_deref(), BATCH)?;
             for (key, record) in &records {
-                if !key.starts_with(b"acct") || seal::is_sealed(&record.bytes) {
+                let account = key.starts_with(b"acct");
+                if !(account || key.starts_with(b"clnt")) || seal::is_sealed(&record.bytes) {
                     continue;
                 }
                 let changed = read_modify_write(&self.store, key, MAX_ATTEMPTS, |bytes| {
                     let Some(bytes) = bytes.filter(|b| !seal::is_sealed(b)) else {
                         return Ok::<_, Error>(Change::Keep(false));
                     };
-                    let account = self.open_any_record(key, bytes)?;
-                    Ok(Change::Write(Some(self.seal_record(key, &account)?), true))
+                    let sealed = if account {
+                        self.seal_record(key, &self.open_any_record(key, bytes)?)?
+                    } else {
+                        self.seal_clients(key, &self.open_any_clients(key, bytes)?)?
+                    };
+                    Ok(Change::Write(Some(sealed), true))
                 })?;
                 sealed += u64::from(changed);
             }
