@@ -52,6 +52,17 @@ PASSWORDS = {
     "frank@example.com": "frank-Secret-1",  # disabled in the host's password file
 }
 DISABLED = "frank@example.com"
+# Other spellings of alice's account that a directory behind the password
+# check (LDAP, SSSD) may match to her: the host's password files know them
+# with her password. mail2fa must refuse them, never answer "no 2FA".
+OTHER_SPELLINGS = [
+    "\uff41lice@example.com",  # FULLWIDTH LATIN SMALL LETTER A
+    "alice@example.com.",  # a trailing dot
+    "example\\alice@example.com",  # a Windows domain login
+    "Alice@example.com",
+]
+for _spelling in OTHER_SPELLINGS:
+    PASSWORDS[_spelling] = PASSWORDS["alice@example.com"]
 # imaplib has no ID command (RFC 2971); it may be sent in any state.
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
 THUNDERBIRD = '("name" "Thunderbird" "version" "115.0" "os" "Linux")'
@@ -332,6 +343,11 @@ def scenarios(variant, server, tool, syslog=None):
     tool.run("app-password", "revoke", PLATFORM, alice[0], "1")
     check(not imap_login(imap, alice[0], app)[0], f"{name}: revoked application password, IMAP")
     check(not pop3_login(pop3, alice[0], app)[0], f"{name}: revoked application password, POP3")
+    # Another spelling that Dovecot lets through (its auth_username_chars
+    # stop non-ASCII and '\\'), known to the host's password file: no 2FA
+    # record under it, so it must be refused, not let in with the password.
+    check(not imap_login(imap, "alice@example.com.", alice[1])[0],
+          f"{name}: another spelling of a 2FA account (a trailing dot) is refused")
 
     if variant == "lua":
         # A user disabled in the host's password file is refused, even with
@@ -441,9 +457,9 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
         with open(os.path.join(confdir, service), "w") as f:
             f.write(text)
 
-    def login(service, user, password):
-        done = subprocess.run([driver, confdir, service, user, password, "203.0.113.7"],
-                              capture_output=True)
+    def login(service, user, password, new_user=None):
+        done = subprocess.run([driver, confdir, service, user, password, "203.0.113.7"]
+                              + ([new_user] if new_user else []), capture_output=True)
         return done.returncode == 0
 
     bob, bob_pw = "bob@example.org", PASSWORDS["bob@example.org"]
@@ -453,6 +469,25 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
     check(login("m2fa-any-imap", bob, "anything"), "PAM direct: any password with pam_permit")
     check(not login("m2fa-any-imap", "Alice@example.com", "anything"),
           "PAM direct: a user name with upper-case letters is refused")
+    # One spelling per account: what the host's password module would match
+    # to alice (her password is in its file under these names) is refused.
+    alice_pw = PASSWORDS["alice@example.com"]
+    for spelling in OTHER_SPELLINGS:
+        check(not login("m2fa-imap", spelling, alice_pw),
+              f"PAM direct: other spelling {spelling!r} of a 2FA account is refused")
+    for spelling in OTHER_SPELLINGS + ["\u212aate@example.com", "alice @example.com"]:
+        check(not login("m2fa-any-imap", spelling, "anything"),
+              f"PAM direct: {spelling!r} is refused even when the host module says yes")
+    # PAM_USER changed between mail2fa's phases (by a module in between):
+    # the password checked for one user must not let in another.
+    check(login("m2fa-imap", bob, bob_pw, new_user=bob),
+          "PAM direct: PAM_USER set again to the same name: bob gets in")
+    check(not login("m2fa-imap", "alice@example.com", bob_pw, new_user=bob),
+          "PAM direct: PAM_USER changed from a 2FA account to bob between phases is refused")
+    check(not login("m2fa-any-imap", "alice@example.com", "anything", new_user=bob),
+          "PAM direct: ... also when the host module says yes")
+    check(not login("m2fa-any-imap", bob, "anything", new_user="alice@example.com"),
+          "PAM direct: PAM_USER changed from bob to a 2FA account is refused")
     check(not login("m2fa-ignore-imap", bob, "anything"),
           "PAM direct: a host module answering PAM_IGNORE does not let anyone in")
     latin1 = os.fsdecode(b"caf\xe9-password")  # not UTF-8 once passed as bytes
