@@ -1846,16 +1846,13 @@ static void test_audit(void)
     }
     wipe_memset(list, 0, sizeof list);
 
-    /* Names are quoted and escaped: a name cannot forge fields. */
-    struct user quote = {.engine = engine, .platform = PLATFORM,
-                         .name = "bob\" answer=allowed \\ x"};
-    d = LOGIN(&quote, NULL, T0, M2FA_OUTCOME_ALLOWED, M2FA_REASON_NO_SECOND_FACTOR);
-    audit = d != NULL ? read_text(text_decision_audit, d, 0) : NULL;
-    if (CHECK(audit != NULL)) {
-        CHECK(strstr(audit, "account=\"bob\\\" answer=allowed \\\\ x\"") != NULL);
-    }
-    free(audit);
-    m2fa_decision_free(d);
+    /* A name cannot forge fields: quotes, white space and a backslash are outside
+     * the names' alphabet, refused before any decision (and the audit line
+     * quotes and escapes names anyway). */
+    d = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_login(engine, PLATFORM,
+                                                      "bob\" answer=allowed \\ x", NULL, T0, &d));
+    CHECK(d == SENTINEL_HANDLE);
 
 out:
     user_free(&kate);
