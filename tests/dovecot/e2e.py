@@ -37,12 +37,20 @@ import warnings
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTEGRATIONS = os.path.join(ROOT, "integrations")
 PLATFORM = "example.com"
-PORTS = {
+# Several runs on one machine (parallel jobs, several worktrees): give each
+# its own MAIL2FA_E2E_INSTANCE (0-9) for its own ports and PAM service names.
+INSTANCE = int(os.environ.get("MAIL2FA_E2E_INSTANCE", "0"))
+if not 0 <= INSTANCE <= 9:
+    raise SystemExit("MAIL2FA_E2E_INSTANCE must be 0 to 9")
+TAG = f"e2e{INSTANCE}" if INSTANCE else "e2e"
+_BASE_PORTS = {
     "plain": (45143, 45110),
     "plain-pam": (46143, 46110),
     "pam": (15143, 15110),
     "lua": (25143, 25110),
 }
+PORTS = {variant: (imap + 100 * INSTANCE, pop3 + 100 * INSTANCE)
+         for variant, (imap, pop3) in _BASE_PORTS.items()}
 PASSWORDS = {
     "bob@example.org": "bob-Secret-1",
     "alice@example.com": "alice-Secret-1",
@@ -172,7 +180,7 @@ class Dovecot:
         shutil.chown(os.path.join(self.dir, "home"), "nobody", "nogroup")
         with open(self.conf, "w") as f:
             f.write(f"""# Sandbox for the mail2fa end-to-end tests ({variant}).
-instance_name = mail2fa-e2e-{variant}
+instance_name = mail2fa-{TAG}-{variant}
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.dir}/log/dovecot.log
@@ -433,7 +441,7 @@ def scenarios(variant, server, tool, syslog=None):
               f"{name}: no password, code or application password in syslog")
 
 
-def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
+def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, syslog=None):
     """The PAM module where Dovecot cannot take it: user names not in lower
     case, input that is not UTF-8, a host module answering PAM_IGNORE."""
     confdir = os.path.join(work, "pam-confdir")
@@ -488,6 +496,11 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
           "PAM direct: ... also when the host module says yes")
     check(not login("m2fa-any-imap", bob, "anything", new_user="alice@example.com"),
           "PAM direct: PAM_USER changed from bob to a 2FA account is refused")
+    if syslog is not None and syslog.sock is not None:
+        time.sleep(0.2)  # the reader thread
+        lines = "\n".join(syslog.lines)
+        check("outside mail2fa's alphabet" in lines and "user name changed since phase=" in lines,
+              "PAM direct: the module logs why (name outside the alphabet, user name changed)")
     check(not login("m2fa-ignore-imap", bob, "anything"),
           "PAM direct: a host module answering PAM_IGNORE does not let anyone in")
     latin1 = os.fsdecode(b"caf\xe9-password")  # not UTF-8 once passed as bytes
@@ -541,7 +554,7 @@ def main():
     with open(pwdfile_dovecot, "w") as f:
         f.writelines(f"{u}:{{PLAIN}}{pw}\n" for u, pw in PASSWORDS.items())
     # Service names of this test only: the shipped names may be in use.
-    pam_files = ["/etc/pam.d/mail2fa-e2e-imap", "/etc/pam.d/mail2fa-e2e-pop3"]
+    pam_files = [f"/etc/pam.d/mail2fa-{TAG}-imap", f"/etc/pam.d/mail2fa-{TAG}-pop3"]
     saved = {p: open(p).read() for p in pam_files if os.path.exists(p)}
     servers = []
     syslog = Syslog()
@@ -572,7 +585,7 @@ def main():
         FALLTHROUGH = f"passdb {{\n  driver = passwd-file\n  args = {pwdfile_dovecot}\n}}\n"
         variants = {
             "pam": (shipped("dovecot/auth-mail2fa-pam.conf", {
-                "args = mail2fa-%s": "args = mail2fa-e2e-%s"}) + FALLTHROUGH, pam_db),
+                "args = mail2fa-%s": f"args = mail2fa-{TAG}-%s"}) + FALLTHROUGH, pam_db),
             "lua": (shipped("dovecot/auth-mail2fa-lua.conf", {
                 "/etc/dovecot/mail2fa-passdb.lua": script}) + FALLTHROUGH, lua_db),
         }
@@ -587,7 +600,7 @@ def main():
             scenarios(variant, server, tool, syslog if variant == "pam" else None)
             if variant == "pam" and args.pam_driver:
                 pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module, db,
-                                    pwdfile)
+                                    pwdfile, syslog)
             if args.bench:
                 app = tool.run("app-password", "create", PLATFORM, "alice@example.com",
                                "--name", "bench")["password"]
@@ -604,12 +617,12 @@ def main():
                   PASSWORDS["bob@example.org"], args.bench)
             plain.stop()
             # The same PAM password module alone: what PAM itself costs.
-            pam_files.append("/etc/pam.d/m2fa-bench-plain-imap")
+            pam_files.append(f"/etc/pam.d/m2fa-bench-{TAG}-imap")
             with open(pam_files[-1], "w") as f:
                 f.write(f"auth requisite pam_pwdfile.so pwdfile={pwdfile}\n"
                         "account required pam_permit.so\n")
             plain_pam = Dovecot(work, "plain-pam",
-                                "passdb {\n  driver = pam\n  args = m2fa-bench-plain-%s\n}\n")
+                                f"passdb {{\n  driver = pam\n  args = m2fa-bench-{TAG}-%s\n}}\n")
             servers.append(plain_pam)
             plain_pam.start()
             bench("plain Dovecot (PAM, pam_pwdfile, no mail2fa)", plain_pam.imap,
