@@ -345,3 +345,59 @@ fn a_refused_name_is_an_error_on_every_login_path() {
     assert_eq!(status, mail2fa::ffi::m2fa_status::M2FA_INVALID_NAME);
     assert_eq!(status as u32, 709);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whether `name` is only lower-case ASCII letters, digits and the
+    /// punctuation of the alphabet.
+    fn in_alphabet(name: &str) -> bool {
+        name.bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'+' | b'@'))
+    }
+
+    proptest! {
+        /// Whatever the input, an accepted name is already in its one
+        /// spelling: ASCII, lower case, unchanged by case folding and by
+        /// trimming dots — so no loosely matching directory can reach one
+        /// account through two accepted names.
+        #[test]
+        fn accepted_names_have_one_spelling(
+            account in prop_oneof![
+                "[a-z0-9._+@-]{1,40}",
+                "[a-zA-Z0-9._+@ \\\\-]{1,40}",
+                "\\PC{0,40}",
+            ],
+            platform in prop_oneof!["[a-z0-9.-]{1,30}", "[a-zA-Z0-9._-]{1,30}", "\\PC{0,30}"],
+        ) {
+            if let Ok(id) = AccountId::new(&platform, &account) {
+                for name in [id.account(), id.platform()] {
+                    prop_assert!(in_alphabet(name), "{name:?}");
+                    prop_assert_eq!(name.to_lowercase(), name);
+                    prop_assert_eq!(name.trim_matches('.'), name);
+                    prop_assert!(!name.contains(".."), "{name:?}");
+                }
+                prop_assert!(id.account().matches('@').count() <= 1);
+            }
+        }
+
+        /// Every upper-case or non-ASCII character is refused, wherever it
+        /// sits in an otherwise valid name.
+        #[test]
+        fn a_foreign_character_anywhere_is_refused(
+            at in 0usize..17,
+            c in prop::char::any().prop_filter("outside the alphabet", |c| {
+                !c.is_ascii() || c.is_ascii_uppercase()
+            })
+        ) {
+            let mut name = String::from("alice@example.com");
+            name.insert(at, c);
+            let refused = matches!(
+                AccountId::new(PLATFORM, &name),
+                Err(Error::InvalidName { what: "account name", .. })
+            );
+            prop_assert!(refused, "{name:?}");
+        }
+    }
+}
