@@ -4,7 +4,7 @@
 //! mail2fa compares names byte for byte, while the directory behind the
 //! host's password check (LDAP, SSSD, a database collation) often does not:
 //! it may fold case (`Alice`), apply Unicode compatibility mappings
-//! (full-width `ａlice`, the Kelvin sign `K` for `k`), drop a trailing dot
+//! (full-width `ａlice`, the Kelvin sign U+212A for `k`), drop a trailing dot
 //! of a domain, or read `EXAMPLE\alice` as a domain login. Each such
 //! spelling would find no mail2fa record and be read as "no 2FA", while the
 //! password module lets it into the real account. So names are checked
