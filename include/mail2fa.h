@@ -62,6 +62,13 @@
 // crate's.)
 #define M2FA_MAX_SUSPENSION (30 * 86400)
 
+// Longest platform name accepted, in bytes (a DNS name's limit).
+// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
+#define M2FA_MAX_PLATFORM_NAME_LEN 253
+
+// Longest account name accepted, in bytes.
+#define M2FA_MAX_ACCOUNT_NAME_LEN 254
+
 // Longest TOTP period accepted, in seconds: a longer one makes a code a
 // near-static password. (A literal, so that cbindgen can write it; a test
 // ties it to the crate's.)
@@ -147,7 +154,8 @@ enum m2fa_status
   M2FA_ALREADY_ENABLED = 701,
   // The account has no 2FA (or no confirmed one, for self-service).
   M2FA_NOT_ENABLED = 702,
-  // An engine configuration value, or a platform/account name, is invalid.
+  // An engine configuration value, or a name other than a platform or
+  // account name (issuer, application password name...), is invalid.
   M2FA_INVALID_CONFIG = 703,
   // Input refused outright: login input with a NUL byte or too long, a
   // suspension longer than the configured maximum.
@@ -161,6 +169,10 @@ enum m2fa_status
   // A per-account limit is reached (device tokens, application
   // passwords, policy overrides).
   M2FA_LIMIT_REACHED = 708,
+  // A platform or account name outside mail2fa's alphabet (one spelling
+  // per account: lower-case ASCII, see `m2fa_account_name_check`):
+  // refuse the login, never retry with the name as it is.
+  M2FA_INVALID_NAME = 709,
   // A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
   M2FA_INTERNAL_PANIC = 900,
 };
@@ -1446,6 +1458,27 @@ m2fa_status m2fa_recovery_codes_get(const struct m2fa_recovery_codes *codes,
 
 // Frees a set of recovery codes (wiped). NULL is a no-op.
 void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
+
+// Checks a platform and an account name against mail2fa's alphabet, the
+// one every call taking them applies (one spelling per account):
+//
+// - platform: a lower-case DNS name (labels of `a`-`z`, `0`-`9`, `-`, 1 to
+//   63 bytes, beginning and ending with a letter or digit, single dots
+//   between them; at most 253 bytes);
+// - account: `local` or `local@domain`, the local part 1 to 64 bytes of
+//   `a`-`z`, `0`-`9`, `.`, `-`, `_`, `+`, beginning and ending with a
+//   letter or digit, no two dots in a row; the domain as a platform; at
+//   most 254 bytes (`M2FA_MAX_ACCOUNT_NAME_LEN`; platforms
+//   `M2FA_MAX_PLATFORM_NAME_LEN`).
+//
+// Nothing is normalised: upper case, non-ASCII letters (full-width, the
+// Kelvin sign), a trailing dot, `\`, white space are refused. Map
+// internationalized names to one ASCII spelling (domains as Punycode
+// A-labels) before calling mail2fa, and enroll accounts under it.
+//
+// Returns `M2FA_OK` for valid names; `M2FA_INVALID_NAME` otherwise (refuse
+// the login); `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`. Thread-safe.
+m2fa_status m2fa_account_name_check(const char *platform, const char *account);
 
 // Creates a config with the defaults every authenticator app assumes:
 // SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`

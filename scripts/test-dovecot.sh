@@ -5,6 +5,8 @@
 # libpam0g-dev liblua5.4-dev (.ci/run installs them).
 #   bash scripts/test-dovecot.sh            the tests
 #   bash scripts/test-dovecot.sh --bench N  and N timed logins per integration
+# MAIL2FA_E2E_INSTANCE=1..9 gives a run its own ports and PAM service names,
+# so that several runs (worktrees, CI jobs) can share one machine.
 # Without root or the packages it says SKIPPED and succeeds, unless
 # MAIL2FA_REQUIRE_E2E=1 (CI sets it), when it fails.
 set -euo pipefail

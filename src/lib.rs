@@ -53,7 +53,7 @@ pub mod uri;
 #[cfg(feature = "capi")]
 pub mod ffi;
 
-pub use error::{Base32Error, Error, KeyFileError, Result, UriError};
+pub use error::{Base32Error, Error, KeyFileError, NameError, Result, UriError};
 pub use otp::{Algorithm, Code, Digits, Hotp, MAX_PERIOD, MAX_WINDOW, Totp, TotpConfig};
 pub use secret::Secret;
 pub use uri::{KeyUri, OtpKind};

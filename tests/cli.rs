@@ -1274,8 +1274,9 @@ fn unknown_accounts_and_bad_names() {
         .expect(USAGE);
     assert_eq!(
         run.error_line(),
-        "mail2fa: \"a:b\" on \"example.com\" is not an account name: platform and account \
-         are 1 to 256 bytes, without ':', control characters or surrounding spaces."
+        "mail2fa: \"a:b\" on \"example.com\" is refused: invalid account name: character at \
+         byte 1 is not allowed (an account name has a-z, 0-9, '.', '-', '_', '+' and one '@'; a \
+         domain or platform a-z, 0-9, '-' and '.')."
     );
     let run = sandbox.run(&["account", "frobnicate"]).expect(USAGE);
     assert!(

@@ -446,7 +446,7 @@ fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
         assert!(
             matches!(
                 AccountId::new(platform, account),
-                Err(Error::InvalidConfig(_))
+                Err(Error::InvalidName { .. })
             ),
             "{platform:?} {account:?}"
         );
@@ -454,7 +454,7 @@ fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
     let engine = engine_with(EngineConfig::default());
     assert!(matches!(
         engine.enable_platform("imap:example.com", true),
-        Err(Error::InvalidConfig(_))
+        Err(Error::InvalidName { .. })
     ));
     // An issuer with ':' and a non-zero T0 (which no URI can carry) are refused.
     for config in [

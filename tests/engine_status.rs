@@ -866,14 +866,14 @@ fn platform_status_refuses_bad_names_and_unreadable_records() {
     let engine = engine();
     for bad in ["", " example.com", "example.com ", "a:b", "a\nb"] {
         assert!(
-            matches!(engine.platform_status(bad), Err(Error::InvalidConfig(_))),
+            matches!(engine.platform_status(bad), Err(Error::InvalidName { .. })),
             "{bad:?}"
         );
     }
     let long = "x".repeat(257);
     assert!(matches!(
         engine.platform_status(&long),
-        Err(Error::InvalidConfig(_))
+        Err(Error::InvalidName { .. })
     ));
 
     // A damaged record is an error, never "off".

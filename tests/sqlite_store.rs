@@ -265,7 +265,14 @@ fn a_full_disk_refuses_the_write_and_leaves_the_record_whole() {
     );
     // The engine reports it as a storage error: the caller refuses the login.
     let engine = Engine::new(store, EngineConfig::default()).unwrap();
-    let id = AccountId::new("example.com", &"a".repeat(200)).unwrap();
+    // Long names (within the alphabet's limits) fill the file sooner.
+    let long = format!(
+        "{}@{}.{}.example",
+        "a".repeat(56),
+        "b".repeat(63),
+        "c".repeat(63)
+    );
+    let id = AccountId::new("example.com", &long).unwrap();
     engine.enable_platform("example.com", true).unwrap();
     let mut failures = 0;
     for n in 0..200 {

@@ -26,8 +26,11 @@
 -- * Only plaintext mechanisms work: auth_passdb_lookup is deliberately not
 --   defined, so a non-plaintext mechanism (CRAM-MD5, ...) fails with a
 --   temporary failure; a hash cannot carry a one-time code.
--- * User names are compared exactly (users file and mail2fa account). Let
---   Dovecot normalise them, e.g. auth_username_format = %Lu.
+-- * User names are compared exactly (users file and mail2fa account), and
+--   must be in mail2fa's alphabet (lower-case ASCII letters, digits, '.',
+--   '-', '_', '+', one '@' before a lower-case domain): any other spelling
+--   is refused before the users file is read. Let Dovecot normalise them,
+--   e.g. auth_username_format = %Lu.
 --
 -- Answers: OK only when mail2fa allows the login; every refusal (wrong
 -- password, wrong/replayed code, lock, app password revoked, protocol
@@ -256,11 +259,16 @@ local function verify(req, password)
     req:log_info("mail2fa: user without a domain and no default_platform: unknown")
     return A.PASSDB_RESULT_USER_UNKNOWN, "mail2fa: no platform for this user"
   end
-  if user:find("%u") then
-    -- mail2fa compares names exactly: another spelling would find no 2FA
-    -- record. Dovecot lower-cases names by default (auth_username_format).
-    req:log_info("mail2fa: refused: user names must be in lower case (auth_username_format = %Lu)")
-    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (user name not in lower case)"
+  local m2fa_ok, m2fa = pcall(require, "mail2fa")
+  if not m2fa_ok then return internal("cannot load the mail2fa Lua module", m2fa) end
+  local valid, why = m2fa.check_name(platform, account)
+  if not valid then
+    -- mail2fa compares names exactly, the users file or a directory may
+    -- not: another spelling (upper case, full-width letters, a trailing
+    -- dot...) would find no 2FA record. Refused, never "no 2FA".
+    req:log_info("mail2fa: refused: user name outside mail2fa's alphabet: " .. tostring(why)
+      .. " (auth_username_format = %Lu)")
+    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (user name)"
   end
   local hash, err = lookup_hash(user)
   if hash == nil then return internal("cannot read " .. config.users_file, err) end

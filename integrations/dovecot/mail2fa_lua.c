@@ -22,6 +22,12 @@
  *       not readable or writable by group or others. Same format as the
  *       operator tool's --key-file: the library reads both
  *       (m2fa_engine_config_load_key_file).
+ *   m2fa.check_name(platform, account) -> true | nil, message
+ *       Whether both names are in mail2fa's alphabet (one spelling per
+ *       account: lower-case ASCII letters, digits, '.', '-', '_', '+', one
+ *       '@' before a lower-case DNS name; m2fa_account_name_check). Every
+ *       engine call refuses other names too (nil and a message); this lets
+ *       the script refuse them before anything else.
  *   engine:split(platform, account, protocol, input [, now])
  *       -> password, code | password, nil | nil, nil, message
  *       Splits a password+code string for this account and protocol (a
@@ -477,6 +483,24 @@ static int l_authenticate(lua_State *L)
     return 1;
 }
 
+/* m2fa.check_name(platform, account) -> true | nil, message */
+static int l_check_name(lua_State *L)
+{
+    int has_nul = 0;
+    const char *platform = check_cstr(L, 1, &has_nul);
+    const char *account = check_cstr(L, 2, &has_nul);
+    if (has_nul)
+        return push_fail(L, "check_name: a name contains a NUL byte");
+    m2fa_status st = m2fa_account_name_check(platform, account);
+    if (st != M2FA_OK) {
+        char msg[MSG_SIZE];
+        fail_msg(msg, sizeof msg, "check_name", st);
+        return push_fail(L, msg);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* registration                                                        */
 
@@ -489,6 +513,7 @@ static const luaL_Reg engine_methods[] = {
 
 static const luaL_Reg module_functions[] = {
     {"open", l_open},
+    {"check_name", l_check_name},
     {NULL, NULL},
 };
 

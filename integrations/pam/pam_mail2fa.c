@@ -61,7 +61,16 @@
  *                        rpc-over-http).
  *   debug                log more (still never a password or a code).
  *
- * The account is the PAM user name as given. PAM_RHOST, when it is an IP
+ * The account is the PAM user name as given. It must be in mail2fa's
+ * alphabet (m2fa_account_name_check: lower-case ASCII letters, digits,
+ * '.', '-', '_', '+', one '@' before a lower-case domain), and so must the
+ * platform: any other spelling ("Alice@...", full-width or other non-ASCII
+ * letters, a trailing dot, "EXAMPLE\alice") is refused in every phase,
+ * since the host's password module may match it loosely to a real account
+ * while mail2fa would find no 2FA record under it. The user name must also
+ * stay the same through the phases of one login: if PAM_USER changes
+ * between them (a module in between rewrote it), the login is refused
+ * (PAM_AUTH_ERR, logged with both names). PAM_RHOST, when it is an IP
  * address, is passed to mail2fa as the client's address.
  *
  * Logging: syslog (authpriv), one line per decision with the phase, user,
@@ -97,9 +106,22 @@
 
 #define CODE_DATA "mail2fa-code"
 #define ENGINE_DATA "mail2fa-engine"
+#define USER_DATA "mail2fa-user"
 #define SQLITE_BUSY_MS 5000
 
+/* In the order of the stack: a phase that runs after a later one has begun
+ * a new login on the same handle (see same_user_as_before). */
 enum phase { PHASE_NONE = 0, PHASE_APP_PASSWORD, PHASE_SPLIT, PHASE_VERIFY };
+
+static const char *phase_label(enum phase phase)
+{
+    switch (phase) {
+    case PHASE_APP_PASSWORD: return "app-password";
+    case PHASE_SPLIT: return "split";
+    case PHASE_VERIFY: return "verify";
+    default: return "?";
+    }
+}
 
 struct args {
     enum phase phase;
@@ -183,6 +205,63 @@ static void log_status(const struct request *r, const char *what, m2fa_status st
 static const char *or_unknown(const char *name)
 {
     return name != NULL ? name : "unknown";
+}
+
+/* The user name an earlier phase of this login saw (pam_set_data). */
+struct user_seen {
+    enum phase phase;
+    char name[];
+};
+
+static void user_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    free(data);
+}
+
+/*
+ * The phases of one login must all see the same PAM_USER: the code split
+ * off for one account must not be checked against another, nor the
+ * password checked for one account let another in. Each phase compares
+ * PAM_USER with the name the previous phase of the same login recorded; a
+ * phase not later in the stack than the recorded one starts a new login on
+ * the handle (an application may authenticate again, for another user).
+ * 0, or -1 (logged) if the name changed or cannot be recorded.
+ */
+static int same_user_as_before(const struct request *r)
+{
+    const void *data = NULL;
+    if (pam_get_data(r->pamh, USER_DATA, &data) == PAM_SUCCESS && data != NULL) {
+        const struct user_seen *seen = data;
+        if (seen->phase < r->args.phase && strcmp(seen->name, r->user) != 0) {
+            char before[128];
+            printable(before, sizeof before, seen->name);
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                       "phase=%s user=%s service=%s: refused: the user name changed since "
+                       "phase=%s of this login (was %s); a module between mail2fa's lines "
+                       "must not change PAM_USER",
+                       r->args.phase_name, r->user_log, r->service, phase_label(seen->phase),
+                       before);
+            return -1;
+        }
+    }
+    size_t n = strlen(r->user);
+    struct user_seen *now = malloc(sizeof *now + n + 1);
+    if (now == NULL) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_CRIT, "out of memory");
+        return -1;
+    }
+    now->phase = r->args.phase;
+    memcpy(now->name, r->user, n + 1);
+    /* Replaces (and frees) the previous record. */
+    if (pam_set_data(r->pamh, USER_DATA, now, user_cleanup) != PAM_SUCCESS) {
+        free(now);
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: cannot keep the user name",
+                   r->args.phase_name);
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------- arguments */
@@ -280,18 +359,8 @@ static int resolve(struct request *r)
     }
     r->user = user;
     printable(r->user_log, sizeof r->user_log, user);
-    /* mail2fa compares names exactly, and password modules (LDAP, SSSD)
-     * often do not: "Alice@Example.com" would find no 2FA record and get
-     * in with the password alone. Only the lower-case spelling passes. */
-    for (const char *c = user; *c != '\0'; c++) {
-        if (*c >= 'A' && *c <= 'Z') {
-            pam_syslog(pamh, LOG_AUTHPRIV | LOG_NOTICE,
-                       "phase=%s user=%s service=%s: refused: user names must be in lower "
-                       "case (Dovecot: auth_username_format = %%Lu)",
-                       r->args.phase_name, r->user_log, r->service);
-            return -1;
-        }
-    }
+    if (same_user_as_before(r) != 0)
+        return -1;
 
     /* The client's address, when PAM_RHOST is an IP address. */
     r->rhost = NULL;
@@ -318,6 +387,23 @@ static int resolve(struct request *r)
                        r->args.phase_name, r->user_log, r->service);
             return -1;
         }
+    }
+
+    /* mail2fa compares names exactly, and password modules (LDAP, SSSD)
+     * often do not: "Alice@Example.com", a full-width letter or a trailing
+     * dot would find no 2FA record and get in with the password alone. The
+     * library's alphabet has one spelling per account; any other is
+     * refused here, in every phase. */
+    m2fa_status name_status = m2fa_account_name_check(r->platform, user);
+    if (name_status != M2FA_OK) {
+        char message[160];
+        status_text(name_status, message, sizeof message);
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_NOTICE,
+                   "phase=%s user=%s service=%s: refused: %s (mail2fa status %u; Dovecot: "
+                   "auth_username_format = %%Lu)",
+                   r->args.phase_name, r->user_log, r->service, message,
+                   (unsigned)name_status);
+        return -1;
     }
 
     /* Protocol: given, else derived from the service name. */

@@ -757,9 +757,9 @@ impl<S: Store> Engine<S> {
     /// [`ProtocolPolicy::Refused`]: 2FA itself is managed there.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a bad platform name or another policy
-    /// for the portal, [`Error::LimitReached`] beyond 32 overrides, storage
-    /// errors.
+    /// [`Error::InvalidName`] for a bad platform name, [`Error::InvalidConfig`]
+    /// for another policy for the portal, [`Error::LimitReached`] beyond 32
+    /// overrides, storage errors.
     pub fn set_platform_policy(
         &self,
         platform: &str,

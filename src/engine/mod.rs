@@ -40,6 +40,7 @@
 
 mod access;
 mod account;
+mod account_name;
 mod clients;
 mod codes;
 mod contact;
@@ -67,6 +68,7 @@ use account::{
 
 pub use access::{Credential, LoginRequest};
 pub use account::Mode;
+pub use account_name::{MAX_ACCOUNT_NAME_LEN, MAX_LOCAL_PART_LEN, MAX_PLATFORM_NAME_LEN};
 pub use clients::{
     AppPasswordInfo, DeviceState, DeviceToken, MAX_APP_PASSWORDS, MAX_BINDINGS, MAX_DEVICES,
 };
@@ -305,15 +307,32 @@ pub struct AccountId {
 }
 
 impl AccountId {
-    /// Both parts non-empty, at most 256 bytes, without `:`, control
-    /// characters or surrounding white space (they appear in provisioning
-    /// URIs).
+    /// Checks both names against mail2fa's alphabet, so that every account
+    /// has exactly one spelling (a name the directory behind the password
+    /// check would match loosely must not find "no 2FA" here):
+    ///
+    /// - `platform`: a lower-case DNS name — labels of `a`–`z`, `0`–`9` and
+    ///   `-`, 1 to 63 bytes each, beginning and ending with a letter or
+    ///   digit, joined by single dots (no leading, trailing or double dot);
+    ///   at most 253 bytes (`example.com`, `mail`).
+    /// - `account`: `local` or `local@domain`; the local part 1 to 64 bytes
+    ///   of `a`–`z`, `0`–`9`, `.`, `-`, `_`, `+`, beginning and ending with
+    ///   a letter or digit, no two dots in a row; the domain as a platform
+    ///   name; at most 254 bytes (`alice`, `alice+tag@example.com`,
+    ///   `a.b-c_d@sub.example.co.uk`).
+    ///
+    /// Nothing is normalised: `Alice@example.com`, full-width or other
+    /// non-ASCII letters (`ａlice`, the Kelvin sign), a trailing dot,
+    /// `example\alice`, white space are refused. Internationalized names:
+    /// the host maps them to one ASCII spelling before calling (domains as
+    /// Punycode A-labels, `xn--…`) and enrolls accounts under it.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] otherwise.
+    /// [`Error::InvalidName`] saying which name, what is wrong and at which
+    /// byte.
     pub fn new(platform: &str, account: &str) -> Result<Self> {
-        check_name(platform, "platform name")?;
-        check_name(account, "account name")?;
+        account_name::check_platform_name(platform)?;
+        account_name::check_account_name(account)?;
         Ok(Self {
             platform: platform.to_owned(),
             account: account.to_owned(),
@@ -468,7 +487,8 @@ impl<S: Store> Engine<S> {
     /// no second factor; their enrollments are kept for when it is on again.
     ///
     /// # Errors
-    /// Storage errors; [`Error::InvalidConfig`] for a bad platform name.
+    /// Storage errors; [`Error::InvalidName`] for a platform name outside
+    /// the alphabet of [`AccountId::new`].
     pub fn enable_platform(&self, platform: &str, enabled: bool) -> Result<()> {
         self.update_platform(platform, |record| {
             record.enabled = enabled;
@@ -482,7 +502,7 @@ impl<S: Store> Engine<S> {
         platform: &str,
         mut change: impl FnMut(&mut Platform) -> Result<()>,
     ) -> Result<()> {
-        check_name(platform, "platform name")?;
+        account_name::check_platform_name(platform)?;
         read_modify_write(
             &self.store,
             &platform_key(platform),
@@ -498,8 +518,11 @@ impl<S: Store> Engine<S> {
     /// Whether 2FA is on for a platform.
     ///
     /// # Errors
-    /// Storage errors, or an unreadable record (never read as "off").
+    /// Storage errors, or an unreadable record (never read as "off");
+    /// [`Error::InvalidName`] for a platform name outside the alphabet of
+    /// [`AccountId::new`].
     pub fn platform_enabled(&self, platform: &str) -> Result<bool> {
+        account_name::check_platform_name(platform)?;
         match self.store.load(&platform_key(platform))? {
             Some(record) => Ok(Platform::decode(&record.bytes)?.enabled),
             None => Ok(false),

@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn links_fill_and_encode_placeholders() {
-        let id = AccountId::new("example.com", "al ice@example.com").unwrap();
+        let id = AccountId::new("example.com", "al+ice@example.com").unwrap();
         let device = DeviceId([0xab; 16]);
         assert_eq!(
             portal_link(
@@ -149,7 +149,7 @@ mod tests {
                 &id,
                 &device
             ),
-            format!("https://p.example/example.com/devices?u=al%20ice@example.com&d={device}{{x}}")
+            format!("https://p.example/example.com/devices?u=al%2Bice@example.com&d={device}{{x}}")
         );
     }
 }

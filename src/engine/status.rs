@@ -130,9 +130,11 @@ impl<S: Store> Engine<S> {
     /// off with no overrides.
     ///
     /// # Errors
-    /// Storage errors and an unreadable record.
+    /// Storage errors and an unreadable record; [`crate::Error::InvalidName`]
+    /// for a platform name outside the alphabet of
+    /// [`super::AccountId::new`].
     pub fn platform_status(&self, platform: &str) -> Result<PlatformStatus> {
-        super::check_name(platform, "platform name")?;
+        super::account_name::check_platform_name(platform)?;
         Ok(match self.store.load(&platform_key(platform))? {
             Some(record) => {
                 let platform = Platform::decode(&record.bytes)?;

@@ -27,6 +27,7 @@
 
 mod clients;
 mod engine;
+mod names;
 mod otp;
 mod qr;
 mod secret;
@@ -38,6 +39,7 @@ use core::ffi::{CStr, c_char};
 
 pub use clients::*;
 pub use engine::*;
+pub use names::*;
 pub use otp::*;
 pub use qr::*;
 pub use secret::*;

@@ -79,7 +79,8 @@ pub enum m2fa_status {
     M2FA_ALREADY_ENABLED = 701,
     /// The account has no 2FA (or no confirmed one, for self-service).
     M2FA_NOT_ENABLED = 702,
-    /// An engine configuration value, or a platform/account name, is invalid.
+    /// An engine configuration value, or a name other than a platform or
+    /// account name (issuer, application password name...), is invalid.
     M2FA_INVALID_CONFIG = 703,
     /// Input refused outright: login input with a NUL byte or too long, a
     /// suspension longer than the configured maximum.
@@ -93,6 +94,10 @@ pub enum m2fa_status {
     /// A per-account limit is reached (device tokens, application
     /// passwords, policy overrides).
     M2FA_LIMIT_REACHED = 708,
+    /// A platform or account name outside mail2fa's alphabet (one spelling
+    /// per account: lower-case ASCII, see `m2fa_account_name_check`):
+    /// refuse the login, never retry with the name as it is.
+    M2FA_INVALID_NAME = 709,
     /// A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
     M2FA_INTERNAL_PANIC = 900,
 }
@@ -102,7 +107,7 @@ pub enum m2fa_status {
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
 impl m2fa_status {
-    const ALL: [Self; 37] = [
+    const ALL: [Self; 38] = [
         Self::M2FA_OK,
         Self::M2FA_CODE_MISMATCH,
         Self::M2FA_NULL_ARGUMENT,
@@ -139,6 +144,7 @@ impl m2fa_status {
         Self::M2FA_RATE_LIMITED,
         Self::M2FA_NOT_FOUND,
         Self::M2FA_LIMIT_REACHED,
+        Self::M2FA_INVALID_NAME,
         Self::M2FA_INTERNAL_PANIC,
     ];
 
@@ -188,6 +194,9 @@ impl m2fa_status {
             Self::M2FA_RATE_LIMITED => "a code was sent recently; try again later",
             Self::M2FA_NOT_FOUND => "no such device token or application password",
             Self::M2FA_LIMIT_REACHED => "a per-account limit is reached",
+            Self::M2FA_INVALID_NAME => {
+                "platform or account name outside mail2fa's alphabet (lower-case ASCII, one spelling per account)"
+            }
             Self::M2FA_ENCRYPTION_FAILURE => {
                 "an encrypted record cannot be opened (missing or wrong key)"
             }
@@ -233,6 +242,7 @@ impl From<Error> for m2fa_status {
             Error::LimitReached(_) => Self::M2FA_LIMIT_REACHED,
             Error::Encryption(_) => Self::M2FA_ENCRYPTION_FAILURE,
             Error::KeyFile { .. } => Self::M2FA_INVALID_KEY_FILE,
+            Error::InvalidName { .. } => Self::M2FA_INVALID_NAME,
         }
     }
 }

@@ -37,12 +37,20 @@ import warnings
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTEGRATIONS = os.path.join(ROOT, "integrations")
 PLATFORM = "example.com"
-PORTS = {
+# Several runs on one machine (parallel jobs, several worktrees): give each
+# its own MAIL2FA_E2E_INSTANCE (0-9) for its own ports and PAM service names.
+INSTANCE = int(os.environ.get("MAIL2FA_E2E_INSTANCE", "0"))
+if not 0 <= INSTANCE <= 9:
+    raise SystemExit("MAIL2FA_E2E_INSTANCE must be 0 to 9")
+TAG = f"e2e{INSTANCE}" if INSTANCE else "e2e"
+_BASE_PORTS = {
     "plain": (45143, 45110),
     "plain-pam": (46143, 46110),
     "pam": (15143, 15110),
     "lua": (25143, 25110),
 }
+PORTS = {variant: (imap + 100 * INSTANCE, pop3 + 100 * INSTANCE)
+         for variant, (imap, pop3) in _BASE_PORTS.items()}
 PASSWORDS = {
     "bob@example.org": "bob-Secret-1",
     "alice@example.com": "alice-Secret-1",
@@ -52,6 +60,17 @@ PASSWORDS = {
     "frank@example.com": "frank-Secret-1",  # disabled in the host's password file
 }
 DISABLED = "frank@example.com"
+# Other spellings of alice's account that a directory behind the password
+# check (LDAP, SSSD) may match to her: the host's password files know them
+# with her password. mail2fa must refuse them, never answer "no 2FA".
+OTHER_SPELLINGS = [
+    "\uff41lice@example.com",  # FULLWIDTH LATIN SMALL LETTER A
+    "alice@example.com.",  # a trailing dot
+    "example\\alice@example.com",  # a Windows domain login
+    "Alice@example.com",
+]
+for _spelling in OTHER_SPELLINGS:
+    PASSWORDS[_spelling] = PASSWORDS["alice@example.com"]
 # imaplib has no ID command (RFC 2971); it may be sent in any state.
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
 THUNDERBIRD = '("name" "Thunderbird" "version" "115.0" "os" "Linux")'
@@ -161,7 +180,7 @@ class Dovecot:
         shutil.chown(os.path.join(self.dir, "home"), "nobody", "nogroup")
         with open(self.conf, "w") as f:
             f.write(f"""# Sandbox for the mail2fa end-to-end tests ({variant}).
-instance_name = mail2fa-e2e-{variant}
+instance_name = mail2fa-{TAG}-{variant}
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.dir}/log/dovecot.log
@@ -332,6 +351,11 @@ def scenarios(variant, server, tool, syslog=None):
     tool.run("app-password", "revoke", PLATFORM, alice[0], "1")
     check(not imap_login(imap, alice[0], app)[0], f"{name}: revoked application password, IMAP")
     check(not pop3_login(pop3, alice[0], app)[0], f"{name}: revoked application password, POP3")
+    # Another spelling that Dovecot lets through (its auth_username_chars
+    # stop non-ASCII and '\\'), known to the host's password file: no 2FA
+    # record under it, so it must be refused, not let in with the password.
+    check(not imap_login(imap, "alice@example.com.", alice[1])[0],
+          f"{name}: another spelling of a 2FA account (a trailing dot) is refused")
 
     if variant == "lua":
         # A user disabled in the host's password file is refused, even with
@@ -419,7 +443,7 @@ def scenarios(variant, server, tool, syslog=None):
               f"{name}: no password, code or application password in syslog")
 
 
-def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
+def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, syslog=None):
     """The PAM module where Dovecot cannot take it: user names not in lower
     case, input that is not UTF-8, a host module answering PAM_IGNORE."""
     confdir = os.path.join(work, "pam-confdir")
@@ -443,9 +467,9 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
         with open(os.path.join(confdir, service), "w") as f:
             f.write(text)
 
-    def login(service, user, password):
-        done = subprocess.run([driver, confdir, service, user, password, "203.0.113.7"],
-                              capture_output=True)
+    def login(service, user, password, new_user=None):
+        done = subprocess.run([driver, confdir, service, user, password, "203.0.113.7"]
+                              + ([new_user] if new_user else []), capture_output=True)
         return done.returncode == 0
 
     bob, bob_pw = "bob@example.org", PASSWORDS["bob@example.org"]
@@ -455,6 +479,30 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile):
     check(login("m2fa-any-imap", bob, "anything"), "PAM direct: any password with pam_permit")
     check(not login("m2fa-any-imap", "Alice@example.com", "anything"),
           "PAM direct: a user name with upper-case letters is refused")
+    # One spelling per account: what the host's password module would match
+    # to alice (her password is in its file under these names) is refused.
+    alice_pw = PASSWORDS["alice@example.com"]
+    for spelling in OTHER_SPELLINGS:
+        check(not login("m2fa-imap", spelling, alice_pw),
+              f"PAM direct: other spelling {spelling!r} of a 2FA account is refused")
+    for spelling in OTHER_SPELLINGS + ["\u212aate@example.com", "alice @example.com"]:
+        check(not login("m2fa-any-imap", spelling, "anything"),
+              f"PAM direct: {spelling!r} is refused even when the host module says yes")
+    # PAM_USER changed between mail2fa's phases (by a module in between):
+    # the password checked for one user must not let in another.
+    check(login("m2fa-imap", bob, bob_pw, new_user=bob),
+          "PAM direct: PAM_USER set again to the same name: bob gets in")
+    check(not login("m2fa-imap", "alice@example.com", bob_pw, new_user=bob),
+          "PAM direct: PAM_USER changed from a 2FA account to bob between phases is refused")
+    check(not login("m2fa-any-imap", "alice@example.com", "anything", new_user=bob),
+          "PAM direct: ... also when the host module says yes")
+    check(not login("m2fa-any-imap", bob, "anything", new_user="alice@example.com"),
+          "PAM direct: PAM_USER changed from bob to a 2FA account is refused")
+    if syslog is not None and syslog.sock is not None:
+        time.sleep(0.2)  # the reader thread
+        lines = "\n".join(syslog.lines)
+        check("outside mail2fa's alphabet" in lines and "user name changed since phase=" in lines,
+              "PAM direct: the module logs why (name outside the alphabet, user name changed)")
     check(not login("m2fa-ignore-imap", bob, "anything"),
           "PAM direct: a host module answering PAM_IGNORE does not let anyone in")
     latin1 = os.fsdecode(b"caf\xe9-password")  # not UTF-8 once passed as bytes
@@ -508,7 +556,7 @@ def main():
     with open(pwdfile_dovecot, "w") as f:
         f.writelines(f"{u}:{{PLAIN}}{pw}\n" for u, pw in PASSWORDS.items())
     # Service names of this test only: the shipped names may be in use.
-    pam_files = ["/etc/pam.d/mail2fa-e2e-imap", "/etc/pam.d/mail2fa-e2e-pop3"]
+    pam_files = [f"/etc/pam.d/mail2fa-{TAG}-imap", f"/etc/pam.d/mail2fa-{TAG}-pop3"]
     saved = {p: open(p).read() for p in pam_files if os.path.exists(p)}
     servers = []
     syslog = Syslog()
@@ -539,7 +587,7 @@ def main():
         FALLTHROUGH = f"passdb {{\n  driver = passwd-file\n  args = {pwdfile_dovecot}\n}}\n"
         variants = {
             "pam": (shipped("dovecot/auth-mail2fa-pam.conf", {
-                "args = mail2fa-%s": "args = mail2fa-e2e-%s"}) + FALLTHROUGH, pam_db),
+                "args = mail2fa-%s": f"args = mail2fa-{TAG}-%s"}) + FALLTHROUGH, pam_db),
             "lua": (shipped("dovecot/auth-mail2fa-lua.conf", {
                 "/etc/dovecot/mail2fa-passdb.lua": script}) + FALLTHROUGH, lua_db),
         }
@@ -554,7 +602,7 @@ def main():
             scenarios(variant, server, tool, syslog if variant == "pam" else None)
             if variant == "pam" and args.pam_driver:
                 pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module, db,
-                                    pwdfile)
+                                    pwdfile, syslog)
             if args.bench:
                 app = tool.run("app-password", "create", PLATFORM, "alice@example.com",
                                "--name", "bench")["password"]
@@ -571,12 +619,12 @@ def main():
                   PASSWORDS["bob@example.org"], args.bench)
             plain.stop()
             # The same PAM password module alone: what PAM itself costs.
-            pam_files.append("/etc/pam.d/m2fa-bench-plain-imap")
+            pam_files.append(f"/etc/pam.d/m2fa-bench-{TAG}-imap")
             with open(pam_files[-1], "w") as f:
                 f.write(f"auth requisite pam_pwdfile.so pwdfile={pwdfile}\n"
                         "account required pam_permit.so\n")
             plain_pam = Dovecot(work, "plain-pam",
-                                "passdb {\n  driver = pam\n  args = m2fa-bench-plain-%s\n}\n")
+                                f"passdb {{\n  driver = pam\n  args = m2fa-bench-{TAG}-%s\n}}\n")
             servers.append(plain_pam)
             plain_pam.start()
             bench("plain Dovecot (PAM, pam_pwdfile, no mail2fa)", plain_pam.imap,

@@ -47,6 +47,7 @@ fn exit_code(error: &Error) -> u8 {
         Error::Store(_) | Error::Record(_) | Error::Random => DATABASE,
         Error::Encryption(_) | Error::KeyFile { .. } => KEY,
         Error::InvalidConfig(_)
+        | Error::InvalidName { .. }
         | Error::InvalidInput(_)
         | Error::MalformedCode { .. }
         | Error::InvalidDigits(_)
@@ -199,14 +200,14 @@ impl Context {
     }
 
     fn id(args: &AccountArgs) -> Result<AccountId, Failure> {
-        AccountId::new(&args.platform, &args.account).map_err(|_| {
+        AccountId::new(&args.platform, &args.account).map_err(|error| {
             fail(
                 USAGE,
                 format!(
-                    "{:?} on {:?} is not an account name: platform and account are 1 to 256 \
-                     bytes, without ':', control characters or surrounding spaces.",
+                    "{:?} on {:?} is refused: {}.",
                     clean(&args.account, 256),
-                    clean(&args.platform, 256)
+                    clean(&args.platform, 256),
+                    describe(&error)
                 ),
             )
         })
