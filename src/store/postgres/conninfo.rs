@@ -102,6 +102,19 @@ pub(super) fn parse(text: &str) -> Result<ConnInfo, String> {
     if disable && roots.is_some() {
         return Err("sslrootcert given with sslmode=disable".into());
     }
+    if let Pairs::KeyValue(_) = pairs
+        && let Some(position) = rewritten
+            .iter()
+            .position(|(key, _)| !KNOWN_KEYS.contains(&key.as_str()))
+    {
+        // Not repeated: in a `key=value` list, an unknown word may be the
+        // second half of an unquoted password with a space in it.
+        return Err(format!(
+            "setting number {} of the connection string is not one mail2fa knows \
+             (quote values with spaces)",
+            position + 1
+        ));
+    }
     pairs.replace(rewritten);
     let mut config = tokio_postgres::Config::from_str(&pairs.render())
         .map_err(|e| format!("invalid connection string: {e}"))?;
@@ -132,6 +145,29 @@ pub(super) fn parse(text: &str) -> Result<ConnInfo, String> {
     };
     Ok(ConnInfo { config, tls })
 }
+
+/// The settings tokio-postgres reads (the TLS ones we read are taken out
+/// before).
+const KNOWN_KEYS: &[&str] = &[
+    "user",
+    "password",
+    "dbname",
+    "options",
+    "application_name",
+    "sslnegotiation",
+    "host",
+    "hostaddr",
+    "port",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
 
 /// Whether `text` is a connection URL (else a `key=value` list).
 pub(super) fn is_url(text: &str) -> bool {
@@ -305,12 +341,17 @@ pub(super) fn split_key_values(text: &str) -> Result<Vec<(String, String)>, Stri
                 "a word in the connection string has no `=` (quote values with spaces)".into(),
             );
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut spaced = false;
+        while chars.next_if(|c| c.is_whitespace()).is_some() {
+            spaced = true;
+        }
         let mut value = String::new();
         if chars.next_if_eq(&'\'').is_some() {
             loop {
                 match chars.next() {
-                    None => return Err(format!("the value of `{key}` has no closing quote")),
+                    // The key is not repeated: it may be half of an unquoted
+                    // password.
+                    None => return Err("a quoted value has no closing quote".into()),
                     Some('\'') => break,
                     Some('\\') => value.push(chars.next().ok_or("a trailing `\\`")?),
                     Some(c) => value.push(c),
@@ -324,6 +365,28 @@ pub(super) fn split_key_values(text: &str) -> Result<Vec<(String, String)>, Stri
                     value.push(c);
                 }
             }
+        }
+        if spaced && value.contains('=') {
+            // libpq reads `user= password=x` as the user `password=x`: a
+            // password would then be shown as a user name in messages.
+            return Err(
+                "a value in the connection string is empty or starts after a space \
+                 and holds `=` (write an empty value as '')"
+                    .into(),
+            );
+        }
+        if key != "password"
+            && value
+                .split_whitespace()
+                .collect::<String>()
+                .to_ascii_lowercase()
+                .contains("password=")
+        {
+            // `user=a\ password=x` (an escaped space) or a misplaced quote:
+            // the password would be shown as another setting's value.
+            return Err("a value in the connection string holds `password=` \
+                 (a quote or a `\\` misplaced?)"
+                .into());
         }
         pairs.push((key, value));
     }
@@ -459,6 +522,12 @@ mod tests {
             "host=h password='secret",
             "host=h password",
             "host=h password=hunter2 secret user=u",
+            "host=h password=hunter2 secret=u",
+            "host=h password=hunter2 secret='u",
+            "host=h user= password=secret",
+            "host=h user=  password='secret'",
+            r"host=h user=u\ password=secret",
+            "host=h user='u password=secret'",
             "dbname=x",
             "postgres://h/db?password=%zzsecret",
             "host=h port=notaport",

@@ -177,6 +177,10 @@ mod tests {
                 "host=db password=se cret",
                 "*** (a connection string that does not parse)",
             ),
+            (
+                "host=db user= password=secret",
+                "*** (a connection string that does not parse)",
+            ),
         ] {
             assert_eq!(redact(text), shown, "{text}");
         }
