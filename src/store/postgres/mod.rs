@@ -729,10 +729,21 @@ impl PostgresStore {
     }
 
     fn connect_error(&self, error: &tokio_postgres::Error) -> StoreError {
-        backend(
-            &format!("connecting to {}", self.target),
-            describe_error(error),
-        )
+        let mut text = describe_error(error);
+        // The two refusals our defaults add to libpq's: say what they mean.
+        if text.contains("server does not support TLS") {
+            text.push_str(
+                " (over TCP mail2fa requires verified TLS, unless the connection string \
+                 says sslmode=disable)",
+            );
+        } else if text.contains("channel binding") {
+            text.push_str(
+                " (SCRAM channel binding is required: mail2fa's default with a password \
+                 over TLS, or channel_binding=require; channel_binding=prefer accepts a \
+                 server or pooler without it)",
+            );
+        }
+        backend(&format!("connecting to {}", self.target), text)
     }
 }
 
