@@ -9,8 +9,11 @@
 # target/pg-server-PORT.state), listens on 127.0.0.1:${MAIL2FA_PG_PORT:-55432}
 # only, and requires a SCRAM password from its one role, mail2fa_test, which
 # owns the database mail2fa_test. It offers TLS with a certificate of a test
-# CA (MAIL2FA_TEST_PG_CA); the exported URL says sslmode=disable. As root, the server runs as the `postgres`
-# user. `start` after `stop` restarts the same cluster (same data).
+# CA (MAIL2FA_TEST_PG_CA); the exported URL uses it as mail2fa's default does
+# (sslmode=verify-full, sslrootcert= the test CA), so the tests run over
+# verified TLS with SCRAM channel binding; MAIL2FA_TEST_POSTGRES_PLAIN is
+# the same database with sslmode=disable. As root, the server runs as the
+# `postgres` user. `start` after `stop` restarts the same cluster (same data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,13 +38,23 @@ if [ -f "$state" ]; then
   . "$state"
 fi
 
+# The test CA, as the URL names it (an absolute path: the tests run in
+# other directories).
+ca_file() {
+  echo "$PWD/target/pg-test-ca-$port.pem"
+}
+
 url() {
+  echo "postgres://mail2fa_test:${password}@127.0.0.1:${port}/mail2fa_test?connect_timeout=5&sslmode=verify-full&sslrootcert=$(ca_file)"
+}
+
+plain_url() {
   echo "postgres://mail2fa_test:${password}@127.0.0.1:${port}/mail2fa_test?connect_timeout=5&sslmode=disable"
 }
 
 # A test CA, a server certificate for 127.0.0.1 only, and an unrelated CA,
-# for the TLS tests (the server offers TLS; the exported URL does not use
-# it). The CA files are copied to target/ for the tests to read.
+# for the TLS tests. The CA files are copied to target/ for the tests (and
+# the exported URL) to read.
 make_certificates() {
   local d=$1
   local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
@@ -98,7 +111,8 @@ CONF
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
   fi
   echo "export MAIL2FA_TEST_POSTGRES='$(url)'"
-  echo "export MAIL2FA_TEST_PG_CA='$PWD/target/pg-test-ca-$port.pem'"
+  echo "export MAIL2FA_TEST_POSTGRES_PLAIN='$(plain_url)'"
+  echo "export MAIL2FA_TEST_PG_CA='$(ca_file)'"
   echo "export MAIL2FA_TEST_PG_OTHER_CA='$PWD/target/pg-other-ca-$port.pem'"
 }
 

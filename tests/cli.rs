@@ -1641,6 +1641,63 @@ fn every_command_has_help() {
     finish(sandbox.command()).expect(USAGE);
 }
 
+/// Issue 14, point 6: clap shows the values of environment variables in
+/// `--help`; MAIL2FA_DB may be a URL with the database password.
+#[test]
+fn help_never_shows_the_database_url_from_the_environment() {
+    let sandbox = Sandbox::new("help-env");
+    let url = "postgres://m2fa:Hx7Secret9@db.example/mail2fa";
+    for path in [&[][..], &["account", "show"][..], &["db", "check"][..]] {
+        let mut command = sandbox.command();
+        command.env("MAIL2FA_DB", url).args(path).arg("--help");
+        let run = finish(command).expect(OK);
+        assert!(run.stdout.contains("MAIL2FA_DB"), "{}", run.stdout);
+        assert!(
+            !run.stdout.contains("Hx7Secret9"),
+            "{path:?}: {}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains("db.example"),
+            "{path:?}: {}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains("Hx7Secret9"), "{}", run.stderr);
+    }
+}
+
+/// Issue 14, point 6: a password holding `/`, `?`, `@` or `#` (as such or
+/// percent-encoded) is hidden in every message, whether the URL came by
+/// `--db` or by MAIL2FA_DB. Port 1 of 127.0.0.1 refuses at once.
+#[test]
+fn database_errors_hide_passwords_with_url_delimiters() {
+    let sandbox = Sandbox::new("redact");
+    for separator in ["/", "?", "@", "#", ":", "%2F", "%3F", "%40", "%23", "&"] {
+        let (head, tail) = ("Qw8head", "Zt4tail");
+        let url = format!("postgres://m2fa:{head}{separator}{tail}@127.0.0.1:1/mail2fa");
+        let by_option = sandbox.run_on(Path::new(&url), &["account", "show", PLATFORM, ALICE]);
+        let mut command = sandbox.command();
+        command.env("MAIL2FA_DB", &url).args([
+            "--now",
+            &NOW.to_string(),
+            "account",
+            "show",
+            PLATFORM,
+            ALICE,
+        ]);
+        let by_env = finish(command);
+        for run in [by_option, by_env] {
+            let run = run.expect(DATABASE);
+            let line = run.error_line();
+            assert!(line.contains("postgres://m2fa:***@"), "{separator}: {line}");
+            for part in [head, tail] {
+                assert!(!run.stderr.contains(part), "{separator}: {}", run.stderr);
+                assert!(!run.stdout.contains(part), "{separator}: {}", run.stdout);
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------ colours
 
 #[test]

@@ -316,26 +316,40 @@ fn sessions_by_tls(schema: &PostgresSchema, application: &str) -> (u32, u32) {
     (tls.parse().unwrap(), plain.parse().unwrap())
 }
 
+/// `url` without its `sslmode` and `sslrootcert` settings.
+fn without_tls_settings(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|s| !s.starts_with("sslmode=") && !s.starts_with("sslrootcert="))
+        .collect();
+    format!("{base}?{}", kept.join("&"))
+}
+
 #[test]
 fn tls_is_used_and_verified_against_the_given_roots() {
     let Some(schema) = schema() else { return };
     let Some((ca, other_ca)) = test_cas() else {
         return;
     };
-    assert!(schema.url.contains("sslmode=disable"), "{}", schema.url);
+    let base = without_tls_settings(&schema.url);
+    assert!(!base.contains("ssl"), "{base}");
     let with = |settings: &str, application: &str| {
-        format!(
-            "{}&{settings}&application_name={application}",
-            schema.url.replace("sslmode=disable", "sslmode=prefer")
-        )
+        format!("{base}&{settings}&application_name={application}")
     };
-    // verify-full and the default (prefer) with the test CA: the session is
-    // encrypted, and works.
+    // The default (no sslmode), prefer, require and verify-full with the
+    // test CA: the session is encrypted (and, with the password, uses
+    // SCRAM channel binding, which the server offers over TLS).
     for (mode, application) in [
-        ("verify-full", "m2fa_tls_full"),
-        ("prefer", "m2fa_tls_prefer"),
+        ("", "m2fa_tls_default"),
+        ("sslmode=verify-full&", "m2fa_tls_full"),
+        ("sslmode=prefer&", "m2fa_tls_prefer"),
+        ("sslmode=require&", "m2fa_tls_require"),
+        ("channel_binding=require&", "m2fa_tls_binding"),
     ] {
-        let url = with(&format!("sslmode={mode}&sslrootcert={ca}"), application);
+        let url = with(&format!("{mode}sslrootcert={ca}"), application);
+        let plan = PostgresStore::plan(&url).unwrap();
+        assert!(plan.tls && plan.channel_binding_required, "{mode}");
         let store = PostgresStore::open(&url).unwrap();
         stored(
             store
@@ -346,27 +360,25 @@ fn tls_is_used_and_verified_against_the_given_roots() {
         drop(store);
     }
     // sslmode=disable: plain, as asked.
-    let store =
-        PostgresStore::open(&format!("{}&application_name=m2fa_plain", schema.url)).unwrap();
+    let url = with("sslmode=disable", "m2fa_plain");
+    assert!(!PostgresStore::plan(&url).unwrap().tls);
+    let store = PostgresStore::open(&url).unwrap();
     assert!(store.load(b"m2fa_tls_full").unwrap().is_some());
     assert_eq!(sessions_by_tls(&schema, "m2fa_plain"), (0, 1));
     drop(store);
 
-    // Refused: the system's roots do not know the test CA (even under
-    // `prefer`: a TLS session is always verified), another CA, and a name
-    // the certificate is not for (it names 127.0.0.1 only).
+    // Refused: the system's roots do not know the test CA (under every
+    // mode: a TLS session is always verified), another CA, and a name the
+    // certificate is not for (it names 127.0.0.1 only).
     let refused = [
         with("sslmode=require", "m2fa_tls_system"),
-        with("", "m2fa_tls_prefer_system"),
+        with("sslmode=prefer", "m2fa_tls_prefer_system"),
+        with("application_name=m2fa_tls_default_system", "x"),
         with(
             &format!("sslmode=verify-full&sslrootcert={other_ca}"),
             "m2fa_tls_other",
         ),
-        with(
-            &format!("sslmode=verify-full&sslrootcert={ca}"),
-            "m2fa_tls_name",
-        )
-        .replace("@127.0.0.1:", "@localhost:"),
+        with(&format!("sslrootcert={ca}"), "m2fa_tls_name").replace("@127.0.0.1:", "@localhost:"),
     ];
     for url in refused {
         let message = backend_message(PostgresStore::open(&url));

@@ -678,8 +678,12 @@ pub unsafe extern "C" fn m2fa_engine_config_set_postgres(
 /// (NULL config: defaults), shared with every other host that opens it: a
 /// code consumed through one host is refused by all the others. `conninfo`
 /// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
-/// or `host=/run/postgresql dbname=mail2fa`); when TLS is used the server's
-/// certificate and name are always verified. The schema is created in an
+/// or `host=/run/postgresql dbname=mail2fa`). Over TCP the connection is
+/// TLS with the server's certificate and name verified, whatever `sslmode`
+/// says, and never falls back to plain text (a server without TLS gets no
+/// password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
+/// and over Unix sockets. With TLS and a password, SCRAM channel binding is
+/// required unless the string says `channel_binding=`. The schema is created in an
 /// empty database unless `m2fa_engine_config_set_postgres` said not to; a
 /// database of a newer schema, or tables that are not mail2fa's, are
 /// refused. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the

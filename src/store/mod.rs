@@ -21,7 +21,10 @@ use zeroize::Zeroizing;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresCheck, PostgresOptions, PostgresStore};
+pub use postgres::{
+    ConnectionPlan, POSTGRES_SCHEMA_VERSION, PostgresCheck, PostgresOptions, PostgresStore,
+    redact_connection_string,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SCHEMA_VERSION, SqliteCheck, SqliteOptions, SqliteStore, Synchronous};
 

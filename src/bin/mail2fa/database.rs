@@ -30,38 +30,11 @@ impl Location {
     }
 }
 
-/// `url` with the password of its user part and any `password=` setting
-/// replaced by `***`.
+/// `url` fit to print: the library's redaction, which hides the password
+/// whatever it contains (`/`, `?`, `@`, `#`, percent-encoded or not) and
+/// every `password=` setting.
 pub(crate) fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority_and_path, query) = match rest.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (rest, None),
-    };
-    let (authority, path) = match authority_and_path.find('/') {
-        Some(i) => authority_and_path.split_at(i),
-        None => (authority_and_path, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => format!("{user}@{host}"),
-        },
-        None => authority.to_owned(),
-    };
-    let mut out = format!("{scheme}://{authority}{path}");
-    if let Some(query) = query {
-        let settings: Vec<String> = query
-            .split('&')
-            .map(|setting| match setting.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => setting.to_owned(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&settings.join("&"));
-    }
-    out
+    mail2fa::store::redact_connection_string(url)
 }
 
 /// An open database of either kind.
@@ -254,20 +227,4 @@ pub(crate) fn copy(from: &Database, to: &Database) -> Result<Copied, Failure> {
         ));
     }
     Ok(Copied { records })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact("postgres://m:s3cret@db:5432/mail2fa?sslmode=require&password=x"),
-            "postgres://m:***@db:5432/mail2fa?sslmode=require&password=***"
-        );
-        assert_eq!(redact("postgresql://m@db/x"), "postgresql://m@db/x");
-        assert_eq!(redact("postgres://db"), "postgres://db");
-        assert_eq!(redact("postgres://a:b@c@db/x"), "postgres://a:***@db/x");
-    }
 }

@@ -48,8 +48,16 @@ pub(crate) struct Global {
     /// The mail2fa database, shared with the mail servers: a SQLite file,
     /// or a PostgreSQL URL (`postgres://USER@HOST/DB?sslmode=verify-full…`;
     /// give one with a password through MAIL2FA_DB rather than the command
-    /// line, which other users can see).
-    #[arg(long, global = true, env = "MAIL2FA_DB", default_value = DEFAULT_DB, value_name = "PATH|URL")]
+    /// line, which other users can see). Help never shows the variable's
+    /// value; messages show URLs with the password as `***`.
+    #[arg(
+        long,
+        global = true,
+        env = "MAIL2FA_DB",
+        hide_env_values = true,
+        default_value = DEFAULT_DB,
+        value_name = "PATH|URL"
+    )]
     pub(crate) db: PathBuf,
     /// Encryption keys of account records: one `ID:KEY` per line (KEY: 64
     /// hex digits), the current key first; the file must not be readable

@@ -28,7 +28,11 @@
 //!   other: a database of a newer schema, or tables that are not
 //!   mail2fa's, are refused.
 //! * **TLS and authentication** come from the connection string, in
-//!   libpq's forms (see [`PostgresStore::open`]).
+//!   libpq's forms (see [`PostgresStore::open`]). Over TCP, TLS with a
+//!   verified certificate is the default and never falls back to plain
+//!   text; plain only where the string says `sslmode=disable` (and over
+//!   Unix sockets). With TLS and a password, SCRAM channel binding is
+//!   required.
 //!
 //! The calls block the calling thread, which drives its connection's I/O
 //! itself (each connection has a current-thread Tokio runtime; the store
@@ -43,6 +47,7 @@
 //! release build) runs to its end once begun.
 
 mod conninfo;
+mod redact;
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
@@ -55,6 +60,7 @@ use zeroize::Zeroizing;
 
 use super::{CasOutcome, ScannedRecord, Store, StoreError, Versioned};
 use conninfo::{ConnInfo, Tls};
+pub use redact::redact_connection_string;
 
 /// The schema this version of mail2fa writes and reads
 /// (`m2fa_meta.schema_version`).
@@ -127,6 +133,20 @@ pub struct PostgresCheck {
     /// (`synchronous_standby_names` is set and `synchronous_commit` is
     /// `on`, `remote_write` or `remote_apply`).
     pub synchronous_standby: bool,
+}
+
+/// What a connection string asks for ([`PostgresStore::plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionPlan {
+    /// `user@host:port/database` (never the password).
+    pub target: String,
+    /// Whether the connection uses TLS, always with the server's
+    /// certificate and name verified (`false`: `sslmode=disable`, or Unix
+    /// sockets).
+    pub tls: bool,
+    /// Whether the password check must use SCRAM channel binding.
+    pub channel_binding_required: bool,
 }
 
 /// A [`Store`] in a PostgreSQL database, shared by the hosts of a cluster.
@@ -294,20 +314,37 @@ impl PostgresStore {
     /// The string takes libpq's forms, `postgres://user:password@host:port/db?…`
     /// or `host=… dbname=… user=…`, with libpq's settings as tokio-postgres
     /// reads them (`host` may be a Unix socket directory; several hosts with
-    /// `target_session_attrs=read-write` find the primary), plus:
-    /// * `sslmode`: `disable`; `prefer` (the default: TLS when the server
-    ///   offers it); `require`, `verify-ca`, `verify-full` (TLS always). When
-    ///   TLS is used the server's certificate and name are always verified.
+    /// `target_session_attrs=read-write` find the primary). The network
+    /// must not be able to turn 2FA off, so the TLS defaults are stricter
+    /// than libpq's:
+    /// * over TCP, TLS is always used and the server's certificate and name
+    ///   are always verified (libpq's `verify-full`), with no `sslmode` and
+    ///   under `prefer`, `require`, `verify-ca` and `verify-full` alike: a
+    ///   server that does not offer TLS gets no password, and the open
+    ///   fails. Plain TCP only where the string says `sslmode=disable`;
+    ///   `sslmode=allow` is refused;
+    /// * over Unix sockets (a `host` starting with `/`) no TLS, as with
+    ///   libpq; a string may not mix sockets and TCP hosts unless it says
+    ///   `sslmode=disable`;
     /// * `sslrootcert`: a PEM file of the certificates to trust (default:
-    ///   the system's).
+    ///   the system's);
+    /// * with TLS and a password, SCRAM channel binding is required
+    ///   (`channel_binding=require`: a server that asks for a cleartext or
+    ///   MD5 password, or for SCRAM without the binding, is refused). Say
+    ///   `channel_binding=prefer` for a server or pooler that cannot do
+    ///   SCRAM-SHA-256-PLUS (its certificate is still verified); an explicit
+    ///   `channel_binding=` is always honoured.
     ///
     /// Client certificates are not supported. Messages never repeat the
-    /// password.
+    /// password; [`redact_connection_string`] makes a string fit to print.
+    /// [`PostgresStore::plan`] tells what a string asks for without
+    /// connecting.
     ///
     /// # Errors
     /// [`StoreError::Backend`]: a bad connection string, an unreachable
-    /// server, failed authentication, a database that is not mail2fa's or
-    /// of a newer schema.
+    /// server, a server without TLS (unless `sslmode=disable`), a
+    /// certificate that does not verify, failed authentication, a database
+    /// that is not mail2fa's or of a newer schema.
     pub fn open(connection_string: &str) -> Result<Self, StoreError> {
         Self::open_with(connection_string, &PostgresOptions::default())
     }
@@ -350,6 +387,35 @@ impl PostgresStore {
         };
         store.prepare_schema()?;
         Ok(store)
+    }
+
+    /// What `connection_string` asks for, as [`PostgresStore::open`] would
+    /// read it, without connecting: where to, and how the connection is
+    /// protected.
+    ///
+    /// ```
+    /// use mail2fa::store::PostgresStore;
+    ///
+    /// let plan = PostgresStore::plan("postgres://m:secret@db.example/mail2fa")?;
+    /// assert!(plan.tls && plan.channel_binding_required);
+    /// assert_eq!(plan.target, "m@db.example:5432/mail2fa");
+    /// let plan = PostgresStore::plan("host=/run/postgresql user=m")?;
+    /// assert!(!plan.tls);
+    /// # Ok::<(), mail2fa::store::StoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`]: a connection string that
+    /// [`PostgresStore::open`] refuses before connecting (the message never
+    /// repeats a value of the string).
+    pub fn plan(connection_string: &str) -> Result<ConnectionPlan, StoreError> {
+        let info = conninfo::parse(connection_string).map_err(|e| backend("open", e))?;
+        Ok(ConnectionPlan {
+            target: conninfo::describe(&info.config),
+            tls: matches!(info.tls, Tls::Verified { .. }),
+            channel_binding_required: info.config.get_channel_binding()
+                == tokio_postgres::config::ChannelBinding::Require,
+        })
     }
 
     /// `user@host:port/database` of this store (never the password).
@@ -663,10 +729,21 @@ impl PostgresStore {
     }
 
     fn connect_error(&self, error: &tokio_postgres::Error) -> StoreError {
-        backend(
-            &format!("connecting to {}", self.target),
-            describe_error(error),
-        )
+        let mut text = describe_error(error);
+        // The two refusals our defaults add to libpq's: say what they mean.
+        if text.contains("server does not support TLS") {
+            text.push_str(
+                " (over TCP mail2fa requires verified TLS, unless the connection string \
+                 says sslmode=disable)",
+            );
+        } else if text.contains("channel binding") {
+            text.push_str(
+                " (SCRAM channel binding is required: mail2fa's default with a password \
+                 over TLS, or channel_binding=require; channel_binding=prefer accepts a \
+                 server or pooler without it)",
+            );
+        }
+        backend(&format!("connecting to {}", self.target), text)
     }
 }
 
