@@ -231,6 +231,15 @@ pub struct EngineConfig {
     /// Encryption at rest of account records (TOTP secrets, contacts, code
     /// tags): `None` stores them in clear (integrity-checked only).
     pub encryption: Option<EncryptionKeys>,
+    /// Platforms on which 2FA is mandatory (at most
+    /// [`MAX_MANDATORY_PLATFORMS`], each a valid platform name). There,
+    /// absence is never consent: an account without a 2FA record is refused
+    /// with [`DenyReason::NotEnrolled`] (even with the right password — the
+    /// host sends the user to its enrollment flow), a missing platform record
+    /// reads as "2FA on, default policies", a platform record switched off is
+    /// ignored, and [`Engine::enable_platform`] refuses to switch it off.
+    /// Default: none (2FA is opt-in per platform, S1).
+    pub mandatory_platforms: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -246,9 +255,13 @@ impl Default for EngineConfig {
             device_key: None,
             portal_link: None,
             encryption: None,
+            mandatory_platforms: Vec::new(),
         }
     }
 }
+
+/// Most platforms [`EngineConfig::mandatory_platforms`] may name.
+pub const MAX_MANDATORY_PLATFORMS: usize = 1024;
 
 /// An account: its platform (service or domain) and its name there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -333,7 +346,8 @@ impl<S: Store> Engine<S> {
     /// zero enrollment lifetime, a diagnostic window
     /// above [`crate::MAX_WINDOW`], an out-of-range code or device policy,
     /// or a portal link that is empty, over 512 bytes or has control
-    /// characters; without a device key, the errors of reading or making
+    /// characters, more than [`MAX_MANDATORY_PLATFORMS`] mandatory platforms
+    /// or one with an invalid name; without a device key, the errors of reading or making
     /// the stored one (storage, randomness, a damaged key record).
     pub fn new(store: S, config: EngineConfig) -> Result<Self> {
         let policy = config.lockout;
@@ -381,6 +395,14 @@ impl<S: Store> Engine<S> {
                 return Err(Error::InvalidConfig("portal_link"));
             }
         }
+        if config.mandatory_platforms.len() > MAX_MANDATORY_PLATFORMS {
+            return Err(Error::InvalidConfig(
+                "mandatory_platforms: more than MAX_MANDATORY_PLATFORMS",
+            ));
+        }
+        for platform in &config.mandatory_platforms {
+            check_name(platform, "mandatory platform name")?;
+        }
         let device_key = match &config.device_key {
             Some(key) => key.clone(),
             None => device::stored_key(&store)?,
@@ -402,8 +424,14 @@ impl<S: Store> Engine<S> {
     /// no second factor; their enrollments are kept for when it is on again.
     ///
     /// # Errors
-    /// Storage errors; [`Error::InvalidConfig`] for a bad platform name.
+    /// Storage errors; [`Error::InvalidConfig`] for a bad platform name, or
+    /// for switching off a platform of [`EngineConfig::mandatory_platforms`].
     pub fn enable_platform(&self, platform: &str, enabled: bool) -> Result<()> {
+        if !enabled && self.is_mandatory(platform) {
+            return Err(Error::InvalidConfig(
+                "2FA is mandatory on this platform: it cannot be switched off",
+            ));
+        }
         self.update_platform(platform, |record| {
             record.enabled = enabled;
             Ok(())
@@ -429,15 +457,26 @@ impl<S: Store> Engine<S> {
         )
     }
 
-    /// Whether 2FA is on for a platform.
+    /// Whether 2FA is on for a platform (always, on a platform of
+    /// [`EngineConfig::mandatory_platforms`]).
     ///
     /// # Errors
     /// Storage errors, or an unreadable record (never read as "off").
     pub fn platform_enabled(&self, platform: &str) -> Result<bool> {
-        match self.store.load(&platform_key(platform))? {
-            Some(record) => Ok(Platform::decode(&record.bytes)?.enabled),
-            None => Ok(false),
-        }
+        let stored = self.store.load(&platform_key(platform))?;
+        let enabled = match &stored {
+            Some(record) => Platform::decode(&record.bytes)?.enabled,
+            None => false,
+        };
+        Ok(enabled || self.is_mandatory(platform))
+    }
+
+    /// Whether 2FA is mandatory on `platform` ([`EngineConfig::mandatory_platforms`]).
+    fn is_mandatory(&self, platform: &str) -> bool {
+        self.config
+            .mandatory_platforms
+            .iter()
+            .any(|p| p == platform)
     }
 
     /// Whether 2FA is on for the platform of an account that has 2FA: the
@@ -450,10 +489,22 @@ impl<S: Store> Engine<S> {
     /// The platform record of an account that has 2FA (see
     /// [`Engine::platform_required`]).
     fn platform_record(&self, platform: &str) -> Result<Platform> {
-        match self.store.load(&platform_key(platform))? {
-            Some(record) => Platform::decode(&record.bytes),
-            None => Err(crate::record::RecordError::Missing.into()),
-        }
+        let stored = self.store.load(&platform_key(platform))?;
+        self.platform_from(platform, stored.as_ref().map(|r| r.bytes.as_slice()))
+    }
+
+    /// The platform as a login sees it, from its stored record: a missing
+    /// record is a damaged store, except on a mandatory platform, which is
+    /// on (with the default policies) whatever its record says.
+    fn platform_from(&self, platform: &str, stored: Option<&[u8]>) -> Result<Platform> {
+        let mandatory = self.is_mandatory(platform);
+        let mut record = match stored {
+            Some(bytes) => Platform::decode(bytes)?,
+            None if mandatory => Platform::default(),
+            None => return Err(crate::record::RecordError::Missing.into()),
+        };
+        record.enabled |= mandatory;
+        Ok(record)
     }
 
     /// Enables 2FA for an account (S2): a fresh secret, pending until a
@@ -497,6 +548,9 @@ impl<S: Store> Engine<S> {
     ///
     /// * no 2FA → allowed, cacheable; platform off → allowed, not cacheable
     ///   (it may be turned on again while a cache holds the answer);
+    /// * on a platform where 2FA is mandatory
+    ///   ([`EngineConfig::mandatory_platforms`]): no 2FA → refused
+    ///   ([`DenyReason::NotEnrolled`]); the platform is never off;
     /// * pending enrollment: no code → [`Decision::EnrollmentRequired`] with
     ///   the URI; a valid code → enrolled and allowed, the code consumed;
     /// * enrolled: a valid code for a step after the last one used → allowed
@@ -515,6 +569,10 @@ impl<S: Store> Engine<S> {
         let mut platform_on: Option<bool> = None;
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let Some(bytes) = bytes else {
+                if self.is_mandatory(&id.platform) {
+                    // Absence is not consent where 2FA is mandatory.
+                    return Ok(Change::Keep(Decision::deny(DenyReason::NotEnrolled)));
+                }
                 return Ok(Change::Keep(no_second_factor.clone()));
             };
             // Decoded first, so that a corrupt record is an error even on a
@@ -577,8 +635,32 @@ impl<S: Store> Engine<S> {
         now: u64,
     ) -> Result<(&'a str, Option<&'a str>)> {
         split::check_login_input(input)?;
-        let Some(record) = self.store.load(&id.store_key())? else {
-            return Ok((input, None));
+        // Hosts call this before their password check: the same two reads
+        // with or without 2FA, so the time to reach that check tells little
+        // about the account.
+        let record = self.store.load(&id.store_key())?;
+        let platform = self.store.load(&platform_key(&id.platform))?;
+        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        let Some(record) = record else {
+            if !self.is_mandatory(&id.platform) {
+                return Ok((input, None));
+            }
+            // Mandatory 2FA, not enrolled: split as for an enrolled account
+            // (the default digits), so that the host checks the password
+            // part and the engine then answers "not enrolled" — a
+            // password+code string is never taken as a password.
+            let platform = self.platform_from(&id.platform, platform)?;
+            let takes_code = protocol.is_none_or(|protocol| {
+                protocol::effective_policy(
+                    &protocol::Policies::default(),
+                    &platform.policies,
+                    protocol,
+                ) == ProtocolPolicy::CodeInLogin
+            });
+            if !takes_code {
+                return Ok((input, None));
+            }
+            return split_password_and_code(input, self.config.totp.digits());
         };
         let account = self.open_account(id, &record.bytes)?;
         let suspended = account.suspended_until.is_some_and(|until| now < until);
@@ -587,7 +669,7 @@ impl<S: Store> Engine<S> {
         if !enrolled || suspended {
             return Ok((input, None));
         }
-        let platform = self.platform_record(&id.platform)?;
+        let platform = self.platform_from(&id.platform, platform)?;
         let takes_code = protocol.is_none_or(|protocol| {
             protocol::effective_policy(&account.policies, &platform.policies, protocol)
                 == ProtocolPolicy::CodeInLogin

@@ -762,6 +762,7 @@ static const struct enum_name every_reason[] = {
     ENUM_NAME(M2FA_REASON_WRONG_APP_PASSWORD),
     ENUM_NAME(M2FA_REASON_DEVICE_UNIDENTIFIED),
     ENUM_NAME(M2FA_REASON_TOO_MANY_PENDING_DEVICES),
+    ENUM_NAME(M2FA_REASON_NOT_ENROLLED),
 };
 #undef ENUM_NAME
 
@@ -828,7 +829,7 @@ static void test_outcome_and_reason_names(void)
     CHECK(m2fa_outcome_name(6) == NULL);
     CHECK(m2fa_reason_name(10) == NULL);
     CHECK(m2fa_reason_name(99) == NULL);
-    CHECK(m2fa_reason_name(116) == NULL);
+    CHECK(m2fa_reason_name(117) == NULL);
     CHECK(m2fa_reason_name(UINT32_MAX) == NULL);
 }
 
