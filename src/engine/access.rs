@@ -106,11 +106,18 @@ impl<S: Store> Engine<S> {
     /// host's password verdict, the credential, the client, `now`.
     ///
     /// * no 2FA: the host's password verdict decides (cacheable unless the
-    ///   platform merely has 2FA off);
+    ///   platform merely has 2FA off) — except on a platform where 2FA is
+    ///   mandatory ([`super::EngineConfig::mandatory_platforms`]): refused,
+    ///   [`DenyReason::NotEnrolled`];
+    /// * the host's password check failed (a wrong password, with or without
+    ///   a code, or [`Credential::AppPassword`]): the same store reads, no
+    ///   write and the same client answer with or without 2FA (no oracle;
+    ///   see `Engine::unauthenticated`);
     /// * 2FA suspended (S8): as without 2FA; application passwords still work;
     /// * [`ProtocolPolicy::Refused`]: refused, whatever the credential;
     /// * an application password: accepted on protocols whose policy takes
-    ///   them, within its scope; a wrong one counts toward the lockout;
+    ///   them (never webmail or the portal, whatever an override says),
+    ///   within its scope; a wrong one is refused and not counted;
     /// * a wrong account password: refused, nothing recorded (no device token);
     /// * [`ProtocolPolicy::DeviceAuthorization`]: an *ACTIVE* device gets in;
     ///   an unknown one gets an *INACTIVE* token and
@@ -122,8 +129,8 @@ impl<S: Store> Engine<S> {
     ///   [`super::DevicePolicy::binding_period`].
     ///
     /// No decision here is cacheable once 2FA applies. A lockout (S7) stops
-    /// codes and application passwords; an activated or bound device still
-    /// gets in with the password, as it guesses nothing.
+    /// codes; an activated or bound device still gets in with the password,
+    /// as it guesses nothing.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for client fields or credentials a client
@@ -583,9 +590,11 @@ impl<S: Store> Engine<S> {
         };
         let clients = self.store.load(&id.clients_key())?;
         let clients = clients.as_ref().map(|r| r.bytes.as_slice());
-        let account = record
-            .map(|bytes| self.open_account(id, bytes))
-            .transpose()?;
+        let account = match record {
+            Some(bytes) => Some(self.open_account(id, bytes)?),
+            // The decoding an account with 2FA costs, for one without.
+            None => self.open_decoy().map(|()| None)?,
+        };
         let generation = account.as_ref().map_or(0, |a| a.generation);
         let stored = Self::clients_of(clients, generation)?;
         // Tagged even without 2FA (under the empty record's zero salt): the

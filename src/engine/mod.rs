@@ -335,6 +335,23 @@ pub struct Engine<S: Store> {
     device_key: DeviceKey,
     /// Where the next maintenance batch starts (`None`: the beginning).
     maintenance_cursor: std::sync::Mutex<Option<Vec<u8>>>,
+    /// A stand-in account record (sealed like real ones), opened where an
+    /// account has none on the paths that must not tell whether it has 2FA
+    /// (issue 14, point 5): the same decoding work either way.
+    decoy: Decoy,
+}
+
+/// See [`Engine::decoy`].
+struct Decoy {
+    id: AccountId,
+    record: Zeroizing<Vec<u8>>,
+}
+
+/// The record holds a (useless, random) secret: never shown.
+impl core::fmt::Debug for Decoy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decoy").finish_non_exhaustive()
+    }
 }
 
 impl<S: Store> Engine<S> {
@@ -407,12 +424,34 @@ impl<S: Store> Engine<S> {
             Some(key) => key.clone(),
             None => device::stored_key(&store)?,
         };
-        Ok(Self {
+        let mut engine = Self {
             store,
             config,
             device_key,
             maintenance_cursor: std::sync::Mutex::new(None),
-        })
+            decoy: Decoy {
+                id: AccountId::new("decoy.invalid", "decoy@decoy.invalid")?,
+                record: Zeroizing::new(Vec::new()),
+            },
+        };
+        // An enrolled account's shape: a confirmed secret of the configured
+        // length and parameters.
+        let mut decoy = engine.pending(&Secret::generate()?, 0, 0);
+        if let TotpState::Pending { secret, .. } = &decoy.totp {
+            decoy.totp = TotpState::Confirmed {
+                secret: secret.clone(),
+                last_step: Some(0),
+            };
+        }
+        engine.decoy.record = engine.seal_account(&engine.decoy.id, &decoy)?;
+        Ok(engine)
+    }
+
+    /// Opens the decoy record: what opening an account's record costs, for
+    /// an account that has none.
+    fn open_decoy(&self) -> Result<()> {
+        self.open_account(&self.decoy.id, &self.decoy.record)
+            .map(drop)
     }
 
     /// The store.
@@ -597,7 +636,11 @@ impl<S: Store> Engine<S> {
 
     /// Splits a password+code string (S5) for this account: only when its
     /// second factor is active (enrolled, not suspended) and by exactly its
-    /// number of digits; otherwise the whole input is the password.
+    /// number of digits; otherwise the whole input is the password. Hosts
+    /// call it before their password check, so it makes the same store
+    /// reads whether or not the account has 2FA. On a platform where 2FA is
+    /// mandatory, an account not enrolled gets its string split too (by the
+    /// configured TOTP digits): it is never taken whole as a password.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (NUL, over-long); storage errors.
@@ -643,6 +686,10 @@ impl<S: Store> Engine<S> {
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         let Some(record) = record else {
             if !self.is_mandatory(&id.platform) {
+                // The decoding an account with 2FA costs (its record, its
+                // platform's), for one without.
+                self.open_decoy()?;
+                platform.map(Platform::decode).transpose()?;
                 return Ok((input, None));
             }
             // Mandatory 2FA, not enrolled: split as for an enrolled account
