@@ -42,8 +42,8 @@ pub enum DenyReason {
     /// used, expired, or died after too many wrong entries.
     NoCodeIssued,
     /// The host's password check failed (and the input is not shaped like
-    /// an application password). Nothing is recorded: the host throttles
-    /// its own passwords.
+    /// an application password, or the account has no 2FA). Nothing is
+    /// recorded: the host throttles its own passwords.
     WrongPassword,
     /// The protocol's policy for this account is
     /// [`super::ProtocolPolicy::Refused`] (S15).

@@ -470,6 +470,7 @@ pub unsafe extern "C" fn m2fa_engine_config_add_mandatory_platform(
         update_engine_config(config, |c| {
             // SAFETY: forwarded contract.
             let platform = str_arg(platform)?;
+            // The rules of platform names are those of account ids.
             AccountId::new(platform, "x").map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
             if !c.mandatory_platforms.iter().any(|p| p == platform) {
                 c.mandatory_platforms.push(platform.to_owned());
