@@ -21,8 +21,9 @@ use std::sync::{Arc, Mutex};
 
 use mail2fa::Error;
 use mail2fa::engine::{
-    AccountId, AllowReason, ClientAnswer, ClientInfo, Credential, Decision, DenyReason, Engine,
-    EngineConfig, LoginRequest, MAX_MANDATORY_PLATFORMS, Mode, Protocol, ProtocolPolicy,
+    AccountId, AllowReason, ClientAnswer, ClientInfo, Credential, Decision, DenyReason,
+    EncryptionKeys, Engine, EngineConfig, LoginRequest, MAX_MANDATORY_PLATFORMS, Mode, Protocol,
+    ProtocolPolicy,
 };
 use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
 use support::{code, enroll};
@@ -156,7 +157,19 @@ fn observe<T>(store: &Logging, id: &AccountId, run: impl Fn(&AccountId) -> T) ->
 
 #[test]
 fn unauthenticated_logins_read_alike_write_nothing_and_answer_alike_with_or_without_2fa() {
-    let (engine, store, accounts) = population(EngineConfig::default());
+    unauthenticated_logins_alike(EngineConfig::default());
+}
+
+#[test]
+fn unauthenticated_logins_alike_with_sealed_records_too() {
+    unauthenticated_logins_alike(EngineConfig {
+        encryption: Some(EncryptionKeys::new(1, [0x5a; 32])),
+        ..EngineConfig::default()
+    });
+}
+
+fn unauthenticated_logins_alike(config: EngineConfig) {
+    let (engine, store, accounts) = population(config);
     let credentials = [
         Credential::AppPassword(WRONG_APP_PASSWORD),
         // Case, spaces and look-alikes forgiven: still shaped like one.

@@ -563,7 +563,9 @@ impl<S: Store> Engine<S> {
     /// * the same store reads — the account, its platform (already read by
     ///   the caller) and, for input shaped like an application password,
     ///   the clients record — and one keyed tag of that input, whether or
-    ///   not there is anything to compare it with;
+    ///   not there is anything to compare it with; where the account has no
+    ///   record (or no clients record), a decoy one made by `Engine::new` is
+    ///   decoded instead, so that both cases decode;
     /// * no write: a wrong application password (100 random bits, which
     ///   cannot be guessed) is not counted, so a guess never costs the
     ///   server a synchronous write and never locks anything;
@@ -590,6 +592,10 @@ impl<S: Store> Engine<S> {
         };
         let clients = self.store.load(&id.clients_key())?;
         let clients = clients.as_ref().map(|r| r.bytes.as_slice());
+        if clients.is_none() {
+            // The decoding a clients record costs, for an account without.
+            self.open_decoy_clients()?;
+        }
         let account = match record {
             Some(bytes) => Some(self.open_account(id, bytes)?),
             // The decoding an account with 2FA costs, for one without.

@@ -345,6 +345,9 @@ pub struct Engine<S: Store> {
 struct Decoy {
     id: AccountId,
     record: Zeroizing<Vec<u8>>,
+    /// A clients record with one application password, decoded where an
+    /// account has none.
+    clients: Zeroizing<Vec<u8>>,
 }
 
 /// The record holds a (useless, random) secret: never shown.
@@ -432,6 +435,7 @@ impl<S: Store> Engine<S> {
             decoy: Decoy {
                 id: AccountId::new("decoy.invalid", "decoy@decoy.invalid")?,
                 record: Zeroizing::new(Vec::new()),
+                clients: Zeroizing::new(Vec::new()),
             },
         };
         // An enrolled account's shape: a confirmed secret of the configured
@@ -444,7 +448,30 @@ impl<S: Store> Engine<S> {
             };
         }
         engine.decoy.record = engine.seal_account(&engine.decoy.id, &decoy)?;
+        let mut clients = clients::Clients::empty(0, codes::random_bytes()?);
+        clients.apps.push(clients::AppPassword {
+            info: AppPasswordInfo {
+                id: 1,
+                name: "decoy".to_owned(),
+                scope: Vec::new(),
+                created: 0,
+                last_used: Some(0),
+            },
+            tag: codes::random_bytes()?,
+        });
+        clients.next_app_id = 2;
+        engine.decoy.clients = clients.encode()?;
+        // Checked once here: a decoy that does not decode would refuse
+        // every login it stands in for.
+        engine.open_decoy()?;
+        engine.open_decoy_clients()?;
         Ok(engine)
+    }
+
+    /// Decodes the decoy clients record: what reading an account's clients
+    /// record costs, for an account that has none.
+    fn open_decoy_clients(&self) -> Result<()> {
+        clients::Clients::decode(&self.decoy.clients).map(drop)
     }
 
     /// Opens the decoy record: what opening an account's record costs, for
