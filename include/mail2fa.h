@@ -309,12 +309,15 @@ enum m2fa_reason
   M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED = 111,
   // A valid application password limited to other protocols.
   M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE = 112,
-  // A wrong application password (counted toward the lockout).
+  // A wrong application password (not counted: it cannot be guessed).
   M2FA_REASON_WRONG_APP_PASSWORD = 113,
   // Device authorization needs a device id, device type or user agent.
   M2FA_REASON_DEVICE_UNIDENTIFIED = 114,
   // The mailbox already has the most pending device tokens allowed.
   M2FA_REASON_TOO_MANY_PENDING_DEVICES = 115,
+  // 2FA is mandatory on the platform and the account is not enrolled:
+  // refused even with the right password (send the user to enrollment).
+  M2FA_REASON_NOT_ENROLLED = 116,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1103,6 +1106,18 @@ m2fa_status m2fa_engine_config_set_require_sealed(struct m2fa_engine_config *con
 // `M2FA_MAX_SUSPENSION`.
 m2fa_status m2fa_engine_config_set_max_suspension(struct m2fa_engine_config *config,
                                                   uint64_t seconds);
+
+// Declares 2FA mandatory on `platform` (copied; adding one twice is
+// harmless). There, an account without 2FA is refused (reason
+// `M2FA_REASON_NOT_ENROLLED`) even with the right password, a missing or
+// switched-off platform record reads as "2FA on", and
+// `m2fa_engine_enable_platform(..., 0)` is refused. `m2fa_engine_new`
+// refuses (`M2FA_INVALID_CONFIG`) more than 1024 of them.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_INVALID_CONFIG` for an invalid platform name.
+m2fa_status m2fa_engine_config_add_mandatory_platform(struct m2fa_engine_config *config,
+                                                      const char *platform);
 
 // Frees a configuration. NULL is a no-op.
 void m2fa_engine_config_free(struct m2fa_engine_config *config);

@@ -1431,7 +1431,7 @@ fn app_passwords_are_scoped_listed_and_revoked() {
 }
 
 #[test]
-fn wrong_app_passwords_are_throttled_apart_wrong_passwords_do_not_count() {
+fn wrong_app_passwords_and_wrong_passwords_lock_nothing() {
     let policy = LockoutPolicy::default();
     let engine = engine();
     let id = account("alice@example.com");
@@ -1497,91 +1497,62 @@ fn wrong_app_passwords_are_throttled_apart_wrong_passwords_do_not_count() {
         ok
     );
 
-    // Shaped like one, matching none: a guess, counted.
+    // Shaped like one, matching none: a guess. Not counted either (issue
+    // 14, point 5): an application password has 100 random bits, so
+    // counting buys nothing, and a counted guess would cost a synchronous
+    // write that tells accounts with 2FA from accounts without. However
+    // many guesses, none is ever answered "locked".
     let t = t0 + 100;
-    for n in 0..policy.max_failures {
+    for n in 0..3 * policy.max_failures {
         assert_eq!(
             refused(&with_app_password(
                 &engine,
                 &id,
                 Protocol::Imap,
                 WRONG_APP_PASSWORD,
-                t
+                t + u64::from(n)
             )),
             DenyReason::WrongAppPassword,
             "guess {n}"
         );
     }
-    let until = t + policy.first_lock;
-    assert_eq!(
-        refused(&with_app_password(
-            &engine,
-            &id,
-            Protocol::Imap,
-            WRONG_APP_PASSWORD,
-            t + 1
-        )),
-        DenyReason::Locked { until }
-    );
-    // The lock stops guesses only: anyone who knows the mailbox name can
-    // send them, so it must not lock the user out. The right application
-    // password (100 random bits) still gets in...
+    let later = t + 3 * u64::from(policy.max_failures);
+    // The right application password still gets in...
     assert_eq!(
         allowed_uncached(&with_app_password(
             &engine,
             &id,
             Protocol::Imap,
             &password,
-            t + 2
+            later
         )),
         ok
     );
     // ...and so does a valid code: the account's code lockout is untouched.
-    let c = code(&totp, step(t + 2));
-    assert!(engine.login(&id, Some(&c), t + 2).unwrap().is_allowed());
-    // An activated device, or a bound one with its string, guesses
-    // nothing: it still gets in.
+    let c = code(&totp, step(later));
+    assert!(engine.login(&id, Some(&c), later).unwrap().is_allowed());
+    // An activated device, and the bound browser with its string, get in.
     assert_eq!(
         allowed_uncached(&with_password(
             &engine,
             &id,
             Protocol::Outlook,
             outlook(),
-            t + 3
+            later + 1
         )),
         AllowReason::DeviceAuthorized { device }
     );
     assert_eq!(
         allowed_uncached(
             &engine
-                .authenticate(&id, &request(Protocol::Webmail, credential, browser), t + 3)
+                .authenticate(
+                    &id,
+                    &request(Protocol::Webmail, credential, browser),
+                    later + 1
+                )
                 .unwrap()
         ),
         bound
-    );
-    // When the lock ends there is no fresh quota: one more guess locks
-    // again, for twice as long.
-    assert_eq!(
-        refused(&with_app_password(
-            &engine,
-            &id,
-            Protocol::Imap,
-            WRONG_APP_PASSWORD,
-            until
-        )),
-        DenyReason::WrongAppPassword
-    );
-    assert_eq!(
-        refused(&with_app_password(
-            &engine,
-            &id,
-            Protocol::Imap,
-            WRONG_APP_PASSWORD,
-            until + 1
-        )),
-        DenyReason::Locked {
-            until: until + 2 * policy.first_lock
-        }
     );
 }
 

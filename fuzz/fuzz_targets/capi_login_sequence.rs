@@ -234,6 +234,7 @@ fn input_error(status: m2fa_status) -> bool {
             | m2fa_status::M2FA_INVALID_UTF8
             | m2fa_status::M2FA_INVALID_CONFIG
             | m2fa_status::M2FA_INVALID_INPUT
+            | m2fa_status::M2FA_INVALID_NAME
     )
 }
 

@@ -16,7 +16,7 @@ use super::notify::{self, Blocked, Notification};
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use super::{
     Account, AccountId, AllowReason, Channel, Decision, DenyReason, Engine, MAX_ATTEMPTS,
-    Suspension, check_name, register_failure,
+    Suspension, check_name,
 };
 use crate::error::{Error, Result};
 use crate::store::{Change, Store, read_modify_write};
@@ -106,11 +106,18 @@ impl<S: Store> Engine<S> {
     /// host's password verdict, the credential, the client, `now`.
     ///
     /// * no 2FA: the host's password verdict decides (cacheable unless the
-    ///   platform merely has 2FA off);
+    ///   platform merely has 2FA off) — except on a platform where 2FA is
+    ///   mandatory ([`super::EngineConfig::mandatory_platforms`]): refused,
+    ///   [`DenyReason::NotEnrolled`];
+    /// * the host's password check failed (a wrong password, with or without
+    ///   a code, or [`Credential::AppPassword`]): the same store reads, no
+    ///   write and the same client answer with or without 2FA (no oracle;
+    ///   see `Engine::unauthenticated`);
     /// * 2FA suspended (S8): as without 2FA; application passwords still work;
     /// * [`ProtocolPolicy::Refused`]: refused, whatever the credential;
     /// * an application password: accepted on protocols whose policy takes
-    ///   them, within its scope; a wrong one counts toward the lockout;
+    ///   them (never webmail or the portal, whatever an override says),
+    ///   within its scope; a wrong one is refused and not counted;
     /// * a wrong account password: refused, nothing recorded (no device token);
     /// * [`ProtocolPolicy::DeviceAuthorization`]: an *ACTIVE* device gets in;
     ///   an unknown one gets an *INACTIVE* token and
@@ -153,22 +160,32 @@ impl<S: Store> Engine<S> {
         {
             super::split::check_login_input(text)?;
         }
-        let Some(record) = self.store.load(&id.store_key())? else {
+        // The same reads for every login, with or without 2FA: the account
+        // and its platform. What is not known to be the account holder
+        // (the host's password check failed) stops here, without a write
+        // and without a timing that depends on the account (see
+        // `Engine::unauthenticated`).
+        let record = self.store.load(&id.store_key())?;
+        let platform = self.store.load(&super::platform_key(&id.platform))?;
+        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        if !credential.password_correct() {
+            let record = record.as_ref().map(|r| r.bytes.as_slice());
+            return self.unauthenticated(id, record, platform, credential, &request.protocol, now);
+        }
+        let Some(record) = record else {
+            if self.is_mandatory(&id.platform) {
+                // Absence is not consent where 2FA is mandatory.
+                return Ok(Decision::deny(DenyReason::NotEnrolled));
+            }
             return Ok(without_second_factor(credential, true));
         };
         let account = self.open_account(id, &record.bytes)?;
-        let platform = self.platform_record(&id.platform)?;
+        let platform = self.platform_from(&id.platform, platform)?;
         if !platform.enabled {
             return Ok(without_second_factor(credential, false));
         }
         let policy =
             protocol::effective_policy(&account.policies, &platform.policies, &request.protocol);
-        if let Credential::AppPassword(input) = credential {
-            return self.app_password_login(id, &account, policy, input, &request.protocol, now);
-        }
-        if !credential.password_correct() {
-            return Ok(Decision::deny(DenyReason::WrongPassword));
-        }
         if policy == ProtocolPolicy::Refused {
             return Ok(Decision::deny(DenyReason::ProtocolRefused));
         }
@@ -592,47 +609,96 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// A login the host's password check did not pass: a wrong password
+    /// (with or without a code), or something that may be an application
+    /// password. Whoever knows a mailbox name can send these, so they are
+    /// answered alike for accounts with and without 2FA (issue 14, point 5):
+    ///
+    /// * the same store reads — the account, its platform (already read by
+    ///   the caller) and, for input shaped like an application password,
+    ///   the clients record — and one keyed tag of that input, whether or
+    ///   not there is anything to compare it with; where the account has no
+    ///   record (or no clients record), a decoy one made by `Engine::new` is
+    ///   decoded instead, so that both cases decode;
+    /// * no write: a wrong application password (100 random bits, which
+    ///   cannot be guessed) is not counted, so a guess never costs the
+    ///   server a synchronous write and never locks anything;
+    /// * the same [`Decision::client_answer`] (refused); only the reason for
+    ///   the host's log differs.
+    ///
+    /// Only a *valid* application password goes on, to the checks of its
+    /// protocol and scope and to the (coalesced) write of its last use.
+    fn unauthenticated(
+        &self,
+        id: &AccountId,
+        record: Option<&[u8]>,
+        platform: Option<&[u8]>,
+        credential: Credential<'_>,
+        protocol: &Protocol,
+        now: u64,
+    ) -> Result<Decision> {
+        let wrong_password = Decision::deny(DenyReason::WrongPassword);
+        let Credential::AppPassword(input) = credential else {
+            return Ok(wrong_password);
+        };
+        let Some(canonical) = codes::canonical_app_password(input) else {
+            return Ok(wrong_password);
+        };
+        let clients = self.store.load(&id.clients_key())?;
+        let clients = clients.as_ref().map(|r| r.bytes.as_slice());
+        if clients.is_none() {
+            // The decoding a clients record costs, for an account without.
+            self.open_decoy_clients()?;
+        }
+        let account = match record {
+            Some(bytes) => Some(self.open_account(id, bytes)?),
+            // The decoding an account with 2FA costs, for one without.
+            None => self.open_decoy().map(|()| None)?,
+        };
+        let generation = account.as_ref().map_or(0, |a| a.generation);
+        let stored = self.clients_of(id, clients, generation)?;
+        // Tagged even without 2FA (under the empty record's zero salt): the
+        // same work either way.
+        let tag = codes::tag(&stored.app_salt, &canonical);
+        let found = matching_app_password(&stored, &tag).is_some();
+        let Some(account) = account else {
+            return Ok(wrong_password);
+        };
+        let platform = self.platform_from(&id.platform, platform)?;
+        if !platform.enabled {
+            return Ok(wrong_password);
+        }
+        let policy = protocol::effective_policy(&account.policies, &platform.policies, protocol);
+        if policy == ProtocolPolicy::Refused {
+            return Ok(Decision::deny(DenyReason::ProtocolRefused));
+        }
+        if !protocol::accepts_app_passwords(policy, protocol) {
+            return Ok(Decision::deny(DenyReason::AppPasswordNotAccepted));
+        }
+        if !found {
+            return Ok(Decision::deny(DenyReason::WrongAppPassword));
+        }
+        self.app_password_login(id, &account, &canonical, protocol, now)
+    }
+
+    /// A valid application password (as read a moment ago): checked again
+    /// in the read-modify-write (it may have been revoked since), limited
+    /// to its scope, its last use written at most once per
+    /// [`super::DevicePolicy::seen_interval`].
     fn app_password_login(
         &self,
         id: &AccountId,
         account: &Account,
-        policy: ProtocolPolicy,
-        input: &str,
+        canonical: &str,
         protocol: &Protocol,
         now: u64,
     ) -> Result<Decision> {
-        let Some(canonical) = codes::canonical_app_password(input) else {
-            return Ok(Decision::deny(DenyReason::WrongPassword));
-        };
-        if policy == ProtocolPolicy::Refused {
-            return Ok(Decision::deny(DenyReason::ProtocolRefused));
-        }
-        if !policy.accepts_app_passwords() {
-            return Ok(Decision::deny(DenyReason::AppPasswordNotAccepted));
-        }
         let seen_interval = self.config.devices.seen_interval;
-        let lockout = self.config.lockout;
         self.update_clients(id, account.generation, |clients| {
-            let tag = codes::tag(&clients.app_salt, &canonical);
-            // Every stored tag is compared, in constant time.
-            let mut found = None;
-            for (index, app) in clients.apps.iter().enumerate() {
-                if codes::tags_equal(&app.tag, &tag) {
-                    found = Some(index);
-                }
-            }
-            let Some(index) = found else {
-                // A guess, from anyone who knows the mailbox name: counted on
-                // its own lockout, which refuses further guesses but never a
-                // valid application password nor a code login (100 random
-                // bits cannot be guessed; a shared counter would let anyone
-                // lock the mailbox).
-                let failures = &mut clients.app_failures;
-                if let Some(until) = failures.locked_until.filter(|&until| now < until) {
-                    return Ok((false, Decision::deny(DenyReason::Locked { until })));
-                }
-                register_failure(failures, &lockout, now);
-                return Ok((true, Decision::deny(DenyReason::WrongAppPassword)));
+            let tag = codes::tag(&clients.app_salt, canonical);
+            let Some(index) = matching_app_password(clients, &tag) else {
+                // Revoked meanwhile.
+                return Ok((false, Decision::deny(DenyReason::WrongAppPassword)));
             };
             let app = &mut clients.apps[index].info;
             if !app.allows(protocol) {
@@ -822,6 +888,18 @@ fn check_portal_policy(protocol: &Protocol, policy: Option<ProtocolPolicy>) -> R
         )),
         _ => Ok(()),
     }
+}
+
+/// The application password whose tag is `tag`, if any. Every stored tag
+/// is compared, in constant time.
+fn matching_app_password(clients: &Clients, tag: &[u8; codes::TAG_LEN]) -> Option<usize> {
+    let mut found = None;
+    for (index, app) in clients.apps.iter().enumerate() {
+        if codes::tags_equal(&app.tag, tag) {
+            found = Some(index);
+        }
+    }
+    found
 }
 
 /// The answer for an account without (active) 2FA: the host's password

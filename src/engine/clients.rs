@@ -149,8 +149,9 @@ pub(crate) struct Clients {
     pub(crate) app_salt: [u8; SALT_LEN],
     pub(crate) apps: Vec<AppPassword>,
     pub(crate) next_app_id: u32,
-    /// Wrong application passwords: counted apart from the account's code
-    /// lockout, because anyone who knows the mailbox name can send them.
+    /// Kept for the record format only: wrong application passwords are no
+    /// longer counted (issue 14, point 5: a guess must not cost a write),
+    /// so nothing sets it and no decision reads it.
     pub(crate) app_failures: Lockout,
 }
 

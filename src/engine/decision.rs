@@ -42,8 +42,8 @@ pub enum DenyReason {
     /// used, expired, or died after too many wrong entries.
     NoCodeIssued,
     /// The host's password check failed (and the input is not shaped like
-    /// an application password). Nothing is recorded: the host throttles
-    /// its own passwords.
+    /// an application password, or the account has no 2FA). Nothing is
+    /// recorded: the host throttles its own passwords.
     WrongPassword,
     /// The protocol's policy for this account is
     /// [`super::ProtocolPolicy::Refused`] (S15).
@@ -56,8 +56,10 @@ pub enum DenyReason {
     AppPasswordNotAccepted,
     /// A valid application password, but limited to other protocols.
     AppPasswordOutOfScope,
-    /// Shaped like an application password, matching none: counted toward
-    /// the lockout like a wrong code.
+    /// Shaped like an application password, matching none. Not counted:
+    /// 100 random bits cannot be guessed, and counting would write to the
+    /// store for every unauthenticated guess (and show by its time which
+    /// accounts have 2FA).
     WrongAppPassword,
     /// Device authorization is required and the client sent nothing that
     /// identifies a device.
@@ -65,6 +67,12 @@ pub enum DenyReason {
     /// An unknown device, and the mailbox already has the most pending
     /// device tokens allowed: no new token, no notification.
     TooManyPendingDevices,
+    /// 2FA is mandatory on the platform
+    /// ([`super::EngineConfig::mandatory_platforms`]) and the account has no
+    /// 2FA record: the password alone never gets in. Enrollment is the
+    /// host's own flow (e.g. its portal calls [`super::Engine::enable_account`]
+    /// after its password check), never a side effect of a login.
+    NotEnrolled,
 }
 
 /// The engine's answer to a second-factor step.

@@ -278,6 +278,15 @@ pub struct EngineConfig {
     /// from the login's time (an older version, a damaged record) is not
     /// honoured: 2FA applies.
     pub max_suspension: u64,
+    /// Platforms on which 2FA is mandatory (at most
+    /// [`MAX_MANDATORY_PLATFORMS`], each a valid platform name). There,
+    /// absence is never consent: an account without a 2FA record is refused
+    /// with [`DenyReason::NotEnrolled`] (even with the right password — the
+    /// host sends the user to its enrollment flow), a missing platform record
+    /// reads as "2FA on, default policies", a platform record switched off is
+    /// ignored, and [`Engine::enable_platform`] refuses to switch it off.
+    /// Default: none (2FA is opt-in per platform, S1).
+    pub mandatory_platforms: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -295,9 +304,13 @@ impl Default for EngineConfig {
             encryption: None,
             require_sealed: true,
             max_suspension: MAX_SUSPENSION,
+            mandatory_platforms: Vec::new(),
         }
     }
 }
+
+/// Most platforms [`EngineConfig::mandatory_platforms`] may name.
+pub const MAX_MANDATORY_PLATFORMS: usize = 1024;
 
 /// An account: its platform (service or domain) and its name there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -388,6 +401,26 @@ pub struct Engine<S: Store> {
     device_key: DeviceKey,
     /// Where the next maintenance batch starts (`None`: the beginning).
     maintenance_cursor: std::sync::Mutex<Option<Vec<u8>>>,
+    /// A stand-in account record (sealed like real ones), opened where an
+    /// account has none on the paths that must not tell whether it has 2FA
+    /// (issue 14, point 5): the same decoding work either way.
+    decoy: Decoy,
+}
+
+/// See [`Engine::decoy`].
+struct Decoy {
+    id: AccountId,
+    record: Zeroizing<Vec<u8>>,
+    /// A clients record with one application password, decoded where an
+    /// account has none.
+    clients: Zeroizing<Vec<u8>>,
+}
+
+/// The record holds a (useless, random) secret: never shown.
+impl core::fmt::Debug for Decoy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decoy").finish_non_exhaustive()
+    }
 }
 
 impl<S: Store> Engine<S> {
@@ -401,7 +434,8 @@ impl<S: Store> Engine<S> {
     /// [`MAX_SUSPENSION`], a diagnostic window
     /// above [`crate::MAX_WINDOW`], an out-of-range code or device policy,
     /// or a portal link that is empty, over 512 bytes or has control
-    /// characters; without a device key, the errors of reading or making
+    /// characters, more than [`MAX_MANDATORY_PLATFORMS`] mandatory platforms
+    /// or one with an invalid name; without a device key, the errors of reading or making
     /// the stored one (storage, randomness, a damaged key record).
     pub fn new(store: S, config: EngineConfig) -> Result<Self> {
         let policy = config.lockout;
@@ -466,16 +500,73 @@ impl<S: Store> Engine<S> {
                 return Err(Error::InvalidConfig("portal_link"));
             }
         }
+        if config.mandatory_platforms.len() > MAX_MANDATORY_PLATFORMS {
+            return Err(Error::InvalidConfig(
+                "mandatory_platforms: more than MAX_MANDATORY_PLATFORMS",
+            ));
+        }
+        for platform in &config.mandatory_platforms {
+            check_name(platform, "mandatory platform name")?;
+        }
         let device_key = match &config.device_key {
             Some(key) => key.clone(),
             None => device::stored_key(&store)?,
         };
-        Ok(Self {
+        let mut engine = Self {
             store,
             config,
             device_key,
             maintenance_cursor: std::sync::Mutex::new(None),
-        })
+            decoy: Decoy {
+                id: AccountId::new("decoy.invalid", "decoy@decoy.invalid")?,
+                record: Zeroizing::new(Vec::new()),
+                clients: Zeroizing::new(Vec::new()),
+            },
+        };
+        // An enrolled account's shape: a confirmed secret of the configured
+        // length and parameters.
+        let mut decoy = engine.pending(&Secret::generate()?, 0, 0);
+        if let TotpState::Pending { secret, .. } = &decoy.totp {
+            decoy.totp = TotpState::Confirmed {
+                secret: secret.clone(),
+                last_step: Some(0),
+            };
+        }
+        engine.decoy.record = engine.seal_account(&engine.decoy.id, &decoy)?;
+        let mut clients = clients::Clients::empty(0, codes::random_bytes()?);
+        clients.apps.push(clients::AppPassword {
+            info: AppPasswordInfo {
+                id: 1,
+                name: "decoy".to_owned(),
+                scope: Vec::new(),
+                created: 0,
+                last_used: Some(0),
+            },
+            tag: codes::random_bytes()?,
+        });
+        clients.next_app_id = 2;
+        // Sealed like real clients records when keys are configured, so
+        // that opening it costs what opening theirs does.
+        engine.decoy.clients = engine.seal_clients(&engine.decoy.id.clients_key(), &clients)?;
+        // Checked once here: a decoy that does not decode would refuse
+        // every login it stands in for.
+        engine.open_decoy()?;
+        engine.open_decoy_clients()?;
+        Ok(engine)
+    }
+
+    /// Decodes the decoy clients record: what reading an account's clients
+    /// record costs, for an account that has none.
+    fn open_decoy_clients(&self) -> Result<()> {
+        self.open_clients(&self.decoy.id.clients_key(), &self.decoy.clients)
+            .map(drop)
+    }
+
+    /// Opens the decoy record: what opening an account's record costs, for
+    /// an account that has none.
+    fn open_decoy(&self) -> Result<()> {
+        self.open_account(&self.decoy.id, &self.decoy.record)
+            .map(drop)
     }
 
     /// The store.
@@ -488,8 +579,14 @@ impl<S: Store> Engine<S> {
     ///
     /// # Errors
     /// Storage errors; [`Error::InvalidName`] for a platform name outside
-    /// the alphabet of [`AccountId::new`].
+    /// the alphabet of [`AccountId::new`]; [`Error::InvalidConfig`] for
+    /// switching off a platform of [`EngineConfig::mandatory_platforms`].
     pub fn enable_platform(&self, platform: &str, enabled: bool) -> Result<()> {
+        if !enabled && self.is_mandatory(platform) {
+            return Err(Error::InvalidConfig(
+                "2FA is mandatory on this platform: it cannot be switched off",
+            ));
+        }
         self.update_platform(platform, |record| {
             record.enabled = enabled;
             Ok(())
@@ -515,7 +612,8 @@ impl<S: Store> Engine<S> {
         )
     }
 
-    /// Whether 2FA is on for a platform.
+    /// Whether 2FA is on for a platform (always, on a platform of
+    /// [`EngineConfig::mandatory_platforms`]).
     ///
     /// # Errors
     /// Storage errors, or an unreadable record (never read as "off");
@@ -523,10 +621,20 @@ impl<S: Store> Engine<S> {
     /// [`AccountId::new`].
     pub fn platform_enabled(&self, platform: &str) -> Result<bool> {
         account_name::check_platform_name(platform)?;
-        match self.store.load(&platform_key(platform))? {
-            Some(record) => Ok(Platform::decode(&record.bytes)?.enabled),
-            None => Ok(false),
-        }
+        let stored = self.store.load(&platform_key(platform))?;
+        let enabled = match &stored {
+            Some(record) => Platform::decode(&record.bytes)?.enabled,
+            None => false,
+        };
+        Ok(enabled || self.is_mandatory(platform))
+    }
+
+    /// Whether 2FA is mandatory on `platform` ([`EngineConfig::mandatory_platforms`]).
+    fn is_mandatory(&self, platform: &str) -> bool {
+        self.config
+            .mandatory_platforms
+            .iter()
+            .any(|p| p == platform)
     }
 
     /// Whether 2FA is on for the platform of an account that has 2FA: the
@@ -539,10 +647,22 @@ impl<S: Store> Engine<S> {
     /// The platform record of an account that has 2FA (see
     /// [`Engine::platform_required`]).
     fn platform_record(&self, platform: &str) -> Result<Platform> {
-        match self.store.load(&platform_key(platform))? {
-            Some(record) => Platform::decode(&record.bytes),
-            None => Err(crate::record::RecordError::Missing.into()),
-        }
+        let stored = self.store.load(&platform_key(platform))?;
+        self.platform_from(platform, stored.as_ref().map(|r| r.bytes.as_slice()))
+    }
+
+    /// The platform as a login sees it, from its stored record: a missing
+    /// record is a damaged store, except on a mandatory platform, which is
+    /// on (with the default policies) whatever its record says.
+    fn platform_from(&self, platform: &str, stored: Option<&[u8]>) -> Result<Platform> {
+        let mandatory = self.is_mandatory(platform);
+        let mut record = match stored {
+            Some(bytes) => Platform::decode(bytes)?,
+            None if mandatory => Platform::default(),
+            None => return Err(crate::record::RecordError::Missing.into()),
+        };
+        record.enabled |= mandatory;
+        Ok(record)
     }
 
     /// Enables 2FA for an account (S2): a fresh secret, pending until a
@@ -586,6 +706,9 @@ impl<S: Store> Engine<S> {
     ///
     /// * no 2FA → allowed, cacheable; platform off → allowed, not cacheable
     ///   (it may be turned on again while a cache holds the answer);
+    /// * on a platform where 2FA is mandatory
+    ///   ([`EngineConfig::mandatory_platforms`]): no 2FA → refused
+    ///   ([`DenyReason::NotEnrolled`]); the platform is never off;
     /// * pending enrollment: no code → [`Decision::EnrollmentRequired`] with
     ///   the URI; a valid code → enrolled and allowed, the code consumed;
     /// * enrolled: a valid code for a step after the last one used → allowed
@@ -604,6 +727,10 @@ impl<S: Store> Engine<S> {
         let mut platform_on: Option<bool> = None;
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let Some(bytes) = bytes else {
+                if self.is_mandatory(&id.platform) {
+                    // Absence is not consent where 2FA is mandatory.
+                    return Ok(Change::Keep(Decision::deny(DenyReason::NotEnrolled)));
+                }
                 return Ok(Change::Keep(no_second_factor.clone()));
             };
             // Decoded first, so that a corrupt record is an error even on a
@@ -628,7 +755,11 @@ impl<S: Store> Engine<S> {
 
     /// Splits a password+code string (S5) for this account: only when its
     /// second factor is active (enrolled, not suspended) and by exactly its
-    /// number of digits; otherwise the whole input is the password.
+    /// number of digits; otherwise the whole input is the password. Hosts
+    /// call it before their password check, so it makes the same store
+    /// reads whether or not the account has 2FA. On a platform where 2FA is
+    /// mandatory, an account not enrolled gets its string split too (by the
+    /// configured TOTP digits): it is never taken whole as a password.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (NUL, over-long); storage errors.
@@ -666,8 +797,36 @@ impl<S: Store> Engine<S> {
         now: u64,
     ) -> Result<(&'a str, Option<&'a str>)> {
         split::check_login_input(input)?;
-        let Some(record) = self.store.load(&id.store_key())? else {
-            return Ok((input, None));
+        // Hosts call this before their password check: the same two reads
+        // with or without 2FA, so the time to reach that check tells little
+        // about the account.
+        let record = self.store.load(&id.store_key())?;
+        let platform = self.store.load(&platform_key(&id.platform))?;
+        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        let Some(record) = record else {
+            if !self.is_mandatory(&id.platform) {
+                // The decoding an account with 2FA costs (its record, its
+                // platform's), for one without.
+                self.open_decoy()?;
+                platform.map(Platform::decode).transpose()?;
+                return Ok((input, None));
+            }
+            // Mandatory 2FA, not enrolled: split as for an enrolled account
+            // (the default digits), so that the host checks the password
+            // part and the engine then answers "not enrolled" — a
+            // password+code string is never taken as a password.
+            let platform = self.platform_from(&id.platform, platform)?;
+            let takes_code = protocol.is_none_or(|protocol| {
+                protocol::effective_policy(
+                    &protocol::Policies::default(),
+                    &platform.policies,
+                    protocol,
+                ) == ProtocolPolicy::CodeInLogin
+            });
+            if !takes_code {
+                return Ok((input, None));
+            }
+            return split_password_and_code(input, self.config.totp.digits());
         };
         let account = self.open_account(id, &record.bytes)?;
         let suspended = account
@@ -678,7 +837,7 @@ impl<S: Store> Engine<S> {
         if !enrolled || suspended {
             return Ok((input, None));
         }
-        let platform = self.platform_record(&id.platform)?;
+        let platform = self.platform_from(&id.platform, platform)?;
         let takes_code = protocol.is_none_or(|protocol| {
             protocol::effective_policy(&account.policies, &platform.policies, protocol)
                 == ProtocolPolicy::CodeInLogin

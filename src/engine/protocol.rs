@@ -185,7 +185,8 @@ impl ProtocolPolicy {
         })
     }
 
-    /// Whether an application password gets in under this policy.
+    /// Whether this policy takes application passwords (on protocols other
+    /// than webmail and the portal, which never do).
     pub fn accepts_app_passwords(self) -> bool {
         matches!(self, Self::DeviceAuthorization | Self::AppPasswordOnly)
     }
@@ -248,6 +249,15 @@ impl Policies {
         }
         Ok(Self(out))
     }
+}
+
+/// Whether an application password gets in on `protocol` under `policy`:
+/// never on webmail or the portal, whatever an override says — an
+/// application password stands in for the password *and* the code, and
+/// must never open an interactive session (where 2FA, devices and
+/// application passwords themselves are managed, or reachable).
+pub(crate) fn accepts_app_passwords(policy: ProtocolPolicy, protocol: &Protocol) -> bool {
+    policy.accepts_app_passwords() && !matches!(protocol, Protocol::Webmail | Protocol::Portal)
 }
 
 /// The policy for `protocol`: the account's override, else the platform's,

@@ -95,12 +95,15 @@ pub enum m2fa_reason {
     M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED = 111,
     /// A valid application password limited to other protocols.
     M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE = 112,
-    /// A wrong application password (counted toward the lockout).
+    /// A wrong application password (not counted: it cannot be guessed).
     M2FA_REASON_WRONG_APP_PASSWORD = 113,
     /// Device authorization needs a device id, device type or user agent.
     M2FA_REASON_DEVICE_UNIDENTIFIED = 114,
     /// The mailbox already has the most pending device tokens allowed.
     M2FA_REASON_TOO_MANY_PENDING_DEVICES = 115,
+    /// 2FA is mandatory on the platform and the account is not enrolled:
+    /// refused even with the right password (send the user to enrollment).
+    M2FA_REASON_NOT_ENROLLED = 116,
 }
 
 impl m2fa_outcome {
@@ -130,7 +133,7 @@ impl m2fa_outcome {
 }
 
 impl m2fa_reason {
-    const ALL: [Self; 26] = [
+    const ALL: [Self; 27] = [
         Self::M2FA_REASON_NONE,
         Self::M2FA_REASON_NO_SECOND_FACTOR,
         Self::M2FA_REASON_CODE_ACCEPTED,
@@ -157,6 +160,7 @@ impl m2fa_reason {
         Self::M2FA_REASON_WRONG_APP_PASSWORD,
         Self::M2FA_REASON_DEVICE_UNIDENTIFIED,
         Self::M2FA_REASON_TOO_MANY_PENDING_DEVICES,
+        Self::M2FA_REASON_NOT_ENROLLED,
     ];
 
     /// The reason with this number, if there is one.
@@ -193,6 +197,7 @@ impl m2fa_reason {
             Self::M2FA_REASON_WRONG_APP_PASSWORD => c"wrong_app_password",
             Self::M2FA_REASON_DEVICE_UNIDENTIFIED => c"device_unidentified",
             Self::M2FA_REASON_TOO_MANY_PENDING_DEVICES => c"too_many_pending_devices",
+            Self::M2FA_REASON_NOT_ENROLLED => c"not_enrolled",
         }
     }
 }
@@ -503,6 +508,35 @@ pub unsafe extern "C" fn m2fa_engine_config_set_max_suspension(
                 return Err(m2fa_status::M2FA_INVALID_CONFIG);
             }
             c.max_suspension = seconds;
+            Ok(())
+        })
+    }
+}
+
+/// Declares 2FA mandatory on `platform` (copied; adding one twice is
+/// harmless). There, an account without 2FA is refused (reason
+/// `M2FA_REASON_NOT_ENROLLED`) even with the right password, a missing or
+/// switched-off platform record reads as "2FA on", and
+/// `m2fa_engine_enable_platform(..., 0)` is refused. `m2fa_engine_new`
+/// refuses (`M2FA_INVALID_CONFIG`) more than 1024 of them.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+/// `M2FA_INVALID_CONFIG` for an invalid platform name.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_config_add_mandatory_platform(
+    config: *mut m2fa_engine_config,
+    platform: *const c_char,
+) -> m2fa_status {
+    // SAFETY: forwarded contract; platform is NULL or NUL-terminated.
+    unsafe {
+        update_engine_config(config, |c| {
+            // SAFETY: forwarded contract.
+            let platform = str_arg(platform)?;
+            // The rules of platform names are those of account ids.
+            AccountId::new(platform, "x").map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
+            if !c.mandatory_platforms.iter().any(|p| p == platform) {
+                c.mandatory_platforms.push(platform.to_owned());
+            }
             Ok(())
         })
     }
@@ -1227,6 +1261,7 @@ fn reason_of(decision: &Decision) -> m2fa_reason {
             DenyReason::WrongAppPassword => M2FA_REASON_WRONG_APP_PASSWORD,
             DenyReason::DeviceUnidentified => M2FA_REASON_DEVICE_UNIDENTIFIED,
             DenyReason::TooManyPendingDevices => M2FA_REASON_TOO_MANY_PENDING_DEVICES,
+            DenyReason::NotEnrolled => M2FA_REASON_NOT_ENROLLED,
         },
         Decision::EnrollmentRequired { .. }
         | Decision::SecondFactorRequired { .. }
@@ -1613,7 +1648,7 @@ mod tests {
         for unknown in [0, 6, 99, u32::MAX] {
             assert!(m2fa_outcome_name(unknown).is_null());
         }
-        for unknown in [10, 99, 116, 200, u32::MAX] {
+        for unknown in [10, 99, 117, 200, u32::MAX] {
             assert!(m2fa_reason_name(unknown).is_null());
         }
     }

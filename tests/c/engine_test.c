@@ -763,6 +763,7 @@ static const struct enum_name every_reason[] = {
     ENUM_NAME(M2FA_REASON_WRONG_APP_PASSWORD),
     ENUM_NAME(M2FA_REASON_DEVICE_UNIDENTIFIED),
     ENUM_NAME(M2FA_REASON_TOO_MANY_PENDING_DEVICES),
+    ENUM_NAME(M2FA_REASON_NOT_ENROLLED),
 };
 #undef ENUM_NAME
 
@@ -829,7 +830,7 @@ static void test_outcome_and_reason_names(void)
     CHECK(m2fa_outcome_name(6) == NULL);
     CHECK(m2fa_reason_name(10) == NULL);
     CHECK(m2fa_reason_name(99) == NULL);
-    CHECK(m2fa_reason_name(116) == NULL);
+    CHECK(m2fa_reason_name(117) == NULL);
     CHECK(m2fa_reason_name(UINT32_MAX) == NULL);
 }
 
@@ -3093,6 +3094,87 @@ out:
     m2fa_engine_free(engine);
 }
 
+/* ------------------------------------------------------------------------
+ * Issue 14: a platform where 2FA is mandatory
+ * ------------------------------------------------------------------------ */
+
+/* The outcome and reason of m2fa_engine_authenticate for a password login
+ * (correct or not) over `protocol`. */
+static void check_password_login(const m2fa_engine *engine, const char *account,
+                                 uint32_t protocol, uint32_t correct, uint64_t now,
+                                 uint32_t outcome, uint32_t reason)
+{
+    m2fa_login *login = NULL;
+    m2fa_decision *d = NULL;
+    uint32_t got_outcome = 0, got_reason = 0;
+    if (!CHECK_STATUS(M2FA_OK, m2fa_login_new(protocol, NULL, &login))) {
+        return;
+    }
+    CHECK_STATUS(M2FA_OK, m2fa_login_set_password(login, correct));
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_authenticate(engine, PLATFORM, account, login, now, &d))) {
+        CHECK_STATUS(M2FA_OK, m2fa_decision_outcome(d, &got_outcome));
+        CHECK_STATUS(M2FA_OK, m2fa_decision_reason(d, &got_reason));
+        CHECK_EQ(got_outcome, outcome);
+        CHECK_EQ(got_reason, reason);
+        m2fa_decision_free(d);
+    }
+    m2fa_login_free(login);
+}
+
+static void test_mandatory_platform(void)
+{
+    section = "mandatory 2FA";
+    m2fa_engine_config *config = NULL;
+    m2fa_engine *engine = NULL;
+    if (!CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config))) {
+        return;
+    }
+    /* Bad arguments change nothing. */
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_config_add_mandatory_platform(NULL, PLATFORM));
+    CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_engine_config_add_mandatory_platform(config, NULL));
+    CHECK_STATUS(M2FA_INVALID_UTF8, m2fa_engine_config_add_mandatory_platform(config, not_utf8));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_add_mandatory_platform(config, ""));
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_config_add_mandatory_platform(config, "a:b"));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_mandatory_platform(config, PLATFORM));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_add_mandatory_platform(config, PLATFORM));
+    if (!CHECK_STATUS(M2FA_OK, m2fa_engine_new(config, &engine))) {
+        m2fa_engine_config_free(config);
+        return;
+    }
+    m2fa_engine_config_free(config);
+    struct user nina = {.engine = engine, .platform = PLATFORM, .name = "nina@example.com"};
+    struct user omar = {.engine = engine, .platform = "other.example", .name = "omar@other.example"};
+    uint64_t now = T0 + 600;
+
+    /* No platform record, no account record: refused, never allowed. */
+    EXPECT_LOGIN(&nina, NULL, now, M2FA_OUTCOME_REFUSED, M2FA_REASON_NOT_ENROLLED);
+    EXPECT_LOGIN(&nina, "123456", now, M2FA_OUTCOME_REFUSED, M2FA_REASON_NOT_ENROLLED);
+    const uint32_t protocols[] = {M2FA_PROTOCOL_WEBMAIL, M2FA_PROTOCOL_PORTAL,
+                                  M2FA_PROTOCOL_ACTIVESYNC, M2FA_PROTOCOL_OUTLOOK,
+                                  M2FA_PROTOCOL_IMAP};
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++) {
+        check_password_login(engine, nina.name, protocols[i], 1, now, M2FA_OUTCOME_REFUSED,
+                             M2FA_REASON_NOT_ENROLLED);
+        check_password_login(engine, nina.name, protocols[i], 0, now, M2FA_OUTCOME_REFUSED,
+                             M2FA_REASON_WRONG_PASSWORD);
+    }
+    /* A password+code string is split, not taken as a password. */
+    CHECK_SPLIT(&nina, "hunter2189145", now, 7, 1);
+    /* The platform cannot be switched off. */
+    CHECK_STATUS(M2FA_INVALID_CONFIG, m2fa_engine_enable_platform(engine, PLATFORM, 0));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(engine, PLATFORM, 1));
+    EXPECT_LOGIN(&nina, NULL, now, M2FA_OUTCOME_REFUSED, M2FA_REASON_NOT_ENROLLED);
+    /* Enrolled, the account logs in with codes as anywhere else. */
+    if (enroll(&nina, now)) {
+        EXPECT_LOGIN(&nina, NULL, now + 60, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED,
+                     M2FA_REASON_NONE);
+    }
+    /* Another platform is not mandatory. */
+    EXPECT_LOGIN(&omar, NULL, now, M2FA_OUTCOME_ALLOWED, M2FA_REASON_NO_SECOND_FACTOR);
+    user_free(&nina);
+    m2fa_engine_free(engine);
+}
+
 int main(void)
 {
     test_enum_values();
@@ -3115,6 +3197,7 @@ int main(void)
     test_names_follow_label_rules();
     test_other_spellings_refused();
     test_threads();
+    test_mandatory_platform();
 #ifdef M2FA_TEST_TABLE_STORE
     test_host_store();
 #endif
