@@ -10,6 +10,11 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
   echo "installing cargo-fuzz $CARGO_FUZZ_VERSION" >&2
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --quiet
 fi
+# The fuzz crate's lock must stand as committed (cargo-fuzz has no --locked).
+(cd fuzz && cargo metadata --locked --format-version 1 >/dev/null) || {
+  echo "fuzz/Cargo.lock is stale: run 'cargo metadata --format-version 1' in fuzz/ and commit it" >&2
+  exit 1
+}
 targets=$(cargo +nightly fuzz list)
 cargo +nightly fuzz build
 for target in $targets; do
