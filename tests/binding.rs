@@ -527,6 +527,17 @@ fn plain_clients_records_are_refused_until_sealed_when_keys_come() {
         sealed.app_passwords(&id),
         Err(mail2fa::Error::Encryption(_))
     ));
+    // Nor does maintenance seal the planted record into a trusted one: it
+    // stops there, as at any unreadable record, and the record stays
+    // refused.
+    assert!(matches!(
+        sealed.maintain(NOW + 60, 100),
+        Err(mail2fa::Error::Encryption(_))
+    ));
+    assert!(matches!(
+        sealed.app_passwords(&id),
+        Err(mail2fa::Error::Encryption(_))
+    ));
 
     let migrating = copy(false);
     assert_eq!(migrating.app_passwords(&id).unwrap()[0].name, APP_NAME);

@@ -200,10 +200,15 @@ fn a_stored_suspension_beyond_the_maximum_is_not_honoured() {
         },
     );
     assert!(!short.login(&id, None, NOW + 60).unwrap().is_allowed());
+    // The status the operator sees agrees with the login.
+    let status = short.account_status(&id, NOW + 60).unwrap();
+    assert_eq!(status.suspended_until, None);
     // Once the rest of it fits in the maximum, it is honoured.
     assert!(is_suspended(
         &short.login(&id, None, NOW + 19 * 86_400 + 1).unwrap()
     ));
+    let status = short.account_status(&id, NOW + 19 * 86_400 + 1).unwrap();
+    assert_eq!(status.suspended_until, Some(NOW + 20 * 86_400));
 }
 
 // ---------------------------------------------- durations in the config

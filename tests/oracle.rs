@@ -470,7 +470,16 @@ fn a_mandatory_platform_splits_the_string_of_an_account_not_enrolled() {
 
 #[test]
 fn mandatory_platforms_are_checked_when_the_engine_is_made() {
-    for bad in ["", " example.com", "a:b", "tab\there"] {
+    // Names no platform can have (the alphabet of `AccountId::new`): upper
+    // case and a trailing dot too, or the setting would silently do nothing.
+    for bad in [
+        "",
+        " example.com",
+        "a:b",
+        "tab\there",
+        "Example.com",
+        "example.com.",
+    ] {
         let config = EngineConfig {
             mandatory_platforms: vec![bad.to_owned()],
             ..EngineConfig::default()
@@ -478,7 +487,7 @@ fn mandatory_platforms_are_checked_when_the_engine_is_made() {
         assert!(
             matches!(
                 Engine::new(MemoryStore::new(), config),
-                Err(Error::InvalidConfig(_))
+                Err(Error::InvalidName { .. })
             ),
             "{bad:?}"
         );

@@ -21,9 +21,9 @@
 //!    alone never passes.
 //!
 //! `CAPI_LOGIN_SEQUENCE_NO_BINDING=1` turns device binding off (binding
-//! period 0), to fuzz everything else while binding is known to let the
-//! password alone in (issue 14, point 3: the seed `binding_password_alone`
-//! reproduces it).
+//! period 0), to fuzz the rest without it. The seed `binding_password_alone`
+//! reproduces issue 14, point 3 (binding let the password alone in), fixed
+//! since.
 //!
 //! Input: a stream of operations, each a selector byte followed by its
 //! arguments (see [`Reader`]); at most [`MAX_OPS`] operations.

@@ -296,7 +296,9 @@ impl<S: Store> Engine<S> {
 
     /// Read-modify-write of the account's clients record; `change` says
     /// whether it changed anything. Written sealed when keys are
-    /// configured (a plain record is sealed at its next change).
+    /// configured (a plain record, readable only while
+    /// [`super::EngineConfig::require_sealed`] is off, is sealed at its next
+    /// change).
     fn update_clients<T>(
         &self,
         id: &AccountId,

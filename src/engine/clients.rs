@@ -16,8 +16,11 @@
 //! encryption keys configured ([`super::EngineConfig::encryption`]) it is
 //! sealed like an account record (see `seal.rs`), authenticated with its
 //! own store key, so a sealed clients record copied under another account
-//! does not open. A plain clients record is still read then (a deployment
-//! turning encryption on), and sealed at its next write or by
+//! does not open. A plain clients record is then refused like a plain
+//! account record ([`super::EngineConfig::require_sealed`], on by default);
+//! [`super::Engine::seal_records`] (`mail2fa db seal`) seals a store written
+//! before keys were configured. With `require_sealed` off (a migration), a
+//! plain one is read, and sealed at its next write or by
 //! [`super::Engine::maintain`].
 //!
 //! # Format versions

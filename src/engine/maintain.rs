@@ -24,9 +24,11 @@ impl<S: Store> Engine<S> {
     /// expires what is dead at `now`: e-mail/SMS codes past their lifetime,
     /// pending device tokens past their lifetime, ended device bindings, and
     /// the device and application-password records of accounts whose 2FA
-    /// was removed; with encryption keys configured, it also seals the
-    /// device and application-password records still stored plain. Each change is its own compare-and-swap, so logins may
-    /// run meanwhile. Call it again until [`Maintenance::finished`]; the
+    /// was removed; with encryption keys configured and
+    /// [`super::EngineConfig::require_sealed`] off (a migration), it also
+    /// seals the device and application-password records still stored
+    /// plain. Each change is its own compare-and-swap, so logins may run
+    /// meanwhile. Call it again until [`Maintenance::finished`]; the
     /// engine remembers where it stopped. Nothing that decides a login is
     /// ever removed: an expired enrollment stays refused until a reset.
     ///
@@ -85,7 +87,11 @@ impl<S: Store> Engine<S> {
                     let Some(bytes) = bytes else {
                         return Ok(Change::Keep(false));
                     };
-                    let mut clients: Clients = self.open_any_clients(key, bytes)?;
+                    // As a login reads it: with sealed records required, a plain one
+                    // (planted by whoever can write the store but has no key)
+                    // is an error, never sealed into a trusted record here —
+                    // only `seal_records` (`mail2fa db seal`) seals on purpose.
+                    let mut clients: Clients = self.open_clients(key, bytes)?;
                     // Read after the clients record: a newer generation's
                     // record written meanwhile makes our swap fail and this
                     // run again, so only a dead generation is ever deleted.

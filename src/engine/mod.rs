@@ -262,8 +262,8 @@ pub struct EngineConfig {
     /// addresses, application-password names, bindings): `None` stores them
     /// in clear (integrity-checked only).
     pub encryption: Option<EncryptionKeys>,
-    /// With [`EngineConfig::encryption`] set, refuse every account record
-    /// written in clear (default `true`): a plain record copied over a
+    /// With [`EngineConfig::encryption`] set, refuse every account and
+    /// devices (clients) record written in clear (default `true`): a plain record copied over a
     /// sealed one (by whoever can write the store but has no key) must not
     /// replace the account's secret or turn 2FA off. A login on such a
     /// record is refused with [`Error::Encryption`]. Without keys it has no
@@ -505,8 +505,10 @@ impl<S: Store> Engine<S> {
                 "mandatory_platforms: more than MAX_MANDATORY_PLATFORMS",
             ));
         }
+        // The rule of every platform name: one that no platform can have
+        // would make the setting silently do nothing.
         for platform in &config.mandatory_platforms {
-            check_name(platform, "mandatory platform name")?;
+            account_name::check_platform_name(platform)?;
         }
         let device_key = match &config.device_key {
             Some(key) => key.clone(),

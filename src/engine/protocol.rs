@@ -185,8 +185,9 @@ impl ProtocolPolicy {
         })
     }
 
-    /// Whether this policy takes application passwords (on protocols other
-    /// than webmail and the portal, which never do).
+    /// Whether this policy takes application passwords. The policy alone:
+    /// whatever it says, a login on webmail or the portal never accepts an
+    /// application password (the engine checks the protocol too).
     pub fn accepts_app_passwords(self) -> bool {
         matches!(self, Self::DeviceAuthorization | Self::AppPasswordOnly)
     }

@@ -123,7 +123,7 @@ impl<S: Store> Engine<S> {
     pub fn account_status(&self, id: &AccountId, now: u64) -> Result<AccountStatus> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
         let account = self.open_account(id, &record.bytes)?;
-        Ok(status_of(account, now))
+        Ok(status_of(account, now, self.config.max_suspension))
     }
 
     /// The platform's switch and policies; a platform never configured is
@@ -195,7 +195,7 @@ impl<S: Store> Engine<S> {
     }
 }
 
-fn status_of(account: Account, now: u64) -> AccountStatus {
+fn status_of(account: Account, now: u64, max_suspension: u64) -> AccountStatus {
     let enrollment = match (&account.totp, account.mode) {
         (TotpState::Pending { expires_at, .. }, Mode::Totp) => Enrollment::Pending {
             expires_at: *expires_at,
@@ -206,7 +206,10 @@ fn status_of(account: Account, now: u64) -> AccountStatus {
     AccountStatus {
         mode: account.mode,
         enrollment,
-        suspended_until: running(account.suspended_until),
+        // As logins see it: a stored suspension reaching beyond the
+        // configured maximum is not honoured, so it is not shown as running.
+        suspended_until: running(account.suspended_until)
+            .filter(|&until| until - now <= max_suspension),
         locked_until: running(account.lockout.locked_until),
         failures: account.lockout.failures,
         last_used: account.last_used,

@@ -1134,7 +1134,7 @@ impl Context {
                         "Sealed {} with the current key.",
                         count(
                             usize::try_from(sealed).unwrap_or(usize::MAX),
-                            "account record"
+                            "account or devices record"
                         )
                     ),
                     || Json::Object(vec![("sealed", Json::Number(sealed))]),

@@ -362,9 +362,10 @@ pub(crate) enum DbCommand {
         #[arg(long, value_name = "PATH|URL")]
         to: PathBuf,
     },
-    /// Encrypt, with the current key of --key-file, every account record
-    /// still stored in clear: run once when turning encryption on, since
-    /// servers with keys refuse logins on plain records.
+    /// Encrypt, with the current key of --key-file, every account and
+    /// devices record still stored in clear: run once when turning
+    /// encryption on, since servers with keys refuse logins on plain
+    /// records.
     Seal,
 }
 
