@@ -2855,10 +2855,13 @@ static void test_postgres_entry_points(void)
     /* create = 0: an empty database is refused, and stays empty. */
     CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, config, &engine));
     CHECK(engine == SENTINEL_HANDLE);
-    /* Created by the first engine (defaults), then shared: what one engine
-     * consumes, the other refuses. */
+    /* Created by an engine that asks for it (create = 1), then shared: what
+     * one engine consumes, the other refuses. */
+    m2fa_engine_config *creator = NULL;
     m2fa_engine *first = NULL, *second = NULL;
-    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, NULL, &first)) &&
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&creator)) &&
+        CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_postgres(creator, 2, 5000, 1)) &&
+        CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, creator, &first)) &&
         CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, config, &second))) {
         CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(first, PLATFORM, 1));
         struct user on_first = {.engine = first, .platform = PLATFORM, .name = "pg@example.com"};
@@ -2877,6 +2880,7 @@ static void test_postgres_entry_points(void)
     }
     m2fa_engine_free(second);
     m2fa_engine_free(first);
+    m2fa_engine_config_free(creator);
 #endif
     m2fa_engine_config_free(config);
 }
@@ -3093,6 +3097,68 @@ out:
     m2fa_engine_free(engine);
 }
 
+#ifdef M2FA_TEST_POSTGRES
+/* The same on PostgreSQL (issue 14): m2fa_engine_open_postgres creates no
+ * schema by default, so a fresh schema or dropped mail2fa tables refuse to
+ * open (never M2FA_OK and then "no second factor"); only create = 1 builds
+ * the schema. */
+static void test_postgres_state_fails_closed(void)
+{
+    section = "PostgreSQL state fails closed";
+    char url[4096];
+    pg_fresh_schema_url(url, sizeof url);
+    m2fa_engine_config *config = NULL, *creating = NULL;
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&creating));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_postgres(creating, 1, 5000, 1));
+    m2fa_engine *engine = SENTINEL_HANDLE;
+    uint32_t outcome = SENTINEL_U32;
+
+    /* A schema without the mail2fa tables: the defaults (NULL config, a
+     * new config) create nothing; only create = 1 does. */
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, NULL, &engine));
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, config, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    if (engine != SENTINEL_HANDLE && engine != NULL) {
+        m2fa_engine_free(engine);
+    }
+    struct user alice = {.platform = PLATFORM, .name = "alice@example.com"};
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, creating, &engine))) {
+        alice.engine = engine;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(engine, PLATFORM, 1));
+        CHECK(enroll(&alice, T0));
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 60, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+    user_free(&alice);
+
+    /* Reopened by default: the code is still asked for. */
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, NULL, &engine))) {
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 90, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+
+    /* The mail2fa tables dropped: refused by the defaults, not rebuilt. */
+    pg_sql(url, "DROP TABLE m2fa_records, m2fa_meta; DROP SEQUENCE m2fa_versions");
+    engine = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, NULL, &engine));
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, config, &engine));
+    CHECK(engine == SENTINEL_HANDLE);
+    if (engine != SENTINEL_HANDLE && engine != NULL) {
+        /* Had it opened: no login may pass without a code. */
+        CHECK(codeless_login(engine, alice.name, T0 + 120, &outcome) != M2FA_OK ||
+              outcome != M2FA_OUTCOME_ALLOWED);
+        m2fa_engine_free(engine);
+    }
+    m2fa_engine_config_free(creating);
+    m2fa_engine_config_free(config);
+}
+#endif
+
 int main(void)
 {
     test_enum_values();
@@ -3120,6 +3186,9 @@ int main(void)
 #endif
     test_postgres_entry_points();
     test_state_fails_closed();
+#ifdef M2FA_TEST_POSTGRES
+    test_postgres_state_fails_closed();
+#endif
 
     printf("engine_test (%s): %lu checks, %lu failed (mail2fa %s)\n", STORE_NAME, checks_run,
            checks_failed, m2fa_version());
