@@ -690,7 +690,7 @@ m2fa_status m2fa_engine_config_set_portal_link(struct m2fa_engine_config *config
 // are unknown until set. Release with `m2fa_login_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad name).
+// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
 m2fa_status m2fa_login_new(uint32_t protocol, const char *name, struct m2fa_login **out);
 
 // The credential is the account password alone; `correct` ≠ 0 if the
@@ -738,8 +738,9 @@ void m2fa_login_free(struct m2fa_login *login);
 // (`M2FA_REASON_DEVICE_TRUSTED`) only with the same password+code string,
 // from the same device and network; the password alone asks for a code.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_INVALID_INPUT` (a client field too long or with control
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_INVALID_INPUT` (a client field too long or with control
 // characters, an address that is not an IP address, a NUL-less or
 // over-long credential), `M2FA_CORRUPT_RECORD`, storage errors — refuse
 // the login on any of them.
@@ -791,7 +792,7 @@ m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
 // The host could not deliver the SMS about `device` (S13): `*out`
 // receives the same message by e-mail.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
 // `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
 // errors.
@@ -836,7 +837,7 @@ void m2fa_notification_free(struct m2fa_notification *notification);
 // Lists the mailbox's device tokens (pending ones not expired, active
 // ones) into a new handle `*out` (release with `m2fa_device_list_free`).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_devices(const struct m2fa_engine *engine,
                                 const char *platform,
@@ -876,7 +877,7 @@ void m2fa_device_list_free(struct m2fa_device_list *list);
 
 // Activates a device token (S14): that device gets in from now on.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_device_activate(const struct m2fa_engine *engine,
@@ -912,7 +913,9 @@ m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
 // `M2FA_BUFFER_TOO_SMALL` (with `*needed`; nothing created),
-// `M2FA_INVALID_CONFIG` (bad or taken name, bad scope),
+// `M2FA_INVALID_NAME` (a platform or account name outside mail2fa's
+// alphabet), `M2FA_INVALID_CONFIG` (bad or taken application password
+// name, bad scope),
 // `M2FA_LIMIT_REACHED`, `M2FA_NOT_ENABLED`, `M2FA_RANDOM_FAILURE`,
 // storage errors.
 m2fa_status m2fa_engine_app_password_create(const struct m2fa_engine *engine,
@@ -928,7 +931,7 @@ m2fa_status m2fa_engine_app_password_create(const struct m2fa_engine *engine,
 
 // Revokes application password number `id` at once.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_NOT_FOUND`, `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_app_password_revoke(const struct m2fa_engine *engine,
                                             const char *platform,
@@ -938,7 +941,7 @@ m2fa_status m2fa_engine_app_password_revoke(const struct m2fa_engine *engine,
 // Lists the account's application passwords into a new handle `*out`
 // (release with `m2fa_app_password_list_free`).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_app_passwords(const struct m2fa_engine *engine,
                                       const char *platform,
@@ -979,8 +982,11 @@ void m2fa_app_password_list_free(struct m2fa_app_password_list *list);
 // Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
 // removes the override) for `protocol` (S15).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage errors.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a
+// bad protocol name, a policy other than code-in-login or refused for the
+// portal), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage
+// errors.
 m2fa_status m2fa_engine_set_platform_policy(const struct m2fa_engine *engine,
                                             const char *platform,
                                             uint32_t protocol,
@@ -1001,8 +1007,10 @@ m2fa_status m2fa_engine_set_account_policy(const struct m2fa_engine *engine,
 // Writes the policy (an `m2fa_policy`, never `M2FA_POLICY_DEFAULT`) that
 // applies to the account on `protocol`.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_NOT_ENABLED`, storage errors.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
+// `M2FA_INVALID_CONFIG` (a bad protocol name), `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
                                         const char *platform,
                                         const char *account,
@@ -1205,8 +1213,8 @@ void m2fa_engine_free(struct m2fa_engine *engine);
 // Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
 // accounts need no second factor; their enrollments are kept.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`
-// (bad name), storage errors.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform name outside mail2fa's alphabet), storage errors.
 m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
                                         const char *platform,
                                         uint32_t enabled);
@@ -1215,7 +1223,7 @@ m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
 // `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
 // (`m2fa_decision_uri`) the user scans.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
 // storage errors.
 m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
@@ -1228,8 +1236,10 @@ m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
 // checked; `code` is what the client gave (NULL: nothing). `*out` receives
 // the decision; a valid code has been consumed when this returns.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_CORRUPT_RECORD`, storage errors — refuse the login on any of them.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+// the login on any of them.
 m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
                               const char *platform,
                               const char *account,
@@ -1244,7 +1254,7 @@ m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
 // copied.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
-// `M2FA_INVALID_CONFIG`, `M2FA_CORRUPT_RECORD`, storage errors.
+// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
 m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
                                     const char *platform,
                                     const char *account,
@@ -1255,7 +1265,8 @@ m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
 
 // Removes 2FA from an account (S10); its secret is destroyed.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
                                const char *platform,
@@ -1347,8 +1358,8 @@ m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
 // Replaces the account's recovery codes with `count` (1..=32) new ones;
 // `*out` receives them, to show once.
 //
-// Errors: as `m2fa_engine_remove` (`M2FA_INVALID_CONFIG` also for a count
-// outside 1..=32), plus `M2FA_RANDOM_FAILURE`.
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
+// outside 1..=32, `M2FA_RANDOM_FAILURE`.
 m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
                                                 const char *platform,
                                                 const char *account,

@@ -825,8 +825,8 @@ pub(super) unsafe fn decide(
 /// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
 /// accounts need no second factor; their enrollments are kept.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`
-/// (bad name), storage errors.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform name outside mail2fa's alphabet), storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_enable_platform(
     engine: *const m2fa_engine,
@@ -845,7 +845,7 @@ pub unsafe extern "C" fn m2fa_engine_enable_platform(
 /// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
 /// (`m2fa_decision_uri`) the user scans.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
 /// storage errors.
 #[unsafe(no_mangle)]
@@ -869,8 +869,10 @@ pub unsafe extern "C" fn m2fa_engine_enable_account(
 /// checked; `code` is what the client gave (NULL: nothing). `*out` receives
 /// the decision; a valid code has been consumed when this returns.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-/// `M2FA_CORRUPT_RECORD`, storage errors — refuse the login on any of them.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform or account name outside mail2fa's alphabet: never retry
+/// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+/// the login on any of them.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_login(
     engine: *const m2fa_engine,
@@ -896,7 +898,7 @@ pub unsafe extern "C" fn m2fa_engine_login(
 /// copied.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
-/// `M2FA_INVALID_CONFIG`, `M2FA_CORRUPT_RECORD`, storage errors.
+/// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_split_login(
     engine: *const m2fa_engine,
@@ -943,7 +945,8 @@ pub(super) unsafe fn account_call(
 
 /// Removes 2FA from an account (S10); its secret is destroyed.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform or account name outside mail2fa's alphabet),
 /// `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_remove(
@@ -1134,8 +1137,8 @@ pub unsafe extern "C" fn m2fa_engine_issue_code(
 /// Replaces the account's recovery codes with `count` (1..=32) new ones;
 /// `*out` receives them, to show once.
 ///
-/// Errors: as `m2fa_engine_remove` (`M2FA_INVALID_CONFIG` also for a count
-/// outside 1..=32), plus `M2FA_RANDOM_FAILURE`.
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
+/// outside 1..=32, `M2FA_RANDOM_FAILURE`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_generate_recovery_codes(
     engine: *const m2fa_engine,

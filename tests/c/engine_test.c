@@ -3097,6 +3097,65 @@ out:
     m2fa_engine_free(engine);
 }
 
+/* The account functions of the clients API answer M2FA_INVALID_NAME (as
+ * their header comments say) for a platform or account name outside the
+ * alphabet, before anything else is looked at; nothing is written. */
+static void test_client_functions_refuse_bad_names(void)
+{
+    section = "clients API: bad names";
+    m2fa_engine *engine = new_engine(NULL);
+    if (engine == NULL) {
+        return;
+    }
+    static const struct {
+        const char *platform, *account;
+    } bad[] = {
+        {PLATFORM, "Alice@example.com"},
+        {PLATFORM, "\xef\xbd\x81lice@example.com"},
+        {"Example.com", "alice@example.com"},
+        {"example.com.", "alice@example.com"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *p = bad[i].platform, *a = bad[i].account;
+        helper_call = a;
+        m2fa_notification *n = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_notification_fallback(engine, p, a, "x",
+                                                                           T0, &n));
+        CHECK(n == SENTINEL_HANDLE);
+        m2fa_device_list *devices = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_devices(engine, p, a, T0, &devices));
+        CHECK(devices == SENTINEL_HANDLE);
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_device_activate(engine, p, a, "x", T0));
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_device_deactivate(engine, p, a, "x", T0));
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_device_delete(engine, p, a, "x", T0));
+        uint32_t id = SENTINEL_U32;
+        char password[M2FA_APP_PASSWORD_SIZE];
+        size_t needed = SENTINEL_SIZE;
+        CHECK_STATUS(M2FA_INVALID_NAME,
+                     m2fa_engine_app_password_create(engine, p, a, "phone", NULL, T0, &id,
+                                                     password, sizeof password, &needed));
+        CHECK(id == SENTINEL_U32);
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_app_password_revoke(engine, p, a, 1));
+        m2fa_app_password_list *apps = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_app_passwords(engine, p, a, &apps));
+        CHECK(apps == SENTINEL_HANDLE);
+        CHECK_STATUS(M2FA_INVALID_NAME,
+                     m2fa_engine_set_account_policy(engine, p, a, M2FA_PROTOCOL_IMAP, NULL,
+                                                    M2FA_POLICY_REFUSED));
+        uint32_t policy = SENTINEL_U32;
+        CHECK_STATUS(M2FA_INVALID_NAME,
+                     m2fa_engine_protocol_policy(engine, p, a, M2FA_PROTOCOL_IMAP, NULL, &policy));
+        CHECK(policy == SENTINEL_U32);
+        if (strcmp(p, PLATFORM) != 0) {
+            CHECK_STATUS(M2FA_INVALID_NAME,
+                         m2fa_engine_set_platform_policy(engine, p, M2FA_PROTOCOL_IMAP, NULL,
+                                                         M2FA_POLICY_REFUSED));
+        }
+    }
+    helper_call = NULL;
+    m2fa_engine_free(engine);
+}
+
 #ifdef M2FA_TEST_POSTGRES
 /* The same on PostgreSQL (issue 14): m2fa_engine_open_postgres creates no
  * schema by default, so a fresh schema or dropped mail2fa tables refuse to
@@ -3186,6 +3245,7 @@ int main(void)
 #endif
     test_postgres_entry_points();
     test_state_fails_closed();
+    test_client_functions_refuse_bad_names();
 #ifdef M2FA_TEST_POSTGRES
     test_postgres_state_fails_closed();
 #endif
