@@ -693,7 +693,7 @@ m2fa_status m2fa_engine_config_set_portal_link(struct m2fa_engine_config *config
 // are unknown until set. Release with `m2fa_login_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad name).
+// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
 m2fa_status m2fa_login_new(uint32_t protocol, const char *name, struct m2fa_login **out);
 
 // The credential is the account password alone; `correct` ≠ 0 if the
@@ -741,8 +741,9 @@ void m2fa_login_free(struct m2fa_login *login);
 // (`M2FA_REASON_DEVICE_TRUSTED`) only with the same password+code string,
 // from the same device and network; the password alone asks for a code.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_INVALID_INPUT` (a client field too long or with control
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_INVALID_INPUT` (a client field too long or with control
 // characters, an address that is not an IP address, a NUL-less or
 // over-long credential), `M2FA_CORRUPT_RECORD`, storage errors — refuse
 // the login on any of them.
@@ -794,7 +795,7 @@ m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
 // The host could not deliver the SMS about `device` (S13): `*out`
 // receives the same message by e-mail.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
 // `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
 // errors.
@@ -839,7 +840,7 @@ void m2fa_notification_free(struct m2fa_notification *notification);
 // Lists the mailbox's device tokens (pending ones not expired, active
 // ones) into a new handle `*out` (release with `m2fa_device_list_free`).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_devices(const struct m2fa_engine *engine,
                                 const char *platform,
@@ -879,7 +880,7 @@ void m2fa_device_list_free(struct m2fa_device_list *list);
 
 // Activates a device token (S14): that device gets in from now on.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_device_activate(const struct m2fa_engine *engine,
@@ -915,7 +916,9 @@ m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
 // `M2FA_BUFFER_TOO_SMALL` (with `*needed`; nothing created),
-// `M2FA_INVALID_CONFIG` (bad or taken name, bad scope),
+// `M2FA_INVALID_NAME` (a platform or account name outside mail2fa's
+// alphabet), `M2FA_INVALID_CONFIG` (bad or taken application password
+// name, bad scope),
 // `M2FA_LIMIT_REACHED`, `M2FA_NOT_ENABLED`, `M2FA_RANDOM_FAILURE`,
 // storage errors.
 m2fa_status m2fa_engine_app_password_create(const struct m2fa_engine *engine,
@@ -931,7 +934,7 @@ m2fa_status m2fa_engine_app_password_create(const struct m2fa_engine *engine,
 
 // Revokes application password number `id` at once.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_NOT_FOUND`, `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_app_password_revoke(const struct m2fa_engine *engine,
                                             const char *platform,
@@ -941,7 +944,7 @@ m2fa_status m2fa_engine_app_password_revoke(const struct m2fa_engine *engine,
 // Lists the account's application passwords into a new handle `*out`
 // (release with `m2fa_app_password_list_free`).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_app_passwords(const struct m2fa_engine *engine,
                                       const char *platform,
@@ -982,8 +985,11 @@ void m2fa_app_password_list_free(struct m2fa_app_password_list *list);
 // Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
 // removes the override) for `protocol` (S15).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage errors.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a
+// bad protocol name, a policy other than code-in-login or refused for the
+// portal), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage
+// errors.
 m2fa_status m2fa_engine_set_platform_policy(const struct m2fa_engine *engine,
                                             const char *platform,
                                             uint32_t protocol,
@@ -1004,8 +1010,10 @@ m2fa_status m2fa_engine_set_account_policy(const struct m2fa_engine *engine,
 // Writes the policy (an `m2fa_policy`, never `M2FA_POLICY_DEFAULT`) that
 // applies to the account on `protocol`.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_NOT_ENABLED`, storage errors.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
+// `M2FA_INVALID_CONFIG` (a bad protocol name), `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
                                         const char *platform,
                                         const char *account,
@@ -1033,7 +1041,8 @@ const char *m2fa_reason_name(uint32_t reason);
 // issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
 // for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
 // 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s; a SQLite
-// database is opened, never created (`m2fa_engine_config_set_sqlite`);
+// database is opened, never created (`m2fa_engine_config_set_sqlite`),
+// and so is a PostgreSQL schema (`m2fa_engine_config_set_postgres`);
 // with encryption keys, records in clear are refused
 // (`m2fa_engine_config_set_require_sealed`).
 // Release with `m2fa_engine_config_free`.
@@ -1084,8 +1093,8 @@ m2fa_status m2fa_engine_config_set_delivered_codes(struct m2fa_engine_config *co
                                                    uint32_t max_wrong,
                                                    uint64_t resend_interval);
 
-// Whether, with encryption keys configured, an account record written in
-// clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
+// Whether, with encryption keys configured, an account or devices record
+// written in clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
 // record copied over a sealed one — by someone who can write the database
 // but has no key — refuses the login (`M2FA_ENCRYPTION_FAILURE`) instead
 // of replacing the account's secret or turning 2FA off. Without keys it has
@@ -1169,9 +1178,15 @@ m2fa_status m2fa_engine_open(const char *path,
 // How `m2fa_engine_open_postgres` connects: at most `max_connections`
 // connections per engine (default 4), `timeout_ms` bounding connecting,
 // waiting for a free connection and every statement (default 5000; a call
-// that runs out of time fails and the login is refused), and whether an
-// empty database gets the schema (`create` ≠ 0, the default) or is an
-// error (0: for login paths and roles without `CREATE`).
+// that runs out of time fails and the login is refused), and whether the
+// mail2fa schema may be created (`create` ≠ 0) or must already exist (0,
+// the default). Creating is the administrator's act (the operator tool's
+// `mail2fa platform enable` does it, once per database): a login path
+// must keep 0, so that a fresh database, dropped tables or a `search_path`
+// naming the wrong schema refuse every login instead of becoming an empty
+// store that answers "no 2FA" (a role without `CREATE` suffices). With
+// `create` ≠ 0 a database without the schema gets it, and an older schema
+// is migrated.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
 // zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
@@ -1189,16 +1204,18 @@ m2fa_status m2fa_engine_config_set_postgres(struct m2fa_engine_config *config,
 // says, and never falls back to plain text (a server without TLS gets no
 // password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
 // and over Unix sockets. With TLS and a password, SCRAM channel binding is
-// required unless the string says `channel_binding=`. The schema is created in an
-// empty database unless `m2fa_engine_config_set_postgres` said not to; a
-// database of a newer schema, or tables that are not mail2fa's, are
-// refused. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
+// required unless the string says `channel_binding=`. The mail2fa schema
+// must exist (in the connection's `search_path` schema): nothing is
+// created unless `m2fa_engine_config_set_postgres` said `create` ≠ 0, so
+// a database without it refuses every login (`M2FA_STORAGE_FAILURE`); a
+// database of an older or newer schema, or tables that are not mail2fa's,
+// are refused too. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
 // login refused) while the server cannot be reached, within the timeout.
 // Release with `m2fa_engine_free` (which closes the connections).
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
 // `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
-// a refused schema; messages never carry the password),
+// no mail2fa schema, a refused schema; messages never carry the password),
 // `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
 m2fa_status m2fa_engine_open_postgres(const char *conninfo,
                                       const struct m2fa_engine_config *config,
@@ -1211,8 +1228,10 @@ void m2fa_engine_free(struct m2fa_engine *engine);
 // Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
 // accounts need no second factor; their enrollments are kept.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`
-// (bad name), storage errors.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG`
+// (switching off a platform where 2FA is mandatory,
+// `m2fa_engine_config_add_mandatory_platform`), storage errors.
 m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
                                         const char *platform,
                                         uint32_t enabled);
@@ -1221,7 +1240,7 @@ m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
 // `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
 // (`m2fa_decision_uri`) the user scans.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
 // storage errors.
 m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
@@ -1234,8 +1253,10 @@ m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
 // checked; `code` is what the client gave (NULL: nothing). `*out` receives
 // the decision; a valid code has been consumed when this returns.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_CORRUPT_RECORD`, storage errors — refuse the login on any of them.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+// the login on any of them.
 m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
                               const char *platform,
                               const char *account,
@@ -1250,7 +1271,7 @@ m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
 // copied.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
-// `M2FA_INVALID_CONFIG`, `M2FA_CORRUPT_RECORD`, storage errors.
+// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
 m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
                                     const char *platform,
                                     const char *account,
@@ -1261,7 +1282,8 @@ m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
 
 // Removes 2FA from an account (S10); its secret is destroyed.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
 // `M2FA_NOT_ENABLED`, storage errors.
 m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
                                const char *platform,
@@ -1353,8 +1375,8 @@ m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
 // Replaces the account's recovery codes with `count` (1..=32) new ones;
 // `*out` receives them, to show once.
 //
-// Errors: as `m2fa_engine_remove` (`M2FA_INVALID_CONFIG` also for a count
-// outside 1..=32), plus `M2FA_RANDOM_FAILURE`.
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
+// outside 1..=32, `M2FA_RANDOM_FAILURE`.
 m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
                                                 const char *platform,
                                                 const char *account,

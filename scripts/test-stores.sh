@@ -2,7 +2,9 @@
 # The engine's scenario suites on the durable stores: every engine they
 # build sits on the backend named by MAIL2FA_TEST_STORE (tests/support), so
 # the same tests prove SQLite and PostgreSQL. (Memory, the default backend,
-# is covered by the plain `cargo test` run.)
+# is covered by the plain `cargo test` run.) Each scratch database or schema
+# is created explicitly (SqliteStore::create, PostgresStore::create): no
+# opener of the library creates one by default.
 #   eval "$(bash scripts/pg-server.sh start)"   # sets MAIL2FA_TEST_POSTGRES
 #   bash scripts/test-stores.sh
 # Without MAIL2FA_TEST_POSTGRES the PostgreSQL run is SKIPPED, or fails when

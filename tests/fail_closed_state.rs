@@ -1,6 +1,6 @@
 //! State cannot turn 2FA off (issue 14, point 1 and the state items of
-//! point 6): a deleted, emptied or schema-less database is refused, never
-//! created by a login path; destroyed secrets leave the SQLite files; files
+//! point 6): a deleted, emptied or schema-less database (SQLite file or
+//! PostgreSQL schema) is refused, never created by a login path; destroyed secrets leave the SQLite files; files
 //! another user controls are refused; a plain record copied over a sealed
 //! one is refused while keys are configured.
 #![cfg(feature = "sqlite")]
@@ -453,4 +453,114 @@ fn the_operator_tool_seals_a_plain_store() {
     );
     let engine = Engine::new(SqliteStore::open(&path).unwrap(), sealed_config(true)).unwrap();
     assert_eq!(engine.check_records().unwrap().sealed_accounts, 1);
+}
+
+// ------------------------------------------------------------- PostgreSQL
+//
+// The same guarantees on the shared store: a login path never builds the
+// schema. Skipped (with a "SKIPPED" line) without `MAIL2FA_TEST_POSTGRES`,
+// unless `MAIL2FA_REQUIRE_POSTGRES=1`.
+
+#[cfg(feature = "postgres")]
+mod support;
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use mail2fa::engine::{Engine, EngineConfig};
+    use mail2fa::store::{PostgresOptions, PostgresStore, StoreError};
+
+    use super::support::{PostgresSchema, postgres_url};
+    use super::{NOW, alice, backend_error, enroll};
+
+    /// A fresh schema, or `None` (the test is skipped) without a server.
+    fn schema() -> Option<PostgresSchema> {
+        if postgres_url().is_none() {
+            assert!(
+                std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
+            );
+            eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
+            return None;
+        }
+        Some(PostgresSchema::new())
+    }
+
+    /// The tables, sequences and views in the schema.
+    fn relations(schema: &PostgresSchema) -> String {
+        schema
+            .sql(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace",
+            )
+            .trim()
+            .to_owned()
+    }
+
+    /// What a mail server's login path makes of the database at `url`: it
+    /// must not open, and if it did, no login may pass without a code.
+    fn assert_login_path_refuses(url: &str) {
+        match PostgresStore::open(url) {
+            Err(StoreError::Backend(_)) => {}
+            Err(other) => panic!("expected a backend error, got {other:?}"),
+            Ok(store) => {
+                // Show what the defect does before failing on it.
+                let login = Engine::new(store, EngineConfig::default())
+                    .and_then(|engine| engine.login(&alice(), None, NOW + 60));
+                panic!("the login path opened the database; a login without a code: {login:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_dropped_postgres_schema_is_not_recreated_by_the_default_opener() {
+        let Some(schema) = schema() else { return };
+        let create = PostgresOptions {
+            create: true,
+            ..PostgresOptions::default()
+        };
+        let engine = Engine::new(
+            PostgresStore::open_with(&schema.url, &create).unwrap(),
+            EngineConfig::default(),
+        )
+        .unwrap();
+        enroll(&engine, &alice());
+        drop(engine);
+        // The mail2fa tables dropped (a mistaken migration, a restore of
+        // the wrong dump): the database is there, the state is not.
+        schema.sql("DROP TABLE m2fa_records, m2fa_meta; DROP SEQUENCE m2fa_versions");
+        assert_eq!(relations(&schema), "0");
+        assert_login_path_refuses(&schema.url);
+        assert_eq!(relations(&schema), "0", "the login path built a schema");
+        let message = backend_error(PostgresStore::open(&schema.url));
+        assert!(message.contains("no mail2fa schema"), "{message}");
+        assert!(message.contains("mail2fa platform enable"), "{message}");
+    }
+
+    #[test]
+    fn an_empty_postgres_schema_is_refused_by_the_default_opener() {
+        let Some(schema) = schema() else { return };
+        // A fresh database, or a `search_path` that names the wrong schema.
+        assert_login_path_refuses(&schema.url);
+        assert_eq!(relations(&schema), "0", "the login path built a schema");
+        assert!(!PostgresOptions::default().create);
+    }
+
+    #[test]
+    fn creating_the_postgres_schema_is_the_explicit_act() {
+        let Some(schema) = schema() else { return };
+        drop(PostgresStore::create(&schema.url).unwrap());
+        assert_ne!(relations(&schema), "0");
+        // Creating again opens what is there, and changes nothing.
+        let before = schema.sql("SELECT schema_version FROM m2fa_meta");
+        drop(PostgresStore::create(&schema.url).unwrap());
+        assert_eq!(schema.sql("SELECT schema_version FROM m2fa_meta"), before);
+        // The login path opens it; 2FA works, and a login without a code is
+        // refused once the account is enrolled.
+        let engine = Engine::new(
+            PostgresStore::open(&schema.url).unwrap(),
+            EngineConfig::default(),
+        )
+        .unwrap();
+        enroll(&engine, &alice());
+        assert!(!engine.login(&alice(), None, NOW + 60).unwrap().is_allowed());
+    }
 }

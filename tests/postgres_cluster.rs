@@ -106,14 +106,11 @@ impl Store for Counting {
     }
 }
 
-/// A host's engine: its own store, its own pool, on the shared schema.
+/// A host's engine: its own store, its own pool, on the shared schema
+/// (opened as a login path does: never creating it).
 fn host_engine(url: &str) -> Engine<Counting> {
-    let options = PostgresOptions {
-        create: false,
-        ..options()
-    };
     let store = Counting {
-        store: PostgresStore::open_with(url, &options).unwrap(),
+        store: PostgresStore::open_with(url, &options()).unwrap(),
         conflicts: AtomicU64::new(0),
     };
     Engine::new(store, config()).unwrap()
@@ -128,9 +125,14 @@ fn options() -> PostgresOptions {
     }
 }
 
-/// The test's own engine (set-up and checks), which creates the schema.
+/// The test's own engine (set-up and checks), which creates the schema as
+/// the administrator does.
 fn setup_engine(url: &str) -> Engine<PostgresStore> {
-    let store = PostgresStore::open_with(url, &options()).unwrap();
+    let options = PostgresOptions {
+        create: true,
+        ..options()
+    };
+    let store = PostgresStore::open_with(url, &options).unwrap();
     let engine = Engine::new(store, config()).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
     engine

@@ -611,6 +611,7 @@ fn server_stopped_mid_run_refuses_every_login_in_time_and_loses_nothing() {
     let started = Instant::now();
     let schema = PostgresSchema::new();
     let _restart = RestartOnDrop(&control);
+    drop(PostgresStore::create(&schema.url).unwrap());
     let store = PostgresStore::open_with(&schema.url, &options()).unwrap();
     let engine = Engine::new(store, EngineConfig::default()).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();
@@ -676,6 +677,7 @@ fn server_stopped_between_read_and_write_fails_closed_and_the_code_works_once() 
     let started = Instant::now();
     let schema = PostgresSchema::new();
     let _restart = RestartOnDrop(&control);
+    drop(PostgresStore::create(&schema.url).unwrap());
     let store = StopBeforeCas {
         store: PostgresStore::open_with(&schema.url, &options()).unwrap(),
         control: &control,
@@ -837,6 +839,7 @@ fn server_frozen_mid_run_times_every_login_out_in_time_and_loses_nothing() {
         skip("MAIL2FA_TEST_POSTGRES is not a postgres://user@host:port/db URL");
         return;
     };
+    drop(PostgresStore::create(&schema.url).unwrap());
     let proxy = Proxy::start(target);
     let url = format!("{head}127.0.0.1:{}{tail}", proxy.port);
     let store = PostgresStore::open_with(&url, &options()).unwrap();

@@ -46,7 +46,7 @@ fn backend_message<T: core::fmt::Debug>(result: Result<T, StoreError>) -> String
 #[test]
 fn compare_and_swap_follows_versions_and_never_reuses_one() {
     let Some(schema) = schema() else { return };
-    let store = PostgresStore::open(&schema.url).unwrap();
+    let store = PostgresStore::create(&schema.url).unwrap();
     assert_eq!(store.load(b"k").unwrap(), None);
 
     let v1 = stored(store.compare_and_swap(b"k", None, Some(b"one")).unwrap());
@@ -145,7 +145,7 @@ fn compare_and_swap_follows_versions_and_never_reuses_one() {
 #[test]
 fn scan_walks_in_byte_order_in_batches() {
     let Some(schema) = schema() else { return };
-    let store = PostgresStore::open(&schema.url).unwrap();
+    let store = PostgresStore::create(&schema.url).unwrap();
     // Byte order, not text order: 0xff sorts after 'z', 0x00 first.
     let mut keys: Vec<Vec<u8>> = vec![
         b"b".to_vec(),
@@ -179,7 +179,7 @@ fn scan_walks_in_byte_order_in_batches() {
 #[test]
 fn two_stores_see_each_others_writes_at_once() {
     let Some(schema) = schema() else { return };
-    let a = PostgresStore::open(&schema.url).unwrap();
+    let a = PostgresStore::create(&schema.url).unwrap();
     let b = PostgresStore::open(&schema.url).unwrap();
     let v = stored(a.compare_and_swap(b"k", None, Some(b"from a")).unwrap());
     assert_eq!(b.load(b"k").unwrap().unwrap().version, v);
@@ -204,7 +204,10 @@ fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
     };
     let message = backend_message(PostgresStore::open_with(&schema.url, &no_create));
     assert!(message.contains("no mail2fa schema"), "{message}");
-    // Nothing was created by the refused open.
+    assert_eq!(no_create, PostgresOptions::default());
+    let message = backend_message(PostgresStore::open(&schema.url));
+    assert!(message.contains("platform enable"), "{message}");
+    // Nothing was created by the refused opens.
     assert_eq!(
         schema
             .sql("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
@@ -217,7 +220,7 @@ fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
-            std::thread::spawn(move || PostgresStore::open(&url).map(|_| ()))
+            std::thread::spawn(move || PostgresStore::create(&url).map(|_| ()))
         })
         .collect();
     for thread in threads {
@@ -236,15 +239,20 @@ fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
     assert_eq!(store.check().unwrap().records, 1);
     drop(store);
 
-    // A newer schema is refused, never read.
+    // A newer schema is refused, never read (nor touched by a creator).
     schema.sql("UPDATE m2fa_meta SET schema_version = 99");
     let message = backend_message(PostgresStore::open(&schema.url));
     assert!(message.contains("version 99"), "{message}");
+    let message = backend_message(PostgresStore::create(&schema.url));
+    assert!(message.contains("version 99"), "{message}");
 
-    // Someone else's m2fa_records is refused, and not touched.
+    // Someone else's m2fa_records is refused, and not touched, by the
+    // login path's opener and the creating one alike.
     let other = PostgresSchema::new();
     other.sql("CREATE TABLE m2fa_records (key bytea, note text)");
     let message = backend_message(PostgresStore::open(&other.url));
+    assert!(message.contains("not mail2fa's"), "{message}");
+    let message = backend_message(PostgresStore::create(&other.url));
     assert!(message.contains("not mail2fa's"), "{message}");
     assert_eq!(other.sql("SELECT count(*) FROM m2fa_records").trim(), "0");
 }
@@ -337,6 +345,7 @@ fn tls_is_used_and_verified_against_the_given_roots() {
     let with = |settings: &str, application: &str| {
         format!("{base}&{settings}&application_name={application}")
     };
+    drop(PostgresStore::create(&schema.url).unwrap());
     // The default (no sslmode), prefer, require and verify-full with the
     // test CA: the session is encrypted (and, with the password, uses
     // SCRAM channel binding, which the server offers over TLS).
@@ -432,7 +441,7 @@ fn an_unreachable_server_fails_within_the_timeout() {
 #[test]
 fn a_store_used_from_an_async_runtime_thread_refuses_instead_of_panicking() {
     let Some(schema) = schema() else { return };
-    let store = std::sync::Arc::new(PostgresStore::open(&schema.url).unwrap());
+    let store = std::sync::Arc::new(PostgresStore::create(&schema.url).unwrap());
     let runtime = tokio_runtime();
     let inside = {
         let store = store.clone();
@@ -453,7 +462,7 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
 #[test]
 fn a_login_role_with_row_privileges_only_is_enough_once_the_schema_exists() {
     let Some(schema) = schema() else { return };
-    drop(PostgresStore::open(&schema.url).unwrap());
+    drop(PostgresStore::create(&schema.url).unwrap());
     let role = support::unique("m2fa_login");
     let password = support::unique("pw");
     let name = &schema.name;
@@ -503,13 +512,15 @@ fn a_login_role_with_row_privileges_only_is_enough_once_the_schema_exists() {
             POSTGRES_SCHEMA_VERSION
         );
     }
-    // In an empty schema it may not create anything: a clear error.
+    // In an empty schema: the login path's opener says there is no
+    // schema; the creating one may not create it (no CREATE): clear errors.
     let empty = PostgresSchema::new();
     empty.sql(&format!("GRANT USAGE ON SCHEMA {} TO {role}", empty.name));
     let (_, empty_rest) = empty.url.split_once('@').unwrap();
-    let message = backend_message(PostgresStore::open(&format!(
-        "postgres://{role}:{password}@{empty_rest}"
-    )));
+    let empty_url = format!("postgres://{role}:{password}@{empty_rest}");
+    let message = backend_message(PostgresStore::open(&empty_url));
+    assert!(message.contains("no mail2fa schema"), "{message}");
+    let message = backend_message(PostgresStore::create(&empty_url));
     assert!(message.contains("42501"), "{message}");
     drop(empty);
     schema.sql(&format!(

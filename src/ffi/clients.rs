@@ -377,7 +377,7 @@ pub unsafe extern "C" fn m2fa_engine_config_set_portal_link(
 /// are unknown until set. Release with `m2fa_login_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-/// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad name).
+/// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_login_new(
     protocol: u32,
@@ -529,8 +529,9 @@ pub unsafe extern "C" fn m2fa_login_free(login: *mut m2fa_login) {
 /// (`M2FA_REASON_DEVICE_TRUSTED`) only with the same password+code string,
 /// from the same device and network; the password alone asks for a code.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-/// `M2FA_INVALID_INPUT` (a client field too long or with control
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform or account name outside mail2fa's alphabet: never retry
+/// with another spelling), `M2FA_INVALID_INPUT` (a client field too long or with control
 /// characters, an address that is not an IP address, a NUL-less or
 /// over-long credential), `M2FA_CORRUPT_RECORD`, storage errors — refuse
 /// the login on any of them.
@@ -694,7 +695,7 @@ pub unsafe extern "C" fn m2fa_decision_notification(
 /// The host could not deliver the SMS about `device` (S13): `*out`
 /// receives the same message by e-mail.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
 /// `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
 /// errors.
@@ -801,7 +802,7 @@ pub unsafe extern "C" fn m2fa_notification_free(notification: *mut m2fa_notifica
 /// Lists the mailbox's device tokens (pending ones not expired, active
 /// ones) into a new handle `*out` (release with `m2fa_device_list_free`).
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_devices(
@@ -957,7 +958,7 @@ unsafe fn device_call(
 
 /// Activates a device token (S14): that device gets in from now on.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
 /// `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
@@ -1035,7 +1036,9 @@ fn scope_from_names(names: Option<&str>) -> crate::Result<Vec<Protocol>> {
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
 /// `M2FA_BUFFER_TOO_SMALL` (with `*needed`; nothing created),
-/// `M2FA_INVALID_CONFIG` (bad or taken name, bad scope),
+/// `M2FA_INVALID_NAME` (a platform or account name outside mail2fa's
+/// alphabet), `M2FA_INVALID_CONFIG` (bad or taken application password
+/// name, bad scope),
 /// `M2FA_LIMIT_REACHED`, `M2FA_NOT_ENABLED`, `M2FA_RANDOM_FAILURE`,
 /// storage errors.
 #[unsafe(no_mangle)]
@@ -1074,7 +1077,7 @@ pub unsafe extern "C" fn m2fa_engine_app_password_create(
 
 /// Revokes application password number `id` at once.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_NOT_FOUND`, `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_app_password_revoke(
@@ -1094,7 +1097,7 @@ pub unsafe extern "C" fn m2fa_engine_app_password_revoke(
 /// Lists the account's application passwords into a new handle `*out`
 /// (release with `m2fa_app_password_list_free`).
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_app_passwords(
@@ -1219,8 +1222,11 @@ pub unsafe extern "C" fn m2fa_app_password_list_free(list: *mut m2fa_app_passwor
 /// Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
 /// removes the override) for `protocol` (S15).
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-/// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage errors.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a
+/// bad protocol name, a policy other than code-in-login or refused for the
+/// portal), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage
+/// errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_set_platform_policy(
     engine: *const m2fa_engine,
@@ -1272,8 +1278,10 @@ pub unsafe extern "C" fn m2fa_engine_set_account_policy(
 /// Writes the policy (an `m2fa_policy`, never `M2FA_POLICY_DEFAULT`) that
 /// applies to the account on `protocol`.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-/// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_NOT_ENABLED`, storage errors.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform or account name outside mail2fa's alphabet),
+/// `M2FA_INVALID_CONFIG` (a bad protocol name), `M2FA_UNKNOWN_ENUM_VALUE`,
+/// `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_protocol_policy(
     engine: *const m2fa_engine,

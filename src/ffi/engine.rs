@@ -309,7 +309,8 @@ pub struct m2fa_recovery_codes {
 /// issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
 /// for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
 /// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s; a SQLite
-/// database is opened, never created (`m2fa_engine_config_set_sqlite`);
+/// database is opened, never created (`m2fa_engine_config_set_sqlite`),
+/// and so is a PostgreSQL schema (`m2fa_engine_config_set_postgres`);
 /// with encryption keys, records in clear are refused
 /// (`m2fa_engine_config_set_require_sealed`).
 /// Release with `m2fa_engine_config_free`.
@@ -456,8 +457,8 @@ pub unsafe extern "C" fn m2fa_engine_config_set_delivered_codes(
     }
 }
 
-/// Whether, with encryption keys configured, an account record written in
-/// clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
+/// Whether, with encryption keys configured, an account or devices record
+/// written in clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
 /// record copied over a sealed one — by someone who can write the database
 /// but has no key — refuses the login (`M2FA_ENCRYPTION_FAILURE`) instead
 /// of replacing the account's secret or turning 2FA off. Without keys it has
@@ -673,9 +674,15 @@ pub unsafe extern "C" fn m2fa_engine_open(
 /// How `m2fa_engine_open_postgres` connects: at most `max_connections`
 /// connections per engine (default 4), `timeout_ms` bounding connecting,
 /// waiting for a free connection and every statement (default 5000; a call
-/// that runs out of time fails and the login is refused), and whether an
-/// empty database gets the schema (`create` ≠ 0, the default) or is an
-/// error (0: for login paths and roles without `CREATE`).
+/// that runs out of time fails and the login is refused), and whether the
+/// mail2fa schema may be created (`create` ≠ 0) or must already exist (0,
+/// the default). Creating is the administrator's act (the operator tool's
+/// `mail2fa platform enable` does it, once per database): a login path
+/// must keep 0, so that a fresh database, dropped tables or a `search_path`
+/// naming the wrong schema refuse every login instead of becoming an empty
+/// store that answers "no 2FA" (a role without `CREATE` suffices). With
+/// `create` ≠ 0 a database without the schema gets it, and an older schema
+/// is migrated.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
 /// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
@@ -717,16 +724,18 @@ pub unsafe extern "C" fn m2fa_engine_config_set_postgres(
 /// says, and never falls back to plain text (a server without TLS gets no
 /// password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
 /// and over Unix sockets. With TLS and a password, SCRAM channel binding is
-/// required unless the string says `channel_binding=`. The schema is created in an
-/// empty database unless `m2fa_engine_config_set_postgres` said not to; a
-/// database of a newer schema, or tables that are not mail2fa's, are
-/// refused. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
+/// required unless the string says `channel_binding=`. The mail2fa schema
+/// must exist (in the connection's `search_path` schema): nothing is
+/// created unless `m2fa_engine_config_set_postgres` said `create` ≠ 0, so
+/// a database without it refuses every login (`M2FA_STORAGE_FAILURE`); a
+/// database of an older or newer schema, or tables that are not mail2fa's,
+/// are refused too. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
 /// login refused) while the server cannot be reached, within the timeout.
 /// Release with `m2fa_engine_free` (which closes the connections).
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
 /// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
-/// a refused schema; messages never carry the password),
+/// no mail2fa schema, a refused schema; messages never carry the password),
 /// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_open_postgres(
@@ -850,8 +859,10 @@ pub(super) unsafe fn decide(
 /// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
 /// accounts need no second factor; their enrollments are kept.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`
-/// (bad name), storage errors.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG`
+/// (switching off a platform where 2FA is mandatory,
+/// `m2fa_engine_config_add_mandatory_platform`), storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_enable_platform(
     engine: *const m2fa_engine,
@@ -870,7 +881,7 @@ pub unsafe extern "C" fn m2fa_engine_enable_platform(
 /// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
 /// (`m2fa_decision_uri`) the user scans.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
 /// storage errors.
 #[unsafe(no_mangle)]
@@ -894,8 +905,10 @@ pub unsafe extern "C" fn m2fa_engine_enable_account(
 /// checked; `code` is what the client gave (NULL: nothing). `*out` receives
 /// the decision; a valid code has been consumed when this returns.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-/// `M2FA_CORRUPT_RECORD`, storage errors — refuse the login on any of them.
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform or account name outside mail2fa's alphabet: never retry
+/// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+/// the login on any of them.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_login(
     engine: *const m2fa_engine,
@@ -921,7 +934,7 @@ pub unsafe extern "C" fn m2fa_engine_login(
 /// copied.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
-/// `M2FA_INVALID_CONFIG`, `M2FA_CORRUPT_RECORD`, storage errors.
+/// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_split_login(
     engine: *const m2fa_engine,
@@ -968,7 +981,8 @@ pub(super) unsafe fn account_call(
 
 /// Removes 2FA from an account (S10); its secret is destroyed.
 ///
-/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+/// (a platform or account name outside mail2fa's alphabet),
 /// `M2FA_NOT_ENABLED`, storage errors.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_remove(
@@ -1159,8 +1173,8 @@ pub unsafe extern "C" fn m2fa_engine_issue_code(
 /// Replaces the account's recovery codes with `count` (1..=32) new ones;
 /// `*out` receives them, to show once.
 ///
-/// Errors: as `m2fa_engine_remove` (`M2FA_INVALID_CONFIG` also for a count
-/// outside 1..=32), plus `M2FA_RANDOM_FAILURE`.
+/// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
+/// outside 1..=32, `M2FA_RANDOM_FAILURE`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_generate_recovery_codes(
     engine: *const m2fa_engine,

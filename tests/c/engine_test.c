@@ -2856,10 +2856,13 @@ static void test_postgres_entry_points(void)
     /* create = 0: an empty database is refused, and stays empty. */
     CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, config, &engine));
     CHECK(engine == SENTINEL_HANDLE);
-    /* Created by the first engine (defaults), then shared: what one engine
-     * consumes, the other refuses. */
+    /* Created by an engine that asks for it (create = 1), then shared: what
+     * one engine consumes, the other refuses. */
+    m2fa_engine_config *creator = NULL;
     m2fa_engine *first = NULL, *second = NULL;
-    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, NULL, &first)) &&
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&creator)) &&
+        CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_postgres(creator, 2, 5000, 1)) &&
+        CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, creator, &first)) &&
         CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, config, &second))) {
         CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(first, PLATFORM, 1));
         struct user on_first = {.engine = first, .platform = PLATFORM, .name = "pg@example.com"};
@@ -2878,6 +2881,7 @@ static void test_postgres_entry_points(void)
     }
     m2fa_engine_free(second);
     m2fa_engine_free(first);
+    m2fa_engine_config_free(creator);
 #endif
     m2fa_engine_config_free(config);
 }
@@ -3175,6 +3179,129 @@ static void test_mandatory_platform(void)
     m2fa_engine_free(engine);
 }
 
+/* The account functions of the clients API answer M2FA_INVALID_NAME (as
+ * their header comments say) for a platform or account name outside the
+ * alphabet, before anything else is looked at; nothing is written. */
+static void test_client_functions_refuse_bad_names(void)
+{
+    section = "clients API: bad names";
+    m2fa_engine *engine = new_engine(NULL);
+    if (engine == NULL) {
+        return;
+    }
+    static const struct {
+        const char *platform, *account;
+    } bad[] = {
+        {PLATFORM, "Alice@example.com"},
+        {PLATFORM, "\xef\xbd\x81lice@example.com"},
+        {"Example.com", "alice@example.com"},
+        {"example.com.", "alice@example.com"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *p = bad[i].platform, *a = bad[i].account;
+        helper_call = a;
+        m2fa_notification *n = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_notification_fallback(engine, p, a, "x",
+                                                                           T0, &n));
+        CHECK(n == SENTINEL_HANDLE);
+        m2fa_device_list *devices = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_devices(engine, p, a, T0, &devices));
+        CHECK(devices == SENTINEL_HANDLE);
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_device_activate(engine, p, a, "x", T0));
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_device_deactivate(engine, p, a, "x", T0));
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_device_delete(engine, p, a, "x", T0));
+        uint32_t id = SENTINEL_U32;
+        char password[M2FA_APP_PASSWORD_SIZE];
+        size_t needed = SENTINEL_SIZE;
+        CHECK_STATUS(M2FA_INVALID_NAME,
+                     m2fa_engine_app_password_create(engine, p, a, "phone", NULL, T0, &id,
+                                                     password, sizeof password, &needed));
+        CHECK(id == SENTINEL_U32);
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_app_password_revoke(engine, p, a, 1));
+        m2fa_app_password_list *apps = SENTINEL_HANDLE;
+        CHECK_STATUS(M2FA_INVALID_NAME, m2fa_engine_app_passwords(engine, p, a, &apps));
+        CHECK(apps == SENTINEL_HANDLE);
+        CHECK_STATUS(M2FA_INVALID_NAME,
+                     m2fa_engine_set_account_policy(engine, p, a, M2FA_PROTOCOL_IMAP, NULL,
+                                                    M2FA_POLICY_REFUSED));
+        uint32_t policy = SENTINEL_U32;
+        CHECK_STATUS(M2FA_INVALID_NAME,
+                     m2fa_engine_protocol_policy(engine, p, a, M2FA_PROTOCOL_IMAP, NULL, &policy));
+        CHECK(policy == SENTINEL_U32);
+        if (strcmp(p, PLATFORM) != 0) {
+            CHECK_STATUS(M2FA_INVALID_NAME,
+                         m2fa_engine_set_platform_policy(engine, p, M2FA_PROTOCOL_IMAP, NULL,
+                                                         M2FA_POLICY_REFUSED));
+        }
+    }
+    helper_call = NULL;
+    m2fa_engine_free(engine);
+}
+
+#ifdef M2FA_TEST_POSTGRES
+/* Opening url with config (NULL: defaults) is refused; had it opened, no
+ * login of `name` may pass without a code. */
+static void expect_postgres_refused(const char *url, const m2fa_engine_config *config,
+                                    const char *name, uint64_t now)
+{
+    m2fa_engine *engine = SENTINEL_HANDLE;
+    CHECK_STATUS(M2FA_STORAGE_FAILURE, m2fa_engine_open_postgres(url, config, &engine));
+    if (!CHECK(engine == SENTINEL_HANDLE) && engine != NULL) {
+        uint32_t outcome = SENTINEL_U32;
+        CHECK(codeless_login(engine, name, now, &outcome) != M2FA_OK ||
+              outcome != M2FA_OUTCOME_ALLOWED);
+        m2fa_engine_free(engine);
+    }
+}
+
+/* The same on PostgreSQL (issue 14): m2fa_engine_open_postgres creates no
+ * schema by default, so a fresh schema or dropped mail2fa tables refuse to
+ * open (never M2FA_OK and then "no second factor"); only create = 1 builds
+ * the schema. */
+static void test_postgres_state_fails_closed(void)
+{
+    section = "PostgreSQL state fails closed";
+    char url[4096];
+    pg_fresh_schema_url(url, sizeof url);
+    m2fa_engine_config *config = NULL, *creating = NULL;
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&config));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_new(&creating));
+    CHECK_STATUS(M2FA_OK, m2fa_engine_config_set_postgres(creating, 1, 5000, 1));
+    m2fa_engine *engine = NULL;
+    uint32_t outcome = SENTINEL_U32;
+    struct user alice = {.platform = PLATFORM, .name = "alice@example.com"};
+
+    /* A schema without the mail2fa tables: the defaults (NULL config, a
+     * new config) create nothing; only create = 1 does. */
+    expect_postgres_refused(url, NULL, alice.name, T0);
+    expect_postgres_refused(url, config, alice.name, T0);
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, creating, &engine))) {
+        alice.engine = engine;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_enable_platform(engine, PLATFORM, 1));
+        CHECK(enroll(&alice, T0));
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 60, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+    user_free(&alice);
+
+    /* Reopened by default: the code is still asked for. */
+    engine = NULL;
+    if (CHECK_STATUS(M2FA_OK, m2fa_engine_open_postgres(url, NULL, &engine))) {
+        CHECK_STATUS(M2FA_OK, codeless_login(engine, alice.name, T0 + 90, &outcome));
+        CHECK_EQ(outcome, M2FA_OUTCOME_SECOND_FACTOR_REQUIRED);
+    }
+    m2fa_engine_free(engine);
+
+    /* The mail2fa tables dropped: refused by the defaults, not rebuilt. */
+    pg_sql(url, "DROP TABLE m2fa_records, m2fa_meta; DROP SEQUENCE m2fa_versions");
+    expect_postgres_refused(url, NULL, alice.name, T0 + 120);
+    expect_postgres_refused(url, config, alice.name, T0 + 120);
+    m2fa_engine_config_free(creating);
+    m2fa_engine_config_free(config);
+}
+#endif
+
 int main(void)
 {
     test_enum_values();
@@ -3203,6 +3330,10 @@ int main(void)
 #endif
     test_postgres_entry_points();
     test_state_fails_closed();
+    test_client_functions_refuse_bad_names();
+#ifdef M2FA_TEST_POSTGRES
+    test_postgres_state_fails_closed();
+#endif
 
     printf("engine_test (%s): %lu checks, %lu failed (mail2fa %s)\n", STORE_NAME, checks_run,
            checks_failed, m2fa_version());

@@ -138,7 +138,8 @@ pub struct PostgresScratch {
 impl PostgresScratch {
     pub fn new() -> Self {
         let schema = PostgresSchema::new();
-        let store = mail2fa::store::PostgresStore::open(&schema.url).unwrap();
+        // Each scratch schema is set up as an administrator does it.
+        let store = mail2fa::store::PostgresStore::create(&schema.url).unwrap();
         Self { store, schema }
     }
 }

@@ -91,14 +91,11 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
             PostgresStore::open_with(url, &options)
                 .map(|store| Database::Postgres(Box::new(store)))
                 .map_err(|e| {
-                    let hint = if create || !e.to_string().contains("no mail2fa schema") {
-                        ""
-                    } else {
-                        " (`mail2fa platform enable` creates the schema in an empty database)"
-                    };
+                    // The store's message names the fix for a database
+                    // without the schema (`mail2fa platform enable`).
                     fail(
                         DATABASE,
-                        format!("cannot use the database {}: {e}{hint}.", redact(url)),
+                        format!("cannot use the database {}: {e}.", redact(url)),
                     )
                 })
         }

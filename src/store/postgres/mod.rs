@@ -22,11 +22,18 @@
 //! * **Pool**: at most [`PostgresOptions::max_connections`] connections per
 //!   store, opened on demand, shared by every thread; a broken connection
 //!   is dropped and replaced by the next call.
-//! * **Schema**: created in the connection's `search_path` schema by the
-//!   first store opened with [`PostgresOptions::create`] (under an advisory
-//!   lock, so hosts starting together build it once), checked by every
-//!   other: a database of a newer schema, or tables that are not
-//!   mail2fa's, are refused.
+//! * **Creation is an administrative act**: [`PostgresStore::open`] (and
+//!   `create: false`, the default of [`PostgresOptions`]) only opens an
+//!   existing mail2fa schema. A database (or the `search_path` schema)
+//!   without the mail2fa tables — a fresh database, tables dropped, the
+//!   wrong schema named — is refused: a login path must never build a
+//!   fresh, empty store that answers "no 2FA" for everyone. Only
+//!   [`PostgresStore::create`] (`create: true`; the operator tool's
+//!   `mail2fa platform enable` and `mail2fa db copy --to`) builds the
+//!   schema, in the connection's `search_path` schema, under an advisory
+//!   lock (so hosts set up together build it once), and migrates an older
+//!   one. Every opener checks it: a database of a newer schema, or tables
+//!   that are not mail2fa's, are refused.
 //! * **TLS and authentication** come from the connection string, in
 //!   libpq's forms (see [`PostgresStore::open`]). Over TCP, TLS with a
 //!   verified certificate is the default and never falls back to plain
@@ -101,9 +108,12 @@ pub struct PostgresOptions {
     /// statement (default 5 s). A call that runs out of time fails: the
     /// login is refused.
     pub timeout: Duration,
-    /// Create the schema in an empty database (default `true`). `false`:
-    /// an empty database is an error — for login paths that must never
-    /// answer from an empty database, and for roles without `CREATE`.
+    /// Create the schema (default `false`). `false`: the database must
+    /// hold the mail2fa schema — a database (or `search_path` schema)
+    /// without it is an error (what every login path must use; a role
+    /// without `CREATE` suffices). `true`, the administrator's act: an
+    /// empty database gets the schema, an older one is migrated, a current
+    /// one is opened as it is.
     pub create: bool,
 }
 
@@ -112,7 +122,7 @@ impl Default for PostgresOptions {
         Self {
             max_connections: 4,
             timeout: Duration::from_secs(5),
-            create: true,
+            create: false,
         }
     }
 }
@@ -155,9 +165,13 @@ pub struct ConnectionPlan {
 /// use mail2fa::engine::{Engine, EngineConfig};
 /// use mail2fa::store::{PostgresOptions, PostgresStore};
 ///
+/// let url = "postgres://mail2fa@db.example.net/mail2fa?sslrootcert=/etc/mail2fa/ca.pem";
+/// // Creating the schema is the administrator's act, done once...
+/// drop(PostgresStore::create(url)?);
+/// // ...every mail host's login path opens it, and never creates one.
 /// let store = PostgresStore::open_with(
-///     "postgres://mail2fa@db.example.net/mail2fa?sslmode=verify-full&sslrootcert=/etc/mail2fa/ca.pem",
-///     &PostgresOptions { create: false, ..PostgresOptions::default() },
+///     url,
+///     &PostgresOptions { max_connections: 8, ..PostgresOptions::default() },
 /// )?;
 /// let engine = Engine::new(store, EngineConfig::default())?;
 /// # Ok::<(), mail2fa::Error>(())
@@ -308,8 +322,10 @@ fn describe_error(error: &tokio_postgres::Error) -> String {
 }
 
 impl PostgresStore {
-    /// Opens a store on the database named by `connection_string`, with the
-    /// default options (schema created if the database is empty).
+    /// Opens a store on the existing mail2fa schema of the database named by
+    /// `connection_string`, with the default options. Never creates
+    /// anything: this is the opener of login paths ([`PostgresStore::create`]
+    /// sets a database up).
     ///
     /// The string takes libpq's forms, `postgres://user:password@host:port/db?…`
     /// or `host=… dbname=… user=…`, with libpq's settings as tokio-postgres
@@ -344,17 +360,41 @@ impl PostgresStore {
     /// [`StoreError::Backend`]: a bad connection string, an unreachable
     /// server, a server without TLS (unless `sslmode=disable`), a
     /// certificate that does not verify, failed authentication, a database
-    /// that is not mail2fa's or of a newer schema.
+    /// without the mail2fa schema (the message names the fix), one that is
+    /// not mail2fa's or of an older or newer schema.
     pub fn open(connection_string: &str) -> Result<Self, StoreError> {
         Self::open_with(connection_string, &PostgresOptions::default())
+    }
+
+    /// Creates the mail2fa schema in the database named by
+    /// `connection_string` (in its `search_path` schema) if it has none,
+    /// migrates an older one, and opens it — the administrator's act of
+    /// setting up a store (the operator tool's `mail2fa platform enable`).
+    /// Hosts set up together build the schema once. Never call it from a
+    /// login path: there a database without the schema must refuse logins,
+    /// not become an empty store that answers "no 2FA". The role needs
+    /// `CREATE` on the schema.
+    ///
+    /// # Errors
+    /// As [`PostgresStore::open`], except for a database without the
+    /// schema or of an older one.
+    pub fn create(connection_string: &str) -> Result<Self, StoreError> {
+        Self::open_with(
+            connection_string,
+            &PostgresOptions {
+                create: true,
+                ..PostgresOptions::default()
+            },
+        )
     }
 
     /// Opens a store with `options`; see [`PostgresStore::open`].
     ///
     /// # Errors
-    /// As [`PostgresStore::open`]; with `create: false`, a database without
-    /// the schema too; [`StoreError::Backend`] for a pool of 0 connections
-    /// or a zero timeout.
+    /// As [`PostgresStore::open`]; with `create: true`, a database without
+    /// the schema or of an older one is not an error;
+    /// [`StoreError::Backend`] for a pool of 0 connections or a zero
+    /// timeout.
     pub fn open_with(
         connection_string: &str,
         options: &PostgresOptions,
@@ -473,13 +513,16 @@ impl PostgresStore {
             Ok(Some(other)) => Err(backend(
                 "schema",
                 format!(
-                    "version {other} needs migrating to {POSTGRES_SCHEMA_VERSION}: open once with create"
+                    "version {other} needs migrating to {POSTGRES_SCHEMA_VERSION}; a login never \
+                     migrates it (run `mail2fa platform enable` once, or PostgresStore::create)"
                 ),
             )),
             Ok(None) => Err(backend(
                 "schema",
                 format!(
-                    "no mail2fa schema in {} (it is created only when allowed)",
+                    "no mail2fa schema in {} (in its search_path schema), and a login never \
+                     creates one: restore the database, check the search_path, or create the \
+                     schema once with `mail2fa platform enable` (PostgresStore::create)",
                     self.target
                 ),
             )),
