@@ -444,7 +444,7 @@ fn the_operator_tool_seals_a_plain_store() {
         "{}",
         String::from_utf8_lossy(&sealed.stderr)
     );
-    assert!(String::from_utf8_lossy(&sealed.stdout).contains("Sealed 1 account record"));
+    assert!(String::from_utf8_lossy(&sealed.stdout).contains("Sealed 1 account or devices record"));
     let status = tool(&["account", "show", "example.com", "alice@example.com"]);
     assert!(
         status.status.success(),
