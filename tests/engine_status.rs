@@ -1204,30 +1204,7 @@ fn check_records_needs_a_store_that_can_list() {
 mod sqlite {
     use super::*;
     use mail2fa::store::{SCHEMA_VERSION, SqliteStore};
-    use std::path::PathBuf;
-
-    /// A fresh directory under the system's temporary directory.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("m2fa-status-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-
-        fn path(&self, file: &str) -> PathBuf {
-            self.0.join(file)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use support::TempDir;
 
     #[test]
     fn a_fresh_database_is_sound_and_counts_its_records() {

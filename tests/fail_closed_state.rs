@@ -7,36 +7,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mail2fa::engine::{AccountId, EncryptionKeys, Engine, EngineConfig};
 use mail2fa::store::{SqliteOptions, SqliteStore, Store, StoreError};
 use mail2fa::{Error, KeyUri, Totp};
 
+mod support;
+use support::TempDir;
+
 const NOW: u64 = 1_800_000_000;
-
-/// A fresh private directory under the system's temporary directory.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("m2fa-fcs-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn alice() -> AccountId {
     AccountId::new("example.com", "alice@example.com").unwrap()
@@ -255,13 +235,13 @@ fn database_files_others_can_write_are_refused_with_the_fix() {
     assert!(backend_error(SqliteStore::open(&path)).contains("group or others"));
     set(&path, 0o600);
     // A directory others may write (not sticky): they could plant a WAL.
-    set(&dir.0, 0o777);
+    set(dir.dir(), 0o777);
     let message = backend_error(SqliteStore::open(&path));
     assert!(message.contains("chmod go-w"), "{message}");
     // A sticky one (as /tmp) cannot have our files replaced: accepted.
-    set(&dir.0, 0o1777);
+    set(dir.dir(), 0o1777);
     SqliteStore::open(&path).unwrap();
-    set(&dir.0, 0o700);
+    set(dir.dir(), 0o700);
     // A companion file others may write.
     let wal = dir.path("state.db-wal");
     std::fs::write(&wal, b"").unwrap();
@@ -462,8 +442,6 @@ fn the_operator_tool_seals_a_plain_store() {
 // unless `MAIL2FA_REQUIRE_POSTGRES=1`.
 
 #[cfg(feature = "postgres")]
-mod support;
-
 #[cfg(feature = "postgres")]
 mod postgres {
     use mail2fa::engine::{Engine, EngineConfig};

@@ -5,35 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mail2fa::engine::{AccountId, ClientAnswer, DenyReason, Engine, EngineConfig};
 use mail2fa::store::{CasOutcome, SqliteOptions, SqliteStore, Store, StoreError};
 use mail2fa::{Error, KeyUri, Totp};
 
+mod support;
+use support::TempDir;
+
 const NOW: u64 = 1_800_000_000;
-
-/// A fresh directory under the system's temporary directory.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("m2fa-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn stored(outcome: CasOutcome) -> u64 {
     match outcome {
