@@ -213,6 +213,27 @@ fn unauthenticated_logins_alike(config: EngineConfig) {
     }
 }
 
+/// The common login — the right password, an account without 2FA — stays
+/// one read: the equal work of unauthenticated attempts is not paid by
+/// every login.
+#[test]
+fn a_correct_password_without_2fa_costs_one_read_and_no_write() {
+    let (engine, store, [_, _, bob]) = population(EngineConfig::default());
+    for protocol in protocols() {
+        let (calls, decision) = observe(&store, &bob, |id| {
+            engine
+                .authenticate(
+                    id,
+                    &request(protocol.clone(), Credential::Password { correct: true }),
+                    NOW,
+                )
+                .unwrap()
+        });
+        assert!(decision.is_allowed(), "{protocol}: {decision:?}");
+        assert_eq!(calls, [("load", "acct".to_owned())], "{protocol}");
+    }
+}
+
 #[test]
 fn the_host_split_reads_alike_with_or_without_2fa() {
     let (engine, store, accounts) = population(EngineConfig::default());

@@ -160,13 +160,18 @@ impl<S: Store> Engine<S> {
         {
             super::split::check_login_input(text)?;
         }
-        // The same reads for every login, with or without 2FA: the account
-        // and its platform. What is not known to be the account holder
-        // (the host's password check failed) stops here, without a write
-        // and without a timing that depends on the account (see
-        // `Engine::unauthenticated`).
+        // What is not known to be the account holder (the host's password
+        // check failed) makes the same reads with or without 2FA — the
+        // account and its platform — and stops without a write and without
+        // a timing that depends on the account (see
+        // `Engine::unauthenticated`). The holder of an account without 2FA
+        // (the common login) pays for one read only.
         let record = self.store.load(&id.store_key())?;
-        let platform = self.store.load(&super::platform_key(&id.platform))?;
+        let platform = if record.is_some() || !credential.password_correct() {
+            self.store.load(&super::platform_key(&id.platform))?
+        } else {
+            None
+        };
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {
             let record = record.as_ref().map(|r| r.bytes.as_slice());
