@@ -447,21 +447,8 @@ mod postgres {
     use mail2fa::engine::{Engine, EngineConfig};
     use mail2fa::store::{PostgresOptions, PostgresStore, StoreError};
 
-    use super::support::{PostgresSchema, postgres_url};
+    use super::support::PostgresSchema;
     use super::{NOW, alice, backend_error, enroll};
-
-    /// A fresh schema, or `None` (the test is skipped) without a server.
-    fn schema() -> Option<PostgresSchema> {
-        if postgres_url().is_none() {
-            assert!(
-                std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
-            );
-            eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
-            return None;
-        }
-        Some(PostgresSchema::new())
-    }
 
     /// The tables, sequences and views in the schema.
     fn relations(schema: &PostgresSchema) -> String {
@@ -490,7 +477,9 @@ mod postgres {
 
     #[test]
     fn a_dropped_postgres_schema_is_not_recreated_by_the_default_opener() {
-        let Some(schema) = schema() else { return };
+        let Some(schema) = PostgresSchema::or_skip() else {
+            return;
+        };
         let create = PostgresOptions {
             create: true,
             ..PostgresOptions::default()
@@ -515,7 +504,9 @@ mod postgres {
 
     #[test]
     fn an_empty_postgres_schema_is_refused_by_the_default_opener() {
-        let Some(schema) = schema() else { return };
+        let Some(schema) = PostgresSchema::or_skip() else {
+            return;
+        };
         // A fresh database, or a `search_path` that names the wrong schema.
         assert_login_path_refuses(&schema.url);
         assert_eq!(relations(&schema), "0", "the login path built a schema");
@@ -524,7 +515,9 @@ mod postgres {
 
     #[test]
     fn creating_the_postgres_schema_is_the_explicit_act() {
-        let Some(schema) = schema() else { return };
+        let Some(schema) = PostgresSchema::or_skip() else {
+            return;
+        };
         drop(PostgresStore::create(&schema.url).unwrap());
         assert_ne!(relations(&schema), "0");
         // Creating again opens what is there, and changes nothing.

@@ -35,7 +35,7 @@ use mail2fa::engine::{
     AccountId, AllowReason, Decision, DenyReason, Engine, EngineConfig, LockoutPolicy, Mode,
 };
 use mail2fa::store::{CasOutcome, PostgresOptions, PostgresStore, Store, StoreError, Versioned};
-use support::{PostgresSchema, code, postgres_url, wrong_code};
+use support::{PostgresSchema, code, wrong_code};
 
 /// Mail hosts racing.
 const PROCESSES: usize = 6;
@@ -65,19 +65,6 @@ static TURN: Mutex<()> = Mutex::new(());
 
 fn take_turn() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A fresh schema, or `None` (the test is skipped) without a server.
-fn schema() -> Option<PostgresSchema> {
-    if postgres_url().is_none() {
-        assert!(
-            std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
-        );
-        eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
-        return None;
-    }
-    Some(PostgresSchema::new())
 }
 
 /// A host's store, counting the compare-and-swaps it lost: proof that the
@@ -347,7 +334,9 @@ fn race(url: &str, plan: &[Attempt]) -> Race {
 #[test]
 fn hosts_racing_one_totp_code_get_in_exactly_once_per_step() {
     let _turn = take_turn();
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let started = Instant::now();
     let engine = setup_engine(&schema.url);
     let totp = enroll(&engine, "alice@example.com", START);
@@ -394,7 +383,9 @@ fn hosts_racing_one_totp_code_get_in_exactly_once_per_step() {
 #[test]
 fn hosts_racing_one_email_code_or_recovery_code_get_in_exactly_once() {
     let _turn = take_turn();
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let started = Instant::now();
     let engine = setup_engine(&schema.url);
     let trials = CODE_TRIALS as usize;
@@ -517,7 +508,9 @@ fn burst(totp: &Totp, name: &str, now: u64) -> Vec<Attempt> {
 #[test]
 fn wrong_codes_from_every_host_at_once_are_evaluated_only_up_to_the_limit() {
     let _turn = take_turn();
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let started = Instant::now();
     let engine = setup_engine(&schema.url);
     let name = "bob@example.com";

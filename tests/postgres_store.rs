@@ -14,20 +14,7 @@ use std::time::{Duration, Instant};
 use mail2fa::store::{
     CasOutcome, POSTGRES_SCHEMA_VERSION, PostgresOptions, PostgresStore, Store, StoreError,
 };
-use support::{PostgresSchema, postgres_url};
-
-/// A fresh schema, or `None` (the test is skipped) without a server.
-fn schema() -> Option<PostgresSchema> {
-    if postgres_url().is_none() {
-        assert!(
-            std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
-        );
-        eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
-        return None;
-    }
-    Some(PostgresSchema::new())
-}
+use support::PostgresSchema;
 
 fn stored(outcome: CasOutcome) -> u64 {
     match outcome {
@@ -45,7 +32,9 @@ fn backend_message<T: core::fmt::Debug>(result: Result<T, StoreError>) -> String
 
 #[test]
 fn compare_and_swap_follows_versions_and_never_reuses_one() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let store = PostgresStore::create(&schema.url).unwrap();
     assert_eq!(store.load(b"k").unwrap(), None);
 
@@ -144,7 +133,9 @@ fn compare_and_swap_follows_versions_and_never_reuses_one() {
 
 #[test]
 fn scan_walks_in_byte_order_in_batches() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let store = PostgresStore::create(&schema.url).unwrap();
     // Byte order, not text order: 0xff sorts after 'z', 0x00 first.
     let mut keys: Vec<Vec<u8>> = vec![
@@ -178,7 +169,9 @@ fn scan_walks_in_byte_order_in_batches() {
 
 #[test]
 fn two_stores_see_each_others_writes_at_once() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let a = PostgresStore::create(&schema.url).unwrap();
     let b = PostgresStore::open(&schema.url).unwrap();
     let v = stored(a.compare_and_swap(b"k", None, Some(b"from a")).unwrap());
@@ -197,7 +190,9 @@ fn two_stores_see_each_others_writes_at_once() {
 
 #[test]
 fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let no_create = PostgresOptions {
         create: false,
         ..PostgresOptions::default()
@@ -259,7 +254,9 @@ fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
 
 #[test]
 fn bad_connection_strings_and_credentials_are_clear_errors_without_the_password() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     for bad in [
         "host=127.0.0.1 sslmode=allow password=hunter2secret",
         "postgres://u:hunter2secret@127.0.0.1/db?colour=blue",
@@ -336,7 +333,9 @@ fn without_tls_settings(url: &str) -> String {
 
 #[test]
 fn tls_is_used_and_verified_against_the_given_roots() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let Some((ca, other_ca)) = test_cas() else {
         return;
     };
@@ -413,7 +412,7 @@ fn password_of(url: &str) -> &str {
 
 #[test]
 fn an_unreachable_server_fails_within_the_timeout() {
-    if schema().is_none() {
+    if PostgresSchema::or_skip().is_none() {
         return;
     }
     // A port nobody listens on: refused at once. A black-holed address
@@ -440,7 +439,9 @@ fn an_unreachable_server_fails_within_the_timeout() {
 
 #[test]
 fn a_store_used_from_an_async_runtime_thread_refuses_instead_of_panicking() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     let store = std::sync::Arc::new(PostgresStore::create(&schema.url).unwrap());
     let runtime = tokio_runtime();
     let inside = {
@@ -461,7 +462,9 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn a_login_role_with_row_privileges_only_is_enough_once_the_schema_exists() {
-    let Some(schema) = schema() else { return };
+    let Some(schema) = PostgresSchema::or_skip() else {
+        return;
+    };
     drop(PostgresStore::create(&schema.url).unwrap());
     let role = support::unique("m2fa_login");
     let password = support::unique("pw");

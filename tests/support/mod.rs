@@ -116,6 +116,20 @@ pub struct PostgresSchema {
 }
 
 impl PostgresSchema {
+    /// A fresh schema, or `None` — the test is skipped, saying so — without
+    /// a server; CI (`MAIL2FA_REQUIRE_POSTGRES=1`) never skips.
+    pub fn or_skip() -> Option<Self> {
+        if postgres_url().is_none() {
+            assert!(
+                std::env::var("MAIL2FA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is not set"
+            );
+            eprintln!("SKIPPED: MAIL2FA_TEST_POSTGRES is not set (scripts/pg-server.sh start)");
+            return None;
+        }
+        Some(Self::new())
+    }
+
     /// Panics without `MAIL2FA_TEST_POSTGRES` (callers check first when the
     /// test is optional).
     pub fn new() -> Self {
