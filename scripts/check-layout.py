@@ -87,7 +87,8 @@ class Layout:
     def __init__(self, src):
         self.src, self.modules, self.files = src, {}, {}
         manifest = src.parent / "Cargo.toml"
-        name = re.search(r'(?m)^name\s*=\s*"([^"]+)"', manifest.read_text()) if manifest.is_file() else None
+        text = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
+        name = re.search(r'(?m)^name\s*=\s*"([^"]+)"', text)  # the [package] name
         self.lib_name = name.group(1).replace("-", "_") if name else None
         self.load(("lib",), src / "lib.rs")
         for main in sorted(src.glob("bin/*.rs")) + sorted(src.glob("bin/*/main.rs")):
@@ -106,7 +107,8 @@ class Layout:
                 j += 1
             inline.append((m.start(), j, m.group(1)))
         items = {a or b for a, b in ITEM.findall(text)}
-        f = {"module": module, "text": text, "inline": inline, "items": items, "uses": {}, "globs": []}
+        f = {"module": module, "text": text, "inline": inline, "items": items,
+             "uses": {}, "globs": []}  # name -> (path, where seen); glob paths
         self.files[path] = f
         self.modules[module] = path
         for start, end, name in inline:
@@ -144,13 +146,15 @@ class Layout:
             module = module[:-1]
         elif head == "self":
             pass
-        elif module + (head,) in self.modules:
+        elif module + (head,) in self.modules:  # a child module
             rest = segs
         else:  # a name imported into this module, or an outside crate
             f = self.files[self.modules[module]]
             if head in f["uses"] and f["uses"][head][0] != segs:
                 target, at = f["uses"][head]
                 return self.resolve(target + rest, at, seen, strict)
+            return None
+        if module not in self.modules:
             return None
         for i, seg in enumerate(rest):
             if module + (seg,) in self.modules:
@@ -177,10 +181,8 @@ class Layout:
         for path, f in self.files.items():
             text = f["text"]
             code = USE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-            spots = [(segs, m.start()) for m in USE.finditer(text)
-                     for segs, _ in expand_use(m.group(1)) if segs[-1] != "*"]
-            spots += [(segs[:-1], m.start()) for m in USE.finditer(text)
-                      for segs, _ in expand_use(m.group(1)) if segs[-1] == "*"]
+            spots = [(segs[:-1] if segs[-1] == "*" else segs, m.start())
+                     for m in USE.finditer(text) for segs, _ in expand_use(m.group(1))]
             spots += [(re.sub(r"\s+", "", m.group(1)).split("::"), m.start())
                       for m in PATH.finditer(code)]
             for segs, offset in spots:
@@ -195,20 +197,21 @@ class Layout:
 
 
 def cycles(nodes, edges):
-    """Strongly connected components with more than one file (Tarjan)."""
+    """The groups of files that reach each other (strongly connected
+    components with more than one file, after Tarjan): each holds a cycle."""
     index, low, stack, on, out = {}, {}, [], set(), []
+    after = {v: [b for a, b in edges if a == v] for v in nodes}
 
     def visit(v):
         index[v] = low[v] = len(index)
         stack.append(v)
         on.add(v)
-        for a, b in edges:
-            if a == v:
-                if b not in index:
-                    visit(b)
-                    low[v] = min(low[v], low[b])
-                elif b in on:
-                    low[v] = min(low[v], index[b])
+        for b in after[v]:
+            if b not in index:
+                visit(b)
+                low[v] = min(low[v], low[b])
+            elif b in on:
+                low[v] = min(low[v], index[b])
         if low[v] == index[v]:
             group = []
             while True:
@@ -226,6 +229,24 @@ def cycles(nodes, edges):
     return out
 
 
+def simple_cycles(group, edges, limit=200):
+    """Every cycle inside `group` once (from its first file in sorted order)."""
+    order = {v: i for i, v in enumerate(sorted(group))}
+    after = {v: sorted(b for a, b in edges if a == v and b in order) for v in order}
+    found = []
+
+    def walk(start, path):
+        for b in after[path[-1]]:
+            if b == start and len(found) < limit:
+                found.append(list(path))
+            elif order[b] > order[start] and b not in path:
+                walk(start, path + [b])
+
+    for start in sorted(group):
+        walk(start, [start])
+    return found
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("crate", nargs="?", default=Path(__file__).resolve().parent.parent)
@@ -237,7 +258,9 @@ def main(argv):
     edges = layout.edges()
     for group in cycles(sorted(layout.files), edges):
         failed = True
-        print("import cycle between: " + ", ".join(layout.rel(p) for p in group))
+        print("import cycles between: " + ", ".join(layout.rel(p) for p in group))
+        for cycle in simple_cycles(group, edges):
+            print("  cycle: " + " -> ".join(layout.rel(p) for p in cycle + cycle[:1]))
         for (a, b), where in sorted(edges.items()):
             if a in group and b in group:
                 print(f"  {layout.rel(a)} -> {layout.rel(b)}   ({where})")
