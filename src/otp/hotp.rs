@@ -2,10 +2,11 @@
 
 use core::fmt;
 
+use super::algorithm::Algorithm;
+use super::code::{Code, Digits, highest_match};
 use super::keyed::KeyedHmac;
-use super::{Algorithm, Code, Digits, highest_match};
+use super::limits::MAX_WINDOW;
 use crate::error::{Error, Result};
-use crate::otp::MAX_WINDOW;
 use crate::secret::Secret;
 
 /// An HOTP credential: a keyed HMAC plus the digit count.

@@ -22,7 +22,7 @@
 use sha1::Digest;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::Algorithm;
+use super::algorithm::Algorithm;
 
 /// Counters evaluated together: a ±1 window is one batch.
 pub(crate) const BATCH: usize = 3;

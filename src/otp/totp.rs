@@ -2,25 +2,12 @@
 
 use core::fmt;
 
+use super::algorithm::Algorithm;
+use super::code::{Code, Digits, highest_match};
 use super::keyed::KeyedHmac;
-use super::{Algorithm, Code, Digits, highest_match};
+use super::limits::{MAX_PERIOD, MAX_WINDOW};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-
-/// Largest verification window (steps each side for TOTP, look-ahead for HOTP).
-///
-/// It bounds the work one presented code can cause: 2 × 50 + 1 codes, about
-/// 200 compressions.
-pub const MAX_WINDOW: u32 = 50;
-
-/// Longest TOTP period accepted, in seconds (5 minutes).
-///
-/// A longer period makes a code live longer (with the default window of ±1,
-/// three periods) until, at the limit, it is a static password: the second
-/// factor gone. Authenticator apps use 30 s; a few tokens 60 s.
-/// [`TotpConfig::with_period`], `otpauth://` parsing ([`crate::KeyUri`]) and
-/// stored enrollments all refuse more.
-pub const MAX_PERIOD: u64 = 300;
 
 /// TOTP parameters: algorithm, digits, period, epoch and verification window.
 ///
