@@ -8,7 +8,7 @@ use mail2fa::store::{
     StoreError, Versioned,
 };
 
-use crate::commands::{DATABASE, Failure, fail};
+use crate::failure::{DATABASE, Failure, REFUSED, fail};
 
 /// What `--db` names. No `Debug`: a URL may carry a password.
 #[derive(Clone)]
@@ -158,7 +158,7 @@ pub(crate) fn copy(from: &Database, to: &Database) -> Result<Copied, Failure> {
         .is_empty()
     {
         return Err(fail(
-            crate::commands::REFUSED,
+            REFUSED,
             format!(
                 "{} already holds records: copy only into a new, empty database.",
                 to.describe()
