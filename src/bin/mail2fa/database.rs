@@ -37,6 +37,21 @@ pub(crate) fn redact(url: &str) -> String {
     mail2fa::store::redact_connection_string(url)
 }
 
+/// What the store's own check found.
+pub(crate) struct StoreCheck {
+    /// Nothing wrong found at the storage level.
+    pub(crate) sound: bool,
+    pub(crate) path: Option<String>,
+    pub(crate) target: Option<String>,
+    pub(crate) schema_version: i32,
+    pub(crate) size_bytes: u64,
+    pub(crate) records: u64,
+    /// SQLite's integrity check.
+    pub(crate) integrity: Option<Vec<String>>,
+    pub(crate) server_version: Option<String>,
+    pub(crate) synchronous_standby: Option<bool>,
+}
+
 /// An open database of either kind.
 #[derive(Debug)]
 pub(crate) enum Database {
@@ -109,6 +124,42 @@ impl Database {
             Database::Sqlite(store) => store.path().display().to_string(),
             Database::Postgres(store) => format!("postgres {}", store.target()),
         }
+    }
+
+    /// The store's own check: SQLite's integrity check, or PostgreSQL's
+    /// schema, size and replication settings.
+    pub(crate) fn check_store(&self) -> Result<StoreCheck, Failure> {
+        let failed = |e| fail(DATABASE, format!("cannot check the database: {e}."));
+        Ok(match self {
+            Database::Sqlite(store) => {
+                let file = store.check().map_err(failed)?;
+                StoreCheck {
+                    sound: file.is_sound(),
+                    path: store.path().to_str().map(str::to_owned),
+                    target: None,
+                    schema_version: file.schema_version,
+                    size_bytes: file.size_bytes,
+                    records: file.records,
+                    integrity: Some(file.integrity),
+                    server_version: None,
+                    synchronous_standby: None,
+                }
+            }
+            Database::Postgres(store) => {
+                let found = store.check().map_err(failed)?;
+                StoreCheck {
+                    sound: true,
+                    path: None,
+                    target: Some(store.target().to_owned()),
+                    schema_version: found.schema_version,
+                    size_bytes: found.size_bytes,
+                    records: found.records,
+                    integrity: None,
+                    server_version: Some(found.server_version),
+                    synchronous_standby: Some(found.synchronous_standby),
+                }
+            }
+        })
     }
 
     fn store(&self) -> &dyn Store {

@@ -7,63 +7,12 @@ use mail2fa::Error;
 
 use crate::cli::DbCommand;
 use crate::context::Context;
-use crate::database::{self, Database, Location};
+use crate::database::{self, Location};
 use crate::failure::{DATABASE, Failure, KEY, fail};
 use crate::output::{Json, clean, print_json};
 use crate::render::count;
 
-/// What the store's own check found.
-struct StoreCheck {
-    /// Nothing wrong found at the storage level.
-    sound: bool,
-    path: Option<String>,
-    target: Option<String>,
-    schema_version: i32,
-    size_bytes: u64,
-    records: u64,
-    /// SQLite's integrity check.
-    integrity: Option<Vec<String>>,
-    server_version: Option<String>,
-    synchronous_standby: Option<bool>,
-}
-
 impl Context {
-    /// The store's own check: SQLite's integrity check, or PostgreSQL's
-    /// schema, size and replication settings.
-    fn check_store(&self) -> Result<StoreCheck, Failure> {
-        let failed = |e| fail(DATABASE, format!("cannot check the database: {e}."));
-        Ok(match self.engine.store() {
-            Database::Sqlite(store) => {
-                let file = store.check().map_err(failed)?;
-                StoreCheck {
-                    sound: file.is_sound(),
-                    path: store.path().to_str().map(str::to_owned),
-                    target: None,
-                    schema_version: file.schema_version,
-                    size_bytes: file.size_bytes,
-                    records: file.records,
-                    integrity: Some(file.integrity),
-                    server_version: None,
-                    synchronous_standby: None,
-                }
-            }
-            Database::Postgres(store) => {
-                let found = store.check().map_err(failed)?;
-                StoreCheck {
-                    sound: true,
-                    path: None,
-                    target: Some(store.target().to_owned()),
-                    schema_version: found.schema_version,
-                    size_bytes: found.size_bytes,
-                    records: found.records,
-                    integrity: None,
-                    server_version: Some(found.server_version),
-                    synchronous_standby: Some(found.synchronous_standby),
-                }
-            }
-        })
-    }
-
     pub(crate) fn db(&self, command: DbCommand) -> Result<(), Failure> {
         match command {
             DbCommand::Purge => {
@@ -132,7 +81,7 @@ impl Context {
     }
 
     fn check(&self) -> Result<(), Failure> {
-        let checked = self.check_store()?;
+        let checked = self.engine.store().check_store()?;
         let records = self.engine.check_records()?;
         let sound = checked.sound && records.unreadable == 0;
         if self.json {
