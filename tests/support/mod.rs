@@ -7,6 +7,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cli;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};

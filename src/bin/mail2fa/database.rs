@@ -8,7 +8,7 @@ use mail2fa::store::{
     StoreError, Versioned,
 };
 
-use crate::commands::{DATABASE, Failure, fail};
+use crate::failure::{DATABASE, Failure, REFUSED, fail};
 
 /// What `--db` names. No `Debug`: a URL may carry a password.
 #[derive(Clone)]
@@ -35,6 +35,21 @@ impl Location {
 /// every `password=` setting.
 pub(crate) fn redact(url: &str) -> String {
     mail2fa::store::redact_connection_string(url)
+}
+
+/// What the store's own check found.
+pub(crate) struct StoreCheck {
+    /// Nothing wrong found at the storage level.
+    pub(crate) sound: bool,
+    pub(crate) path: Option<String>,
+    pub(crate) target: Option<String>,
+    pub(crate) schema_version: i32,
+    pub(crate) size_bytes: u64,
+    pub(crate) records: u64,
+    /// SQLite's integrity check.
+    pub(crate) integrity: Option<Vec<String>>,
+    pub(crate) server_version: Option<String>,
+    pub(crate) synchronous_standby: Option<bool>,
 }
 
 /// An open database of either kind.
@@ -111,6 +126,42 @@ impl Database {
         }
     }
 
+    /// The store's own check: SQLite's integrity check, or PostgreSQL's
+    /// schema, size and replication settings.
+    pub(crate) fn check_store(&self) -> Result<StoreCheck, Failure> {
+        let failed = |e| fail(DATABASE, format!("cannot check the database: {e}."));
+        Ok(match self {
+            Database::Sqlite(store) => {
+                let file = store.check().map_err(failed)?;
+                StoreCheck {
+                    sound: file.is_sound(),
+                    path: store.path().to_str().map(str::to_owned),
+                    target: None,
+                    schema_version: file.schema_version,
+                    size_bytes: file.size_bytes,
+                    records: file.records,
+                    integrity: Some(file.integrity),
+                    server_version: None,
+                    synchronous_standby: None,
+                }
+            }
+            Database::Postgres(store) => {
+                let found = store.check().map_err(failed)?;
+                StoreCheck {
+                    sound: true,
+                    path: None,
+                    target: Some(store.target().to_owned()),
+                    schema_version: found.schema_version,
+                    size_bytes: found.size_bytes,
+                    records: found.records,
+                    integrity: None,
+                    server_version: Some(found.server_version),
+                    synchronous_standby: Some(found.synchronous_standby),
+                }
+            }
+        })
+    }
+
     fn store(&self) -> &dyn Store {
         match self {
             Database::Sqlite(store) => store,
@@ -158,7 +209,7 @@ pub(crate) fn copy(from: &Database, to: &Database) -> Result<Copied, Failure> {
         .is_empty()
     {
         return Err(fail(
-            crate::commands::REFUSED,
+            REFUSED,
             format!(
                 "{} already holds records: copy only into a new, empty database.",
                 to.describe()

@@ -1,232 +1,19 @@
-//! `otpauth://` Key URIs, the provisioning format authenticator apps scan.
-//!
-//! ```text
-//! otpauth://totp/Example%20Mail:alice@example.com?secret=GEZDGNBV...&issuer=Example%20Mail&algorithm=SHA1&digits=6&period=30
-//! ```
-//!
-//! [`KeyUri::to_uri`] writes every parameter explicitly, percent-encodes
-//! everything outside RFC 3986's unreserved set (and `@`), and names the
-//! issuer both in the label and in `issuer=`, as the format recommends.
-//!
-//! [`KeyUri::parse`] is strict, because a URI may come from anywhere:
-//!
-//! * scheme `otpauth` and type `totp`/`hotp` (ASCII case ignored); no fragment;
-//! * label `account` or `issuer:account` (the colon literal or `%3A`, spaces
-//!   after it ignored), both parts non-empty, no second colon;
-//! * `%XX` escapes must be well-formed and decode to UTF-8 without control
-//!   characters (NUL included); in the query, `+` means a space;
-//! * `secret` exactly once and a valid [`Secret`]; `issuer`, `algorithm`,
-//!   `digits`, `period`, `counter` at most once each; `counter` required for
-//!   HOTP and refused for TOTP, `period` refused for HOTP and for TOTP
-//!   outside 1..=[`crate::MAX_PERIOD`] seconds (as [`TotpConfig`]); unknown parameters
-//!   (such as `image`) are ignored;
-//! * an issuer in both label and parameter must be the same.
-//!
-//! `T0` and the verification window are server-side settings and are not
-//! part of the format: a parsed TOTP URI yields T0 = 0 and window ±1.
-
-use core::fmt::Write as _;
+//! [`KeyUri::parse`]: reading `otpauth://` text under the strict rules of
+//! the module documentation.
 
 use zeroize::Zeroizing;
 
+use super::key_uri::{KeyUri, OtpKind};
+use super::label::check_label_part;
+use super::percent::percent_decode;
 use crate::error::{Error, Result, UriError};
-use crate::otp::{Algorithm, Digits, TotpConfig};
+use crate::otp::{Algorithm, Digits};
 use crate::secret::Secret;
 
 /// Longest URI [`KeyUri::parse`] reads.
 pub const MAX_URI_LEN: usize = 4096;
-/// Longest issuer or account name, in bytes.
-pub const MAX_LABEL_PART_LEN: usize = 256;
-
-/// TOTP or HOTP, with the parameter that belongs to each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OtpKind {
-    /// Time-based; `period` in seconds.
-    Totp {
-        /// Seconds per step.
-        period: u64,
-    },
-    /// Counter-based; the next counter the token will use.
-    Hotp {
-        /// Initial counter.
-        counter: u64,
-    },
-}
-
-/// A provisioning URI's content. `Debug` redacts the secret.
-///
-/// ```
-/// use mail2fa::{KeyUri, OtpKind, Secret, TotpConfig};
-///
-/// let secret = Secret::from_bytes(b"12345678901234567890")?;
-/// let uri = KeyUri::totp(Some("Example Mail"), "alice@example.com", secret, TotpConfig::default())?;
-/// let text = uri.to_uri();
-/// assert_eq!(
-///     text.as_str(),
-///     "otpauth://totp/Example%20Mail:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
-///      &issuer=Example%20Mail&algorithm=SHA1&digits=6&period=30"
-/// );
-/// let parsed = KeyUri::parse(&text)?;
-/// assert_eq!(parsed, uri);
-/// assert_eq!(parsed.kind(), OtpKind::Totp { period: 30 });
-/// # Ok::<(), mail2fa::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyUri {
-    kind: OtpKind,
-    issuer: Option<String>,
-    account: String,
-    secret: Secret,
-    algorithm: Algorithm,
-    digits: Digits,
-}
 
 impl KeyUri {
-    /// A TOTP provisioning URI. The config's T0 and window are not part of
-    /// the format (see the module docs).
-    ///
-    /// # Errors
-    /// [`Error::Uri`] with [`UriError::Label`] for an empty account or issuer
-    /// or one containing `:`, [`UriError::ControlCharacter`], or
-    /// [`UriError::LabelTooLong`].
-    pub fn totp(
-        issuer: Option<&str>,
-        account: &str,
-        secret: Secret,
-        config: TotpConfig,
-    ) -> Result<Self> {
-        Self::build(
-            OtpKind::Totp {
-                period: config.period(),
-            },
-            issuer,
-            account,
-            secret,
-            config.algorithm(),
-            config.digits(),
-        )
-    }
-
-    /// An HOTP provisioning URI starting at `counter`.
-    ///
-    /// # Errors
-    /// As [`KeyUri::totp`].
-    pub fn hotp(
-        issuer: Option<&str>,
-        account: &str,
-        secret: Secret,
-        algorithm: Algorithm,
-        digits: Digits,
-        counter: u64,
-    ) -> Result<Self> {
-        Self::build(
-            OtpKind::Hotp { counter },
-            issuer,
-            account,
-            secret,
-            algorithm,
-            digits,
-        )
-    }
-
-    fn build(
-        kind: OtpKind,
-        issuer: Option<&str>,
-        account: &str,
-        secret: Secret,
-        algorithm: Algorithm,
-        digits: Digits,
-    ) -> Result<Self> {
-        if let Some(issuer) = issuer {
-            check_label_part(issuer)?;
-        }
-        check_label_part(account)?;
-        Ok(Self {
-            kind,
-            issuer: issuer.map(str::to_owned),
-            account: account.to_owned(),
-            secret,
-            algorithm,
-            digits,
-        })
-    }
-
-    /// TOTP or HOTP, with period or counter.
-    pub fn kind(&self) -> OtpKind {
-        self.kind
-    }
-
-    /// The issuer (service name shown in the app), if any.
-    pub fn issuer(&self) -> Option<&str> {
-        self.issuer.as_deref()
-    }
-
-    /// The account name.
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
-    /// The shared secret.
-    pub fn secret(&self) -> &Secret {
-        &self.secret
-    }
-
-    /// The HMAC algorithm.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// The digit count.
-    pub fn digits(&self) -> Digits {
-        self.digits
-    }
-
-    /// For a TOTP URI, the [`TotpConfig`] it describes (T0 = 0, window ±1).
-    pub fn totp_config(&self) -> Option<TotpConfig> {
-        match self.kind {
-            OtpKind::Totp { period } => TotpConfig::default()
-                .with_algorithm(self.algorithm)
-                .with_digits(self.digits)
-                .with_period(period)
-                .ok(),
-            OtpKind::Hotp { .. } => None,
-        }
-    }
-
-    /// The URI text. It contains the secret, hence the wiping wrapper.
-    pub fn to_uri(&self) -> Zeroizing<String> {
-        // Sized so that it never grows: a reallocation would leave a copy of
-        // the secret unwiped in freed memory. Each name byte takes at most 3
-        // (percent-encoded), the issuer appears twice, the rest is < 160.
-        let names = self.issuer.as_deref().map_or(0, str::len) * 2 + self.account.len();
-        let secret_len = self.secret.len().div_ceil(5) * 8;
-        let mut out = Zeroizing::new(String::with_capacity(160 + 3 * names + secret_len));
-        out.push_str(match self.kind {
-            OtpKind::Totp { .. } => "otpauth://totp/",
-            OtpKind::Hotp { .. } => "otpauth://hotp/",
-        });
-        if let Some(issuer) = &self.issuer {
-            percent_encode(issuer, &mut out);
-            out.push(':');
-        }
-        percent_encode(&self.account, &mut out);
-        out.push_str("?secret=");
-        out.push_str(&self.secret.to_base32());
-        if let Some(issuer) = &self.issuer {
-            out.push_str("&issuer=");
-            percent_encode(issuer, &mut out);
-        }
-        out.push_str("&algorithm=");
-        out.push_str(self.algorithm.name());
-        // Writing to a String cannot fail.
-        let _ = write!(out, "&digits={}", self.digits.get());
-        let _ = match self.kind {
-            OtpKind::Totp { period } => write!(out, "&period={period}"),
-            OtpKind::Hotp { counter } => write!(out, "&counter={counter}"),
-        };
-        out
-    }
-
     /// Parses a URI under the rules in the module documentation.
     ///
     /// # Errors
@@ -371,22 +158,6 @@ fn parse_label(label: &str) -> Result<(Option<String>, String), Error> {
     Ok((issuer.map(str::to_owned), account.to_owned()))
 }
 
-pub(crate) fn check_label_part(part: &str) -> Result<(), UriError> {
-    // Leading spaces cannot survive a round trip (the format drops spaces
-    // after the issuer's colon), so neither leading nor trailing white space
-    // is accepted.
-    if part.is_empty() || part.contains(':') || part.trim() != part {
-        return Err(UriError::Label);
-    }
-    if part.len() > MAX_LABEL_PART_LEN {
-        return Err(UriError::LabelTooLong);
-    }
-    if part.chars().any(char::is_control) {
-        return Err(UriError::ControlCharacter);
-    }
-    Ok(())
-}
-
 /// A plain decimal number: ASCII digits only, no sign, fits in u64.
 fn parse_decimal(text: &str) -> Option<u64> {
     if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -395,64 +166,10 @@ fn parse_decimal(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes `%XX` escapes (and `+` as space in a query). The result must be
-/// UTF-8 without control characters.
-fn percent_decode(text: &str, plus_is_space: bool) -> Result<Zeroizing<String>, UriError> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len()));
-    let mut input = text.bytes();
-    while let Some(byte) = input.next() {
-        let decoded = match byte {
-            b'%' => {
-                let high = input.next().and_then(hex_value);
-                let low = input.next().and_then(hex_value);
-                match (high, low) {
-                    (Some(h), Some(l)) => h << 4 | l,
-                    _ => return Err(UriError::PercentEncoding),
-                }
-            }
-            b'+' if plus_is_space => b' ',
-            other => other,
-        };
-        bytes.push(decoded);
-    }
-    let text = String::from_utf8(core::mem::take(&mut *bytes)).map_err(|e| {
-        // The rejected bytes may be a secret: wipe them before dropping.
-        zeroize::Zeroize::zeroize(&mut e.into_bytes());
-        UriError::Utf8
-    })?;
-    let text = Zeroizing::new(text);
-    if text.chars().any(char::is_control) {
-        return Err(UriError::ControlCharacter);
-    }
-    Ok(text)
-}
-
-/// Percent-encodes all but RFC 3986 unreserved characters and `@`.
-pub(crate) fn percent_encode(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::otp::TotpConfig;
 
     const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
@@ -725,30 +442,5 @@ mod tests {
             KeyUri::totp(Some("x"), " alice", secret, TotpConfig::default()).unwrap_err(),
             UriError::Label.into()
         );
-    }
-}
-
-#[cfg(test)]
-mod capacity_tests {
-    use super::*;
-
-    #[test]
-    fn the_uri_buffer_never_grows_so_no_copy_of_the_secret_is_left_behind() {
-        let secret = Secret::from_bytes(&[0xA5; Secret::MAX_LEN]).unwrap();
-        let worst = "&".repeat(MAX_LABEL_PART_LEN); // every byte percent-encoded
-        let uri = KeyUri::hotp(
-            Some(&worst),
-            &worst,
-            secret,
-            Algorithm::Sha512,
-            Digits::new(10).unwrap(),
-            u64::MAX,
-        )
-        .unwrap();
-        let text = uri.to_uri();
-        let reserved = 160 + 3 * (3 * MAX_LABEL_PART_LEN) + Secret::MAX_LEN.div_ceil(5) * 8;
-        assert!(text.len() <= reserved, "{} > {reserved}", text.len());
-        // Still the buffer reserved at the start: it was never reallocated.
-        assert_eq!(text.capacity(), reserved);
     }
 }

@@ -1,0 +1,9 @@
+//! What each command does, on the library's public API: one file per
+//! command family, each adding its methods to [`crate::context::Context`].
+
+mod account;
+mod app_password;
+mod db;
+mod device;
+mod enrollment;
+mod platform;
