@@ -52,26 +52,26 @@ const char *reason_word(uint32_t reason)
  * ------------------------------------------------------------------------ */
 
 m2fa_status text_decision_uri(const void *object, size_t index, char *buf, size_t len,
-                                     size_t *needed)
+                              size_t *needed)
 {
     (void)index;
     return m2fa_decision_uri(object, buf, len, needed);
 }
 m2fa_status text_decision_audit(const void *object, size_t index, char *buf, size_t len,
-                                       size_t *needed)
+                                size_t *needed)
 {
     (void)index;
     return m2fa_decision_audit(object, buf, len, needed);
 }
 m2fa_status text_issued_code(const void *object, size_t index, char *buf, size_t len,
-                                    size_t *needed)
+                             size_t *needed)
 {
     (void)index;
     return m2fa_issued_code_code(object, buf, len, needed);
 }
 uint32_t destination_channel;
 m2fa_status text_issued_destination(const void *object, size_t index, char *buf,
-                                           size_t len, size_t *needed)
+                                    size_t len, size_t *needed)
 {
     (void)index;
     uint32_t channel = SENTINEL_U32;
@@ -84,7 +84,7 @@ m2fa_status text_issued_destination(const void *object, size_t index, char *buf,
     return status;
 }
 m2fa_status text_recovery_code(const void *object, size_t index, char *buf, size_t len,
-                                      size_t *needed)
+                               size_t *needed)
 {
     return m2fa_recovery_codes_get(object, index, buf, len, needed);
 }
@@ -92,7 +92,7 @@ m2fa_status text_recovery_code(const void *object, size_t index, char *buf, size
 #define GUARD_BYTES 16
 
 char *fetch_text_impl(text_fn fn, const void *object, size_t index, const char *call,
-                             const char *file, int line)
+                      const char *file, int line)
 {
 #define CHECK_HERE(expr) check_impl((expr), #expr, file, line)
 #define CHECK_STATUS_HERE(want_, call_) check_status_impl((call_), (want_), #call_, file, line)
@@ -201,7 +201,7 @@ bool plain_name(const char *name)
 /* The audit line of a decision: one line, naming the platform, the account,
  * the time and the answer; never the code given, the URI or the secret. */
 void check_audit(const m2fa_decision *decision, const struct user *u, const char *code,
-                        uint64_t now, uint32_t outcome, const char *file, int line)
+                 uint64_t now, uint32_t outcome, const char *file, int line)
 {
 #define CHECK_HERE(expr) check_impl((expr), #expr, file, line)
     char *audit = read_text(text_decision_audit, decision, 0);
@@ -259,9 +259,9 @@ bool reason_fits(uint32_t outcome, uint32_t reason)
  * without a second factor; the URI exactly when `want_uri`; the audit line.
  */
 bool check_decision_impl(m2fa_status status, const m2fa_decision *decision,
-                                const struct user *u, const char *code, uint64_t now,
-                                uint32_t want_outcome, uint32_t want_reason, bool want_uri,
-                                const char *call, const char *file, int line)
+                         const struct user *u, const char *code, uint64_t now,
+                         uint32_t want_outcome, uint32_t want_reason, bool want_uri,
+                         const char *call, const char *file, int line)
 {
 #define CHECK_HERE(expr) check_impl((expr), #expr, file, line)
 #define CHECK_STATUS_HERE(want_, call_) check_status_impl((call_), (want_), #call_, file, line)
@@ -340,7 +340,7 @@ bool check_decision_impl(m2fa_status status, const m2fa_decision *decision,
 
 /* A login; returns the decision (the caller frees it) or NULL. */
 m2fa_decision *login_impl(const struct user *u, const char *code, uint64_t now,
-                                 uint32_t outcome, uint32_t reason, const char *file, int line)
+                          uint32_t outcome, uint32_t reason, const char *file, int line)
 {
     m2fa_decision *decision = SENTINEL_HANDLE;
     m2fa_status status = m2fa_engine_login(u->engine, u->platform, u->name, code, now, &decision);
@@ -356,8 +356,8 @@ m2fa_decision *login_impl(const struct user *u, const char *code, uint64_t now,
 
 /* S11: a self-service change; returns the decision (the caller frees it). */
 m2fa_decision *self_service_impl(const struct user *u, const char *code, uint32_t reset,
-                                        uint64_t now, uint32_t outcome, uint32_t reason,
-                                        const char *file, int line)
+                                 uint64_t now, uint32_t outcome, uint32_t reason,
+                                 const char *file, int line)
 {
     m2fa_decision *decision = SENTINEL_HANDLE;
     m2fa_status status =
@@ -542,7 +542,7 @@ uint64_t quiet_time(const struct user *u, uint64_t from, unsigned radius)
  * with the same *counter give different codes.
  */
 const char *wrong_code(const struct user *u, uint64_t now, unsigned *counter,
-                              char code[CODE_SIZE])
+                       char code[CODE_SIZE])
 {
     uint32_t modulus = 1;
     for (uint32_t i = 0; i < u->digits; i++) {
@@ -562,7 +562,7 @@ const char *wrong_code(const struct user *u, uint64_t now, unsigned *counter,
 
 /* S5: the split of `input` for the account. */
 void check_split_impl(const struct user *u, const char *input, uint64_t now,
-                             size_t want_len, uint32_t want_code, const char *file, int line)
+                      size_t want_len, uint32_t want_code, const char *file, int line)
 {
     size_t password_len = SENTINEL_SIZE;
     uint32_t has_code = SENTINEL_U32;
@@ -614,7 +614,7 @@ bool recovery_code_shape(const char *code)
 
 /* Generates `count` codes for u into list[count][12]; returns how many. */
 size_t generate_recovery_codes(const struct user *u, uint32_t count, char list[][12],
-                                      bool full)
+                               bool full)
 {
     m2fa_recovery_codes *codes = SENTINEL_HANDLE;
     if (!CHECK_STATUS(M2FA_OK, m2fa_engine_generate_recovery_codes(u->engine, u->platform,
@@ -655,7 +655,7 @@ size_t generate_recovery_codes(const struct user *u, uint32_t count, char list[]
 
 /* The status and decision of a code-less login of `name` on `engine`. */
 m2fa_status codeless_login(const m2fa_engine *engine, const char *name, uint64_t now,
-                                  uint32_t *outcome)
+                           uint32_t *outcome)
 {
     m2fa_decision *d = SENTINEL_HANDLE;
     m2fa_status status = m2fa_engine_login(engine, PLATFORM, name, NULL, now, &d);
