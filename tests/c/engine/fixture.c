@@ -47,8 +47,9 @@ const char *reason_word(uint32_t reason)
 }
 
 /* ------------------------------------------------------------------------
- * The text-output protocol, checked in full (as FETCH_TEXT in ffi_test.c)
- * for the engine's five text outputs. Returns the text, malloc'd.
+ * The text-output protocol, checked in full (as FETCH_TEXT in
+ * ../ffi/fixture.c) for the engine's five text outputs. Returns the text,
+ * malloc'd.
  * ------------------------------------------------------------------------ */
 
 m2fa_status text_decision_uri(const void *object, size_t index, char *buf, size_t len,

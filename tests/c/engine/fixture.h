@@ -67,9 +67,9 @@ const char *outcome_word(uint32_t outcome);
 const char *reason_word(uint32_t reason);
 
 /* ------------------------------------------------------------------------
- * The text-output protocol, checked in full (as FETCH_TEXT in ffi_test.c)
- * for the engine's five text outputs. FETCH_TEXT returns the text,
- * malloc'd; read_text reads it without the protocol checks.
+ * The text-output protocol, checked in full (as FETCH_TEXT in
+ * ../ffi/fixture.c) for the engine's five text outputs. FETCH_TEXT returns
+ * the text, malloc'd; read_text reads it without the protocol checks.
  * ------------------------------------------------------------------------ */
 
 typedef m2fa_status (*text_fn)(const void *object, size_t index, char *buf, size_t len,
