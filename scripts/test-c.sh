@@ -2,23 +2,27 @@
 # C and C++ tests of the C API, run against the library exactly as a C user
 # gets it from scripts/build-capi.sh (header, .so, .a and mail2fa.pc):
 #
-#   a. tests/c/ffi_test.c (OTP, secrets, URIs, QR), tests/c/engine_test.c
-#      (the 2FA engine) and tests/c/devices_test.c (mail clients: devices,
-#      notifications, application passwords, protocol policies; the last
-#      two share tests/c/check.h), each linked against libmail2fa.so, under
-#      AddressSanitizer, LeakSanitizer and UBSan;
-#   a'. engine_test.c once more, on a host-provided store (m2fa_engine_with_store
-#      over the table of tests/c/table_store.h): the same scenarios;
+#   a. the programs ffi_test (OTP, secrets, URIs, QR), engine_test (the 2FA
+#      engine) and devices_test (mail clients: devices, notifications,
+#      application passwords, protocol policies), each built from its main
+#      file (tests/c/ffi_test.c, ...), the files of its folder (tests/c/ffi,
+#      tests/c/engine, tests/c/devices) and tests/c/check.c (the checks all
+#      three share, tests/c/check.h), each linked against libmail2fa.so,
+#      under AddressSanitizer, LeakSanitizer and UBSan;
+#   a'. engine_test once more, on a host-provided store (m2fa_engine_with_store
+#      over the table of tests/c/table_store.h, tests/c/engine/store/table.c):
+#      the same scenarios;
 #   a''. and once more on PostgreSQL (m2fa_engine_open_postgres, a fresh schema
-#      per engine, tests/c/pg_store.h) when MAIL2FA_TEST_POSTGRES is set;
+#      per engine, tests/c/pg_store.h, tests/c/engine/store/postgres.c) when
+#      MAIL2FA_TEST_POSTGRES is set;
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
 #   also examples/c/totp_login.c, examples/c/engine_login.c and
 #   examples/c/device_login.c, the README's examples;
 #   d. the shared library's SONAME and exports (only m2fa_*, exactly the
-#      header's functions), and every header function called by ffi_test.c,
-#      engine_test.c or devices_test.c.
+#      header's functions), and every header function called by the C tests
+#      (the .c files under tests/c and tests/c/table_store.h).
 #
 #   bash scripts/test-c.sh
 #
@@ -78,9 +82,23 @@ needs_shared_lib() {
 
 c_tests=(ffi_test engine_test devices_test)
 
+# The source files of a test program, one a line: its main file, the checks
+# all programs share, and its own files (tests/c/engine/*.c for
+# engine_test); engine_test also the store its engines are made on, one of
+# tests/c/engine/store/*.c (memory unless named).
+program_sources() {
+  local test=$1 store=${2:-memory}
+  local dir="tests/c/${test%_test}"
+  local files=("tests/c/$test.c" tests/c/check.c)
+  if [ -d "$dir" ]; then files+=("$dir"/*.c); fi
+  if [ "$test" = engine_test ]; then files+=("tests/c/engine/store/$store.c"); fi
+  printf '%s\n' "${files[@]}"
+}
+
 # --- a. shared library, sanitizers -----------------------------------------
 for test in "${c_tests[@]}"; do
-  gcc "${cflags[@]}" "tests/c/$test.c" -o "$out/${test}_shared" \
+  mapfile -t sources < <(program_sources "$test")
+  gcc "${cflags[@]}" "${sources[@]}" -o "$out/${test}_shared" \
     "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
   needs_shared_lib "$out/${test}_shared" ||
     fail "shared: $out/${test}_shared is not linked against libmail2fa.so"
@@ -88,18 +106,20 @@ for test in "${c_tests[@]}"; do
 done
 
 # --- a'. the engine's scenarios on a host-provided store ----------------------
-# engine_test.c again, every engine made by m2fa_engine_with_store over the
+# engine_test again, every engine made by m2fa_engine_with_store over the
 # table of tests/c/table_store.h instead of the built-in in-memory store.
-gcc "${cflags[@]}" -DM2FA_TEST_TABLE_STORE tests/c/engine_test.c -o "$out/engine_test_table" \
+mapfile -t sources < <(program_sources engine_test table)
+gcc "${cflags[@]}" "${sources[@]}" -o "$out/engine_test_table" \
   "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
 run_test "host store (ASan+LSan+UBSan)" "$out/engine_test_table"
 
 # --- a''. the engine's scenarios on PostgreSQL --------------------------------
-# engine_test.c again, every engine made by m2fa_engine_open_postgres in a
+# engine_test again, every engine made by m2fa_engine_open_postgres in a
 # fresh schema of $MAIL2FA_TEST_POSTGRES (scripts/pg-server.sh start); the
 # schemas are dropped afterwards.
 if [ -n "${MAIL2FA_TEST_POSTGRES:-}" ]; then
-  gcc "${cflags[@]}" -DM2FA_TEST_POSTGRES tests/c/engine_test.c -o "$out/engine_test_postgres" \
+  mapfile -t sources < <(program_sources engine_test postgres)
+  gcc "${cflags[@]}" "${sources[@]}" -o "$out/engine_test_postgres" \
     "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
   run_test "PostgreSQL (ASan+LSan+UBSan)" "$out/engine_test_postgres"
   psql "$MAIL2FA_TEST_POSTGRES" -qAtX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DO \$\$ DECLARE s text; BEGIN
@@ -113,7 +133,8 @@ fi
 
 # --- b. static library ------------------------------------------------------
 for test in "${c_tests[@]}"; do
-  gcc "${cflags[@]}" "tests/c/$test.c" -o "$out/${test}_static" \
+  mapfile -t sources < <(program_sources "$test")
+  gcc "${cflags[@]}" "${sources[@]}" -o "$out/${test}_static" \
     "${pc_cflags[@]}" "$capi/lib/libmail2fa.a" "${pc_static_libs[@]}"
   if needs_shared_lib "$out/${test}_static"; then
     fail "static: $out/${test}_static still needs libmail2fa.so"
@@ -187,12 +208,14 @@ if [ "$exports" != "$declared" ]; then
   diff <(printf '%s\n' "$exports") <(printf '%s\n' "$declared") | grep '^[<>]' >&2 || true
   fail "exports: the library's exports differ from the header's functions"
 fi
+mapfile -t test_files < <(find tests/c -name '*.c' | sort)
+test_files+=(tests/c/table_store.h)
 uncalled=()
 for function in $declared; do
-  grep -q "\\b$function(" tests/c/ffi_test.c tests/c/engine_test.c tests/c/table_store.h tests/c/devices_test.c || uncalled+=("$function")
+  grep -q "\\b$function(" "${test_files[@]}" || uncalled+=("$function")
 done
 if [ ${#uncalled[@]} -gt 0 ]; then
-  fail "coverage: none of tests/c/ffi_test.c, engine_test.c, devices_test.c calls ${uncalled[*]}"
+  fail "coverage: none of the C tests (tests/c/**/*.c, tests/c/table_store.h) calls ${uncalled[*]}"
 fi
 count=$(wc -l <<<"$exports")
 pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c, engine_test.c or devices_test.c"

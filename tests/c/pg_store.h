@@ -1,10 +1,10 @@
 /*
- * The C tests on PostgreSQL: compiling tests/c/engine_test.c with
- * -DM2FA_TEST_POSTGRES runs every one of its scenarios on an engine made by
- * m2fa_engine_open_postgres, each in a fresh schema of the database named
- * by MAIL2FA_TEST_POSTGRES (scripts/pg-server.sh start: verified TLS with
- * the test CA, as mail2fa's default wants it); m2fa_engine_new is
- * redirected to pg_engine_new below. The schemas are made with psql and
+ * The C tests on PostgreSQL: engine_test built with
+ * tests/c/engine/store/postgres.c runs every one of its scenarios on an
+ * engine made by m2fa_engine_open_postgres, each in a fresh schema of the
+ * database named by MAIL2FA_TEST_POSTGRES (scripts/pg-server.sh start:
+ * verified TLS with the test CA, as mail2fa's default wants it); its
+ * engines are made by pg_engine_new below. The schemas are made with psql and
  * are named m2fa_c_<pid>_<n> (scripts/test-c.sh drops them afterwards);
  * the mail2fa tables in each are created as an administrator does it (an
  * engine whose configuration says create = 1), then the engine under test

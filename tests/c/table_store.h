@@ -3,9 +3,9 @@
  * table in the host's memory, behind m2fa_engine_with_store's callbacks —
  * what a mail server does with its own SQL or LDAP database.
  *
- * Compiling tests/c/engine_test.c with -DM2FA_TEST_TABLE_STORE runs every
- * one of its scenarios on this store instead of the built-in in-memory one:
- * m2fa_engine_new is redirected to table_engine_new below.
+ * engine_test built with tests/c/engine/store/table.c runs every one of its
+ * scenarios on this store instead of the built-in in-memory one: its
+ * engines are made by table_engine_new below.
  */
 #ifndef MAIL2FA_TESTS_TABLE_STORE_H
 #define MAIL2FA_TESTS_TABLE_STORE_H
