@@ -7,6 +7,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod clients;
+pub mod engine;
+pub mod logins;
+pub mod records;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
