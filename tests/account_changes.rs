@@ -1,9 +1,8 @@
-//! What an operator and the user change on an enrolled account, as the
-//! engine's acceptance scenarios tell it (stories of `docs/behaviour.md`): S8,
-//! suspension; S9, reset to a new secret; S10, removal of 2FA; S11, the
-//! user's self-service, which needs a valid code, all through the public API.
-//!
-//! Times and codes are chosen as `support::logins` says.
+//! What an operator and the user change on an enrolled account, as the engine's
+//! acceptance scenarios tell it (stories of `docs/behaviour.md`): S8,
+//! suspension; S9, reset to a new secret; S10, removal of 2FA; S11, the user's
+//! self-service, which needs a valid code, all through the public API. Times
+//! and codes are chosen as `support::logins` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -215,11 +214,7 @@ fn s10_remove_turns_2fa_off_and_destroys_the_secret() {
 
 #[test]
 fn s11_disable_with_a_wrong_code_changes_nothing_but_counts() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     let wrong = wrong_code_near(&totp, c, MARGIN);
     assert_eq!(
         refused(&engine.disable_with_code(&alice, &wrong, t).unwrap()),
@@ -246,11 +241,7 @@ fn s11_disable_with_a_wrong_code_changes_nothing_but_counts() {
 
 #[test]
 fn s11_disable_with_a_valid_code_removes_2fa() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     // A code already used to log in is consumed and cannot turn 2FA off.
     assert!(matches!(
         allowed(&login(&engine, &alice, &code(&totp, c), t)),
@@ -287,11 +278,7 @@ fn s11_disable_with_a_valid_code_removes_2fa() {
 
 #[test]
 fn s11_reset_with_code_needs_a_valid_code_and_consumes_it() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     let wrong = wrong_code_near(&totp, c, MARGIN);
     let (decision, uri) = engine.reset_with_code(&alice, &wrong, t).unwrap();
     assert_eq!(refused(&decision), DenyReason::WrongCode);
@@ -334,11 +321,7 @@ fn s11_reset_with_code_needs_a_valid_code_and_consumes_it() {
 
 #[test]
 fn s11_suspension_does_not_waive_the_code() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     engine.suspend(&alice, 4 * 3600, t).unwrap();
     let wrong = wrong_code_near(&totp, c, MARGIN);
     assert_eq!(

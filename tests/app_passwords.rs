@@ -1,10 +1,9 @@
 //! Application passwords, as the engine's acceptance scenario S16 of
 //! `docs/behaviour.md` tells them: scoped to protocols, listed and revoked;
-//! wrong ones lock nothing; a revoked one is refused from the next login on;
-//! the last use written at most once per interval. All through the public
-//! API.
-//!
-//! Times and codes are chosen as `support::clients` says.
+//! wrong ones (and wrong account passwords) lock nothing; a revoked one is
+//! refused for every login that starts after. All through the public API. Times
+//! and codes are chosen as `support::clients` says. How often the last use is
+//! written: `last_seen_writes.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -242,13 +241,7 @@ fn wrong_app_passwords_and_wrong_passwords_lock_nothing() {
     let (info, password) = engine.create_app_password(&id, "phone", &[], NOW).unwrap();
     let ok = AllowReason::AppPassword { id: info.id };
     // An activated Outlook, and a browser bound by a code login.
-    let (device, _) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        NOW,
-    ));
+    let (device, _) = pending(outlook_login(&engine, &id, NOW));
     engine.activate_device(&id, &device, NOW + 1).unwrap();
     let browser = ClientInfo {
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
@@ -336,13 +329,7 @@ fn wrong_app_passwords_and_wrong_passwords_lock_nothing() {
     assert!(engine.login(&id, Some(&c), later).unwrap().is_allowed());
     // An activated device, and the bound browser with its string, get in.
     assert_eq!(
-        allowed_uncached(&with_password(
-            &engine,
-            &id,
-            Protocol::Outlook,
-            outlook(),
-            later + 1
-        )),
+        allowed_uncached(&outlook_login(&engine, &id, later + 1)),
         AllowReason::DeviceAuthorized { device }
     );
     assert_eq!(

@@ -1,8 +1,7 @@
 //! Generations: removing 2FA revokes every device token and application
 //! password of the account, and a reset does so when the policy says so,
-//! through the public API.
-//!
-//! Times and codes are chosen as `support::clients` says.
+//! through the public API. Times and codes are chosen as `support::clients`
+//! says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,7 +22,7 @@ use support::{TestStore, code, enroll};
 /// application password; returns the Outlook's device and the password.
 fn with_clients(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> (DeviceId, String, Totp) {
     let totp = enroll(engine, id, now - 3_600);
-    let (outlook_device, _) = pending(with_password(engine, id, Protocol::Outlook, outlook(), now));
+    let (outlook_device, _) = pending(outlook_login(engine, id, now));
     engine
         .activate_device(id, &outlook_device, now + 1)
         .unwrap();
@@ -44,13 +43,7 @@ fn with_clients(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> (Device
         .unwrap();
     assert_eq!(engine.devices(id, now + 4).unwrap().len(), 2);
     assert_eq!(
-        allowed_uncached(&with_password(
-            engine,
-            id,
-            Protocol::Outlook,
-            outlook(),
-            now + 5
-        )),
+        allowed_uncached(&outlook_login(engine, id, now + 5)),
         AllowReason::DeviceAuthorized {
             device: outlook_device
         }
@@ -73,7 +66,7 @@ fn removing_2fa_revokes_devices_and_app_passwords() {
     assert!(matches!(engine.app_passwords(&id), Err(Error::NotEnabled)));
     // Without 2FA, the host's password check decides alone.
     assert_eq!(
-        with_password(&engine, &id, Protocol::Outlook, outlook(), NOW + 10),
+        outlook_login(&engine, &id, NOW + 10),
         Decision::Allow {
             reason: AllowReason::NoSecondFactor,
             cacheable: true
@@ -98,13 +91,7 @@ fn removing_2fa_revokes_devices_and_app_passwords() {
         engine.activate_device(&id, &device, NOW + 30),
         Err(Error::NotFound(_))
     ));
-    let (again, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        NOW + 40,
-    ));
+    let (again, notification) = pending(outlook_login(&engine, &id, NOW + 40));
     assert_eq!(again, device);
     assert!(notification.is_some(), "a new token notifies again");
     assert_eq!(
@@ -123,13 +110,7 @@ fn reset_revokes_clients_only_when_the_policy_says_so() {
     let devices = engine.devices(&id, NOW + 10).unwrap();
     assert_eq!(devices.len(), 2);
     assert_eq!(
-        allowed_uncached(&with_password(
-            &engine,
-            &id,
-            Protocol::Outlook,
-            outlook(),
-            NOW + 20
-        )),
+        allowed_uncached(&outlook_login(&engine, &id, NOW + 20)),
         AllowReason::DeviceAuthorized { device }
     );
     assert!(with_app_password(&engine, &id, Protocol::Imap, &password, NOW + 20).is_allowed());
@@ -154,13 +135,7 @@ fn reset_revokes_clients_only_when_the_policy_says_so() {
         )),
         DenyReason::WrongAppPassword
     );
-    let (again, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        NOW + 30,
-    ));
+    let (again, notification) = pending(outlook_login(&engine, &id, NOW + 30));
     assert_eq!(again, device);
     assert!(notification.is_some());
 

@@ -1,10 +1,9 @@
 //! Logging in with a code, as the engine's acceptance scenarios tell it
 //! (stories of `docs/behaviour.md`): S4, the code itself (the window, clock
-//! skew, each code accepted once, no older step after a newer one, missing
-//! and malformed codes, what may be cached), and S5, the password+code
-//! string split by the engine, all through the public API.
-//!
-//! Times and codes are chosen as `support::logins` says.
+//! skew, each code accepted once, no older step after a newer one, missing and
+//! malformed codes, what may be cached), and S5, the password+code string split
+//! by the engine, all through the public API. Times and codes are chosen as
+//! `support::logins` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

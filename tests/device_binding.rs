@@ -1,8 +1,6 @@
-//! Device binding: a code login binds the device and its network for a
-//! period, a binding needs a known network, never serves the portal and dies
-//! with a reset, and a period of zero turns binding off, all through the
-//! public API.
-//!
+//! Device binding: a code login binds the device and its network for a period,
+//! a binding needs a known network, never serves the portal and dies with a
+//! reset, and a period of zero turns binding off, all through the public API.
 //! Times and codes are chosen as `support::clients` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

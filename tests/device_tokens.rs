@@ -1,12 +1,12 @@
 //! Device tokens, as the engine's acceptance scenarios S12–S14 of
 //! `docs/behaviour.md` tell them: a mail client that cannot send a code is
 //! blocked, its user notified, and the device activated, deactivated and
-//! deleted from the portal; the cap on pending tokens and their expiry; the
-//! last-seen time written at most once per interval; device policies out of
-//! range. All through the public API (`Engine::authenticate` and the portal
-//! calls).
-//!
-//! Times and codes are chosen as `support::clients` says.
+//! deleted from the portal; a wrong password from an unknown device records
+//! nothing; the cap on pending tokens (deactivated ones count) and their
+//! expiry; device policies out of range. All through the public API
+//! (`Engine::authenticate` and the portal calls). Times and codes are chosen as
+//! `support::clients` says. How often a device's last-seen time is written:
+//! `last_seen_writes.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -39,13 +39,7 @@ fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
         .unwrap();
 
     // S12: the right password from an unknown device: blocked, token made.
-    let (device, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        NOW,
-    ));
+    let (device, notification) = pending(outlook_login(&engine, &id, NOW));
     // S13: by SMS, since a mobile number is registered.
     let notification = notification.expect("the first block notifies the user");
     assert_eq!(notification.channel, Channel::Sms(PHONE.to_owned()));
@@ -77,28 +71,15 @@ fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
 
     // A client retrying every minute does not notify every minute.
     for t in (NOW + 60..NOW + DAY).step_by(3_571) {
-        let (again, notification) =
-            pending(with_password(&engine, &id, Protocol::Outlook, outlook(), t));
+        let (again, notification) = pending(outlook_login(&engine, &id, t));
         assert_eq!(again, device);
         assert_eq!(notification, None, "at {t}");
     }
-    let (again, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        NOW + DAY - 1,
-    ));
+    let (again, notification) = pending(outlook_login(&engine, &id, NOW + DAY - 1));
     assert_eq!((again, notification), (device, None));
     // Once the interval is over, the user is reminded.
     let later = NOW + DAY;
-    let (again, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        later,
-    ));
+    let (again, notification) = pending(outlook_login(&engine, &id, later));
     assert_eq!(again, device);
     let notification = notification.expect("a new notification after the interval");
     assert_eq!(notification.channel, Channel::Sms(PHONE.to_owned()));
@@ -121,7 +102,7 @@ fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
         only_device(&engine, &id, later + 10).state,
         DeviceState::Active
     );
-    let decision = with_password(&engine, &id, Protocol::Outlook, outlook(), later + 20);
+    let decision = outlook_login(&engine, &id, later + 20);
     assert_eq!(
         decision,
         Decision::Allow {
@@ -147,25 +128,13 @@ fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
         only_device(&engine, &id, later + 30).state,
         DeviceState::Inactive
     );
-    let (again, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        later + 40,
-    ));
+    let (again, notification) = pending(outlook_login(&engine, &id, later + 40));
     assert_eq!((again, notification), (device, None));
 
     // Activated again: in again.
     engine.activate_device(&id, &device, later + 50).unwrap();
     assert_eq!(
-        allowed_uncached(&with_password(
-            &engine,
-            &id,
-            Protocol::Outlook,
-            outlook(),
-            later + 60
-        )),
+        allowed_uncached(&outlook_login(&engine, &id, later + 60)),
         AllowReason::DeviceAuthorized { device }
     );
 
@@ -177,13 +146,7 @@ fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
         engine.activate_device(&id, &device, later + 71),
         Err(Error::NotFound(_))
     ));
-    let (again, notification) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        later + 80,
-    ));
+    let (again, notification) = pending(outlook_login(&engine, &id, later + 80));
     assert_eq!(again, device);
     let notification = notification.expect("a deleted device notifies again");
     assert_eq!(notification.channel, Channel::Sms(PHONE.to_owned()));
@@ -377,13 +340,7 @@ fn notification_fallback_for_an_expired_token_is_not_found() {
     engine
         .set_contact(&id, Some("alice.private@example.org"), Some(PHONE))
         .unwrap();
-    let (device, _) = pending(with_password(
-        &engine,
-        &id,
-        Protocol::Outlook,
-        outlook(),
-        NOW,
-    ));
+    let (device, _) = pending(outlook_login(&engine, &id, NOW));
     assert!(
         engine
             .notification_fallback(&id, &device, NOW + ttl - 1)

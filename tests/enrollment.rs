@@ -1,10 +1,8 @@
 //! Turning 2FA on, as the engine's acceptance scenarios tell it (stories of
-//! `docs/behaviour.md`): S1, the platform switch before the account's, and
-//! S2, enrollment (the provisioning URI and its issuer, confirming with a
-//! code, a wrong code, expiry of a pending enrollment, enabling twice), all
-//! through the public API.
-//!
-//! Times and codes are chosen as `support::logins` says.
+//! `docs/behaviour.md`): S1, the platform switch before the account's, and S2,
+//! enrollment (the provisioning URI and its issuer, confirming with a code, a
+//! wrong code, expiry of a pending enrollment, enabling twice), all through the
+//! public API. Times and codes are chosen as `support::logins` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,10 +1,9 @@
-//! How often the engine writes what it notes of a client's use: the last
-//! time a device was seen (S12–S14 of `docs/behaviour.md`) and the last use of
-//! an application password (S16) are written at most once per interval;
-//! within it a retry writes nothing, not even a device's new address or app
-//! version. Counted with a store that counts its writes.
-//!
-//! Times and codes are chosen as `support::clients` says.
+//! How often the engine writes what it notes of a client's use: the last time a
+//! device was seen (S12–S14 of `docs/behaviour.md`) and the last use of an
+//! application password (S16) are written at most once per interval; within it
+//! a retry writes nothing, not even a device's new address or app version.
+//! Counted with a store that counts its writes. Times and codes are chosen as
+//! `support::clients` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

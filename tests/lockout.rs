@@ -1,9 +1,8 @@
 //! Wrong codes and the lockout, as the engine's acceptance scenario S7 of
 //! `docs/behaviour.md` tells it: which failures count, the lock and its
 //! escalation, custom and unsafe policies, a lock that a login without a code
-//! does not reveal, and `Engine::unlock`, all through the public API.
-//!
-//! Times and codes are chosen as `support::logins` says.
+//! does not reveal, and `Engine::unlock`, all through the public API. Times and
+//! codes are chosen as `support::logins` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,11 +18,7 @@ use support::{code, fresh_store, phone};
 
 #[test]
 fn s7_five_wrong_codes_lock_even_the_right_code() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     let wrong = wrong_code_near(&totp, c, MARGIN);
 
     let mut wrong_answers = Vec::new();
@@ -99,11 +94,7 @@ fn s7_no_fresh_quota_after_a_lock_and_each_lock_is_longer() {
 
 #[test]
 fn s7_every_kind_of_wrong_code_counts() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     assert!(matches!(
         allowed(&login(&engine, &alice, &code(&totp, c), t)),
         AllowReason::CodeAccepted { .. }
@@ -273,11 +264,7 @@ fn s7_engine_refuses_unsafe_lockout_policies() {
 
 #[test]
 fn s7_unlock_lifts_a_lock_and_its_escalation() {
-    let engine = engine();
-    let alice = account("alice@example.com");
-    let totp = enroll(&engine, &alice, NOW);
-    let t = distinct_time(&totp, NOW + 40 * PERIOD);
-    let c = step(t);
+    let (engine, alice, totp, t, c) = alice_enrolled();
     let wrong = wrong_code_near(&totp, c, MARGIN);
     // Two locks deep.
     for _ in 0..5 {

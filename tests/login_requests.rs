@@ -127,7 +127,7 @@ fn audit_events_name_protocol_and_device_but_no_secret() {
     enroll(&engine, &id, NOW - 3_600);
     let (_, password) = engine.create_app_password(&id, "laptop", &[], NOW).unwrap();
 
-    let decision = with_password(&engine, &id, Protocol::Outlook, outlook(), NOW);
+    let decision = outlook_login(&engine, &id, NOW);
     let device = decision.device().unwrap();
     let event = decision
         .audit_event(&id, NOW)

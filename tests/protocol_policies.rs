@@ -1,9 +1,8 @@
 //! Per-protocol policies, as the engine's acceptance scenario S15 of
 //! `docs/behaviour.md` tells them: the defaults, overrides by account over
 //! platform over default, every protocol without a second factor, and the
-//! portal that takes only codes, through the public API.
-//!
-//! Times and codes are chosen as `support::clients` says.
+//! portal that takes only codes, through the public API. Times and codes are
+//! chosen as `support::clients` says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -98,6 +98,12 @@ pub fn with_password<S: Store>(
         .unwrap()
 }
 
+/// The account password from [`outlook`] over `Protocol::Outlook`: the
+/// device login most scenarios start with.
+pub fn outlook_login<S: Store>(engine: &Engine<S>, id: &AccountId, now: u64) -> Decision {
+    with_password(engine, id, Protocol::Outlook, outlook(), now)
+}
+
 /// An application password over `protocol`, from a client the host knows
 /// nothing about.
 pub fn with_app_password(
@@ -117,19 +123,11 @@ pub fn with_app_password(
         .unwrap()
 }
 
-/// The refusal reason; every refusal must look the same to the client.
+/// The refusal reason; every refusal must look the same to the client, and
+/// no refusal notifies anyone.
 pub fn refused(decision: &Decision) -> DenyReason {
-    assert_eq!(
-        decision.client_answer(),
-        ClientAnswer::Refused,
-        "{decision:?}"
-    );
-    assert!(!decision.is_allowed());
-    assert!(decision.notification().is_none());
-    match decision {
-        Decision::Deny { reason } => *reason,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
+    assert!(decision.notification().is_none(), "{decision:?}");
+    super::logins::refused(decision)
 }
 
 /// The reason of an `Allow` that no cache may keep (2FA applies).

@@ -11,7 +11,7 @@
 use mail2fa::engine::{AccountId, AllowReason, ClientAnswer, Decision, DenyReason, Engine, Mode};
 use mail2fa::{KeyUri, Totp};
 
-use super::engine::{distinct_time_from_step, step, steps_matching};
+use super::engine::{NOW, PERIOD, account, distinct_time_from_step, engine, step, steps_matching};
 use super::{TestStore, code, phone};
 
 pub fn secret_of(uri: &str) -> Vec<u8> {
@@ -108,6 +108,18 @@ pub fn enroll(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> Totp {
         }
     );
     totp
+}
+
+/// The start of most S7–S11 scenarios: alice enrolled at [`NOW`] on a fresh
+/// [`engine`], and a time 40 steps later at which every code names one step.
+/// Returns the engine, alice, her phone's generator, that time and its step.
+pub fn alice_enrolled() -> (Engine<TestStore>, AccountId, Totp, u64, u64) {
+    let engine = engine();
+    let alice = account("alice@example.com");
+    let totp = enroll(&engine, &alice, NOW);
+    let t = distinct_time(&totp, NOW + 40 * PERIOD);
+    let c = step(t);
+    (engine, alice, totp, t, c)
 }
 
 /// The step a valid code of `totp` for `now` is accepted as: the highest
