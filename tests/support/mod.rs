@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mail2fa::store::{CasOutcome, ScannedRecord, Store, StoreError, Versioned};
+use mail2fa::store::Store;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use mail2fa::store::{CasOutcome, ScannedRecord, StoreError, Versioned};
 
 /// A fresh private directory (mode 0700) under the system's temporary
 /// directory, `m2fa-NAME-PID`, removed on drop. Private, because the SQLite
@@ -194,6 +196,7 @@ impl PostgresScratch {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! delegate_store {
     ($type:ty) => {
         impl Store for $type {
