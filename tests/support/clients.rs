@@ -18,7 +18,8 @@ use mail2fa::engine::{
 use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
 
 use super::engine::{PERIOD, step};
-use super::{TestStore, code};
+use super::stores::TestStore;
+use super::user::code;
 
 pub const OUTLOOK_UA: &str =
     "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)";

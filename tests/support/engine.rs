@@ -7,7 +7,8 @@ use mail2fa::Totp;
 use mail2fa::engine::{AccountId, AccountStatus, Engine, EngineConfig, LockoutPolicy};
 use mail2fa::store::Store;
 
-use super::{TestStore, code, fresh_store};
+use super::stores::{TestStore, fresh_store};
+use super::user::code;
 
 pub const PLATFORM: &str = "example.com";
 pub const NOW: u64 = 1_800_000_000;

@@ -12,7 +12,8 @@ use mail2fa::engine::{AccountId, AllowReason, ClientAnswer, Decision, DenyReason
 use mail2fa::{KeyUri, Totp};
 
 use super::engine::{NOW, PERIOD, account, distinct_time_from_step, engine, step, steps_matching};
-use super::{TestStore, code, phone};
+use super::stores::TestStore;
+use super::user::{code, phone};
 
 pub fn secret_of(uri: &str) -> Vec<u8> {
     KeyUri::parse(uri).unwrap().secret().expose_bytes().to_vec()
