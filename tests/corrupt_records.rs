@@ -1,0 +1,110 @@
+//! An account record that is damaged, truncated or of an unknown version
+//! fails closed: every engine call about the account refuses with an error,
+//! whether the platform has 2FA on or off (through the public API).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use mail2fa::engine::{AccountId, Engine};
+use mail2fa::record;
+use mail2fa::store::{CasOutcome, Store};
+use mail2fa::{Error, Totp};
+use support::engine::*;
+use support::logins::*;
+use support::{TestStore, code};
+
+// -------------------------------------------------- fail closed on bad records
+
+fn overwrite(engine: &Engine<TestStore>, id: &AccountId, bytes: &[u8]) {
+    let key = id.store_key();
+    let current = engine.store().load(&key).unwrap().map(|r| r.version);
+    assert!(matches!(
+        engine
+            .store()
+            .compare_and_swap(&key, current, Some(bytes))
+            .unwrap(),
+        CasOutcome::Stored { .. }
+    ));
+}
+
+/// Every way of asking about the account refuses with an error.
+fn assert_fails_closed(engine: &Engine<TestStore>, id: &AccountId, totp: &Totp, what: &str) {
+    let t = NOW + 40 * PERIOD;
+    let c = code(totp, step(t));
+    for platform_on in [true, false] {
+        engine.enable_platform(PLATFORM, platform_on).unwrap();
+        assert!(
+            matches!(engine.login(id, None, t), Err(Error::Record(_))),
+            "{what}: login without code, platform on: {platform_on}"
+        );
+        assert!(
+            matches!(engine.login(id, Some(&c), t), Err(Error::Record(_))),
+            "{what}: login with code, platform on: {platform_on}"
+        );
+        assert!(
+            engine.split_login(id, &format!("pw{c}"), t).is_err(),
+            "{what}: split"
+        );
+    }
+    engine.enable_platform(PLATFORM, true).unwrap();
+    assert!(engine.disable_with_code(id, &c, t).is_err(), "{what}");
+    assert!(engine.suspend(id, 3600, t).is_err(), "{what}");
+    assert!(engine.unlock(id).is_err(), "{what}");
+    assert!(engine.reset(id, t).is_err(), "{what}");
+    assert!(engine.remove(id).is_err(), "{what}");
+}
+
+#[test]
+fn corrupt_record_fails_closed() {
+    let engine = engine();
+    let alice = account("alice@example.com");
+    let totp = enroll(&engine, &alice, NOW);
+    let framed_wrong_kind = record::encode(1, &[1]);
+    let framed_garbage = record::encode(2, b"not an account");
+    let cases: [(&str, &[u8]); 6] = [
+        ("garbage", b"garbage"),
+        ("empty", b""),
+        ("all ones", &[0xff; 96]),
+        ("platform record", &framed_wrong_kind),
+        ("bad payload", &framed_garbage),
+        ("zeros", &[0; 96]),
+    ];
+    for (what, bytes) in cases {
+        overwrite(&engine, &alice, bytes);
+        assert_fails_closed(&engine, &alice, &totp, what);
+    }
+}
+
+#[test]
+fn truncated_or_flipped_record_fails_closed() {
+    let engine = engine();
+    let alice = account("alice@example.com");
+    let totp = enroll(&engine, &alice, NOW);
+    let valid = engine
+        .store()
+        .load(&alice.store_key())
+        .unwrap()
+        .unwrap()
+        .bytes
+        .to_vec();
+    let len = valid.len();
+    for cut in [0, 1, 4, 9, 10, len / 2, len - 16, len - 1] {
+        overwrite(&engine, &alice, &valid[..cut]);
+        assert_fails_closed(&engine, &alice, &totp, &format!("cut at {cut}"));
+    }
+    // One flipped bit anywhere: caught by the record check.
+    let t = NOW + 40 * PERIOD;
+    for i in 0..len {
+        let mut flipped = valid.clone();
+        flipped[i] ^= 0x10;
+        overwrite(&engine, &alice, &flipped);
+        assert!(
+            engine.login(&alice, None, t).is_err(),
+            "bit flipped in byte {i}"
+        );
+    }
+    // The intact record reads again.
+    overwrite(&engine, &alice, &valid);
+    assert_code_required(&engine.login(&alice, None, t).unwrap());
+}
