@@ -174,6 +174,13 @@ fn bad_character(byte: u8, position: usize) -> NameError {
     }
 }
 
+/// Names end up in provisioning URIs (the platform as the default issuer),
+/// so they follow the label rules: non-empty, at most 256 bytes, no `:`, no
+/// control characters, no surrounding white space.
+pub(crate) fn check_name(name: &str, what: &'static str) -> Result<()> {
+    crate::uri::check_label_part(name).map_err(|_| Error::InvalidConfig(what))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
