@@ -255,7 +255,57 @@ impl<S: Store> Engine<S> {
     }
 }
 
+// The clients record: device tokens, bindings and application passwords,
+// under its own key beside the account record (see `clients.rs`).
 impl<S: Store> Engine<S> {
+    /// The clients record stored under `store_key`, opened first if it is
+    /// sealed. A sealed one without its key, or copied from another key,
+    /// is an [`crate::Error::Encryption`]: the login that needs it is
+    /// refused.
+    ///
+    /// A plain record while sealed ones are required
+    /// ([`EngineConfig::require_sealed`] with keys) is an error, as
+    /// for account records: a plain copy could carry bindings and
+    /// application passwords of its writer's choosing.
+    pub(crate) fn open_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
+        if self.clients_unsealed(bytes) && self.config.require_sealed {
+            return Err(crate::error::Error::Encryption(
+                "the devices record is not encrypted and encrypted records are required \
+                 (seal the store's records with `mail2fa db seal`)",
+            ));
+        }
+        self.open_any_clients(store_key, bytes)
+    }
+
+    /// [`Engine::open_clients`] that also reads plain records whatever
+    /// [`EngineConfig::require_sealed`] says (to seal them).
+    pub(crate) fn open_any_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
+        match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
+            Some(plain) => Clients::decode(&plain),
+            None => Clients::decode(bytes),
+        }
+    }
+
+    /// The stored form of a clients record: sealed when keys are
+    /// configured.
+    pub(crate) fn seal_clients(
+        &self,
+        store_key: &[u8],
+        clients: &Clients,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let plain = clients.encode()?;
+        match &self.config.encryption {
+            Some(keys) => seal::seal(keys, store_key, &plain),
+            None => Ok(plain),
+        }
+    }
+
+    /// Whether a stored clients record should be rewritten sealed: keys
+    /// are configured and it is plain.
+    pub(crate) fn clients_unsealed(&self, bytes: &[u8]) -> bool {
+        self.config.encryption.is_some() && !seal::is_sealed(bytes)
+    }
+
     /// The clients record of the account's current generation (empty if
     /// there is none, or only an older generation's).
     pub(super) fn clients_of(
@@ -311,55 +361,5 @@ impl<S: Store> Engine<S> {
     pub(super) fn generation(&self, id: &AccountId) -> Result<u64> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
         Ok(self.open_account(id, &record.bytes)?.generation)
-    }
-}
-
-impl<S: Store> Engine<S> {
-    /// The clients record stored under `store_key`, opened first if it is
-    /// sealed. A sealed one without its key, or copied from another key,
-    /// is an [`crate::Error::Encryption`]: the login that needs it is
-    /// refused.
-    ///
-    /// A plain record while sealed ones are required
-    /// ([`EngineConfig::require_sealed`] with keys) is an error, as
-    /// for account records: a plain copy could carry bindings and
-    /// application passwords of its writer's choosing.
-    pub(crate) fn open_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
-        if self.clients_unsealed(bytes) && self.config.require_sealed {
-            return Err(crate::error::Error::Encryption(
-                "the devices record is not encrypted and encrypted records are required \
-                 (seal the store's records with `mail2fa db seal`)",
-            ));
-        }
-        self.open_any_clients(store_key, bytes)
-    }
-
-    /// [`Engine::open_clients`] that also reads plain records whatever
-    /// [`EngineConfig::require_sealed`] says (to seal them).
-    pub(crate) fn open_any_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
-        match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
-            Some(plain) => Clients::decode(&plain),
-            None => Clients::decode(bytes),
-        }
-    }
-
-    /// The stored form of a clients record: sealed when keys are
-    /// configured.
-    pub(crate) fn seal_clients(
-        &self,
-        store_key: &[u8],
-        clients: &Clients,
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let plain = clients.encode()?;
-        match &self.config.encryption {
-            Some(keys) => seal::seal(keys, store_key, &plain),
-            None => Ok(plain),
-        }
-    }
-
-    /// Whether a stored clients record should be rewritten sealed: keys
-    /// are configured and it is plain.
-    pub(crate) fn clients_unsealed(&self, bytes: &[u8]) -> bool {
-        self.config.encryption.is_some() && !seal::is_sealed(bytes)
     }
 }
