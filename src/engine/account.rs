@@ -392,8 +392,8 @@ mod tests {
         );
         full.policies
             .set(
-                &crate::engine::Protocol::Imap,
-                Some(crate::engine::ProtocolPolicy::CodeInLogin),
+                &super::super::protocol::Protocol::Imap,
+                Some(super::super::protocol::ProtocolPolicy::CodeInLogin),
             )
             .unwrap();
         full.mode = Mode::Sms;
@@ -480,8 +480,8 @@ mod tests {
         let mut policies = Policies::default();
         policies
             .set(
-                &crate::engine::Protocol::Pop3,
-                Some(crate::engine::ProtocolPolicy::Refused),
+                &super::super::protocol::Protocol::Pop3,
+                Some(super::super::protocol::ProtocolPolicy::Refused),
             )
             .unwrap();
         policies

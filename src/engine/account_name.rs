@@ -28,6 +28,9 @@
 //! spelling before calling mail2fa (domains as their Punycode A-labels,
 //! `xn--…`, which are ordinary DNS labels here), and enrolls accounts under
 //! that spelling.
+//!
+//! Other names the engine keeps (the issuer, application-password names)
+//! follow only the label rule of provisioning URIs ([`check_name`]).
 
 use crate::error::{Error, NameError, Result};
 
@@ -172,6 +175,13 @@ fn bad_character(byte: u8, position: usize) -> NameError {
         b'@' => NameError::MisplacedAt { position },
         _ => NameError::Character { position },
     }
+}
+
+/// Names end up in provisioning URIs (the platform as the default issuer),
+/// so they follow the label rules: non-empty, at most 256 bytes, no `:`, no
+/// control characters, no surrounding white space.
+pub(super) fn check_name(name: &str, what: &'static str) -> Result<()> {
+    crate::uri::check_label_part(name).map_err(|_| Error::InvalidConfig(what))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! account's hot path (a TOTP login) does not rewrite it and a device login
 //! does not rewrite the secret. It belongs to one *generation* of the
 //! account's 2FA: when 2FA is removed (or reset with
-//! [`super::DevicePolicy::reset_revokes_clients`]), the account gets a new
+//! [`DevicePolicy::reset_revokes_clients`]), the account gets a new
 //! generation and every token, binding and application password of the old
 //! one is dead at once, in that single atomic write.
 //!
@@ -13,15 +13,15 @@
 //!
 //! The record says which devices and programs a person uses and from where
 //! (device ids, user agents, addresses, application-password names). With
-//! encryption keys configured ([`super::EngineConfig::encryption`]) it is
+//! encryption keys configured ([`EngineConfig::encryption`]) it is
 //! sealed like an account record (see `seal.rs`), authenticated with its
 //! own store key, so a sealed clients record copied under another account
 //! does not open. A plain clients record is then refused like a plain
-//! account record ([`super::EngineConfig::require_sealed`], on by default);
-//! [`super::Engine::seal_records`] (`mail2fa db seal`) seals a store written
+//! account record ([`EngineConfig::require_sealed`], on by default);
+//! [`Engine::seal_records`] (`mail2fa db seal`) seals a store written
 //! before keys were configured. With `require_sealed` off (a migration), a
 //! plain one is read, and sealed at its next write or by
-//! [`super::Engine::maintain`].
+//! [`Engine::maintain`].
 //!
 //! # Format versions
 //!
@@ -30,15 +30,19 @@
 //! read as no binding at all (they trust no one), the rest of the record
 //! is kept, and the next write is version 2. A mail2fa that knows only
 //! version 1 refuses a version-2 record (wrong kind): it fails closed.
+//!
+//! [`DevicePolicy::reset_revokes_clients`]: crate::engine::DevicePolicy::reset_revokes_clients
+//! [`EngineConfig::encryption`]: crate::engine::EngineConfig::encryption
+//! [`EngineConfig::require_sealed`]: crate::engine::EngineConfig::require_sealed
+//! [`Engine::seal_records`]: crate::engine::Engine::seal_records
+//! [`Engine::maintain`]: crate::engine::Engine::maintain
 
 use super::account::Lockout;
 use super::codes::{SALT_LEN, TAG_LEN};
 use super::device::{BINDING_CODE_LEN, DeviceId};
 use super::protocol::Protocol;
-use super::{Engine, seal};
 use crate::error::Result;
 use crate::record::{self, Reader, RecordError, Writer};
-use crate::store::Store;
 
 /// Record kind of the clients record (format version 2: bindings carry the
 /// tag of their code).
@@ -85,7 +89,9 @@ pub struct DeviceToken {
     /// First login attempt seen.
     pub first_seen: u64,
     /// Last login attempt seen (updated at most once per
-    /// [`super::DevicePolicy::seen_interval`]).
+    /// [`DevicePolicy::seen_interval`]).
+    ///
+    /// [`DevicePolicy::seen_interval`]: crate::engine::DevicePolicy::seen_interval
     pub last_seen: u64,
     /// When the user was last notified about it.
     pub notified_at: Option<u64>,
@@ -105,7 +111,9 @@ pub struct AppPasswordInfo {
     /// When it was made.
     pub created: u64,
     /// When it last got a client in (updated at most once per
-    /// [`super::DevicePolicy::seen_interval`]).
+    /// [`DevicePolicy::seen_interval`]).
+    ///
+    /// [`DevicePolicy::seen_interval`]: crate::engine::DevicePolicy::seen_interval
     pub last_used: Option<u64>,
 }
 
@@ -338,62 +346,48 @@ impl Clients {
     }
 }
 
-impl<S: Store> Engine<S> {
-    /// The clients record stored under `store_key`, opened first if it is
-    /// sealed. A sealed one without its key, or copied from another key,
-    /// is an [`crate::Error::Encryption`]: the login that needs it is
-    /// refused.
-    ///
-    /// A plain record while sealed ones are required
-    /// ([`super::EngineConfig::require_sealed`] with keys) is an error, as
-    /// for account records: a plain copy could carry bindings and
-    /// application passwords of its writer's choosing.
-    pub(crate) fn open_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
-        if self.clients_unsealed(bytes) && self.config.require_sealed {
-            return Err(crate::error::Error::Encryption(
-                "the devices record is not encrypted and encrypted records are required \
-                 (seal the store's records with `mail2fa db seal`)",
-            ));
-        }
-        self.open_any_clients(store_key, bytes)
-    }
-
-    /// [`Engine::open_clients`] that also reads plain records whatever
-    /// [`super::EngineConfig::require_sealed`] says (to seal them).
-    pub(crate) fn open_any_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
-        match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
-            Some(plain) => Clients::decode(&plain),
-            None => Clients::decode(bytes),
-        }
-    }
-
-    /// The stored form of a clients record: sealed when keys are
-    /// configured.
-    pub(crate) fn seal_clients(
-        &self,
-        store_key: &[u8],
-        clients: &Clients,
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let plain = clients.encode()?;
-        match &self.config.encryption {
-            Some(keys) => seal::seal(keys, store_key, &plain),
-            None => Ok(plain),
-        }
-    }
-
-    /// Whether a stored clients record should be rewritten sealed: keys
-    /// are configured and it is plain.
-    pub(crate) fn clients_unsealed(&self, bytes: &[u8]) -> bool {
-        self.config.encryption.is_some() && !seal::is_sealed(bytes)
-    }
-}
-
 fn bounded(count: u8, max: usize) -> Result<usize, RecordError> {
     let count = usize::from(count);
     if count > max {
         return Err(RecordError::Payload("too many entries"));
     }
     Ok(count)
+}
+
+/// The payload of `clients` in format version 1 (bindings without a
+/// code tag), as mail2fa wrote it before (for tests here and in
+/// `authenticate.rs`).
+#[cfg(test)]
+pub(super) fn encode_v1(clients: &Clients) -> zeroize::Zeroizing<Vec<u8>> {
+    let v2 = clients.encode().unwrap();
+    let mut payload = record::decode(&v2, CLIENTS_KIND).unwrap().to_vec();
+    // Every binding's tag (a 2-byte length and 32 bytes) follows its
+    // key (2 + 16 bytes) and end (8); cut them out, last first.
+    let tag = 2 + BINDING_CODE_LEN;
+    let mut at = v2_bindings_start(clients);
+    let mut cuts = Vec::new();
+    for _ in &clients.bindings {
+        at += 2 + 16 + 8;
+        cuts.push(at);
+        at += tag;
+    }
+    for cut in cuts.into_iter().rev() {
+        payload.drain(cut..cut + tag);
+    }
+    record::encode(CLIENTS_V1_KIND, &payload)
+}
+
+/// Where the bindings start in the payload of `clients`: just after
+/// the binding count, the first byte where the payloads with and
+/// without its bindings differ.
+#[cfg(test)]
+fn v2_bindings_start(clients: &Clients) -> usize {
+    let mut none = clients.clone();
+    none.bindings.clear();
+    let (none, with) = (none.encode().unwrap(), clients.encode().unwrap());
+    let none = record::decode(&none, CLIENTS_KIND).unwrap();
+    let with = record::decode(&with, CLIENTS_KIND).unwrap();
+    none.iter().zip(with).take_while(|(a, b)| a == b).count() + 1
 }
 
 #[cfg(test)]
@@ -451,39 +445,6 @@ mod tests {
         assert!(Clients::decode(&clients.encode().unwrap()).is_err());
     }
 
-    /// The payload of `clients` in format version 1 (bindings without a
-    /// code tag), as mail2fa wrote it before.
-    fn encode_v1(clients: &Clients) -> zeroize::Zeroizing<Vec<u8>> {
-        let v2 = clients.encode().unwrap();
-        let mut payload = record::decode(&v2, CLIENTS_KIND).unwrap().to_vec();
-        // Every binding's tag (a 2-byte length and 32 bytes) follows its
-        // key (2 + 16 bytes) and end (8); cut them out, last first.
-        let tag = 2 + BINDING_CODE_LEN;
-        let mut at = v2_bindings_start(clients);
-        let mut cuts = Vec::new();
-        for _ in &clients.bindings {
-            at += 2 + 16 + 8;
-            cuts.push(at);
-            at += tag;
-        }
-        for cut in cuts.into_iter().rev() {
-            payload.drain(cut..cut + tag);
-        }
-        record::encode(CLIENTS_V1_KIND, &payload)
-    }
-
-    /// Where the bindings start in the payload of `clients`: just after
-    /// the binding count, the first byte where the payloads with and
-    /// without its bindings differ.
-    fn v2_bindings_start(clients: &Clients) -> usize {
-        let mut none = clients.clone();
-        none.bindings.clear();
-        let (none, with) = (none.encode().unwrap(), clients.encode().unwrap());
-        let none = record::decode(&none, CLIENTS_KIND).unwrap();
-        let with = record::decode(&with, CLIENTS_KIND).unwrap();
-        none.iter().zip(with).take_while(|(a, b)| a == b).count() + 1
-    }
-
     #[test]
     fn version_1_records_keep_everything_but_their_bindings() {
         let mut clients = Clients::empty(7, [5; SALT_LEN]);
@@ -518,92 +479,6 @@ mod tests {
         // Another kind is still refused.
         let other = record::encode(4, record::decode(&v1, CLIENTS_V1_KIND).unwrap());
         assert!(Clients::decode(&other).is_err());
-    }
-
-    /// Through the engine: a binding stored in format version 1 (no code
-    /// tag) trusts no one, not even the string it was made with; a new code
-    /// login binds again, in version 2.
-    #[test]
-    fn an_old_format_binding_trusts_no_one() {
-        use super::super::{
-            AccountId, AllowReason, ClientInfo, Credential, DenyReason, Engine, EngineConfig,
-            LoginRequest, ProtocolPolicy,
-        };
-        use crate::store::{MemoryStore, Store};
-        use crate::{KeyUri, Totp};
-
-        let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
-        engine.enable_platform("example.com", true).unwrap();
-        engine
-            .set_platform_policy(
-                "example.com",
-                &Protocol::Imap,
-                Some(ProtocolPolicy::CodeInLogin),
-            )
-            .unwrap();
-        let id = AccountId::new("example.com", "alice@example.com").unwrap();
-        let uri = KeyUri::parse(&engine.enable_account(&id, 1_799_990_000).unwrap()).unwrap();
-        let totp = Totp::new(uri.secret(), uri.totp_config().unwrap());
-        let code = |t: u64| totp.generate_at_step(t / 30).as_str().to_owned();
-        assert!(
-            engine
-                .login(&id, Some(&code(1_799_990_000)), 1_799_990_000)
-                .unwrap()
-                .is_allowed()
-        );
-        let client = ClientInfo {
-            user_agent: Some("Thunderbird/115.3"),
-            remote_addr: Some("203.0.113.7"),
-            ..ClientInfo::default()
-        };
-        let (t1, t2) = (1_800_000_000, 1_800_003_600);
-        let (c1, c2) = (code(t1), code(t2));
-        let login = |code: &str, now| {
-            let credential = Credential::PasswordAndCode {
-                correct: true,
-                code,
-            };
-            let request = LoginRequest {
-                protocol: Protocol::Imap,
-                credential,
-                client,
-            };
-            engine.authenticate(&id, &request, now).unwrap()
-        };
-        assert!(login(&c1, t1).is_allowed());
-        // Rewritten as mail2fa wrote it before: the binding without its tag.
-        let key = id.clients_key();
-        let stored = engine.store().load(&key).unwrap().unwrap();
-        let clients = Clients::decode(&stored.bytes).unwrap();
-        assert_eq!(clients.bindings.len(), 1);
-        let old = encode_v1(&clients);
-        engine
-            .store()
-            .compare_and_swap(&key, Some(stored.version), Some(&old))
-            .unwrap();
-        let refused = login(&c1, t1 + 60);
-        assert_eq!(
-            refused,
-            super::super::Decision::deny(DenyReason::Replayed),
-            "{refused:?}"
-        );
-        // A new code login binds again, in the new format.
-        assert!(login(&c2, t2).is_allowed());
-        assert_eq!(
-            engine.store().load(&key).unwrap().unwrap().bytes[5],
-            CLIENTS_KIND
-        );
-        let trusted = login(&c2, t2 + 60);
-        assert!(
-            matches!(
-                trusted,
-                super::super::Decision::Allow {
-                    reason: AllowReason::DeviceTrusted { .. },
-                    ..
-                }
-            ),
-            "{trusted:?}"
-        );
     }
 
     #[test]

@@ -78,6 +78,15 @@ fn is_atext(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&byte)
 }
 
+/// A delivery channel with its destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Channel {
+    /// This e-mail address.
+    Email(String),
+    /// This phone number.
+    Sms(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

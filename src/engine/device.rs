@@ -39,7 +39,7 @@ use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::AccountId;
+use super::account_id::AccountId;
 use super::protocol::Protocol;
 use crate::error::{Error, Result};
 use crate::record::{self, RecordError};

@@ -3,7 +3,7 @@
 
 use super::account::Account;
 use super::clients::Clients;
-use super::{Engine, MAX_ATTEMPTS};
+use super::core::{Engine, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
 use crate::store::{Change, Store, read_modify_write};
 
@@ -25,7 +25,7 @@ impl<S: Store> Engine<S> {
     /// pending device tokens past their lifetime, ended device bindings, and
     /// the device and application-password records of accounts whose 2FA
     /// was removed; with encryption keys configured and
-    /// [`super::EngineConfig::require_sealed`] off (a migration), it also
+    /// [`EngineConfig::require_sealed`] off (a migration), it also
     /// seals the device and application-password records still stored
     /// plain. Each change is its own compare-and-swap, so logins may run
     /// meanwhile. Call it again until [`Maintenance::finished`]; the
@@ -37,6 +37,8 @@ impl<S: Store> Engine<S> {
     /// [`crate::store::StoreError::Unsupported`] from a store that cannot
     /// list its records; storage errors and unreadable records (the batch
     /// stops there; the next call retries it).
+    ///
+    /// [`EngineConfig::require_sealed`]: crate::engine::EngineConfig::require_sealed
     pub fn maintain(&self, now: u64, batch: usize) -> Result<Maintenance> {
         if !(1..=10_000).contains(&batch) {
             return Err(Error::InvalidConfig("maintenance batch must be 1..=10000"));

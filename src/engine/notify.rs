@@ -1,9 +1,10 @@
 //! What to tell the user when a device is blocked (S13). The engine only
 //! composes the message; the host sends it.
 
+use super::account_id::AccountId;
+use super::contact::Channel;
 use super::device::DeviceId;
 use super::protocol::Protocol;
-use super::{AccountId, Channel};
 
 /// A message for the host to deliver: a device was blocked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,15 +1,18 @@
 //! Sealing the account and devices records of a store written in clear: the migration
-//! to encryption at rest, before [`super::EngineConfig::require_sealed`]
+//! to encryption at rest, before [`EngineConfig::require_sealed`]
 //! lets logins refuse every plain record.
+//!
+//! [`EngineConfig::require_sealed`]: crate::engine::EngineConfig::require_sealed
 
-use super::{Engine, MAX_ATTEMPTS, seal};
+use super::core::{Engine, MAX_ATTEMPTS};
+use super::seal;
 use crate::error::{Error, Result};
 use crate::store::{Change, Store, read_modify_write};
 
 impl<S: Store> Engine<S> {
     /// Seals, with the current encryption key, every account record and
     /// every devices (clients) record of the store still written in clear, whatever
-    /// [`super::EngineConfig::require_sealed`] says (this is the one path
+    /// [`EngineConfig::require_sealed`] says (this is the one path
     /// that reads them on purpose). Each record is its own
     /// compare-and-swap, so logins may run meanwhile; a record already
     /// sealed is left as it is. Returns how many records were sealed.
@@ -19,10 +22,13 @@ impl<S: Store> Engine<S> {
     /// with `mail2fa db check` that no plain record is left.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] without [`super::EngineConfig::encryption`];
+    /// [`Error::InvalidConfig`] without [`EngineConfig::encryption`];
     /// [`crate::store::StoreError::Unsupported`] from a store that cannot
     /// list its records; storage errors; a record that cannot be read (the
     /// walk stops there, records sealed so far stay sealed).
+    ///
+    /// [`EngineConfig::require_sealed`]: crate::engine::EngineConfig::require_sealed
+    /// [`EngineConfig::encryption`]: crate::engine::EngineConfig::encryption
     pub fn seal_records(&self) -> Result<u64> {
         const BATCH: usize = 1000;
         if self.config.encryption.is_none() {

@@ -1,8 +1,13 @@
 //! Password and code typed as one string (S5): `T9D3K!px` + `189145` =
 //! `T9D3K!px189145`, as mail clients that know only "password" need.
 
+use super::account::{Mode, Platform, TotpState};
+use super::account_id::{AccountId, platform_key};
+use super::core::Engine;
+use super::protocol::{self, Protocol, ProtocolPolicy};
 use crate::error::{Error, Result};
 use crate::otp::Digits;
+use crate::store::Store;
 
 /// Longest password+code input accepted, in bytes.
 pub const MAX_LOGIN_INPUT: usize = 4096;
@@ -12,7 +17,7 @@ pub const MAX_LOGIN_INPUT: usize = 4096;
 /// Returns `(password, Some(code))` when `input` is longer than `digits`
 /// bytes and ends in that many ASCII digits, else `(input, None)` — the
 /// whole input is the password and the code is missing. Call it only for
-/// accounts with an active second factor ([`super::Engine::split_login`]
+/// accounts with an active second factor ([`Engine::split_login`]
 /// does that check): a password ending in digits must stay whole for
 /// everyone else.
 ///
@@ -56,6 +61,109 @@ pub(crate) fn check_login_input(input: &str) -> Result<()> {
         return Err(Error::InvalidInput("NUL in login input"));
     }
     Ok(())
+}
+
+impl<S: Store> Engine<S> {
+    /// Splits a password+code string (S5) for this account: only when its
+    /// second factor is active (enrolled, not suspended) and by exactly its
+    /// number of digits; otherwise the whole input is the password. Hosts
+    /// call it before their password check, so it makes the same store
+    /// reads whether or not the account has 2FA. On a platform where 2FA is
+    /// mandatory, an account not enrolled gets its string split too (by the
+    /// configured TOTP digits): it is never taken whole as a password.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (NUL, over-long); storage errors.
+    pub fn split_login<'a>(
+        &self,
+        id: &AccountId,
+        input: &'a str,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
+        self.split_for(id, None, input, now)
+    }
+
+    /// [`Engine::split_login`] for a login over `protocol`: a code is only
+    /// split off where the protocol's policy takes one
+    /// ([`ProtocolPolicy::CodeInLogin`]); elsewhere the whole input is the
+    /// password (or an application password).
+    ///
+    /// # Errors
+    /// As [`Engine::split_login`].
+    pub fn split_login_for<'a>(
+        &self,
+        id: &AccountId,
+        protocol: &Protocol,
+        input: &'a str,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
+        self.split_for(id, Some(protocol), input, now)
+    }
+
+    fn split_for<'a>(
+        &self,
+        id: &AccountId,
+        protocol: Option<&Protocol>,
+        input: &'a str,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
+        check_login_input(input)?;
+        // Hosts call this before their password check: the same two reads
+        // with or without 2FA, so the time to reach that check tells little
+        // about the account.
+        let record = self.store.load(&id.store_key())?;
+        let platform = self.store.load(&platform_key(&id.platform))?;
+        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        let Some(record) = record else {
+            if !self.is_mandatory(&id.platform) {
+                // The decoding an account with 2FA costs (its record, its
+                // platform's), for one without.
+                self.open_decoy()?;
+                platform.map(Platform::decode).transpose()?;
+                return Ok((input, None));
+            }
+            // Mandatory 2FA, not enrolled: split as for an enrolled account
+            // (the default digits), so that the host checks the password
+            // part and the engine then answers "not enrolled" — a
+            // password+code string is never taken as a password.
+            let platform = self.platform_from(&id.platform, platform)?;
+            let takes_code = protocol.is_none_or(|protocol| {
+                protocol::effective_policy(
+                    &protocol::Policies::default(),
+                    &platform.policies,
+                    protocol,
+                ) == ProtocolPolicy::CodeInLogin
+            });
+            if !takes_code {
+                return Ok((input, None));
+            }
+            return split_password_and_code(input, self.config.totp.digits());
+        };
+        let account = self.open_account(id, &record.bytes)?;
+        let suspended = account
+            .suspended_until
+            .is_some_and(|until| self.suspension_honoured(until, now));
+        let enrolled =
+            account.mode != Mode::Totp || matches!(account.totp, TotpState::Confirmed { .. });
+        if !enrolled || suspended {
+            return Ok((input, None));
+        }
+        let platform = self.platform_from(&id.platform, platform)?;
+        let takes_code = protocol.is_none_or(|protocol| {
+            protocol::effective_policy(&account.policies, &platform.policies, protocol)
+                == ProtocolPolicy::CodeInLogin
+        });
+        if !platform.enabled || !takes_code {
+            return Ok((input, None));
+        }
+        let digits = match account.mode {
+            Mode::Totp => account.config.digits(),
+            Mode::Email | Mode::Sms => {
+                crate::otp::Digits::new(u32::from(self.config.delivered_codes.digits))?
+            }
+        };
+        split_password_and_code(input, digits)
+    }
 }
 
 #[cfg(test)]

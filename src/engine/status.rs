@@ -2,8 +2,11 @@
 //! and a walk over the whole store that checks every record can be read.
 //! Nothing here returns a secret, a code or a tag.
 
-use super::account::{Account, Platform, TotpState};
-use super::{AccountId, Engine, Mode, Protocol, ProtocolPolicy, platform_key, seal};
+use super::account::{Account, Mode, Platform, TotpState};
+use super::account_id::{AccountId, platform_key};
+use super::core::Engine;
+use super::protocol::{Protocol, ProtocolPolicy};
+use super::seal;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -132,7 +135,7 @@ impl<S: Store> Engine<S> {
     /// # Errors
     /// Storage errors and an unreadable record; [`crate::Error::InvalidName`]
     /// for a platform name outside the alphabet of
-    /// [`super::AccountId::new`].
+    /// [`AccountId::new`].
     pub fn platform_status(&self, platform: &str) -> Result<PlatformStatus> {
         super::account_name::check_platform_name(platform)?;
         Ok(match self.store.load(&platform_key(platform))? {

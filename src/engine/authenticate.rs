@@ -1,0 +1,381 @@
+//! One decision per login of a mail client, for every protocol (S15):
+//! [`Engine::authenticate`] weighs the protocol's policy, the host's
+//! password verdict and the credential, then hands over to device tokens
+//! (S12–S14), device binding, application passwords (S16) or the code
+//! check. A failed password check is answered alike with or without 2FA.
+
+use super::account_id::{AccountId, platform_key};
+use super::app_passwords::matching_app_password;
+use super::codes;
+use super::core::{Engine, MAX_ATTEMPTS};
+use super::decision::{AllowReason, Decision, DenyReason};
+use super::device;
+use super::login::Suspension;
+use super::protocol::{self, Protocol, ProtocolPolicy};
+use super::request::{Credential, LoginRequest};
+use super::split;
+use crate::error::{Error, Result};
+use crate::store::{Store, read_modify_write};
+
+impl<S: Store> Engine<S> {
+    /// The decision for a whole login (S12–S16): account, protocol, the
+    /// host's password verdict, the credential, the client, `now`.
+    ///
+    /// * no 2FA: the host's password verdict decides (cacheable unless the
+    ///   platform merely has 2FA off) — except on a platform where 2FA is
+    ///   mandatory ([`EngineConfig::mandatory_platforms`]): refused,
+    ///   [`DenyReason::NotEnrolled`];
+    /// * the host's password check failed (a wrong password, with or without
+    ///   a code, or [`Credential::AppPassword`]): the same store reads, no
+    ///   write and the same client answer with or without 2FA (no oracle;
+    ///   see `Engine::unauthenticated`);
+    /// * 2FA suspended (S8): as without 2FA; application passwords still work;
+    /// * [`ProtocolPolicy::Refused`]: refused, whatever the credential;
+    /// * an application password: accepted on protocols whose policy takes
+    ///   them (never webmail or the portal, whatever an override says),
+    ///   within its scope; a wrong one is refused and not counted;
+    /// * a wrong account password: refused, nothing recorded (no device token);
+    /// * [`ProtocolPolicy::DeviceAuthorization`]: an *ACTIVE* device gets in;
+    ///   an unknown one gets an *INACTIVE* token and
+    ///   [`Decision::DevicePending`] with a notification to send;
+    /// * [`ProtocolPolicy::AppPasswordOnly`]: the account password is refused;
+    /// * [`ProtocolPolicy::CodeInLogin`]: as [`Engine::login`], and a valid
+    ///   code binds the device for [`DevicePolicy::binding_period`]
+    ///   (device binding). A bound client gets in with the **same
+    ///   password+code string** it used (a mail client reconnecting with its
+    ///   stored, now stale, string), from the same device fingerprint and
+    ///   network (IPv4 /24, IPv6 /64): [`AllowReason::DeviceTrusted`]. The
+    ///   engine keeps only a keyed tag of that code per binding and compares
+    ///   it in constant time; a new code login from the client replaces it.
+    ///   Device id, type, user agent and address are sent by the client and
+    ///   are no secret, so **the password alone never passes through a
+    ///   binding**, and another code is checked as a code (a wrong one counts
+    ///   toward the lockout). No binding serves the portal or a client whose
+    ///   address is unknown.
+    ///
+    /// No decision here is cacheable once 2FA applies. A lockout (S7) stops
+    /// codes and application passwords, and suspends bindings (otherwise a
+    /// locked-out guesser could keep trying codes against the bound one);
+    /// an activated device still gets in with the password, as the user
+    /// authorized it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for client fields or credentials a client
+    /// cannot honestly send; storage errors and unreadable records: refuse
+    /// the login.
+    ///
+    /// [`EngineConfig::mandatory_platforms`]: crate::engine::EngineConfig::mandatory_platforms
+    /// [`DevicePolicy::binding_period`]: crate::engine::DevicePolicy::binding_period
+    pub fn authenticate(
+        &self,
+        id: &AccountId,
+        request: &LoginRequest<'_>,
+        now: u64,
+    ) -> Result<Decision> {
+        let addr = request.client.check()?;
+        let credential = request.credential;
+        if let Credential::PasswordAndCode { code: text, .. } | Credential::AppPassword(text) =
+            credential
+        {
+            split::check_login_input(text)?;
+        }
+        // What is not known to be the account holder (the host's password
+        // check failed) makes the same reads with or without 2FA — the
+        // account and its platform — and stops without a write and without
+        // a timing that depends on the account (see
+        // `Engine::unauthenticated`). The holder of an account without 2FA
+        // (the common login) pays for one read only.
+        let record = self.store.load(&id.store_key())?;
+        let platform = if record.is_some() || !credential.password_correct() {
+            self.store.load(&platform_key(&id.platform))?
+        } else {
+            None
+        };
+        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        if !credential.password_correct() {
+            let record = record.as_ref().map(|r| r.bytes.as_slice());
+            return self.unauthenticated(id, record, platform, credential, &request.protocol, now);
+        }
+        let Some(record) = record else {
+            if self.is_mandatory(&id.platform) {
+                // Absence is not consent where 2FA is mandatory.
+                return Ok(Decision::deny(DenyReason::NotEnrolled));
+            }
+            return Ok(without_second_factor(credential, true));
+        };
+        let account = self.open_account(id, &record.bytes)?;
+        let platform = self.platform_from(&id.platform, platform)?;
+        if !platform.enabled {
+            return Ok(without_second_factor(credential, false));
+        }
+        let policy =
+            protocol::effective_policy(&account.policies, &platform.policies, &request.protocol);
+        if policy == ProtocolPolicy::Refused {
+            return Ok(Decision::deny(DenyReason::ProtocolRefused));
+        }
+        if let Some(until) = account
+            .suspended_until
+            .filter(|&until| self.suspension_honoured(until, now))
+        {
+            return Ok(Decision::Allow {
+                reason: AllowReason::Suspended { until },
+                cacheable: false,
+            });
+        }
+        // Only the policies that look at devices pay for the fingerprint.
+        let device =
+            || device::fingerprint(&self.device_key, id, &request.protocol, &request.client);
+        match policy {
+            ProtocolPolicy::Refused => Ok(Decision::deny(DenyReason::ProtocolRefused)),
+            ProtocolPolicy::AppPasswordOnly => Ok(Decision::deny(DenyReason::AppPasswordRequired)),
+            ProtocolPolicy::DeviceAuthorization => match device() {
+                Some(device) => self.device_login(id, &account, device, request, addr, now),
+                None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
+            },
+            ProtocolPolicy::CodeInLogin => {
+                let code = match credential {
+                    Credential::PasswordAndCode { code, .. } => Some(code),
+                    _ => None,
+                };
+                // Bindings serve mail clients reconnecting with a stored
+                // password+code string: only a login that carries a code
+                // (the password alone never passes), never the portal, where
+                // 2FA itself is managed, never a client whose network is
+                // unknown, and not while the account is locked (else a
+                // locked-out guesser could keep trying codes against the
+                // bound one, uncounted).
+                let locked = account
+                    .lockout
+                    .locked_until
+                    .is_some_and(|until| now < until);
+                let binding = match (addr, code) {
+                    (Some(addr), Some(_))
+                        if self.config.devices.binding_period > 0
+                            && request.protocol != Protocol::Portal
+                            && !locked =>
+                    {
+                        device().map(|device| {
+                            device::binding_key(&self.device_key, &device, addr, account.bind_epoch)
+                        })
+                    }
+                    _ => None,
+                };
+                let tag = match (&binding, code) {
+                    (Some(key), Some(code)) => {
+                        Some(device::binding_code_tag(&self.device_key, key, code))
+                    }
+                    _ => None,
+                };
+                if let (Some(key), Some(tag)) = (&binding, &tag) {
+                    if let Some(until) =
+                        self.trusted_until(id, account.generation, key, tag, now)?
+                    {
+                        return Ok(Decision::Allow {
+                            reason: AllowReason::DeviceTrusted { until },
+                            cacheable: false,
+                        });
+                    }
+                }
+                // Not the bound string: the code is checked (a wrong one
+                // counts toward the lockout; the last code used, from
+                // elsewhere, is a replay).
+                let decision = self.second_factor(id, code, now)?;
+                let proven = matches!(
+                    decision,
+                    Decision::Allow {
+                        reason: AllowReason::CodeAccepted { .. }
+                            | AllowReason::Enrolled { .. }
+                            | AllowReason::DeliveredCodeAccepted
+                            | AllowReason::RecoveryCodeUsed { .. },
+                        ..
+                    }
+                );
+                if let (true, Some(key), Some(tag)) = (proven, binding, tag) {
+                    self.bind(id, account.generation, key, tag, now)?;
+                }
+                Ok(decision)
+            }
+        }
+    }
+
+    /// The code step of a login, on the current account record (the
+    /// platform is known to be on).
+    fn second_factor(&self, id: &AccountId, code: Option<&str>, now: u64) -> Result<Decision> {
+        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
+            let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
+            self.write_if_changed(id, next, decision)
+        })
+    }
+
+    /// A login the host's password check did not pass: a wrong password
+    /// (with or without a code), or something that may be an application
+    /// password. Whoever knows a mailbox name can send these, so they are
+    /// answered alike for accounts with and without 2FA (issue 14, point 5):
+    ///
+    /// * the same store reads — the account, its platform (already read by
+    ///   the caller) and, for input shaped like an application password,
+    ///   the clients record — and one keyed tag of that input, whether or
+    ///   not there is anything to compare it with; where the account has no
+    ///   record (or no clients record), a decoy one made by `Engine::new` is
+    ///   decoded instead, so that both cases decode;
+    /// * no write: a wrong application password (100 random bits, which
+    ///   cannot be guessed) is not counted, so a guess never costs the
+    ///   server a synchronous write and never locks anything;
+    /// * the same [`Decision::client_answer`] (refused); only the reason for
+    ///   the host's log differs.
+    ///
+    /// Only a *valid* application password goes on, to the checks of its
+    /// protocol and scope and to the (coalesced) write of its last use.
+    fn unauthenticated(
+        &self,
+        id: &AccountId,
+        record: Option<&[u8]>,
+        platform: Option<&[u8]>,
+        credential: Credential<'_>,
+        protocol: &Protocol,
+        now: u64,
+    ) -> Result<Decision> {
+        let wrong_password = Decision::deny(DenyReason::WrongPassword);
+        let Credential::AppPassword(input) = credential else {
+            return Ok(wrong_password);
+        };
+        let Some(canonical) = codes::canonical_app_password(input) else {
+            return Ok(wrong_password);
+        };
+        let clients = self.store.load(&id.clients_key())?;
+        let clients = clients.as_ref().map(|r| r.bytes.as_slice());
+        if clients.is_none() {
+            // The decoding a clients record costs, for an account without.
+            self.open_decoy_clients()?;
+        }
+        let account = match record {
+            Some(bytes) => Some(self.open_account(id, bytes)?),
+            // The decoding an account with 2FA costs, for one without.
+            None => self.open_decoy().map(|()| None)?,
+        };
+        let generation = account.as_ref().map_or(0, |a| a.generation);
+        let stored = self.clients_of(id, clients, generation)?;
+        // Tagged even without 2FA (under the empty record's zero salt): the
+        // same work either way.
+        let tag = codes::tag(&stored.app_salt, &canonical);
+        let found = matching_app_password(&stored, &tag).is_some();
+        let Some(account) = account else {
+            return Ok(wrong_password);
+        };
+        let platform = self.platform_from(&id.platform, platform)?;
+        if !platform.enabled {
+            return Ok(wrong_password);
+        }
+        let policy = protocol::effective_policy(&account.policies, &platform.policies, protocol);
+        if policy == ProtocolPolicy::Refused {
+            return Ok(Decision::deny(DenyReason::ProtocolRefused));
+        }
+        if !protocol::accepts_app_passwords(policy, protocol) {
+            return Ok(Decision::deny(DenyReason::AppPasswordNotAccepted));
+        }
+        if !found {
+            return Ok(Decision::deny(DenyReason::WrongAppPassword));
+        }
+        self.app_password_login(id, &account, &canonical, protocol, now)
+    }
+}
+
+/// The answer for an account without (active) 2FA: the host's password
+/// verdict.
+fn without_second_factor(credential: Credential<'_>, cacheable: bool) -> Decision {
+    if credential.password_correct() {
+        Decision::Allow {
+            reason: AllowReason::NoSecondFactor,
+            cacheable,
+        }
+    } else {
+        Decision::deny(DenyReason::WrongPassword)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::clients::{CLIENTS_KIND, Clients, encode_v1};
+    use super::super::config::EngineConfig;
+    use super::super::device::ClientInfo;
+    use super::*;
+
+    /// Through the engine: a binding stored in format version 1 (no code
+    /// tag) trusts no one, not even the string it was made with; a new code
+    /// login binds again, in version 2.
+    #[test]
+    fn an_old_format_binding_trusts_no_one() {
+        use crate::store::{MemoryStore, Store};
+        use crate::{KeyUri, Totp};
+
+        let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+        engine.enable_platform("example.com", true).unwrap();
+        engine
+            .set_platform_policy(
+                "example.com",
+                &Protocol::Imap,
+                Some(ProtocolPolicy::CodeInLogin),
+            )
+            .unwrap();
+        let id = AccountId::new("example.com", "alice@example.com").unwrap();
+        let uri = KeyUri::parse(&engine.enable_account(&id, 1_799_990_000).unwrap()).unwrap();
+        let totp = Totp::new(uri.secret(), uri.totp_config().unwrap());
+        let code = |t: u64| totp.generate_at_step(t / 30).as_str().to_owned();
+        assert!(
+            engine
+                .login(&id, Some(&code(1_799_990_000)), 1_799_990_000)
+                .unwrap()
+                .is_allowed()
+        );
+        let client = ClientInfo {
+            user_agent: Some("Thunderbird/115.3"),
+            remote_addr: Some("203.0.113.7"),
+            ..ClientInfo::default()
+        };
+        let (t1, t2) = (1_800_000_000, 1_800_003_600);
+        let (c1, c2) = (code(t1), code(t2));
+        let login = |code: &str, now| {
+            let credential = Credential::PasswordAndCode {
+                correct: true,
+                code,
+            };
+            let request = LoginRequest {
+                protocol: Protocol::Imap,
+                credential,
+                client,
+            };
+            engine.authenticate(&id, &request, now).unwrap()
+        };
+        assert!(login(&c1, t1).is_allowed());
+        // Rewritten as mail2fa wrote it before: the binding without its tag.
+        let key = id.clients_key();
+        let stored = engine.store().load(&key).unwrap().unwrap();
+        let clients = Clients::decode(&stored.bytes).unwrap();
+        assert_eq!(clients.bindings.len(), 1);
+        let old = encode_v1(&clients);
+        engine
+            .store()
+            .compare_and_swap(&key, Some(stored.version), Some(&old))
+            .unwrap();
+        let refused = login(&c1, t1 + 60);
+        assert_eq!(refused, Decision::deny(DenyReason::Replayed), "{refused:?}");
+        // A new code login binds again, in the new format.
+        assert!(login(&c2, t2).is_allowed());
+        assert_eq!(
+            engine.store().load(&key).unwrap().unwrap().bytes[5],
+            CLIENTS_KIND
+        );
+        let trusted = login(&c2, t2 + 60);
+        assert!(
+            matches!(
+                trusted,
+                Decision::Allow {
+                    reason: AllowReason::DeviceTrusted { .. },
+                    ..
+                }
+            ),
+            "{trusted:?}"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! An account's 2FA from start to end: enabling it (S2), suspending it
+//! (S8), resetting it (S9) and removing it (S10) as an operator, lifting a
+//! lockout, and the user's own reset or removal with a code (S11).
+
+use zeroize::Zeroizing;
+
+use super::account::{Account, Lockout, Mode, TotpState};
+use super::account_id::AccountId;
+use super::codes;
+use super::core::{Engine, MAX_ATTEMPTS};
+use super::decision::Decision;
+use super::login::Suspension;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::{Change, Store, read_modify_write};
+
+impl<S: Store> Engine<S> {
+    /// Enables 2FA for an account (S2): a fresh secret, pending until a
+    /// first valid code confirms it. Returns the provisioning URI to show
+    /// (as a QR code); it contains the secret.
+    ///
+    /// An enrollment that expired unconfirmed is replaced.
+    ///
+    /// # Errors
+    /// [`Error::PlatformDisabled`] (S1), [`Error::AlreadyEnabled`], storage
+    /// and randomness errors.
+    pub fn enable_account(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
+        if !self.platform_enabled(&id.platform)? {
+            return Err(Error::PlatformDisabled);
+        }
+        let secret = Secret::generate()?;
+        // Built before anything is stored: if it cannot be, nothing changes.
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
+        let generation = u64::from_be_bytes(codes::random_bytes()?);
+        let record = self.seal_account(id, &self.pending(&secret, now, generation))?;
+        read_modify_write(
+            &self.store,
+            &id.store_key(),
+            MAX_ATTEMPTS,
+            |current| match current {
+                None => Ok(Change::Write(Some(record.clone()), ())),
+                // An enrollment never confirmed and expired may start over.
+                Some(bytes) => match self.open_account(id, bytes)?.totp {
+                    TotpState::Pending { expires_at, .. } if now >= expires_at => {
+                        Ok(Change::Write(Some(record.clone()), ()))
+                    }
+                    _ => Err(Error::AlreadyEnabled),
+                },
+            },
+        )?;
+        Ok(uri)
+    }
+
+    /// Suspends 2FA for `seconds` from `now` (S8, lost phone); it re-arms by
+    /// itself. Returns when. `seconds` is at most
+    /// [`EngineConfig::max_suspension`]: a longer suspension is refused, not
+    /// shortened, so that 2FA cannot be switched off for good this way.
+    /// Zero ends a suspension at once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for more than `max_suspension` seconds, or a
+    /// `now + seconds` beyond the 64-bit range; [`Error::NotEnabled`],
+    /// storage errors.
+    ///
+    /// [`EngineConfig::max_suspension`]: crate::engine::EngineConfig::max_suspension
+    pub fn suspend(&self, id: &AccountId, seconds: u64, now: u64) -> Result<u64> {
+        if seconds > self.config.max_suspension {
+            return Err(Error::InvalidInput(
+                "a suspension may last at most max_suspension seconds",
+            ));
+        }
+        let until = now.checked_add(seconds).ok_or(Error::InvalidInput(
+            "the suspension would end beyond 64-bit time",
+        ))?;
+        self.update(id, |mut account| {
+            account.suspended_until = Some(until);
+            Ok((Some(account), until))
+        })
+    }
+
+    /// Resets 2FA (S9, new phone): a new secret, pending enrollment; every
+    /// code of the old secret, and any live e-mail/SMS code, fails from this
+    /// moment. Returns the new URI.
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`], storage and randomness errors.
+    pub fn reset(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
+        let secret = Secret::generate()?;
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
+        let expires_at = now.saturating_add(self.config.enrollment_ttl);
+        let generation = u64::from_be_bytes(codes::random_bytes()?);
+        self.update(id, |mut account| {
+            self.reset_account(&mut account, &secret, expires_at, generation);
+            Ok((Some(account), ()))
+        })?;
+        self.scrub();
+        Ok(uri)
+    }
+
+    /// Removes 2FA from the account (S10); its secret is destroyed, and its
+    /// device tokens, bindings and application passwords are revoked.
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`], storage errors.
+    pub fn remove(&self, id: &AccountId) -> Result<()> {
+        // The account's generation goes with it: its device tokens and
+        // application passwords are dead from this write on. Their record is
+        // then deleted too, as housekeeping only: if that fails, the removal
+        // has still happened and the old record can never be used again (a
+        // new enablement has a new generation).
+        self.update(id, |_| Ok((None, ())))?;
+        let _housekeeping =
+            read_modify_write(&self.store, &id.clients_key(), MAX_ATTEMPTS, |bytes| {
+                Ok::<_, Error>(match bytes {
+                    Some(_) => Change::Write(None, ()),
+                    None => Change::Keep(()),
+                })
+            });
+        self.scrub();
+        Ok(())
+    }
+
+    /// Lifts a lockout (an operator's action).
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`], storage errors.
+    pub fn unlock(&self, id: &AccountId) -> Result<()> {
+        self.update(id, |mut account| {
+            account.lockout = Lockout::default();
+            Ok((Some(account), ()))
+        })
+    }
+
+    /// The user turns 2FA off themself (S11): only with a valid code, which
+    /// is consumed. Returns the decision on the code; 2FA is removed (in the
+    /// same atomic change) only if it is [`Decision::Allow`].
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`] (also for an enrollment not yet confirmed);
+    /// otherwise as [`Engine::login`].
+    pub fn disable_with_code(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+        let decision = self.with_proof_of_possession(id, code, now, |_| None)?;
+        if decision.is_allowed() {
+            self.scrub();
+        }
+        Ok(decision)
+    }
+
+    /// The user resets 2FA themself (S11): only with a valid code. Returns
+    /// the decision and, if allowed, the new provisioning URI; the check and
+    /// the reset are one atomic change.
+    ///
+    /// # Errors
+    /// As [`Engine::disable_with_code`].
+    pub fn reset_with_code(
+        &self,
+        id: &AccountId,
+        code: &str,
+        now: u64,
+    ) -> Result<(Decision, Option<Zeroizing<String>>)> {
+        let secret = Secret::generate()?;
+        let uri = self.provisioning_uri(id, &secret, self.config.totp)?;
+        let expires_at = now.saturating_add(self.config.enrollment_ttl);
+        let generation = u64::from_be_bytes(codes::random_bytes()?);
+        let decision = self.with_proof_of_possession(id, code, now, |mut account| {
+            self.reset_account(&mut account, &secret, expires_at, generation);
+            Some(account)
+        })?;
+        Ok(if decision.is_allowed() {
+            self.scrub();
+            (decision, Some(uri))
+        } else {
+            (decision, None)
+        })
+    }
+
+    /// Checks a code that an enrolled account must give even while 2FA is
+    /// suspended, and applies `action` to the account (`None`: remove it) in
+    /// the same write if the code is good.
+    fn with_proof_of_possession(
+        &self,
+        id: &AccountId,
+        code: &str,
+        now: u64,
+        action: impl Fn(Account) -> Option<Account>,
+    ) -> Result<Decision> {
+        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
+            if account.mode == Mode::Totp && matches!(account.totp, TotpState::Pending { .. }) {
+                return Err(Error::NotEnabled);
+            }
+            let (decision, next) =
+                self.decide_login(id, account, Some(code), now, Suspension::Ignore)?;
+            match next {
+                Some(checked) if decision.is_allowed() => {
+                    let bytes = action(checked)
+                        .map(|a| self.seal_account(id, &a))
+                        .transpose()?;
+                    Ok(Change::Write(bytes, decision))
+                }
+                next => self.write_if_changed(id, next, decision),
+            }
+        })
+    }
+
+    /// A new pending secret: everything tied to the old authenticator dies;
+    /// the lockout, contact and recovery codes stay (a reset must not hand
+    /// out a fresh quota). Device tokens, bindings and application passwords
+    /// die too if the policy says so (a new `generation`).
+    fn reset_account(
+        &self,
+        account: &mut Account,
+        secret: &Secret,
+        expires_at: u64,
+        generation: u64,
+    ) {
+        if self.config.devices.reset_revokes_clients {
+            account.generation = generation;
+        }
+        // Bindings were earned with codes of the old secret: never kept.
+        account.bind_epoch = generation;
+        account.config = self.config.totp;
+        account.totp = TotpState::Pending {
+            secret: secret.clone(),
+            expires_at,
+        };
+        account.delivered = None;
+    }
+}
