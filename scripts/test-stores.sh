@@ -16,11 +16,12 @@ step() { printf '\n==> %s\n' "$*"; }
 # The suites that build engines on support::fresh_store(). (tests/security.rs
 # is about the stateless layer: it has no store to vary.)
 suites=(
-  engine_scenarios
+  enrollment code_logins lockout account_changes corrupt_records
+  device_tokens device_notifications protocol_policies app_passwords
+  device_binding client_revocation login_requests last_seen_writes
+  account_status platform_status record_checks
   engine_codes
-  engine_devices
   engine_races
-  engine_status
   engine_properties
   maintenance
 )
