@@ -25,6 +25,9 @@ step "format"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)
 
+step "layout: no import cycle between source files, no file under src/ over 700 lines"
+python3 scripts/check-layout.py
+
 step "clippy (default features, all features, no QR)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --all-features -- -D warnings

@@ -2,7 +2,6 @@
 //! (suspension, unlocking, reset, removal, policies) and platforms (2FA on
 //! and off, protocol policies) (set-up in `tests/support/cli.rs`).
 
-#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

@@ -3,7 +3,6 @@
 //! application passwords created, used and revoked (set-up in
 //! `tests/support/cli.rs`).
 
-#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

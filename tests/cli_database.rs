@@ -4,7 +4,6 @@
 //! (set-up in `tests/support/cli.rs`; the PostgreSQL tests skip without
 //! `MAIL2FA_TEST_POSTGRES`).
 
-#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

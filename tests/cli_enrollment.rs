@@ -2,7 +2,6 @@
 //! provisioning URI and QR code shown once, confirmation with a code
 //! (set-up in `tests/support/cli.rs`).
 
-#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

@@ -54,10 +54,11 @@ impl<S: Store> Engine<S> {
     ///   address is unknown.
     ///
     /// No decision here is cacheable once 2FA applies. A lockout (S7) stops
-    /// codes and application passwords, and suspends bindings (otherwise a
-    /// locked-out guesser could keep trying codes against the bound one);
-    /// an activated device still gets in with the password, as the user
-    /// authorized it.
+    /// codes and suspends bindings (otherwise a locked-out guesser could keep
+    /// trying codes against the bound one); an activated device still gets in
+    /// with the password, as the user authorized it, and so does a valid
+    /// application password (a 100-bit random secret the lockout does not
+    /// count, see `docs/behaviour.md`, S7 and S16).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for client fields or credentials a client
