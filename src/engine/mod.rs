@@ -8,11 +8,12 @@
 //! number of threads (or processes and hosts sharing a store) can never both
 //! consume a code or both skip a lockout. Time is always a parameter.
 //!
-//! This release covers the product stories S1–S16: TOTP, e-mail and SMS
-//! codes, recovery codes ([`Engine::login`]), and the mail-client side —
-//! protocols, device tokens, notifications, application passwords, device
-//! binding — in one call per login ([`Engine::authenticate`]);
-//! `src/ffi/engine.rs` and `src/ffi/clients.rs` export it to C.
+//! This release covers the stories S1–S16 of `docs/behaviour.md` (the story
+//! numbers in comments and docs refer to it): TOTP, e-mail and SMS codes,
+//! recovery codes ([`Engine::login`]), and the mail-client side — protocols,
+//! device tokens, notifications, application passwords, device binding — in
+//! one call per login ([`Engine::authenticate`]); `src/ffi/` exports it to C,
+//! one file per C object family.
 //!
 //! ```
 //! use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};

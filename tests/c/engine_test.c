@@ -2,7 +2,7 @@
  * C test suite for the engine part of the mail2fa C API (include/mail2fa.h):
  * m2fa_engine*, m2fa_decision*, m2fa_issued_code*, m2fa_recovery_codes*.
  *
- * It walks the product scenarios (../shared/docs/product.md, S1-S11 and
+ * It walks the product scenarios (docs/behaviour.md, S1-S11 and
  * recovery codes) through the C ABI the way a mail server would: an engine,
  * a platform, accounts; a phone played by an m2fa_totp built from the
  * provisioning URI the engine hands out; explicit times (Unix seconds, from
