@@ -1,5 +1,6 @@
 //! Every story the code cites resolves inside the repository: each `S<n>`
-//! written in `src/`, `include/`, `integrations/` or `README.md` (as in
+//! written in `src/`, `include/`, `integrations/`, `README.md`, the tests,
+//! examples, benches, fuzz targets or scripts (as in
 //! `// S12` or "S12–S14") must be a heading of `docs/behaviour.md`
 //! (`## S12 — …`).
 
@@ -9,7 +10,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 const DOC: &str = "docs/behaviour.md";
-const CITING: [&str; 4] = ["src", "include", "integrations", "README.md"];
+const CITING: [&str; 9] = [
+    "src",
+    "include",
+    "integrations",
+    "README.md",
+    "tests",
+    "examples",
+    "benches",
+    "fuzz/fuzz_targets",
+    "scripts",
+];
 
 /// The story numbers cited in `text`, with their line numbers. A citation is
 /// `S` and digits standing as a word of its own; `Sa–Sb` (or `Sa-Sb`) cites
