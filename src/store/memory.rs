@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
 
-use super::{CasOutcome, Store, StoreError, Versioned};
+use super::backend::{CasOutcome, ScannedRecord, Store, Versioned};
+use super::error::StoreError;
+use super::limits::check_sizes;
 
 /// Shards: independent locks, so logins of different accounts rarely wait
 /// for each other.
@@ -80,7 +82,7 @@ impl Store for MemoryStore {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
-        crate::store::check_sizes(key, new)?;
+        check_sizes(key, new)?;
         let mut shard = self.shard(key)?;
         let current = shard.get(key).map(|(version, _)| *version);
         if current != expected {
@@ -99,11 +101,7 @@ impl Store for MemoryStore {
         Ok(CasOutcome::Stored { version })
     }
 
-    fn scan(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<super::ScannedRecord>, StoreError> {
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let mut found = Vec::new();
         for index in 0..SHARDS {
             let shard = self.shards[index]
@@ -130,8 +128,8 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Change, read_modify_write};
-    use crate::store::{MAX_KEY_LEN, MAX_RECORD_LEN};
+    use crate::store::limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
+    use crate::store::read_modify_write::{Change, read_modify_write};
     use std::sync::Arc;
 
     #[test]

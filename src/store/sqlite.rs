@@ -51,7 +51,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::{CasOutcome, Store, StoreError, Versioned};
+use super::backend::{CasOutcome, ScannedRecord, Store, Versioned};
+use super::error::StoreError;
+use super::limits::check_sizes;
 
 /// `PRAGMA application_id` of a mail2fa database ("M2FA").
 const APPLICATION_ID: i32 = 0x4d32_4641;
@@ -520,7 +522,7 @@ impl Store for SqliteStore {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
-        crate::store::check_sizes(key, new)?;
+        check_sizes(key, new)?;
         let mut connection = self.connection()?;
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -558,11 +560,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn scan(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<super::ScannedRecord>, StoreError> {
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let connection = self.connection()?;
         let mut statement = connection
             .prepare_cached(
