@@ -12,7 +12,7 @@
 //! therefore never overwrite a newer record (no ABA).
 
 mod backend;
-mod error;
+pub(crate) mod error;
 mod limits;
 mod memory;
 #[cfg(feature = "postgres")]
