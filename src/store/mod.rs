@@ -13,16 +13,20 @@
 
 mod backend;
 pub(crate) mod error;
-mod limits;
+pub(crate) mod limits;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod read_modify_write;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use backend::{CasOutcome, ScannedRecord, Store, Versioned};
 pub use error::StoreError;
+/// For the C callback store until it imports `limits::check_sizes` itself.
+#[cfg(feature = "capi")]
 pub(crate) use limits::check_sizes;
 pub use limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use memory::MemoryStore;

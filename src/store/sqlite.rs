@@ -54,6 +54,7 @@ use zeroize::Zeroizing;
 use super::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use super::error::StoreError;
 use super::limits::check_sizes;
+use super::sql::to_version;
 
 /// `PRAGMA application_id` of a mail2fa database ("M2FA").
 const APPLICATION_ID: i32 = 0x4d32_4641;
@@ -488,10 +489,6 @@ fn migrate(connection: &mut Connection, create: bool) -> Result<(), StoreError> 
     tx.commit().map_err(|e| backend("schema", e))
 }
 
-fn to_version(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| backend("record", "negative version"))
-}
-
 impl Store for SqliteStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
         let connection = self.connection()?;
@@ -509,7 +506,7 @@ impl Store for SqliteStore {
             .map_err(|e| backend("load", e))?;
         row.map(|(version, bytes)| {
             Ok(Versioned {
-                version: to_version(version)?,
+                version: to_version("sqlite", version)?,
                 bytes,
             })
         })
@@ -531,7 +528,7 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT version FROM m2fa_records WHERE key = ?1")
             .and_then(|mut s| s.query_row(params![key], |row| row.get(0)).optional())
             .map_err(|e| backend("compare", e))?;
-        if current.map(to_version).transpose()? != expected {
+        if current.map(|v| to_version("sqlite", v)).transpose()? != expected {
             // Dropping the transaction rolls it back: nothing was written.
             return Ok(CasOutcome::Conflict);
         }
@@ -556,7 +553,7 @@ impl Store for SqliteStore {
         .map_err(|e| backend("write", e))?;
         tx.commit().map_err(|e| backend("commit", e))?;
         Ok(CasOutcome::Stored {
-            version: to_version(version)?,
+            version: to_version("sqlite", version)?,
         })
     }
 
@@ -583,7 +580,7 @@ impl Store for SqliteStore {
             Ok((
                 key,
                 Versioned {
-                    version: to_version(version)?,
+                    version: to_version("sqlite", version)?,
                     bytes,
                 },
             ))

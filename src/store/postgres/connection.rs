@@ -13,6 +13,12 @@ use crate::store::error::StoreError;
 /// A pooled connection: a session with the statements prepared.
 pub(super) struct Connection {
     pub(super) session: Session,
+    pub(super) statements: Statements,
+}
+
+/// The statements every connection prepares once, for the life of the
+/// connection.
+pub(super) struct Statements {
     pub(super) load: Statement,
     pub(super) insert: Statement,
     pub(super) update: Statement,
@@ -29,68 +35,53 @@ impl Connection {
         let client = &session.client;
         let statements = session
             .run(deadline, async {
-                Ok::<_, tokio_postgres::Error>([
-                    client
+                Ok::<_, tokio_postgres::Error>(Statements {
+                    load: client
                         .prepare("SELECT version, bytes FROM m2fa_records WHERE key = $1")
                         .await?,
-                    client
+                    insert: client
                         .prepare(
                             "INSERT INTO m2fa_records (key, version, bytes) \
                              VALUES ($1, nextval('m2fa_versions'), $2) \
                              ON CONFLICT (key) DO NOTHING RETURNING version",
                         )
                         .await?,
-                    client
+                    update: client
                         .prepare(
                             "UPDATE m2fa_records SET version = nextval('m2fa_versions'), \
                              bytes = $3 WHERE key = $1 AND version = $2 RETURNING version",
                         )
                         .await?,
-                    client
+                    delete: client
                         .prepare(
                             "DELETE FROM m2fa_records WHERE key = $1 AND version = $2 \
                              RETURNING nextval('m2fa_versions')",
                         )
                         .await?,
-                    client
+                    delete_absent: client
                         .prepare(
                             "SELECT nextval('m2fa_versions') \
                              WHERE NOT EXISTS (SELECT 1 FROM m2fa_records WHERE key = $1)",
                         )
                         .await?,
-                    client
+                    scan_first: client
                         .prepare(
                             "SELECT key, version, bytes FROM m2fa_records ORDER BY key LIMIT $1",
                         )
                         .await?,
-                    client
+                    scan_after: client
                         .prepare(
                             "SELECT key, version, bytes FROM m2fa_records WHERE key > $1 \
                              ORDER BY key LIMIT $2",
                         )
                         .await?,
-                ])
+                })
             })
             .map_err(|stop| server.interrupted("preparing statements", stop))?
             .map_err(|e| backend("preparing statements", describe_error(&e)))?;
-        let [
-            load,
-            insert,
-            update,
-            delete,
-            delete_absent,
-            scan_first,
-            scan_after,
-        ] = statements;
         Ok(Self {
             session,
-            load,
-            insert,
-            update,
-            delete,
-            delete_absent,
-            scan_first,
-            scan_after,
+            statements,
         })
     }
 

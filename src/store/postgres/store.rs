@@ -18,6 +18,7 @@ use super::tls::tls_connector;
 use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use crate::store::error::StoreError;
 use crate::store::limits::check_sizes;
+use crate::store::sql::to_version;
 
 /// A [`Store`] in a PostgreSQL database, shared by the hosts of a cluster.
 ///
@@ -273,16 +274,12 @@ impl PostgresStore {
 /// A statement parameter.
 type Param<'a> = dyn tokio_postgres::types::ToSql + Sync + 'a;
 
-fn to_version(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| backend("record", "negative version"))
-}
-
 impl Store for PostgresStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
         let row = self
             .with_connection("load", async |c| {
                 c.client()
-                    .query_opt(&c.load, &[&key])
+                    .query_opt(&c.statements.load, &[&key])
                     .await
                     .map_err(Failed::from)
             })
@@ -291,7 +288,7 @@ impl Store for PostgresStore {
             let version: i64 = row.try_get(0).map_err(|e| backend("load", e))?;
             let bytes: Vec<u8> = row.try_get(1).map_err(|e| backend("load", e))?;
             Ok(Versioned {
-                version: to_version(version)?,
+                version: to_version("postgres", version)?,
                 bytes: Zeroizing::new(bytes),
             })
         })
@@ -314,18 +311,26 @@ impl Store for PostgresStore {
         let row = self
             .with_connection("compare-and-swap", async move |c| {
                 let row = match (expected, new) {
-                    (None, Some(bytes)) => c.client().query_opt(&c.insert, &[&key, &bytes]).await,
+                    (None, Some(bytes)) => {
+                        c.client()
+                            .query_opt(&c.statements.insert, &[&key, &bytes])
+                            .await
+                    }
                     (Some(v), Some(bytes)) => {
                         c.client()
-                            .query_opt(&c.update, &[&key as &Param<'_>, &v, &bytes])
+                            .query_opt(&c.statements.update, &[&key as &Param<'_>, &v, &bytes])
                             .await
                     }
                     (Some(v), None) => {
                         c.client()
-                            .query_opt(&c.delete, &[&key as &Param<'_>, &v])
+                            .query_opt(&c.statements.delete, &[&key as &Param<'_>, &v])
                             .await
                     }
-                    (None, None) => c.client().query_opt(&c.delete_absent, &[&key]).await,
+                    (None, None) => {
+                        c.client()
+                            .query_opt(&c.statements.delete_absent, &[&key])
+                            .await
+                    }
                 };
                 row.map_err(Failed::from)
             })
@@ -334,7 +339,7 @@ impl Store for PostgresStore {
             Some(row) => {
                 let version: i64 = row.try_get(0).map_err(|e| backend("compare-and-swap", e))?;
                 Ok(CasOutcome::Stored {
-                    version: to_version(version)?,
+                    version: to_version("postgres", version)?,
                 })
             }
             None => Ok(CasOutcome::Conflict),
@@ -348,10 +353,10 @@ impl Store for PostgresStore {
                 match after {
                     Some(after) => {
                         c.client()
-                            .query(&c.scan_after, &[&after as &Param<'_>, &limit])
+                            .query(&c.statements.scan_after, &[&after as &Param<'_>, &limit])
                             .await
                     }
-                    None => c.client().query(&c.scan_first, &[&limit]).await,
+                    None => c.client().query(&c.statements.scan_first, &[&limit]).await,
                 }
                 .map_err(Failed::from)
             })
@@ -364,7 +369,7 @@ impl Store for PostgresStore {
                 Ok((
                     key,
                     Versioned {
-                        version: to_version(version)?,
+                        version: to_version("postgres", version)?,
                         bytes: Zeroizing::new(bytes),
                     },
                 ))
