@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use super::error::StoreError;
-use super::limits::check_sizes;
+use super::limits::{WithinLimits, compare_and_swap_within_limits};
 
 /// Shards: independent locks, so logins of different accounts rarely wait
 /// for each other.
@@ -67,22 +67,13 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        let shard = self.shard(key)?;
-        Ok(shard.get(key).map(|(version, bytes)| Versioned {
-            version: *version,
-            bytes: bytes.clone(),
-        }))
-    }
-
-    fn compare_and_swap(
+impl MemoryStore {
+    /// The compare-and-swap, under the lock of the key's shard (the key and
+    /// record are within the limits: [`compare_and_swap_within_limits!`]).
+    fn swap(
         &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
+        WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
-        check_sizes(key, new)?;
         let mut shard = self.shard(key)?;
         let current = shard.get(key).map(|(version, _)| *version);
         if current != expected {
@@ -100,6 +91,18 @@ impl Store for MemoryStore {
         }
         Ok(CasOutcome::Stored { version })
     }
+}
+
+impl Store for MemoryStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let shard = self.shard(key)?;
+        Ok(shard.get(key).map(|(version, bytes)| Versioned {
+            version: *version,
+            bytes: bytes.clone(),
+        }))
+    }
+
+    compare_and_swap_within_limits!();
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let mut found = Vec::new();

@@ -53,7 +53,7 @@ use zeroize::Zeroizing;
 
 use super::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use super::error::StoreError;
-use super::limits::check_sizes;
+use super::limits::{WithinLimits, compare_and_swap_within_limits};
 use super::sql::to_version;
 
 /// `PRAGMA application_id` of a mail2fa database ("M2FA").
@@ -489,37 +489,13 @@ fn migrate(connection: &mut Connection, create: bool) -> Result<(), StoreError> 
     tx.commit().map_err(|e| backend("schema", e))
 }
 
-impl Store for SqliteStore {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        let connection = self.connection()?;
-        let mut statement = connection
-            .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
-            .map_err(|e| backend("load", e))?;
-        let row = statement
-            .query_row(params![key], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
-                ))
-            })
-            .optional()
-            .map_err(|e| backend("load", e))?;
-        row.map(|(version, bytes)| {
-            Ok(Versioned {
-                version: to_version("sqlite", version)?,
-                bytes,
-            })
-        })
-        .transpose()
-    }
-
-    fn compare_and_swap(
+impl SqliteStore {
+    /// The compare-and-swap, in one `BEGIN IMMEDIATE` transaction (the key
+    /// and record are within the limits: [`compare_and_swap_within_limits!`]).
+    fn swap(
         &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
+        WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
-        check_sizes(key, new)?;
         let mut connection = self.connection()?;
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -556,6 +532,33 @@ impl Store for SqliteStore {
             version: to_version("sqlite", version)?,
         })
     }
+}
+
+impl Store for SqliteStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let connection = self.connection()?;
+        let mut statement = connection
+            .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
+            .map_err(|e| backend("load", e))?;
+        let row = statement
+            .query_row(params![key], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
+                ))
+            })
+            .optional()
+            .map_err(|e| backend("load", e))?;
+        row.map(|(version, bytes)| {
+            Ok(Versioned {
+                version: to_version("sqlite", version)?,
+                bytes,
+            })
+        })
+        .transpose()
+    }
+
+    compare_and_swap_within_limits!();
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let connection = self.connection()?;

@@ -17,7 +17,7 @@ use super::session::refuse_inside_async;
 use super::tls::tls_connector;
 use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use crate::store::error::StoreError;
-use crate::store::limits::check_sizes;
+use crate::store::limits::{WithinLimits, compare_and_swap_within_limits};
 use crate::store::sql::to_version;
 
 /// A [`Store`] in a PostgreSQL database, shared by the hosts of a cluster.
@@ -274,34 +274,13 @@ impl PostgresStore {
 /// A statement parameter.
 type Param<'a> = dyn tokio_postgres::types::ToSql + Sync + 'a;
 
-impl Store for PostgresStore {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        let row = self
-            .with_connection("load", async |c| {
-                c.client()
-                    .query_opt(&c.statements.load, &[&key])
-                    .await
-                    .map_err(Failed::from)
-            })
-            .map_err(|Failed(e)| e)?;
-        row.map(|row| {
-            let version: i64 = row.try_get(0).map_err(|e| backend("load", e))?;
-            let bytes: Vec<u8> = row.try_get(1).map_err(|e| backend("load", e))?;
-            Ok(Versioned {
-                version: to_version("postgres", version)?,
-                bytes: Zeroizing::new(bytes),
-            })
-        })
-        .transpose()
-    }
-
-    fn compare_and_swap(
+impl PostgresStore {
+    /// The compare-and-swap, in one statement (the key and record are
+    /// within the limits: [`compare_and_swap_within_limits!`]).
+    fn swap(
         &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
+        WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
-        check_sizes(key, new)?;
         let expected = match expected.map(i64::try_from) {
             // No record ever has a version beyond i64: it cannot match.
             Some(Err(_)) => return Ok(CasOutcome::Conflict),
@@ -345,6 +324,30 @@ impl Store for PostgresStore {
             None => Ok(CasOutcome::Conflict),
         }
     }
+}
+
+impl Store for PostgresStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let row = self
+            .with_connection("load", async |c| {
+                c.client()
+                    .query_opt(&c.statements.load, &[&key])
+                    .await
+                    .map_err(Failed::from)
+            })
+            .map_err(|Failed(e)| e)?;
+        row.map(|row| {
+            let version: i64 = row.try_get(0).map_err(|e| backend("load", e))?;
+            let bytes: Vec<u8> = row.try_get(1).map_err(|e| backend("load", e))?;
+            Ok(Versioned {
+                version: to_version("postgres", version)?,
+                bytes: Zeroizing::new(bytes),
+            })
+        })
+        .transpose()
+    }
+
+    compare_and_swap_within_limits!();
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
