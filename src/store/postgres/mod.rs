@@ -11,8 +11,9 @@
 //!   `WHERE` of an `UPDATE`/`DELETE` against the row a concurrent
 //!   transaction committed, so of two hosts racing on the same version
 //!   exactly one matches; the other sees no row and gets
-//!   [`CasOutcome::Conflict`]. No explicit transaction, no retry loop of
-//!   its own: the engine's read-modify-write retries.
+//!   [`CasOutcome::Conflict`](crate::store::CasOutcome::Conflict). No
+//!   explicit transaction, no retry loop of its own: the engine's
+//!   read-modify-write retries.
 //! * **Bounded time**: connecting, waiting for a pooled connection and every
 //!   statement are bounded by [`PostgresOptions::timeout`] on our side
 //!   (`statement_timeout` and `lock_timeout` on the server's as well). A
