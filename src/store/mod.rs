@@ -25,7 +25,8 @@ mod sqlite;
 
 pub use backend::{CasOutcome, ScannedRecord, Store, Versioned};
 pub use error::StoreError;
-/// For the C callback store until it imports `limits::check_sizes` itself.
+// For the C callback store (src/ffi/store.rs) until it imports
+// `limits::check_sizes` itself.
 #[cfg(feature = "capi")]
 pub(crate) use limits::check_sizes;
 pub use limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
