@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
 
-use super::{CasOutcome, Store, StoreError, Versioned};
+use super::backend::{CasOutcome, ScannedRecord, Store, Versioned};
+use super::error::StoreError;
+use super::limits::{WithinLimits, compare_and_swap_within_limits};
 
 /// Shards: independent locks, so logins of different accounts rarely wait
 /// for each other.
@@ -65,22 +67,13 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        let shard = self.shard(key)?;
-        Ok(shard.get(key).map(|(version, bytes)| Versioned {
-            version: *version,
-            bytes: bytes.clone(),
-        }))
-    }
-
-    fn compare_and_swap(
+impl MemoryStore {
+    /// The compare-and-swap, under the lock of the key's shard (the key and
+    /// record are within the limits: [`compare_and_swap_within_limits!`]).
+    fn swap(
         &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
+        WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
-        crate::store::check_sizes(key, new)?;
         let mut shard = self.shard(key)?;
         let current = shard.get(key).map(|(version, _)| *version);
         if current != expected {
@@ -98,12 +91,20 @@ impl Store for MemoryStore {
         }
         Ok(CasOutcome::Stored { version })
     }
+}
 
-    fn scan(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<super::ScannedRecord>, StoreError> {
+impl Store for MemoryStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let shard = self.shard(key)?;
+        Ok(shard.get(key).map(|(version, bytes)| Versioned {
+            version: *version,
+            bytes: bytes.clone(),
+        }))
+    }
+
+    compare_and_swap_within_limits!();
+
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let mut found = Vec::new();
         for index in 0..SHARDS {
             let shard = self.shards[index]
@@ -130,9 +131,7 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Change, read_modify_write};
-    use crate::store::{MAX_KEY_LEN, MAX_RECORD_LEN};
-    use std::sync::Arc;
+    use crate::store::limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
 
     #[test]
     fn compare_and_swap_follows_versions() {
@@ -195,56 +194,5 @@ mod tests {
             Err(StoreError::TooLarge)
         );
         assert_eq!(store.load(b"k").unwrap(), None);
-    }
-
-    #[test]
-    fn racing_increments_are_never_lost() {
-        // 16 threads each add 1 to a counter 200 times through
-        // read_modify_write: every increment survives.
-        let store = Arc::new(MemoryStore::new());
-        let threads: Vec<_> = (0..16)
-            .map(|_| {
-                let store = Arc::clone(&store);
-                std::thread::spawn(move || {
-                    for _ in 0..200 {
-                        read_modify_write::<(), StoreError>(&*store, b"n", 1_000_000, |current| {
-                            let n = current
-                                .map_or(0, |b| u64::from_be_bytes(b.try_into().expect("8 bytes")));
-                            Ok(Change::Write(
-                                Some(Zeroizing::new((n + 1).to_be_bytes().to_vec())),
-                                (),
-                            ))
-                        })
-                        .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for thread in threads {
-            thread.join().unwrap();
-        }
-        let bytes = store.load(b"n").unwrap().unwrap().bytes;
-        assert_eq!(
-            u64::from_be_bytes(bytes.as_slice().try_into().unwrap()),
-            16 * 200
-        );
-    }
-
-    #[test]
-    fn contention_gives_up_with_an_error() {
-        // A decide step that always sees someone else write first.
-        let store = MemoryStore::new();
-        let mut attempts = 0;
-        let result = read_modify_write::<(), StoreError>(&store, b"k", 3, |_| {
-            attempts += 1;
-            store.compare_and_swap(b"k", store.load(b"k")?.map(|r| r.version), Some(b"theirs"))?;
-            Ok(Change::Write(Some(Zeroizing::new(b"mine".to_vec())), ()))
-        });
-        assert_eq!(result, Err(StoreError::Contention { attempts: 3 }));
-        assert_eq!(attempts, 3);
-        assert_eq!(
-            store.load(b"k").unwrap().unwrap().bytes.as_slice(),
-            b"theirs"
-        );
     }
 }

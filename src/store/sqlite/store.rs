@@ -1,46 +1,6 @@
-//! The embedded durable store: one SQLite file (the bundled SQLite, so C
-//! hosts need nothing installed), safe for several threads and several
-//! processes at once.
-//!
-//! * **Atomicity**: every compare-and-swap is one `BEGIN IMMEDIATE`
-//!   transaction — the check of the version, the new version from a
-//!   store-wide counter (never reused, so no ABA even across deletes) and
-//!   the write commit together or not at all. Loads are plain reads: the
-//!   read path never writes the database.
-//! * **Durability**: WAL journal, `synchronous = FULL` by default: a
-//!   consumed code survives a power cut. `NORMAL` is faster (no fsync per
-//!   commit in WAL mode) but the last commits can be lost on power failure
-//!   — which, for a 2FA store, can make a consumed code usable again or
-//!   undo a lockout. It is not lost on a process crash.
-//! * **Several processes** (Dovecot's auth workers, for instance) may open
-//!   the same file: SQLite's locks serialise the writers; a writer that
-//!   finds the database busy waits up to the busy timeout (5 s by default),
-//!   then the call fails (and the login is refused).
-//! * **Creation is an administrative act**: [`SqliteStore::open`] (and
-//!   `create: false`, the default of [`SqliteOptions`]) only opens an
-//!   existing mail2fa database. A missing file, an empty (0-byte) file or a
-//!   SQLite file without the mail2fa schema is refused like a foreign one:
-//!   a login path must never build a fresh, empty store that answers "no
-//!   2FA" for everyone. Only [`SqliteStore::create`] (`create: true`; the
-//!   operator tool's `mail2fa platform enable`) makes a new file, or builds
-//!   the schema in an existing empty one.
-//! * **Files**: a new database is created with mode 0600; a path that is a
-//!   symbolic link is refused (SQLite's `NOFOLLOW`, and our own check when
-//!   creating it). A file that is not a mail2fa database, or one of a newer
-//!   schema version, is refused: never read as "no 2FA". The database, its
-//!   `-wal` and `-shm` companions and its directory must not be writable by
-//!   group or others and must belong to the process's effective user or to
-//!   root (a directory others can write lets them plant a `-wal` file that
-//!   SQLite would replay into the database; a sticky directory such as
-//!   `/tmp` is accepted, as others cannot replace files there, and a
-//!   companion planted there is refused by its owner). Run the operator
-//!   tool as the user that owns the database (`sudo -u dovecot mail2fa …`),
-//!   or as root.
-//! * **Destroyed secrets leave the files**: deleted and replaced records are
-//!   overwritten with zeros (`secure_delete`), and [`Store::scrub`] (called
-//!   by the engine after removing or resetting an account) checkpoints the
-//!   WAL into the database and truncates it, so an old secret survives
-//!   neither in the database nor in its `-wal` file.
+//! The store itself: opening a database file (never creating one, unless
+//! asked), the compare-and-swap in one immediate transaction, loads, scans
+//! and the scrub of the WAL.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
@@ -51,76 +11,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::{CasOutcome, Store, StoreError, Versioned};
-
-/// `PRAGMA application_id` of a mail2fa database ("M2FA").
-const APPLICATION_ID: i32 = 0x4d32_4641;
-/// The schema this version writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
-
-/// How hard a commit tries to reach the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Synchronous {
-    /// Every commit is synced before it returns (the default): nothing
-    /// acknowledged is ever lost.
-    Full,
-    /// Commits are synced at WAL checkpoints only: faster, but a power
-    /// failure may lose the last commits (a consumed code may work again).
-    Normal,
-}
-
-/// How to open a [`SqliteStore`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqliteOptions {
-    /// Create the database (default `false`). `false`: the file must be an
-    /// existing mail2fa database — a missing file, an empty file or one
-    /// without the mail2fa schema is an error (what every login path must
-    /// use). `true`, the administrator's act: a missing file is created
-    /// (mode 0600), and an existing empty file (0 bytes, or a SQLite file
-    /// with no tables at all) gets the schema; an existing mail2fa database
-    /// is opened as it is.
-    pub create: bool,
-    /// Durability of commits (default [`Synchronous::Full`]).
-    pub synchronous: Synchronous,
-    /// How long a writer waits for another process's lock (default 5 s).
-    pub busy_timeout: Duration,
-    /// Largest size of the database file in bytes (`None`: no limit but
-    /// the disk's). Beyond it, writes fail as on a full disk — the login is
-    /// refused, nothing is half-written.
-    pub max_size: Option<u64>,
-}
-
-impl Default for SqliteOptions {
-    fn default() -> Self {
-        Self {
-            create: false,
-            synchronous: Synchronous::Full,
-            busy_timeout: Duration::from_secs(5),
-            max_size: None,
-        }
-    }
-}
-
-/// What [`SqliteStore::check`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SqliteCheck {
-    /// The schema version of the file ([`SCHEMA_VERSION`]).
-    pub schema_version: i32,
-    /// What SQLite's integrity check says: `["ok"]`, or up to 100 problems.
-    pub integrity: Vec<String>,
-    /// Records stored.
-    pub records: u64,
-    /// Size of the database (pages in use and free), in bytes.
-    pub size_bytes: u64,
-}
-
-impl SqliteCheck {
-    /// Whether SQLite found nothing wrong.
-    pub fn is_sound(&self) -> bool {
-        self.integrity.len() == 1 && self.integrity[0] == "ok"
-    }
-}
+use super::failure::backend;
+use super::files::check_files;
+use super::options::{SqliteCheck, SqliteOptions, Synchronous};
+use super::schema::{identify, migrate};
+use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
+use crate::store::error::StoreError;
+use crate::store::limits::{WithinLimits, compare_and_swap_within_limits};
+use crate::store::sql::to_version;
 
 /// A [`Store`] in a SQLite database file.
 ///
@@ -147,10 +45,6 @@ impl SqliteCheck {
 pub struct SqliteStore {
     connection: Mutex<Connection>,
     path: PathBuf,
-}
-
-fn backend(context: &str, error: impl core::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("sqlite: {context}: {error}"))
 }
 
 impl SqliteStore {
@@ -348,179 +242,13 @@ fn wal_mode(connection: &Connection, busy_timeout: Duration) -> Result<String, S
     }
 }
 
-/// Refuses (without writing) a file that does not say it is a mail2fa
-/// database: an empty SQLite database included.
-fn identify(connection: &Connection, path: &Path) -> Result<(), StoreError> {
-    let application: i32 = connection
-        .query_row("PRAGMA application_id", [], |row| row.get(0))
-        .map_err(|e| backend(&format!("opening {}", path.display()), e))?;
-    match application {
-        APPLICATION_ID => Ok(()),
-        0 => Err(StoreError::Backend(format!(
-            "sqlite: {} has no mail2fa schema (an empty or foreign database); a login never \
-             creates one (restore the database, or create the schema with \
-             `mail2fa platform enable`)",
-            path.display()
-        ))),
-        _ => Err(backend("schema", "the file is not a mail2fa database")),
-    }
-}
-
-/// The effective user id of this process.
-fn effective_uid() -> u32 {
-    rustix::process::geteuid().as_raw()
-}
-
-/// Refuses a database that another user controls: the file (and its
-/// `-wal` and `-shm` companions, when they exist) and its directory must
-/// belong to the effective user or to root, and must not be writable by
-/// group or others.
-fn check_files(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::MetadataExt;
-
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut companions = Vec::with_capacity(2);
-    for suffix in ["-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        companions.push(PathBuf::from(name));
-    }
-    let uid = effective_uid();
-    let mut checked = vec![(path.to_owned(), true, "database")];
-    checked.extend(
-        companions
-            .into_iter()
-            .map(|p| (p, false, "database companion")),
-    );
-    checked.push((directory, true, "database directory"));
-    for (file, required, what) in checked {
-        let meta = match std::fs::symlink_metadata(&file) {
-            Ok(meta) => meta,
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(backend(&format!("checking {}", file.display()), e)),
-        };
-        if meta.uid() != uid && meta.uid() != 0 {
-            return Err(StoreError::Backend(format!(
-                "sqlite: refusing the {what} {}: it belongs to user id {}, not to this process's \
-                 user ({uid}) or root; `chown {uid} {}`, or run as its owner",
-                file.display(),
-                meta.uid(),
-                file.display()
-            )));
-        }
-        let mode = meta.mode() & 0o7777;
-        // A sticky directory (`/tmp`) lets others add files but not
-        // replace ours; a companion they plant is caught by its owner.
-        let sticky = meta.is_dir() && mode & 0o1000 != 0;
-        if mode & 0o022 != 0 && !sticky {
-            let fix = if meta.is_dir() { "go-w" } else { "600" };
-            return Err(StoreError::Backend(format!(
-                "sqlite: refusing the {what} {}: group or others may write it (mode {mode:04o}); \
-                 `chmod {fix} {}`",
-                file.display(),
-                file.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Creates the schema in an empty database (only with `create`), accepts
-/// the current one, and refuses anything else — all in one immediate
-/// transaction, so that two processes creating the same new file do not
-/// both build it.
-fn migrate(connection: &mut Connection, create: bool) -> Result<(), StoreError> {
-    let tx = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| backend("schema", e))?;
-    let pragma = |name: &str| -> Result<i32, StoreError> {
-        tx.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
-            .map_err(|e| backend("schema", e))
-    };
-    let (application, version) = (pragma("application_id")?, pragma("user_version")?);
-    match (application, version) {
-        (APPLICATION_ID, SCHEMA_VERSION) => {}
-        (APPLICATION_ID, other) => {
-            return Err(backend(
-                "schema",
-                format!("version {other}, this library reads {SCHEMA_VERSION}"),
-            ));
-        }
-        (0, 0) if !create => {
-            return Err(backend(
-                "schema",
-                "no mail2fa schema, and a login never creates one",
-            ));
-        }
-        (0, 0) => {
-            let objects: i64 = tx
-                .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-                .map_err(|e| backend("schema", e))?;
-            if objects != 0 {
-                return Err(backend(
-                    "schema",
-                    "the file is another application's database",
-                ));
-            }
-            tx.execute_batch(&format!(
-                "CREATE TABLE m2fa_records (
-                     key BLOB PRIMARY KEY NOT NULL,
-                     version INTEGER NOT NULL,
-                     bytes BLOB NOT NULL
-                 ) WITHOUT ROWID;
-                 CREATE TABLE m2fa_counter (
-                     id INTEGER PRIMARY KEY CHECK (id = 1),
-                     next_version INTEGER NOT NULL
-                 );
-                 INSERT INTO m2fa_counter (id, next_version) VALUES (1, 1);
-                 PRAGMA application_id = {APPLICATION_ID};
-                 PRAGMA user_version = {SCHEMA_VERSION};"
-            ))
-            .map_err(|e| backend("creating the schema", e))?;
-        }
-        _ => return Err(backend("schema", "the file is not a mail2fa database")),
-    }
-    tx.commit().map_err(|e| backend("schema", e))
-}
-
-fn to_version(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| backend("record", "negative version"))
-}
-
-impl Store for SqliteStore {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        let connection = self.connection()?;
-        let mut statement = connection
-            .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
-            .map_err(|e| backend("load", e))?;
-        let row = statement
-            .query_row(params![key], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
-                ))
-            })
-            .optional()
-            .map_err(|e| backend("load", e))?;
-        row.map(|(version, bytes)| {
-            Ok(Versioned {
-                version: to_version(version)?,
-                bytes,
-            })
-        })
-        .transpose()
-    }
-
-    fn compare_and_swap(
+impl SqliteStore {
+    /// The compare-and-swap, in one `BEGIN IMMEDIATE` transaction (the key
+    /// and record are within the limits: [`compare_and_swap_within_limits!`]).
+    fn swap(
         &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
+        WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
-        crate::store::check_sizes(key, new)?;
         let mut connection = self.connection()?;
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -529,7 +257,7 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT version FROM m2fa_records WHERE key = ?1")
             .and_then(|mut s| s.query_row(params![key], |row| row.get(0)).optional())
             .map_err(|e| backend("compare", e))?;
-        if current.map(to_version).transpose()? != expected {
+        if current.map(|v| to_version("sqlite", v)).transpose()? != expected {
             // Dropping the transaction rolls it back: nothing was written.
             return Ok(CasOutcome::Conflict);
         }
@@ -554,15 +282,38 @@ impl Store for SqliteStore {
         .map_err(|e| backend("write", e))?;
         tx.commit().map_err(|e| backend("commit", e))?;
         Ok(CasOutcome::Stored {
-            version: to_version(version)?,
+            version: to_version("sqlite", version)?,
         })
     }
+}
 
-    fn scan(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<super::ScannedRecord>, StoreError> {
+impl Store for SqliteStore {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        let connection = self.connection()?;
+        let mut statement = connection
+            .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
+            .map_err(|e| backend("load", e))?;
+        let row = statement
+            .query_row(params![key], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
+                ))
+            })
+            .optional()
+            .map_err(|e| backend("load", e))?;
+        row.map(|(version, bytes)| {
+            Ok(Versioned {
+                version: to_version("sqlite", version)?,
+                bytes,
+            })
+        })
+        .transpose()
+    }
+
+    compare_and_swap_within_limits!();
+
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let connection = self.connection()?;
         let mut statement = connection
             .prepare_cached(
@@ -585,7 +336,7 @@ impl Store for SqliteStore {
             Ok((
                 key,
                 Versioned {
-                    version: to_version(version)?,
+                    version: to_version("sqlite", version)?,
                     bytes,
                 },
             ))

@@ -1,0 +1,106 @@
+//! What a storage backend is: the [`Store`] trait and the values it trades
+//! in (versioned records, the outcome of a compare-and-swap).
+
+use zeroize::Zeroizing;
+
+use super::error::StoreError;
+
+/// A record as loaded: its bytes and the version to compare against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    /// The store's version of the record.
+    pub version: u64,
+    /// The record's encoding; it may contain secrets, hence wiped on drop.
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+/// Result of a compare-and-swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CasOutcome {
+    /// The write happened; the record now has this version (for a delete,
+    /// the version the deletion consumed).
+    Stored {
+        /// New version.
+        version: u64,
+    },
+    /// The record was not at the expected version: someone else wrote it
+    /// first. Nothing was changed; load again and redo the decision.
+    Conflict,
+}
+
+/// A record as listed by [`Store::scan`]: its key and its versioned bytes.
+pub type ScannedRecord = (Vec<u8>, Versioned);
+
+/// A place to keep records, with atomic compare-and-swap per key.
+///
+/// Implementations must be linearizable per key: a `compare_and_swap` that
+/// returns [`CasOutcome::Stored`] happened after every write it observed and
+/// before every load that sees it. They must be safe to call from many
+/// threads at once.
+pub trait Store: Send + Sync {
+    /// The record under `key`, or `None` if there is none.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend cannot answer; callers refuse the login.
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError>;
+
+    /// Replaces the record under `key` with `new` (`None` deletes it), but
+    /// only if its current version is `expected` (`None`: only if there is no
+    /// record).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails; then nothing may have been written.
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError>;
+
+    /// At most `limit` records whose key is after `after` (all when `None`),
+    /// in key order — for maintenance, which walks the store in bounded
+    /// batches. Stores that cannot list keep the default.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] by default; backend errors.
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        let _ = (after, limit);
+        Err(StoreError::Unsupported)
+    }
+
+    /// Makes what deleted and overwritten records held (old secrets) leave
+    /// the backend's files now rather than at some later maintenance: the
+    /// engine calls it after removing or resetting an account. A store that
+    /// keeps nothing behind keeps the default (nothing to do).
+    ///
+    /// # Errors
+    /// Backend errors (the records themselves are already gone or replaced).
+    fn scrub(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A boxed store is a store: hosts choose the backend at run time
+/// (`Engine<Box<dyn Store>>`), as the C library does.
+impl<T: Store + ?Sized> Store for Box<T> {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        (**self).load(key)
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        (**self).compare_and_swap(key, expected, new)
+    }
+
+    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        (**self).scan(after, limit)
+    }
+
+    fn scrub(&self) -> Result<(), StoreError> {
+        (**self).scrub()
+    }
+}
