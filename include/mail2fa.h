@@ -37,21 +37,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Major version of the library (semantic versioning of the crate and ABI).
-#define M2FA_VERSION_MAJOR 0
-
-// Minor version of the library.
-#define M2FA_VERSION_MINOR 1
-
-// Patch version of the library.
-#define M2FA_VERSION_PATCH 0
-
 // Size of the buffer `m2fa_engine_app_password_create` needs: 23
 // characters (`xxxxx-xxxxx-xxxxx-xxxxx`) and the NUL.
 #define M2FA_APP_PASSWORD_SIZE 24
-
-// Size of a device id in text (32 hex digits) with its NUL.
-#define M2FA_DEVICE_ID_SIZE 33
 
 // Longest lock accepted by `m2fa_engine_config_set_lockout` (one day).
 // (A literal, so that cbindgen can write it; a test ties it to the crate's.)
@@ -61,6 +49,9 @@
 // days). (A literal, so that cbindgen can write it; a test ties it to the
 // crate's.)
 #define M2FA_MAX_SUSPENSION (30 * 86400)
+
+// Size of a device id in text (32 hex digits) with its NUL.
+#define M2FA_DEVICE_ID_SIZE 33
 
 // Longest platform name accepted, in bytes (a DNS name's limit).
 // (A literal, so that cbindgen can write it; a test ties it to the crate's.)
@@ -77,6 +68,15 @@
 // Largest verification window accepted (steps each side / look-ahead).
 // (A literal, so that cbindgen can write it; a test ties it to the crate's.)
 #define M2FA_MAX_WINDOW 50
+
+// Major version of the library (semantic versioning of the crate and ABI).
+#define M2FA_VERSION_MAJOR 0
+
+// Minor version of the library.
+#define M2FA_VERSION_MINOR 1
+
+// Patch version of the library.
+#define M2FA_VERSION_PATCH 0
 
 // What every `m2fa_*` function returns. The numbers are part of the ABI:
 // they never change and are never reused. Groups: 0–99 outcomes, 100–199
@@ -606,306 +606,107 @@ typedef void (*m2fa_store_free_fn)(void *userdata);
 extern "C" {
 #endif // __cplusplus
 
-// The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
-//
-// Never NULL; the string lives as long as the library is loaded.
-// Thread-safe.
-const char *m2fa_version(void);
-
-// Sets the device policy: at most `max_pending` (1..=32) pending tokens
-// per mailbox, which expire `pending_ttl` seconds after last seen; one
-// notification per device per `notify_interval` seconds; last-seen times
-// written at most once per `seen_interval` seconds; a device bound for
-// `binding_period` seconds after a code login (0: never) — the same client
-// from the same network with the same password+code string gets in, the
-// password alone never does; `reset_revokes_clients`
-// ≠ 0: a 2FA reset also revokes device tokens and application passwords.
-// Defaults: 10, 30 days, 1 day, 300 s, 12 h, 0. `m2fa_engine_new` refuses
-// (`M2FA_INVALID_CONFIG`) a `max_pending` outside 1..=32, a zero
-// `pending_ttl` or `notify_interval`, a `seen_interval` not below
-// `pending_ttl`, and a `binding_period` above 30 days.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_engine_config_set_devices(struct m2fa_engine_config *config,
-                                           uint32_t max_pending,
-                                           uint64_t pending_ttl,
-                                           uint64_t notify_interval,
-                                           uint64_t seen_interval,
-                                           uint64_t binding_period,
-                                           uint32_t reset_revokes_clients);
-
-// Sets the 32-byte key of device fingerprints (copied). Without one, each
-// engine makes a random key: fine for one process on the in-memory store.
-// Every process sharing a store must use the same key.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` unless `len` is 32.
-m2fa_status m2fa_engine_config_set_device_key(struct m2fa_engine_config *config,
-                                              const uint8_t *key,
-                                              size_t len);
-
-// Adds a 32-byte key for encryption at rest of account records under
-// `key_id` (copied, wiped when the configuration is freed). `current` ≠ 0
-// makes it the key that seals every write (the previous current key still
-// opens what it sealed); `current` = 0 adds an older key, after a current
-// one was given. Without any key, records are stored in clear
-// (integrity-checked only).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (length not 32, an
-// id given twice, an older key before any current one).
-m2fa_status m2fa_engine_config_add_encryption_key(struct m2fa_engine_config *config,
-                                                  uint32_t key_id,
-                                                  const uint8_t *key,
-                                                  size_t len,
-                                                  uint32_t current);
-
-// Sets the encryption keys of account records from the key file at
-// `path`, the format of the `mail2fa` tool's `--key-file`: one `ID:KEY`
-// per line — a decimal key id (`uint32_t`), a colon, then the key as 64
-// hex digits — the current key first, then older keys that still open
-// what they sealed; blank lines and lines starting with `#` are skipped.
-// The file must be a regular file (a symbolic link to one is followed)
-// of at most 64 KiB that neither group nor others may read or write
-// (mode 0600 or 0400). Its contents are wiped from memory once read; the
-// keys are wiped when the configuration is freed.
-//
-// The file's keys replace every key the configuration had (from an
-// earlier load or from `m2fa_engine_config_add_encryption_key`). Keys
-// added afterwards with `m2fa_engine_config_add_encryption_key` compose
-// with them: `current` ≠ 0 makes the added key current (the file's keys
-// become older keys), `current` = 0 adds one more older key. On an error
-// the configuration keeps the keys it had.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_INVALID_KEY_FILE` (missing or unreadable, not a regular file,
-// open to group or others, too large, a line that is not `ID:KEY`, a key
-// id given twice, no key). The status does not say which line is wrong:
-// the `mail2fa` tool's `--key-file` names it.
-m2fa_status m2fa_engine_config_load_key_file(struct m2fa_engine_config *config, const char *path);
-
-// Sets the portal link of notifications (NULL: none), with the
-// placeholders `{platform}`, `{account}` and `{device}`.
-//
-// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
-m2fa_status m2fa_engine_config_set_portal_link(struct m2fa_engine_config *config, const char *link);
-
-// Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
-// ignored). Its credential is "wrong password" until set; client fields
-// are unknown until set. Release with `m2fa_login_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
-m2fa_status m2fa_login_new(uint32_t protocol, const char *name, struct m2fa_login **out);
-
-// The credential is the account password alone; `correct` ≠ 0 if the
-// host's password check succeeded.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_login_set_password(struct m2fa_login *login, uint32_t correct);
-
-// The credential is the account password (`correct` ≠ 0: the host's check
-// succeeded) with a one-time code (copied, wiped on free).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`.
-m2fa_status m2fa_login_set_password_and_code(struct m2fa_login *login,
-                                             uint32_t correct,
-                                             const char *code);
-
-// The credential is not the account password (the host's check failed):
-// `input` may be an application password (copied, wiped on free).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`.
-m2fa_status m2fa_login_set_app_password(struct m2fa_login *login, const char *input);
-
-// What the host knows about the client; each may be NULL (unknown):
-// device id, device type, user agent (at most 256 bytes each), remote IP
-// address as text. Checked by `m2fa_engine_authenticate`.
-//
-// Errors: `M2FA_NULL_ARGUMENT` (login), `M2FA_INVALID_UTF8`.
-m2fa_status m2fa_login_set_client(struct m2fa_login *login,
-                                  const char *device_id,
-                                  const char *device_type,
-                                  const char *user_agent,
-                                  const char *remote_addr);
-
-// Frees a login (its code or application password is wiped). NULL is a
-// no-op.
-void m2fa_login_free(struct m2fa_login *login);
-
-// The decision for a whole login (S12–S16): `*out` receives it. A valid
-// code has been consumed, a device token recorded, an application
-// password's use noted when this returns. Outcomes: allowed, device
-// pending (with maybe a notification to deliver), code or enrollment
-// required, refused (the reason says why: wrong password, protocol
-// refused, application password required…). Where the policy is code in
-// login, a client bound by an earlier code login is allowed
-// (`M2FA_REASON_DEVICE_TRUSTED`) only with the same password+code string,
-// from the same device and network; the password alone asks for a code.
+// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
+// accounts need no second factor; their enrollments are kept.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform or account name outside mail2fa's alphabet: never retry
-// with another spelling), `M2FA_INVALID_INPUT` (a client field too long or with control
-// characters, an address that is not an IP address, a NUL-less or
-// over-long credential), `M2FA_CORRUPT_RECORD`, storage errors — refuse
-// the login on any of them.
-m2fa_status m2fa_engine_authenticate(const struct m2fa_engine *engine,
-                                     const char *platform,
-                                     const char *account,
-                                     const struct m2fa_login *login,
-                                     uint64_t now,
-                                     struct m2fa_decision **out);
-
-// `m2fa_engine_split_login` for a login over `protocol`: a code is split
-// off only where the protocol's policy takes one (code in login).
-//
-// Errors: as `m2fa_engine_split_login`, and `M2FA_UNKNOWN_ENUM_VALUE`.
-m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
+// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG`
+// (switching off a platform where 2FA is mandatory,
+// `m2fa_engine_config_add_mandatory_platform`), storage errors.
+m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
                                         const char *platform,
-                                        const char *account,
-                                        uint32_t protocol,
-                                        const char *name,
-                                        const char *input,
-                                        uint64_t now,
-                                        size_t *password_len,
-                                        uint32_t *has_code);
+                                        uint32_t enabled);
 
-// Writes the device token id (32 hex digits) of a device-pending or
-// device-authorized decision into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
-// `M2FA_INVALID_ARGUMENT` when no device is involved.
-m2fa_status m2fa_decision_device(const struct m2fa_decision *decision,
-                                 char *buf,
-                                 size_t len,
-                                 size_t *needed);
-
-// Writes the number of the application password of
-// `M2FA_REASON_APP_PASSWORD`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
-m2fa_status m2fa_decision_app_password_id(const struct m2fa_decision *decision, uint32_t *id);
-
-// Copies the notification of a device-pending decision into a new handle
-// `*out` (release with `m2fa_notification_free`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` when there is none
-// to send (the user was told recently, or has no destination).
-m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
-                                       struct m2fa_notification **out);
-
-// The host could not deliver the SMS about `device` (S13): `*out`
-// receives the same message by e-mail.
+// Enables 2FA for an account (S2): `*out` receives an
+// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
+// (`m2fa_decision_uri`) the user scans.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
-// `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
-// `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
-// errors.
-m2fa_status m2fa_engine_notification_fallback(const struct m2fa_engine *engine,
-                                              const char *platform,
-                                              const char *account,
-                                              const char *device,
-                                              uint64_t now,
-                                              struct m2fa_notification **out);
+// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
+// storage errors.
+m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
+                                       const char *platform,
+                                       const char *account,
+                                       uint64_t now,
+                                       struct m2fa_decision **out);
 
-// Writes the channel (`M2FA_MODE_SMS` or `M2FA_MODE_EMAIL`) into
-// `*channel` and the destination (phone number or address) into
-// `(buf, len)`.
+// Removes 2FA from an account (S10); its secret is destroyed.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_notification_destination(const struct m2fa_notification *notification,
-                                          uint32_t *channel,
-                                          char *buf,
-                                          size_t len,
-                                          size_t *needed);
-
-// Writes the subject line (for e-mail) into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_notification_subject(const struct m2fa_notification *notification,
-                                      char *buf,
-                                      size_t len,
-                                      size_t *needed);
-
-// Writes the message (device type, protocol, time, portal link) into
-// `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_notification_text(const struct m2fa_notification *notification,
-                                   char *buf,
-                                   size_t len,
-                                   size_t *needed);
-
-// Frees a notification. NULL is a no-op.
-void m2fa_notification_free(struct m2fa_notification *notification);
-
-// Lists the mailbox's device tokens (pending ones not expired, active
-// ones) into a new handle `*out` (release with `m2fa_device_list_free`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
 // `M2FA_NOT_ENABLED`, storage errors.
-m2fa_status m2fa_engine_devices(const struct m2fa_engine *engine,
+m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
+                               const char *platform,
+                               const char *account);
+
+// Lifts a lockout (an operator's action).
+//
+// Errors: as `m2fa_engine_remove`.
+m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
+                               const char *platform,
+                               const char *account);
+
+// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
+// `*until` (may be NULL) receives when. `seconds` is at most the
+// configured maximum (`m2fa_engine_config_set_max_suspension`, default
+// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_INPUT` for more
+// than the maximum (refused, never shortened) or an end beyond 64-bit time.
+m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
                                 const char *platform,
                                 const char *account,
+                                uint64_t seconds,
                                 uint64_t now,
-                                struct m2fa_device_list **out);
+                                uint64_t *until);
 
-// Writes how many tokens the list holds.
+// Sets where e-mail and SMS codes go; each may be NULL (none). The e-mail
+// address is a plain ASCII `local@domain.tld` (at most 254 bytes, one `@`,
+// no white space, quotes or address literals); the phone number is E.164,
+// `+` then 8 to 15 digits, the first not 0, single spaces between groups
+// allowed.
 //
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_device_list_count(const struct m2fa_device_list *list, size_t *count);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for an
+// address or number outside those rules, `M2FA_NO_CONTACT` for removing
+// the destination the account's mode uses.
+m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const char *email,
+                                    const char *phone);
 
-// Writes token `index`'s state (an `m2fa_device_state`), first-seen and
-// last-seen times (Unix seconds).
+// Chooses the verification mode (an `m2fa_mode` value, S3).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of range).
-m2fa_status m2fa_device_list_get(const struct m2fa_device_list *list,
-                                 size_t index,
-                                 uint32_t *state,
-                                 uint64_t *first_seen,
-                                 uint64_t *last_seen);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_NO_CONTACT`.
+m2fa_status m2fa_engine_set_mode(const struct m2fa_engine *engine,
+                                 const char *platform,
+                                 const char *account,
+                                 uint32_t mode);
 
-// Writes a text field (an `m2fa_device_field`) of token `index` into
-// `(buf, len)`; a field the client never sent is the empty string.
+// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
+// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
-// range), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_device_list_text(const struct m2fa_device_list *list,
-                                  size_t index,
-                                  uint32_t field,
-                                  char *buf,
-                                  size_t len,
-                                  size_t *needed);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_reset(const struct m2fa_engine *engine,
+                              const char *platform,
+                              const char *account,
+                              uint64_t now,
+                              struct m2fa_decision **out);
 
-// Frees a device list. NULL is a no-op.
-void m2fa_device_list_free(struct m2fa_device_list *list);
-
-// Activates a device token (S14): that device gets in from now on.
+// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
+// proven by a valid code (S11). `*out` receives the decision on the code;
+// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
+// `m2fa_decision_uri` then gives the new URI).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
-// `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
-// `M2FA_NOT_ENABLED`, storage errors.
-m2fa_status m2fa_engine_device_activate(const struct m2fa_engine *engine,
-                                        const char *platform,
-                                        const char *account,
-                                        const char *device,
-                                        uint64_t now);
-
-// Deactivates a device token (S14): the device is blocked again.
-//
-// Errors: as `m2fa_engine_device_activate`.
-m2fa_status m2fa_engine_device_deactivate(const struct m2fa_engine *engine,
-                                          const char *platform,
-                                          const char *account,
-                                          const char *device,
-                                          uint64_t now);
-
-// Deletes a device token (S14): the device is unknown again.
-//
-// Errors: as `m2fa_engine_device_activate`.
-m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
-                                      const char *platform,
-                                      const char *account,
-                                      const char *device,
-                                      uint64_t now);
+// Errors: as `m2fa_engine_login`, plus `M2FA_NOT_ENABLED`.
+m2fa_status m2fa_engine_self_service(const struct m2fa_engine *engine,
+                                     const char *platform,
+                                     const char *account,
+                                     const char *code,
+                                     uint32_t reset,
+                                     uint64_t now,
+                                     struct m2fa_decision **out);
 
 // Makes an application password (S16) named `name` (1–64 bytes, unique
 // in the account), limited to the comma-separated protocol names in
@@ -982,60 +783,75 @@ m2fa_status m2fa_app_password_list_text(const struct m2fa_app_password_list *lis
 // Frees an application password list. NULL is a no-op.
 void m2fa_app_password_list_free(struct m2fa_app_password_list *list);
 
-// Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
-// removes the override) for `protocol` (S15).
+// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
+// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
+// NULL) receives when a new code may be issued — the one out-parameter
+// written on an error.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a
-// bad protocol name, a policy other than code-in-login or refused for the
-// portal), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage
-// errors.
-m2fa_status m2fa_engine_set_platform_policy(const struct m2fa_engine *engine,
-                                            const char *platform,
-                                            uint32_t protocol,
-                                            const char *name,
-                                            uint32_t policy);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_NO_CONTACT`,
+// `M2FA_RATE_LIMITED`, `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
+                                   const char *platform,
+                                   const char *account,
+                                   uint64_t now,
+                                   struct m2fa_issued_code **out,
+                                   uint64_t *retry_at);
 
-// Sets an account's own policy for `protocol` (wins over the
-// platform's; `M2FA_POLICY_DEFAULT` removes it).
+// Replaces the account's recovery codes with `count` (1..=32) new ones;
+// `*out` receives them, to show once.
 //
-// Errors: as `m2fa_engine_set_platform_policy`, and `M2FA_NOT_ENABLED`.
-m2fa_status m2fa_engine_set_account_policy(const struct m2fa_engine *engine,
-                                           const char *platform,
-                                           const char *account,
-                                           uint32_t protocol,
-                                           const char *name,
-                                           uint32_t policy);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
+// outside 1..=32, `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
+                                                const char *platform,
+                                                const char *account,
+                                                uint32_t count,
+                                                struct m2fa_recovery_codes **out);
 
-// Writes the policy (an `m2fa_policy`, never `M2FA_POLICY_DEFAULT`) that
-// applies to the account on `protocol`.
+// Writes the code to deliver into `(buf, len)`. Send it; never log it.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform or account name outside mail2fa's alphabet),
-// `M2FA_INVALID_CONFIG` (a bad protocol name), `M2FA_UNKNOWN_ENUM_VALUE`,
-// `M2FA_NOT_ENABLED`, storage errors.
-m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
-                                        const char *platform,
-                                        const char *account,
-                                        uint32_t protocol,
-                                        const char *name,
-                                        uint32_t *policy);
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_issued_code_code(const struct m2fa_issued_code *issued,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *needed);
 
-// The name of an outcome (an `m2fa_outcome` value): the constant without
-// its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`
-// gives `"device_pending"`). A static NUL-terminated string that lives as
-// long as the library is loaded; NULL for a value this version does not
-// know. The names are stable — never changed, never reused — so logs and
-// scripts may rely on them. Thread-safe.
-const char *m2fa_outcome_name(uint32_t outcome);
+// Writes the destination (e-mail address or phone number) into `(buf, len)`
+// and the channel (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) into `*channel`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_issued_code_destination(const struct m2fa_issued_code *issued,
+                                         uint32_t *channel,
+                                         char *buf,
+                                         size_t len,
+                                         size_t *needed);
 
-// The name of a reason (an `m2fa_reason` value): the constant without its
-// `M2FA_REASON_` prefix, in lower case (`M2FA_REASON_CODE_ACCEPTED` gives
-// `"code_accepted"`). A static NUL-terminated string that lives as long as
-// the library is loaded; NULL for a value this version does not know. The
-// names are stable — never changed, never reused — so logs and scripts
-// may rely on them. Thread-safe.
-const char *m2fa_reason_name(uint32_t reason);
+// Writes when the code stops working (Unix seconds).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_issued_code_expires_at(const struct m2fa_issued_code *issued,
+                                        uint64_t *expires_at);
+
+// Frees an issued code (wiped). NULL is a no-op.
+void m2fa_issued_code_free(struct m2fa_issued_code *issued);
+
+// Writes how many recovery codes the set holds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_recovery_codes_count(const struct m2fa_recovery_codes *codes, size_t *count);
+
+// Writes recovery code number `index` into `(buf, len)` (12 bytes suffice).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+// range), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_recovery_codes_get(const struct m2fa_recovery_codes *codes,
+                                    size_t index,
+                                    char *buf,
+                                    size_t len,
+                                    size_t *needed);
+
+// Frees a set of recovery codes (wiped). NULL is a no-op.
+void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
 
 // Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
 // issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
@@ -1128,14 +944,81 @@ m2fa_status m2fa_engine_config_set_max_suspension(struct m2fa_engine_config *con
 m2fa_status m2fa_engine_config_add_mandatory_platform(struct m2fa_engine_config *config,
                                                       const char *platform);
 
-// Frees a configuration. NULL is a no-op.
-void m2fa_engine_config_free(struct m2fa_engine_config *config);
-
-// Creates an engine over a new in-memory store (NULL config: defaults).
-// Release with `m2fa_engine_free`.
+// Sets the device policy: at most `max_pending` (1..=32) pending tokens
+// per mailbox, which expire `pending_ttl` seconds after last seen; one
+// notification per device per `notify_interval` seconds; last-seen times
+// written at most once per `seen_interval` seconds; a device bound for
+// `binding_period` seconds after a code login (0: never) — the same client
+// from the same network with the same password+code string gets in, the
+// password alone never does; `reset_revokes_clients`
+// ≠ 0: a 2FA reset also revokes device tokens and application passwords.
+// Defaults: 10, 30 days, 1 day, 300 s, 12 h, 0. `m2fa_engine_new` refuses
+// (`M2FA_INVALID_CONFIG`) a `max_pending` outside 1..=32, a zero
+// `pending_ttl` or `notify_interval`, a `seen_interval` not below
+// `pending_ttl`, and a `binding_period` above 30 days.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
-m2fa_status m2fa_engine_new(const struct m2fa_engine_config *config, struct m2fa_engine **out);
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_set_devices(struct m2fa_engine_config *config,
+                                           uint32_t max_pending,
+                                           uint64_t pending_ttl,
+                                           uint64_t notify_interval,
+                                           uint64_t seen_interval,
+                                           uint64_t binding_period,
+                                           uint32_t reset_revokes_clients);
+
+// Sets the 32-byte key of device fingerprints (copied). Without one, each
+// engine makes a random key: fine for one process on the in-memory store.
+// Every process sharing a store must use the same key.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` unless `len` is 32.
+m2fa_status m2fa_engine_config_set_device_key(struct m2fa_engine_config *config,
+                                              const uint8_t *key,
+                                              size_t len);
+
+// Adds a 32-byte key for encryption at rest of account records under
+// `key_id` (copied, wiped when the configuration is freed). `current` ≠ 0
+// makes it the key that seals every write (the previous current key still
+// opens what it sealed); `current` = 0 adds an older key, after a current
+// one was given. Without any key, records are stored in clear
+// (integrity-checked only).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (length not 32, an
+// id given twice, an older key before any current one).
+m2fa_status m2fa_engine_config_add_encryption_key(struct m2fa_engine_config *config,
+                                                  uint32_t key_id,
+                                                  const uint8_t *key,
+                                                  size_t len,
+                                                  uint32_t current);
+
+// Sets the encryption keys of account records from the key file at
+// `path`, the format of the `mail2fa` tool's `--key-file`: one `ID:KEY`
+// per line — a decimal key id (`uint32_t`), a colon, then the key as 64
+// hex digits — the current key first, then older keys that still open
+// what they sealed; blank lines and lines starting with `#` are skipped.
+// The file must be a regular file (a symbolic link to one is followed)
+// of at most 64 KiB that neither group nor others may read or write
+// (mode 0600 or 0400). Its contents are wiped from memory once read; the
+// keys are wiped when the configuration is freed.
+//
+// The file's keys replace every key the configuration had (from an
+// earlier load or from `m2fa_engine_config_add_encryption_key`). Keys
+// added afterwards with `m2fa_engine_config_add_encryption_key` compose
+// with them: `current` ≠ 0 makes the added key current (the file's keys
+// become older keys), `current` = 0 adds one more older key. On an error
+// the configuration keeps the keys it had.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_INVALID_KEY_FILE` (missing or unreadable, not a regular file,
+// open to group or others, too large, a line that is not `ID:KEY`, a key
+// id given twice, no key). The status does not say which line is wrong:
+// the `mail2fa` tool's `--key-file` names it.
+m2fa_status m2fa_engine_config_load_key_file(struct m2fa_engine_config *config, const char *path);
+
+// Sets the portal link of notifications (NULL: none), with the
+// placeholders `{platform}`, `{account}` and `{device}`.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_engine_config_set_portal_link(struct m2fa_engine_config *config, const char *link);
 
 // How `m2fa_engine_open` opens its database: `synchronous` (an
 // `m2fa_synchronous`; FULL by default), how long a writer waits for
@@ -1154,26 +1037,6 @@ m2fa_status m2fa_engine_config_set_sqlite(struct m2fa_engine_config *config,
                                           uint32_t synchronous,
                                           uint64_t busy_timeout_ms,
                                           uint32_t create);
-
-// Creates an engine over the existing SQLite database at `path` (NULL
-// config: defaults), shared safely with other threads and processes that
-// open the same file, durable across restarts. Nothing is created unless
-// `m2fa_engine_config_set_sqlite` said `create` ≠ 0: a missing file, an
-// empty (0-byte) file or one without the mail2fa schema is refused, as are
-// a symbolic link, a file that is not a mail2fa database, one written by a
-// newer mail2fa, and a file, `-wal`/`-shm` file or directory that group or
-// others may write or that belongs to a user other than this process's
-// effective user and root. Without a device key in the
-// configuration, the engine keeps one in the database. Release with
-// `m2fa_engine_free` (which closes the database; its state stays).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_STORAGE_FAILURE` (the file is missing, empty, without the schema,
-// cannot be opened or is refused), `M2FA_CORRUPT_RECORD`,
-// `M2FA_UNSUPPORTED` (built without SQLite).
-m2fa_status m2fa_engine_open(const char *path,
-                             const struct m2fa_engine_config *config,
-                             struct m2fa_engine **out);
 
 // How `m2fa_engine_open_postgres` connects: at most `max_connections`
 // connections per engine (default 4), `timeout_ms` bounding connecting,
@@ -1195,193 +1058,24 @@ m2fa_status m2fa_engine_config_set_postgres(struct m2fa_engine_config *config,
                                             uint64_t timeout_ms,
                                             uint32_t create);
 
-// Creates an engine over the PostgreSQL database named by `conninfo`
-// (NULL config: defaults), shared with every other host that opens it: a
-// code consumed through one host is refused by all the others. `conninfo`
-// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
-// or `host=/run/postgresql dbname=mail2fa`). Over TCP the connection is
-// TLS with the server's certificate and name verified, whatever `sslmode`
-// says, and never falls back to plain text (a server without TLS gets no
-// password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
-// and over Unix sockets. With TLS and a password, SCRAM channel binding is
-// required unless the string says `channel_binding=`. The mail2fa schema
-// must exist (in the connection's `search_path` schema): nothing is
-// created unless `m2fa_engine_config_set_postgres` said `create` ≠ 0, so
-// a database without it refuses every login (`M2FA_STORAGE_FAILURE`); a
-// database of an older or newer schema, or tables that are not mail2fa's,
-// are refused too. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
-// login refused) while the server cannot be reached, within the timeout.
-// Release with `m2fa_engine_free` (which closes the connections).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
-// no mail2fa schema, a refused schema; messages never carry the password),
-// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
-m2fa_status m2fa_engine_open_postgres(const char *conninfo,
-                                      const struct m2fa_engine_config *config,
-                                      struct m2fa_engine **out);
+// Frees a configuration. NULL is a no-op.
+void m2fa_engine_config_free(struct m2fa_engine_config *config);
 
-// Frees an engine: an in-memory engine's state goes with it; a database
-// is closed and keeps its state. NULL is a no-op.
-void m2fa_engine_free(struct m2fa_engine *engine);
+// The name of an outcome (an `m2fa_outcome` value): the constant without
+// its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`
+// gives `"device_pending"`). A static NUL-terminated string that lives as
+// long as the library is loaded; NULL for a value this version does not
+// know. The names are stable — never changed, never reused — so logs and
+// scripts may rely on them. Thread-safe.
+const char *m2fa_outcome_name(uint32_t outcome);
 
-// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
-// accounts need no second factor; their enrollments are kept.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG`
-// (switching off a platform where 2FA is mandatory,
-// `m2fa_engine_config_add_mandatory_platform`), storage errors.
-m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
-                                        const char *platform,
-                                        uint32_t enabled);
-
-// Enables 2FA for an account (S2): `*out` receives an
-// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
-// (`m2fa_decision_uri`) the user scans.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
-// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
-// storage errors.
-m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
-                                       const char *platform,
-                                       const char *account,
-                                       uint64_t now,
-                                       struct m2fa_decision **out);
-
-// The second-factor decision for a login whose password the host has
-// checked; `code` is what the client gave (NULL: nothing). `*out` receives
-// the decision; a valid code has been consumed when this returns.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform or account name outside mail2fa's alphabet: never retry
-// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
-// the login on any of them.
-m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
-                              const char *platform,
-                              const char *account,
-                              const char *code,
-                              uint64_t now,
-                              struct m2fa_decision **out);
-
-// Splits a password+code string (S5) for this account: only when its
-// second factor is active, by exactly its digits. `*password_len` receives
-// the length of the password part (`input[0..password_len]`); `*has_code`
-// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
-// copied.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
-// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
-m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
-                                    const char *platform,
-                                    const char *account,
-                                    const char *input,
-                                    uint64_t now,
-                                    size_t *password_len,
-                                    uint32_t *has_code);
-
-// Removes 2FA from an account (S10); its secret is destroyed.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform or account name outside mail2fa's alphabet),
-// `M2FA_NOT_ENABLED`, storage errors.
-m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
-                               const char *platform,
-                               const char *account);
-
-// Lifts a lockout (an operator's action).
-//
-// Errors: as `m2fa_engine_remove`.
-m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
-                               const char *platform,
-                               const char *account);
-
-// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
-// `*until` (may be NULL) receives when. `seconds` is at most the
-// configured maximum (`m2fa_engine_config_set_max_suspension`, default
-// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_INPUT` for more
-// than the maximum (refused, never shortened) or an end beyond 64-bit time.
-m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
-                                const char *platform,
-                                const char *account,
-                                uint64_t seconds,
-                                uint64_t now,
-                                uint64_t *until);
-
-// Sets where e-mail and SMS codes go; each may be NULL (none). The e-mail
-// address is a plain ASCII `local@domain.tld` (at most 254 bytes, one `@`,
-// no white space, quotes or address literals); the phone number is E.164,
-// `+` then 8 to 15 digits, the first not 0, single spaces between groups
-// allowed.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for an
-// address or number outside those rules, `M2FA_NO_CONTACT` for removing
-// the destination the account's mode uses.
-m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
-                                    const char *platform,
-                                    const char *account,
-                                    const char *email,
-                                    const char *phone);
-
-// Chooses the verification mode (an `m2fa_mode` value, S3).
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
-// `M2FA_NO_CONTACT`.
-m2fa_status m2fa_engine_set_mode(const struct m2fa_engine *engine,
-                                 const char *platform,
-                                 const char *account,
-                                 uint32_t mode);
-
-// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
-// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_engine_reset(const struct m2fa_engine *engine,
-                              const char *platform,
-                              const char *account,
-                              uint64_t now,
-                              struct m2fa_decision **out);
-
-// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
-// proven by a valid code (S11). `*out` receives the decision on the code;
-// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
-// `m2fa_decision_uri` then gives the new URI).
-//
-// Errors: as `m2fa_engine_login`, plus `M2FA_NOT_ENABLED`.
-m2fa_status m2fa_engine_self_service(const struct m2fa_engine *engine,
-                                     const char *platform,
-                                     const char *account,
-                                     const char *code,
-                                     uint32_t reset,
-                                     uint64_t now,
-                                     struct m2fa_decision **out);
-
-// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
-// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
-// NULL) receives when a new code may be issued — the one out-parameter
-// written on an error.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_NO_CONTACT`,
-// `M2FA_RATE_LIMITED`, `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
-                                   const char *platform,
-                                   const char *account,
-                                   uint64_t now,
-                                   struct m2fa_issued_code **out,
-                                   uint64_t *retry_at);
-
-// Replaces the account's recovery codes with `count` (1..=32) new ones;
-// `*out` receives them, to show once.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
-// outside 1..=32, `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
-                                                const char *platform,
-                                                const char *account,
-                                                uint32_t count,
-                                                struct m2fa_recovery_codes **out);
+// The name of a reason (an `m2fa_reason` value): the constant without its
+// `M2FA_REASON_` prefix, in lower case (`M2FA_REASON_CODE_ACCEPTED` gives
+// `"code_accepted"`). A static NUL-terminated string that lives as long as
+// the library is loaded; NULL for a value this version does not know. The
+// names are stable — never changed, never reused — so logs and scripts
+// may rely on them. Thread-safe.
+const char *m2fa_reason_name(uint32_t reason);
 
 // Writes the outcome (an `m2fa_outcome` value: what to tell the client).
 //
@@ -1452,53 +1146,269 @@ m2fa_status m2fa_decision_audit(const struct m2fa_decision *decision,
                                 size_t len,
                                 size_t *needed);
 
+// Writes the device token id (32 hex digits) of a device-pending or
+// device-authorized decision into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
+// `M2FA_INVALID_ARGUMENT` when no device is involved.
+m2fa_status m2fa_decision_device(const struct m2fa_decision *decision,
+                                 char *buf,
+                                 size_t len,
+                                 size_t *needed);
+
+// Writes the number of the application password of
+// `M2FA_REASON_APP_PASSWORD`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_app_password_id(const struct m2fa_decision *decision, uint32_t *id);
+
+// Copies the notification of a device-pending decision into a new handle
+// `*out` (release with `m2fa_notification_free`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` when there is none
+// to send (the user was told recently, or has no destination).
+m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
+                                       struct m2fa_notification **out);
+
 // Frees a decision (its URI, if any, is wiped). NULL is a no-op.
 void m2fa_decision_free(struct m2fa_decision *decision);
 
-// Writes the code to deliver into `(buf, len)`. Send it; never log it.
+// Lists the mailbox's device tokens (pending ones not expired, active
+// ones) into a new handle `*out` (release with `m2fa_device_list_free`).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_issued_code_code(const struct m2fa_issued_code *issued,
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_devices(const struct m2fa_engine *engine,
+                                const char *platform,
+                                const char *account,
+                                uint64_t now,
+                                struct m2fa_device_list **out);
+
+// Writes how many tokens the list holds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_device_list_count(const struct m2fa_device_list *list, size_t *count);
+
+// Writes token `index`'s state (an `m2fa_device_state`), first-seen and
+// last-seen times (Unix seconds).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of range).
+m2fa_status m2fa_device_list_get(const struct m2fa_device_list *list,
+                                 size_t index,
+                                 uint32_t *state,
+                                 uint64_t *first_seen,
+                                 uint64_t *last_seen);
+
+// Writes a text field (an `m2fa_device_field`) of token `index` into
+// `(buf, len)`; a field the client never sent is the empty string.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+// range), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_device_list_text(const struct m2fa_device_list *list,
+                                  size_t index,
+                                  uint32_t field,
                                   char *buf,
                                   size_t len,
                                   size_t *needed);
 
-// Writes the destination (e-mail address or phone number) into `(buf, len)`
-// and the channel (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) into `*channel`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_issued_code_destination(const struct m2fa_issued_code *issued,
-                                         uint32_t *channel,
-                                         char *buf,
-                                         size_t len,
-                                         size_t *needed);
+// Frees a device list. NULL is a no-op.
+void m2fa_device_list_free(struct m2fa_device_list *list);
 
-// Writes when the code stops working (Unix seconds).
+// Activates a device token (S14): that device gets in from now on.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_device_activate(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        const char *account,
+                                        const char *device,
+                                        uint64_t now);
+
+// Deactivates a device token (S14): the device is blocked again.
+//
+// Errors: as `m2fa_engine_device_activate`.
+m2fa_status m2fa_engine_device_deactivate(const struct m2fa_engine *engine,
+                                          const char *platform,
+                                          const char *account,
+                                          const char *device,
+                                          uint64_t now);
+
+// Deletes a device token (S14): the device is unknown again.
+//
+// Errors: as `m2fa_engine_device_activate`.
+m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
+                                      const char *platform,
+                                      const char *account,
+                                      const char *device,
+                                      uint64_t now);
+
+// Creates an engine over a new in-memory store (NULL config: defaults).
+// Release with `m2fa_engine_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
+m2fa_status m2fa_engine_new(const struct m2fa_engine_config *config, struct m2fa_engine **out);
+
+// Creates an engine over the existing SQLite database at `path` (NULL
+// config: defaults), shared safely with other threads and processes that
+// open the same file, durable across restarts. Nothing is created unless
+// `m2fa_engine_config_set_sqlite` said `create` ≠ 0: a missing file, an
+// empty (0-byte) file or one without the mail2fa schema is refused, as are
+// a symbolic link, a file that is not a mail2fa database, one written by a
+// newer mail2fa, and a file, `-wal`/`-shm` file or directory that group or
+// others may write or that belongs to a user other than this process's
+// effective user and root. Without a device key in the
+// configuration, the engine keeps one in the database. Release with
+// `m2fa_engine_free` (which closes the database; its state stays).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_STORAGE_FAILURE` (the file is missing, empty, without the schema,
+// cannot be opened or is refused), `M2FA_CORRUPT_RECORD`,
+// `M2FA_UNSUPPORTED` (built without SQLite).
+m2fa_status m2fa_engine_open(const char *path,
+                             const struct m2fa_engine_config *config,
+                             struct m2fa_engine **out);
+
+// Creates an engine over the PostgreSQL database named by `conninfo`
+// (NULL config: defaults), shared with every other host that opens it: a
+// code consumed through one host is refused by all the others. `conninfo`
+// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
+// or `host=/run/postgresql dbname=mail2fa`). Over TCP the connection is
+// TLS with the server's certificate and name verified, whatever `sslmode`
+// says, and never falls back to plain text (a server without TLS gets no
+// password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
+// and over Unix sockets. With TLS and a password, SCRAM channel binding is
+// required unless the string says `channel_binding=`. The mail2fa schema
+// must exist (in the connection's `search_path` schema): nothing is
+// created unless `m2fa_engine_config_set_postgres` said `create` ≠ 0, so
+// a database without it refuses every login (`M2FA_STORAGE_FAILURE`); a
+// database of an older or newer schema, or tables that are not mail2fa's,
+// are refused too. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
+// login refused) while the server cannot be reached, within the timeout.
+// Release with `m2fa_engine_free` (which closes the connections).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
+// no mail2fa schema, a refused schema; messages never carry the password),
+// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
+m2fa_status m2fa_engine_open_postgres(const char *conninfo,
+                                      const struct m2fa_engine_config *config,
+                                      struct m2fa_engine **out);
+
+// Frees an engine: an in-memory engine's state goes with it; a database
+// is closed and keeps its state. NULL is a no-op.
+void m2fa_engine_free(struct m2fa_engine *engine);
+
+// Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
+// ignored). Its credential is "wrong password" until set; client fields
+// are unknown until set. Release with `m2fa_login_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
+m2fa_status m2fa_login_new(uint32_t protocol, const char *name, struct m2fa_login **out);
+
+// The credential is the account password alone; `correct` ≠ 0 if the
+// host's password check succeeded.
 //
 // Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_issued_code_expires_at(const struct m2fa_issued_code *issued,
-                                        uint64_t *expires_at);
+m2fa_status m2fa_login_set_password(struct m2fa_login *login, uint32_t correct);
 
-// Frees an issued code (wiped). NULL is a no-op.
-void m2fa_issued_code_free(struct m2fa_issued_code *issued);
-
-// Writes how many recovery codes the set holds.
+// The credential is the account password (`correct` ≠ 0: the host's check
+// succeeded) with a one-time code (copied, wiped on free).
 //
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_recovery_codes_count(const struct m2fa_recovery_codes *codes, size_t *count);
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_login_set_password_and_code(struct m2fa_login *login,
+                                             uint32_t correct,
+                                             const char *code);
 
-// Writes recovery code number `index` into `(buf, len)` (12 bytes suffice).
+// The credential is not the account password (the host's check failed):
+// `input` may be an application password (copied, wiped on free).
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
-// range), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_recovery_codes_get(const struct m2fa_recovery_codes *codes,
-                                    size_t index,
-                                    char *buf,
-                                    size_t len,
-                                    size_t *needed);
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_login_set_app_password(struct m2fa_login *login, const char *input);
 
-// Frees a set of recovery codes (wiped). NULL is a no-op.
-void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
+// What the host knows about the client; each may be NULL (unknown):
+// device id, device type, user agent (at most 256 bytes each), remote IP
+// address as text. Checked by `m2fa_engine_authenticate`.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (login), `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_login_set_client(struct m2fa_login *login,
+                                  const char *device_id,
+                                  const char *device_type,
+                                  const char *user_agent,
+                                  const char *remote_addr);
+
+// Frees a login (its code or application password is wiped). NULL is a
+// no-op.
+void m2fa_login_free(struct m2fa_login *login);
+
+// The decision for a whole login (S12–S16): `*out` receives it. A valid
+// code has been consumed, a device token recorded, an application
+// password's use noted when this returns. Outcomes: allowed, device
+// pending (with maybe a notification to deliver), code or enrollment
+// required, refused (the reason says why: wrong password, protocol
+// refused, application password required…). Where the policy is code in
+// login, a client bound by an earlier code login is allowed
+// (`M2FA_REASON_DEVICE_TRUSTED`) only with the same password+code string,
+// from the same device and network; the password alone asks for a code.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_INVALID_INPUT` (a client field too long or with control
+// characters, an address that is not an IP address, a NUL-less or
+// over-long credential), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+// the login on any of them.
+m2fa_status m2fa_engine_authenticate(const struct m2fa_engine *engine,
+                                     const char *platform,
+                                     const char *account,
+                                     const struct m2fa_login *login,
+                                     uint64_t now,
+                                     struct m2fa_decision **out);
+
+// The second-factor decision for a login whose password the host has
+// checked; `code` is what the client gave (NULL: nothing). `*out` receives
+// the decision; a valid code has been consumed when this returns.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+// the login on any of them.
+m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
+                              const char *platform,
+                              const char *account,
+                              const char *code,
+                              uint64_t now,
+                              struct m2fa_decision **out);
+
+// Splits a password+code string (S5) for this account: only when its
+// second factor is active, by exactly its digits. `*password_len` receives
+// the length of the password part (`input[0..password_len]`); `*has_code`
+// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
+// copied.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
+// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
+m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const char *input,
+                                    uint64_t now,
+                                    size_t *password_len,
+                                    uint32_t *has_code);
+
+// `m2fa_engine_split_login` for a login over `protocol`: a code is split
+// off only where the protocol's policy takes one (code in login).
+//
+// Errors: as `m2fa_engine_split_login`, and `M2FA_UNKNOWN_ENUM_VALUE`.
+m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        const char *account,
+                                        uint32_t protocol,
+                                        const char *name,
+                                        const char *input,
+                                        uint64_t now,
+                                        size_t *password_len,
+                                        uint32_t *has_code);
 
 // Checks a platform and an account name against mail2fa's alphabet, the
 // one every call taking them applies (one spelling per account):
@@ -1520,6 +1430,51 @@ void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
 // Returns `M2FA_OK` for valid names; `M2FA_INVALID_NAME` otherwise (refuse
 // the login); `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`. Thread-safe.
 m2fa_status m2fa_account_name_check(const char *platform, const char *account);
+
+// The host could not deliver the SMS about `device` (S13): `*out`
+// receives the same message by e-mail.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
+// `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
+// errors.
+m2fa_status m2fa_engine_notification_fallback(const struct m2fa_engine *engine,
+                                              const char *platform,
+                                              const char *account,
+                                              const char *device,
+                                              uint64_t now,
+                                              struct m2fa_notification **out);
+
+// Writes the channel (`M2FA_MODE_SMS` or `M2FA_MODE_EMAIL`) into
+// `*channel` and the destination (phone number or address) into
+// `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_destination(const struct m2fa_notification *notification,
+                                          uint32_t *channel,
+                                          char *buf,
+                                          size_t len,
+                                          size_t *needed);
+
+// Writes the subject line (for e-mail) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_subject(const struct m2fa_notification *notification,
+                                      char *buf,
+                                      size_t len,
+                                      size_t *needed);
+
+// Writes the message (device type, protocol, time, portal link) into
+// `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_text(const struct m2fa_notification *notification,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+// Frees a notification. NULL is a no-op.
+void m2fa_notification_free(struct m2fa_notification *notification);
 
 // Creates a config with the defaults every authenticator app assumes:
 // SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`
@@ -1684,6 +1639,45 @@ m2fa_status m2fa_hotp_verify(const struct m2fa_hotp *hotp,
 
 // Frees an HOTP credential (its key material is wiped). NULL is a no-op.
 void m2fa_hotp_free(struct m2fa_hotp *hotp);
+
+// Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
+// removes the override) for `protocol` (S15).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a
+// bad protocol name, a policy other than code-in-login or refused for the
+// portal), `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_LIMIT_REACHED`, storage
+// errors.
+m2fa_status m2fa_engine_set_platform_policy(const struct m2fa_engine *engine,
+                                            const char *platform,
+                                            uint32_t protocol,
+                                            const char *name,
+                                            uint32_t policy);
+
+// Sets an account's own policy for `protocol` (wins over the
+// platform's; `M2FA_POLICY_DEFAULT` removes it).
+//
+// Errors: as `m2fa_engine_set_platform_policy`, and `M2FA_NOT_ENABLED`.
+m2fa_status m2fa_engine_set_account_policy(const struct m2fa_engine *engine,
+                                           const char *platform,
+                                           const char *account,
+                                           uint32_t protocol,
+                                           const char *name,
+                                           uint32_t policy);
+
+// Writes the policy (an `m2fa_policy`, never `M2FA_POLICY_DEFAULT`) that
+// applies to the account on `protocol`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
+// `M2FA_INVALID_CONFIG` (a bad protocol name), `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        const char *account,
+                                        uint32_t protocol,
+                                        const char *name,
+                                        uint32_t *policy);
 
 // Writes an SVG document of the QR code for `text` (normally a provisioning
 // URI) into `(buf, len)`. The image carries whatever `text` carries — the
@@ -1857,6 +1851,12 @@ m2fa_status m2fa_key_uri_counter(const struct m2fa_key_uri *uri, uint64_t *count
 
 // Frees a parsed URI (its secret is wiped). NULL is a no-op.
 void m2fa_key_uri_free(struct m2fa_key_uri *uri);
+
+// The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
+//
+// Never NULL; the string lives as long as the library is loaded.
+// Thread-safe.
+const char *m2fa_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

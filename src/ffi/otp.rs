@@ -2,10 +2,12 @@
 
 use core::ffi::c_char;
 
-use super::{
-    ffi_boundary, free_handle, handle, handle_mut, m2fa_secret, m2fa_status, out_ptr, str_arg,
-    write_handle, write_out, write_text,
+use super::boundary::{
+    ffi_boundary, free_handle, handle, handle_mut, out_ptr, str_arg, write_handle, write_out,
+    write_text,
 };
+use super::secret::m2fa_secret;
+use super::status::m2fa_status;
 use crate::otp::{Algorithm, Digits, Hotp, Totp, TotpConfig};
 
 /// HMAC algorithms, passed as `uint32_t`. 0 is deliberately not a value, so

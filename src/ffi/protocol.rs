@@ -1,0 +1,64 @@
+//! `m2fa_protocol`: mail protocols as C numbers (or a name beside
+//! `M2FA_PROTOCOL_OTHER`), and their conversion to the engine's `Protocol`
+//! (S15).
+
+use core::ffi::c_char;
+
+use super::boundary::str_arg;
+use super::status::m2fa_status;
+use crate::engine::Protocol;
+
+/// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
+/// name beside it and means "the protocol of this name": a standard name
+/// (`webmail`, `portal`, `activesync`, `outlook`, `imap`, `pop3`, `smtp`,
+/// `rpc-over-http`, any case) is that protocol, any other name (1–32 bytes of
+/// letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
+/// holding a service name needs no table of its own. The other constants
+/// ignore the name argument.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_protocol {
+    /// Webmail.
+    M2FA_PROTOCOL_WEBMAIL = 1,
+    /// The account portal.
+    M2FA_PROTOCOL_PORTAL = 2,
+    /// Exchange ActiveSync.
+    M2FA_PROTOCOL_ACTIVESYNC = 3,
+    /// Outlook desktop (MAPI/HTTP, EWS).
+    M2FA_PROTOCOL_OUTLOOK = 4,
+    /// IMAP.
+    M2FA_PROTOCOL_IMAP = 5,
+    /// POP3.
+    M2FA_PROTOCOL_POP3 = 6,
+    /// SMTP submission.
+    M2FA_PROTOCOL_SMTP = 7,
+    /// RPC over HTTP.
+    M2FA_PROTOCOL_RPC_OVER_HTTP = 8,
+    /// A protocol named by the host.
+    M2FA_PROTOCOL_OTHER = 99,
+}
+
+/// The protocol of a `(protocol, name)` pair from C.
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated.
+pub(super) unsafe fn protocol_arg(
+    protocol: u32,
+    name: *const c_char,
+) -> Result<Protocol, m2fa_status> {
+    Ok(match protocol {
+        1 => Protocol::Webmail,
+        2 => Protocol::Portal,
+        3 => Protocol::ActiveSync,
+        4 => Protocol::Outlook,
+        5 => Protocol::Imap,
+        6 => Protocol::Pop3,
+        7 => Protocol::Smtp,
+        8 => Protocol::RpcOverHttp,
+        // By name: standard names are the standard protocols (never a
+        // host-named alias of one); case is ignored.
+        // SAFETY: forwarded contract.
+        99 => Protocol::from_name(unsafe { str_arg(name) }?)?,
+        _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
+    })
+}
