@@ -33,6 +33,8 @@ mod config;
 mod decision;
 mod device;
 mod engine;
+#[cfg(test)]
+mod families;
 mod login;
 mod mode;
 mod names;
