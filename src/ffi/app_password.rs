@@ -8,6 +8,7 @@ use super::boundary::{
     ffi_boundary, free_handle, handle, optional_str_arg, out_ptr, str_arg, write_handle, write_out,
     write_text,
 };
+use super::c_enum::c_enum_table;
 use super::engine::{account_call, engine_and_account, m2fa_engine};
 use super::status::m2fa_status;
 use crate::engine::{AppPasswordInfo, Protocol};
@@ -21,6 +22,13 @@ pub enum m2fa_app_password_field {
     M2FA_APP_PASSWORD_FIELD_NAME = 1,
     /// The protocols it may be used on, comma-separated; empty for "any".
     M2FA_APP_PASSWORD_FIELD_SCOPE = 2,
+}
+
+c_enum_table! {
+    impl m2fa_app_password_field {
+        M2FA_APP_PASSWORD_FIELD_NAME,
+        M2FA_APP_PASSWORD_FIELD_SCOPE,
+    }
 }
 
 /// Size of the buffer `m2fa_engine_app_password_create` needs: 23
@@ -212,15 +220,16 @@ pub unsafe extern "C" fn m2fa_app_password_list_text(
     ffi_boundary!({
         // SAFETY: forwarded contract.
         let app = unsafe { app_at(list, index) }?;
+        let field =
+            m2fa_app_password_field::from_u32(field).ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)?;
         let text = match field {
-            1 => app.name.clone(),
-            2 => app
+            m2fa_app_password_field::M2FA_APP_PASSWORD_FIELD_NAME => app.name.clone(),
+            m2fa_app_password_field::M2FA_APP_PASSWORD_FIELD_SCOPE => app
                 .scope
                 .iter()
                 .map(Protocol::name)
                 .collect::<Vec<_>>()
                 .join(","),
-            _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
         };
         // SAFETY: buffer contract of this function.
         unsafe { write_text(&text, buf, len, needed) }

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use super::boundary::{
     ffi_boundary, free_handle, handle, handle_mut, optional_str_arg, out_ptr, str_arg, write_handle,
 };
+use super::c_enum::c_enum_table;
 use super::otp::m2fa_otp_config;
 use super::status::m2fa_status;
 use crate::engine::{
@@ -39,6 +40,16 @@ pub enum m2fa_synchronous {
     /// Commits reach the disk at checkpoints: faster, but a power failure
     /// may lose the last ones (a consumed code could work again).
     M2FA_SYNCHRONOUS_NORMAL = 2,
+}
+
+#[cfg(feature = "sqlite")]
+c_enum_table! {
+    impl m2fa_synchronous {
+        /// The SQLite setting.
+        fn synchronous(self) -> crate::store::Synchronous;
+        M2FA_SYNCHRONOUS_FULL => crate::store::Synchronous::Full,
+        M2FA_SYNCHRONOUS_NORMAL => crate::store::Synchronous::Normal,
+    }
 }
 
 /// Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
@@ -479,12 +490,9 @@ pub unsafe extern "C" fn m2fa_engine_config_set_sqlite(
         let target = unsafe { handle_mut(config) }?;
         #[cfg(feature = "sqlite")]
         {
-            use crate::store::Synchronous;
-            target.sqlite.synchronous = match synchronous {
-                1 => Synchronous::Full,
-                2 => Synchronous::Normal,
-                _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
-            };
+            target.sqlite.synchronous = m2fa_synchronous::from_u32(synchronous)
+                .map(m2fa_synchronous::synchronous)
+                .ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)?;
             target.sqlite.busy_timeout = core::time::Duration::from_millis(busy_timeout_ms);
             target.sqlite.create = create != 0;
             Ok(())

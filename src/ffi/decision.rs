@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::boundary::{
     ffi_boundary, free_handle, handle, out_ptr, static_name, write_handle, write_out, write_text,
 };
+use super::c_enum::c_enum_table;
 use super::engine::{HostEngine, engine_and_account, m2fa_engine};
 use super::mode::mode_to_c;
 use super::notification::m2fa_notification;
@@ -100,99 +101,49 @@ pub enum m2fa_reason {
     M2FA_REASON_NOT_ENROLLED = 116,
 }
 
-impl m2fa_outcome {
-    const ALL: [Self; 5] = [
-        Self::M2FA_OUTCOME_ALLOWED,
-        Self::M2FA_OUTCOME_ENROLLMENT_REQUIRED,
-        Self::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED,
-        Self::M2FA_OUTCOME_REFUSED,
-        Self::M2FA_OUTCOME_DEVICE_PENDING,
-    ];
-
-    /// The outcome with this number, if there is one.
-    fn from_u32(value: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| *o as u32 == value)
-    }
-
-    /// The constant's name without its prefix, in lower case.
-    fn name(self) -> &'static CStr {
-        match self {
-            Self::M2FA_OUTCOME_ALLOWED => c"allowed",
-            Self::M2FA_OUTCOME_ENROLLMENT_REQUIRED => c"enrollment_required",
-            Self::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED => c"second_factor_required",
-            Self::M2FA_OUTCOME_REFUSED => c"refused",
-            Self::M2FA_OUTCOME_DEVICE_PENDING => c"device_pending",
-        }
+c_enum_table! {
+    impl m2fa_outcome {
+        /// The constant's name without its prefix, in lower case.
+        fn name(self) -> &'static CStr;
+        M2FA_OUTCOME_ALLOWED => c"allowed",
+        M2FA_OUTCOME_ENROLLMENT_REQUIRED => c"enrollment_required",
+        M2FA_OUTCOME_SECOND_FACTOR_REQUIRED => c"second_factor_required",
+        M2FA_OUTCOME_REFUSED => c"refused",
+        M2FA_OUTCOME_DEVICE_PENDING => c"device_pending",
     }
 }
 
-impl m2fa_reason {
-    const ALL: [Self; 27] = [
-        Self::M2FA_REASON_NONE,
-        Self::M2FA_REASON_NO_SECOND_FACTOR,
-        Self::M2FA_REASON_CODE_ACCEPTED,
-        Self::M2FA_REASON_SUSPENDED,
-        Self::M2FA_REASON_ENROLLED,
-        Self::M2FA_REASON_DELIVERED_CODE_ACCEPTED,
-        Self::M2FA_REASON_RECOVERY_CODE_USED,
-        Self::M2FA_REASON_DEVICE_AUTHORIZED,
-        Self::M2FA_REASON_DEVICE_TRUSTED,
-        Self::M2FA_REASON_APP_PASSWORD,
-        Self::M2FA_REASON_MALFORMED_CODE,
-        Self::M2FA_REASON_WRONG_CODE,
-        Self::M2FA_REASON_CLOCK_SKEW,
-        Self::M2FA_REASON_REPLAYED,
-        Self::M2FA_REASON_LOCKED,
-        Self::M2FA_REASON_ENROLLMENT_EXPIRED,
-        Self::M2FA_REASON_CODE_EXPIRED,
-        Self::M2FA_REASON_NO_CODE_ISSUED,
-        Self::M2FA_REASON_WRONG_PASSWORD,
-        Self::M2FA_REASON_PROTOCOL_REFUSED,
-        Self::M2FA_REASON_APP_PASSWORD_REQUIRED,
-        Self::M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED,
-        Self::M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE,
-        Self::M2FA_REASON_WRONG_APP_PASSWORD,
-        Self::M2FA_REASON_DEVICE_UNIDENTIFIED,
-        Self::M2FA_REASON_TOO_MANY_PENDING_DEVICES,
-        Self::M2FA_REASON_NOT_ENROLLED,
-    ];
-
-    /// The reason with this number, if there is one.
-    fn from_u32(value: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| *r as u32 == value)
-    }
-
-    /// The constant's name without its prefix, in lower case.
-    fn name(self) -> &'static CStr {
-        match self {
-            Self::M2FA_REASON_NONE => c"none",
-            Self::M2FA_REASON_NO_SECOND_FACTOR => c"no_second_factor",
-            Self::M2FA_REASON_CODE_ACCEPTED => c"code_accepted",
-            Self::M2FA_REASON_SUSPENDED => c"suspended",
-            Self::M2FA_REASON_ENROLLED => c"enrolled",
-            Self::M2FA_REASON_DELIVERED_CODE_ACCEPTED => c"delivered_code_accepted",
-            Self::M2FA_REASON_RECOVERY_CODE_USED => c"recovery_code_used",
-            Self::M2FA_REASON_DEVICE_AUTHORIZED => c"device_authorized",
-            Self::M2FA_REASON_DEVICE_TRUSTED => c"device_trusted",
-            Self::M2FA_REASON_APP_PASSWORD => c"app_password",
-            Self::M2FA_REASON_MALFORMED_CODE => c"malformed_code",
-            Self::M2FA_REASON_WRONG_CODE => c"wrong_code",
-            Self::M2FA_REASON_CLOCK_SKEW => c"clock_skew",
-            Self::M2FA_REASON_REPLAYED => c"replayed",
-            Self::M2FA_REASON_LOCKED => c"locked",
-            Self::M2FA_REASON_ENROLLMENT_EXPIRED => c"enrollment_expired",
-            Self::M2FA_REASON_CODE_EXPIRED => c"code_expired",
-            Self::M2FA_REASON_NO_CODE_ISSUED => c"no_code_issued",
-            Self::M2FA_REASON_WRONG_PASSWORD => c"wrong_password",
-            Self::M2FA_REASON_PROTOCOL_REFUSED => c"protocol_refused",
-            Self::M2FA_REASON_APP_PASSWORD_REQUIRED => c"app_password_required",
-            Self::M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED => c"app_password_not_accepted",
-            Self::M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE => c"app_password_out_of_scope",
-            Self::M2FA_REASON_WRONG_APP_PASSWORD => c"wrong_app_password",
-            Self::M2FA_REASON_DEVICE_UNIDENTIFIED => c"device_unidentified",
-            Self::M2FA_REASON_TOO_MANY_PENDING_DEVICES => c"too_many_pending_devices",
-            Self::M2FA_REASON_NOT_ENROLLED => c"not_enrolled",
-        }
+c_enum_table! {
+    impl m2fa_reason {
+        /// The constant's name without its prefix, in lower case.
+        fn name(self) -> &'static CStr;
+        M2FA_REASON_NONE => c"none",
+        M2FA_REASON_NO_SECOND_FACTOR => c"no_second_factor",
+        M2FA_REASON_CODE_ACCEPTED => c"code_accepted",
+        M2FA_REASON_SUSPENDED => c"suspended",
+        M2FA_REASON_ENROLLED => c"enrolled",
+        M2FA_REASON_DELIVERED_CODE_ACCEPTED => c"delivered_code_accepted",
+        M2FA_REASON_RECOVERY_CODE_USED => c"recovery_code_used",
+        M2FA_REASON_DEVICE_AUTHORIZED => c"device_authorized",
+        M2FA_REASON_DEVICE_TRUSTED => c"device_trusted",
+        M2FA_REASON_APP_PASSWORD => c"app_password",
+        M2FA_REASON_MALFORMED_CODE => c"malformed_code",
+        M2FA_REASON_WRONG_CODE => c"wrong_code",
+        M2FA_REASON_CLOCK_SKEW => c"clock_skew",
+        M2FA_REASON_REPLAYED => c"replayed",
+        M2FA_REASON_LOCKED => c"locked",
+        M2FA_REASON_ENROLLMENT_EXPIRED => c"enrollment_expired",
+        M2FA_REASON_CODE_EXPIRED => c"code_expired",
+        M2FA_REASON_NO_CODE_ISSUED => c"no_code_issued",
+        M2FA_REASON_WRONG_PASSWORD => c"wrong_password",
+        M2FA_REASON_PROTOCOL_REFUSED => c"protocol_refused",
+        M2FA_REASON_APP_PASSWORD_REQUIRED => c"app_password_required",
+        M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED => c"app_password_not_accepted",
+        M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE => c"app_password_out_of_scope",
+        M2FA_REASON_WRONG_APP_PASSWORD => c"wrong_app_password",
+        M2FA_REASON_DEVICE_UNIDENTIFIED => c"device_unidentified",
+        M2FA_REASON_TOO_MANY_PENDING_DEVICES => c"too_many_pending_devices",
+        M2FA_REASON_NOT_ENROLLED => c"not_enrolled",
     }
 }
 
@@ -311,26 +262,24 @@ pub unsafe extern "C" fn m2fa_decision_outcome(
     outcome: *mut u32,
 ) -> m2fa_status {
     // SAFETY: forwarded contract.
-    unsafe {
-        read_decision(decision, outcome, |d| {
-            Some(
-                (match &d.decision {
-                    Decision::Allow { .. } => m2fa_outcome::M2FA_OUTCOME_ALLOWED,
-                    Decision::EnrollmentRequired { .. } => {
-                        m2fa_outcome::M2FA_OUTCOME_ENROLLMENT_REQUIRED
-                    }
-                    Decision::SecondFactorRequired { .. } => {
-                        m2fa_outcome::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED
-                    }
-                    Decision::DevicePending { .. } => m2fa_outcome::M2FA_OUTCOME_DEVICE_PENDING,
-                    // A kind of answer this ABI version cannot name: refuse.
-                    _ => m2fa_outcome::M2FA_OUTCOME_REFUSED,
-                }) as u32,
-            )
-        })
+    unsafe { read_decision(decision, outcome, |d| Some(outcome_of(&d.decision) as u32)) }
+}
+
+/// The outcome of an engine decision: every kind of decision is named here
+/// (a new one does not compile until it is).
+fn outcome_of(decision: &Decision) -> m2fa_outcome {
+    match decision {
+        Decision::Allow { .. } => m2fa_outcome::M2FA_OUTCOME_ALLOWED,
+        Decision::EnrollmentRequired { .. } => m2fa_outcome::M2FA_OUTCOME_ENROLLMENT_REQUIRED,
+        Decision::SecondFactorRequired { .. } => m2fa_outcome::M2FA_OUTCOME_SECOND_FACTOR_REQUIRED,
+        Decision::DevicePending { .. } => m2fa_outcome::M2FA_OUTCOME_DEVICE_PENDING,
+        Decision::Deny { .. } => m2fa_outcome::M2FA_OUTCOME_REFUSED,
     }
 }
 
+/// The reason of an engine decision (`DenyReason` and `AllowReason` →
+/// `m2fa_reason`): every engine reason is named here (a new one does not
+/// compile until it is).
 fn reason_of(decision: &Decision) -> m2fa_reason {
     use m2fa_reason::*;
     match decision {

@@ -7,6 +7,7 @@ use core::ffi::c_char;
 use super::boundary::{
     ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle, write_out, write_text,
 };
+use super::c_enum::c_enum_table;
 use super::engine::{account_call, engine_and_account, m2fa_engine};
 use super::status::m2fa_status;
 use crate::engine::{DeviceId, DeviceState, DeviceToken};
@@ -38,6 +39,17 @@ pub enum m2fa_device_field {
     M2FA_DEVICE_FIELD_USER_AGENT = 5,
     /// The address it last came from.
     M2FA_DEVICE_FIELD_REMOTE_ADDR = 6,
+}
+
+c_enum_table! {
+    impl m2fa_device_field {
+        M2FA_DEVICE_FIELD_ID,
+        M2FA_DEVICE_FIELD_PROTOCOL,
+        M2FA_DEVICE_FIELD_DEVICE_ID,
+        M2FA_DEVICE_FIELD_DEVICE_TYPE,
+        M2FA_DEVICE_FIELD_USER_AGENT,
+        M2FA_DEVICE_FIELD_REMOTE_ADDR,
+    }
 }
 
 /// Size of a device id in text (32 hex digits) with its NUL.
@@ -154,17 +166,26 @@ pub unsafe extern "C" fn m2fa_device_list_text(
         // SAFETY: forwarded contract.
         let device = unsafe { device_at(list, index) }?;
         let id;
+        let field =
+            m2fa_device_field::from_u32(field).ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)?;
         let text = match field {
-            1 => {
+            m2fa_device_field::M2FA_DEVICE_FIELD_ID => {
                 id = device.id.to_string();
                 id.as_str()
             }
-            2 => device.protocol.name(),
-            3 => device.device_id.as_deref().unwrap_or(""),
-            4 => device.device_type.as_deref().unwrap_or(""),
-            5 => device.user_agent.as_deref().unwrap_or(""),
-            6 => device.remote_addr.as_deref().unwrap_or(""),
-            _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
+            m2fa_device_field::M2FA_DEVICE_FIELD_PROTOCOL => device.protocol.name(),
+            m2fa_device_field::M2FA_DEVICE_FIELD_DEVICE_ID => {
+                device.device_id.as_deref().unwrap_or("")
+            }
+            m2fa_device_field::M2FA_DEVICE_FIELD_DEVICE_TYPE => {
+                device.device_type.as_deref().unwrap_or("")
+            }
+            m2fa_device_field::M2FA_DEVICE_FIELD_USER_AGENT => {
+                device.user_agent.as_deref().unwrap_or("")
+            }
+            m2fa_device_field::M2FA_DEVICE_FIELD_REMOTE_ADDR => {
+                device.remote_addr.as_deref().unwrap_or("")
+            }
         };
         // SAFETY: buffer contract of this function.
         unsafe { write_text(text, buf, len, needed) }

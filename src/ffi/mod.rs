@@ -28,6 +28,7 @@
 mod account;
 mod app_password;
 mod boundary;
+mod c_enum;
 mod codes;
 mod config;
 mod decision;

@@ -1,6 +1,7 @@
 //! `m2fa_mode`: the verification modes (authenticator app, e-mail, SMS) as C
 //! numbers, and their conversions to and from the engine's `Mode`.
 
+use super::c_enum::c_enum_table;
 use super::status::m2fa_status;
 use crate::engine::Mode;
 
@@ -16,6 +17,17 @@ pub enum m2fa_mode {
     M2FA_MODE_SMS = 3,
 }
 
+c_enum_table! {
+    impl m2fa_mode {
+        /// The engine's mode.
+        fn mode(self) -> Mode;
+        M2FA_MODE_TOTP => Mode::Totp,
+        M2FA_MODE_EMAIL => Mode::Email,
+        M2FA_MODE_SMS => Mode::Sms,
+    }
+}
+
+/// The C value of an engine mode.
 pub(super) fn mode_to_c(mode: Mode) -> u32 {
     (match mode {
         Mode::Totp => m2fa_mode::M2FA_MODE_TOTP,
@@ -24,11 +36,9 @@ pub(super) fn mode_to_c(mode: Mode) -> u32 {
     }) as u32
 }
 
+/// The engine mode of a C value.
 pub(super) fn mode_from_c(value: u32) -> Result<Mode, m2fa_status> {
-    match value {
-        1 => Ok(Mode::Totp),
-        2 => Ok(Mode::Email),
-        3 => Ok(Mode::Sms),
-        _ => Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
-    }
+    m2fa_mode::from_u32(value)
+        .map(m2fa_mode::mode)
+        .ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
 }

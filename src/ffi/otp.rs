@@ -6,6 +6,7 @@ use super::boundary::{
     ffi_boundary, free_handle, handle, handle_mut, out_ptr, str_arg, write_handle, write_out,
     write_text,
 };
+use super::c_enum::c_enum_table;
 use super::secret::m2fa_secret;
 use super::status::m2fa_status;
 use crate::otp::{Algorithm, Digits, Hotp, Totp, TotpConfig};
@@ -23,13 +24,20 @@ pub enum m2fa_algorithm {
     M2FA_ALGORITHM_SHA512 = 3,
 }
 
-fn algorithm_from_c(value: u32) -> Result<Algorithm, m2fa_status> {
-    match value {
-        v if v == m2fa_algorithm::M2FA_ALGORITHM_SHA1 as u32 => Ok(Algorithm::Sha1),
-        v if v == m2fa_algorithm::M2FA_ALGORITHM_SHA256 as u32 => Ok(Algorithm::Sha256),
-        v if v == m2fa_algorithm::M2FA_ALGORITHM_SHA512 as u32 => Ok(Algorithm::Sha512),
-        _ => Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
+c_enum_table! {
+    impl m2fa_algorithm {
+        /// The OTP algorithm.
+        fn algorithm(self) -> Algorithm;
+        M2FA_ALGORITHM_SHA1 => Algorithm::Sha1,
+        M2FA_ALGORITHM_SHA256 => Algorithm::Sha256,
+        M2FA_ALGORITHM_SHA512 => Algorithm::Sha512,
     }
+}
+
+fn algorithm_from_c(value: u32) -> Result<Algorithm, m2fa_status> {
+    m2fa_algorithm::from_u32(value)
+        .map(m2fa_algorithm::algorithm)
+        .ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
 }
 
 pub(crate) fn algorithm_to_c(algorithm: Algorithm) -> u32 {

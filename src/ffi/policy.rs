@@ -5,6 +5,7 @@
 use core::ffi::c_char;
 
 use super::boundary::{ffi_boundary, handle, out_ptr, str_arg, write_out};
+use super::c_enum::c_enum_table;
 use super::engine::{engine_and_account, m2fa_engine};
 use super::protocol::protocol_arg;
 use super::status::m2fa_status;
@@ -29,17 +30,26 @@ pub enum m2fa_policy {
     M2FA_POLICY_REFUSED = 4,
 }
 
-fn policy_from_c(policy: u32) -> Result<Option<ProtocolPolicy>, m2fa_status> {
-    Ok(Some(match policy {
-        0 => return Ok(None),
-        1 => ProtocolPolicy::CodeInLogin,
-        2 => ProtocolPolicy::DeviceAuthorization,
-        3 => ProtocolPolicy::AppPasswordOnly,
-        4 => ProtocolPolicy::Refused,
-        _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
-    }))
+c_enum_table! {
+    impl m2fa_policy {
+        /// The engine's policy; `None` removes an override.
+        fn policy(self) -> Option<ProtocolPolicy>;
+        M2FA_POLICY_DEFAULT => None,
+        M2FA_POLICY_CODE_IN_LOGIN => Some(ProtocolPolicy::CodeInLogin),
+        M2FA_POLICY_DEVICE_AUTHORIZATION => Some(ProtocolPolicy::DeviceAuthorization),
+        M2FA_POLICY_APP_PASSWORD_ONLY => Some(ProtocolPolicy::AppPasswordOnly),
+        M2FA_POLICY_REFUSED => Some(ProtocolPolicy::Refused),
+    }
 }
 
+/// The engine policy of a C value (`None` for `M2FA_POLICY_DEFAULT`).
+fn policy_from_c(policy: u32) -> Result<Option<ProtocolPolicy>, m2fa_status> {
+    m2fa_policy::from_u32(policy)
+        .map(m2fa_policy::policy)
+        .ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
+}
+
+/// The C value of an engine policy.
 fn policy_to_c(policy: ProtocolPolicy) -> u32 {
     (match policy {
         ProtocolPolicy::CodeInLogin => m2fa_policy::M2FA_POLICY_CODE_IN_LOGIN,

@@ -5,6 +5,7 @@
 use core::ffi::c_char;
 
 use super::boundary::str_arg;
+use super::c_enum::c_enum_table;
 use super::status::m2fa_status;
 use crate::engine::Protocol;
 
@@ -38,6 +39,20 @@ pub enum m2fa_protocol {
     M2FA_PROTOCOL_OTHER = 99,
 }
 
+c_enum_table! {
+    impl m2fa_protocol {
+        M2FA_PROTOCOL_WEBMAIL,
+        M2FA_PROTOCOL_PORTAL,
+        M2FA_PROTOCOL_ACTIVESYNC,
+        M2FA_PROTOCOL_OUTLOOK,
+        M2FA_PROTOCOL_IMAP,
+        M2FA_PROTOCOL_POP3,
+        M2FA_PROTOCOL_SMTP,
+        M2FA_PROTOCOL_RPC_OVER_HTTP,
+        M2FA_PROTOCOL_OTHER,
+    }
+}
+
 /// The protocol of a `(protocol, name)` pair from C.
 ///
 /// # Safety
@@ -46,19 +61,33 @@ pub(super) unsafe fn protocol_arg(
     protocol: u32,
     name: *const c_char,
 ) -> Result<Protocol, m2fa_status> {
+    let protocol = m2fa_protocol::from_u32(protocol).ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)?;
     Ok(match protocol {
-        1 => Protocol::Webmail,
-        2 => Protocol::Portal,
-        3 => Protocol::ActiveSync,
-        4 => Protocol::Outlook,
-        5 => Protocol::Imap,
-        6 => Protocol::Pop3,
-        7 => Protocol::Smtp,
-        8 => Protocol::RpcOverHttp,
+        m2fa_protocol::M2FA_PROTOCOL_WEBMAIL => Protocol::Webmail,
+        m2fa_protocol::M2FA_PROTOCOL_PORTAL => Protocol::Portal,
+        m2fa_protocol::M2FA_PROTOCOL_ACTIVESYNC => Protocol::ActiveSync,
+        m2fa_protocol::M2FA_PROTOCOL_OUTLOOK => Protocol::Outlook,
+        m2fa_protocol::M2FA_PROTOCOL_IMAP => Protocol::Imap,
+        m2fa_protocol::M2FA_PROTOCOL_POP3 => Protocol::Pop3,
+        m2fa_protocol::M2FA_PROTOCOL_SMTP => Protocol::Smtp,
+        m2fa_protocol::M2FA_PROTOCOL_RPC_OVER_HTTP => Protocol::RpcOverHttp,
         // By name: standard names are the standard protocols (never a
         // host-named alias of one); case is ignored.
         // SAFETY: forwarded contract.
-        99 => Protocol::from_name(unsafe { str_arg(name) }?)?,
-        _ => return Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE),
+        m2fa_protocol::M2FA_PROTOCOL_OTHER => Protocol::from_name(unsafe { str_arg(name) }?)?,
     })
 }
+
+// Every engine protocol has its C constant: a protocol added to the engine
+// does not compile until it has one here (and a row above).
+const _: fn(&Protocol) -> m2fa_protocol = |protocol| match protocol {
+    Protocol::Webmail => m2fa_protocol::M2FA_PROTOCOL_WEBMAIL,
+    Protocol::Portal => m2fa_protocol::M2FA_PROTOCOL_PORTAL,
+    Protocol::ActiveSync => m2fa_protocol::M2FA_PROTOCOL_ACTIVESYNC,
+    Protocol::Outlook => m2fa_protocol::M2FA_PROTOCOL_OUTLOOK,
+    Protocol::Imap => m2fa_protocol::M2FA_PROTOCOL_IMAP,
+    Protocol::Pop3 => m2fa_protocol::M2FA_PROTOCOL_POP3,
+    Protocol::Smtp => m2fa_protocol::M2FA_PROTOCOL_SMTP,
+    Protocol::RpcOverHttp => m2fa_protocol::M2FA_PROTOCOL_RPC_OVER_HTTP,
+    Protocol::Other(_) => m2fa_protocol::M2FA_PROTOCOL_OTHER,
+};
