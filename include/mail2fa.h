@@ -600,8 +600,6 @@ typedef void (*m2fa_store_free_fn)(void *userdata);
 
 
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
