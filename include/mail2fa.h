@@ -1297,6 +1297,40 @@ m2fa_status m2fa_engine_open_postgres(const char *conninfo,
 // is closed and keeps its state. NULL is a no-op.
 void m2fa_engine_free(struct m2fa_engine *engine);
 
+// Creates an HOTP credential; of the config (NULL = defaults) only the
+// algorithm and digits apply. Both are copied. On success `*out` receives
+// a new handle; release it with `m2fa_hotp_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_hotp_new(const struct m2fa_secret *secret,
+                          const struct m2fa_otp_config *config,
+                          struct m2fa_hotp **out);
+
+// Writes the code for `counter` (NUL-terminated) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL`.
+m2fa_status m2fa_hotp_generate(const struct m2fa_hotp *hotp,
+                               uint64_t counter,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
+
+// Looks for `code` among counters `counter ..= counter + look_ahead`.
+// `M2FA_OK`: `*matched_counter` receives the highest matching counter;
+// store *matched + 1* as the next expected counter before reporting
+// success. `M2FA_CODE_MISMATCH`: no match.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_MALFORMED_CODE`,
+// `M2FA_INVALID_WINDOW` (look-ahead above `M2FA_MAX_WINDOW`).
+m2fa_status m2fa_hotp_verify(const struct m2fa_hotp *hotp,
+                             const char *code,
+                             uint64_t counter,
+                             uint32_t look_ahead,
+                             uint64_t *matched_counter);
+
+// Frees an HOTP credential (its key material is wiped). NULL is a no-op.
+void m2fa_hotp_free(struct m2fa_hotp *hotp);
+
 // Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
 // ignored). Its credential is "wrong password" until set; client fields
 // are unknown until set. Release with `m2fa_login_free`.
@@ -1535,109 +1569,6 @@ m2fa_status m2fa_otp_config_window(const struct m2fa_otp_config *config, uint32_
 // Frees a config. NULL is a no-op.
 void m2fa_otp_config_free(struct m2fa_otp_config *config);
 
-// Creates a TOTP credential from a secret and a config (NULL = defaults).
-// Both are copied; they may be freed right after. On success `*out`
-// receives a new handle; release it with `m2fa_totp_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_totp_new(const struct m2fa_secret *secret,
-                          const struct m2fa_otp_config *config,
-                          struct m2fa_totp **out);
-
-// Writes the code for the step containing `unix_time` (NUL-terminated,
-// at most 11 bytes with the NUL) into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`, `M2FA_BUFFER_TOO_SMALL`.
-m2fa_status m2fa_totp_generate(const struct m2fa_totp *totp,
-                               uint64_t unix_time,
-                               char *buf,
-                               size_t len,
-                               size_t *needed);
-
-// Writes the time step containing `unix_time` into `*step`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`.
-m2fa_status m2fa_totp_step(const struct m2fa_totp *totp, uint64_t unix_time, uint64_t *step);
-
-// Writes the Unix time at which `step` begins into `*unix_time` (e.g. to
-// tell a user until when a code is valid: the start of `step + 1`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_COUNTER_OUT_OF_RANGE` if that time does
-// not fit in 64 bits.
-m2fa_status m2fa_totp_step_start(const struct m2fa_totp *totp, uint64_t step, uint64_t *unix_time);
-
-// Verifies `code` within the config's window around `unix_time`.
-//
-// `M2FA_OK`: it matched; `*matched_step` receives the step (the highest
-// one, if several matched). Store it, and pass it to
-// `m2fa_totp_verify_after` next time, *before* reporting success: that is
-// what makes the code one-time. `M2FA_CODE_MISMATCH`: a well-formed wrong
-// code. Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_MALFORMED_CODE` (not exactly the configured number of ASCII digits),
-// `M2FA_TIME_BEFORE_T0`.
-m2fa_status m2fa_totp_verify(const struct m2fa_totp *totp,
-                             const char *code,
-                             uint64_t unix_time,
-                             uint64_t *matched_step);
-
-// As `m2fa_totp_verify`, but only steps strictly after `last_step` (the
-// last step accepted for this credential) can match: replays and older
-// codes get `M2FA_CODE_MISMATCH`.
-m2fa_status m2fa_totp_verify_after(const struct m2fa_totp *totp,
-                                   const char *code,
-                                   uint64_t unix_time,
-                                   uint64_t last_step,
-                                   uint64_t *matched_step);
-
-// The general form: an explicit `window` (0..=`M2FA_MAX_WINDOW` steps each
-// side, e.g. a wide one to tell a user their phone's clock is off) and an
-// optional lower bound `*after_step` (NULL = none).
-//
-// Errors: those of `m2fa_totp_verify`, plus `M2FA_INVALID_WINDOW`.
-m2fa_status m2fa_totp_verify_window(const struct m2fa_totp *totp,
-                                    const char *code,
-                                    uint64_t unix_time,
-                                    uint32_t window,
-                                    const uint64_t *after_step,
-                                    uint64_t *matched_step);
-
-// Frees a TOTP credential (its key material is wiped). NULL is a no-op.
-void m2fa_totp_free(struct m2fa_totp *totp);
-
-// Creates an HOTP credential; of the config (NULL = defaults) only the
-// algorithm and digits apply. Both are copied. On success `*out` receives
-// a new handle; release it with `m2fa_hotp_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_hotp_new(const struct m2fa_secret *secret,
-                          const struct m2fa_otp_config *config,
-                          struct m2fa_hotp **out);
-
-// Writes the code for `counter` (NUL-terminated) into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL`.
-m2fa_status m2fa_hotp_generate(const struct m2fa_hotp *hotp,
-                               uint64_t counter,
-                               char *buf,
-                               size_t len,
-                               size_t *needed);
-
-// Looks for `code` among counters `counter ..= counter + look_ahead`.
-// `M2FA_OK`: `*matched_counter` receives the highest matching counter;
-// store *matched + 1* as the next expected counter before reporting
-// success. `M2FA_CODE_MISMATCH`: no match.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_MALFORMED_CODE`,
-// `M2FA_INVALID_WINDOW` (look-ahead above `M2FA_MAX_WINDOW`).
-m2fa_status m2fa_hotp_verify(const struct m2fa_hotp *hotp,
-                             const char *code,
-                             uint64_t counter,
-                             uint32_t look_ahead,
-                             uint64_t *matched_counter);
-
-// Frees an HOTP credential (its key material is wiped). NULL is a no-op.
-void m2fa_hotp_free(struct m2fa_hotp *hotp);
-
 // Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
 // removes the override) for `protocol` (S15).
 //
@@ -1773,6 +1704,75 @@ m2fa_status m2fa_engine_maintain(const struct m2fa_engine *engine,
                                  uint64_t *examined,
                                  uint64_t *changed,
                                  uint32_t *finished);
+
+// Creates a TOTP credential from a secret and a config (NULL = defaults).
+// Both are copied; they may be freed right after. On success `*out`
+// receives a new handle; release it with `m2fa_totp_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_totp_new(const struct m2fa_secret *secret,
+                          const struct m2fa_otp_config *config,
+                          struct m2fa_totp **out);
+
+// Writes the code for the step containing `unix_time` (NUL-terminated,
+// at most 11 bytes with the NUL) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`, `M2FA_BUFFER_TOO_SMALL`.
+m2fa_status m2fa_totp_generate(const struct m2fa_totp *totp,
+                               uint64_t unix_time,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
+
+// Writes the time step containing `unix_time` into `*step`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`.
+m2fa_status m2fa_totp_step(const struct m2fa_totp *totp, uint64_t unix_time, uint64_t *step);
+
+// Writes the Unix time at which `step` begins into `*unix_time` (e.g. to
+// tell a user until when a code is valid: the start of `step + 1`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_COUNTER_OUT_OF_RANGE` if that time does
+// not fit in 64 bits.
+m2fa_status m2fa_totp_step_start(const struct m2fa_totp *totp, uint64_t step, uint64_t *unix_time);
+
+// Verifies `code` within the config's window around `unix_time`.
+//
+// `M2FA_OK`: it matched; `*matched_step` receives the step (the highest
+// one, if several matched). Store it, and pass it to
+// `m2fa_totp_verify_after` next time, *before* reporting success: that is
+// what makes the code one-time. `M2FA_CODE_MISMATCH`: a well-formed wrong
+// code. Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_MALFORMED_CODE` (not exactly the configured number of ASCII digits),
+// `M2FA_TIME_BEFORE_T0`.
+m2fa_status m2fa_totp_verify(const struct m2fa_totp *totp,
+                             const char *code,
+                             uint64_t unix_time,
+                             uint64_t *matched_step);
+
+// As `m2fa_totp_verify`, but only steps strictly after `last_step` (the
+// last step accepted for this credential) can match: replays and older
+// codes get `M2FA_CODE_MISMATCH`.
+m2fa_status m2fa_totp_verify_after(const struct m2fa_totp *totp,
+                                   const char *code,
+                                   uint64_t unix_time,
+                                   uint64_t last_step,
+                                   uint64_t *matched_step);
+
+// The general form: an explicit `window` (0..=`M2FA_MAX_WINDOW` steps each
+// side, e.g. a wide one to tell a user their phone's clock is off) and an
+// optional lower bound `*after_step` (NULL = none).
+//
+// Errors: those of `m2fa_totp_verify`, plus `M2FA_INVALID_WINDOW`.
+m2fa_status m2fa_totp_verify_window(const struct m2fa_totp *totp,
+                                    const char *code,
+                                    uint64_t unix_time,
+                                    uint32_t window,
+                                    const uint64_t *after_step,
+                                    uint64_t *matched_step);
+
+// Frees a TOTP credential (its key material is wiped). NULL is a no-op.
+void m2fa_totp_free(struct m2fa_totp *totp);
 
 // Writes a TOTP provisioning URI into `(buf, len)`: the text a QR code
 // shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The

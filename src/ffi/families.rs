@@ -14,8 +14,8 @@ const FAMILIES: &[(&str, &str)] = &[
     ("m2fa_account_name_", "names.rs"),
     ("m2fa_secret_", "secret.rs"),
     ("m2fa_otp_config_", "otp.rs"),
-    ("m2fa_totp_", "otp.rs"),
-    ("m2fa_hotp_", "otp.rs"),
+    ("m2fa_totp_", "totp.rs"),
+    ("m2fa_hotp_", "hotp.rs"),
     ("m2fa_key_uri_", "uri.rs"),
     ("m2fa_qr_", "qr.rs"),
     // The engine's settings, its handles and openers, a host's own store.
