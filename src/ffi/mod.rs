@@ -25,33 +25,59 @@
 // The `unsafe extern "C"` functions document their contract in the header text.
 #![allow(clippy::missing_safety_doc)]
 
-mod account;
-mod app_password;
+// The boundary machinery and the enum tables (no exports).
 mod boundary;
 mod c_enum;
-mod codes;
-mod config;
-mod decision;
-mod device;
-mod engine;
 #[cfg(test)]
 mod families;
-mod hotp;
-mod login;
-mod mode;
-mod names;
-mod notification;
-mod otp;
-mod policy;
-mod protocol;
-mod qr;
-mod secret;
+
+// The modules below are declared in the order of the header (cbindgen
+// follows it): a C reader meets statuses first, then one-time passwords
+// without an engine, then the engine — its configuration and handles,
+// administration, logins and their decisions, codes, mail clients.
+
+// Statuses and the version.
 mod status;
 mod status_message;
-mod store;
-mod totp;
-mod uri;
 mod version;
+
+// Secrets, OTP parameters, TOTP/HOTP credentials, key URIs, QR codes, names.
+mod secret;
+
+mod otp;
+
+mod hotp;
+mod totp;
+
+mod qr;
+mod uri;
+
+mod names;
+
+// The engine: configuration, handles and openers, a host's own store.
+mod config;
+mod engine;
+mod store;
+
+// Platform and account administration; logins and their decisions.
+mod account;
+
+mod login;
+
+mod decision;
+
+// Codes handed to the host; mail clients (devices, notifications,
+// application passwords, per-protocol policy); verification modes.
+mod codes;
+
+mod device;
+mod notification;
+
+mod app_password;
+mod policy;
+mod protocol;
+
+mod mode;
 
 pub use account::*;
 pub use app_password::*;
