@@ -143,3 +143,23 @@ pub unsafe extern "C" fn m2fa_engine_protocol_policy(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_convert_both_ways() {
+        assert_eq!(policy_from_c(0), Ok(None));
+        for value in 1..=4 {
+            let policy = policy_from_c(value).unwrap().unwrap();
+            assert_eq!(policy_to_c(policy), value);
+        }
+        for unknown in [5, 99, u32::MAX] {
+            assert_eq!(
+                policy_from_c(unknown),
+                Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
+            );
+        }
+    }
+}

@@ -91,3 +91,35 @@ const _: fn(&Protocol) -> m2fa_protocol = |protocol| match protocol {
     Protocol::RpcOverHttp => m2fa_protocol::M2FA_PROTOCOL_RPC_OVER_HTTP,
     Protocol::Other(_) => m2fa_protocol::M2FA_PROTOCOL_OTHER,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_c_protocol_is_the_engine_protocol_of_its_name() {
+        for (constant, protocol) in m2fa_protocol::ALL.into_iter().zip(Protocol::STANDARD) {
+            let name = format!("{constant:?}")
+                .strip_prefix("M2FA_PROTOCOL_")
+                .unwrap()
+                .to_ascii_lowercase()
+                .replace('_', "-");
+            assert_eq!(name, protocol.name());
+            // SAFETY: the name is ignored for a standard constant.
+            let converted = unsafe { protocol_arg(constant as u32, core::ptr::null()) };
+            assert_eq!(converted, Ok(protocol));
+        }
+        assert_eq!(m2fa_protocol::ALL.len(), Protocol::STANDARD.len() + 1);
+        // SAFETY: a NUL-terminated name.
+        let by_name = unsafe { protocol_arg(99, c"IMAP".as_ptr()) };
+        assert_eq!(by_name, Ok(Protocol::Imap));
+        // SAFETY: NULL is checked.
+        let no_name = unsafe { protocol_arg(99, core::ptr::null()) };
+        assert_eq!(no_name, Err(m2fa_status::M2FA_NULL_ARGUMENT));
+        for unknown in [0, 9, 98, 100, u32::MAX] {
+            // SAFETY: as above.
+            let refused = unsafe { protocol_arg(unknown, c"imap".as_ptr()) };
+            assert_eq!(refused, Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE));
+        }
+    }
+}
