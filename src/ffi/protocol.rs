@@ -41,15 +41,18 @@ pub enum m2fa_protocol {
 
 c_enum_table! {
     impl m2fa_protocol {
-        M2FA_PROTOCOL_WEBMAIL,
-        M2FA_PROTOCOL_PORTAL,
-        M2FA_PROTOCOL_ACTIVESYNC,
-        M2FA_PROTOCOL_OUTLOOK,
-        M2FA_PROTOCOL_IMAP,
-        M2FA_PROTOCOL_POP3,
-        M2FA_PROTOCOL_SMTP,
-        M2FA_PROTOCOL_RPC_OVER_HTTP,
-        M2FA_PROTOCOL_OTHER,
+        /// The standard protocol of this constant; `None` for
+        /// `M2FA_PROTOCOL_OTHER`, whose name says which protocol it is.
+        fn standard(self) -> Option<Protocol>;
+        M2FA_PROTOCOL_WEBMAIL => Some(Protocol::Webmail),
+        M2FA_PROTOCOL_PORTAL => Some(Protocol::Portal),
+        M2FA_PROTOCOL_ACTIVESYNC => Some(Protocol::ActiveSync),
+        M2FA_PROTOCOL_OUTLOOK => Some(Protocol::Outlook),
+        M2FA_PROTOCOL_IMAP => Some(Protocol::Imap),
+        M2FA_PROTOCOL_POP3 => Some(Protocol::Pop3),
+        M2FA_PROTOCOL_SMTP => Some(Protocol::Smtp),
+        M2FA_PROTOCOL_RPC_OVER_HTTP => Some(Protocol::RpcOverHttp),
+        M2FA_PROTOCOL_OTHER => None,
     }
 }
 
@@ -62,19 +65,12 @@ pub(super) unsafe fn protocol_arg(
     name: *const c_char,
 ) -> Result<Protocol, m2fa_status> {
     let protocol = m2fa_protocol::from_u32(protocol).ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)?;
-    Ok(match protocol {
-        m2fa_protocol::M2FA_PROTOCOL_WEBMAIL => Protocol::Webmail,
-        m2fa_protocol::M2FA_PROTOCOL_PORTAL => Protocol::Portal,
-        m2fa_protocol::M2FA_PROTOCOL_ACTIVESYNC => Protocol::ActiveSync,
-        m2fa_protocol::M2FA_PROTOCOL_OUTLOOK => Protocol::Outlook,
-        m2fa_protocol::M2FA_PROTOCOL_IMAP => Protocol::Imap,
-        m2fa_protocol::M2FA_PROTOCOL_POP3 => Protocol::Pop3,
-        m2fa_protocol::M2FA_PROTOCOL_SMTP => Protocol::Smtp,
-        m2fa_protocol::M2FA_PROTOCOL_RPC_OVER_HTTP => Protocol::RpcOverHttp,
+    Ok(match protocol.standard() {
+        Some(standard) => standard,
         // By name: standard names are the standard protocols (never a
         // host-named alias of one); case is ignored.
         // SAFETY: forwarded contract.
-        m2fa_protocol::M2FA_PROTOCOL_OTHER => Protocol::from_name(unsafe { str_arg(name) }?)?,
+        None => Protocol::from_name(unsafe { str_arg(name) }?)?,
     })
 }
 
