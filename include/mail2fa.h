@@ -37,6 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Largest verification window accepted (steps each side / look-ahead).
+// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
+#define M2FA_MAX_WINDOW 50
+
 // Major version of the library (semantic versioning of the crate and ABI).
 #define M2FA_VERSION_MAJOR 0
 
@@ -46,12 +50,17 @@
 // Patch version of the library.
 #define M2FA_VERSION_PATCH 0
 
-// Size of the buffer `m2fa_engine_app_password_create` needs: 23
-// characters (`xxxxx-xxxxx-xxxxx-xxxxx`) and the NUL.
-#define M2FA_APP_PASSWORD_SIZE 24
+// Longest TOTP period accepted, in seconds: a longer one makes a code a
+// near-static password. (A literal, so that cbindgen can write it; a test
+// ties it to the crate's.)
+#define M2FA_MAX_PERIOD 300
 
-// Size of a device id in text (32 hex digits) with its NUL.
-#define M2FA_DEVICE_ID_SIZE 33
+// Longest platform name accepted, in bytes (a DNS name's limit).
+// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
+#define M2FA_MAX_PLATFORM_NAME_LEN 253
+
+// Longest account name accepted, in bytes.
+#define M2FA_MAX_ACCOUNT_NAME_LEN 254
 
 // Longest lock accepted by `m2fa_engine_config_set_lockout` (one day).
 // (A literal, so that cbindgen can write it; a test ties it to the crate's.)
@@ -62,21 +71,12 @@
 // crate's.)
 #define M2FA_MAX_SUSPENSION (30 * 86400)
 
-// Longest platform name accepted, in bytes (a DNS name's limit).
-// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
-#define M2FA_MAX_PLATFORM_NAME_LEN 253
+// Size of a device id in text (32 hex digits) with its NUL.
+#define M2FA_DEVICE_ID_SIZE 33
 
-// Longest account name accepted, in bytes.
-#define M2FA_MAX_ACCOUNT_NAME_LEN 254
-
-// Longest TOTP period accepted, in seconds: a longer one makes a code a
-// near-static password. (A literal, so that cbindgen can write it; a test
-// ties it to the crate's.)
-#define M2FA_MAX_PERIOD 300
-
-// Largest verification window accepted (steps each side / look-ahead).
-// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
-#define M2FA_MAX_WINDOW 50
+// Size of the buffer `m2fa_engine_app_password_create` needs: 23
+// characters (`xxxxx-xxxxx-xxxxx-xxxxx`) and the NUL.
+#define M2FA_APP_PASSWORD_SIZE 24
 
 // What every `m2fa_*` function returns. The numbers are part of the ABI:
 // they never change and are never reused. Groups: 0–99 outcomes, 100–199
@@ -600,17 +600,428 @@ typedef void (*m2fa_store_free_fn)(void *userdata);
 
 
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Writes the message for `status` into `(buf, len)` (NUL-terminated) and
+// its size into `*needed`. An unknown number yields the text
+// "unknown status" and `M2FA_UNKNOWN_ENUM_VALUE`. Thread-safe.
+m2fa_status m2fa_status_message(uint32_t status, char *buf, size_t len, size_t *needed);
 
 // The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
 //
 // Never NULL; the string lives as long as the library is loaded.
 // Thread-safe.
 const char *m2fa_version(void);
+
+// Generates a secret of `len` bytes from the OS CSPRNG; `len = 0` means the
+// default, 20 bytes (160 bits). Lengths 16..=128 are accepted.
+//
+// On success `*out` receives a new handle to release with `m2fa_secret_free`.
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`,
+// `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_secret_generate(size_t len, struct m2fa_secret **out);
+
+// Copies `len` raw key bytes (16..=128) into a new secret; on success
+// `*out` receives a handle to release with `m2fa_secret_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
+m2fa_status m2fa_secret_from_bytes(const uint8_t *bytes, size_t len, struct m2fa_secret **out);
+
+// Decodes base32 text into a new secret (release with `m2fa_secret_free`).
+// Accepts lower case, single spaces or hyphens between groups, and correct
+// or absent `=` padding; rejects everything else.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_BASE32`,
+// `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
+m2fa_status m2fa_secret_from_base32(const char *text, struct m2fa_secret **out);
+
+// Writes the secret as unpadded upper-case base32 (NUL-terminated) into
+// `(buf, len)`. The buffer then holds the secret: wipe it after use.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_secret_to_base32(const struct m2fa_secret *secret,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *needed);
+
+// Copies the raw key bytes into `(buf, len)`; `*needed` receives the
+// secret's length. The buffer then holds the secret: wipe it after use.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_secret_bytes(const struct m2fa_secret *secret,
+                              uint8_t *buf,
+                              size_t len,
+                              size_t *needed);
+
+// Wipes and frees a secret. NULL is a no-op.
+void m2fa_secret_free(struct m2fa_secret *secret);
+
+// Creates a config with the defaults every authenticator app assumes:
+// SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`
+// receives a new handle; release it with `m2fa_otp_config_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_new(struct m2fa_otp_config **out);
+
+// Sets the algorithm (an `m2fa_algorithm` value).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`.
+m2fa_status m2fa_otp_config_set_algorithm(struct m2fa_otp_config *config, uint32_t algorithm);
+
+// Sets the number of digits, 6..=10. Authenticator apps support 6 and 8.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_DIGITS`.
+m2fa_status m2fa_otp_config_set_digits(struct m2fa_otp_config *config, uint32_t digits);
+
+// Sets the TOTP period in seconds (1..=`M2FA_MAX_PERIOD`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_PERIOD` (0 or above
+// `M2FA_MAX_PERIOD`).
+m2fa_status m2fa_otp_config_set_period(struct m2fa_otp_config *config, uint64_t seconds);
+
+// Sets T0, the Unix time at which step 0 begins.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_set_t0(struct m2fa_otp_config *config, uint64_t t0);
+
+// Sets the TOTP verification window in steps each side (0..=`M2FA_MAX_WINDOW`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_WINDOW`.
+m2fa_status m2fa_otp_config_set_window(struct m2fa_otp_config *config, uint32_t steps);
+
+// Reads the algorithm (an `m2fa_algorithm` value) into `*out`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_algorithm(const struct m2fa_otp_config *config, uint32_t *out);
+
+// Reads the number of digits into `*out`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_digits(const struct m2fa_otp_config *config, uint32_t *out);
+
+// Reads the period in seconds into `*out`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_period(const struct m2fa_otp_config *config, uint64_t *out);
+
+// Reads T0 into `*out`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_t0(const struct m2fa_otp_config *config, uint64_t *out);
+
+// Reads the verification window into `*out`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_otp_config_window(const struct m2fa_otp_config *config, uint32_t *out);
+
+// Frees a config. NULL is a no-op.
+void m2fa_otp_config_free(struct m2fa_otp_config *config);
+
+// Creates an HOTP credential; of the config (NULL = defaults) only the
+// algorithm and digits apply. Both are copied. On success `*out` receives
+// a new handle; release it with `m2fa_hotp_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_hotp_new(const struct m2fa_secret *secret,
+                          const struct m2fa_otp_config *config,
+                          struct m2fa_hotp **out);
+
+// Writes the code for `counter` (NUL-terminated) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL`.
+m2fa_status m2fa_hotp_generate(const struct m2fa_hotp *hotp,
+                               uint64_t counter,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
+
+// Looks for `code` among counters `counter ..= counter + look_ahead`.
+// `M2FA_OK`: `*matched_counter` receives the highest matching counter;
+// store *matched + 1* as the next expected counter before reporting
+// success. `M2FA_CODE_MISMATCH`: no match.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_MALFORMED_CODE`,
+// `M2FA_INVALID_WINDOW` (look-ahead above `M2FA_MAX_WINDOW`).
+m2fa_status m2fa_hotp_verify(const struct m2fa_hotp *hotp,
+                             const char *code,
+                             uint64_t counter,
+                             uint32_t look_ahead,
+                             uint64_t *matched_counter);
+
+// Frees an HOTP credential (its key material is wiped). NULL is a no-op.
+void m2fa_hotp_free(struct m2fa_hotp *hotp);
+
+// Creates a TOTP credential from a secret and a config (NULL = defaults).
+// Both are copied; they may be freed right after. On success `*out`
+// receives a new handle; release it with `m2fa_totp_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_totp_new(const struct m2fa_secret *secret,
+                          const struct m2fa_otp_config *config,
+                          struct m2fa_totp **out);
+
+// Writes the code for the step containing `unix_time` (NUL-terminated,
+// at most 11 bytes with the NUL) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`, `M2FA_BUFFER_TOO_SMALL`.
+m2fa_status m2fa_totp_generate(const struct m2fa_totp *totp,
+                               uint64_t unix_time,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
+
+// Writes the time step containing `unix_time` into `*step`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`.
+m2fa_status m2fa_totp_step(const struct m2fa_totp *totp, uint64_t unix_time, uint64_t *step);
+
+// Writes the Unix time at which `step` begins into `*unix_time` (e.g. to
+// tell a user until when a code is valid: the start of `step + 1`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_COUNTER_OUT_OF_RANGE` if that time does
+// not fit in 64 bits.
+m2fa_status m2fa_totp_step_start(const struct m2fa_totp *totp, uint64_t step, uint64_t *unix_time);
+
+// Verifies `code` within the config's window around `unix_time`.
+//
+// `M2FA_OK`: it matched; `*matched_step` receives the step (the highest
+// one, if several matched). Store it, and pass it to
+// `m2fa_totp_verify_after` next time, *before* reporting success: that is
+// what makes the code one-time. `M2FA_CODE_MISMATCH`: a well-formed wrong
+// code. Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_MALFORMED_CODE` (not exactly the configured number of ASCII digits),
+// `M2FA_TIME_BEFORE_T0`.
+m2fa_status m2fa_totp_verify(const struct m2fa_totp *totp,
+                             const char *code,
+                             uint64_t unix_time,
+                             uint64_t *matched_step);
+
+// As `m2fa_totp_verify`, but only steps strictly after `last_step` (the
+// last step accepted for this credential) can match: replays and older
+// codes get `M2FA_CODE_MISMATCH`.
+m2fa_status m2fa_totp_verify_after(const struct m2fa_totp *totp,
+                                   const char *code,
+                                   uint64_t unix_time,
+                                   uint64_t last_step,
+                                   uint64_t *matched_step);
+
+// The general form: an explicit `window` (0..=`M2FA_MAX_WINDOW` steps each
+// side, e.g. a wide one to tell a user their phone's clock is off) and an
+// optional lower bound `*after_step` (NULL = none).
+//
+// Errors: those of `m2fa_totp_verify`, plus `M2FA_INVALID_WINDOW`.
+m2fa_status m2fa_totp_verify_window(const struct m2fa_totp *totp,
+                                    const char *code,
+                                    uint64_t unix_time,
+                                    uint32_t window,
+                                    const uint64_t *after_step,
+                                    uint64_t *matched_step);
+
+// Frees a TOTP credential (its key material is wiped). NULL is a no-op.
+void m2fa_totp_free(struct m2fa_totp *totp);
+
+// Writes an SVG document of the QR code for `text` (normally a provisioning
+// URI) into `(buf, len)`. The image carries whatever `text` carries — the
+// secret, for a URI: show it once and wipe the buffer.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_QR_TOO_LONG`,
+// `M2FA_BUFFER_TOO_SMALL` (with `*needed`), `M2FA_UNSUPPORTED` in builds
+// without the `qr` feature.
+m2fa_status m2fa_qr_svg(const char *text, char *buf, size_t len, size_t *needed);
+
+// As `m2fa_qr_svg`, but Unicode half-block text for a terminal (UTF-8,
+// lines ending in `\n`, light on dark).
+m2fa_status m2fa_qr_terminal(const char *text, char *buf, size_t len, size_t *needed);
+
+// Writes a TOTP provisioning URI into `(buf, len)`: the text a QR code
+// shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The
+// buffer then holds the secret: wipe it after use.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_LABEL`
+// (a name that is empty, too long, or has a `:`, a control character or
+// surrounding white space), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_key_uri_totp(const struct m2fa_secret *secret,
+                              const struct m2fa_otp_config *config,
+                              const char *issuer,
+                              const char *account,
+                              char *buf,
+                              size_t len,
+                              size_t *needed);
+
+// As `m2fa_key_uri_totp` for an HOTP token starting at `counter`.
+m2fa_status m2fa_key_uri_hotp(const struct m2fa_secret *secret,
+                              const struct m2fa_otp_config *config,
+                              const char *issuer,
+                              const char *account,
+                              uint64_t counter,
+                              char *buf,
+                              size_t len,
+                              size_t *needed);
+
+// Parses an `otpauth://` URI strictly (see the crate documentation for the
+// rules). On success `*out` receives a handle for `m2fa_key_uri_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_URI`,
+// `M2FA_URI_ISSUER_MISMATCH`, `M2FA_INVALID_LABEL`, `M2FA_INVALID_BASE32`,
+// `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`, `M2FA_INVALID_DIGITS`.
+m2fa_status m2fa_key_uri_parse(const char *text, struct m2fa_key_uri **out);
+
+// Writes the kind (an `m2fa_otp_kind` value) into `*kind`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_key_uri_kind(const struct m2fa_key_uri *uri, uint32_t *kind);
+
+// Writes the issuer into `(buf, len)`; an absent issuer reads as the empty
+// string (a present one is never empty).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_key_uri_issuer(const struct m2fa_key_uri *uri,
+                                char *buf,
+                                size_t len,
+                                size_t *needed);
+
+// Writes the account name into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_key_uri_account(const struct m2fa_key_uri *uri,
+                                 char *buf,
+                                 size_t len,
+                                 size_t *needed);
+
+// Copies the URI's secret into a new `m2fa_secret` handle in `*out`
+// (release it with `m2fa_secret_free`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_key_uri_secret(const struct m2fa_key_uri *uri, struct m2fa_secret **out);
+
+// Creates a new `m2fa_otp_config` in `*out` with the URI's algorithm,
+// digits and (for TOTP) period; T0 = 0 and window ±1, which URIs do not carry.
+// Release it with `m2fa_otp_config_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_key_uri_config(const struct m2fa_key_uri *uri, struct m2fa_otp_config **out);
+
+// Writes an HOTP URI's initial counter into `*counter`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for a TOTP URI.
+m2fa_status m2fa_key_uri_counter(const struct m2fa_key_uri *uri, uint64_t *counter);
+
+// Frees a parsed URI (its secret is wiped). NULL is a no-op.
+void m2fa_key_uri_free(struct m2fa_key_uri *uri);
+
+// Checks a platform and an account name against mail2fa's alphabet, the
+// one every call taking them applies (one spelling per account):
+//
+// - platform: a lower-case DNS name (labels of `a`-`z`, `0`-`9`, `-`, 1 to
+//   63 bytes, beginning and ending with a letter or digit, single dots
+//   between them; at most 253 bytes);
+// - account: `local` or `local@domain`, the local part 1 to 64 bytes of
+//   `a`-`z`, `0`-`9`, `.`, `-`, `_`, `+`, beginning and ending with a
+//   letter or digit, no two dots in a row; the domain as a platform; at
+//   most 254 bytes (`M2FA_MAX_ACCOUNT_NAME_LEN`; platforms
+//   `M2FA_MAX_PLATFORM_NAME_LEN`).
+//
+// Nothing is normalised: upper case, non-ASCII letters (full-width, the
+// Kelvin sign), a trailing dot, `\`, white space are refused. Map
+// internationalized names to one ASCII spelling (domains as Punycode
+// A-labels) before calling mail2fa, and enroll accounts under it.
+//
+// Returns `M2FA_OK` for valid names; `M2FA_INVALID_NAME` otherwise (refuse
+// the login); `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`. Thread-safe.
+m2fa_status m2fa_account_name_check(const char *platform, const char *account);
+
+// Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
+// issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
+// for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
+// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s; a SQLite
+// database is opened, never created (`m2fa_engine_config_set_sqlite`),
+// and so is a PostgreSQL schema (`m2fa_engine_config_set_postgres`);
+// with encryption keys, records in clear are refused
+// (`m2fa_engine_config_set_require_sealed`).
+// Release with `m2fa_engine_config_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_new(struct m2fa_engine_config **out);
+
+// Sets the issuer shown in authenticator apps (NULL: the platform name).
+//
+// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
+m2fa_status m2fa_engine_config_set_issuer(struct m2fa_engine_config *config, const char *issuer);
+
+// Sets the TOTP parameters of new enrollments (copied from `otp`). Its T0
+// must be 0 (provisioning URIs cannot carry another), else
+// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_set_totp(struct m2fa_engine_config *config,
+                                        const struct m2fa_otp_config *otp);
+
+// Sets how long a pending enrollment stays valid, in seconds (1 to 30 days,
+// else `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_set_enrollment_ttl(struct m2fa_engine_config *config,
+                                                  uint64_t seconds);
+
+// Sets the lockout: `max_failures` (1..=100) wrong codes lock for
+// `first_lock` seconds, doubling per lock up to `max_lock` (at most
+// `M2FA_MAX_LOCK`, one day).
+//
+// Errors: `M2FA_NULL_ARGUMENT` (out-of-range values are refused by
+// `m2fa_engine_new` with `M2FA_INVALID_CONFIG`).
+m2fa_status m2fa_engine_config_set_lockout(struct m2fa_engine_config *config,
+                                           uint32_t max_failures,
+                                           uint64_t first_lock,
+                                           uint64_t max_lock);
+
+// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds
+// (1..=86400), `max_wrong` entries (> 0) before a code dies,
+// `resend_interval` seconds (at most 86400).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for digits above 255
+// (the rest is checked by `m2fa_engine_new`).
+m2fa_status m2fa_engine_config_set_delivered_codes(struct m2fa_engine_config *config,
+                                                   uint32_t digits,
+                                                   uint64_t lifetime,
+                                                   uint32_t max_wrong,
+                                                   uint64_t resend_interval);
+
+// Whether, with encryption keys configured, an account or devices record
+// written in clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
+// record copied over a sealed one — by someone who can write the database
+// but has no key — refuses the login (`M2FA_ENCRYPTION_FAILURE`) instead
+// of replacing the account's secret or turning 2FA off. Without keys it has
+// no effect. Turning encryption on for a database with plain records:
+// seal them first (`mail2fa db seal --key-file FILE`), or set 0 for the
+// migration only.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_engine_config_set_require_sealed(struct m2fa_engine_config *config,
+                                                  uint32_t require);
+
+// Sets the longest suspension `m2fa_engine_suspend` accepts, in seconds
+// (1..=`M2FA_MAX_SUSPENSION`, default `M2FA_MAX_SUSPENSION`). A longer
+// request is refused, never shortened; a stored suspension reaching
+// further than this from the login's time is not honoured (2FA applies).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for 0 or above
+// `M2FA_MAX_SUSPENSION`.
+m2fa_status m2fa_engine_config_set_max_suspension(struct m2fa_engine_config *config,
+                                                  uint64_t seconds);
+
+// Declares 2FA mandatory on `platform` (copied; adding one twice is
+// harmless). There, an account without 2FA is refused (reason
+// `M2FA_REASON_NOT_ENROLLED`) even with the right password, a missing or
+// switched-off platform record reads as "2FA on", and
+// `m2fa_engine_enable_platform(..., 0)` is refused. `m2fa_engine_new`
+// refuses (`M2FA_INVALID_CONFIG`) more than 1024 of them.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_INVALID_CONFIG` for an invalid platform name.
+m2fa_status m2fa_engine_config_add_mandatory_platform(struct m2fa_engine_config *config,
+                                                      const char *platform);
 
 // Sets the device policy: at most `max_pending` (1..=32) pending tokens
 // per mailbox, which expire `pending_ttl` seconds after last seen; one
@@ -688,6 +1099,241 @@ m2fa_status m2fa_engine_config_load_key_file(struct m2fa_engine_config *config, 
 // Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
 m2fa_status m2fa_engine_config_set_portal_link(struct m2fa_engine_config *config, const char *link);
 
+// How `m2fa_engine_open` opens its database: `synchronous` (an
+// `m2fa_synchronous`; FULL by default), how long a writer waits for
+// another process's lock, in milliseconds (default 5000), and whether the
+// database may be created (`create` ≠ 0) or must already exist (0, the
+// default). Creating is the administrator's act (the operator tool's
+// `mail2fa platform enable` does it): a login path must keep 0, so that a
+// deleted, emptied or schema-less file refuses every login instead of
+// becoming an empty database that answers "no 2FA". With `create` ≠ 0 a
+// missing file is created (mode 0600) and an existing empty file gets
+// the schema.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_UNSUPPORTED` (built without SQLite).
+m2fa_status m2fa_engine_config_set_sqlite(struct m2fa_engine_config *config,
+                                          uint32_t synchronous,
+                                          uint64_t busy_timeout_ms,
+                                          uint32_t create);
+
+// How `m2fa_engine_open_postgres` connects: at most `max_connections`
+// connections per engine (default 4), `timeout_ms` bounding connecting,
+// waiting for a free connection and every statement (default 5000; a call
+// that runs out of time fails and the login is refused), and whether the
+// mail2fa schema may be created (`create` ≠ 0) or must already exist (0,
+// the default). Creating is the administrator's act (the operator tool's
+// `mail2fa platform enable` does it, once per database): a login path
+// must keep 0, so that a fresh database, dropped tables or a `search_path`
+// naming the wrong schema refuse every login instead of becoming an empty
+// store that answers "no 2FA" (a role without `CREATE` suffices). With
+// `create` ≠ 0 a database without the schema gets it, and an older schema
+// is migrated.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
+// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
+m2fa_status m2fa_engine_config_set_postgres(struct m2fa_engine_config *config,
+                                            uint32_t max_connections,
+                                            uint64_t timeout_ms,
+                                            uint32_t create);
+
+// Frees a configuration. NULL is a no-op.
+void m2fa_engine_config_free(struct m2fa_engine_config *config);
+
+// Creates an engine over a new in-memory store (NULL config: defaults).
+// Release with `m2fa_engine_free`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
+m2fa_status m2fa_engine_new(const struct m2fa_engine_config *config, struct m2fa_engine **out);
+
+// Creates an engine over the existing SQLite database at `path` (NULL
+// config: defaults), shared safely with other threads and processes that
+// open the same file, durable across restarts. Nothing is created unless
+// `m2fa_engine_config_set_sqlite` said `create` ≠ 0: a missing file, an
+// empty (0-byte) file or one without the mail2fa schema is refused, as are
+// a symbolic link, a file that is not a mail2fa database, one written by a
+// newer mail2fa, and a file, `-wal`/`-shm` file or directory that group or
+// others may write or that belongs to a user other than this process's
+// effective user and root. Without a device key in the
+// configuration, the engine keeps one in the database. Release with
+// `m2fa_engine_free` (which closes the database; its state stays).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_STORAGE_FAILURE` (the file is missing, empty, without the schema,
+// cannot be opened or is refused), `M2FA_CORRUPT_RECORD`,
+// `M2FA_UNSUPPORTED` (built without SQLite).
+m2fa_status m2fa_engine_open(const char *path,
+                             const struct m2fa_engine_config *config,
+                             struct m2fa_engine **out);
+
+// Creates an engine over the PostgreSQL database named by `conninfo`
+// (NULL config: defaults), shared with every other host that opens it: a
+// code consumed through one host is refused by all the others. `conninfo`
+// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
+// or `host=/run/postgresql dbname=mail2fa`). Over TCP the connection is
+// TLS with the server's certificate and name verified, whatever `sslmode`
+// says, and never falls back to plain text (a server without TLS gets no
+// password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
+// and over Unix sockets. With TLS and a password, SCRAM channel binding is
+// required unless the string says `channel_binding=`. The mail2fa schema
+// must exist (in the connection's `search_path` schema): nothing is
+// created unless `m2fa_engine_config_set_postgres` said `create` ≠ 0, so
+// a database without it refuses every login (`M2FA_STORAGE_FAILURE`); a
+// database of an older or newer schema, or tables that are not mail2fa's,
+// are refused too. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
+// login refused) while the server cannot be reached, within the timeout.
+// Release with `m2fa_engine_free` (which closes the connections).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
+// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
+// no mail2fa schema, a refused schema; messages never carry the password),
+// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
+m2fa_status m2fa_engine_open_postgres(const char *conninfo,
+                                      const struct m2fa_engine_config *config,
+                                      struct m2fa_engine **out);
+
+// Frees an engine: an in-memory engine's state goes with it; a database
+// is closed and keeps its state. NULL is a no-op.
+void m2fa_engine_free(struct m2fa_engine *engine);
+
+// Creates an engine over storage the host provides (NULL config:
+// defaults): `load` and `cas` keep mail2fa's opaque records in the host's
+// own database; `free` (may be NULL) releases `userdata` when the engine is
+// freed. The callbacks are called from any thread that uses the engine,
+// possibly at once, and must be safe for that; each compare-and-swap must
+// be atomic (a transaction, a conditional UPDATE). On an error `userdata`
+// stays the caller's and `free` is not called.
+//
+// Errors: `M2FA_NULL_ARGUMENT` (out, load or cas), `M2FA_INVALID_CONFIG`,
+// and the storage errors of reading the device key when none is
+// configured.
+m2fa_status m2fa_engine_with_store(const struct m2fa_engine_config *config,
+                                   m2fa_store_load_fn load,
+                                   m2fa_store_cas_fn cas,
+                                   m2fa_store_free_fn free,
+                                   void *userdata,
+                                   struct m2fa_engine **out);
+
+// Runs one maintenance batch (see the crate's `Engine::maintain`): looks
+// at the next `batch` records (1..=10000) and expires what is dead at
+// `now` — expired e-mail/SMS codes, expired pending device tokens, ended
+// device bindings, the device records of accounts whose 2FA was removed.
+// Writes how many records it looked at and changed, and `*finished` = 1
+// when the walk reached the end (the next call starts over). Schedule it
+// (a timer, an idle moment); logins may run meanwhile.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (batch),
+// `M2FA_UNSUPPORTED` (a host store, which cannot list its records),
+// storage errors.
+m2fa_status m2fa_engine_maintain(const struct m2fa_engine *engine,
+                                 uint64_t now,
+                                 uint32_t batch,
+                                 uint64_t *examined,
+                                 uint64_t *changed,
+                                 uint32_t *finished);
+
+// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
+// accounts need no second factor; their enrollments are kept.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG`
+// (switching off a platform where 2FA is mandatory,
+// `m2fa_engine_config_add_mandatory_platform`), storage errors.
+m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
+                                        const char *platform,
+                                        uint32_t enabled);
+
+// Enables 2FA for an account (S2): `*out` receives an
+// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
+// (`m2fa_decision_uri`) the user scans.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
+// storage errors.
+m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
+                                       const char *platform,
+                                       const char *account,
+                                       uint64_t now,
+                                       struct m2fa_decision **out);
+
+// Removes 2FA from an account (S10); its secret is destroyed.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet),
+// `M2FA_NOT_ENABLED`, storage errors.
+m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
+                               const char *platform,
+                               const char *account);
+
+// Lifts a lockout (an operator's action).
+//
+// Errors: as `m2fa_engine_remove`.
+m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
+                               const char *platform,
+                               const char *account);
+
+// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
+// `*until` (may be NULL) receives when. `seconds` is at most the
+// configured maximum (`m2fa_engine_config_set_max_suspension`, default
+// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_INPUT` for more
+// than the maximum (refused, never shortened) or an end beyond 64-bit time.
+m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
+                                const char *platform,
+                                const char *account,
+                                uint64_t seconds,
+                                uint64_t now,
+                                uint64_t *until);
+
+// Sets where e-mail and SMS codes go; each may be NULL (none). The e-mail
+// address is a plain ASCII `local@domain.tld` (at most 254 bytes, one `@`,
+// no white space, quotes or address literals); the phone number is E.164,
+// `+` then 8 to 15 digits, the first not 0, single spaces between groups
+// allowed.
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for an
+// address or number outside those rules, `M2FA_NO_CONTACT` for removing
+// the destination the account's mode uses.
+m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const char *email,
+                                    const char *phone);
+
+// Chooses the verification mode (an `m2fa_mode` value, S3).
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_NO_CONTACT`.
+m2fa_status m2fa_engine_set_mode(const struct m2fa_engine *engine,
+                                 const char *platform,
+                                 const char *account,
+                                 uint32_t mode);
+
+// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
+// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
+//
+// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_reset(const struct m2fa_engine *engine,
+                              const char *platform,
+                              const char *account,
+                              uint64_t now,
+                              struct m2fa_decision **out);
+
+// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
+// proven by a valid code (S11). `*out` receives the decision on the code;
+// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
+// `m2fa_decision_uri` then gives the new URI).
+//
+// Errors: as `m2fa_engine_login`, plus `M2FA_NOT_ENABLED`.
+m2fa_status m2fa_engine_self_service(const struct m2fa_engine *engine,
+                                     const char *platform,
+                                     const char *account,
+                                     const char *code,
+                                     uint32_t reset,
+                                     uint64_t now,
+                                     struct m2fa_decision **out);
+
 // Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
 // ignored). Its credential is "wrong password" until set; client fields
 // are unknown until set. Release with `m2fa_login_free`.
@@ -754,6 +1400,37 @@ m2fa_status m2fa_engine_authenticate(const struct m2fa_engine *engine,
                                      uint64_t now,
                                      struct m2fa_decision **out);
 
+// The second-factor decision for a login whose password the host has
+// checked; `code` is what the client gave (NULL: nothing). `*out` receives
+// the decision; a valid code has been consumed when this returns.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
+// (a platform or account name outside mail2fa's alphabet: never retry
+// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
+// the login on any of them.
+m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
+                              const char *platform,
+                              const char *account,
+                              const char *code,
+                              uint64_t now,
+                              struct m2fa_decision **out);
+
+// Splits a password+code string (S5) for this account: only when its
+// second factor is active, by exactly its digits. `*password_len` receives
+// the length of the password part (`input[0..password_len]`); `*has_code`
+// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
+// copied.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
+// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
+m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const char *input,
+                                    uint64_t now,
+                                    size_t *password_len,
+                                    uint32_t *has_code);
+
 // `m2fa_engine_split_login` for a login over `protocol`: a code is split
 // off only where the protocol's policy takes one (code in login).
 //
@@ -767,6 +1444,91 @@ m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
                                         uint64_t now,
                                         size_t *password_len,
                                         uint32_t *has_code);
+
+// The name of an outcome (an `m2fa_outcome` value): the constant without
+// its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`
+// gives `"device_pending"`). A static NUL-terminated string that lives as
+// long as the library is loaded; NULL for a value this version does not
+// know. The names are stable — never changed, never reused — so logs and
+// scripts may rely on them. Thread-safe.
+const char *m2fa_outcome_name(uint32_t outcome);
+
+// The name of a reason (an `m2fa_reason` value): the constant without its
+// `M2FA_REASON_` prefix, in lower case (`M2FA_REASON_CODE_ACCEPTED` gives
+// `"code_accepted"`). A static NUL-terminated string that lives as long as
+// the library is loaded; NULL for a value this version does not know. The
+// names are stable — never changed, never reused — so logs and scripts
+// may rely on them. Thread-safe.
+const char *m2fa_reason_name(uint32_t reason);
+
+// Writes the outcome (an `m2fa_outcome` value: what to tell the client).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_decision_outcome(const struct m2fa_decision *decision, uint32_t *outcome);
+
+// Writes the real reason (an `m2fa_reason` value) — for logs, never for
+// the client.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_decision_reason(const struct m2fa_decision *decision, uint32_t *reason);
+
+// Writes 1 if an auth cache may keep this answer, else 0: 1 only for an
+// account that has no 2FA at all (its code, if any, is ignored); 0 whenever
+// a one-time code was checked, during a suspension, and for an account
+// whose platform has 2FA off (it may be turned on again).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_decision_cacheable(const struct m2fa_decision *decision, uint32_t *cacheable);
+
+// Writes the consumed time step of `M2FA_REASON_CODE_ACCEPTED` /
+// `M2FA_REASON_ENROLLED`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_step(const struct m2fa_decision *decision, uint64_t *step);
+
+// Writes the end of a lock (`M2FA_REASON_LOCKED`), of a suspension
+// (`M2FA_REASON_SUSPENDED`) or of a device binding
+// (`M2FA_REASON_DEVICE_TRUSTED`), Unix seconds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_until(const struct m2fa_decision *decision, uint64_t *until);
+
+// Writes the clock offset in steps of `M2FA_REASON_CLOCK_SKEW` (negative:
+// the device is behind).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_clock_skew(const struct m2fa_decision *decision, int64_t *steps);
+
+// Writes the recovery codes left after `M2FA_REASON_RECOVERY_CODE_USED`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
+m2fa_status m2fa_decision_remaining(const struct m2fa_decision *decision, uint32_t *remaining);
+
+// Writes the kind of code asked for (an `m2fa_mode` value) by
+// `M2FA_OUTCOME_SECOND_FACTOR_REQUIRED`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other outcomes.
+m2fa_status m2fa_decision_mode(const struct m2fa_decision *decision, uint32_t *mode);
+
+// Writes the provisioning URI (enrollment required, or an allowed
+// self-service reset) into `(buf, len)`. It contains the secret: show it
+// once and wipe the buffer.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
+// `M2FA_INVALID_ARGUMENT` when the decision has no URI.
+m2fa_status m2fa_decision_uri(const struct m2fa_decision *decision,
+                              char *buf,
+                              size_t len,
+                              size_t *needed);
+
+// Writes a one-line audit record of the decision (account, time, outcome,
+// reason; never a secret or a code) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_decision_audit(const struct m2fa_decision *decision,
+                                char *buf,
+                                size_t len,
+                                size_t *needed);
 
 // Writes the device token id (32 hex digits) of a device-pending or
 // device-authorized decision into `(buf, len)`.
@@ -792,50 +1554,78 @@ m2fa_status m2fa_decision_app_password_id(const struct m2fa_decision *decision, 
 m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
                                        struct m2fa_notification **out);
 
-// The host could not deliver the SMS about `device` (S13): `*out`
-// receives the same message by e-mail.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
-// `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
-// `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
-// errors.
-m2fa_status m2fa_engine_notification_fallback(const struct m2fa_engine *engine,
-                                              const char *platform,
-                                              const char *account,
-                                              const char *device,
-                                              uint64_t now,
-                                              struct m2fa_notification **out);
+// Frees a decision (its URI, if any, is wiped). NULL is a no-op.
+void m2fa_decision_free(struct m2fa_decision *decision);
 
-// Writes the channel (`M2FA_MODE_SMS` or `M2FA_MODE_EMAIL`) into
-// `*channel` and the destination (phone number or address) into
-// `(buf, len)`.
+// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
+// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
+// NULL) receives when a new code may be issued — the one out-parameter
+// written on an error.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_notification_destination(const struct m2fa_notification *notification,
-                                          uint32_t *channel,
-                                          char *buf,
-                                          size_t len,
-                                          size_t *needed);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_NO_CONTACT`,
+// `M2FA_RATE_LIMITED`, `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
+                                   const char *platform,
+                                   const char *account,
+                                   uint64_t now,
+                                   struct m2fa_issued_code **out,
+                                   uint64_t *retry_at);
 
-// Writes the subject line (for e-mail) into `(buf, len)`.
+// Replaces the account's recovery codes with `count` (1..=32) new ones;
+// `*out` receives them, to show once.
 //
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_notification_subject(const struct m2fa_notification *notification,
-                                      char *buf,
-                                      size_t len,
-                                      size_t *needed);
+// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
+// outside 1..=32, `M2FA_RANDOM_FAILURE`.
+m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
+                                                const char *platform,
+                                                const char *account,
+                                                uint32_t count,
+                                                struct m2fa_recovery_codes **out);
 
-// Writes the message (device type, protocol, time, portal link) into
-// `(buf, len)`.
+// Writes the code to deliver into `(buf, len)`. Send it; never log it.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_notification_text(const struct m2fa_notification *notification,
-                                   char *buf,
-                                   size_t len,
-                                   size_t *needed);
+m2fa_status m2fa_issued_code_code(const struct m2fa_issued_code *issued,
+                                  char *buf,
+                                  size_t len,
+                                  size_t *needed);
 
-// Frees a notification. NULL is a no-op.
-void m2fa_notification_free(struct m2fa_notification *notification);
+// Writes the destination (e-mail address or phone number) into `(buf, len)`
+// and the channel (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) into `*channel`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_issued_code_destination(const struct m2fa_issued_code *issued,
+                                         uint32_t *channel,
+                                         char *buf,
+                                         size_t len,
+                                         size_t *needed);
+
+// Writes when the code stops working (Unix seconds).
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_issued_code_expires_at(const struct m2fa_issued_code *issued,
+                                        uint64_t *expires_at);
+
+// Frees an issued code (wiped). NULL is a no-op.
+void m2fa_issued_code_free(struct m2fa_issued_code *issued);
+
+// Writes how many recovery codes the set holds.
+//
+// Errors: `M2FA_NULL_ARGUMENT`.
+m2fa_status m2fa_recovery_codes_count(const struct m2fa_recovery_codes *codes, size_t *count);
+
+// Writes recovery code number `index` into `(buf, len)` (12 bytes suffice).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
+// range), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_recovery_codes_get(const struct m2fa_recovery_codes *codes,
+                                    size_t index,
+                                    char *buf,
+                                    size_t len,
+                                    size_t *needed);
+
+// Frees a set of recovery codes (wiped). NULL is a no-op.
+void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
 
 // Lists the mailbox's device tokens (pending ones not expired, active
 // ones) into a new handle `*out` (release with `m2fa_device_list_free`).
@@ -906,6 +1696,51 @@ m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
                                       const char *account,
                                       const char *device,
                                       uint64_t now);
+
+// The host could not deliver the SMS about `device` (S13): `*out`
+// receives the same message by e-mail.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// `M2FA_INVALID_INPUT` (not a device id), `M2FA_NOT_FOUND`,
+// `M2FA_NOT_ENABLED`, `M2FA_NO_CONTACT` (no e-mail destination), storage
+// errors.
+m2fa_status m2fa_engine_notification_fallback(const struct m2fa_engine *engine,
+                                              const char *platform,
+                                              const char *account,
+                                              const char *device,
+                                              uint64_t now,
+                                              struct m2fa_notification **out);
+
+// Writes the channel (`M2FA_MODE_SMS` or `M2FA_MODE_EMAIL`) into
+// `*channel` and the destination (phone number or address) into
+// `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_destination(const struct m2fa_notification *notification,
+                                          uint32_t *channel,
+                                          char *buf,
+                                          size_t len,
+                                          size_t *needed);
+
+// Writes the subject line (for e-mail) into `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_subject(const struct m2fa_notification *notification,
+                                      char *buf,
+                                      size_t len,
+                                      size_t *needed);
+
+// Writes the message (device type, protocol, time, portal link) into
+// `(buf, len)`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
+m2fa_status m2fa_notification_text(const struct m2fa_notification *notification,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+// Frees a notification. NULL is a no-op.
+void m2fa_notification_free(struct m2fa_notification *notification);
 
 // Makes an application password (S16) named `name` (1–64 bytes, unique
 // in the account), limited to the comma-separated protocol names in
@@ -1020,843 +1855,6 @@ m2fa_status m2fa_engine_protocol_policy(const struct m2fa_engine *engine,
                                         uint32_t protocol,
                                         const char *name,
                                         uint32_t *policy);
-
-// The name of an outcome (an `m2fa_outcome` value): the constant without
-// its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`
-// gives `"device_pending"`). A static NUL-terminated string that lives as
-// long as the library is loaded; NULL for a value this version does not
-// know. The names are stable — never changed, never reused — so logs and
-// scripts may rely on them. Thread-safe.
-const char *m2fa_outcome_name(uint32_t outcome);
-
-// The name of a reason (an `m2fa_reason` value): the constant without its
-// `M2FA_REASON_` prefix, in lower case (`M2FA_REASON_CODE_ACCEPTED` gives
-// `"code_accepted"`). A static NUL-terminated string that lives as long as
-// the library is loaded; NULL for a value this version does not know. The
-// names are stable — never changed, never reused — so logs and scripts
-// may rely on them. Thread-safe.
-const char *m2fa_reason_name(uint32_t reason);
-
-// Creates a configuration with the defaults: TOTP SHA-1/6 digits/30 s/±1,
-// issuer = platform name, enrollment valid 24 h, lock after 5 wrong codes
-// for 60 s doubling up to 3600 s, diagnostic window ±10, e-mail/SMS codes of
-// 6 digits valid 180 s, dead after 3 wrong entries, one per 30 s; a SQLite
-// database is opened, never created (`m2fa_engine_config_set_sqlite`),
-// and so is a PostgreSQL schema (`m2fa_engine_config_set_postgres`);
-// with encryption keys, records in clear are refused
-// (`m2fa_engine_config_set_require_sealed`).
-// Release with `m2fa_engine_config_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_engine_config_new(struct m2fa_engine_config **out);
-
-// Sets the issuer shown in authenticator apps (NULL: the platform name).
-//
-// Errors: `M2FA_NULL_ARGUMENT` (config), `M2FA_INVALID_UTF8`.
-m2fa_status m2fa_engine_config_set_issuer(struct m2fa_engine_config *config, const char *issuer);
-
-// Sets the TOTP parameters of new enrollments (copied from `otp`). Its T0
-// must be 0 (provisioning URIs cannot carry another), else
-// `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_engine_config_set_totp(struct m2fa_engine_config *config,
-                                        const struct m2fa_otp_config *otp);
-
-// Sets how long a pending enrollment stays valid, in seconds (1 to 30 days,
-// else `m2fa_engine_new` answers `M2FA_INVALID_CONFIG`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_engine_config_set_enrollment_ttl(struct m2fa_engine_config *config,
-                                                  uint64_t seconds);
-
-// Sets the lockout: `max_failures` (1..=100) wrong codes lock for
-// `first_lock` seconds, doubling per lock up to `max_lock` (at most
-// `M2FA_MAX_LOCK`, one day).
-//
-// Errors: `M2FA_NULL_ARGUMENT` (out-of-range values are refused by
-// `m2fa_engine_new` with `M2FA_INVALID_CONFIG`).
-m2fa_status m2fa_engine_config_set_lockout(struct m2fa_engine_config *config,
-                                           uint32_t max_failures,
-                                           uint64_t first_lock,
-                                           uint64_t max_lock);
-
-// Sets the e-mail/SMS code policy: `digits` (6..=10), `lifetime` seconds
-// (1..=86400), `max_wrong` entries (> 0) before a code dies,
-// `resend_interval` seconds (at most 86400).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for digits above 255
-// (the rest is checked by `m2fa_engine_new`).
-m2fa_status m2fa_engine_config_set_delivered_codes(struct m2fa_engine_config *config,
-                                                   uint32_t digits,
-                                                   uint64_t lifetime,
-                                                   uint32_t max_wrong,
-                                                   uint64_t resend_interval);
-
-// Whether, with encryption keys configured, an account or devices record
-// written in clear is refused (`require` ≠ 0, the default) or read (0). On, a plain
-// record copied over a sealed one — by someone who can write the database
-// but has no key — refuses the login (`M2FA_ENCRYPTION_FAILURE`) instead
-// of replacing the account's secret or turning 2FA off. Without keys it has
-// no effect. Turning encryption on for a database with plain records:
-// seal them first (`mail2fa db seal --key-file FILE`), or set 0 for the
-// migration only.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_engine_config_set_require_sealed(struct m2fa_engine_config *config,
-                                                  uint32_t require);
-
-// Sets the longest suspension `m2fa_engine_suspend` accepts, in seconds
-// (1..=`M2FA_MAX_SUSPENSION`, default `M2FA_MAX_SUSPENSION`). A longer
-// request is refused, never shortened; a stored suspension reaching
-// further than this from the login's time is not honoured (2FA applies).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` for 0 or above
-// `M2FA_MAX_SUSPENSION`.
-m2fa_status m2fa_engine_config_set_max_suspension(struct m2fa_engine_config *config,
-                                                  uint64_t seconds);
-
-// Declares 2FA mandatory on `platform` (copied; adding one twice is
-// harmless). There, an account without 2FA is refused (reason
-// `M2FA_REASON_NOT_ENROLLED`) even with the right password, a missing or
-// switched-off platform record reads as "2FA on", and
-// `m2fa_engine_enable_platform(..., 0)` is refused. `m2fa_engine_new`
-// refuses (`M2FA_INVALID_CONFIG`) more than 1024 of them.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_INVALID_CONFIG` for an invalid platform name.
-m2fa_status m2fa_engine_config_add_mandatory_platform(struct m2fa_engine_config *config,
-                                                      const char *platform);
-
-// Frees a configuration. NULL is a no-op.
-void m2fa_engine_config_free(struct m2fa_engine_config *config);
-
-// Creates an engine over a new in-memory store (NULL config: defaults).
-// Release with `m2fa_engine_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG`.
-m2fa_status m2fa_engine_new(const struct m2fa_engine_config *config, struct m2fa_engine **out);
-
-// How `m2fa_engine_open` opens its database: `synchronous` (an
-// `m2fa_synchronous`; FULL by default), how long a writer waits for
-// another process's lock, in milliseconds (default 5000), and whether the
-// database may be created (`create` ≠ 0) or must already exist (0, the
-// default). Creating is the administrator's act (the operator tool's
-// `mail2fa platform enable` does it): a login path must keep 0, so that a
-// deleted, emptied or schema-less file refuses every login instead of
-// becoming an empty database that answers "no 2FA". With `create` ≠ 0 a
-// missing file is created (mode 0600) and an existing empty file gets
-// the schema.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
-// `M2FA_UNSUPPORTED` (built without SQLite).
-m2fa_status m2fa_engine_config_set_sqlite(struct m2fa_engine_config *config,
-                                          uint32_t synchronous,
-                                          uint64_t busy_timeout_ms,
-                                          uint32_t create);
-
-// Creates an engine over the existing SQLite database at `path` (NULL
-// config: defaults), shared safely with other threads and processes that
-// open the same file, durable across restarts. Nothing is created unless
-// `m2fa_engine_config_set_sqlite` said `create` ≠ 0: a missing file, an
-// empty (0-byte) file or one without the mail2fa schema is refused, as are
-// a symbolic link, a file that is not a mail2fa database, one written by a
-// newer mail2fa, and a file, `-wal`/`-shm` file or directory that group or
-// others may write or that belongs to a user other than this process's
-// effective user and root. Without a device key in the
-// configuration, the engine keeps one in the database. Release with
-// `m2fa_engine_free` (which closes the database; its state stays).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_STORAGE_FAILURE` (the file is missing, empty, without the schema,
-// cannot be opened or is refused), `M2FA_CORRUPT_RECORD`,
-// `M2FA_UNSUPPORTED` (built without SQLite).
-m2fa_status m2fa_engine_open(const char *path,
-                             const struct m2fa_engine_config *config,
-                             struct m2fa_engine **out);
-
-// How `m2fa_engine_open_postgres` connects: at most `max_connections`
-// connections per engine (default 4), `timeout_ms` bounding connecting,
-// waiting for a free connection and every statement (default 5000; a call
-// that runs out of time fails and the login is refused), and whether the
-// mail2fa schema may be created (`create` ≠ 0) or must already exist (0,
-// the default). Creating is the administrator's act (the operator tool's
-// `mail2fa platform enable` does it, once per database): a login path
-// must keep 0, so that a fresh database, dropped tables or a `search_path`
-// naming the wrong schema refuse every login instead of becoming an empty
-// store that answers "no 2FA" (a role without `CREATE` suffices). With
-// `create` ≠ 0 a database without the schema gets it, and an older schema
-// is migrated.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
-// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
-m2fa_status m2fa_engine_config_set_postgres(struct m2fa_engine_config *config,
-                                            uint32_t max_connections,
-                                            uint64_t timeout_ms,
-                                            uint32_t create);
-
-// Creates an engine over the PostgreSQL database named by `conninfo`
-// (NULL config: defaults), shared with every other host that opens it: a
-// code consumed through one host is refused by all the others. `conninfo`
-// takes libpq's forms (`postgres://user:password@host/db?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem`
-// or `host=/run/postgresql dbname=mail2fa`). Over TCP the connection is
-// TLS with the server's certificate and name verified, whatever `sslmode`
-// says, and never falls back to plain text (a server without TLS gets no
-// password: `M2FA_STORAGE_FAILURE`); plain only with `sslmode=disable`,
-// and over Unix sockets. With TLS and a password, SCRAM channel binding is
-// required unless the string says `channel_binding=`. The mail2fa schema
-// must exist (in the connection's `search_path` schema): nothing is
-// created unless `m2fa_engine_config_set_postgres` said `create` ≠ 0, so
-// a database without it refuses every login (`M2FA_STORAGE_FAILURE`); a
-// database of an older or newer schema, or tables that are not mail2fa's,
-// are refused too. Every later call fails closed (`M2FA_STORAGE_FAILURE`, the
-// login refused) while the server cannot be reached, within the timeout.
-// Release with `m2fa_engine_free` (which closes the connections).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
-// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
-// no mail2fa schema, a refused schema; messages never carry the password),
-// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
-m2fa_status m2fa_engine_open_postgres(const char *conninfo,
-                                      const struct m2fa_engine_config *config,
-                                      struct m2fa_engine **out);
-
-// Frees an engine: an in-memory engine's state goes with it; a database
-// is closed and keeps its state. NULL is a no-op.
-void m2fa_engine_free(struct m2fa_engine *engine);
-
-// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
-// accounts need no second factor; their enrollments are kept.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG`
-// (switching off a platform where 2FA is mandatory,
-// `m2fa_engine_config_add_mandatory_platform`), storage errors.
-m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
-                                        const char *platform,
-                                        uint32_t enabled);
-
-// Enables 2FA for an account (S2): `*out` receives an
-// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
-// (`m2fa_decision_uri`) the user scans.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
-// `M2FA_PLATFORM_DISABLED`, `M2FA_ALREADY_ENABLED`, `M2FA_RANDOM_FAILURE`,
-// storage errors.
-m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
-                                       const char *platform,
-                                       const char *account,
-                                       uint64_t now,
-                                       struct m2fa_decision **out);
-
-// The second-factor decision for a login whose password the host has
-// checked; `code` is what the client gave (NULL: nothing). `*out` receives
-// the decision; a valid code has been consumed when this returns.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform or account name outside mail2fa's alphabet: never retry
-// with another spelling), `M2FA_CORRUPT_RECORD`, storage errors — refuse
-// the login on any of them.
-m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
-                              const char *platform,
-                              const char *account,
-                              const char *code,
-                              uint64_t now,
-                              struct m2fa_decision **out);
-
-// Splits a password+code string (S5) for this account: only when its
-// second factor is active, by exactly its digits. `*password_len` receives
-// the length of the password part (`input[0..password_len]`); `*has_code`
-// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
-// copied.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_INPUT`,
-// `M2FA_INVALID_NAME`, `M2FA_CORRUPT_RECORD`, storage errors.
-m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
-                                    const char *platform,
-                                    const char *account,
-                                    const char *input,
-                                    uint64_t now,
-                                    size_t *password_len,
-                                    uint32_t *has_code);
-
-// Removes 2FA from an account (S10); its secret is destroyed.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
-// (a platform or account name outside mail2fa's alphabet),
-// `M2FA_NOT_ENABLED`, storage errors.
-m2fa_status m2fa_engine_remove(const struct m2fa_engine *engine,
-                               const char *platform,
-                               const char *account);
-
-// Lifts a lockout (an operator's action).
-//
-// Errors: as `m2fa_engine_remove`.
-m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
-                               const char *platform,
-                               const char *account);
-
-// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
-// `*until` (may be NULL) receives when. `seconds` is at most the
-// configured maximum (`m2fa_engine_config_set_max_suspension`, default
-// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_INPUT` for more
-// than the maximum (refused, never shortened) or an end beyond 64-bit time.
-m2fa_status m2fa_engine_suspend(const struct m2fa_engine *engine,
-                                const char *platform,
-                                const char *account,
-                                uint64_t seconds,
-                                uint64_t now,
-                                uint64_t *until);
-
-// Sets where e-mail and SMS codes go; each may be NULL (none). The e-mail
-// address is a plain ASCII `local@domain.tld` (at most 254 bytes, one `@`,
-// no white space, quotes or address literals); the phone number is E.164,
-// `+` then 8 to 15 digits, the first not 0, single spaces between groups
-// allowed.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for an
-// address or number outside those rules, `M2FA_NO_CONTACT` for removing
-// the destination the account's mode uses.
-m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
-                                    const char *platform,
-                                    const char *account,
-                                    const char *email,
-                                    const char *phone);
-
-// Chooses the verification mode (an `m2fa_mode` value, S3).
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
-// `M2FA_NO_CONTACT`.
-m2fa_status m2fa_engine_set_mode(const struct m2fa_engine *engine,
-                                 const char *platform,
-                                 const char *account,
-                                 uint32_t mode);
-
-// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
-// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_engine_reset(const struct m2fa_engine *engine,
-                              const char *platform,
-                              const char *account,
-                              uint64_t now,
-                              struct m2fa_decision **out);
-
-// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
-// proven by a valid code (S11). `*out` receives the decision on the code;
-// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
-// `m2fa_decision_uri` then gives the new URI).
-//
-// Errors: as `m2fa_engine_login`, plus `M2FA_NOT_ENABLED`.
-m2fa_status m2fa_engine_self_service(const struct m2fa_engine *engine,
-                                     const char *platform,
-                                     const char *account,
-                                     const char *code,
-                                     uint32_t reset,
-                                     uint64_t now,
-                                     struct m2fa_decision **out);
-
-// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
-// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
-// NULL) receives when a new code may be issued — the one out-parameter
-// written on an error.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_NO_CONTACT`,
-// `M2FA_RATE_LIMITED`, `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_engine_issue_code(const struct m2fa_engine *engine,
-                                   const char *platform,
-                                   const char *account,
-                                   uint64_t now,
-                                   struct m2fa_issued_code **out,
-                                   uint64_t *retry_at);
-
-// Replaces the account's recovery codes with `count` (1..=32) new ones;
-// `*out` receives them, to show once.
-//
-// Errors: as `m2fa_engine_remove`, plus `M2FA_INVALID_CONFIG` for a count
-// outside 1..=32, `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_engine_generate_recovery_codes(const struct m2fa_engine *engine,
-                                                const char *platform,
-                                                const char *account,
-                                                uint32_t count,
-                                                struct m2fa_recovery_codes **out);
-
-// Writes the outcome (an `m2fa_outcome` value: what to tell the client).
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_decision_outcome(const struct m2fa_decision *decision, uint32_t *outcome);
-
-// Writes the real reason (an `m2fa_reason` value) — for logs, never for
-// the client.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_decision_reason(const struct m2fa_decision *decision, uint32_t *reason);
-
-// Writes 1 if an auth cache may keep this answer, else 0: 1 only for an
-// account that has no 2FA at all (its code, if any, is ignored); 0 whenever
-// a one-time code was checked, during a suspension, and for an account
-// whose platform has 2FA off (it may be turned on again).
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_decision_cacheable(const struct m2fa_decision *decision, uint32_t *cacheable);
-
-// Writes the consumed time step of `M2FA_REASON_CODE_ACCEPTED` /
-// `M2FA_REASON_ENROLLED`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
-m2fa_status m2fa_decision_step(const struct m2fa_decision *decision, uint64_t *step);
-
-// Writes the end of a lock (`M2FA_REASON_LOCKED`), of a suspension
-// (`M2FA_REASON_SUSPENDED`) or of a device binding
-// (`M2FA_REASON_DEVICE_TRUSTED`), Unix seconds.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
-m2fa_status m2fa_decision_until(const struct m2fa_decision *decision, uint64_t *until);
-
-// Writes the clock offset in steps of `M2FA_REASON_CLOCK_SKEW` (negative:
-// the device is behind).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
-m2fa_status m2fa_decision_clock_skew(const struct m2fa_decision *decision, int64_t *steps);
-
-// Writes the recovery codes left after `M2FA_REASON_RECOVERY_CODE_USED`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other reasons.
-m2fa_status m2fa_decision_remaining(const struct m2fa_decision *decision, uint32_t *remaining);
-
-// Writes the kind of code asked for (an `m2fa_mode` value) by
-// `M2FA_OUTCOME_SECOND_FACTOR_REQUIRED`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for other outcomes.
-m2fa_status m2fa_decision_mode(const struct m2fa_decision *decision, uint32_t *mode);
-
-// Writes the provisioning URI (enrollment required, or an allowed
-// self-service reset) into `(buf, len)`. It contains the secret: show it
-// once and wipe the buffer.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`),
-// `M2FA_INVALID_ARGUMENT` when the decision has no URI.
-m2fa_status m2fa_decision_uri(const struct m2fa_decision *decision,
-                              char *buf,
-                              size_t len,
-                              size_t *needed);
-
-// Writes a one-line audit record of the decision (account, time, outcome,
-// reason; never a secret or a code) into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_decision_audit(const struct m2fa_decision *decision,
-                                char *buf,
-                                size_t len,
-                                size_t *needed);
-
-// Frees a decision (its URI, if any, is wiped). NULL is a no-op.
-void m2fa_decision_free(struct m2fa_decision *decision);
-
-// Writes the code to deliver into `(buf, len)`. Send it; never log it.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_issued_code_code(const struct m2fa_issued_code *issued,
-                                  char *buf,
-                                  size_t len,
-                                  size_t *needed);
-
-// Writes the destination (e-mail address or phone number) into `(buf, len)`
-// and the channel (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) into `*channel`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_issued_code_destination(const struct m2fa_issued_code *issued,
-                                         uint32_t *channel,
-                                         char *buf,
-                                         size_t len,
-                                         size_t *needed);
-
-// Writes when the code stops working (Unix seconds).
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_issued_code_expires_at(const struct m2fa_issued_code *issued,
-                                        uint64_t *expires_at);
-
-// Frees an issued code (wiped). NULL is a no-op.
-void m2fa_issued_code_free(struct m2fa_issued_code *issued);
-
-// Writes how many recovery codes the set holds.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_recovery_codes_count(const struct m2fa_recovery_codes *codes, size_t *count);
-
-// Writes recovery code number `index` into `(buf, len)` (12 bytes suffice).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` (index out of
-// range), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_recovery_codes_get(const struct m2fa_recovery_codes *codes,
-                                    size_t index,
-                                    char *buf,
-                                    size_t len,
-                                    size_t *needed);
-
-// Frees a set of recovery codes (wiped). NULL is a no-op.
-void m2fa_recovery_codes_free(struct m2fa_recovery_codes *codes);
-
-// Checks a platform and an account name against mail2fa's alphabet, the
-// one every call taking them applies (one spelling per account):
-//
-// - platform: a lower-case DNS name (labels of `a`-`z`, `0`-`9`, `-`, 1 to
-//   63 bytes, beginning and ending with a letter or digit, single dots
-//   between them; at most 253 bytes);
-// - account: `local` or `local@domain`, the local part 1 to 64 bytes of
-//   `a`-`z`, `0`-`9`, `.`, `-`, `_`, `+`, beginning and ending with a
-//   letter or digit, no two dots in a row; the domain as a platform; at
-//   most 254 bytes (`M2FA_MAX_ACCOUNT_NAME_LEN`; platforms
-//   `M2FA_MAX_PLATFORM_NAME_LEN`).
-//
-// Nothing is normalised: upper case, non-ASCII letters (full-width, the
-// Kelvin sign), a trailing dot, `\`, white space are refused. Map
-// internationalized names to one ASCII spelling (domains as Punycode
-// A-labels) before calling mail2fa, and enroll accounts under it.
-//
-// Returns `M2FA_OK` for valid names; `M2FA_INVALID_NAME` otherwise (refuse
-// the login); `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`. Thread-safe.
-m2fa_status m2fa_account_name_check(const char *platform, const char *account);
-
-// Creates a config with the defaults every authenticator app assumes:
-// SHA-1, 6 digits, 30 s period, T0 = 0, window ±1. On success `*out`
-// receives a new handle; release it with `m2fa_otp_config_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_new(struct m2fa_otp_config **out);
-
-// Sets the algorithm (an `m2fa_algorithm` value).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`.
-m2fa_status m2fa_otp_config_set_algorithm(struct m2fa_otp_config *config, uint32_t algorithm);
-
-// Sets the number of digits, 6..=10. Authenticator apps support 6 and 8.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_DIGITS`.
-m2fa_status m2fa_otp_config_set_digits(struct m2fa_otp_config *config, uint32_t digits);
-
-// Sets the TOTP period in seconds (1..=`M2FA_MAX_PERIOD`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_PERIOD` (0 or above
-// `M2FA_MAX_PERIOD`).
-m2fa_status m2fa_otp_config_set_period(struct m2fa_otp_config *config, uint64_t seconds);
-
-// Sets T0, the Unix time at which step 0 begins.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_set_t0(struct m2fa_otp_config *config, uint64_t t0);
-
-// Sets the TOTP verification window in steps each side (0..=`M2FA_MAX_WINDOW`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_WINDOW`.
-m2fa_status m2fa_otp_config_set_window(struct m2fa_otp_config *config, uint32_t steps);
-
-// Reads the algorithm (an `m2fa_algorithm` value) into `*out`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_algorithm(const struct m2fa_otp_config *config, uint32_t *out);
-
-// Reads the number of digits into `*out`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_digits(const struct m2fa_otp_config *config, uint32_t *out);
-
-// Reads the period in seconds into `*out`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_period(const struct m2fa_otp_config *config, uint64_t *out);
-
-// Reads T0 into `*out`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_t0(const struct m2fa_otp_config *config, uint64_t *out);
-
-// Reads the verification window into `*out`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_otp_config_window(const struct m2fa_otp_config *config, uint32_t *out);
-
-// Frees a config. NULL is a no-op.
-void m2fa_otp_config_free(struct m2fa_otp_config *config);
-
-// Creates a TOTP credential from a secret and a config (NULL = defaults).
-// Both are copied; they may be freed right after. On success `*out`
-// receives a new handle; release it with `m2fa_totp_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_totp_new(const struct m2fa_secret *secret,
-                          const struct m2fa_otp_config *config,
-                          struct m2fa_totp **out);
-
-// Writes the code for the step containing `unix_time` (NUL-terminated,
-// at most 11 bytes with the NUL) into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`, `M2FA_BUFFER_TOO_SMALL`.
-m2fa_status m2fa_totp_generate(const struct m2fa_totp *totp,
-                               uint64_t unix_time,
-                               char *buf,
-                               size_t len,
-                               size_t *needed);
-
-// Writes the time step containing `unix_time` into `*step`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_TIME_BEFORE_T0`.
-m2fa_status m2fa_totp_step(const struct m2fa_totp *totp, uint64_t unix_time, uint64_t *step);
-
-// Writes the Unix time at which `step` begins into `*unix_time` (e.g. to
-// tell a user until when a code is valid: the start of `step + 1`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_COUNTER_OUT_OF_RANGE` if that time does
-// not fit in 64 bits.
-m2fa_status m2fa_totp_step_start(const struct m2fa_totp *totp, uint64_t step, uint64_t *unix_time);
-
-// Verifies `code` within the config's window around `unix_time`.
-//
-// `M2FA_OK`: it matched; `*matched_step` receives the step (the highest
-// one, if several matched). Store it, and pass it to
-// `m2fa_totp_verify_after` next time, *before* reporting success: that is
-// what makes the code one-time. `M2FA_CODE_MISMATCH`: a well-formed wrong
-// code. Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
-// `M2FA_MALFORMED_CODE` (not exactly the configured number of ASCII digits),
-// `M2FA_TIME_BEFORE_T0`.
-m2fa_status m2fa_totp_verify(const struct m2fa_totp *totp,
-                             const char *code,
-                             uint64_t unix_time,
-                             uint64_t *matched_step);
-
-// As `m2fa_totp_verify`, but only steps strictly after `last_step` (the
-// last step accepted for this credential) can match: replays and older
-// codes get `M2FA_CODE_MISMATCH`.
-m2fa_status m2fa_totp_verify_after(const struct m2fa_totp *totp,
-                                   const char *code,
-                                   uint64_t unix_time,
-                                   uint64_t last_step,
-                                   uint64_t *matched_step);
-
-// The general form: an explicit `window` (0..=`M2FA_MAX_WINDOW` steps each
-// side, e.g. a wide one to tell a user their phone's clock is off) and an
-// optional lower bound `*after_step` (NULL = none).
-//
-// Errors: those of `m2fa_totp_verify`, plus `M2FA_INVALID_WINDOW`.
-m2fa_status m2fa_totp_verify_window(const struct m2fa_totp *totp,
-                                    const char *code,
-                                    uint64_t unix_time,
-                                    uint32_t window,
-                                    const uint64_t *after_step,
-                                    uint64_t *matched_step);
-
-// Frees a TOTP credential (its key material is wiped). NULL is a no-op.
-void m2fa_totp_free(struct m2fa_totp *totp);
-
-// Creates an HOTP credential; of the config (NULL = defaults) only the
-// algorithm and digits apply. Both are copied. On success `*out` receives
-// a new handle; release it with `m2fa_hotp_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_hotp_new(const struct m2fa_secret *secret,
-                          const struct m2fa_otp_config *config,
-                          struct m2fa_hotp **out);
-
-// Writes the code for `counter` (NUL-terminated) into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL`.
-m2fa_status m2fa_hotp_generate(const struct m2fa_hotp *hotp,
-                               uint64_t counter,
-                               char *buf,
-                               size_t len,
-                               size_t *needed);
-
-// Looks for `code` among counters `counter ..= counter + look_ahead`.
-// `M2FA_OK`: `*matched_counter` receives the highest matching counter;
-// store *matched + 1* as the next expected counter before reporting
-// success. `M2FA_CODE_MISMATCH`: no match.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_MALFORMED_CODE`,
-// `M2FA_INVALID_WINDOW` (look-ahead above `M2FA_MAX_WINDOW`).
-m2fa_status m2fa_hotp_verify(const struct m2fa_hotp *hotp,
-                             const char *code,
-                             uint64_t counter,
-                             uint32_t look_ahead,
-                             uint64_t *matched_counter);
-
-// Frees an HOTP credential (its key material is wiped). NULL is a no-op.
-void m2fa_hotp_free(struct m2fa_hotp *hotp);
-
-// Writes an SVG document of the QR code for `text` (normally a provisioning
-// URI) into `(buf, len)`. The image carries whatever `text` carries — the
-// secret, for a URI: show it once and wipe the buffer.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_QR_TOO_LONG`,
-// `M2FA_BUFFER_TOO_SMALL` (with `*needed`), `M2FA_UNSUPPORTED` in builds
-// without the `qr` feature.
-m2fa_status m2fa_qr_svg(const char *text, char *buf, size_t len, size_t *needed);
-
-// As `m2fa_qr_svg`, but Unicode half-block text for a terminal (UTF-8,
-// lines ending in `\n`, light on dark).
-m2fa_status m2fa_qr_terminal(const char *text, char *buf, size_t len, size_t *needed);
-
-// Generates a secret of `len` bytes from the OS CSPRNG; `len = 0` means the
-// default, 20 bytes (160 bits). Lengths 16..=128 are accepted.
-//
-// On success `*out` receives a new handle to release with `m2fa_secret_free`.
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`,
-// `M2FA_RANDOM_FAILURE`.
-m2fa_status m2fa_secret_generate(size_t len, struct m2fa_secret **out);
-
-// Copies `len` raw key bytes (16..=128) into a new secret; on success
-// `*out` receives a handle to release with `m2fa_secret_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
-m2fa_status m2fa_secret_from_bytes(const uint8_t *bytes, size_t len, struct m2fa_secret **out);
-
-// Decodes base32 text into a new secret (release with `m2fa_secret_free`).
-// Accepts lower case, single spaces or hyphens between groups, and correct
-// or absent `=` padding; rejects everything else.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_BASE32`,
-// `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`.
-m2fa_status m2fa_secret_from_base32(const char *text, struct m2fa_secret **out);
-
-// Writes the secret as unpadded upper-case base32 (NUL-terminated) into
-// `(buf, len)`. The buffer then holds the secret: wipe it after use.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_secret_to_base32(const struct m2fa_secret *secret,
-                                  char *buf,
-                                  size_t len,
-                                  size_t *needed);
-
-// Copies the raw key bytes into `(buf, len)`; `*needed` receives the
-// secret's length. The buffer then holds the secret: wipe it after use.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_secret_bytes(const struct m2fa_secret *secret,
-                              uint8_t *buf,
-                              size_t len,
-                              size_t *needed);
-
-// Wipes and frees a secret. NULL is a no-op.
-void m2fa_secret_free(struct m2fa_secret *secret);
-
-// Writes the message for `status` into `(buf, len)` (NUL-terminated) and
-// its size into `*needed`. An unknown number yields the text
-// "unknown status" and `M2FA_UNKNOWN_ENUM_VALUE`. Thread-safe.
-m2fa_status m2fa_status_message(uint32_t status, char *buf, size_t len, size_t *needed);
-
-// Creates an engine over storage the host provides (NULL config:
-// defaults): `load` and `cas` keep mail2fa's opaque records in the host's
-// own database; `free` (may be NULL) releases `userdata` when the engine is
-// freed. The callbacks are called from any thread that uses the engine,
-// possibly at once, and must be safe for that; each compare-and-swap must
-// be atomic (a transaction, a conditional UPDATE). On an error `userdata`
-// stays the caller's and `free` is not called.
-//
-// Errors: `M2FA_NULL_ARGUMENT` (out, load or cas), `M2FA_INVALID_CONFIG`,
-// and the storage errors of reading the device key when none is
-// configured.
-m2fa_status m2fa_engine_with_store(const struct m2fa_engine_config *config,
-                                   m2fa_store_load_fn load,
-                                   m2fa_store_cas_fn cas,
-                                   m2fa_store_free_fn free,
-                                   void *userdata,
-                                   struct m2fa_engine **out);
-
-// Runs one maintenance batch (see the crate's `Engine::maintain`): looks
-// at the next `batch` records (1..=10000) and expires what is dead at
-// `now` — expired e-mail/SMS codes, expired pending device tokens, ended
-// device bindings, the device records of accounts whose 2FA was removed.
-// Writes how many records it looked at and changed, and `*finished` = 1
-// when the walk reached the end (the next call starts over). Schedule it
-// (a timer, an idle moment); logins may run meanwhile.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (batch),
-// `M2FA_UNSUPPORTED` (a host store, which cannot list its records),
-// storage errors.
-m2fa_status m2fa_engine_maintain(const struct m2fa_engine *engine,
-                                 uint64_t now,
-                                 uint32_t batch,
-                                 uint64_t *examined,
-                                 uint64_t *changed,
-                                 uint32_t *finished);
-
-// Writes a TOTP provisioning URI into `(buf, len)`: the text a QR code
-// shows. `issuer` may be NULL (none); `config` may be NULL (defaults). The
-// buffer then holds the secret: wipe it after use.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_LABEL`
-// (a name that is empty, too long, or has a `:`, a control character or
-// surrounding white space), `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_key_uri_totp(const struct m2fa_secret *secret,
-                              const struct m2fa_otp_config *config,
-                              const char *issuer,
-                              const char *account,
-                              char *buf,
-                              size_t len,
-                              size_t *needed);
-
-// As `m2fa_key_uri_totp` for an HOTP token starting at `counter`.
-m2fa_status m2fa_key_uri_hotp(const struct m2fa_secret *secret,
-                              const struct m2fa_otp_config *config,
-                              const char *issuer,
-                              const char *account,
-                              uint64_t counter,
-                              char *buf,
-                              size_t len,
-                              size_t *needed);
-
-// Parses an `otpauth://` URI strictly (see the crate documentation for the
-// rules). On success `*out` receives a handle for `m2fa_key_uri_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_URI`,
-// `M2FA_URI_ISSUER_MISMATCH`, `M2FA_INVALID_LABEL`, `M2FA_INVALID_BASE32`,
-// `M2FA_SECRET_TOO_SHORT`, `M2FA_SECRET_TOO_LONG`, `M2FA_INVALID_DIGITS`.
-m2fa_status m2fa_key_uri_parse(const char *text, struct m2fa_key_uri **out);
-
-// Writes the kind (an `m2fa_otp_kind` value) into `*kind`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_key_uri_kind(const struct m2fa_key_uri *uri, uint32_t *kind);
-
-// Writes the issuer into `(buf, len)`; an absent issuer reads as the empty
-// string (a present one is never empty).
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_key_uri_issuer(const struct m2fa_key_uri *uri,
-                                char *buf,
-                                size_t len,
-                                size_t *needed);
-
-// Writes the account name into `(buf, len)`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL` (with `*needed`).
-m2fa_status m2fa_key_uri_account(const struct m2fa_key_uri *uri,
-                                 char *buf,
-                                 size_t len,
-                                 size_t *needed);
-
-// Copies the URI's secret into a new `m2fa_secret` handle in `*out`
-// (release it with `m2fa_secret_free`).
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_key_uri_secret(const struct m2fa_key_uri *uri, struct m2fa_secret **out);
-
-// Creates a new `m2fa_otp_config` in `*out` with the URI's algorithm,
-// digits and (for TOTP) period; T0 = 0 and window ±1, which URIs do not carry.
-// Release it with `m2fa_otp_config_free`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`.
-m2fa_status m2fa_key_uri_config(const struct m2fa_key_uri *uri, struct m2fa_otp_config **out);
-
-// Writes an HOTP URI's initial counter into `*counter`.
-//
-// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_ARGUMENT` for a TOTP URI.
-m2fa_status m2fa_key_uri_counter(const struct m2fa_key_uri *uri, uint64_t *counter);
-
-// Frees a parsed URI (its secret is wiped). NULL is a no-op.
-void m2fa_key_uri_free(struct m2fa_key_uri *uri);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -79,22 +79,6 @@ impl Protocol {
         Ok(Self::Other(ProtocolName(name)))
     }
 
-    /// The protocol's name: `webmail`, `portal`, `activesync`, `outlook`,
-    /// `imap`, `pop3`, `smtp`, `rpc-over-http`, or the host's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Webmail => "webmail",
-            Self::Portal => "portal",
-            Self::ActiveSync => "activesync",
-            Self::Outlook => "outlook",
-            Self::Imap => "imap",
-            Self::Pop3 => "pop3",
-            Self::Smtp => "smtp",
-            Self::RpcOverHttp => "rpc-over-http",
-            Self::Other(name) => name.as_str(),
-        }
-    }
-
     /// The protocol of a name given by [`Protocol::name`] (case ignored);
     /// any other valid name is [`Protocol::Other`].
     ///
@@ -107,18 +91,6 @@ impl Protocol {
             .find(|p| p.name() == name)
             .unwrap_or(Self::Other(ProtocolName(name))))
     }
-
-    /// Every protocol but [`Protocol::Other`].
-    pub const STANDARD: [Protocol; 8] = [
-        Self::Webmail,
-        Self::Portal,
-        Self::ActiveSync,
-        Self::Outlook,
-        Self::Imap,
-        Self::Pop3,
-        Self::Smtp,
-        Self::RpcOverHttp,
-    ];
 
     /// The policy when neither the platform nor the account says otherwise,
     /// after the seeds: interactive logins take a code; Outlook and
@@ -144,6 +116,41 @@ impl Protocol {
             .map_err(|_| RecordError::Payload("protocol name is not UTF-8"))?;
         Self::from_name(name).map_err(|_| RecordError::Payload("invalid protocol name"))
     }
+}
+
+/// The standard protocols, each with its name, in one table:
+/// [`Protocol::STANDARD`] and [`Protocol::name`] are made from its rows.
+/// `name` matches exhaustively, so a variant added to [`Protocol`] without a
+/// row here does not compile (and cannot be left out of `STANDARD`, which
+/// [`Protocol::from_name`] searches); a row given twice is an unreachable
+/// pattern. The C layer maps the same variants to `m2fa_protocol`.
+macro_rules! standard_protocols {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        impl Protocol {
+            /// The protocol's name: `webmail`, `portal`, `activesync`, `outlook`,
+            /// `imap`, `pop3`, `smtp`, `rpc-over-http`, or the host's name.
+            pub fn name(&self) -> &str {
+                match self {
+                    $(Self::$variant => $name,)+
+                    Self::Other(name) => name.as_str(),
+                }
+            }
+
+            /// Every protocol but [`Protocol::Other`].
+            pub const STANDARD: [Protocol; [$($name),+].len()] = [$(Self::$variant),+];
+        }
+    };
+}
+
+standard_protocols! {
+    Webmail => "webmail",
+    Portal => "portal",
+    ActiveSync => "activesync",
+    Outlook => "outlook",
+    Imap => "imap",
+    Pop3 => "pop3",
+    Smtp => "smtp",
+    RpcOverHttp => "rpc-over-http",
 }
 
 /// A valid protocol name, lower-cased.

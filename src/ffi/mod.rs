@@ -25,249 +25,80 @@
 // The `unsafe extern "C"` functions document their contract in the header text.
 #![allow(clippy::missing_safety_doc)]
 
-mod clients;
-mod engine;
-mod names;
-mod otp;
-mod qr;
-mod secret;
+// The boundary machinery and the enum tables (no exports).
+mod boundary;
+mod c_enum;
+#[cfg(test)]
+mod families;
+
+// The modules below are declared in the order of the header (cbindgen
+// follows it): a C reader meets statuses first, then one-time passwords
+// without an engine, then the engine — its configuration and handles,
+// administration, logins and their decisions, codes, mail clients.
+
+// Statuses and the version.
 mod status;
-mod store;
+mod status_message;
+mod version;
+
+// Secrets, OTP parameters, TOTP/HOTP credentials, key URIs, QR codes, names.
+mod secret;
+
+mod otp;
+
+mod hotp;
+mod totp;
+
+mod qr;
 mod uri;
 
-use core::ffi::{CStr, c_char};
+mod names;
 
-pub use clients::*;
+// The engine: configuration, handles and openers, a host's own store.
+mod config;
+mod engine;
+mod store;
+
+// Platform and account administration; logins and their decisions.
+mod account;
+
+mod login;
+
+mod decision;
+
+// Codes handed to the host; mail clients (devices, notifications,
+// application passwords, per-protocol policy); verification modes.
+mod codes;
+
+mod device;
+mod notification;
+
+mod app_password;
+mod policy;
+mod protocol;
+
+mod mode;
+
+pub use account::*;
+pub use app_password::*;
+pub use codes::*;
+pub use config::*;
+pub use decision::*;
+pub use device::*;
 pub use engine::*;
+pub use hotp::*;
+pub use login::*;
+pub use mode::*;
 pub use names::*;
+pub use notification::*;
 pub use otp::*;
+pub use policy::*;
+pub use protocol::*;
 pub use qr::*;
 pub use secret::*;
 pub use status::*;
+pub use status_message::*;
 pub use store::*;
+pub use totp::*;
 pub use uri::*;
-
-/// Major version of the library (semantic versioning of the crate and ABI).
-pub const M2FA_VERSION_MAJOR: u32 = 0;
-/// Minor version of the library.
-pub const M2FA_VERSION_MINOR: u32 = 1;
-/// Patch version of the library.
-pub const M2FA_VERSION_PATCH: u32 = 0;
-
-/// Runs an export's body with a panic boundary. The body evaluates to
-/// `Result<(), m2fa_status>`; `Ok` becomes `M2FA_OK`.
-macro_rules! ffi_boundary {
-    ($body:block) => {{
-        let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(
-            || -> ::core::result::Result<(), $crate::ffi::m2fa_status> { $body },
-        ));
-        match outcome {
-            Ok(Ok(())) => $crate::ffi::m2fa_status::M2FA_OK,
-            Ok(Err(status)) => status,
-            Err(_) => $crate::ffi::m2fa_status::M2FA_INTERNAL_PANIC,
-        }
-    }};
-}
-pub(crate) use ffi_boundary;
-
-/// Borrows a NUL-terminated UTF-8 string.
-///
-/// # Safety
-/// `ptr` is NULL or points to a NUL-terminated string valid for `'a`.
-unsafe fn str_arg<'a>(ptr: *const c_char) -> Result<&'a str, m2fa_status> {
-    if ptr.is_null() {
-        return Err(m2fa_status::M2FA_NULL_ARGUMENT);
-    }
-    // SAFETY: non-NULL and NUL-terminated per the caller's contract.
-    let text = unsafe { CStr::from_ptr(ptr) };
-    text.to_str().map_err(|_| m2fa_status::M2FA_INVALID_UTF8)
-}
-
-/// As [`str_arg`], with NULL meaning "absent".
-///
-/// # Safety
-/// As [`str_arg`].
-unsafe fn optional_str_arg<'a>(ptr: *const c_char) -> Result<Option<&'a str>, m2fa_status> {
-    if ptr.is_null() {
-        Ok(None)
-    } else {
-        // SAFETY: forwarded contract.
-        unsafe { str_arg(ptr) }.map(Some)
-    }
-}
-
-/// Borrows the object behind a handle.
-///
-/// # Safety
-/// `ptr` is NULL or a live handle of type `T` created by this library.
-unsafe fn handle<'a, T>(ptr: *const T) -> Result<&'a T, m2fa_status> {
-    // SAFETY: a non-NULL handle points to a live `T` per the caller's contract.
-    unsafe { ptr.as_ref() }.ok_or(m2fa_status::M2FA_NULL_ARGUMENT)
-}
-
-/// Borrows the object behind a handle mutably.
-///
-/// # Safety
-/// `ptr` is NULL or a live handle of type `T` not used by anyone else now.
-unsafe fn handle_mut<'a, T>(ptr: *mut T) -> Result<&'a mut T, m2fa_status> {
-    // SAFETY: as `handle`, plus exclusivity per the caller's contract.
-    unsafe { ptr.as_mut() }.ok_or(m2fa_status::M2FA_NULL_ARGUMENT)
-}
-
-/// Checks that an out-parameter is usable before any work is done.
-fn out_ptr<T>(ptr: *mut T) -> Result<*mut T, m2fa_status> {
-    if ptr.is_null() {
-        Err(m2fa_status::M2FA_NULL_ARGUMENT)
-    } else {
-        Ok(ptr)
-    }
-}
-
-/// Writes `value` to a checked, non-NULL out-parameter.
-///
-/// # Safety
-/// `ptr` came from [`out_ptr`] and points to writable memory for a `T`.
-unsafe fn write_out<T>(ptr: *mut T, value: T) {
-    // SAFETY: non-NULL (checked by out_ptr) and writable per the contract.
-    unsafe { ptr.write(value) }
-}
-
-/// Moves a Rust value into a new handle written to `out`.
-///
-/// # Safety
-/// As [`write_out`].
-unsafe fn write_handle<T>(out: *mut *mut T, value: T) {
-    // SAFETY: forwarded contract.
-    unsafe { write_out(out, Box::into_raw(Box::new(value))) }
-}
-
-/// Releases a handle made by [`write_handle`]. NULL is a no-op.
-///
-/// # Safety
-/// `ptr` is NULL or a handle of type `T` from this library, not yet freed,
-/// not in use by another thread.
-unsafe fn free_handle<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        // SAFETY: created by Box::into_raw in write_handle, freed once.
-        drop(unsafe { Box::from_raw(ptr) });
-    }
-}
-
-/// Copies `text` and a NUL into `(buf, len)`; reports the size needed.
-///
-/// # Safety
-/// `buf` is NULL or writable for `len` bytes; `needed` is NULL or writable.
-unsafe fn write_text(
-    text: &str,
-    buf: *mut c_char,
-    len: usize,
-    needed: *mut usize,
-) -> Result<(), m2fa_status> {
-    let needed = out_ptr(needed)?;
-    let size = text.len() + 1;
-    // SAFETY: needed is non-NULL and writable per the contract.
-    unsafe { write_out(needed, size) };
-    if buf.is_null() || len < size {
-        return Err(m2fa_status::M2FA_BUFFER_TOO_SMALL);
-    }
-    // SAFETY: buf is writable for len >= size bytes; the regions cannot
-    // overlap because `text` is Rust-owned memory.
-    unsafe {
-        core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-        buf.add(text.len()).write(0);
-    }
-    Ok(())
-}
-
-/// Copies `bytes` into `(buf, len)`; reports the size needed.
-///
-/// # Safety
-/// As [`write_text`].
-unsafe fn write_bytes(
-    bytes: &[u8],
-    buf: *mut u8,
-    len: usize,
-    needed: *mut usize,
-) -> Result<(), m2fa_status> {
-    let needed = out_ptr(needed)?;
-    // SAFETY: needed is non-NULL and writable per the contract.
-    unsafe { write_out(needed, bytes.len()) };
-    if buf.is_null() || len < bytes.len() {
-        return Err(m2fa_status::M2FA_BUFFER_TOO_SMALL);
-    }
-    // SAFETY: buf is writable for len >= bytes.len() bytes.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len()) };
-    Ok(())
-}
-
-/// Looks up a static name inside the panic boundary, for the exports that
-/// return a `const char *`: the name, or NULL for an unknown value (and,
-/// should the lookup ever panic, NULL too).
-fn static_name(lookup: impl FnOnce() -> Option<&'static CStr>) -> *const c_char {
-    let mut name = core::ptr::null();
-    let _ = ffi_boundary!({
-        name = lookup().map_or(core::ptr::null(), CStr::as_ptr);
-        Ok(())
-    });
-    name
-}
-
-/// The library version as a static NUL-terminated string, e.g. `"0.1.0"`.
-///
-/// Never NULL; the string lives as long as the library is loaded.
-/// Thread-safe.
-#[unsafe(no_mangle)]
-pub extern "C" fn m2fa_version() -> *const c_char {
-    const VERSION: &CStr =
-        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-            Ok(version) => version,
-            Err(_) => c"unknown",
-        };
-    VERSION.as_ptr()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_constants_match_the_crate() {
-        assert_eq!(
-            M2FA_VERSION_MAJOR.to_string(),
-            env!("CARGO_PKG_VERSION_MAJOR")
-        );
-        assert_eq!(
-            M2FA_VERSION_MINOR.to_string(),
-            env!("CARGO_PKG_VERSION_MINOR")
-        );
-        assert_eq!(
-            M2FA_VERSION_PATCH.to_string(),
-            env!("CARGO_PKG_VERSION_PATCH")
-        );
-        // SAFETY: m2fa_version returns a static NUL-terminated string.
-        let version = unsafe { CStr::from_ptr(m2fa_version()) };
-        assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
-    }
-
-    #[test]
-    fn a_panic_becomes_a_status() {
-        let status = ffi_boundary!({
-            let items: Vec<u8> = Vec::new();
-            let _ = items[3]; // out of bounds: panics
-            Ok(())
-        });
-        assert_eq!(status, m2fa_status::M2FA_INTERNAL_PANIC);
-        let status = ffi_boundary!({ Err(m2fa_status::M2FA_NULL_ARGUMENT) });
-        assert_eq!(status, m2fa_status::M2FA_NULL_ARGUMENT);
-    }
-
-    #[test]
-    fn a_name_lookup_that_panics_gives_null() {
-        assert!(static_name(|| None).is_null());
-        let name = static_name(|| Some(c"name"));
-        // SAFETY: a static NUL-terminated string.
-        assert_eq!(unsafe { CStr::from_ptr(name) }, c"name");
-        let items: Vec<&'static CStr> = Vec::new();
-        assert!(static_name(|| Some(items[3])).is_null());
-    }
-}
+pub use version::*;

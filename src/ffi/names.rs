@@ -3,7 +3,8 @@
 
 use core::ffi::c_char;
 
-use super::{ffi_boundary, m2fa_status, str_arg};
+use super::boundary::{ffi_boundary, str_arg};
+use super::status::m2fa_status;
 use crate::engine::AccountId;
 
 /// Longest platform name accepted, in bytes (a DNS name's limit).

@@ -6,7 +6,8 @@ use core::ffi::c_char;
 
 use zeroize::Zeroizing;
 
-use super::{ffi_boundary, m2fa_status, str_arg, write_text};
+use super::boundary::{ffi_boundary, str_arg, write_text};
+use super::status::m2fa_status;
 
 #[derive(Clone, Copy)]
 enum Rendering {

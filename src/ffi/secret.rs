@@ -2,10 +2,10 @@
 
 use core::ffi::c_char;
 
-use super::{
-    ffi_boundary, free_handle, handle, m2fa_status, out_ptr, str_arg, write_bytes, write_handle,
-    write_text,
+use super::boundary::{
+    ffi_boundary, free_handle, handle, out_ptr, str_arg, write_bytes, write_handle, write_text,
 };
+use super::status::m2fa_status;
 use crate::secret::Secret;
 
 /// A shared secret (opaque). Wiped when freed. Immutable: may be used by

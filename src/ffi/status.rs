@@ -1,8 +1,6 @@
 //! Status codes and their messages.
 
-use core::ffi::c_char;
-
-use super::{ffi_boundary, write_text};
+use super::c_enum::c_enum_table;
 use crate::error::{Error, UriError};
 
 /// What every `m2fa_*` function returns. The numbers are part of the ABI:
@@ -106,105 +104,48 @@ pub enum m2fa_status {
 /// (A literal, so that cbindgen can write it; a test ties it to the crate's.)
 pub const M2FA_MAX_WINDOW: u32 = 50;
 
-impl m2fa_status {
-    const ALL: [Self; 38] = [
-        Self::M2FA_OK,
-        Self::M2FA_CODE_MISMATCH,
-        Self::M2FA_NULL_ARGUMENT,
-        Self::M2FA_INVALID_UTF8,
-        Self::M2FA_BUFFER_TOO_SMALL,
-        Self::M2FA_UNKNOWN_ENUM_VALUE,
-        Self::M2FA_UNSUPPORTED,
-        Self::M2FA_INVALID_ARGUMENT,
-        Self::M2FA_INVALID_DIGITS,
-        Self::M2FA_INVALID_PERIOD,
-        Self::M2FA_INVALID_WINDOW,
-        Self::M2FA_TIME_BEFORE_T0,
-        Self::M2FA_COUNTER_OUT_OF_RANGE,
-        Self::M2FA_MALFORMED_CODE,
-        Self::M2FA_SECRET_TOO_SHORT,
-        Self::M2FA_SECRET_TOO_LONG,
-        Self::M2FA_INVALID_BASE32,
-        Self::M2FA_RANDOM_FAILURE,
-        Self::M2FA_INVALID_URI,
-        Self::M2FA_URI_ISSUER_MISMATCH,
-        Self::M2FA_INVALID_LABEL,
-        Self::M2FA_QR_TOO_LONG,
-        Self::M2FA_STORAGE_FAILURE,
-        Self::M2FA_CORRUPT_RECORD,
-        Self::M2FA_STORAGE_CONTENTION,
-        Self::M2FA_ENCRYPTION_FAILURE,
-        Self::M2FA_INVALID_KEY_FILE,
-        Self::M2FA_PLATFORM_DISABLED,
-        Self::M2FA_ALREADY_ENABLED,
-        Self::M2FA_NOT_ENABLED,
-        Self::M2FA_INVALID_CONFIG,
-        Self::M2FA_INVALID_INPUT,
-        Self::M2FA_NO_CONTACT,
-        Self::M2FA_RATE_LIMITED,
-        Self::M2FA_NOT_FOUND,
-        Self::M2FA_LIMIT_REACHED,
-        Self::M2FA_INVALID_NAME,
-        Self::M2FA_INTERNAL_PANIC,
-    ];
-
-    /// The status with this number, if there is one.
-    pub fn from_u32(value: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| *s as u32 == value)
-    }
-
-    /// A one-line English description, free of any secret.
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::M2FA_OK => "success",
-            Self::M2FA_CODE_MISMATCH => "the code does not match",
-            Self::M2FA_NULL_ARGUMENT => "a required pointer argument was NULL",
-            Self::M2FA_INVALID_UTF8 => "a string argument is not valid UTF-8",
-            Self::M2FA_BUFFER_TOO_SMALL => "the output buffer is too small",
-            Self::M2FA_UNKNOWN_ENUM_VALUE => "unknown enumeration value",
-            Self::M2FA_UNSUPPORTED => "this build of mail2fa does not include the feature",
-            Self::M2FA_INVALID_ARGUMENT => "the call does not apply to this object",
-            Self::M2FA_INVALID_DIGITS => "a one-time code has 6 to 10 digits",
-            Self::M2FA_INVALID_PERIOD => "the TOTP period must be 1 to 300 seconds",
-            Self::M2FA_INVALID_WINDOW => "the verification window is too large",
-            Self::M2FA_TIME_BEFORE_T0 => "the time lies before the TOTP epoch T0",
-            Self::M2FA_COUNTER_OUT_OF_RANGE => "counter or time step out of the 64-bit range",
-            Self::M2FA_MALFORMED_CODE => "the code is not the expected number of ASCII digits",
-            Self::M2FA_SECRET_TOO_SHORT => "a secret must be at least 16 bytes",
-            Self::M2FA_SECRET_TOO_LONG => "a secret must be at most 128 bytes",
-            Self::M2FA_INVALID_BASE32 => "invalid base32 text",
-            Self::M2FA_RANDOM_FAILURE => "the operating system's random number generator failed",
-            Self::M2FA_INVALID_URI => "malformed otpauth URI",
-            Self::M2FA_URI_ISSUER_MISMATCH => {
-                "the issuer in the URI label and the issuer parameter differ"
-            }
-            Self::M2FA_INVALID_LABEL => {
-                "issuer or account name is empty, too long, or contains ':' or control characters"
-            }
-            Self::M2FA_QR_TOO_LONG => "the text is too long for a QR code",
-            Self::M2FA_STORAGE_FAILURE => "the storage backend failed",
-            Self::M2FA_CORRUPT_RECORD => "a stored record is corrupt or of an unknown version",
-            Self::M2FA_STORAGE_CONTENTION => "the record kept changing under concurrent writers",
-            Self::M2FA_PLATFORM_DISABLED => "two-factor authentication is off for this platform",
-            Self::M2FA_ALREADY_ENABLED => "two-factor authentication is already enabled",
-            Self::M2FA_NOT_ENABLED => "two-factor authentication is not enabled",
-            Self::M2FA_INVALID_CONFIG => "invalid configuration value or name",
-            Self::M2FA_INVALID_INPUT => "input refused (NUL byte, too long or out of range)",
-            Self::M2FA_NO_CONTACT => "no destination for codes in this verification mode",
-            Self::M2FA_RATE_LIMITED => "a code was sent recently; try again later",
-            Self::M2FA_NOT_FOUND => "no such device token or application password",
-            Self::M2FA_LIMIT_REACHED => "a per-account limit is reached",
-            Self::M2FA_INVALID_NAME => {
-                "platform or account name outside mail2fa's alphabet (lower-case ASCII, one spelling per account)"
-            }
-            Self::M2FA_ENCRYPTION_FAILURE => {
-                "an encrypted record cannot be opened (missing or wrong key)"
-            }
-            Self::M2FA_INVALID_KEY_FILE => {
-                "the encryption key file is unreadable, open to others, too large or malformed"
-            }
-            Self::M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
-        }
+c_enum_table! {
+    impl m2fa_status {
+        /// A one-line English description, free of any secret.
+        pub fn message(self) -> &'static str;
+        M2FA_OK => "success",
+        M2FA_CODE_MISMATCH => "the code does not match",
+        M2FA_NULL_ARGUMENT => "a required pointer argument was NULL",
+        M2FA_INVALID_UTF8 => "a string argument is not valid UTF-8",
+        M2FA_BUFFER_TOO_SMALL => "the output buffer is too small",
+        M2FA_UNKNOWN_ENUM_VALUE => "unknown enumeration value",
+        M2FA_UNSUPPORTED => "this build of mail2fa does not include the feature",
+        M2FA_INVALID_ARGUMENT => "the call does not apply to this object",
+        M2FA_INVALID_DIGITS => "a one-time code has 6 to 10 digits",
+        M2FA_INVALID_PERIOD => "the TOTP period must be 1 to 300 seconds",
+        M2FA_INVALID_WINDOW => "the verification window is too large",
+        M2FA_TIME_BEFORE_T0 => "the time lies before the TOTP epoch T0",
+        M2FA_COUNTER_OUT_OF_RANGE => "counter or time step out of the 64-bit range",
+        M2FA_MALFORMED_CODE => "the code is not the expected number of ASCII digits",
+        M2FA_SECRET_TOO_SHORT => "a secret must be at least 16 bytes",
+        M2FA_SECRET_TOO_LONG => "a secret must be at most 128 bytes",
+        M2FA_INVALID_BASE32 => "invalid base32 text",
+        M2FA_RANDOM_FAILURE => "the operating system's random number generator failed",
+        M2FA_INVALID_URI => "malformed otpauth URI",
+        M2FA_URI_ISSUER_MISMATCH => "the issuer in the URI label and the issuer parameter differ",
+        M2FA_INVALID_LABEL => "issuer or account name is empty, too long, or contains ':' or control characters",
+        M2FA_QR_TOO_LONG => "the text is too long for a QR code",
+        M2FA_STORAGE_FAILURE => "the storage backend failed",
+        M2FA_CORRUPT_RECORD => "a stored record is corrupt or of an unknown version",
+        M2FA_STORAGE_CONTENTION => "the record kept changing under concurrent writers",
+        M2FA_ENCRYPTION_FAILURE => "an encrypted record cannot be opened (missing or wrong key)",
+        M2FA_INVALID_KEY_FILE => "the encryption key file is unreadable, open to others, too large or malformed",
+        M2FA_PLATFORM_DISABLED => "two-factor authentication is off for this platform",
+        M2FA_ALREADY_ENABLED => "two-factor authentication is already enabled",
+        M2FA_NOT_ENABLED => "two-factor authentication is not enabled",
+        M2FA_INVALID_CONFIG => "invalid configuration value or name",
+        M2FA_INVALID_INPUT => "input refused (NUL byte, too long or out of range)",
+        M2FA_NO_CONTACT => "no destination for codes in this verification mode",
+        M2FA_RATE_LIMITED => "a code was sent recently; try again later",
+        M2FA_NOT_FOUND => "no such device token or application password",
+        M2FA_LIMIT_REACHED => "a per-account limit is reached",
+        M2FA_INVALID_NAME => "platform or account name outside mail2fa's alphabet (lower-case ASCII, one spelling per account)",
+        M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
     }
 }
 
@@ -247,29 +188,6 @@ impl From<Error> for m2fa_status {
     }
 }
 
-/// Writes the message for `status` into `(buf, len)` (NUL-terminated) and
-/// its size into `*needed`. An unknown number yields the text
-/// "unknown status" and `M2FA_UNKNOWN_ENUM_VALUE`. Thread-safe.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn m2fa_status_message(
-    status: u32,
-    buf: *mut c_char,
-    len: usize,
-    needed: *mut usize,
-) -> m2fa_status {
-    ffi_boundary!({
-        match m2fa_status::from_u32(status) {
-            // SAFETY: forwarded buffer contract of this function.
-            Some(known) => unsafe { write_text(known.message(), buf, len, needed) },
-            None => {
-                // SAFETY: as above.
-                unsafe { write_text("unknown status", buf, len, needed)? };
-                Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
-            }
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,26 +205,5 @@ mod tests {
     #[test]
     fn max_window_matches_the_crate() {
         assert_eq!(M2FA_MAX_WINDOW, crate::otp::MAX_WINDOW);
-    }
-
-    #[test]
-    fn message_into_buffer() {
-        let mut buf = [0 as c_char; 64];
-        let mut needed = 0usize;
-        // SAFETY: valid buffer and out-pointer.
-        let status = unsafe {
-            m2fa_status_message(
-                m2fa_status::M2FA_CODE_MISMATCH as u32,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut needed,
-            )
-        };
-        assert_eq!(status, m2fa_status::M2FA_OK);
-        assert_eq!(needed, "the code does not match".len() + 1);
-        // SAFETY: too small: only `needed` is written.
-        let status = unsafe { m2fa_status_message(1, buf.as_mut_ptr(), 3, &mut needed) };
-        assert_eq!(status, m2fa_status::M2FA_BUFFER_TOO_SMALL);
-        assert_eq!(needed, 24);
     }
 }

@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::engine::{HostEngine, m2fa_engine, m2fa_engine_config};
-use super::{ffi_boundary, m2fa_status, out_ptr, write_handle};
+use super::boundary::{ffi_boundary, handle, out_ptr, write_handle, write_out};
+use super::config::m2fa_engine_config;
+use super::engine::{HostEngine, m2fa_engine};
+use super::status::m2fa_status;
 use crate::engine::{Engine, EngineConfig};
 use crate::store::{CasOutcome, MAX_RECORD_LEN, Store, StoreError, Versioned};
 
@@ -242,14 +244,14 @@ pub unsafe extern "C" fn m2fa_engine_maintain(
         let (examined, changed, finished) =
             (out_ptr(examined)?, out_ptr(changed)?, out_ptr(finished)?);
         // SAFETY: a live handle per the contract.
-        let engine = unsafe { super::handle(engine) }?;
+        let engine = unsafe { handle(engine) }?;
         let batch = usize::try_from(batch).map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
         let report = engine.engine.maintain(now, batch)?;
         // SAFETY: all checked non-NULL.
         unsafe {
-            super::write_out(examined, report.examined as u64);
-            super::write_out(changed, report.changed as u64);
-            super::write_out(finished, u32::from(report.finished));
+            write_out(examined, report.examined as u64);
+            write_out(changed, report.changed as u64);
+            write_out(finished, u32::from(report.finished));
         }
         Ok(())
     })

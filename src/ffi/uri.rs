@@ -2,11 +2,14 @@
 
 use core::ffi::c_char;
 
-use super::otp::config_from_uri;
-use super::{
-    ffi_boundary, free_handle, handle, m2fa_otp_config, m2fa_secret, m2fa_status, optional_str_arg,
-    out_ptr, str_arg, write_handle, write_out, write_text,
+use super::boundary::{
+    ffi_boundary, free_handle, handle, optional_str_arg, out_ptr, str_arg, write_handle, write_out,
+    write_text,
 };
+use super::otp::config_from_uri;
+use super::otp::m2fa_otp_config;
+use super::secret::m2fa_secret;
+use super::status::m2fa_status;
 use crate::otp::TotpConfig;
 use crate::uri::{KeyUri, OtpKind};
 

@@ -1,0 +1,44 @@
+//! `m2fa_mode`: the verification modes (authenticator app, e-mail, SMS) as C
+//! numbers, and their conversions to and from the engine's `Mode`.
+
+use super::c_enum::c_enum_table;
+use super::status::m2fa_status;
+use crate::engine::Mode;
+
+/// Verification modes, passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum m2fa_mode {
+    /// Authenticator app (TOTP), the recommended mode.
+    M2FA_MODE_TOTP = 1,
+    /// A code sent by e-mail.
+    M2FA_MODE_EMAIL = 2,
+    /// A code sent by SMS.
+    M2FA_MODE_SMS = 3,
+}
+
+c_enum_table! {
+    impl m2fa_mode {
+        /// The engine's mode.
+        fn mode(self) -> Mode;
+        M2FA_MODE_TOTP => Mode::Totp,
+        M2FA_MODE_EMAIL => Mode::Email,
+        M2FA_MODE_SMS => Mode::Sms,
+    }
+}
+
+/// The C value of an engine mode.
+pub(super) fn mode_to_c(mode: Mode) -> u32 {
+    (match mode {
+        Mode::Totp => m2fa_mode::M2FA_MODE_TOTP,
+        Mode::Email => m2fa_mode::M2FA_MODE_EMAIL,
+        Mode::Sms => m2fa_mode::M2FA_MODE_SMS,
+    }) as u32
+}
+
+/// The engine mode of a C value.
+pub(super) fn mode_from_c(value: u32) -> Result<Mode, m2fa_status> {
+    m2fa_mode::from_u32(value)
+        .map(m2fa_mode::mode)
+        .ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
+}
