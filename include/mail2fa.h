@@ -27,6 +27,10 @@
  * ABI policy: see README.md ("ABI and versioning"). Status numbers and enum
  * values are never changed or reused; options are set through setters on
  * opaque objects so that new options never change an existing signature.
+ *
+ * Story numbers in comments (S1, S12-S14, ...) refer to docs/behaviour.md in
+ * the mail2fa repository. Each C object family is one file of src/ffi/
+ * (m2fa_engine_config_* in config.rs, m2fa_decision_* in decision.rs, ...).
  */
 
 #ifndef MAIL2FA_H

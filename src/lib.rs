@@ -20,6 +20,10 @@
 //! Nothing in the crate reads a clock or does I/O behind the caller's back:
 //! time is a parameter (Unix seconds).
 //!
+//! Story numbers in the documentation (S1, S12–S14, …) refer to the
+//! behaviour the crate implements, written down in `docs/behaviour.md` of
+//! the repository.
+//!
 //! ```
 //! use mail2fa::{KeyUri, Secret, Totp, TotpConfig};
 //!

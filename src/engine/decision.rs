@@ -3,9 +3,11 @@
 
 use zeroize::Zeroizing;
 
+use super::account::Mode;
+use super::account_id::AccountId;
 use super::device::DeviceId;
 use super::notify::Notification;
-use super::{Mode, Protocol};
+use super::protocol::Protocol;
 
 /// Why a second factor was refused. The host and the audit log see this;
 /// the client must not (see [`Decision::client_answer`]).
@@ -274,7 +276,7 @@ impl AuditEvent {
 
 impl Decision {
     /// The audit record of this decision (see [`AuditEvent`]).
-    pub fn audit_event(&self, id: &super::AccountId, at: u64) -> AuditEvent {
+    pub fn audit_event(&self, id: &AccountId, at: u64) -> AuditEvent {
         let (allowed, denied, cacheable) = match self {
             Self::Allow { reason, cacheable } => (Some(*reason), None, *cacheable),
             Self::Deny { reason } => (None, Some(*reason), false),

@@ -19,6 +19,12 @@
 //! * Handles are opaque, created by `*_new`/`*_parse`/`*_generate` and
 //!   released by `*_free`. Immutable handles may be used from several threads
 //!   at once; a config handle must not be modified while another thread uses it.
+//!
+//! One file per C object family: `m2fa_engine_config_*` in `config.rs`,
+//! `m2fa_decision_*` in `decision.rs`, device calls in `device.rs`, and so
+//! on; the `families` unit test holds the prefix → file table and checks
+//! every export against it. Story numbers (S1, S12–S14, …) refer to
+//! `docs/behaviour.md`.
 
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]

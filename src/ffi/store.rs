@@ -146,7 +146,7 @@ impl Store for CallbackStore {
         expected: Option<u64>,
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError> {
-        crate::store::check_sizes(key, new)?;
+        crate::store::limits::check_sizes(key, new)?;
         let (value, value_len) = new.map_or((core::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
         let (mut version, mut stored) = (0u64, u32::MAX);
         // SAFETY: every pointer is valid for the call.

@@ -25,10 +25,6 @@ mod sqlite;
 
 pub use backend::{CasOutcome, ScannedRecord, Store, Versioned};
 pub use error::StoreError;
-// For the C callback store (src/ffi/store.rs) until it imports
-// `limits::check_sizes` itself.
-#[cfg(feature = "capi")]
-pub(crate) use limits::check_sizes;
 pub use limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]

@@ -1,6 +1,6 @@
 /*
  * C test suite for the mail-client part of the mail2fa C API
- * (include/mail2fa.h, from src/ffi/clients.rs): m2fa_login*,
+ * (include/mail2fa.h; src/ffi/login.rs, device.rs, app_password.rs, ...): m2fa_login*,
  * m2fa_engine_authenticate, device tokens (m2fa_engine_devices,
  * m2fa_device_list*, m2fa_engine_device_*), notifications
  * (m2fa_decision_notification, m2fa_notification*,
