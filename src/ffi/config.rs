@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use super::boundary::{
     ffi_boundary, free_handle, handle, handle_mut, optional_str_arg, out_ptr, str_arg, write_handle,
 };
+#[cfg(feature = "sqlite")]
 use super::c_enum::c_enum_table;
 use super::otp::m2fa_otp_config;
 use super::status::m2fa_status;
