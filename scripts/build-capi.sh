@@ -22,10 +22,11 @@ minor=${rest%%.*}
 if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmail2fa.so.$major"; fi
 
 # Rust users get an rlib; only this build turns on the C exports (`capi`),
-# with the PostgreSQL store (`postgres`) for m2fa_engine_open_postgres.
+# with every durable store (`stores`: SQLite for m2fa_engine_open, PostgreSQL
+# for m2fa_engine_open_postgres).
 # SONAME policy: libmail2fa.so.0.<minor> while the version is 0.x (each 0.x
 # minor may change the ABI), libmail2fa.so.<major> from 1.0 on.
-cargo rustc --release --lib --features capi,postgres --crate-type cdylib,staticlib "$@" \
+cargo rustc --release --lib --features capi,stores --crate-type cdylib,staticlib "$@" \
   -- -C link-arg=-Wl,-soname,"$soname"
 
 libdir="$prefix/lib"

@@ -9,6 +9,7 @@ use mail2fa::store::{
 };
 
 use crate::failure::{DATABASE, Failure, REFUSED, fail};
+use crate::output::{Style, clean};
 
 /// What `--db` names. No `Debug`: a URL may carry a password.
 #[derive(Clone)]
@@ -50,6 +51,36 @@ pub(crate) struct StoreCheck {
     pub(crate) integrity: Option<Vec<String>>,
     pub(crate) server_version: Option<String>,
     pub(crate) synchronous_standby: Option<bool>,
+}
+
+impl StoreCheck {
+    /// The storage-level line(s) of `db check`: the backend's own verdict.
+    pub(crate) fn storage_text(&self, style: Style) -> String {
+        let mut out = String::new();
+        match (&self.integrity, &self.server_version) {
+            (Some(_), _) if self.sound => {
+                out.push_str(&format!("SQLite       {}\n", style.good("ok")));
+            }
+            (Some(lines), _) => {
+                out.push_str(&format!("SQLite       {}\n", style.bad("DAMAGED")));
+                for line in lines {
+                    out.push_str(&format!("  {}\n", clean(line, 200)));
+                }
+            }
+            (None, version) => {
+                let standby = if self.synchronous_standby == Some(true) {
+                    style.good("yes")
+                } else {
+                    style.bad("no (a failover may lose the last commits)")
+                };
+                out.push_str(&format!(
+                    "PostgreSQL   {}, synchronous standby: {standby}\n",
+                    clean(version.as_deref().unwrap_or("?"), 100)
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// An open database of either kind.

@@ -9,7 +9,7 @@ use crate::cli::DbCommand;
 use crate::context::Context;
 use crate::database::{self, Location};
 use crate::failure::{DATABASE, Failure, KEY, fail};
-use crate::output::{Json, clean, print_json};
+use crate::output::{Json, print_json};
 use crate::render::count;
 
 impl Context {
@@ -142,28 +142,7 @@ impl Context {
                 ),
                 checked.size_bytes
             );
-            match (&checked.integrity, &checked.server_version) {
-                (Some(_), _) if checked.sound => {
-                    out.push_str(&format!("SQLite       {}\n", style.good("ok")));
-                }
-                (Some(lines), _) => {
-                    out.push_str(&format!("SQLite       {}\n", style.bad("DAMAGED")));
-                    for line in lines {
-                        out.push_str(&format!("  {}\n", clean(line, 200)));
-                    }
-                }
-                (None, version) => {
-                    let standby = if checked.synchronous_standby == Some(true) {
-                        style.good("yes")
-                    } else {
-                        style.bad("no (a failover may lose the last commits)")
-                    };
-                    out.push_str(&format!(
-                        "PostgreSQL   {}, synchronous standby: {standby}\n",
-                        clean(version.as_deref().unwrap_or("?"), 100)
-                    ));
-                }
-            }
+            out.push_str(&checked.storage_text(style));
             out.push_str(&format!(
                 "Readable     {}, {} ({} encrypted), {}\n",
                 count(records.platforms, "platform"),
