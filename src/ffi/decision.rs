@@ -10,12 +10,12 @@ use zeroize::Zeroizing;
 use super::boundary::{
     ffi_boundary, free_handle, handle, out_ptr, static_name, write_handle, write_out, write_text,
 };
-use super::c_enum::c_enum_table;
 use super::engine::{HostEngine, engine_and_account, m2fa_engine};
 use super::mode::mode_to_c;
 use super::notification::m2fa_notification;
 use super::status::m2fa_status;
 use crate::engine::{AccountId, AllowReason, Decision, DenyReason};
+use crate::enum_table::c_enum_table;
 
 /// What the client is told, passed as `uint32_t`.
 #[repr(u32)]

@@ -5,9 +5,9 @@
 use core::ffi::c_char;
 
 use super::boundary::str_arg;
-use super::c_enum::c_enum_table;
 use super::status::m2fa_status;
 use crate::engine::Protocol;
+use crate::enum_table::c_enum_table;
 
 /// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
 /// name beside it and means "the protocol of this name": a standard name
