@@ -86,7 +86,7 @@ pub use config::{
     MAX_SUSPENSION,
 };
 pub use contact::{Channel, MAX_EMAIL_LEN};
-pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
+pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason, ReasonCode};
 pub use delivered_codes::IssuedCode;
 pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
 pub use maintain::Maintenance;
