@@ -362,6 +362,9 @@ typedef uint32_t m2fa_mode;
 // letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
 // holding a service name needs no table of its own. The other constants
 // ignore the name argument.
+//
+// The stable numbering of protocols, for the C API and any future wire
+// format: a number is never changed, never reused.
 enum m2fa_protocol
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
