@@ -187,7 +187,7 @@ impl Host {
                 self.engine,
                 PLATFORM.as_ptr(),
                 account.as_ptr(),
-                m2fa_protocol::M2FA_PROTOCOL_WEBMAIL as u32,
+                m2fa_protocol::Webmail as u32,
                 ptr::null(),
                 STRING.as_ptr(),
                 now,
@@ -202,10 +202,10 @@ impl Host {
     fn run(&self, case: Case, account: &CStr, now: u64) {
         match case {
             Case::AppPasswordGuess => {
-                self.authenticate(account, m2fa_protocol::M2FA_PROTOCOL_IMAP, Some(GUESS), now)
+                self.authenticate(account, m2fa_protocol::Imap, Some(GUESS), now)
             }
             Case::CodelessWrongPassword => {
-                self.authenticate(account, m2fa_protocol::M2FA_PROTOCOL_WEBMAIL, None, now)
+                self.authenticate(account, m2fa_protocol::Webmail, None, now)
             }
             Case::HostSplit => self.split(account, now),
         }

@@ -259,6 +259,9 @@ typedef uint32_t m2fa_outcome;
 // The real reason behind a decision (for the host and its audit log, never
 // for the client), passed as `uint32_t`. 1–99: why allowed; 100–199: why
 // refused; 0: none (enrollment or code required).
+//
+// The stable numbering of decision reasons, for logs, the C API and any
+// future wire format: a number or a name is never changed, never reused.
 enum m2fa_reason
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -359,6 +362,9 @@ typedef uint32_t m2fa_mode;
 // letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
 // holding a service name needs no table of its own. The other constants
 // ignore the name argument.
+//
+// The stable numbering of protocols, for the C API and any future wire
+// format: a number is never changed, never reused.
 enum m2fa_protocol
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t

@@ -44,6 +44,7 @@
 
 pub mod base32;
 pub mod engine;
+mod enum_table;
 mod error;
 pub mod otp;
 #[cfg(feature = "qr")]

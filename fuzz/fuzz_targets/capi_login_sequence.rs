@@ -310,7 +310,7 @@ impl Harness {
         assert_eq!(status, m2fa_status::M2FA_OK);
         let (outcome, reason) = read_decision(decision, 0);
         assert_eq!(outcome, m2fa_outcome::M2FA_OUTCOME_ALLOWED as u32);
-        assert_eq!(reason, m2fa_reason::M2FA_REASON_ENROLLED as u32);
+        assert_eq!(reason, m2fa_reason::Enrolled as u32);
         let step = harness.accounts[ALICE].totp.step_at(START).ok();
         harness.note_accepted(ALICE, &code, step);
         harness.now = START + 90;
@@ -385,13 +385,11 @@ impl Harness {
             .flatten()
         });
         let ok = match reason {
-            r if r == m2fa_reason::M2FA_REASON_CODE_ACCEPTED as u32
-                || r == m2fa_reason::M2FA_REASON_ENROLLED as u32 =>
-            {
+            r if r == m2fa_reason::CodeAccepted as u32 || r == m2fa_reason::Enrolled as u32 => {
                 fresh_step.is_some()
             }
-            r if r == m2fa_reason::M2FA_REASON_SUSPENDED as u32 => now < known.suspended_until,
-            r if r == m2fa_reason::M2FA_REASON_DEVICE_TRUSTED as u32 => {
+            r if r == m2fa_reason::Suspended as u32 => now < known.suspended_until,
+            r if r == m2fa_reason::DeviceTrusted as u32 => {
                 code.is_some_and(|c| known.accepted.contains(c))
             }
             _ => false,

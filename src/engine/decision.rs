@@ -8,6 +8,7 @@ use super::account_id::AccountId;
 use super::device::DeviceId;
 use super::notify::Notification;
 use super::protocol::Protocol;
+use crate::enum_table::c_enum_table;
 
 /// Why a second factor was refused. The host and the audit log see this;
 /// the client must not (see [`Decision::client_answer`]).
@@ -222,6 +223,151 @@ impl Decision {
         match self {
             Self::DevicePending { notification, .. } => notification.as_ref(),
             _ => None,
+        }
+    }
+}
+
+/// The real reason behind a decision (for the host and its audit log, never
+/// for the client), passed as `uint32_t`. 1–99: why allowed; 100–199: why
+/// refused; 0: none (enrollment or code required).
+///
+/// The stable numbering of decision reasons, for logs, the C API and any
+/// future wire format: a number or a name is never changed, never reused.
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonCode {
+    /// No reason applies.
+    None = 0,
+    /// The account has no second factor (or its platform has 2FA off).
+    NoSecondFactor = 1,
+    /// A TOTP code was accepted and its step consumed (`m2fa_decision_step`).
+    CodeAccepted = 2,
+    /// 2FA is suspended until `m2fa_decision_until`.
+    Suspended = 3,
+    /// The enrollment was confirmed (`m2fa_decision_step`).
+    Enrolled = 4,
+    /// An e-mail/SMS code was accepted and consumed.
+    DeliveredCodeAccepted = 5,
+    /// A recovery code was used (`m2fa_decision_remaining` left).
+    RecoveryCodeUsed = 6,
+    /// The password from an activated device (`m2fa_decision_device`).
+    DeviceAuthorized = 7,
+    /// A device trusted after a recent code login, from the same network,
+    /// until `m2fa_decision_until` (device binding).
+    DeviceTrusted = 8,
+    /// An application password (`m2fa_decision_app_password_id`).
+    AppPassword = 9,
+    /// The code is not the expected number of ASCII digits.
+    MalformedCode = 100,
+    /// A wrong code.
+    WrongCode = 101,
+    /// The code matched only a wide window: the device clock is off by
+    /// `m2fa_decision_clock_skew` steps.
+    ClockSkew = 102,
+    /// A code that was already used (not counted as a failure).
+    Replayed = 103,
+    /// Too many wrong codes: locked until `m2fa_decision_until`.
+    Locked = 104,
+    /// The pending enrollment expired unconfirmed.
+    EnrollmentExpired = 105,
+    /// The e-mail/SMS code expired (reported once; it is then gone).
+    CodeExpired = 106,
+    /// No e-mail/SMS code is live: none was issued, or it was used, expired
+    /// or died after too many wrong entries.
+    NoCodeIssued = 107,
+    /// The host's password check failed; nothing is recorded.
+    WrongPassword = 108,
+    /// The protocol is refused for this account (S15).
+    ProtocolRefused = 109,
+    /// The protocol only takes application passwords (S15, S16).
+    AppPasswordRequired = 110,
+    /// An application password on a protocol that does not take them.
+    AppPasswordNotAccepted = 111,
+    /// A valid application password limited to other protocols.
+    AppPasswordOutOfScope = 112,
+    /// A wrong application password (not counted: it cannot be guessed).
+    WrongAppPassword = 113,
+    /// Device authorization needs a device id, device type or user agent.
+    DeviceUnidentified = 114,
+    /// The mailbox already has the most pending device tokens allowed.
+    TooManyPendingDevices = 115,
+    /// 2FA is mandatory on the platform and the account is not enrolled:
+    /// refused even with the right password (send the user to enrollment).
+    NotEnrolled = 116,
+}
+
+c_enum_table! {
+    pub enum ReasonCode {
+        None => "none",
+        NoSecondFactor => "no_second_factor",
+        CodeAccepted => "code_accepted",
+        Suspended => "suspended",
+        Enrolled => "enrolled",
+        DeliveredCodeAccepted => "delivered_code_accepted",
+        RecoveryCodeUsed => "recovery_code_used",
+        DeviceAuthorized => "device_authorized",
+        DeviceTrusted => "device_trusted",
+        AppPassword => "app_password",
+        MalformedCode => "malformed_code",
+        WrongCode => "wrong_code",
+        ClockSkew => "clock_skew",
+        Replayed => "replayed",
+        Locked => "locked",
+        EnrollmentExpired => "enrollment_expired",
+        CodeExpired => "code_expired",
+        NoCodeIssued => "no_code_issued",
+        WrongPassword => "wrong_password",
+        ProtocolRefused => "protocol_refused",
+        AppPasswordRequired => "app_password_required",
+        AppPasswordNotAccepted => "app_password_not_accepted",
+        AppPasswordOutOfScope => "app_password_out_of_scope",
+        WrongAppPassword => "wrong_app_password",
+        DeviceUnidentified => "device_unidentified",
+        TooManyPendingDevices => "too_many_pending_devices",
+        NotEnrolled => "not_enrolled",
+    }
+}
+
+impl Decision {
+    /// The reason of this decision, by its stable number (`DenyReason` and
+    /// `AllowReason` → [`ReasonCode`]): every engine reason is named here (a
+    /// new one does not compile until it is).
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            Self::Allow { reason, .. } => match reason {
+                AllowReason::NoSecondFactor => ReasonCode::NoSecondFactor,
+                AllowReason::CodeAccepted { .. } => ReasonCode::CodeAccepted,
+                AllowReason::Suspended { .. } => ReasonCode::Suspended,
+                AllowReason::Enrolled { .. } => ReasonCode::Enrolled,
+                AllowReason::DeliveredCodeAccepted => ReasonCode::DeliveredCodeAccepted,
+                AllowReason::RecoveryCodeUsed { .. } => ReasonCode::RecoveryCodeUsed,
+                AllowReason::DeviceAuthorized { .. } => ReasonCode::DeviceAuthorized,
+                AllowReason::DeviceTrusted { .. } => ReasonCode::DeviceTrusted,
+                AllowReason::AppPassword { .. } => ReasonCode::AppPassword,
+            },
+            Self::Deny { reason } => match reason {
+                DenyReason::MalformedCode => ReasonCode::MalformedCode,
+                DenyReason::WrongCode => ReasonCode::WrongCode,
+                DenyReason::ClockSkew { .. } => ReasonCode::ClockSkew,
+                DenyReason::Replayed => ReasonCode::Replayed,
+                DenyReason::Locked { .. } => ReasonCode::Locked,
+                DenyReason::EnrollmentExpired => ReasonCode::EnrollmentExpired,
+                DenyReason::CodeExpired => ReasonCode::CodeExpired,
+                DenyReason::NoCodeIssued => ReasonCode::NoCodeIssued,
+                DenyReason::WrongPassword => ReasonCode::WrongPassword,
+                DenyReason::ProtocolRefused => ReasonCode::ProtocolRefused,
+                DenyReason::AppPasswordRequired => ReasonCode::AppPasswordRequired,
+                DenyReason::AppPasswordNotAccepted => ReasonCode::AppPasswordNotAccepted,
+                DenyReason::AppPasswordOutOfScope => ReasonCode::AppPasswordOutOfScope,
+                DenyReason::WrongAppPassword => ReasonCode::WrongAppPassword,
+                DenyReason::DeviceUnidentified => ReasonCode::DeviceUnidentified,
+                DenyReason::TooManyPendingDevices => ReasonCode::TooManyPendingDevices,
+                DenyReason::NotEnrolled => ReasonCode::NotEnrolled,
+            },
+            Self::EnrollmentRequired { .. }
+            | Self::SecondFactorRequired { .. }
+            | Self::DevicePending { .. } => ReasonCode::None,
         }
     }
 }

@@ -86,12 +86,12 @@ pub use config::{
     MAX_SUSPENSION,
 };
 pub use contact::{Channel, MAX_EMAIL_LEN};
-pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason};
+pub use decision::{AllowReason, AuditEvent, ClientAnswer, Decision, DenyReason, ReasonCode};
 pub use delivered_codes::IssuedCode;
 pub use device::{ClientInfo, DeviceId, DeviceKey, MAX_CLIENT_FIELD};
 pub use maintain::Maintenance;
 pub use notify::{Notification, format_utc};
-pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolName, ProtocolPolicy};
+pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolCode, ProtocolName, ProtocolPolicy};
 pub use request::{Credential, LoginRequest};
 pub use seal::{EncryptionKeys, MAX_KEY_FILE_LEN};
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};

@@ -92,21 +92,6 @@ impl Protocol {
             .unwrap_or(Self::Other(ProtocolName(name))))
     }
 
-    /// The policy when neither the platform nor the account says otherwise,
-    /// after the seeds: interactive logins take a code; Outlook and
-    /// ActiveSync need an activated device (Exchange-style device
-    /// authorization); the legacy protocols IMAP, POP3, SMTP and RPC over
-    /// HTTP only take application passwords; a host-named protocol too.
-    pub fn default_policy(&self) -> ProtocolPolicy {
-        match self {
-            Self::Webmail | Self::Portal => ProtocolPolicy::CodeInLogin,
-            Self::ActiveSync | Self::Outlook => ProtocolPolicy::DeviceAuthorization,
-            Self::Imap | Self::Pop3 | Self::Smtp | Self::RpcOverHttp | Self::Other(_) => {
-                ProtocolPolicy::AppPasswordOnly
-            }
-        }
-    }
-
     pub(crate) fn write(&self, w: &mut Writer) {
         w.bytes(self.name().as_bytes());
     }
@@ -118,14 +103,50 @@ impl Protocol {
     }
 }
 
-/// The standard protocols, each with its name, in one table:
-/// [`Protocol::STANDARD`] and [`Protocol::name`] are made from its rows.
-/// `name` matches exhaustively, so a variant added to [`Protocol`] without a
-/// row here does not compile (and cannot be left out of `STANDARD`, which
-/// [`Protocol::from_name`] searches); a row given twice is an unreachable
-/// pattern. The C layer maps the same variants to `m2fa_protocol`.
+/// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
+/// name beside it and means "the protocol of this name": a standard name
+/// (`webmail`, `portal`, `activesync`, `outlook`, `imap`, `pop3`, `smtp`,
+/// `rpc-over-http`, any case) is that protocol, any other name (1–32 bytes of
+/// letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
+/// holding a service name needs no table of its own. The other constants
+/// ignore the name argument.
+///
+/// The stable numbering of protocols, for the C API and any future wire
+/// format: a number is never changed, never reused.
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtocolCode {
+    /// Webmail.
+    Webmail = 1,
+    /// The account portal.
+    Portal = 2,
+    /// Exchange ActiveSync.
+    Activesync = 3,
+    /// Outlook desktop (MAPI/HTTP, EWS).
+    Outlook = 4,
+    /// IMAP.
+    Imap = 5,
+    /// POP3.
+    Pop3 = 6,
+    /// SMTP submission.
+    Smtp = 7,
+    /// RPC over HTTP.
+    RpcOverHttp = 8,
+    /// A protocol named by the host.
+    Other = 99,
+}
+
+/// The standard protocols in one table, a row each: the [`Protocol`]
+/// variant, its [`ProtocolCode`], its name and its default policy.
+/// [`Protocol::STANDARD`], [`Protocol::name`], [`Protocol::default_policy`],
+/// [`Protocol::code`], [`Protocol::from_code`] and [`ProtocolCode::ALL`] are
+/// made from its rows. The matches are exhaustive, so a variant added to
+/// [`Protocol`] or to [`ProtocolCode`] without a row here does not compile
+/// (and cannot be left out of `STANDARD`, which [`Protocol::from_name`]
+/// searches); a row given twice is an unreachable pattern.
 macro_rules! standard_protocols {
-    ($($variant:ident => $name:literal),+ $(,)?) => {
+    ($($variant:ident => $code:ident, $name:literal, $policy:ident;)+) => {
         impl Protocol {
             /// The protocol's name: `webmail`, `portal`, `activesync`, `outlook`,
             /// `imap`, `pop3`, `smtp`, `rpc-over-http`, or the host's name.
@@ -138,19 +159,61 @@ macro_rules! standard_protocols {
 
             /// Every protocol but [`Protocol::Other`].
             pub const STANDARD: [Protocol; [$($name),+].len()] = [$(Self::$variant),+];
+
+            /// The policy when neither the platform nor the account says otherwise,
+            /// after the seeds: interactive logins take a code; Outlook and
+            /// ActiveSync need an activated device (Exchange-style device
+            /// authorization); the legacy protocols IMAP, POP3, SMTP and RPC over
+            /// HTTP only take application passwords; a host-named protocol too.
+            pub fn default_policy(&self) -> ProtocolPolicy {
+                match self {
+                    $(Self::$variant => ProtocolPolicy::$policy,)+
+                    Self::Other(_) => ProtocolPolicy::AppPasswordOnly,
+                }
+            }
+
+            /// The protocol's number ([`ProtocolCode::Other`] for a
+            /// host-named one).
+            pub fn code(&self) -> ProtocolCode {
+                match self {
+                    $(Self::$variant => ProtocolCode::$code,)+
+                    Self::Other(_) => ProtocolCode::Other,
+                }
+            }
+
+            /// The standard protocol of a number; `None` for
+            /// [`ProtocolCode::Other`], whose name says which protocol it is
+            /// ([`Protocol::from_name`]).
+            pub fn from_code(code: ProtocolCode) -> Option<Self> {
+                match code {
+                    $(ProtocolCode::$code => Some(Self::$variant),)+
+                    ProtocolCode::Other => None,
+                }
+            }
+        }
+
+        impl ProtocolCode {
+            /// Every number: the standard protocols' in the order of the
+            /// table, then [`ProtocolCode::Other`].
+            pub const ALL: [Self; [$($name),+].len() + 1] = [$(Self::$code,)+ Self::Other];
+
+            /// The value with this number, if there is one.
+            pub fn from_u32(value: u32) -> Option<Self> {
+                Self::ALL.into_iter().find(|v| *v as u32 == value)
+            }
         }
     };
 }
 
 standard_protocols! {
-    Webmail => "webmail",
-    Portal => "portal",
-    ActiveSync => "activesync",
-    Outlook => "outlook",
-    Imap => "imap",
-    Pop3 => "pop3",
-    Smtp => "smtp",
-    RpcOverHttp => "rpc-over-http",
+    Webmail => Webmail, "webmail", CodeInLogin;
+    Portal => Portal, "portal", CodeInLogin;
+    ActiveSync => Activesync, "activesync", DeviceAuthorization;
+    Outlook => Outlook, "outlook", DeviceAuthorization;
+    Imap => Imap, "imap", AppPasswordOnly;
+    Pop3 => Pop3, "pop3", AppPasswordOnly;
+    Smtp => Smtp, "smtp", AppPasswordOnly;
+    RpcOverHttp => RpcOverHttp, "rpc-over-http", AppPasswordOnly;
 }
 
 /// A valid protocol name, lower-cased.
@@ -315,6 +378,20 @@ mod tests {
         ] {
             assert!(Protocol::other(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for protocol in Protocol::STANDARD {
+            let code = protocol.code();
+            assert_eq!(ProtocolCode::from_u32(code as u32), Some(code));
+            assert_eq!(Protocol::from_code(code), Some(protocol));
+        }
+        let other = Protocol::other("sieve").unwrap();
+        assert_eq!(other.code(), ProtocolCode::Other);
+        assert_eq!(Protocol::from_code(ProtocolCode::Other), None);
+        assert_eq!(ProtocolCode::from_u32(99), Some(ProtocolCode::Other));
+        assert_eq!(ProtocolCode::ALL.len(), Protocol::STANDARD.len() + 1);
     }
 
     #[test]

@@ -8,10 +8,10 @@ use super::boundary::{
     ffi_boundary, free_handle, handle, optional_str_arg, out_ptr, str_arg, write_handle, write_out,
     write_text,
 };
-use super::c_enum::c_enum_table;
 use super::engine::{account_call, engine_and_account, m2fa_engine};
 use super::status::m2fa_status;
 use crate::engine::{AppPasswordInfo, Protocol};
+use crate::enum_table::c_enum_table;
 
 /// Text fields of an application password listing, passed as `uint32_t`
 /// to `m2fa_app_password_list_text`.

@@ -11,13 +11,13 @@ use zeroize::Zeroizing;
 use super::boundary::{
     ffi_boundary, free_handle, handle, handle_mut, optional_str_arg, out_ptr, str_arg, write_handle,
 };
-#[cfg(feature = "sqlite")]
-use super::c_enum::c_enum_table;
 use super::otp::m2fa_otp_config;
 use super::status::m2fa_status;
 use crate::engine::{
     AccountId, DeviceKey, DevicePolicy, EncryptionKeys, EngineConfig, LockoutPolicy,
 };
+#[cfg(feature = "sqlite")]
+use crate::enum_table::c_enum_table;
 
 /// Engine settings (opaque, with setters; validated by `m2fa_engine_new`
 /// and `m2fa_engine_open`). Not synchronised: do not modify it while another

@@ -10,12 +10,13 @@ use zeroize::Zeroizing;
 use super::boundary::{
     ffi_boundary, free_handle, handle, out_ptr, static_name, write_handle, write_out, write_text,
 };
-use super::c_enum::c_enum_table;
 use super::engine::{HostEngine, engine_and_account, m2fa_engine};
 use super::mode::mode_to_c;
 use super::notification::m2fa_notification;
 use super::status::m2fa_status;
+pub use crate::engine::ReasonCode as m2fa_reason;
 use crate::engine::{AccountId, AllowReason, Decision, DenyReason};
+use crate::enum_table::c_enum_table;
 
 /// What the client is told, passed as `uint32_t`.
 #[repr(u32)]
@@ -35,72 +36,6 @@ pub enum m2fa_outcome {
     M2FA_OUTCOME_DEVICE_PENDING = 5,
 }
 
-/// The real reason behind a decision (for the host and its audit log, never
-/// for the client), passed as `uint32_t`. 1–99: why allowed; 100–199: why
-/// refused; 0: none (enrollment or code required).
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum m2fa_reason {
-    /// No reason applies.
-    M2FA_REASON_NONE = 0,
-    /// The account has no second factor (or its platform has 2FA off).
-    M2FA_REASON_NO_SECOND_FACTOR = 1,
-    /// A TOTP code was accepted and its step consumed (`m2fa_decision_step`).
-    M2FA_REASON_CODE_ACCEPTED = 2,
-    /// 2FA is suspended until `m2fa_decision_until`.
-    M2FA_REASON_SUSPENDED = 3,
-    /// The enrollment was confirmed (`m2fa_decision_step`).
-    M2FA_REASON_ENROLLED = 4,
-    /// An e-mail/SMS code was accepted and consumed.
-    M2FA_REASON_DELIVERED_CODE_ACCEPTED = 5,
-    /// A recovery code was used (`m2fa_decision_remaining` left).
-    M2FA_REASON_RECOVERY_CODE_USED = 6,
-    /// The password from an activated device (`m2fa_decision_device`).
-    M2FA_REASON_DEVICE_AUTHORIZED = 7,
-    /// A device trusted after a recent code login, from the same network,
-    /// until `m2fa_decision_until` (device binding).
-    M2FA_REASON_DEVICE_TRUSTED = 8,
-    /// An application password (`m2fa_decision_app_password_id`).
-    M2FA_REASON_APP_PASSWORD = 9,
-    /// The code is not the expected number of ASCII digits.
-    M2FA_REASON_MALFORMED_CODE = 100,
-    /// A wrong code.
-    M2FA_REASON_WRONG_CODE = 101,
-    /// The code matched only a wide window: the device clock is off by
-    /// `m2fa_decision_clock_skew` steps.
-    M2FA_REASON_CLOCK_SKEW = 102,
-    /// A code that was already used (not counted as a failure).
-    M2FA_REASON_REPLAYED = 103,
-    /// Too many wrong codes: locked until `m2fa_decision_until`.
-    M2FA_REASON_LOCKED = 104,
-    /// The pending enrollment expired unconfirmed.
-    M2FA_REASON_ENROLLMENT_EXPIRED = 105,
-    /// The e-mail/SMS code expired (reported once; it is then gone).
-    M2FA_REASON_CODE_EXPIRED = 106,
-    /// No e-mail/SMS code is live: none was issued, or it was used, expired
-    /// or died after too many wrong entries.
-    M2FA_REASON_NO_CODE_ISSUED = 107,
-    /// The host's password check failed; nothing is recorded.
-    M2FA_REASON_WRONG_PASSWORD = 108,
-    /// The protocol is refused for this account (S15).
-    M2FA_REASON_PROTOCOL_REFUSED = 109,
-    /// The protocol only takes application passwords (S15, S16).
-    M2FA_REASON_APP_PASSWORD_REQUIRED = 110,
-    /// An application password on a protocol that does not take them.
-    M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED = 111,
-    /// A valid application password limited to other protocols.
-    M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE = 112,
-    /// A wrong application password (not counted: it cannot be guessed).
-    M2FA_REASON_WRONG_APP_PASSWORD = 113,
-    /// Device authorization needs a device id, device type or user agent.
-    M2FA_REASON_DEVICE_UNIDENTIFIED = 114,
-    /// The mailbox already has the most pending device tokens allowed.
-    M2FA_REASON_TOO_MANY_PENDING_DEVICES = 115,
-    /// 2FA is mandatory on the platform and the account is not enrolled:
-    /// refused even with the right password (send the user to enrollment).
-    M2FA_REASON_NOT_ENROLLED = 116,
-}
-
 c_enum_table! {
     impl m2fa_outcome {
         /// The constant's name without its prefix, in lower case.
@@ -110,40 +45,6 @@ c_enum_table! {
         M2FA_OUTCOME_SECOND_FACTOR_REQUIRED => c"second_factor_required",
         M2FA_OUTCOME_REFUSED => c"refused",
         M2FA_OUTCOME_DEVICE_PENDING => c"device_pending",
-    }
-}
-
-c_enum_table! {
-    impl m2fa_reason {
-        /// The constant's name without its prefix, in lower case.
-        fn name(self) -> &'static CStr;
-        M2FA_REASON_NONE => c"none",
-        M2FA_REASON_NO_SECOND_FACTOR => c"no_second_factor",
-        M2FA_REASON_CODE_ACCEPTED => c"code_accepted",
-        M2FA_REASON_SUSPENDED => c"suspended",
-        M2FA_REASON_ENROLLED => c"enrolled",
-        M2FA_REASON_DELIVERED_CODE_ACCEPTED => c"delivered_code_accepted",
-        M2FA_REASON_RECOVERY_CODE_USED => c"recovery_code_used",
-        M2FA_REASON_DEVICE_AUTHORIZED => c"device_authorized",
-        M2FA_REASON_DEVICE_TRUSTED => c"device_trusted",
-        M2FA_REASON_APP_PASSWORD => c"app_password",
-        M2FA_REASON_MALFORMED_CODE => c"malformed_code",
-        M2FA_REASON_WRONG_CODE => c"wrong_code",
-        M2FA_REASON_CLOCK_SKEW => c"clock_skew",
-        M2FA_REASON_REPLAYED => c"replayed",
-        M2FA_REASON_LOCKED => c"locked",
-        M2FA_REASON_ENROLLMENT_EXPIRED => c"enrollment_expired",
-        M2FA_REASON_CODE_EXPIRED => c"code_expired",
-        M2FA_REASON_NO_CODE_ISSUED => c"no_code_issued",
-        M2FA_REASON_WRONG_PASSWORD => c"wrong_password",
-        M2FA_REASON_PROTOCOL_REFUSED => c"protocol_refused",
-        M2FA_REASON_APP_PASSWORD_REQUIRED => c"app_password_required",
-        M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED => c"app_password_not_accepted",
-        M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE => c"app_password_out_of_scope",
-        M2FA_REASON_WRONG_APP_PASSWORD => c"wrong_app_password",
-        M2FA_REASON_DEVICE_UNIDENTIFIED => c"device_unidentified",
-        M2FA_REASON_TOO_MANY_PENDING_DEVICES => c"too_many_pending_devices",
-        M2FA_REASON_NOT_ENROLLED => c"not_enrolled",
     }
 }
 
@@ -166,7 +67,7 @@ pub extern "C" fn m2fa_outcome_name(outcome: u32) -> *const c_char {
 /// may rely on them. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn m2fa_reason_name(reason: u32) -> *const c_char {
-    static_name(|| m2fa_reason::from_u32(reason).map(m2fa_reason::name))
+    static_name(|| m2fa_reason::from_u32(reason).map(m2fa_reason::c_name))
 }
 
 /// An engine answer (opaque, immutable). Carries the provisioning URI when
@@ -277,48 +178,6 @@ fn outcome_of(decision: &Decision) -> m2fa_outcome {
     }
 }
 
-/// The reason of an engine decision (`DenyReason` and `AllowReason` →
-/// `m2fa_reason`): every engine reason is named here (a new one does not
-/// compile until it is).
-fn reason_of(decision: &Decision) -> m2fa_reason {
-    use m2fa_reason::*;
-    match decision {
-        Decision::Allow { reason, .. } => match reason {
-            AllowReason::NoSecondFactor => M2FA_REASON_NO_SECOND_FACTOR,
-            AllowReason::CodeAccepted { .. } => M2FA_REASON_CODE_ACCEPTED,
-            AllowReason::Suspended { .. } => M2FA_REASON_SUSPENDED,
-            AllowReason::Enrolled { .. } => M2FA_REASON_ENROLLED,
-            AllowReason::DeliveredCodeAccepted => M2FA_REASON_DELIVERED_CODE_ACCEPTED,
-            AllowReason::RecoveryCodeUsed { .. } => M2FA_REASON_RECOVERY_CODE_USED,
-            AllowReason::DeviceAuthorized { .. } => M2FA_REASON_DEVICE_AUTHORIZED,
-            AllowReason::DeviceTrusted { .. } => M2FA_REASON_DEVICE_TRUSTED,
-            AllowReason::AppPassword { .. } => M2FA_REASON_APP_PASSWORD,
-        },
-        Decision::Deny { reason } => match reason {
-            DenyReason::MalformedCode => M2FA_REASON_MALFORMED_CODE,
-            DenyReason::WrongCode => M2FA_REASON_WRONG_CODE,
-            DenyReason::ClockSkew { .. } => M2FA_REASON_CLOCK_SKEW,
-            DenyReason::Replayed => M2FA_REASON_REPLAYED,
-            DenyReason::Locked { .. } => M2FA_REASON_LOCKED,
-            DenyReason::EnrollmentExpired => M2FA_REASON_ENROLLMENT_EXPIRED,
-            DenyReason::CodeExpired => M2FA_REASON_CODE_EXPIRED,
-            DenyReason::NoCodeIssued => M2FA_REASON_NO_CODE_ISSUED,
-            DenyReason::WrongPassword => M2FA_REASON_WRONG_PASSWORD,
-            DenyReason::ProtocolRefused => M2FA_REASON_PROTOCOL_REFUSED,
-            DenyReason::AppPasswordRequired => M2FA_REASON_APP_PASSWORD_REQUIRED,
-            DenyReason::AppPasswordNotAccepted => M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED,
-            DenyReason::AppPasswordOutOfScope => M2FA_REASON_APP_PASSWORD_OUT_OF_SCOPE,
-            DenyReason::WrongAppPassword => M2FA_REASON_WRONG_APP_PASSWORD,
-            DenyReason::DeviceUnidentified => M2FA_REASON_DEVICE_UNIDENTIFIED,
-            DenyReason::TooManyPendingDevices => M2FA_REASON_TOO_MANY_PENDING_DEVICES,
-            DenyReason::NotEnrolled => M2FA_REASON_NOT_ENROLLED,
-        },
-        Decision::EnrollmentRequired { .. }
-        | Decision::SecondFactorRequired { .. }
-        | Decision::DevicePending { .. } => M2FA_REASON_NONE,
-    }
-}
-
 /// Writes the real reason (an `m2fa_reason` value) — for logs, never for
 /// the client.
 ///
@@ -329,7 +188,7 @@ pub unsafe extern "C" fn m2fa_decision_reason(
     reason: *mut u32,
 ) -> m2fa_status {
     // SAFETY: forwarded contract.
-    unsafe { read_decision(decision, reason, |d| Some(reason_of(&d.decision) as u32)) }
+    unsafe { read_decision(decision, reason, |d| Some(d.decision.reason_code() as u32)) }
 }
 
 /// Writes 1 if an auth cache may keep this answer, else 0: 1 only for an
@@ -598,6 +457,28 @@ mod tests {
             .to_ascii_lowercase()
     }
 
+    /// The C constant cbindgen makes of an engine variant (its name in
+    /// screaming snake case, after the enum's C prefix).
+    fn c_constant(variant: impl core::fmt::Debug, prefix: &str) -> String {
+        let mut constant = prefix.to_owned();
+        for (i, c) in format!("{variant:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                constant.push('_');
+            }
+            constant.push(c.to_ascii_uppercase());
+        }
+        constant
+    }
+
+    /// The first number after the highest in `range` that `known` holds.
+    fn next_free(known: impl IntoIterator<Item = u32>, range: core::ops::Range<u32>) -> u32 {
+        known
+            .into_iter()
+            .filter(|n| range.contains(n))
+            .max()
+            .map_or(range.start, |n| n + 1)
+    }
+
     fn name_of(pointer: *const c_char) -> Option<String> {
         // SAFETY: NULL or a static NUL-terminated string.
         (!pointer.is_null()).then(|| unsafe { CStr::from_ptr(pointer) }.to_str().unwrap().into())
@@ -614,14 +495,14 @@ mod tests {
         for reason in m2fa_reason::ALL {
             assert_eq!(
                 name_of(m2fa_reason_name(reason as u32)),
-                Some(expected(reason, "M2FA_REASON_"))
+                Some(expected(
+                    format_args!("{}", c_constant(reason, "M2FA_REASON_")),
+                    "M2FA_REASON_"
+                ))
             );
         }
         assert_eq!(
-            name_of(m2fa_reason_name(
-                m2fa_reason::M2FA_REASON_CODE_ACCEPTED as u32
-            ))
-            .as_deref(),
+            name_of(m2fa_reason_name(m2fa_reason::CodeAccepted as u32)).as_deref(),
             Some("code_accepted")
         );
         // The tables hold each value once; every other number is unknown.
@@ -633,10 +514,14 @@ mod tests {
             .filter(|n| !m2fa_reason_name(*n).is_null())
             .count();
         assert_eq!(named, m2fa_reason::ALL.len());
-        for unknown in [0, 6, 99, u32::MAX] {
+        let next_outcome = next_free(m2fa_outcome::ALL.map(|o| o as u32), 0..100);
+        for unknown in [0, next_outcome, 99, u32::MAX] {
             assert!(m2fa_outcome_name(unknown).is_null());
         }
-        for unknown in [10, 99, 117, 200, u32::MAX] {
+        let reasons = m2fa_reason::ALL.map(|r| r as u32);
+        let next_allowed = next_free(reasons, 0..100);
+        let next_refused = next_free(reasons, 100..200);
+        for unknown in [next_allowed, 99, next_refused, 200, u32::MAX] {
             assert!(m2fa_reason_name(unknown).is_null());
         }
     }

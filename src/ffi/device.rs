@@ -7,10 +7,10 @@ use core::ffi::c_char;
 use super::boundary::{
     ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle, write_out, write_text,
 };
-use super::c_enum::c_enum_table;
 use super::engine::{account_call, engine_and_account, m2fa_engine};
 use super::status::m2fa_status;
 use crate::engine::{DeviceId, DeviceState, DeviceToken};
+use crate::enum_table::c_enum_table;
 
 /// Device token states, passed as `uint32_t`.
 #[repr(u32)]

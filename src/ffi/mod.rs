@@ -31,9 +31,8 @@
 // The `unsafe extern "C"` functions document their contract in the header text.
 #![allow(clippy::missing_safety_doc)]
 
-// The boundary machinery and the enum tables (no exports).
+// The boundary machinery (no exports).
 mod boundary;
-mod c_enum;
 #[cfg(test)]
 mod families;
 

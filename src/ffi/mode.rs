@@ -1,9 +1,9 @@
 //! `m2fa_mode`: the verification modes (authenticator app, e-mail, SMS) as C
 //! numbers, and their conversions to and from the engine's `Mode`.
 
-use super::c_enum::c_enum_table;
 use super::status::m2fa_status;
 use crate::engine::Mode;
+use crate::enum_table::c_enum_table;
 
 /// Verification modes, passed as `uint32_t`.
 #[repr(u32)]

@@ -6,8 +6,8 @@
 use super::boundary::{
     ffi_boundary, free_handle, handle, handle_mut, out_ptr, write_handle, write_out,
 };
-use super::c_enum::c_enum_table;
 use super::status::m2fa_status;
+use crate::enum_table::c_enum_table;
 use crate::otp::{Algorithm, Digits, TotpConfig};
 
 /// HMAC algorithms, passed as `uint32_t`. 0 is deliberately not a value, so

@@ -5,11 +5,11 @@
 use core::ffi::c_char;
 
 use super::boundary::{ffi_boundary, handle, out_ptr, str_arg, write_out};
-use super::c_enum::c_enum_table;
 use super::engine::{engine_and_account, m2fa_engine};
 use super::protocol::protocol_arg;
 use super::status::m2fa_status;
 use crate::engine::ProtocolPolicy;
+use crate::enum_table::c_enum_table;
 
 /// What 2FA asks of a client on a protocol, passed as `uint32_t`.
 #[repr(u32)]

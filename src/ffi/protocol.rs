@@ -1,60 +1,14 @@
 //! `m2fa_protocol`: mail protocols as C numbers (or a name beside
 //! `M2FA_PROTOCOL_OTHER`), and their conversion to the engine's `Protocol`
-//! (S15).
+//! (S15). The numbers are the engine's `ProtocolCode`, with its table.
 
 use core::ffi::c_char;
 
 use super::boundary::str_arg;
-use super::c_enum::c_enum_table;
 use super::status::m2fa_status;
 use crate::engine::Protocol;
-
-/// Mail protocols, passed as `uint32_t`. `M2FA_PROTOCOL_OTHER` takes a
-/// name beside it and means "the protocol of this name": a standard name
-/// (`webmail`, `portal`, `activesync`, `outlook`, `imap`, `pop3`, `smtp`,
-/// `rpc-over-http`, any case) is that protocol, any other name (1–32 bytes of
-/// letters, digits, `-`, `_`, `.`; case ignored) a host-named one — so a host
-/// holding a service name needs no table of its own. The other constants
-/// ignore the name argument.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum m2fa_protocol {
-    /// Webmail.
-    M2FA_PROTOCOL_WEBMAIL = 1,
-    /// The account portal.
-    M2FA_PROTOCOL_PORTAL = 2,
-    /// Exchange ActiveSync.
-    M2FA_PROTOCOL_ACTIVESYNC = 3,
-    /// Outlook desktop (MAPI/HTTP, EWS).
-    M2FA_PROTOCOL_OUTLOOK = 4,
-    /// IMAP.
-    M2FA_PROTOCOL_IMAP = 5,
-    /// POP3.
-    M2FA_PROTOCOL_POP3 = 6,
-    /// SMTP submission.
-    M2FA_PROTOCOL_SMTP = 7,
-    /// RPC over HTTP.
-    M2FA_PROTOCOL_RPC_OVER_HTTP = 8,
-    /// A protocol named by the host.
-    M2FA_PROTOCOL_OTHER = 99,
-}
-
-c_enum_table! {
-    impl m2fa_protocol {
-        /// The standard protocol of this constant; `None` for
-        /// `M2FA_PROTOCOL_OTHER`, whose name says which protocol it is.
-        fn standard(self) -> Option<Protocol>;
-        M2FA_PROTOCOL_WEBMAIL => Some(Protocol::Webmail),
-        M2FA_PROTOCOL_PORTAL => Some(Protocol::Portal),
-        M2FA_PROTOCOL_ACTIVESYNC => Some(Protocol::ActiveSync),
-        M2FA_PROTOCOL_OUTLOOK => Some(Protocol::Outlook),
-        M2FA_PROTOCOL_IMAP => Some(Protocol::Imap),
-        M2FA_PROTOCOL_POP3 => Some(Protocol::Pop3),
-        M2FA_PROTOCOL_SMTP => Some(Protocol::Smtp),
-        M2FA_PROTOCOL_RPC_OVER_HTTP => Some(Protocol::RpcOverHttp),
-        M2FA_PROTOCOL_OTHER => None,
-    }
-}
+/// The engine's numbering of protocols, exported to C under this name.
+pub use crate::engine::ProtocolCode as m2fa_protocol;
 
 /// The protocol of a `(protocol, name)` pair from C.
 ///
@@ -65,7 +19,7 @@ pub(super) unsafe fn protocol_arg(
     name: *const c_char,
 ) -> Result<Protocol, m2fa_status> {
     let protocol = m2fa_protocol::from_u32(protocol).ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)?;
-    Ok(match protocol.standard() {
+    Ok(match Protocol::from_code(protocol) {
         Some(standard) => standard,
         // By name: standard names are the standard protocols (never a
         // host-named alias of one); case is ignored.
@@ -74,35 +28,30 @@ pub(super) unsafe fn protocol_arg(
     })
 }
 
-// Every engine protocol has its C constant: a protocol added to the engine
-// does not compile until it has one here (and a row above).
-const _: fn(&Protocol) -> m2fa_protocol = |protocol| match protocol {
-    Protocol::Webmail => m2fa_protocol::M2FA_PROTOCOL_WEBMAIL,
-    Protocol::Portal => m2fa_protocol::M2FA_PROTOCOL_PORTAL,
-    Protocol::ActiveSync => m2fa_protocol::M2FA_PROTOCOL_ACTIVESYNC,
-    Protocol::Outlook => m2fa_protocol::M2FA_PROTOCOL_OUTLOOK,
-    Protocol::Imap => m2fa_protocol::M2FA_PROTOCOL_IMAP,
-    Protocol::Pop3 => m2fa_protocol::M2FA_PROTOCOL_POP3,
-    Protocol::Smtp => m2fa_protocol::M2FA_PROTOCOL_SMTP,
-    Protocol::RpcOverHttp => m2fa_protocol::M2FA_PROTOCOL_RPC_OVER_HTTP,
-    Protocol::Other(_) => m2fa_protocol::M2FA_PROTOCOL_OTHER,
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_c_protocol_is_the_engine_protocol_of_its_name() {
-        for (constant, protocol) in m2fa_protocol::ALL.into_iter().zip(Protocol::STANDARD) {
-            let name = format!("{constant:?}")
+        for (code, protocol) in m2fa_protocol::ALL.into_iter().zip(Protocol::STANDARD) {
+            // The C constant is the variant in screaming snake case after
+            // `M2FA_PROTOCOL_` (`RpcOverHttp`: `M2FA_PROTOCOL_RPC_OVER_HTTP`).
+            let mut constant = String::from("M2FA_PROTOCOL_");
+            for (i, c) in format!("{code:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    constant.push('_');
+                }
+                constant.push(c.to_ascii_uppercase());
+            }
+            let name = constant
                 .strip_prefix("M2FA_PROTOCOL_")
                 .unwrap()
                 .to_ascii_lowercase()
                 .replace('_', "-");
             assert_eq!(name, protocol.name());
             // SAFETY: the name is ignored for a standard constant.
-            let converted = unsafe { protocol_arg(constant as u32, core::ptr::null()) };
+            let converted = unsafe { protocol_arg(code as u32, core::ptr::null()) };
             assert_eq!(converted, Ok(protocol));
         }
         assert_eq!(m2fa_protocol::ALL.len(), Protocol::STANDARD.len() + 1);
@@ -112,7 +61,13 @@ mod tests {
         // SAFETY: NULL is checked.
         let no_name = unsafe { protocol_arg(99, core::ptr::null()) };
         assert_eq!(no_name, Err(m2fa_status::M2FA_NULL_ARGUMENT));
-        for unknown in [0, 9, 98, 100, u32::MAX] {
+        let next = m2fa_protocol::ALL
+            .into_iter()
+            .filter(|c| *c != m2fa_protocol::Other)
+            .map(|c| c as u32 + 1)
+            .max()
+            .unwrap();
+        for unknown in [0, next, 98, 100, u32::MAX] {
             // SAFETY: as above.
             let refused = unsafe { protocol_arg(unknown, c"imap".as_ptr()) };
             assert_eq!(refused, Err(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE));

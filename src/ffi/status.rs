@@ -1,6 +1,6 @@
 //! Status codes and their messages.
 
-use super::c_enum::c_enum_table;
+use crate::enum_table::c_enum_table;
 use crate::error::{Error, UriError};
 
 /// What every `m2fa_*` function returns. The numbers are part of the ABI:

@@ -1,4 +1,5 @@
-//! The tables of the C enumerations, each from one declaration.
+//! The tables of the enumerations the C API numbers, each from one
+//! declaration (the C layer's own and the engine's [`ReasonCode`]).
 //!
 //! cbindgen reads a `#[repr(u32)]` enum only as written (it expands no
 //! macro), so each enum stays literal, with its numbers and doc comments. Beside
@@ -10,6 +11,12 @@
 //! is an unreachable pattern (an error under `-D warnings`); the table without
 //! texts gets the same check from a `match` of its own. Conversions to and
 //! from the engine's types are exhaustive matches beside each table.
+//!
+//! A public numbering (`pub enum`, rows of names) gets public `ALL`,
+//! `from_u32` and `name`, and a crate-private `c_name`: the same name as a
+//! NUL-terminated string, checked when the crate compiles.
+//!
+//! [`ReasonCode`]: crate::engine::ReasonCode
 
 /// Declares the table of a C enumeration: see the module documentation.
 ///
@@ -23,14 +30,58 @@
 ///     }
 /// }
 /// c_enum_table! {
-///     impl m2fa_protocol { M2FA_PROTOCOL_WEBMAIL, /* ... */ M2FA_PROTOCOL_OTHER }
+///     impl m2fa_device_field { M2FA_DEVICE_FIELD_ID, /* ... */ }
+/// }
+/// c_enum_table! {
+///     pub enum ReasonCode {
+///         None => "none",
+///         // ... one row per variant
+///     }
 /// }
 /// ```
 ///
-/// Generates a private `const ALL: [Self; N]` (every value, in row order),
-/// `from_u32` (the value with this number; as visible as the getter) and the
-/// getter itself.
+/// The first two forms generate a private `const ALL: [Self; N]` (every
+/// value, in row order), `from_u32` (the value with this number; as visible
+/// as the getter) and the getter itself. The third generates public `ALL`,
+/// `from_u32` and `name`, and `pub(crate) c_name`.
 macro_rules! c_enum_table {
+    (pub enum $enum:ident {
+        $($variant:ident => $name:literal),+ $(,)?
+    }) => {
+        impl $enum {
+            /// Every value, in the order of their numbers.
+            pub const ALL: [Self; [$(stringify!($variant)),+].len()] = [$(Self::$variant),+];
+
+            /// The value with this number, if there is one.
+            pub fn from_u32(value: u32) -> Option<Self> {
+                Self::ALL.into_iter().find(|v| *v as u32 == value)
+            }
+
+            /// The name: the C constant without its prefix, in lower case.
+            /// Stable — never changed, never reused — so logs and scripts
+            /// may rely on it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+
+            /// [`Self::name`] as a NUL-terminated string (for C).
+            #[cfg(feature = "capi")]
+            pub(crate) fn c_name(self) -> &'static ::core::ffi::CStr {
+                match self {
+                    $(Self::$variant => const {
+                        match ::core::ffi::CStr::from_bytes_with_nul(
+                            concat!($name, "\0").as_bytes(),
+                        ) {
+                            Ok(name) => name,
+                            Err(_) => panic!("a name with a NUL in it"),
+                        }
+                    },)+
+                }
+            }
+        }
+    };
     (impl $enum:ident {
         $(#[$meta:meta])*
         $vis:vis fn $getter:ident(self) -> $text:ty;
@@ -68,4 +119,4 @@ macro_rules! c_enum_table {
         };
     };
 }
-pub(super) use c_enum_table;
+pub(crate) use c_enum_table;
