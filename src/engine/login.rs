@@ -24,7 +24,8 @@ impl<S: Store> Engine<S> {
     ///   ([`EngineConfig::mandatory_platforms`]): no 2FA → refused
     ///   ([`DenyReason::NotEnrolled`]); the platform is never off;
     /// * pending enrollment: no code → [`Decision::EnrollmentRequired`] with
-    ///   the URI; a valid code → enrolled and allowed, the code consumed;
+    ///   the URI; a valid code → enrolled and allowed, the code consumed
+    ///   (what [`Engine::confirm_enrollment`] does, and only that);
     /// * enrolled: a valid code for a step after the last one used → allowed
     ///   and the step consumed; anything else → denied with the reason;
     /// * suspended (S8) → allowed without a code until the suspension ends;
