@@ -12,9 +12,9 @@
 use std::io::{BufRead, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use mail2fa::Totp;
 use mail2fa::engine::{AccountId, Decision, Engine, EngineConfig};
 use mail2fa::store::SqliteStore;
-use mail2fa::{KeyUri, Totp};
 
 fn unix_now() -> Result<u64, Box<dyn std::error::Error>> {
     Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())
@@ -87,9 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
-        let phone = KeyUri::parse(&uri)?;
-        let totp = Totp::new(phone.secret(), phone.totp_config().ok_or("a TOTP URI")?);
-        let code = totp.generate(now)?;
+        let code = Totp::from_uri(&uri)?.generate(now)?;
         println!("The phone shows:           {}", code.as_str());
         code.as_str().to_owned()
     };

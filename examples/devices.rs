@@ -7,12 +7,12 @@
 //! cargo run --example devices
 //! ```
 
+use mail2fa::Totp;
 use mail2fa::engine::{
     AccountId, ClientInfo, Credential, Decision, Engine, EngineConfig, LoginRequest, Protocol,
     ProtocolPolicy,
 };
 use mail2fa::store::MemoryStore;
-use mail2fa::{KeyUri, Totp};
 
 fn show(what: &str, decision: &Decision) {
     let host = match decision {
@@ -38,9 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     engine.enable_platform("example.com", true)?;
     let uri = engine.enable_account(&alice, now)?;
-    let phone = KeyUri::parse(&uri)?;
-    let totp = Totp::new(phone.secret(), phone.totp_config().ok_or("TOTP URI")?);
-    engine.login(&alice, Some(totp.generate(now)?.as_str()), now)?; // enrolled
+    let totp = Totp::from_uri(&uri)?; // the phone scans the QR code
+    engine.confirm_enrollment(&alice, totp.generate(now)?.as_str(), now)?;
     engine.set_contact(&alice, None, Some("+33 6 12 34 56 78"))?;
 
     // S12, S13: Outlook with the right password, from a device never seen.

@@ -5,9 +5,9 @@
 //! cargo run --example engine_walkthrough
 //! ```
 
+use mail2fa::Totp;
 use mail2fa::engine::{AccountId, Decision, Engine, EngineConfig};
 use mail2fa::store::MemoryStore;
-use mail2fa::{KeyUri, Totp};
 
 fn show(what: &str, decision: &Decision) {
     println!(
@@ -31,12 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     show("login, password only", &engine.login(&alice, None, now)?);
 
     // The phone scans the URI; its first code confirms the enrollment.
-    let phone = KeyUri::parse(&uri)?;
-    let totp = Totp::new(phone.secret(), phone.totp_config().ok_or("TOTP URI")?);
+    let totp = Totp::from_uri(&uri)?;
     let code = totp.generate(now)?;
     show(
-        "first code (enrolls)",
-        &engine.login(&alice, Some(code.as_str()), now)?,
+        "confirm enrollment, first code",
+        &engine.confirm_enrollment(&alice, code.as_str(), now)?,
     );
 
     // S4: a login with the next code, then its replay.

@@ -207,6 +207,13 @@ impl Account {
         }
     }
 
+    /// Whether the account waits for the first code of its authenticator
+    /// app (expired or not): an e-mail or SMS account has no enrollment to
+    /// confirm, whatever its TOTP state.
+    pub(crate) fn enrollment_pending(&self) -> bool {
+        self.mode == Mode::Totp && matches!(self.totp, TotpState::Pending { .. })
+    }
+
     pub(crate) fn encode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let mut w = Writer::with_capacity(MAX_ACCOUNT_PAYLOAD);
         w.u8(algorithm_code(self.config.algorithm()))

@@ -10,7 +10,7 @@ use super::codes;
 use super::core::{Engine, MAX_ATTEMPTS};
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::device;
-use super::login::Suspension;
+use super::login::CodeCheck;
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use super::request::{Credential, LoginRequest};
 use super::split;
@@ -204,7 +204,7 @@ impl<S: Store> Engine<S> {
     fn second_factor(&self, id: &AccountId, code: Option<&str>, now: u64) -> Result<Decision> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
-            let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
+            let (decision, next) = self.decide_login(id, account, code, now, CodeCheck::Login)?;
             self.write_if_changed(id, next, decision)
         })
     }

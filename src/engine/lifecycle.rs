@@ -1,15 +1,16 @@
-//! An account's 2FA from start to end: enabling it (S2), suspending it
-//! (S8), resetting it (S9) and removing it (S10) as an operator, lifting a
-//! lockout, and the user's own reset or removal with a code (S11).
+//! An account's 2FA from start to end: enabling it and confirming the
+//! enrollment (S2), suspending it (S8), resetting it (S9) and removing it
+//! (S10) as an operator, lifting a lockout, and the user's own reset or
+//! removal with a code (S11).
 
 use zeroize::Zeroizing;
 
-use super::account::{Account, Lockout, Mode, TotpState};
+use super::account::{Account, Lockout, TotpState};
 use super::account_id::AccountId;
 use super::codes;
 use super::core::{Engine, MAX_ATTEMPTS};
 use super::decision::Decision;
-use super::login::Suspension;
+use super::login::CodeCheck;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::{Change, Store, read_modify_write};
@@ -49,6 +50,76 @@ impl<S: Store> Engine<S> {
             },
         )?;
         Ok(uri)
+    }
+
+    /// Confirms a pending enrollment (S2) with the first code of the user's
+    /// authenticator app, and returns the decision on that code — what
+    /// [`Engine::login`] with the code decides for a pending account, in the
+    /// same single atomic change: [`AllowReason::Enrolled`] (the code is
+    /// consumed, 2FA is active from now on), or a denial counted towards
+    /// the lockout like a login's ([`DenyReason::WrongCode`],
+    /// [`DenyReason::Locked`], [`DenyReason::EnrollmentExpired`]...).
+    ///
+    /// Unlike a login, a running suspension (S8) does not let the call
+    /// through without checking the code, and a recovery code does not
+    /// confirm anything (refused as [`DenyReason::MalformedCode`], and not
+    /// spent): only a code of the new secret proves the app was set up.
+    ///
+    /// ```
+    /// use mail2fa::engine::{AccountId, AllowReason, Decision, Engine, EngineConfig};
+    /// use mail2fa::store::MemoryStore;
+    /// use mail2fa::{Error, Totp};
+    ///
+    /// let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+    /// let alice = AccountId::new("example.com", "alice@example.com")?;
+    /// let now = 1_800_000_000;
+    /// engine.enable_platform("example.com", true)?;
+    /// let uri = engine.enable_account(&alice, now)?; // shown to alice as a QR code
+    ///
+    /// // Her app scans it and shows the current code, which she types in.
+    /// let code = Totp::from_uri(&uri)?.generate(now)?;
+    /// let decision = engine.confirm_enrollment(&alice, code.as_str(), now)?;
+    /// assert!(matches!(
+    ///     decision,
+    ///     Decision::Allow { reason: AllowReason::Enrolled { .. }, .. }
+    /// ));
+    ///
+    /// // Nothing is pending any more: an error, and the code is not spent.
+    /// let next = Totp::from_uri(&uri)?.generate(now + 30)?;
+    /// let again = engine.confirm_enrollment(&alice, next.as_str(), now + 30);
+    /// assert_eq!(again, Err(Error::AlreadyEnabled));
+    /// assert!(engine.login(&alice, Some(next.as_str()), now + 30)?.is_allowed());
+    /// # Ok::<(), mail2fa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Without a pending enrollment nothing is changed and no code is
+    /// consumed: [`Error::NotEnabled`] for an account without 2FA,
+    /// [`Error::AlreadyEnabled`] for one whose 2FA is active (an app
+    /// enrollment confirmed, even while suspended or locked, or e-mail or
+    /// SMS codes);
+    /// [`Error::PlatformDisabled`] while 2FA is off for the platform (S1; a
+    /// login passes without a code then). Storage errors and unreadable
+    /// records, as for [`Engine::login`].
+    ///
+    /// [`AllowReason::Enrolled`]: crate::engine::AllowReason::Enrolled
+    /// [`DenyReason::WrongCode`]: crate::engine::DenyReason::WrongCode
+    /// [`DenyReason::Locked`]: crate::engine::DenyReason::Locked
+    /// [`DenyReason::EnrollmentExpired`]: crate::engine::DenyReason::EnrollmentExpired
+    /// [`DenyReason::MalformedCode`]: crate::engine::DenyReason::MalformedCode
+    pub fn confirm_enrollment(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
+            if !account.enrollment_pending() {
+                return Err(Error::AlreadyEnabled);
+            }
+            if !self.platform_required(&id.platform)? {
+                return Err(Error::PlatformDisabled);
+            }
+            let (decision, next) =
+                self.decide_login(id, account, Some(code), now, CodeCheck::Enrollment)?;
+            self.write_if_changed(id, next, decision)
+        })
     }
 
     /// Suspends 2FA for `seconds` from `now` (S8, lost phone); it re-arms by
@@ -186,11 +257,11 @@ impl<S: Store> Engine<S> {
     ) -> Result<Decision> {
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
-            if account.mode == Mode::Totp && matches!(account.totp, TotpState::Pending { .. }) {
+            if account.enrollment_pending() {
                 return Err(Error::NotEnabled);
             }
             let (decision, next) =
-                self.decide_login(id, account, Some(code), now, Suspension::Ignore)?;
+                self.decide_login(id, account, Some(code), now, CodeCheck::SelfService)?;
             match next {
                 Some(checked) if decision.is_allowed() => {
                     let bytes = action(checked)

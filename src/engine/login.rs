@@ -24,7 +24,8 @@ impl<S: Store> Engine<S> {
     ///   ([`EngineConfig::mandatory_platforms`]): no 2FA → refused
     ///   ([`DenyReason::NotEnrolled`]); the platform is never off;
     /// * pending enrollment: no code → [`Decision::EnrollmentRequired`] with
-    ///   the URI; a valid code → enrolled and allowed, the code consumed;
+    ///   the URI; a valid code → enrolled and allowed, the code consumed
+    ///   (what [`Engine::confirm_enrollment`] does, and only that);
     /// * enrolled: a valid code for a step after the last one used → allowed
     ///   and the step consumed; anything else → denied with the reason;
     /// * suspended (S8) → allowed without a code until the suspension ends;
@@ -64,27 +65,27 @@ impl<S: Store> Engine<S> {
                     cacheable: false,
                 }));
             }
-            let (decision, next) = self.decide_login(id, account, code, now, Suspension::Honour)?;
+            let (decision, next) = self.decide_login(id, account, code, now, CodeCheck::Login)?;
             self.write_if_changed(id, next, decision)
         })
     }
 
-    /// The decision for one login attempt on `account`, and the new state
-    /// to store with it (`None`: nothing changed). Pure: it may run again
-    /// after a lost race.
+    /// The decision for one login attempt on `account` (or one check of a
+    /// code for `check`'s purpose), and the new state to store with it
+    /// (`None`: nothing changed). Pure: it may run again after a lost race.
     pub(super) fn decide_login(
         &self,
         id: &AccountId,
         mut account: Account,
         code: Option<&str>,
         now: u64,
-        suspension: Suspension,
+        check: CodeCheck,
     ) -> Result<(Decision, Option<Account>)> {
         if let Some(until) = account
             .suspended_until
             .filter(|&until| self.suspension_honoured(until, now))
         {
-            if suspension == Suspension::Honour {
+            if check == CodeCheck::Login {
                 let decision = Decision::Allow {
                     reason: AllowReason::Suspended { until },
                     // The suspension ends on its own; a cache must not outlive it.
@@ -117,8 +118,8 @@ impl<S: Store> Engine<S> {
             return Ok((Decision::deny(DenyReason::Locked { until }), None));
         }
 
-        let recovery =
-            codes::canonical_recovery_code(code).filter(|_| !account.recovery.tags.is_empty());
+        let recovery = codes::canonical_recovery_code(code)
+            .filter(|_| !account.recovery.tags.is_empty() && check != CodeCheck::Enrollment);
         let outcome = match (recovery, account.mode) {
             (Some(canonical), _) => check_recovery_code(&mut account, &canonical),
             (None, Mode::Totp) => self.check_totp(&mut account, code, now)?,
@@ -225,12 +226,20 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// Whether a login honours a running suspension (S8) or, for self-service
-/// changes (S11), demands a code anyway.
+/// What a code is checked for, where that changes the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Suspension {
-    Honour,
-    Ignore,
+pub(super) enum CodeCheck {
+    /// A login: a running suspension (S8) lets it in without a code, and a
+    /// recovery code stands in for any code.
+    Login,
+    /// A self-service change (S11): a code is demanded even while 2FA is
+    /// suspended; a recovery code stands in for it.
+    SelfService,
+    /// The confirmation of a pending enrollment (S2): only a code of the
+    /// new authenticator proves it was set up, so a code is demanded even
+    /// while 2FA is suspended, and a recovery code is not one (it is not
+    /// spent: it is refused as a malformed code).
+    Enrollment,
 }
 
 /// Counts a wrong code and locks when the policy says so.

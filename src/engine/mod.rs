@@ -18,7 +18,7 @@
 //! ```
 //! use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};
 //! use mail2fa::store::MemoryStore;
-//! use mail2fa::{KeyUri, Totp};
+//! use mail2fa::Totp;
 //!
 //! let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
 //! let alice = AccountId::new("example.com", "alice@example.com")?;
@@ -26,11 +26,10 @@
 //!
 //! engine.enable_platform("example.com", true)?;             // S1
 //! let uri = engine.enable_account(&alice, now)?;            // S2: show it as a QR code
-//! let phone = KeyUri::parse(&uri)?;                         // what the app scanned
-//! let totp = Totp::new(phone.secret(), phone.totp_config().unwrap());
+//! let totp = Totp::from_uri(&uri)?;                         // what the app scanned
 //!
 //! let code = totp.generate(now)?;
-//! assert!(engine.login(&alice, Some(code.as_str()), now)?.is_allowed()); // enrolls
+//! assert!(engine.confirm_enrollment(&alice, code.as_str(), now)?.is_allowed());
 //! let next = totp.generate(now + 30)?;
 //! assert!(engine.login(&alice, Some(next.as_str()), now + 30)?.is_allowed());
 //! // The same code again: refused, and the client cannot tell why.

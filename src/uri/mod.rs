@@ -28,6 +28,7 @@
 //! [`Secret`]: crate::secret::Secret
 //! [`TotpConfig`]: crate::otp::TotpConfig
 
+mod credential;
 mod key_uri;
 mod label;
 mod parse;

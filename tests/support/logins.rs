@@ -101,7 +101,7 @@ pub fn enrollment_uri(decision: &Decision) -> String {
 pub fn enroll(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> Totp {
     let totp = phone(&engine.enable_account(id, now).unwrap());
     let c = code(&totp, step(now));
-    let decision = engine.login(id, Some(&c), now).unwrap();
+    let decision = engine.confirm_enrollment(id, &c, now).unwrap();
     assert_eq!(
         allowed(&decision),
         AllowReason::Enrolled {

@@ -8,8 +8,7 @@ use mail2fa::store::Store;
 
 /// What the user's authenticator app makes of a provisioning URI.
 pub fn phone(uri: &str) -> Totp {
-    let key = mail2fa::KeyUri::parse(uri).unwrap();
-    Totp::new(key.secret(), key.totp_config().unwrap())
+    Totp::from_uri(uri).unwrap()
 }
 
 /// The app's code of time step `step`.
@@ -22,7 +21,7 @@ pub fn code(totp: &Totp, step: u64) -> String {
 pub fn enroll<S: Store>(engine: &Engine<S>, id: &AccountId, now: u64) -> Totp {
     let totp = phone(&engine.enable_account(id, now).unwrap());
     let decision = engine
-        .login(id, Some(&code(&totp, totp.step_at(now).unwrap())), now)
+        .confirm_enrollment(id, &code(&totp, totp.step_at(now).unwrap()), now)
         .unwrap();
     assert!(
         matches!(
