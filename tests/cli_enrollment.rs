@@ -192,3 +192,34 @@ fn an_expired_enrollment_cannot_be_confirmed() {
         run.stderr
     );
 }
+
+#[test]
+fn a_suspension_does_not_stand_in_for_the_confirming_code() {
+    // During a suspension a login needs no code; a confirmation still does,
+    // and confirms (one atomic step in the engine, not a status read and a
+    // login).
+    let sandbox = Sandbox::with_platform("suspended-confirm");
+    let enabled = sandbox.json(&["account", "enable", PLATFORM, ALICE]);
+    let totp = authenticator(enabled["uri"].as_str().unwrap());
+    sandbox
+        .run(&["account", "suspend", PLATFORM, ALICE, "--hours", "2"])
+        .expect(OK);
+    let wrong = wrong_code(&totp);
+    let refused = sandbox
+        .run(&["account", "confirm", PLATFORM, ALICE, &wrong])
+        .expect(REFUSED);
+    assert!(
+        refused.error_line().contains("the code was refused"),
+        "{}",
+        refused.stderr
+    );
+    let code = totp.generate(NOW).unwrap();
+    let confirmed = sandbox
+        .run(&["account", "confirm", PLATFORM, ALICE, code.as_str()])
+        .expect(OK);
+    assert!(
+        confirmed.stdout.contains("confirmed: 2FA is active"),
+        "{}",
+        confirmed.stdout
+    );
+}

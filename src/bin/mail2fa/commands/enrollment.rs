@@ -153,7 +153,7 @@ impl Context {
         }
         match self
             .engine
-            .login(&id, Some(code), self.now)
+            .confirm_enrollment(&id, code, self.now)
             .map_err(about(&id))?
         {
             Decision::Allow {
