@@ -43,6 +43,14 @@ bash scripts/test-stores.sh
 step "API documentation builds without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
+step "the crates.io package builds alone and cargo publish --dry-run warns of nothing"
+# On a committed tree (CI's clone); cargo refuses uncommitted changes.
+cargo publish --dry-run 2>&1 | tee target/publish-dry-run.out
+if grep '^warning:' target/publish-dry-run.out | grep -vx 'warning: aborting upload due to dry run'; then
+  echo "cargo publish --dry-run warned (above)" >&2
+  exit 1
+fi
+
 step "header matches a fresh cbindgen run"
 bash scripts/gen-header.sh --check
 

@@ -11,7 +11,7 @@
 //! * [`Secret`]: generated from the OS CSPRNG, base32 in and out
 //!   ([`base32`]), wiped on drop, redacted in `Debug`;
 //! * [`KeyUri`]: `otpauth://` provisioning URIs, built and strictly parsed;
-//! * [`qr`] (feature `qr`, on by default): the URI as an SVG or terminal QR code.
+//! * [`qr`][qr-module] (feature `qr`, on by default): the URI as an SVG or terminal QR code.
 //!
 //! And the state on top of it: [`engine`] (accounts, enrollment, one-time
 //! verification, e-mail/SMS and recovery codes, lockout, decisions) over a
@@ -41,6 +41,35 @@
 //! assert_eq!(totp.verify_after(typed.as_str(), now, step)?, None); // replay refused
 //! # Ok::<(), mail2fa::Error>(())
 //! ```
+//!
+//! # Features
+// The list links an item only in a build that has it (else to this list).
+#![cfg_attr(feature = "qr", doc = "[qr-module]: qr")]
+#![cfg_attr(not(feature = "qr"), doc = "[qr-module]: #features")]
+#![cfg_attr(feature = "sqlite", doc = "[sqlite-store]: store::SqliteStore")]
+#![cfg_attr(not(feature = "sqlite"), doc = "[sqlite-store]: #features")]
+#![cfg_attr(feature = "postgres", doc = "[postgres-store]: store::PostgresStore")]
+#![cfg_attr(not(feature = "postgres"), doc = "[postgres-store]: #features")]
+#![cfg_attr(feature = "capi", doc = "[ffi-module]: ffi")]
+#![cfg_attr(not(feature = "capi"), doc = "[ffi-module]: #features")]
+//!
+//! * `qr` (default): [`qr`][qr-module], the provisioning URI as an SVG or terminal QR
+//!   code.
+//! * `sqlite` (default): [`SqliteStore`][sqlite-store], the embedded durable store,
+//!   one database file on the bundled SQLite.
+//! * `postgres`: [`PostgresStore`][postgres-store], the store shared by the hosts of a
+//!   mail cluster (tokio-postgres, TLS by rustls, a small pool of its own).
+//! * `stores`: every durable store (`sqlite` and `postgres`).
+//! * `capi`: the C ABI, [`ffi`][ffi-module] (the `m2fa_*` exports of
+//!   `include/mail2fa.h`); built by the C library, off for Rust users.
+//! * `cli`: the operator's command-line tool, the `mail2fa` binary (with
+//!   `qr` and `stores`).
+//!
+//! Without default features the crate has the one-time-password layer, the
+//! engine and the in-memory [`store::MemoryStore`].
+//!
+//! On docs.rs every feature is on, and each item a feature gates says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod base32;
 pub mod engine;
@@ -48,6 +77,7 @@ mod enum_table;
 mod error;
 pub mod otp;
 #[cfg(feature = "qr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 pub mod qr;
 pub mod record;
 /// cbindgen:ignore
@@ -56,6 +86,7 @@ pub mod store;
 pub mod uri;
 
 #[cfg(feature = "capi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub mod ffi;
 
 pub use error::{Base32Error, Error, KeyFileError, NameError, Result, UriError};

@@ -28,10 +28,12 @@ pub use error::StoreError;
 pub use limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::{
     ConnectionPlan, POSTGRES_SCHEMA_VERSION, PostgresCheck, PostgresOptions, PostgresStore,
     redact_connection_string,
 };
 pub use read_modify_write::{Change, read_modify_write};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SCHEMA_VERSION, SqliteCheck, SqliteOptions, SqliteStore, Synchronous};
