@@ -89,6 +89,11 @@ pub mod uri;
 #[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub mod ffi;
 
+// The README's Rust examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use error::{Base32Error, Error, KeyFileError, NameError, Result, UriError};
 pub use otp::{Algorithm, Code, Digits, Hotp, MAX_PERIOD, MAX_WINDOW, Totp, TotpConfig};
 pub use secret::Secret;
