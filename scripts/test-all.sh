@@ -28,6 +28,9 @@ cargo fmt --all -- --check
 step "layout: no import cycle between source files, no file under src/ over 700 lines"
 python3 scripts/check-layout.py
 
+step "rust-version: no dependency needs a newer Rust (clippy's incompatible_msrv guards our own code)"
+python3 scripts/check-msrv.py
+
 step "clippy (default features, all features, no QR)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --all-features -- -D warnings

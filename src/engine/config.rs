@@ -289,10 +289,10 @@ impl EngineConfig {
                  seen_interval < pending_ttl, binding_period at most 30 days",
             ));
         }
-        if let Some(link) = &config.portal_link {
-            if link.is_empty() || link.len() > 512 || link.chars().any(char::is_control) {
-                return Err(Error::InvalidConfig("portal_link"));
-            }
+        if let Some(link) = &config.portal_link
+            && (link.is_empty() || link.len() > 512 || link.chars().any(char::is_control))
+        {
+            return Err(Error::InvalidConfig("portal_link"));
         }
         if config.mandatory_platforms.len() > MAX_MANDATORY_PLATFORMS {
             return Err(Error::InvalidConfig(

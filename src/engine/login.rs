@@ -97,15 +97,15 @@ impl<S: Store> Engine<S> {
             // Re-armed by itself: forget the old suspension when next writing.
             account.suspended_until = None;
         }
-        if account.mode == Mode::Totp {
-            if let TotpState::Pending { secret, expires_at } = &account.totp {
-                if now >= *expires_at {
-                    return Ok((Decision::deny(DenyReason::EnrollmentExpired), None));
-                }
-                if code.is_none() {
-                    let uri = self.provisioning_uri(id, secret, account.config)?;
-                    return Ok((Decision::EnrollmentRequired { uri }, None));
-                }
+        if account.mode == Mode::Totp
+            && let TotpState::Pending { secret, expires_at } = &account.totp
+        {
+            if now >= *expires_at {
+                return Ok((Decision::deny(DenyReason::EnrollmentExpired), None));
+            }
+            if code.is_none() {
+                let uri = self.provisioning_uri(id, secret, account.config)?;
+                return Ok((Decision::EnrollmentRequired { uri }, None));
             }
         }
         // Before the lock check: asking for a code must look the same whether
@@ -199,18 +199,18 @@ impl<S: Store> Engine<S> {
     /// Why a well-formed TOTP code was refused: a replay, a skewed clock, or
     /// simply wrong. Only computed on refusals.
     fn refusal_reason(&self, totp: &Totp, code: &str, now: u64, last: Option<u64>) -> DenyReason {
-        if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now)) {
-            if step <= last {
-                return DenyReason::Replayed;
-            }
+        if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now))
+            && step <= last
+        {
+            return DenyReason::Replayed;
         }
         // The last code used, however old: a mail client reconnecting with
         // its stored password+code string. It repeats a code that worked and
         // teaches nothing, so it must not lock the account.
-        if let Some(last) = last {
-            if totp.generate_at_step(last) == code {
-                return DenyReason::Replayed;
-            }
+        if let Some(last) = last
+            && totp.generate_at_step(last) == code
+        {
+            return DenyReason::Replayed;
         }
         let window = self.config.diagnostic_window;
         if let (Ok(current), Ok(Some(step))) = (
