@@ -3,7 +3,54 @@
 //! A two-factor-authentication core for mail servers, usable from Rust and,
 //! through `libmail2fa` and `include/mail2fa.h`, from C.
 //!
-//! The stateless foundation:
+//! ## Start here: the engine on a store
+//!
+//! A mail server asks one question per login — *may this client, on this
+//! protocol, with these credentials, from this device, get in now?* — and
+//! the [`engine::Engine`] answers it with an [`engine::Decision`], keeping
+//! the state behind the answer (enrollments, used codes, lockout, devices,
+//! application passwords) in a [`store::Store`]. Each change is one atomic
+//! compare-and-swap of the account's record, so concurrent logins on any
+//! number of threads or hosts cannot both use a code or both skip a lockout.
+//! Use [`SqliteStore`][sqlite-store] (feature `sqlite`, on by default) for a
+//! server, [`PostgresStore`][postgres-store] (feature `postgres`) for a
+//! cluster, [`store::MemoryStore`] in tests:
+//!
+//! ```
+//! use mail2fa::engine::{AccountId, ClientAnswer, Engine, EngineConfig};
+//! use mail2fa::store::MemoryStore;
+//! use mail2fa::Totp;
+//!
+//! let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+//! let alice = AccountId::new("example.com", "alice@example.com")?;
+//! let now = 1_800_000_000;
+//!
+//! // The administrator turns 2FA on for the domain, then for the account;
+//! // the user scans the URI (as a QR code) and types the app's first code.
+//! engine.enable_platform("example.com", true)?;
+//! let uri = engine.enable_account(&alice, now)?;
+//! let phone = Totp::from_uri(&uri)?;
+//! let first = phone.generate(now)?;
+//! assert!(engine.confirm_enrollment(&alice, first.as_str(), now)?.is_allowed());
+//!
+//! // A later login with the code of the moment: allowed, once.
+//! let later = now + 60;
+//! let code = phone.generate(later)?;
+//! assert!(engine.login(&alice, Some(code.as_str()), later)?.is_allowed());
+//! let replay = engine.login(&alice, Some(code.as_str()), later + 1)?;
+//! assert_eq!(replay.client_answer(), ClientAnswer::Refused);
+//! # Ok::<(), mail2fa::Error>(())
+//! ```
+//!
+//! Mail clients (IMAP, POP3, SMTP, ActiveSync, Outlook) go through
+//! [`engine::Engine::authenticate`]: protocols and their policies, device
+//! tokens, application passwords and device binding, in one decision per
+//! login. Nothing in the crate reads a clock or does I/O behind the caller's
+//! back: time is a parameter (Unix seconds). The behaviour the engine
+//! implements, with the story numbers (S1, S12–S14, …) its documentation
+//! cites, is written down in `docs/behaviour.md` of the repository.
+//!
+//! ## The stateless foundation
 //!
 //! * [`Hotp`] (RFC 4226) and [`Totp`] (RFC 6238) with SHA-1/256/512, 6–10
 //!   digits, periods of 1 to 300 s ([`MAX_PERIOD`]), any T0, 64-bit counters; verification in a window
@@ -13,16 +60,8 @@
 //! * [`KeyUri`]: `otpauth://` provisioning URIs, built and strictly parsed;
 //! * [`qr`][qr-module] (feature `qr`, on by default): the URI as an SVG or terminal QR code.
 //!
-//! And the state on top of it: [`engine`] (accounts, enrollment, one-time
-//! verification, e-mail/SMS and recovery codes, lockout, decisions) over a
-//! [`store::Store`] whose records use the [`record`] format.
-//!
-//! Nothing in the crate reads a clock or does I/O behind the caller's back:
-//! time is a parameter (Unix seconds).
-//!
-//! Story numbers in the documentation (S1, S12–S14, …) refer to the
-//! behaviour the crate implements, written down in `docs/behaviour.md` of
-//! the repository.
+//! The engine stores its records in the [`record`] format. Used alone, the
+//! foundation leaves one-time use to the caller:
 //!
 //! ```
 //! use mail2fa::{KeyUri, Secret, Totp, TotpConfig};
