@@ -5,6 +5,28 @@ use super::account_name;
 use crate::error::Result;
 
 /// An account: its platform (service or domain) and its name there.
+///
+/// Made from the names the host logs the user in with, checked once
+/// ([`AccountId::new`] gives the rules); a name outside them is
+/// [`Error::InvalidName`], and the login is refused.
+///
+/// ```
+/// use mail2fa::engine::AccountId;
+/// use mail2fa::Error;
+///
+/// let alice = AccountId::new("example.com", "alice@example.com")?;
+/// assert_eq!(alice.platform(), "example.com");
+/// assert_eq!(alice.account(), "alice@example.com");
+///
+/// // One spelling per account: no upper case, no white space.
+/// let upper = AccountId::new("example.com", "Alice@example.com");
+/// assert!(matches!(upper, Err(Error::InvalidName { what: "account name", .. })));
+/// let spaced = AccountId::new("example.com ", "alice@example.com");
+/// assert!(matches!(spaced, Err(Error::InvalidName { what: "platform name", .. })));
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+///
+/// [`Error::InvalidName`]: crate::Error::InvalidName
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AccountId {
     pub(super) platform: String,

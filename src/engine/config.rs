@@ -135,6 +135,47 @@ impl Default for DevicePolicy {
 }
 
 /// Engine settings.
+///
+/// Start from the defaults and change what the site needs; [`Engine::new`]
+/// checks the result. Here: three wrong codes lock for five minutes, and new
+/// enrollments get 8-digit codes (accounts enrolled before keep theirs).
+///
+/// ```
+/// use mail2fa::engine::{AccountId, Engine, EngineConfig, LockoutPolicy};
+/// use mail2fa::store::MemoryStore;
+/// use mail2fa::{Digits, Error, Totp, TotpConfig};
+///
+/// let config = EngineConfig {
+///     lockout: LockoutPolicy {
+///         max_failures: 3,
+///         first_lock: 300,
+///         ..LockoutPolicy::default()
+///     },
+///     totp: TotpConfig::default().with_digits(Digits::EIGHT),
+///     ..EngineConfig::default()
+/// };
+/// let engine = Engine::new(MemoryStore::new(), config.clone())?;
+///
+/// let alice = AccountId::new("example.com", "alice@example.com")?;
+/// let now = 1_800_000_000;
+/// engine.enable_platform("example.com", true)?;
+/// let uri = engine.enable_account(&alice, now)?;
+/// assert!(uri.contains("digits=8"));
+/// let code = Totp::from_uri(&uri)?.generate(now)?;
+/// assert_eq!(code.as_str().len(), 8);
+/// assert!(engine.confirm_enrollment(&alice, code.as_str(), now)?.is_allowed());
+///
+/// // A setting out of range is refused before the store is touched.
+/// let never_locks = EngineConfig {
+///     lockout: LockoutPolicy { max_failures: 0, ..config.lockout },
+///     ..config
+/// };
+/// let refused = Engine::new(MemoryStore::new(), never_locks);
+/// assert!(matches!(refused, Err(Error::InvalidConfig(_))));
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+///
+/// [`Engine::new`]: crate::engine::Engine::new
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
     /// TOTP parameters for new enrollments (window ±1 by default).

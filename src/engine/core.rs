@@ -23,6 +23,36 @@ use crate::uri::KeyUri;
 pub(super) const MAX_ATTEMPTS: u32 = 256;
 
 /// The 2FA engine over a store. `Send + Sync`: share one across threads.
+///
+/// A mail server makes one engine at start-up and keeps it for its
+/// lifetime. An account's life, in brief: the platform switches 2FA on, the
+/// user enables it and scans the URI, confirms it with the app's first
+/// code, then logs in with later codes; a code is taken once.
+///
+/// ```
+/// use mail2fa::engine::{AccountId, ClientAnswer, Engine, EngineConfig};
+/// use mail2fa::store::MemoryStore;
+/// use mail2fa::Totp;
+///
+/// let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+/// let alice = AccountId::new("example.com", "alice@example.com")?;
+/// let now = 1_800_000_000;
+///
+/// engine.enable_platform("example.com", true)?;
+/// let uri = engine.enable_account(&alice, now)?; // shown once, as a QR code
+/// let phone = Totp::from_uri(&uri)?; // what the authenticator app computes
+/// let first = phone.generate(now)?;
+/// assert!(engine.confirm_enrollment(&alice, first.as_str(), now)?.is_allowed());
+///
+/// // The next morning, a login with a fresh code...
+/// let later = now + 86_400;
+/// let code = phone.generate(later)?;
+/// assert!(engine.login(&alice, Some(code.as_str()), later)?.is_allowed());
+/// // ...and the same code again, a few seconds on: refused.
+/// let replay = engine.login(&alice, Some(code.as_str()), later + 5)?;
+/// assert_eq!(replay.client_answer(), ClientAnswer::Refused);
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Engine<S: Store> {
     pub(super) store: S,

@@ -79,6 +79,47 @@ pub enum DenyReason {
 }
 
 /// The engine's answer to a second-factor step.
+///
+/// A decision has two readers: the client, who is told only
+/// [`Decision::client_answer`] (every refusal looks the same), and the
+/// host's log, which gets the real reason ([`Decision::reason_code`], or
+/// the whole [`Decision::audit_event`]).
+///
+/// ```
+/// use mail2fa::engine::{AccountId, ClientAnswer, Decision, Engine, EngineConfig};
+/// use mail2fa::store::MemoryStore;
+/// use mail2fa::Totp;
+///
+/// let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+/// let alice = AccountId::new("example.com", "alice@example.com")?;
+/// let now = 1_800_000_000;
+/// engine.enable_platform("example.com", true)?;
+/// let phone = Totp::from_uri(&engine.enable_account(&alice, now)?)?;
+/// engine.confirm_enrollment(&alice, phone.generate(now)?.as_str(), now)?;
+///
+/// // What an IMAP server answers, and what it logs.
+/// let reply = |decision: &Decision| match decision.client_answer() {
+///     ClientAnswer::Allowed => "a1 OK LOGIN completed",
+///     _ => "a1 NO [AUTHENTICATIONFAILED] Authentication failed",
+/// };
+/// let code = phone.generate(now + 60)?;
+///
+/// let first = engine.login(&alice, Some(code.as_str()), now + 60)?;
+/// assert!(first.is_allowed());
+/// assert_eq!(reply(&first), "a1 OK LOGIN completed");
+/// assert_eq!(first.reason_code().name(), "code_accepted");
+///
+/// let replay = engine.login(&alice, Some(code.as_str()), now + 65)?;
+/// assert!(!replay.is_allowed());
+/// assert_eq!(reply(&replay), "a1 NO [AUTHENTICATIONFAILED] Authentication failed");
+/// assert_eq!(replay.reason_code().name(), "replayed"); // for the log only
+///
+/// // A five-digit code: the same answer for the client, another reason.
+/// let typo = engine.login(&alice, Some("12345"), now + 70)?;
+/// assert_eq!(typo.client_answer(), replay.client_answer());
+/// assert_eq!(typo.reason_code().name(), "malformed_code");
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Decision {

@@ -13,7 +13,65 @@ use super::protocol::Protocol;
 /// input as an [`Credential::AppPassword`] — the engine tells an
 /// application password from a wrong password by its shape.
 ///
+/// A whole login of an IMAP client through [`Engine::authenticate`]: the
+/// split, the host's password check, the credential, the decision — and an
+/// application password, as a phone's mail app sends it over SMTP.
+///
+/// ```
+/// use mail2fa::engine::{
+///     AccountId, AllowReason, ClientAnswer, ClientInfo, Credential, Decision, Engine,
+///     EngineConfig, LoginRequest, Protocol, ProtocolPolicy,
+/// };
+/// use mail2fa::store::MemoryStore;
+/// use mail2fa::Totp;
+///
+/// let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+/// let alice = AccountId::new("example.com", "alice@example.com")?;
+/// let now = 1_800_000_000;
+/// engine.enable_platform("example.com", true)?;
+/// // IMAP takes only application passwords by default; this platform lets
+/// // IMAP clients type the code after the password instead.
+/// let code_in_login = Some(ProtocolPolicy::CodeInLogin);
+/// engine.set_platform_policy("example.com", &Protocol::Imap, code_in_login)?;
+/// let phone = Totp::from_uri(&engine.enable_account(&alice, now)?)?;
+/// engine.confirm_enrollment(&alice, phone.generate(now)?.as_str(), now)?;
+///
+/// // The host's own password check (its directory, its hashes).
+/// let password_ok = |password: &str| password == "T9D3K!px";
+///
+/// // One login as the host's auth path sees it: protocol and typed input.
+/// let login = |protocol: Protocol, input: &str, now: u64| -> mail2fa::Result<Decision> {
+///     let (password, code) = engine.split_login_for(&alice, &protocol, input, now)?;
+///     let credential = match (password_ok(password), code) {
+///         (true, Some(code)) => Credential::PasswordAndCode { correct: true, code },
+///         (true, None) => Credential::Password { correct: true },
+///         // Not the account password: maybe an application password.
+///         (false, _) => Credential::AppPassword(input),
+///     };
+///     let client = ClientInfo {
+///         user_agent: Some("Thunderbird/128.3.1"),
+///         remote_addr: Some("203.0.113.7"),
+///         ..ClientInfo::default()
+///     };
+///     engine.authenticate(&alice, &LoginRequest { protocol, credential, client }, now)
+/// };
+///
+/// let later = now + 3_600;
+/// let typed = format!("T9D3K!px{}", phone.generate(later)?.as_str());
+/// assert!(login(Protocol::Imap, &typed, later)?.is_allowed());
+/// let wrong = login(Protocol::Imap, "T9D3K!pz123456", later)?;
+/// assert_eq!(wrong.client_answer(), ClientAnswer::Refused);
+/// assert_eq!(wrong.reason_code().name(), "wrong_password");
+///
+/// // SMTP takes application passwords (its default policy).
+/// let (_, app_password) = engine.create_app_password(&alice, "iphone-mail", &[], now)?;
+/// let sent = login(Protocol::Smtp, app_password.as_str(), later)?;
+/// assert!(matches!(sent, Decision::Allow { reason: AllowReason::AppPassword { .. }, .. }));
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+///
 /// [`Engine::split_login_for`]: crate::engine::Engine::split_login_for
+/// [`Engine::authenticate`]: crate::engine::Engine::authenticate
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// The account password alone; `correct` is the host's verdict.
@@ -34,7 +92,8 @@ pub enum Credential<'a> {
     AppPassword(&'a str),
 }
 
-/// One login, as the host sees it.
+/// One login, as the host sees it: what [`Engine::authenticate`] decides
+/// on ([`Credential`] shows a whole login, from the typed input on).
 ///
 /// ```
 /// use mail2fa::engine::{ClientInfo, Credential, LoginRequest, Protocol};
@@ -50,6 +109,8 @@ pub enum Credential<'a> {
 /// };
 /// assert!(outlook.client.is_identifiable());
 /// ```
+///
+/// [`Engine::authenticate`]: crate::engine::Engine::authenticate
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginRequest<'a> {
     /// How the client connects.

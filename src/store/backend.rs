@@ -37,6 +37,72 @@ pub type ScannedRecord = (Vec<u8>, Versioned);
 /// returns [`CasOutcome::Stored`] happened after every write it observed and
 /// before every load that sees it. They must be safe to call from many
 /// threads at once.
+///
+/// A host with its own database implements these methods over it. The shape
+/// of one, as a wrapper that counts the writes of a [`MemoryStore`] it
+/// delegates to:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// use mail2fa::engine::{AccountId, Engine, EngineConfig};
+/// use mail2fa::store::{CasOutcome, MemoryStore, ScannedRecord, Store, StoreError, Versioned};
+/// use mail2fa::Totp;
+///
+/// #[derive(Default)]
+/// struct CountingStore {
+///     inner: MemoryStore,
+///     writes: AtomicU64,
+/// }
+///
+/// impl Store for CountingStore {
+///     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+///         self.inner.load(key)
+///     }
+///
+///     fn compare_and_swap(
+///         &self,
+///         key: &[u8],
+///         expected: Option<u64>,
+///         new: Option<&[u8]>,
+///     ) -> Result<CasOutcome, StoreError> {
+///         let outcome = self.inner.compare_and_swap(key, expected, new)?;
+///         if let CasOutcome::Stored { .. } = outcome {
+///             self.writes.fetch_add(1, Ordering::Relaxed);
+///         }
+///         Ok(outcome)
+///     }
+///
+///     // `scan` (maintenance) and `scrub` (after a removal) have defaults; a
+///     // wrapper passes them on.
+///     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+///         self.inner.scan(after, limit)
+///     }
+///
+///     fn scrub(&self) -> Result<(), StoreError> {
+///         self.inner.scrub()
+///     }
+/// }
+///
+/// let engine = Engine::new(CountingStore::default(), EngineConfig::default())?;
+/// let alice = AccountId::new("example.com", "alice@example.com")?;
+/// let now = 1_800_000_000;
+/// engine.enable_platform("example.com", true)?;
+/// let phone = Totp::from_uri(&engine.enable_account(&alice, now)?)?;
+/// engine.confirm_enrollment(&alice, phone.generate(now)?.as_str(), now)?;
+///
+/// // A code login is one write (the code is spent); its replay writes nothing.
+/// let writes = || engine.store().writes.load(Ordering::Relaxed);
+/// let before = writes();
+/// let code = phone.generate(now + 60)?;
+/// assert!(engine.login(&alice, Some(code.as_str()), now + 60)?.is_allowed());
+/// assert_eq!(writes(), before + 1);
+/// assert!(!engine.login(&alice, Some(code.as_str()), now + 65)?.is_allowed());
+/// assert_eq!(writes(), before + 1);
+/// # Ok::<(), mail2fa::Error>(())
+/// ```
+///
+/// [`MemoryStore`]: crate::store::MemoryStore
 pub trait Store: Send + Sync {
     /// The record under `key`, or `None` if there is none.
     ///
