@@ -10,9 +10,9 @@ use super::boundary::{
     ffi_boundary, free_handle, handle, out_ptr, write_handle, write_out, write_text,
 };
 use super::engine::{engine_and_account, m2fa_engine};
-use super::mode::mode_to_c;
+use super::mode::write_destination;
 use super::status::m2fa_status;
-use crate::engine::{Channel, IssuedCode, Mode};
+use crate::engine::IssuedCode;
 
 /// An e-mail/SMS code to deliver (opaque). Wiped when freed.
 pub struct m2fa_issued_code {
@@ -118,18 +118,10 @@ pub unsafe extern "C" fn m2fa_issued_code_destination(
     needed: *mut usize,
 ) -> m2fa_status {
     ffi_boundary!({
-        let channel = out_ptr(channel)?;
         // SAFETY: live handle per the contract.
         let issued = unsafe { handle(issued) }?;
-        let (kind, to) = match &issued.issued.channel {
-            Channel::Email(to) => (Mode::Email, to),
-            Channel::Sms(to) => (Mode::Sms, to),
-        };
-        // SAFETY: buffer contract of this function.
-        unsafe { write_text(to, buf, len, needed) }?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(channel, mode_to_c(kind)) };
-        Ok(())
+        // SAFETY: the out-parameter and buffer contract of this function.
+        unsafe { write_destination(&issued.issued.channel, channel, buf, len, needed) }
     })
 }
 

@@ -1,8 +1,11 @@
 //! `m2fa_mode`: the verification modes (authenticator app, e-mail, SMS) as C
 //! numbers, and their conversions to and from the engine's `Mode`.
 
+use core::ffi::c_char;
+
+use super::boundary::{out_ptr, write_out, write_text};
 use super::status::m2fa_status;
-use crate::engine::Mode;
+use crate::engine::{Channel, Mode};
 use crate::enum_table::c_enum_table;
 
 /// Verification modes, passed as `uint32_t`.
@@ -41,4 +44,29 @@ pub(super) fn mode_from_c(value: u32) -> Result<Mode, m2fa_status> {
     m2fa_mode::from_u32(value)
         .map(m2fa_mode::mode)
         .ok_or(m2fa_status::M2FA_UNKNOWN_ENUM_VALUE)
+}
+
+/// Writes where a code or a notification goes: the address into
+/// `(buf, len)` and its mode (`M2FA_MODE_EMAIL` or `M2FA_MODE_SMS`) to
+/// `*mode`, which is written only on success.
+///
+/// # Safety
+/// `mode` is NULL or writable; `(buf, len, needed)` as for `write_text`.
+pub(super) unsafe fn write_destination(
+    destination: &Channel,
+    mode: *mut u32,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> Result<(), m2fa_status> {
+    let mode = out_ptr(mode)?;
+    let (kind, to) = match destination {
+        Channel::Email(to) => (Mode::Email, to),
+        Channel::Sms(to) => (Mode::Sms, to),
+    };
+    // SAFETY: forwarded buffer contract.
+    unsafe { write_text(to, buf, len, needed) }?;
+    // SAFETY: checked non-NULL.
+    unsafe { write_out(mode, mode_to_c(kind)) };
+    Ok(())
 }

@@ -4,12 +4,12 @@
 use core::ffi::c_char;
 
 use super::boundary::{
-    ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle, write_out, write_text,
+    ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle, write_text,
 };
 use super::engine::{engine_and_account, m2fa_engine};
-use super::mode::mode_to_c;
+use super::mode::write_destination;
 use super::status::m2fa_status;
-use crate::engine::{Channel, DeviceId, Mode, Notification};
+use crate::engine::{DeviceId, Notification};
 
 /// A message about a blocked device, to deliver (opaque, immutable).
 pub struct m2fa_notification {
@@ -61,18 +61,10 @@ pub unsafe extern "C" fn m2fa_notification_destination(
     needed: *mut usize,
 ) -> m2fa_status {
     ffi_boundary!({
-        let channel = out_ptr(channel)?;
         // SAFETY: live handle per the contract.
         let n = unsafe { handle(notification) }?;
-        let (kind, to) = match &n.notification.channel {
-            Channel::Email(to) => (Mode::Email, to),
-            Channel::Sms(to) => (Mode::Sms, to),
-        };
-        // SAFETY: buffer contract of this function.
-        unsafe { write_text(to, buf, len, needed) }?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(channel, mode_to_c(kind)) };
-        Ok(())
+        // SAFETY: the out-parameter and buffer contract of this function.
+        unsafe { write_destination(&n.notification.channel, channel, buf, len, needed) }
     })
 }
 
