@@ -13,35 +13,16 @@ use mail2fa::engine::{
     AccountId, AllowReason, Decision, DeliveredCodePolicy, Engine, EngineConfig, LockoutPolicy,
     MAX_DELIVERED_CODE_SECONDS, MAX_ENROLLMENT_TTL, MAX_LOCK, MAX_SUSPENSION,
 };
-use mail2fa::store::{CasOutcome, MemoryStore, ScannedRecord, Store, StoreError, Versioned};
+use mail2fa::store::MemoryStore;
 use mail2fa::{Base32Error, Error, KeyUri, MAX_PERIOD, Secret, TotpConfig, UriError};
 use support::{code, enroll};
 
 const NOW: u64 = 1_800_000_000;
 const PLATFORM: &str = "example.com";
 
-/// One memory store seen by several engines (as processes share a file).
-#[derive(Clone, Default)]
-struct Shared(Arc<MemoryStore>);
-
-impl Store for Shared {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        self.0.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        self.0.compare_and_swap(key, expected, new)
-    }
-
-    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
-        self.0.scan(after, limit)
-    }
-}
+/// One memory store seen by several engines (as processes share a file):
+/// an `Arc` of a store is a store.
+type Shared = Arc<MemoryStore>;
 
 fn engine_on(store: Shared, config: EngineConfig) -> Engine<Shared> {
     let engine = Engine::new(store, config).unwrap();

@@ -13,34 +13,12 @@ use mail2fa::engine::{
     RecordCheck,
 };
 use mail2fa::record::RecordError;
-use mail2fa::store::{CasOutcome, MemoryStore, ScannedRecord, Store, StoreError, Versioned};
+use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
 use support::engine::*;
 use support::fresh_store;
 use support::records::*;
 
 // ------------------------------------------------------------------ helpers
-
-/// Two engines on one store (say, two keys or two configurations).
-struct Shared<'a>(&'a dyn Store);
-
-impl Store for Shared<'_> {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        self.0.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        self.0.compare_and_swap(key, expected, new)
-    }
-
-    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
-        self.0.scan(after, limit)
-    }
-}
 
 /// A store that cannot list its records (keeps the default `scan`).
 struct NoScan(MemoryStore);
@@ -250,12 +228,12 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     let store = fresh_store();
     let store = &*store;
     // One account written in clear before encryption was turned on.
-    let plain = Engine::new(Shared(store), EngineConfig::default()).unwrap();
+    let plain = Engine::new(store, EngineConfig::default()).unwrap();
     plain.enable_platform(PLATFORM, true).unwrap();
     let dan = account("dan@example.com");
     plain.enable_account(&dan, NOW).unwrap();
 
-    let sealing = Engine::new(Shared(store), encrypted([7; 32])).unwrap();
+    let sealing = Engine::new(store, encrypted([7; 32])).unwrap();
     let [alice, bob, carol] = populated(&sealing);
     // The plain record is refused as a login would refuse it (encrypted
     // records are required once keys are configured)...
@@ -287,7 +265,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
 
     // Another key under the same id: nothing sealed opens (the clients
     // record, sealed too, neither).
-    let wrong = Engine::new(Shared(store), encrypted([8; 32])).unwrap();
+    let wrong = Engine::new(store, encrypted([8; 32])).unwrap();
     let check = wrong.check_records().unwrap();
     assert_eq!(check.accounts, 0);
     assert_eq!(check.sealed_accounts, 0);
@@ -314,7 +292,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     ));
 
     // No key at all: the same.
-    let keyless = Engine::new(Shared(store), EngineConfig::default()).unwrap();
+    let keyless = Engine::new(store, EngineConfig::default()).unwrap();
     let check = keyless.check_records().unwrap();
     assert_eq!(check.unreadable, 5);
     assert!(
@@ -326,7 +304,7 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
 
     // The right key kept as an older one still opens them all.
     let rotated = Engine::new(
-        Shared(store),
+        store,
         EngineConfig {
             encryption: Some(
                 EncryptionKeys::new(2, [9; 32])

@@ -146,27 +146,39 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// A boxed store is a store: hosts choose the backend at run time
-/// (`Engine<Box<dyn Store>>`), as the C library does.
-impl<T: Store + ?Sized> Store for Box<T> {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        (**self).load(key)
-    }
+/// A store behind a pointer is a store: a box, so that hosts choose the
+/// backend at run time (`Engine<Box<dyn Store>>`, as the C library does); an
+/// `Arc` or a reference, so that several engines (other configurations,
+/// other keys) share one store, as processes share a database file.
+macro_rules! forward_store {
+    ($($pointer:ty),+) => {$(
+        impl<T: Store + ?Sized> Store for $pointer {
+            fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+                (**self).load(key)
+            }
 
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        (**self).compare_and_swap(key, expected, new)
-    }
+            fn compare_and_swap(
+                &self,
+                key: &[u8],
+                expected: Option<u64>,
+                new: Option<&[u8]>,
+            ) -> Result<CasOutcome, StoreError> {
+                (**self).compare_and_swap(key, expected, new)
+            }
 
-    fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
-        (**self).scan(after, limit)
-    }
+            fn scan(
+                &self,
+                after: Option<&[u8]>,
+                limit: usize,
+            ) -> Result<Vec<ScannedRecord>, StoreError> {
+                (**self).scan(after, limit)
+            }
 
-    fn scrub(&self) -> Result<(), StoreError> {
-        (**self).scrub()
-    }
+            fn scrub(&self) -> Result<(), StoreError> {
+                (**self).scrub()
+            }
+        }
+    )+};
 }
+
+forward_store!(Box<T>, std::sync::Arc<T>, &T);
