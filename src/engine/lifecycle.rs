@@ -108,12 +108,19 @@ impl<S: Store> Engine<S> {
     /// [`DenyReason::EnrollmentExpired`]: crate::engine::DenyReason::EnrollmentExpired
     /// [`DenyReason::MalformedCode`]: crate::engine::DenyReason::MalformedCode
     pub fn confirm_enrollment(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+        // The platform record is read once, not again on a retried swap
+        // (as in `login`).
+        let mut platform_on: Option<bool> = None;
         read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
             let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
             if !account.enrollment_pending() {
                 return Err(Error::AlreadyEnabled);
             }
-            if !self.platform_required(&id.platform)? {
+            let on = match platform_on {
+                Some(on) => on,
+                None => *platform_on.insert(self.platform_required(&id.platform)?),
+            };
+            if !on {
                 return Err(Error::PlatformDisabled);
             }
             let (decision, next) =
