@@ -17,15 +17,14 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-
 use mail2fa::Error;
 use mail2fa::engine::{
     AccountId, AllowReason, ClientAnswer, ClientInfo, Credential, Decision, DenyReason,
     EncryptionKeys, Engine, EngineConfig, LoginRequest, MAX_MANDATORY_PLATFORMS, Mode, Protocol,
     ProtocolPolicy,
 };
-use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
+use mail2fa::store::MemoryStore;
+use support::logging::{Call, Logging};
 use support::{code, enroll};
 
 const PLATFORM: &str = "example.com";
@@ -34,46 +33,6 @@ const NOW: u64 = 1_800_000_000;
 const WRONG_APP_PASSWORD: &str = "abcde-fghjk-mnpqr-stvwx";
 
 // ------------------------------------------------------------------ helpers
-
-/// One store call: `load` or `swap`, and the kind of record (the key's
-/// 4-byte prefix: `acct`, `plat`, `clnt`, ...).
-type Call = (&'static str, String);
-
-/// A store that logs the kind of every call. Clones share the records and
-/// the log.
-#[derive(Clone, Default)]
-struct Logging {
-    inner: Arc<MemoryStore>,
-    calls: Arc<Mutex<Vec<Call>>>,
-}
-
-impl Logging {
-    fn take(&self) -> Vec<Call> {
-        std::mem::take(&mut *self.calls.lock().unwrap())
-    }
-
-    fn log(&self, op: &'static str, key: &[u8]) {
-        let kind = String::from_utf8_lossy(&key[..key.len().min(4)]).into_owned();
-        self.calls.lock().unwrap().push((op, kind));
-    }
-}
-
-impl Store for Logging {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        self.log("load", key);
-        self.inner.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        self.log("swap", key);
-        self.inner.compare_and_swap(key, expected, new)
-    }
-}
 
 fn account(name: &str) -> AccountId {
     AccountId::new(PLATFORM, name).unwrap()

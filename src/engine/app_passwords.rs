@@ -12,12 +12,13 @@ use super::core::Engine;
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::protocol::Protocol;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Store, Versioned};
 
 impl<S: Store> Engine<S> {
-    /// A valid application password (as read a moment ago): checked again
-    /// in the read-modify-write (it may have been revoked since), limited
-    /// to its scope, its last use written at most once per
+    /// A valid application password, in the clients record as the caller
+    /// loaded it (a revocation since then makes the write conflict, and
+    /// the record is read again and checked again): limited to its scope,
+    /// its last use written at most once per
     /// [`DevicePolicy::seen_interval`].
     ///
     /// [`DevicePolicy::seen_interval`]: crate::engine::DevicePolicy::seen_interval
@@ -25,12 +26,13 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         account: &Account,
+        clients: Option<Versioned>,
         canonical: &str,
         protocol: &Protocol,
         now: u64,
     ) -> Result<Decision> {
         let seen_interval = self.config.devices.seen_interval;
-        self.update_clients(id, account.generation, |clients| {
+        self.update_clients_from(id, account.generation, clients, |clients| {
             let tag = codes::tag(&clients.app_salt, canonical);
             let Some(index) = matching_app_password(clients, &tag) else {
                 // Revoked meanwhile.

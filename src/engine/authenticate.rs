@@ -15,7 +15,7 @@ use super::protocol::{self, Protocol, ProtocolPolicy};
 use super::request::{Credential, LoginRequest};
 use super::split;
 use crate::error::{Error, Result};
-use crate::store::{Store, read_modify_write};
+use crate::store::{Store, Versioned, read_modify_write_from};
 
 impl<S: Store> Engine<S> {
     /// The decision for a whole login (S12–S16): account, protocol, the
@@ -73,10 +73,9 @@ impl<S: Store> Engine<S> {
         request: &LoginRequest<'_>,
         now: u64,
     ) -> Result<Decision> {
-        let addr = request.client.check()?;
-        let credential = request.credential;
+        request.client.check()?;
         if let Credential::PasswordAndCode { code: text, .. } | Credential::AppPassword(text) =
-            credential
+            request.credential
         {
             split::check_login_input(text)?;
         }
@@ -87,11 +86,28 @@ impl<S: Store> Engine<S> {
         // `Engine::unauthenticated`). The holder of an account without 2FA
         // (the common login) pays for one read only.
         let record = self.store.load(&id.store_key())?;
-        let platform = if record.is_some() || !credential.password_correct() {
+        let platform = if record.is_some() || !request.credential.password_correct() {
             self.store.load(&platform_key(&id.platform))?
         } else {
             None
         };
+        self.decide_request(id, request, record, platform, now)
+    }
+
+    /// [`Engine::authenticate`] on the account's record and its platform's
+    /// as just loaded (the platform's may be left unread, `None`, for an
+    /// account without a record whose password is correct). Each record is
+    /// read at most once more, and only after a lost race.
+    pub(super) fn decide_request(
+        &self,
+        id: &AccountId,
+        request: &LoginRequest<'_>,
+        record: Option<Versioned>,
+        platform: Option<Versioned>,
+        now: u64,
+    ) -> Result<Decision> {
+        let addr = request.client.check()?;
+        let credential = request.credential;
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {
             let record = record.as_ref().map(|r| r.bytes.as_slice());
@@ -167,19 +183,31 @@ impl<S: Store> Engine<S> {
                     }
                     _ => None,
                 };
-                if let (Some(key), Some(tag)) = (&binding, &tag)
-                    && let Some(until) =
-                        self.trusted_until(id, account.generation, key, tag, now)?
-                {
-                    return Ok(Decision::Allow {
-                        reason: AllowReason::DeviceTrusted { until },
-                        cacheable: false,
-                    });
+                // Read once: to look for the binding, then to write one.
+                let clients = match binding {
+                    Some(_) => self.store.load(&id.clients_key())?,
+                    None => None,
+                };
+                if let (Some(key), Some(tag)) = (&binding, &tag) {
+                    let trusted = self.trusted_until(
+                        id,
+                        account.generation,
+                        clients.as_ref(),
+                        key,
+                        tag,
+                        now,
+                    )?;
+                    if let Some(until) = trusted {
+                        return Ok(Decision::Allow {
+                            reason: AllowReason::DeviceTrusted { until },
+                            cacheable: false,
+                        });
+                    }
                 }
                 // Not the bound string: the code is checked (a wrong one
                 // counts toward the lockout; the last code used, from
                 // elsewhere, is a replay).
-                let decision = self.second_factor(id, code, now)?;
+                let decision = self.second_factor(id, record, code, now)?;
                 let proven = matches!(
                     decision,
                     Decision::Allow {
@@ -191,17 +219,24 @@ impl<S: Store> Engine<S> {
                     }
                 );
                 if let (true, Some(key), Some(tag)) = (proven, binding, tag) {
-                    self.bind(id, account.generation, key, tag, now)?;
+                    self.bind(id, account.generation, clients, key, tag, now)?;
                 }
                 Ok(decision)
             }
         }
     }
 
-    /// The code step of a login, on the current account record (the
-    /// platform is known to be on).
-    fn second_factor(&self, id: &AccountId, code: Option<&str>, now: u64) -> Result<Decision> {
-        read_modify_write(&self.store, &id.store_key(), MAX_ATTEMPTS, |bytes| {
+    /// The code step of a login, from the account record as just loaded
+    /// (the platform is known to be on).
+    fn second_factor(
+        &self,
+        id: &AccountId,
+        record: Versioned,
+        code: Option<&str>,
+        now: u64,
+    ) -> Result<Decision> {
+        let key = id.store_key();
+        read_modify_write_from(&self.store, &key, Some(record), MAX_ATTEMPTS, |bytes| {
             let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
             let (decision, next) = self.decide_login(id, account, code, now, CodeCheck::Login)?;
             self.write_if_changed(id, next, decision)
@@ -243,8 +278,8 @@ impl<S: Store> Engine<S> {
         let Some(canonical) = codes::canonical_app_password(input) else {
             return Ok(wrong_password);
         };
-        let clients = self.store.load(&id.clients_key())?;
-        let clients = clients.as_ref().map(|r| r.bytes.as_slice());
+        let loaded = self.store.load(&id.clients_key())?;
+        let clients = loaded.as_ref().map(|r| r.bytes.as_slice());
         if clients.is_none() {
             // The decoding a clients record costs, for an account without.
             self.open_decoy_clients()?;
@@ -277,7 +312,7 @@ impl<S: Store> Engine<S> {
         if !found {
             return Ok(Decision::deny(DenyReason::WrongAppPassword));
         }
-        self.app_password_login(id, &account, &canonical, protocol, now)
+        self.app_password_login(id, &account, loaded, &canonical, protocol, now)
     }
 }
 

@@ -10,21 +10,22 @@ use super::clients::{Binding, MAX_BINDINGS};
 use super::core::Engine;
 use super::device;
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{Store, Versioned};
 
 impl<S: Store> Engine<S> {
     /// Whether a binding for `key`, earned with the code whose tag is
-    /// `code`, holds at `now`, and until when. The tag is compared in
-    /// constant time.
+    /// `code`, holds at `now` in the account's clients record as loaded,
+    /// and until when. The tag is compared in constant time.
     pub(super) fn trusted_until(
         &self,
         id: &AccountId,
         generation: u64,
+        clients: Option<&Versioned>,
         key: &[u8; 16],
         code: &[u8; device::BINDING_CODE_LEN],
         now: u64,
     ) -> Result<Option<u64>> {
-        let Some(record) = self.store.load(&id.clients_key())? else {
+        let Some(record) = clients else {
             return Ok(None);
         };
         let clients = self.clients_of(id, Some(&record.bytes), generation)?;
@@ -38,18 +39,19 @@ impl<S: Store> Engine<S> {
 
     /// Trusts the device behind `key`, holding the code tagged `code`, for
     /// the binding period from `now` (a binding it had is replaced: only
-    /// the latest code counts).
+    /// the latest code counts), from the clients record as loaded.
     pub(super) fn bind(
         &self,
         id: &AccountId,
         generation: u64,
+        clients: Option<Versioned>,
         key: [u8; 16],
         code: [u8; device::BINDING_CODE_LEN],
         now: u64,
     ) -> Result<()> {
         let until = now.saturating_add(self.config.devices.binding_period);
         let ttl = self.config.devices.pending_ttl;
-        self.update_clients(id, generation, |clients| {
+        self.update_clients_from(id, generation, clients, |clients| {
             clients.prune(now, ttl);
             clients.bindings.retain(|b| b.key != key);
             if clients.bindings.len() >= MAX_BINDINGS {

@@ -15,7 +15,7 @@ use super::seal;
 use crate::error::{Error, Result};
 use crate::otp::TotpConfig;
 use crate::secret::Secret;
-use crate::store::{Change, Store, read_modify_write};
+use crate::store::{Change, Store, Versioned, read_modify_write, read_modify_write_from};
 use crate::uri::KeyUri;
 
 /// How often a read-modify-write may lose a race before giving up with
@@ -360,10 +360,23 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         generation: u64,
+        change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
+    ) -> Result<T> {
+        let current = self.store.load(&id.clients_key())?;
+        self.update_clients_from(id, generation, current, change)
+    }
+
+    /// [`Engine::update_clients`] from the clients record as the caller
+    /// has just loaded it (read again only after a lost race).
+    pub(super) fn update_clients_from<T>(
+        &self,
+        id: &AccountId,
+        generation: u64,
+        current: Option<Versioned>,
         mut change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
         let key = id.clients_key();
-        read_modify_write(&self.store, &key, MAX_ATTEMPTS, |bytes| {
+        read_modify_write_from(&self.store, &key, current, MAX_ATTEMPTS, |bytes| {
             let stored = bytes
                 .map(|bytes| self.open_clients(&key, bytes))
                 .transpose()?;

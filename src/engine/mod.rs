@@ -50,6 +50,7 @@ mod account_name; // the alphabet of platform and account names
 mod app_passwords; // application passwords (S16)
 mod authenticate; // one decision per mail-client login (S12–S16)
 mod binding; // device binding: trusted password+code strings
+mod check_login; // one call per login: input and password check in, decision out
 mod clients; // the clients record: device tokens, bindings, app passwords
 mod codes; // random codes and their salted tags
 mod config; // `EngineConfig`, its policies and limits
@@ -76,6 +77,7 @@ pub use self::core::Engine;
 pub use account::Mode;
 pub use account_id::AccountId;
 pub use account_name::{MAX_ACCOUNT_NAME_LEN, MAX_LOCAL_PART_LEN, MAX_PLATFORM_NAME_LEN};
+pub use check_login::{LoginAttempt, PasswordVerdict};
 pub use clients::{
     AppPasswordInfo, DeviceState, DeviceToken, MAX_APP_PASSWORDS, MAX_BINDINGS, MAX_DEVICES,
 };

@@ -113,7 +113,29 @@ impl<S: Store> Engine<S> {
         // about the account.
         let record = self.store.load(&id.store_key())?;
         let platform = self.store.load(&platform_key(&id.platform))?;
-        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        self.split_loaded(
+            id,
+            protocol,
+            input,
+            record.as_ref().map(|r| r.bytes.as_slice()),
+            platform.as_ref().map(|r| r.bytes.as_slice()),
+            now,
+        )
+    }
+
+    /// The split of [`Engine::split_login_for`] on the account's and the
+    /// platform's records as just loaded (`None`: absent). Either way it
+    /// decodes an account record (the decoy where there is none).
+    pub(super) fn split_loaded<'a>(
+        &self,
+        id: &AccountId,
+        protocol: Option<&Protocol>,
+        input: &'a str,
+        record: Option<&[u8]>,
+        platform: Option<&[u8]>,
+        now: u64,
+    ) -> Result<(&'a str, Option<&'a str>)> {
+        check_login_input(input)?;
         let Some(record) = record else {
             if !self.is_mandatory(&id.platform) {
                 // The decoding an account with 2FA costs (its record, its
@@ -139,7 +161,7 @@ impl<S: Store> Engine<S> {
             }
             return split_password_and_code(input, self.config.totp.digits());
         };
-        let account = self.open_account(id, &record.bytes)?;
+        let account = self.open_account(id, record)?;
         let suspended = account
             .suspended_until
             .is_some_and(|until| self.suspension_honoured(until, now));

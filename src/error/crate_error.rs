@@ -118,6 +118,10 @@ pub enum Error {
     /// overrides) is reached.
     #[error("limit reached: {0}")]
     LimitReached(&'static str),
+    /// The host's password check could not answer (its directory is down):
+    /// the login is refused and nothing is recorded.
+    #[error("the host's password check could not answer; the login is refused")]
+    PasswordCheckFailed,
     /// Another e-mail/SMS code was issued too recently.
     #[error("a code was sent recently; try again at {retry_at}")]
     RateLimited {

@@ -96,6 +96,9 @@ pub enum m2fa_status {
     /// per account: lower-case ASCII, see `m2fa_account_name_check`):
     /// refuse the login, never retry with the name as it is.
     M2FA_INVALID_NAME = 709,
+    /// The host's password check (the callback of `m2fa_engine_check_login`)
+    /// could not answer: the login is refused, nothing recorded.
+    M2FA_PASSWORD_CHECK_FAILED = 710,
     /// A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
     M2FA_INTERNAL_PANIC = 900,
 }
@@ -145,6 +148,7 @@ c_enum_table! {
         M2FA_NOT_FOUND => "no such device token or application password",
         M2FA_LIMIT_REACHED => "a per-account limit is reached",
         M2FA_INVALID_NAME => "platform or account name outside mail2fa's alphabet (lower-case ASCII, one spelling per account)",
+        M2FA_PASSWORD_CHECK_FAILED => "the host's password check could not answer; the login is refused",
         M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
     }
 }
@@ -184,6 +188,7 @@ impl From<Error> for m2fa_status {
             Error::Encryption(_) => Self::M2FA_ENCRYPTION_FAILURE,
             Error::KeyFile { .. } => Self::M2FA_INVALID_KEY_FILE,
             Error::InvalidName { .. } => Self::M2FA_INVALID_NAME,
+            Error::PasswordCheckFailed => Self::M2FA_PASSWORD_CHECK_FAILED,
         }
     }
 }

@@ -33,6 +33,7 @@ pub use postgres::{
     ConnectionPlan, POSTGRES_SCHEMA_VERSION, PostgresCheck, PostgresOptions, PostgresStore,
     redact_connection_string,
 };
+pub(crate) use read_modify_write::read_modify_write_from;
 pub use read_modify_write::{Change, read_modify_write};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

@@ -2,7 +2,7 @@
 
 use zeroize::Zeroizing;
 
-use super::backend::{CasOutcome, Store};
+use super::backend::{CasOutcome, Store, Versioned};
 use super::error::StoreError;
 
 /// What a read-modify-write step decided.
@@ -27,13 +27,32 @@ pub fn read_modify_write<T, E>(
     store: &dyn Store,
     key: &[u8],
     max_attempts: u32,
+    decide: impl FnMut(Option<&[u8]>) -> Result<Change<T>, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let current = store.load(key)?;
+    read_modify_write_from(store, key, current, max_attempts, decide)
+}
+
+/// [`read_modify_write`] starting from `current`, the record as the caller
+/// has just loaded it (`None`: absent), so that a login which already read
+/// it does not read it again; only a lost race reads it afresh.
+pub(crate) fn read_modify_write_from<T, E>(
+    store: &dyn Store,
+    key: &[u8],
+    mut current: Option<Versioned>,
+    max_attempts: u32,
     mut decide: impl FnMut(Option<&[u8]>) -> Result<Change<T>, E>,
 ) -> Result<T, E>
 where
     E: From<StoreError>,
 {
-    for _ in 0..max_attempts {
-        let current = store.load(key)?;
+    for attempt in 0..max_attempts {
+        if attempt > 0 {
+            current = store.load(key)?;
+        }
         let change = decide(current.as_ref().map(|r| r.bytes.as_slice()))?;
         match change {
             Change::Keep(value) => return Ok(value),

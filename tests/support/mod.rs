@@ -5,7 +5,8 @@
 //! engine on the test store and the suites' clock), [`logins`] (code logins
 //! of the S1–S11 scenarios), [`clients`] (mail clients of the S12–S16
 //! scenarios), [`records`] (records behind the engine's back) and [`cli`]
-//! (the operator tool in a sandbox, feature `cli`). The items
+//! (the operator tool in a sandbox, feature `cli`); [`logging`] (a store
+//! that logs every call). The items
 //! most tests use are re-exported here.
 
 #![allow(dead_code, unreachable_pub)]
@@ -13,6 +14,7 @@
 pub mod cli;
 pub mod clients;
 pub mod engine;
+pub mod logging;
 pub mod logins;
 pub mod postgres;
 pub mod records;

@@ -1,0 +1,240 @@
+//! One call per login: [`Engine::check_login`] takes what the client typed
+//! and the host's password check, and returns the decision — the split of a
+//! password+code string (S5), the password check, the credential and the
+//! decision of [`Engine::authenticate`] inside, each record read once.
+
+use super::account_id::{AccountId, platform_key};
+use super::core::Engine;
+use super::decision::Decision;
+use super::device::ClientInfo;
+use super::protocol::Protocol;
+use super::request::{Credential, LoginRequest};
+use super::split::check_login_input;
+use crate::error::{Error, Result};
+use crate::store::{Store, Versioned};
+
+/// One login as the client sent it: the protocol, the password field
+/// exactly as typed (a password, a password+code string, or an application
+/// password) and what the host knows about the client.
+///
+/// ```
+/// use mail2fa::engine::{ClientInfo, LoginAttempt, Protocol};
+///
+/// let attempt = LoginAttempt::new(Protocol::Imap, "T9D3K!px189145").with_client(ClientInfo {
+///     user_agent: Some("Thunderbird/128.3.1"),
+///     remote_addr: Some("203.0.113.7"),
+///     ..ClientInfo::default()
+/// });
+/// assert_eq!(attempt.protocol, Protocol::Imap);
+/// // The input is a secret: never shown.
+/// assert!(!format!("{attempt:?}").contains("T9D3K"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoginAttempt<'a> {
+    /// How the client connects.
+    pub protocol: Protocol,
+    /// The password field as the client sent it.
+    pub input: &'a str,
+    /// What the host knows about the client (nothing, by default).
+    pub client: ClientInfo<'a>,
+}
+
+impl<'a> LoginAttempt<'a> {
+    /// A login over `protocol` with the password field `input`, from a
+    /// client the host knows nothing about.
+    pub fn new(protocol: Protocol, input: &'a str) -> Self {
+        Self {
+            protocol,
+            input,
+            client: ClientInfo::default(),
+        }
+    }
+
+    /// The same login, from `client`.
+    #[must_use]
+    pub fn with_client(mut self, client: ClientInfo<'a>) -> Self {
+        self.client = client;
+        self
+    }
+}
+
+/// Shows the protocol and the client, never the input.
+impl core::fmt::Debug for LoginAttempt<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LoginAttempt")
+            .field("protocol", &self.protocol)
+            .field("input", &"<redacted>")
+            .field("client", &self.client)
+            .finish()
+    }
+}
+
+/// The host's answer about the account password, from the check it hands
+/// [`Engine::check_login`]. A closure may return a `bool` (`true`: the
+/// password is right) or a `Result<bool, E>`: an error — a directory that
+/// does not answer — is [`PasswordVerdict::Unavailable`].
+///
+/// ```
+/// use mail2fa::engine::PasswordVerdict;
+///
+/// assert_eq!(PasswordVerdict::from(true), PasswordVerdict::Correct);
+/// let down: Result<bool, std::io::Error> = Err(std::io::ErrorKind::TimedOut.into());
+/// assert_eq!(PasswordVerdict::from(down), PasswordVerdict::Unavailable);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordVerdict {
+    /// The account password is right.
+    Correct,
+    /// It is not (the input may still be an application password).
+    Wrong,
+    /// The host could not check it: the login is refused with
+    /// [`Error::PasswordCheckFailed`], nothing recorded.
+    Unavailable,
+}
+
+impl From<bool> for PasswordVerdict {
+    fn from(correct: bool) -> Self {
+        if correct { Self::Correct } else { Self::Wrong }
+    }
+}
+
+impl<E> From<core::result::Result<bool, E>> for PasswordVerdict {
+    fn from(checked: core::result::Result<bool, E>) -> Self {
+        checked.map_or(Self::Unavailable, Self::from)
+    }
+}
+
+/// What [`Engine::check_login`] has read before the host's password check:
+/// the account's and the platform's records, and where the code starts in
+/// the input (`None`: the whole input is the password).
+pub(crate) struct PreparedLogin {
+    record: Option<Versioned>,
+    platform: Option<Versioned>,
+    code_at: Option<usize>,
+}
+
+impl PreparedLogin {
+    /// The part of `input` the host checks as the account password.
+    pub(crate) fn password<'a>(&self, input: &'a str) -> &'a str {
+        self.code_at.and_then(|at| input.get(..at)).unwrap_or(input)
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// The decision for one login of a mail client, in one call: `attempt`
+    /// is what the client sent, `check_password` the host's own check of
+    /// the account password (its directory, its hashes), `now` the time.
+    ///
+    /// Inside: refuses input no client honestly sends
+    /// ([`Error::InvalidInput`]) before anything else; reads the account's
+    /// record and its platform's once, with or without 2FA; splits a
+    /// password+code string where the account and the protocol take a code
+    /// (S5); calls `check_password` once, with the password part only; and
+    /// decides as [`Engine::authenticate`] does — a wrong password may
+    /// still be an application password; device tokens, binding, lockout
+    /// and replay as the protocol's policy says. Each record (account,
+    /// platform, clients) is read at most once, and again only after
+    /// losing a race to another login.
+    ///
+    /// ```
+    /// use mail2fa::engine::{AccountId, Engine, EngineConfig, LoginAttempt, Protocol, ProtocolPolicy};
+    /// use mail2fa::store::MemoryStore;
+    /// use mail2fa::Totp;
+    ///
+    /// let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+    /// let alice = AccountId::new("example.com", "alice@example.com")?;
+    /// let now = 1_800_000_000;
+    /// engine.enable_platform("example.com", true)?;
+    /// engine.set_platform_policy("example.com", &Protocol::Imap, Some(ProtocolPolicy::CodeInLogin))?;
+    /// let phone = Totp::from_uri(&engine.enable_account(&alice, now)?)?;
+    /// engine.confirm_enrollment(&alice, phone.generate(now)?.as_str(), now)?;
+    ///
+    /// // The host's own password check.
+    /// let directory = |password: &str| password == "T9D3K!px";
+    ///
+    /// let later = now + 60;
+    /// let typed = format!("T9D3K!px{}", phone.generate(later)?.as_str());
+    /// let attempt = LoginAttempt::new(Protocol::Imap, &typed);
+    /// assert!(engine.check_login(&alice, &attempt, later, directory)?.is_allowed());
+    /// // The same string again: the code is spent.
+    /// assert!(!engine.check_login(&alice, &attempt, later + 5, directory)?.is_allowed());
+    /// # Ok::<(), mail2fa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for input or client fields a client cannot
+    /// honestly send (the password check is not called);
+    /// [`Error::PasswordCheckFailed`] when `check_password` answers
+    /// [`PasswordVerdict::Unavailable`] (nothing is recorded); storage
+    /// errors and unreadable records. Every error refuses the login.
+    pub fn check_login<V: Into<PasswordVerdict>>(
+        &self,
+        id: &AccountId,
+        attempt: &LoginAttempt<'_>,
+        now: u64,
+        check_password: impl FnOnce(&str) -> V,
+    ) -> Result<Decision> {
+        let prepared = self.prepare_login(id, attempt, now)?;
+        let verdict = check_password(prepared.password(attempt.input)).into();
+        self.finish_login(id, attempt, prepared, verdict, now)
+    }
+
+    /// The reads and the split of [`Engine::check_login`], before the
+    /// host's password check.
+    pub(crate) fn prepare_login(
+        &self,
+        id: &AccountId,
+        attempt: &LoginAttempt<'_>,
+        now: u64,
+    ) -> Result<PreparedLogin> {
+        check_login_input(attempt.input)?;
+        attempt.client.check()?;
+        // The same two reads with or without 2FA (see `split_login_for`).
+        let record = self.store.load(&id.store_key())?;
+        let platform = self.store.load(&platform_key(&id.platform))?;
+        let (password, code) = self.split_loaded(
+            id,
+            Some(&attempt.protocol),
+            attempt.input,
+            record.as_ref().map(|r| r.bytes.as_slice()),
+            platform.as_ref().map(|r| r.bytes.as_slice()),
+            now,
+        )?;
+        Ok(PreparedLogin {
+            record,
+            platform,
+            code_at: code.map(|_| password.len()),
+        })
+    }
+
+    /// The decision of [`Engine::check_login`], once the host has checked
+    /// the password part.
+    pub(crate) fn finish_login(
+        &self,
+        id: &AccountId,
+        attempt: &LoginAttempt<'_>,
+        prepared: PreparedLogin,
+        verdict: PasswordVerdict,
+        now: u64,
+    ) -> Result<Decision> {
+        let code = prepared.code_at.and_then(|at| attempt.input.get(at..));
+        let credential = match (verdict, code) {
+            (PasswordVerdict::Unavailable, _) => return Err(Error::PasswordCheckFailed),
+            (PasswordVerdict::Correct, Some(code)) => Credential::PasswordAndCode {
+                correct: true,
+                code,
+            },
+            (PasswordVerdict::Correct, None) => Credential::Password { correct: true },
+            // Not the account password: maybe an application password,
+            // which the engine tells by its shape.
+            (PasswordVerdict::Wrong, _) => Credential::AppPassword(attempt.input),
+        };
+        let request = LoginRequest {
+            protocol: attempt.protocol.clone(),
+            credential,
+            client: attempt.client,
+        };
+        self.decide_request(id, &request, prepared.record, prepared.platform, now)
+    }
+}
