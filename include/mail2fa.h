@@ -177,6 +177,9 @@ enum m2fa_status
   // per account: lower-case ASCII, see `m2fa_account_name_check`):
   // refuse the login, never retry with the name as it is.
   M2FA_INVALID_NAME = 709,
+  // The host's password check (the callback of `m2fa_engine_check_login`)
+  // could not answer: the login is refused, nothing recorded.
+  M2FA_PASSWORD_CHECK_FAILED = 710,
   // A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
   M2FA_INTERNAL_PANIC = 900,
 };
