@@ -11,13 +11,19 @@
 //!     PLATFORM ACCOUNT
 //! ```
 //!
-//! Without `--wrong-password`, the account password is taken as right (the
-//! server checks it before asking mail2fa). The database must exist.
+//! The example types the password field as a client would — the account
+//! password (or a wrong one with `--wrong-password`), with `--code` appended,
+//! or an application password — and hands it to `Engine::check_login` with
+//! its own stand-in password check. The database must exist.
 
 use mail2fa::engine::{
-    AccountId, ClientInfo, Credential, Decision, Engine, EngineConfig, LoginRequest, Protocol,
+    AccountId, ClientInfo, Decision, Engine, EngineConfig, LoginAttempt, Protocol,
 };
 use mail2fa::store::SqliteStore;
+
+/// The account password in this example's stand-in for the host's
+/// directory (a real server checks its own).
+const PASSWORD: &str = "T9D3K!px";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -50,27 +56,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let id = AccountId::new(platform, account)?;
     let protocol = Protocol::from_name(get("protocol").unwrap_or("imap"))?;
-    let credential = match (get("code"), get("app-password")) {
-        (Some(code), _) => Credential::PasswordAndCode {
-            correct: !wrong_password,
-            code,
-        },
-        (None, Some(password)) => Credential::AppPassword(password),
-        (None, None) => Credential::Password {
-            correct: !wrong_password,
-        },
+    // The password field as the client would send it: the account password
+    // (this example's stand-in directory knows it as PASSWORD), with a code
+    // appended, or an application password instead.
+    let password = if wrong_password {
+        "not-the-password"
+    } else {
+        PASSWORD
     };
-    let request = LoginRequest {
-        protocol: protocol.clone(),
-        credential,
-        client: ClientInfo {
-            device_id: get("device-id"),
-            device_type: get("device-type"),
-            user_agent: get("user-agent"),
-            remote_addr: get("addr"),
-        },
+    let typed = match (get("code"), get("app-password")) {
+        (Some(code), _) => format!("{password}{code}"),
+        (None, Some(app_password)) => app_password.to_owned(),
+        (None, None) => password.to_owned(),
     };
-    let decision = engine.authenticate(&id, &request, now)?;
+    let attempt = LoginAttempt::new(protocol.clone(), &typed).with_client(ClientInfo {
+        device_id: get("device-id"),
+        device_type: get("device-type"),
+        user_agent: get("user-agent"),
+        remote_addr: get("addr"),
+    });
+    // One call: the split, the host's password check, the decision.
+    let decision = engine.check_login(&id, &attempt, now, |part| part == PASSWORD)?;
     println!(
         "{} over {}: client told {:?}",
         id.account(),

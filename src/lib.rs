@@ -42,10 +42,12 @@
 //! # Ok::<(), mail2fa::Error>(())
 //! ```
 //!
-//! Mail clients (IMAP, POP3, SMTP, ActiveSync, Outlook) go through
-//! [`engine::Engine::authenticate`]: protocols and their policies, device
-//! tokens, application passwords and device binding, in one decision per
-//! login. Nothing in the crate reads a clock or does I/O behind the caller's
+//! A mail server's login is one call, [`engine::Engine::check_login`]:
+//! what the client typed (a password, a password+code string or an
+//! application password), the host's own password check, the protocol and
+//! the client in; the decision out — protocols and their policies, device
+//! tokens, application passwords and device binding included, each record
+//! read once. Nothing in the crate reads a clock or does I/O behind the caller's
 //! back: time is a parameter (Unix seconds). The behaviour the engine
 //! implements, with the story numbers (S1, S12–S14, …) its documentation
 //! cites, is written down in `docs/behaviour.md` of the repository.

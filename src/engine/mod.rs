@@ -12,7 +12,8 @@
 //! numbers in comments and docs refer to it): TOTP, e-mail and SMS codes,
 //! recovery codes ([`Engine::login`]), and the mail-client side — protocols,
 //! device tokens, notifications, application passwords, device binding — in
-//! one call per login ([`Engine::authenticate`]); `src/ffi/` exports it to C,
+//! one call per login ([`Engine::check_login`], with the host's password
+//! check; [`Engine::authenticate`] when the host has checked it already); `src/ffi/` exports it to C,
 //! one file per C object family.
 //!
 //! ```

@@ -7,11 +7,12 @@ use super::protocol::Protocol;
 
 /// What the client presented, after the host's own password check.
 ///
-/// The host owns the account password. A host that receives a
-/// password+code string splits it with [`Engine::split_login_for`] and
-/// checks the password part; when its check fails, it passes the whole
-/// input as an [`Credential::AppPassword`] — the engine tells an
-/// application password from a wrong password by its shape.
+/// Most hosts never build one: [`Engine::check_login`] takes the password
+/// field as typed and the host's password check, and builds it inside. A
+/// host that checks the password itself — a form with a separate code
+/// field — builds one for [`Engine::authenticate`]; when its check fails,
+/// it passes the whole input as an [`Credential::AppPassword`] — the engine
+/// tells an application password from a wrong password by its shape.
 ///
 /// A whole login of an IMAP client through [`Engine::authenticate`]: the
 /// split, the host's password check, the credential, the decision — and an
@@ -72,6 +73,7 @@ use super::protocol::Protocol;
 ///
 /// [`Engine::split_login_for`]: crate::engine::Engine::split_login_for
 /// [`Engine::authenticate`]: crate::engine::Engine::authenticate
+/// [`Engine::check_login`]: crate::engine::Engine::check_login
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// The account password alone; `correct` is the host's verdict.
