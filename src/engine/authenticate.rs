@@ -167,14 +167,15 @@ impl<S: Store> Engine<S> {
                     }
                     _ => None,
                 };
-                if let (Some(key), Some(tag)) = (&binding, &tag)
-                    && let Some(until) =
+                if let (Some(key), Some(tag)) = (&binding, &tag) {
+                    if let Some(until) =
                         self.trusted_until(id, account.generation, key, tag, now)?
-                {
-                    return Ok(Decision::Allow {
-                        reason: AllowReason::DeviceTrusted { until },
-                        cacheable: false,
-                    });
+                    {
+                        return Ok(Decision::Allow {
+                            reason: AllowReason::DeviceTrusted { until },
+                            cacheable: false,
+                        });
+                    }
                 }
                 // Not the bound string: the code is checked (a wrong one
                 // counts toward the lockout; the last code used, from
