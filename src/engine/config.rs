@@ -330,9 +330,9 @@ impl EngineConfig {
                  seen_interval < pending_ttl, binding_period at most 30 days",
             ));
         }
-        if let Some(link) = &config.portal_link
-            && (link.is_empty() || link.len() > 512 || link.chars().any(char::is_control))
-        {
+        if config.portal_link.as_ref().is_some_and(|link| {
+            link.is_empty() || link.len() > 512 || link.chars().any(char::is_control)
+        }) {
             return Err(Error::InvalidConfig("portal_link"));
         }
         if config.mandatory_platforms.len() > MAX_MANDATORY_PLATFORMS {

@@ -156,8 +156,10 @@ impl<S: Store> Engine<S> {
         let policy = self.config.delivered_codes;
         // The code that last worked, presented again (another connection of
         // the same client): refused, and not counted as a failure.
-        if let Some((salt, tag)) = &account.last_delivered
-            && codes::tag_matches(tag, salt, code)
+        if account
+            .last_delivered
+            .as_ref()
+            .is_some_and(|(salt, tag)| codes::tag_matches(tag, salt, code))
         {
             return Err(DenyReason::Replayed);
         }

@@ -97,8 +97,8 @@ impl<S: Store> Engine<S> {
             // Re-armed by itself: forget the old suspension when next writing.
             account.suspended_until = None;
         }
-        if account.mode == Mode::Totp
-            && let TotpState::Pending { secret, expires_at } = &account.totp
+        if let (Mode::Totp, TotpState::Pending { secret, expires_at }) =
+            (account.mode, &account.totp)
         {
             if now >= *expires_at {
                 return Ok((Decision::deny(DenyReason::EnrollmentExpired), None));
@@ -199,17 +199,15 @@ impl<S: Store> Engine<S> {
     /// Why a well-formed TOTP code was refused: a replay, a skewed clock, or
     /// simply wrong. Only computed on refusals.
     fn refusal_reason(&self, totp: &Totp, code: &str, now: u64, last: Option<u64>) -> DenyReason {
-        if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now))
-            && step <= last
-        {
-            return DenyReason::Replayed;
+        if let (Some(last), Ok(Some(step))) = (last, totp.verify(code, now)) {
+            if step <= last {
+                return DenyReason::Replayed;
+            }
         }
         // The last code used, however old: a mail client reconnecting with
         // its stored password+code string. It repeats a code that worked and
         // teaches nothing, so it must not lock the account.
-        if let Some(last) = last
-            && totp.generate_at_step(last) == code
-        {
+        if last.is_some_and(|last| totp.generate_at_step(last) == code) {
             return DenyReason::Replayed;
         }
         let window = self.config.diagnostic_window;

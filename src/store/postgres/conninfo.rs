@@ -102,18 +102,19 @@ pub(super) fn parse(text: &str) -> Result<ConnInfo, String> {
     if disable && roots.is_some() {
         return Err("sslrootcert given with sslmode=disable".into());
     }
-    if let Pairs::KeyValue(_) = pairs
-        && let Some(position) = rewritten
+    if let Pairs::KeyValue(_) = pairs {
+        let unknown = rewritten
             .iter()
-            .position(|(key, _)| !KNOWN_KEYS.contains(&key.as_str()))
-    {
-        // Not repeated: in a `key=value` list, an unknown word may be the
-        // second half of an unquoted password with a space in it.
-        return Err(format!(
-            "setting number {} of the connection string is not one mail2fa knows \
-             (quote values with spaces)",
-            position + 1
-        ));
+            .position(|(key, _)| !KNOWN_KEYS.contains(&key.as_str()));
+        if let Some(position) = unknown {
+            // Not repeated: in a `key=value` list, an unknown word may be the
+            // second half of an unquoted password with a space in it.
+            return Err(format!(
+                "setting number {} of the connection string is not one mail2fa knows \
+                 (quote values with spaces)",
+                position + 1
+            ));
+        }
     }
     pairs.replace(rewritten);
     let mut config = tokio_postgres::Config::from_str(&pairs.render())

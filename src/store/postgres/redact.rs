@@ -48,10 +48,10 @@ fn redact_url(text: &str) -> String {
     let rest = &text[scheme_end..];
     // Byte ranges to hide; every bound is next to an ASCII character.
     let mut hidden: Vec<(usize, usize)> = Vec::new();
-    if let Some(last_at) = rest.rfind('@')
-        && let Some(colon) = rest[..last_at].find(':')
-    {
-        hidden.push((scheme_end + colon + 1, scheme_end + last_at));
+    if let Some(last_at) = rest.rfind('@') {
+        if let Some(colon) = rest[..last_at].find(':') {
+            hidden.push((scheme_end + colon + 1, scheme_end + last_at));
+        }
     }
     // Every `password=` setting, wherever a setting may begin (a `?` inside
     // a password cannot tell us where the settings begin).
