@@ -60,16 +60,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             correct: !wrong_password,
         },
     };
-    let request = LoginRequest {
-        protocol: protocol.clone(),
-        credential,
-        client: ClientInfo {
-            device_id: get("device-id"),
-            device_type: get("device-type"),
-            user_agent: get("user-agent"),
-            remote_addr: get("addr"),
-        },
-    };
+    let request = LoginRequest::new(protocol.clone(), credential).with_client(
+        ClientInfo::new()
+            .with_device_id(get("device-id"))
+            .with_device_type(get("device-type"))
+            .with_user_agent(get("user-agent"))
+            .with_remote_addr(get("addr")),
+    );
     let decision = engine.authenticate(&id, &request, now)?;
     println!(
         "{} over {}: client told {:?}",
