@@ -241,10 +241,11 @@ impl DevicePolicy {
 /// Engine settings.
 ///
 /// Start from the defaults and change what the site needs with the
-/// `with_*` methods (the fields stay readable; new settings may come in a
-/// minor release, so the struct cannot be written as a literal outside
-/// this crate); [`Engine::new`] checks the result. Here: three wrong codes lock for five minutes, and new
-/// enrollments get 8-digit codes (accounts enrolled before keep theirs).
+/// `with_*` methods; [`Engine::new`] checks the result. The fields stay
+/// readable, but new settings may come in any release, so other crates
+/// cannot write the struct as a literal. Here: three wrong codes lock for
+/// five minutes, and new enrollments get 8-digit codes (accounts enrolled
+/// before keep theirs).
 ///
 /// ```
 /// use mail2fa::engine::{AccountId, Engine, EngineConfig, LockoutPolicy};

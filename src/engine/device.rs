@@ -130,7 +130,7 @@ pub(crate) fn decode_stored_key(bytes: &[u8]) -> Result<DeviceKey> {
 /// assert!(!ClientInfo::new().is_identifiable());
 /// ```
 ///
-/// New fields may come in a minor release (the struct is
+/// New fields may come in any release (the struct is
 /// `#[non_exhaustive]`): build it with [`ClientInfo::new`] and the `with_*`
 /// methods, which take a `&str` or an `Option<&str>`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
