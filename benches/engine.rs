@@ -89,7 +89,7 @@ fn enrolled<S: mail2fa::store::Store>(engine: &Engine<S>, name: &str) -> (Accoun
 /// side, each on its own account of one engine (default policies: last-seen
 /// and last-used times are written at most once per 300 s).
 fn device_login(c: &mut Criterion) {
-    let config = EngineConfig::default().with_device_key(Some(DeviceKey::from_bytes([0x42; 32])));
+    let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
     let engine = Engine::new(MemoryStore::new(), config).unwrap();
     engine.enable_platform("example.com", true).unwrap();
 

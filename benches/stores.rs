@@ -193,8 +193,7 @@ fn main() {
         "store", "login", "threads", "decisions/s", "p50 µs", "p99 µs", "max µs", "calls"
     );
     for (name, store) in backends {
-        let config =
-            EngineConfig::default().with_device_key(Some(DeviceKey::from_bytes([0x42; 32])));
+        let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
         let engine = Engine::new(store, config).unwrap();
         engine.enable_platform("example.com", true).unwrap();
         let accounts: Vec<Account> = (0..many)

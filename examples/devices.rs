@@ -28,9 +28,8 @@ fn show(what: &str, decision: &Decision) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config = EngineConfig::default().with_portal_link(Some(
-        "https://mail.example.com/devices?user={account}".into(),
-    ));
+    let config = EngineConfig::default()
+        .with_portal_link("https://mail.example.com/devices?user={account}".to_owned());
     let engine = Engine::new(MemoryStore::new(), config)?;
     let alice = AccountId::new("example.com", "alice@example.com")?;
     let mut now = 1_800_000_000;

@@ -288,7 +288,7 @@ fn keys() -> EncryptionKeys {
 }
 
 fn sealed_engine() -> Engine<TestStore> {
-    engine_with(EngineConfig::default().with_encryption(Some(keys())))
+    engine_with(EngineConfig::default().with_encryption(keys()))
 }
 
 const DEVICE_ID: &str = "DEVICE-ID-Q7ZX";
@@ -425,9 +425,8 @@ fn a_sealed_clients_record_does_not_open_without_its_key_or_elsewhere() {
 
     // A clients record sealed under a key this engine does not have (made
     // by another deployment for the same account name).
-    let elsewhere = engine_with(
-        EngineConfig::default().with_encryption(Some(EncryptionKeys::new(2, [0x43; 32]))),
-    );
+    let elsewhere =
+        engine_with(EngineConfig::default().with_encryption(EncryptionKeys::new(2, [0x43; 32])));
     fill_clients(&elsewhere, &alice);
     let foreign = elsewhere
         .store()
@@ -475,7 +474,7 @@ fn plain_clients_records_are_refused_until_sealed_when_keys_come() {
         Engine::new(
             store,
             EngineConfig::default()
-                .with_encryption(Some(keys()))
+                .with_encryption(keys())
                 .with_require_sealed(require_sealed),
         )
         .unwrap()

@@ -28,7 +28,7 @@ const NOW_UTC: &str = "2027-01-15 08:00:00 UTC";
 
 #[test]
 fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
-    let engine = engine_with(EngineConfig::default().with_portal_link(Some(PORTAL.to_owned())));
+    let engine = engine_with(EngineConfig::default().with_portal_link(PORTAL.to_owned()));
     let id = account("alice+mail@example.com");
     enroll(&engine, &id, NOW - 3_600);
     engine

@@ -446,7 +446,7 @@ fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
     ));
     // An issuer with ':' and a non-zero T0 (which no URI can carry) are refused.
     for config in [
-        EngineConfig::default().with_issuer(Some("Example:Mail".into())),
+        EngineConfig::default().with_issuer("Example:Mail".to_owned()),
         EngineConfig::default().with_totp(mail2fa::TotpConfig::default().with_t0(30)),
         EngineConfig::default().with_enrollment_ttl(0),
     ] {

@@ -119,7 +119,7 @@ fn s2_enable_puts_the_account_in_pending_enrollment_with_a_uri() {
 
 #[test]
 fn s2_configured_issuer_is_shown() {
-    let engine = engine_with(EngineConfig::default().with_issuer(Some("Example Mail".into())));
+    let engine = engine_with(EngineConfig::default().with_issuer("Example Mail".to_owned()));
     let uri = engine
         .enable_account(&account("alice@example.com"), NOW)
         .unwrap();
@@ -127,7 +127,7 @@ fn s2_configured_issuer_is_shown() {
     assert!(
         Engine::new(
             fresh_store(),
-            EngineConfig::default().with_issuer(Some(String::new()))
+            EngineConfig::default().with_issuer(String::new())
         )
         .is_err()
     );

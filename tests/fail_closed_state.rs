@@ -290,7 +290,7 @@ fn database_and_key_files_of_another_user_are_refused_with_the_fix() {
 
 fn sealed_config(require_sealed: bool) -> EngineConfig {
     EngineConfig::default()
-        .with_encryption(Some(EncryptionKeys::new(1, [0x11; 32])))
+        .with_encryption(EncryptionKeys::new(1, [0x11; 32]))
         .with_require_sealed(require_sealed)
 }
 

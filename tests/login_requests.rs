@@ -88,7 +88,7 @@ fn client_fields_a_client_cannot_honestly_send_are_refused() {
 
 #[test]
 fn audit_events_name_protocol_and_device_but_no_secret() {
-    let engine = engine_with(EngineConfig::default().with_portal_link(Some(PORTAL.to_owned())));
+    let engine = engine_with(EngineConfig::default().with_portal_link(PORTAL.to_owned()));
     let id = account("alice@example.com");
     enroll(&engine, &id, NOW - 3_600);
     let (_, password) = engine.create_app_password(&id, "laptop", &[], NOW).unwrap();

@@ -160,7 +160,7 @@ fn unauthenticated_logins_read_alike_write_nothing_and_answer_alike_with_or_with
 #[test]
 fn unauthenticated_logins_alike_with_sealed_records_too() {
     unauthenticated_logins_alike(
-        EngineConfig::default().with_encryption(Some(EncryptionKeys::new(1, [0x5a; 32]))),
+        EngineConfig::default().with_encryption(EncryptionKeys::new(1, [0x5a; 32])),
     );
 }
 

@@ -39,7 +39,7 @@ impl Store for NoScan {
 }
 
 fn encrypted(key: [u8; 32]) -> EngineConfig {
-    EngineConfig::default().with_encryption(Some(EncryptionKeys::new(1, key)))
+    EngineConfig::default().with_encryption(EncryptionKeys::new(1, key))
 }
 
 // -------------------------------------------------------------- check_records
@@ -94,8 +94,7 @@ fn check_records_counts_every_kind_of_record() {
     // With a device key in the configuration, none is stored.
     let keyed = Engine::new(
         fresh_store(),
-        EngineConfig::default()
-            .with_device_key(Some(mail2fa::engine::DeviceKey::from_bytes([3; 32]))),
+        EngineConfig::default().with_device_key(mail2fa::engine::DeviceKey::from_bytes([3; 32])),
     )
     .unwrap();
     assert_eq!(keyed.check_records().unwrap(), RecordCheck::default());
@@ -300,11 +299,11 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     // The right key kept as an older one still opens them all.
     let rotated = Engine::new(
         store,
-        EngineConfig::default().with_encryption(Some(
+        EngineConfig::default().with_encryption(
             EncryptionKeys::new(2, [9; 32])
                 .with_previous(1, [7; 32])
                 .unwrap(),
-        )),
+        ),
     )
     .unwrap();
     let check = rotated.check_records().unwrap();

@@ -222,7 +222,7 @@ fn a_full_disk_refuses_the_write_and_leaves_the_record_whole() {
     // A database capped at its current size: any growth fails as it would
     // on a full disk (SQLITE_FULL).
     let size = std::fs::metadata(&path).unwrap().len();
-    let options = SqliteOptions::default().with_max_size(Some(size));
+    let options = SqliteOptions::default().with_max_size(size);
     let store = SqliteStore::open_with(&path, &options).unwrap();
     let big = vec![7u8; 60_000];
     let error = store

@@ -291,10 +291,10 @@ impl Harness {
             .with_reset_revokes_clients(false);
         let config = EngineConfig::default()
             .with_devices(devices)
-            .with_device_key(Some(DeviceKey::from_bytes([0x5a; 32])))
-            .with_portal_link(Some(
-                "https://mail.example.com/devices?user={account}&d={device}".into(),
-            ));
+            .with_device_key(DeviceKey::from_bytes([0x5a; 32]))
+            .with_portal_link(
+                "https://mail.example.com/devices?user={account}&d={device}".to_owned(),
+            );
         let engine = Engine::new(MemoryStore::new(), config).expect("valid configuration");
         engine
             .enable_platform(PLATFORM, true)
