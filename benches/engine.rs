@@ -60,12 +60,14 @@ fn bench(c: &mut Criterion) {
 }
 
 /// Outlook desktop as a mail server sees it.
-const OUTLOOK: ClientInfo<'static> = ClientInfo {
-    device_id: None,
-    device_type: Some("WindowsOutlook15"),
-    user_agent: Some("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)"),
-    remote_addr: Some("198.51.100.20"),
-};
+fn outlook() -> ClientInfo<'static> {
+    ClientInfo::new()
+        .with_device_type("WindowsOutlook15")
+        .with_user_agent(
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)",
+        )
+        .with_remote_addr("198.51.100.20")
+}
 
 /// An enrolled account (2FA confirmed with a first code) and its phone.
 fn enrolled<S: mail2fa::store::Store>(engine: &Engine<S>, name: &str) -> (AccountId, Totp) {
@@ -87,20 +89,14 @@ fn enrolled<S: mail2fa::store::Store>(engine: &Engine<S>, name: &str) -> (Accoun
 /// side, each on its own account of one engine (default policies: last-seen
 /// and last-used times are written at most once per 300 s).
 fn device_login(c: &mut Criterion) {
-    let config = EngineConfig {
-        device_key: Some(DeviceKey::from_bytes([0x42; 32])),
-        ..EngineConfig::default()
-    };
+    let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
     let engine = Engine::new(MemoryStore::new(), config).unwrap();
     engine.enable_platform("example.com", true).unwrap();
 
     // An Outlook desktop the user has activated (S12-S14).
     let (alice, _) = enrolled(&engine, "alice@example.com");
-    let outlook = LoginRequest {
-        protocol: Protocol::Outlook,
-        credential: Credential::Password { correct: true },
-        client: OUTLOOK,
-    };
+    let outlook = LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+        .with_client(outlook());
     let pending = engine.authenticate(&alice, &outlook, START + 1).unwrap();
     let Decision::DevicePending { device, .. } = pending else {
         panic!("first login of a new device: {pending:?}");
@@ -120,16 +116,12 @@ fn device_login(c: &mut Criterion) {
     let (app, password) = engine
         .create_app_password(&bob, "Thunderbird", &[Protocol::Imap], START + 1)
         .unwrap();
-    let imap = LoginRequest {
-        protocol: Protocol::Imap,
-        credential: Credential::AppPassword(password.as_str()),
-        client: ClientInfo {
-            device_id: None,
-            device_type: None,
-            user_agent: Some("Thunderbird 128.5.0"),
-            remote_addr: Some("203.0.113.7"),
-        },
-    };
+    let imap = LoginRequest::new(Protocol::Imap, Credential::AppPassword(password.as_str()))
+        .with_client(
+            ClientInfo::new()
+                .with_user_agent("Thunderbird 128.5.0")
+                .with_remote_addr("203.0.113.7"),
+        );
     let app_allowed = Decision::Allow {
         reason: AllowReason::AppPassword { id: app.id },
         cacheable: false,
@@ -207,11 +199,9 @@ fn stores(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = |name: &str, synchronous| -> Box<dyn Store> {
-        let options = SqliteOptions {
-            create: true,
-            synchronous,
-            ..SqliteOptions::default()
-        };
+        let options = SqliteOptions::default()
+            .with_create(true)
+            .with_synchronous(synchronous);
         Box::new(SqliteStore::open_with(dir.join(name), &options).unwrap())
     };
     let backends: Vec<(&str, Box<dyn Store>)> = vec![
@@ -224,11 +214,8 @@ fn stores(c: &mut Criterion) {
         let engine = Engine::new(store, EngineConfig::default()).unwrap();
         engine.enable_platform("example.com", true).unwrap();
         let (alice, totp) = enrolled(&engine, "alice@example.com");
-        let outlook = LoginRequest {
-            protocol: Protocol::Outlook,
-            credential: Credential::Password { correct: true },
-            client: OUTLOOK,
-        };
+        let outlook = LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+            .with_client(outlook());
         let Decision::DevicePending { device, .. } =
             engine.authenticate(&alice, &outlook, START + 1).unwrap()
         else {

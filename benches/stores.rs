@@ -35,18 +35,17 @@ use mail2fa::store::{MemoryStore, Store};
 
 const START: u64 = 1_800_000_000;
 
-const OUTLOOK: ClientInfo<'static> = ClientInfo {
-    device_id: None,
-    device_type: Some("WindowsOutlook15"),
-    user_agent: Some("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)"),
-    remote_addr: Some("198.51.100.20"),
-};
-
-const OUTLOOK_LOGIN: LoginRequest<'static> = LoginRequest {
-    protocol: Protocol::Outlook,
-    credential: Credential::Password { correct: true },
-    client: OUTLOOK,
-};
+/// An Outlook login with the right password, from the same client each time.
+fn outlook_login() -> LoginRequest<'static> {
+    let outlook = ClientInfo::new()
+        .with_device_type("WindowsOutlook15")
+        .with_user_agent(
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)",
+        )
+        .with_remote_addr("198.51.100.20");
+    LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+        .with_client(outlook)
+}
 
 /// One account of one thread: enrolled, with an activated Outlook device.
 struct Account {
@@ -57,15 +56,16 @@ struct Account {
 fn prepare(engine: &Engine<Box<dyn Store>>, name: &str) -> Account {
     let id = AccountId::new("example.com", name).unwrap();
     let totp = support::enroll(engine, &id, START);
-    let Decision::DevicePending { device, .. } =
-        engine.authenticate(&id, &OUTLOOK_LOGIN, START + 1).unwrap()
+    let Decision::DevicePending { device, .. } = engine
+        .authenticate(&id, &outlook_login(), START + 1)
+        .unwrap()
     else {
         panic!("a new device is pending");
     };
     engine.activate_device(&id, &device, START + 2).unwrap();
     assert!(
         engine
-            .authenticate(&id, &OUTLOOK_LOGIN, START + 3)
+            .authenticate(&id, &outlook_login(), START + 3)
             .unwrap()
             .is_allowed()
     );
@@ -116,7 +116,7 @@ fn run(
                         let call = Instant::now();
                         let decision = match &code {
                             Some(code) => engine.login(&account.id, Some(code.as_str()), now),
-                            None => engine.authenticate(&account.id, &OUTLOOK_LOGIN, now),
+                            None => engine.authenticate(&account.id, &outlook_login(), now),
                         }
                         .unwrap();
                         seen.push(call.elapsed());
@@ -177,10 +177,7 @@ fn main() {
         // The schema is created once, as an administrator does; the store
         // measured opens it as a mail host's login path does.
         drop(mail2fa::store::PostgresStore::create(&schema.url).unwrap());
-        let options = mail2fa::store::PostgresOptions {
-            max_connections: many,
-            ..mail2fa::store::PostgresOptions::default()
-        };
+        let options = mail2fa::store::PostgresOptions::default().with_max_connections(many);
         backends.push((
             "postgres",
             Box::new(mail2fa::store::PostgresStore::open_with(&schema.url, &options).unwrap()),
@@ -196,10 +193,7 @@ fn main() {
         "store", "login", "threads", "decisions/s", "p50 µs", "p99 µs", "max µs", "calls"
     );
     for (name, store) in backends {
-        let config = EngineConfig {
-            device_key: Some(DeviceKey::from_bytes([0x42; 32])),
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
         let engine = Engine::new(store, config).unwrap();
         engine.enable_platform("example.com", true).unwrap();
         let accounts: Vec<Account> = (0..many)

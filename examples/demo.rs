@@ -55,10 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             path
         }
     };
-    let config = EngineConfig {
-        issuer: Some("Example Mail".into()),
-        ..EngineConfig::default()
-    };
+    let config = EngineConfig::default().with_issuer("Example Mail".to_owned());
     // Creating the database is the administrator's act; mail servers then
     // only open it.
     let engine = Engine::new(SqliteStore::create(&path)?, config.clone())?;

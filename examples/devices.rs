@@ -28,10 +28,8 @@ fn show(what: &str, decision: &Decision) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config = EngineConfig {
-        portal_link: Some("https://mail.example.com/devices?user={account}".into()),
-        ..EngineConfig::default()
-    };
+    let config = EngineConfig::default()
+        .with_portal_link("https://mail.example.com/devices?user={account}".to_owned());
     let engine = Engine::new(MemoryStore::new(), config)?;
     let alice = AccountId::new("example.com", "alice@example.com")?;
     let mut now = 1_800_000_000;
@@ -43,17 +41,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.set_contact(&alice, None, Some("+33 6 12 34 56 78"))?;
 
     // S12, S13: Outlook with the right password, from a device never seen.
-    let outlook = |correct| LoginRequest {
-        protocol: Protocol::Outlook,
-        credential: Credential::Password { correct },
-        client: ClientInfo {
-            device_type: Some("WindowsOutlook15"),
-            user_agent: Some(
-                "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
-            ),
-            remote_addr: Some("198.51.100.20"),
-            ..ClientInfo::default()
-        },
+    let outlook = |correct| {
+        LoginRequest::new(Protocol::Outlook, Credential::Password { correct }).with_client(
+            ClientInfo::new()
+                .with_device_type("WindowsOutlook15")
+                .with_user_agent(
+                    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
+                )
+                .with_remote_addr("198.51.100.20"),
+        )
     };
     show(
         "outlook, wrong password",
@@ -90,10 +86,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // S15, S16: IMAP takes only application passwords by default.
-    let imap = |credential| LoginRequest {
-        protocol: Protocol::Imap,
-        credential,
-        client: ClientInfo::default(),
+    let imap = |credential| {
+        LoginRequest::new(Protocol::Imap, credential).with_client(ClientInfo::default())
     };
     show(
         "imap with the account password",
@@ -128,20 +122,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let typed = format!("hunter2{}", totp.generate(now)?.as_str());
     let (password_part, code) = engine.split_login_for(&alice, &Protocol::Imap, &typed, now)?;
     assert_eq!(password_part, "hunter2"); // the host checks this part itself
-    let thunderbird = ClientInfo {
-        user_agent: Some("Thunderbird 115.3.1"),
-        remote_addr: Some("203.0.113.7"),
-        ..ClientInfo::default()
-    };
+    let thunderbird = ClientInfo::new()
+        .with_user_agent("Thunderbird 115.3.1")
+        .with_remote_addr("203.0.113.7");
     let login = |client, at| -> mail2fa::Result<Decision> {
-        let request = LoginRequest {
-            protocol: Protocol::Imap,
-            credential: Credential::PasswordAndCode {
+        let request = LoginRequest::new(
+            Protocol::Imap,
+            Credential::PasswordAndCode {
                 correct: true,
                 code: code.unwrap_or(""),
             },
-            client,
-        };
+        )
+        .with_client(client);
         engine.authenticate(&alice, &request, at)
     };
     show("imap, password+code", &login(thunderbird, now)?);
@@ -151,20 +143,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // The client strings and the address are no secret: the password alone
     // never passes through a binding.
-    let password_alone = LoginRequest {
-        protocol: Protocol::Imap,
-        credential: Credential::Password { correct: true },
-        client: thunderbird,
-    };
+    let password_alone = LoginRequest::new(Protocol::Imap, Credential::Password { correct: true })
+        .with_client(thunderbird);
     show(
         "same client, password alone",
         &engine.authenticate(&alice, &password_alone, now + 600)?,
     );
-    let other = ClientInfo {
-        user_agent: Some("Thunderbird 115.3.1"),
-        remote_addr: Some("192.0.2.99"),
-        ..ClientInfo::default()
-    };
+    let other = ClientInfo::new()
+        .with_user_agent("Thunderbird 115.3.1")
+        .with_remote_addr("192.0.2.99");
     show(
         "same string from another network",
         &login(other, now + 600)?,

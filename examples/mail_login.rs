@@ -69,12 +69,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(app_password)) => app_password.to_owned(),
         (None, None) => password.to_owned(),
     };
-    let attempt = LoginAttempt::new(protocol.clone(), &typed).with_client(ClientInfo {
-        device_id: get("device-id"),
-        device_type: get("device-type"),
-        user_agent: get("user-agent"),
-        remote_addr: get("addr"),
-    });
+    let attempt = LoginAttempt::new(protocol.clone(), &typed).with_client(
+        ClientInfo::new()
+            .with_device_id(get("device-id"))
+            .with_device_type(get("device-type"))
+            .with_user_agent(get("user-agent"))
+            .with_remote_addr(get("addr")),
+    );
     // One call: the split, the host's password check, the decision.
     let decision = engine.check_login(&id, &attempt, now, |part| part == PASSWORD)?;
     println!(

@@ -62,8 +62,7 @@
 //! * [`KeyUri`]: `otpauth://` provisioning URIs, built and strictly parsed;
 //! * [`qr`][qr-module] (feature `qr`, on by default): the URI as an SVG or terminal QR code.
 //!
-//! The engine stores its records in the [`record`] format. Used alone, the
-//! foundation leaves one-time use to the caller:
+//! Used alone, the foundation leaves one-time use to the caller:
 //!
 //! ```
 //! use mail2fa::{KeyUri, Secret, Totp, TotpConfig};
@@ -120,6 +119,10 @@ pub mod otp;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 pub mod qr;
+// Not public API: the engine's record encoding, reachable only for the
+// crate's own fuzz target and the tests that forge stored records. Its
+// error is public, at the root, as the other errors.
+#[doc(hidden)]
 pub mod record;
 /// cbindgen:ignore
 mod secret;
@@ -130,6 +133,10 @@ pub mod uri;
 #[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub mod ffi;
 
+// What other crates cannot do with the public items (compile_fail doctests).
+#[cfg(doctest)]
+mod semver_checks;
+
 // The README's Rust examples are compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -137,5 +144,6 @@ struct ReadmeDoctests;
 
 pub use error::{Base32Error, Error, KeyFileError, NameError, Result, UriError};
 pub use otp::{Algorithm, Code, Digits, Hotp, MAX_PERIOD, MAX_WINDOW, Totp, TotpConfig};
+pub use record::RecordError;
 pub use secret::Secret;
 pub use uri::{KeyUri, OtpKind};

@@ -1,6 +1,10 @@
 //! The stored form of records: a versioned binary encoding with an
 //! integrity check, the same for every backend.
 //!
+//! Not public API (hidden from the documentation): the format may change in
+//! any release, with a migration. [`RecordError`] is public, as
+//! `mail2fa::RecordError`.
+//!
 //! ```text
 //! offset  size  field
 //! 0       4     magic "M2FA"

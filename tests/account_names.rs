@@ -44,11 +44,8 @@ fn password_only<S: mail2fa::store::Store>(
     id: &AccountId,
     protocol: Protocol,
 ) -> mail2fa::Result<Decision> {
-    let request = LoginRequest {
-        protocol,
-        credential: Credential::Password { correct: true },
-        client: ClientInfo::default(),
-    };
+    let request = LoginRequest::new(protocol, Credential::Password { correct: true })
+        .with_client(ClientInfo::default());
     engine.authenticate(id, &request, NOW)
 }
 

@@ -13,11 +13,11 @@
 
 mod support;
 
+use mail2fa::RecordError;
 use mail2fa::engine::{
     AccountId, AllowReason, ClientAnswer, ClientInfo, Credential, Decision, DenyReason, Engine,
     EngineConfig, Enrollment, LoginRequest, Mode, Protocol, ProtocolPolicy, format_utc,
 };
-use mail2fa::record::RecordError;
 use mail2fa::{Error, KeyUri, Totp};
 use support::engine::*;
 use support::records::*;
@@ -127,14 +127,14 @@ fn assert_reveals_nothing(debug: &str, uri: &str, codes: &[&str]) {
 }
 
 fn webmail_login(code: &str) -> LoginRequest<'_> {
-    LoginRequest {
-        protocol: Protocol::Webmail,
-        credential: Credential::PasswordAndCode {
+    LoginRequest::new(
+        Protocol::Webmail,
+        Credential::PasswordAndCode {
             correct: true,
             code,
         },
-        client: ClientInfo::default(),
-    }
+    )
+    .with_client(ClientInfo::default())
 }
 
 // ------------------------------------------------------- account_status: life
@@ -183,10 +183,7 @@ fn a_new_account_is_pending_until_a_valid_code_confirms_it() {
     );
 
     // The configured lifetime is what the status shows.
-    let short = engine_with(EngineConfig {
-        enrollment_ttl: 600,
-        ..EngineConfig::default()
-    });
+    let short = engine_with(EngineConfig::default().with_enrollment_ttl(600));
     short.enable_account(&id, NOW).unwrap();
     assert_eq!(
         status(&short, &id, NOW).enrollment,
@@ -509,11 +506,8 @@ fn codes_through_authenticate_are_uses_application_passwords_are_not() {
     let (info, password) = engine
         .create_app_password(&id, "phone", &[], at + 10)
         .unwrap();
-    let imap = LoginRequest {
-        protocol: Protocol::Imap,
-        credential: Credential::AppPassword(&password),
-        client: ClientInfo::default(),
-    };
+    let imap = LoginRequest::new(Protocol::Imap, Credential::AppPassword(&password))
+        .with_client(ClientInfo::default());
     let decision = engine.authenticate(&id, &imap, at + 20).unwrap();
     assert_eq!(allowed(&decision), AllowReason::AppPassword { id: info.id });
     assert_eq!(status(&engine, &id, at + 20).last_used, Some(at));

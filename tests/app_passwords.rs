@@ -243,11 +243,9 @@ fn wrong_app_passwords_and_wrong_passwords_lock_nothing() {
     // An activated Outlook, and a browser bound by a code login.
     let (device, _) = pending(outlook_login(&engine, &id, NOW));
     engine.activate_device(&id, &device, NOW + 1).unwrap();
-    let browser = ClientInfo {
-        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
-        remote_addr: Some("203.0.113.7"),
-        ..ClientInfo::default()
-    };
+    let browser = ClientInfo::new()
+        .with_user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+        .with_remote_addr("203.0.113.7");
     let t0 = unique_time(&totp, NOW + 2, 2, 2);
     let c0 = code(&totp, step(t0));
     let credential = Credential::PasswordAndCode {

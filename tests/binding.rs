@@ -62,12 +62,11 @@ fn unique_time(totp: &Totp, from: u64) -> u64 {
 }
 
 fn client(addr: &'static str) -> ClientInfo<'static> {
-    ClientInfo {
-        device_id: Some("TB-4711"),
-        device_type: Some("Linux"),
-        user_agent: Some("Thunderbird/115.3"),
-        remote_addr: Some(addr),
-    }
+    ClientInfo::new()
+        .with_device_id("TB-4711")
+        .with_device_type("Linux")
+        .with_user_agent("Thunderbird/115.3")
+        .with_remote_addr(Some(addr))
 }
 
 fn imap(
@@ -77,11 +76,7 @@ fn imap(
     client: ClientInfo<'_>,
     now: u64,
 ) -> Decision {
-    let request = LoginRequest {
-        protocol: Protocol::Imap,
-        credential,
-        client,
-    };
+    let request = LoginRequest::new(Protocol::Imap, credential).with_client(client);
     engine.authenticate(id, &request, now).unwrap()
 }
 
@@ -293,10 +288,7 @@ fn keys() -> EncryptionKeys {
 }
 
 fn sealed_engine() -> Engine<TestStore> {
-    engine_with(EngineConfig {
-        encryption: Some(keys()),
-        ..EngineConfig::default()
-    })
+    engine_with(EngineConfig::default().with_encryption(keys()))
 }
 
 const DEVICE_ID: &str = "DEVICE-ID-Q7ZX";
@@ -306,12 +298,11 @@ const ADDRESS: &str = "192.0.2.177";
 const APP_NAME: &str = "APP-NAME-Q7ZX";
 
 fn phone() -> ClientInfo<'static> {
-    ClientInfo {
-        device_id: Some(DEVICE_ID),
-        device_type: Some(DEVICE_TYPE),
-        user_agent: Some(USER_AGENT),
-        remote_addr: Some(ADDRESS),
-    }
+    ClientInfo::new()
+        .with_device_id(Some(DEVICE_ID))
+        .with_device_type(Some(DEVICE_TYPE))
+        .with_user_agent(Some(USER_AGENT))
+        .with_remote_addr(Some(ADDRESS))
 }
 
 /// Fills an account's clients record: a device token (with every client
@@ -319,11 +310,7 @@ fn phone() -> ClientInfo<'static> {
 fn fill_clients(engine: &Engine<TestStore>, id: &AccountId) -> (Totp, u64, String) {
     let totp = enroll(engine, id, NOW - 3_600);
     let phone = phone();
-    let request = LoginRequest {
-        protocol: Protocol::ActiveSync,
-        credential: PASSWORD_OK,
-        client: phone,
-    };
+    let request = LoginRequest::new(Protocol::ActiveSync, PASSWORD_OK).with_client(phone);
     let decision = engine.authenticate(id, &request, NOW).unwrap();
     assert!(
         matches!(decision, Decision::DevicePending { .. }),
@@ -332,11 +319,7 @@ fn fill_clients(engine: &Engine<TestStore>, id: &AccountId) -> (Totp, u64, Strin
     engine.create_app_password(id, APP_NAME, &[], NOW).unwrap();
     let t1 = unique_time(&totp, NOW + 60);
     let c1 = code(&totp, step(t1));
-    let bound = LoginRequest {
-        protocol: Protocol::Imap,
-        credential: with_code(&c1),
-        client: phone,
-    };
+    let bound = LoginRequest::new(Protocol::Imap, with_code(&c1)).with_client(phone);
     assert!(engine.authenticate(id, &bound, t1).unwrap().is_allowed());
     (totp, t1, c1)
 }
@@ -442,10 +425,8 @@ fn a_sealed_clients_record_does_not_open_without_its_key_or_elsewhere() {
 
     // A clients record sealed under a key this engine does not have (made
     // by another deployment for the same account name).
-    let elsewhere = engine_with(EngineConfig {
-        encryption: Some(EncryptionKeys::new(2, [0x43; 32])),
-        ..EngineConfig::default()
-    });
+    let elsewhere =
+        engine_with(EngineConfig::default().with_encryption(EncryptionKeys::new(2, [0x43; 32])));
     fill_clients(&elsewhere, &alice);
     let foreign = elsewhere
         .store()
@@ -465,11 +446,7 @@ fn a_sealed_clients_record_does_not_open_without_its_key_or_elsewhere() {
         engine.app_passwords(&alice),
         Err(Error::Encryption(_))
     ));
-    let request = LoginRequest {
-        protocol: Protocol::Imap,
-        credential: with_code(&c1),
-        client: phone(),
-    };
+    let request = LoginRequest::new(Protocol::Imap, with_code(&c1)).with_client(phone());
     assert!(matches!(
         engine.authenticate(&alice, &request, t1 + 60),
         Err(Error::Encryption(_))
@@ -496,11 +473,9 @@ fn plain_clients_records_are_refused_until_sealed_when_keys_come() {
         }
         Engine::new(
             store,
-            EngineConfig {
-                encryption: Some(keys()),
-                require_sealed,
-                ..EngineConfig::default()
-            },
+            EngineConfig::default()
+                .with_encryption(keys())
+                .with_require_sealed(require_sealed),
         )
         .unwrap()
     };

@@ -26,11 +26,9 @@ fn with_clients(engine: &Engine<TestStore>, id: &AccountId, now: u64) -> (Device
     engine
         .activate_device(id, &outlook_device, now + 1)
         .unwrap();
-    let phone_client = ClientInfo {
-        device_id: Some("ApplF17XK2QJHG7F"),
-        device_type: Some("iPhone"),
-        ..ClientInfo::default()
-    };
+    let phone_client = ClientInfo::new()
+        .with_device_id("ApplF17XK2QJHG7F")
+        .with_device_type("iPhone");
     pending(with_password(
         engine,
         id,
@@ -117,10 +115,9 @@ fn reset_revokes_clients_only_when_the_policy_says_so() {
     assert_eq!(engine.app_passwords(&id).unwrap().len(), 1);
 
     // With reset_revokes_clients: all gone in the same change.
-    let engine = engine_with(with_devices(DevicePolicy {
-        reset_revokes_clients: true,
-        ..DevicePolicy::default()
-    }));
+    let engine = engine_with(with_devices(
+        DevicePolicy::default().with_reset_revokes_clients(true),
+    ));
     let (device, password, _) = with_clients(&engine, &id, NOW);
     engine.reset(&id, NOW + 10).unwrap();
     assert!(engine.devices(&id, NOW + 10).unwrap().is_empty());

@@ -78,10 +78,7 @@ fn s4_codes_two_or_more_steps_off_are_refused_with_the_skew() {
 #[test]
 fn s4_window_and_diagnostic_window_are_configurable() {
     // Window ±2: two steps off accepted, three refused.
-    let engine = engine_with(EngineConfig {
-        totp: TotpConfig::default().with_window(2).unwrap(),
-        ..lenient()
-    });
+    let engine = engine_with(lenient().with_totp(TotpConfig::default().with_window(2).unwrap()));
     let alice = account("alice@example.com");
     let totp = enroll(&engine, &alice, NOW);
     let t = distinct_time(&totp, NOW + 40 * PERIOD);
@@ -108,10 +105,7 @@ fn s4_window_and_diagnostic_window_are_configurable() {
         (0, DenyReason::WrongCode, DenyReason::WrongCode),
         (3, DenyReason::ClockSkew { steps: 3 }, DenyReason::WrongCode),
     ] {
-        let engine = engine_with(EngineConfig {
-            diagnostic_window: window,
-            ..lenient()
-        });
+        let engine = engine_with(lenient().with_diagnostic_window(window));
         let bob = account("bob@example.com");
         let totp = enroll(&engine, &bob, NOW);
         let t = distinct_time(&totp, NOW + 40 * PERIOD);
@@ -303,10 +297,9 @@ fn s5_split_for_an_enrolled_account_then_the_code_logs_in() {
 
 #[test]
 fn s5_split_by_the_accounts_digits_with_eight_digit_codes() {
-    let engine = engine_with(EngineConfig {
-        totp: TotpConfig::default().with_digits(Digits::EIGHT),
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(
+        EngineConfig::default().with_totp(TotpConfig::default().with_digits(Digits::EIGHT)),
+    );
     let alice = account("alice@example.com");
     let uri = engine.enable_account(&alice, NOW).unwrap();
     assert_eq!(KeyUri::parse(&uri).unwrap().digits(), Digits::EIGHT);

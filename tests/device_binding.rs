@@ -65,10 +65,10 @@ fn a_code_login_binds_the_device_and_its_network() {
         correct: true,
         code: c,
     };
-    let client = |ua, addr| ClientInfo {
-        user_agent: Some(ua),
-        remote_addr: Some(addr),
-        ..ClientInfo::default()
+    let client = |ua, addr| {
+        ClientInfo::new()
+            .with_user_agent(Some(ua))
+            .with_remote_addr(Some(addr))
     };
     let imap = |client, now| {
         engine
@@ -110,10 +110,7 @@ fn a_code_login_binds_the_device_and_its_network() {
     let strangers = [
         client("Apple Mail/16.0", "203.0.113.7"),
         client("Thunderbird/115.3", "198.51.100.1"),
-        ClientInfo {
-            remote_addr: Some("203.0.113.7"),
-            ..ClientInfo::default()
-        },
+        ClientInfo::new().with_remote_addr("203.0.113.7"),
         ClientInfo::default(),
     ];
     for stranger in strangers {
@@ -166,10 +163,7 @@ fn a_code_login_binds_the_device_and_its_network() {
 
 #[test]
 fn binding_period_zero_turns_binding_off() {
-    let engine = engine_with(with_devices(DevicePolicy {
-        binding_period: 0,
-        ..DevicePolicy::default()
-    }));
+    let engine = engine_with(with_devices(DevicePolicy::default().with_binding_period(0)));
     engine
         .set_platform_policy(PLATFORM, &Protocol::Imap, Some(ProtocolPolicy::CodeInLogin))
         .unwrap();
@@ -181,11 +175,9 @@ fn binding_period_zero_turns_binding_off() {
         correct: true,
         code: &c,
     };
-    let home = ClientInfo {
-        user_agent: Some("Thunderbird/115.3"),
-        remote_addr: Some("203.0.113.7"),
-        ..ClientInfo::default()
-    };
+    let home = ClientInfo::new()
+        .with_user_agent("Thunderbird/115.3")
+        .with_remote_addr("203.0.113.7");
     let imap = |now| {
         engine
             .authenticate(&id, &request(Protocol::Imap, credential, home), now)
@@ -246,10 +238,12 @@ fn bindings_need_a_known_network_never_serve_the_portal_and_die_with_a_reset() {
         .set_platform_policy(PLATFORM, &Protocol::Imap, Some(ProtocolPolicy::CodeInLogin))
         .unwrap();
     let totp = enroll(&engine, &id, NOW - 3_600);
-    let firefox = |addr| ClientInfo {
-        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
-        remote_addr: addr,
-        ..ClientInfo::default()
+    let firefox = |addr| {
+        ClientInfo::new()
+            .with_user_agent(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            )
+            .with_remote_addr(addr)
     };
     // The portal: a code login binds nothing; the same string again is a
     // replay, the password alone asks for a code.

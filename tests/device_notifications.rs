@@ -18,12 +18,11 @@ use support::enroll;
 #[test]
 fn notifications_go_by_email_without_a_phone_and_fall_back_when_sms_fails() {
     let engine = engine();
-    let client = ClientInfo {
-        device_id: Some("ApplF17XK2QJHG7F"),
-        device_type: Some("iPhone"),
-        user_agent: Some("Apple-iPhone14C2/2104.100"),
-        remote_addr: Some("203.0.113.7"),
-    };
+    let client = ClientInfo::new()
+        .with_device_id("ApplF17XK2QJHG7F")
+        .with_device_type("iPhone")
+        .with_user_agent("Apple-iPhone14C2/2104.100")
+        .with_remote_addr("203.0.113.7");
     let notify = |id: &AccountId| {
         pending(with_password(
             &engine,

@@ -28,10 +28,7 @@ const NOW_UTC: &str = "2027-01-15 08:00:00 UTC";
 
 #[test]
 fn outlook_device_is_blocked_notified_activated_deactivated_and_deleted() {
-    let engine = engine_with(EngineConfig {
-        portal_link: Some(PORTAL.to_owned()),
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(EngineConfig::default().with_portal_link(PORTAL.to_owned()));
     let id = account("alice+mail@example.com");
     enroll(&engine, &id, NOW - 3_600);
     engine
@@ -200,19 +197,20 @@ fn wrong_password_from_an_unknown_device_records_nothing() {
 #[test]
 fn pending_tokens_are_capped_and_expire() {
     let ttl = 7 * DAY;
-    let engine = engine_with(with_devices(DevicePolicy {
-        max_pending: 3,
-        pending_ttl: ttl,
-        ..DevicePolicy::default()
-    }));
+    let engine = engine_with(with_devices(
+        DevicePolicy::default()
+            .with_max_pending(3)
+            .with_pending_ttl(ttl),
+    ));
     let id = account("alice@example.com");
     enroll(&engine, &id, NOW - 3_600);
     let names: Vec<String> = (0..8).map(|n| format!("PHONE-{n}")).collect();
-    let phone_client = |n: usize| ClientInfo {
-        device_id: Some(names[n].as_str()),
-        device_type: Some("iPhone"),
-        user_agent: Some("Apple-iPhone14C2/2104.100"),
-        remote_addr: Some("203.0.113.7"),
+    let phone_client = |n: usize| {
+        ClientInfo::new()
+            .with_device_id(Some(names[n].as_str()))
+            .with_device_type("iPhone")
+            .with_user_agent("Apple-iPhone14C2/2104.100")
+            .with_remote_addr("203.0.113.7")
     };
 
     let mut devices = Vec::new();
@@ -331,10 +329,7 @@ fn pending_tokens_are_capped_and_expire() {
 #[test]
 fn notification_fallback_for_an_expired_token_is_not_found() {
     let ttl = DAY;
-    let engine = engine_with(with_devices(DevicePolicy {
-        pending_ttl: ttl,
-        ..DevicePolicy::default()
-    }));
+    let engine = engine_with(with_devices(DevicePolicy::default().with_pending_ttl(ttl)));
     let id = account("alice@example.com");
     enroll(&engine, &id, NOW - 3_600);
     engine
@@ -365,30 +360,12 @@ fn notification_fallback_for_an_expired_token_is_not_found() {
 fn device_policies_out_of_range_are_refused() {
     let base = DevicePolicy::default();
     for devices in [
-        DevicePolicy {
-            max_pending: 0,
-            ..base
-        },
-        DevicePolicy {
-            max_pending: mail2fa::engine::MAX_DEVICES + 1,
-            ..base
-        },
-        DevicePolicy {
-            pending_ttl: 0,
-            ..base
-        },
-        DevicePolicy {
-            notify_interval: 0,
-            ..base
-        },
-        DevicePolicy {
-            seen_interval: base.pending_ttl,
-            ..base
-        },
-        DevicePolicy {
-            binding_period: mail2fa::engine::MAX_BINDING_PERIOD + 1,
-            ..base
-        },
+        base.with_max_pending(0),
+        base.with_max_pending(mail2fa::engine::MAX_DEVICES + 1),
+        base.with_pending_ttl(0),
+        base.with_notify_interval(0),
+        base.with_seen_interval(base.pending_ttl),
+        base.with_binding_period(mail2fa::engine::MAX_BINDING_PERIOD + 1),
     ] {
         let config = with_devices(devices);
         assert!(
@@ -399,27 +376,22 @@ fn device_policies_out_of_range_are_refused() {
             "{devices:?}"
         );
     }
-    let edge = DevicePolicy {
-        max_pending: mail2fa::engine::MAX_DEVICES,
-        seen_interval: base.pending_ttl - 1,
-        binding_period: mail2fa::engine::MAX_BINDING_PERIOD,
-        ..base
-    };
+    let edge = base
+        .with_max_pending(mail2fa::engine::MAX_DEVICES)
+        .with_seen_interval(base.pending_ttl - 1)
+        .with_binding_period(mail2fa::engine::MAX_BINDING_PERIOD);
     assert!(Engine::new(fresh_store(), with_devices(edge)).is_ok());
 }
 
 #[test]
 fn deactivated_tokens_count_toward_the_pending_cap_without_failing() {
-    let engine = engine_with(with_devices(DevicePolicy {
-        max_pending: 1,
-        ..DevicePolicy::default()
-    }));
+    let engine = engine_with(with_devices(DevicePolicy::default().with_max_pending(1)));
     let id = account("alice@example.com");
     enroll(&engine, &id, NOW - 3_600);
-    let phone = |name| ClientInfo {
-        device_id: Some(name),
-        device_type: Some("iPhone"),
-        ..ClientInfo::default()
+    let phone = |name| {
+        ClientInfo::new()
+            .with_device_id(Some(name))
+            .with_device_type("iPhone")
     };
     let login = |name, at| with_password(&engine, &id, Protocol::ActiveSync, phone(name), at);
     let (a, _) = pending(login("A", NOW));

@@ -150,7 +150,7 @@ fn a_platform_record_lost_under_an_enrolled_account_is_an_error_not_2fa_off() {
     mail2fa::store::Store::compare_and_swap(store, &platform_key, Some(version), None).unwrap();
     assert!(matches!(
         engine.login(&id, None, NOW),
-        Err(Error::Record(mail2fa::record::RecordError::Missing))
+        Err(Error::Record(mail2fa::RecordError::Missing))
     ));
     assert!(engine.split_login(&id, "pw123456", NOW).is_err());
 }
@@ -228,15 +228,15 @@ fn s6_a_new_code_kills_the_old_one_and_resending_is_rate_limited() {
 
 #[test]
 fn s6_every_number_is_configurable() {
-    let engine = engine_with(EngineConfig {
-        delivered_codes: DeliveredCodePolicy {
-            digits: 8,
-            lifetime: 60,
-            max_wrong: 1,
-            resend_interval: 0,
-        },
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(
+        EngineConfig::default().with_delivered_codes(
+            DeliveredCodePolicy::default()
+                .with_digits(8)
+                .with_lifetime(60)
+                .with_max_wrong(1)
+                .with_resend_interval(0),
+        ),
+    );
     let id = account(&engine);
     engine.set_mode(&id, Mode::Email).unwrap();
     let issued = engine.issue_code(&id, NOW).unwrap();
@@ -264,23 +264,11 @@ fn s6_every_number_is_configurable() {
     );
     // Out-of-range policies are refused.
     for bad in [
-        DeliveredCodePolicy {
-            digits: 5,
-            ..DeliveredCodePolicy::default()
-        },
-        DeliveredCodePolicy {
-            lifetime: 0,
-            ..DeliveredCodePolicy::default()
-        },
-        DeliveredCodePolicy {
-            max_wrong: 0,
-            ..DeliveredCodePolicy::default()
-        },
+        DeliveredCodePolicy::default().with_digits(5),
+        DeliveredCodePolicy::default().with_lifetime(0),
+        DeliveredCodePolicy::default().with_max_wrong(0),
     ] {
-        let config = EngineConfig {
-            delivered_codes: bad,
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig::default().with_delivered_codes(bad);
         assert!(matches!(
             Engine::new(fresh_store(), config),
             Err(Error::InvalidConfig(_))
@@ -458,18 +446,9 @@ fn names_that_no_uri_can_carry_are_refused_before_anything_is_stored() {
     ));
     // An issuer with ':' and a non-zero T0 (which no URI can carry) are refused.
     for config in [
-        EngineConfig {
-            issuer: Some("Example:Mail".into()),
-            ..EngineConfig::default()
-        },
-        EngineConfig {
-            totp: mail2fa::TotpConfig::default().with_t0(30),
-            ..EngineConfig::default()
-        },
-        EngineConfig {
-            enrollment_ttl: 0,
-            ..EngineConfig::default()
-        },
+        EngineConfig::default().with_issuer("Example:Mail".to_owned()),
+        EngineConfig::default().with_totp(mail2fa::TotpConfig::default().with_t0(30)),
+        EngineConfig::default().with_enrollment_ttl(0),
     ] {
         assert!(matches!(
             Engine::new(fresh_store(), config),

@@ -72,10 +72,11 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn policy() -> impl Strategy<Value = LockoutPolicy> {
-    (1u32..=6, 5u64..=90, 1u64..=8).prop_map(|(max_failures, first_lock, factor)| LockoutPolicy {
-        max_failures,
-        first_lock,
-        max_lock: first_lock * factor,
+    (1u32..=6, 5u64..=90, 1u64..=8).prop_map(|(max_failures, first_lock, factor)| {
+        LockoutPolicy::default()
+            .with_max_failures(max_failures)
+            .with_first_lock(first_lock)
+            .with_max_lock(first_lock * factor)
     })
 }
 
@@ -308,10 +309,7 @@ struct Run {
 
 impl Run {
     fn new(policy: LockoutPolicy, start: u64) -> Self {
-        let config = EngineConfig {
-            lockout: policy,
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig::default().with_lockout(policy);
         let engine = Engine::new(fresh_store(), config.clone()).unwrap();
         engine.enable_platform(PLATFORM, true).unwrap();
         let id = AccountId::new(PLATFORM, "alice@example.com").unwrap();

@@ -108,13 +108,7 @@ fn assert_exactly_one_winner(tallies: &[Tally], contenders: u32) {
 }
 
 fn lenient() -> EngineConfig {
-    EngineConfig {
-        lockout: LockoutPolicy {
-            max_failures: 100,
-            ..LockoutPolicy::default()
-        },
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_lockout(LockoutPolicy::default().with_max_failures(100))
 }
 
 fn threads() -> u32 {
@@ -209,13 +203,10 @@ fn self_service_and_login_racing_with_one_code_consume_it_once() {
 fn hammer_with_wrong_codes(max_failures: u32) {
     const HAMMER_THREADS: usize = 50;
     const PER_THREAD: usize = 20;
-    let engine = engine_with(EngineConfig {
-        lockout: LockoutPolicy {
-            max_failures,
-            ..LockoutPolicy::default()
-        },
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(
+        EngineConfig::default()
+            .with_lockout(LockoutPolicy::default().with_max_failures(max_failures)),
+    );
     let alice = AccountId::new(PLATFORM, "alice@example.com").unwrap();
     let totp = enroll(&engine, &alice, NOW);
     let t = NOW + 40 * PERIOD;

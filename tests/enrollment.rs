@@ -119,10 +119,7 @@ fn s2_enable_puts_the_account_in_pending_enrollment_with_a_uri() {
 
 #[test]
 fn s2_configured_issuer_is_shown() {
-    let engine = engine_with(EngineConfig {
-        issuer: Some("Example Mail".into()),
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(EngineConfig::default().with_issuer("Example Mail".to_owned()));
     let uri = engine
         .enable_account(&account("alice@example.com"), NOW)
         .unwrap();
@@ -130,10 +127,7 @@ fn s2_configured_issuer_is_shown() {
     assert!(
         Engine::new(
             fresh_store(),
-            EngineConfig {
-                issuer: Some(String::new()),
-                ..EngineConfig::default()
-            }
+            EngineConfig::default().with_issuer(String::new())
         )
         .is_err()
     );
@@ -232,10 +226,7 @@ fn s2_wrong_code_during_enrollment_is_refused_and_keeps_it_pending() {
 fn s2_pending_enrollment_expires_after_the_ttl() {
     assert_eq!(EngineConfig::default().enrollment_ttl, 24 * 3600);
     let ttl = 600;
-    let engine = engine_with(EngineConfig {
-        enrollment_ttl: ttl,
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(EngineConfig::default().with_enrollment_ttl(ttl));
     let alice = account("alice@example.com");
     let bob = account("bob@example.com");
     let alice_totp = phone(&engine.enable_account(&alice, NOW).unwrap());

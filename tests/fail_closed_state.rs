@@ -81,10 +81,7 @@ fn a_truncated_database_refuses_every_login() {
     assert_login_path_refuses(&path);
     let message = backend_error(SqliteStore::open_with(
         &path,
-        &SqliteOptions {
-            create: false,
-            ..SqliteOptions::default()
-        },
+        &SqliteOptions::default().with_create(false),
     ));
     assert!(message.contains("empty file"), "{message}");
     assert!(message.contains("mail2fa platform enable"), "{message}");
@@ -292,11 +289,9 @@ fn database_and_key_files_of_another_user_are_refused_with_the_fix() {
 }
 
 fn sealed_config(require_sealed: bool) -> EngineConfig {
-    EngineConfig {
-        encryption: Some(EncryptionKeys::new(1, [0x11; 32])),
-        require_sealed,
-        ..EngineConfig::default()
-    }
+    EngineConfig::default()
+        .with_encryption(EncryptionKeys::new(1, [0x11; 32]))
+        .with_require_sealed(require_sealed)
 }
 
 #[test]
@@ -480,10 +475,7 @@ mod postgres {
         let Some(schema) = PostgresSchema::or_skip() else {
             return;
         };
-        let create = PostgresOptions {
-            create: true,
-            ..PostgresOptions::default()
-        };
+        let create = PostgresOptions::default().with_create(true);
         let engine = Engine::new(
             PostgresStore::open_with(&schema.url, &create).unwrap(),
             EngineConfig::default(),

@@ -138,10 +138,7 @@ fn a_suspension_longer_than_the_maximum_is_refused_not_shortened() {
 #[test]
 fn the_longest_suspension_is_configurable_and_bounded() {
     for bad in [0, MAX_SUSPENSION + 1, u64::MAX] {
-        let config = EngineConfig {
-            max_suspension: bad,
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig::default().with_max_suspension(bad);
         assert!(
             matches!(
                 Engine::new(MemoryStore::new(), config),
@@ -150,10 +147,7 @@ fn the_longest_suspension_is_configurable_and_bounded() {
             "{bad}"
         );
     }
-    let day = EngineConfig {
-        max_suspension: 86_400,
-        ..EngineConfig::default()
-    };
+    let day = EngineConfig::default().with_max_suspension(86_400);
     let engine = engine_on(Shared::default(), day);
     let id = alice();
     enroll(&engine, &id, NOW);
@@ -173,13 +167,7 @@ fn a_stored_suspension_beyond_the_maximum_is_not_honoured() {
     let id = alice();
     enroll(&long, &id, NOW);
     long.suspend(&id, 20 * 86_400, NOW).unwrap();
-    let short = engine_on(
-        store,
-        EngineConfig {
-            max_suspension: 86_400,
-            ..EngineConfig::default()
-        },
-    );
+    let short = engine_on(store, EngineConfig::default().with_max_suspension(86_400));
     assert!(!short.login(&id, None, NOW + 60).unwrap().is_allowed());
     // The status the operator sees agrees with the login.
     let status = short.account_status(&id, NOW + 60).unwrap();
@@ -196,34 +184,27 @@ fn a_stored_suspension_beyond_the_maximum_is_not_honoured() {
 
 #[test]
 fn engine_config_durations_without_end_are_refused() {
-    let lock = |max_lock| EngineConfig {
-        lockout: LockoutPolicy {
-            max_failures: 5,
-            first_lock: 60,
-            max_lock,
-        },
-        ..EngineConfig::default()
+    let lock = |max_lock| {
+        EngineConfig::default().with_lockout(
+            LockoutPolicy::default()
+                .with_max_failures(5)
+                .with_first_lock(60)
+                .with_max_lock(max_lock),
+        )
     };
-    let codes = |lifetime, resend_interval| EngineConfig {
-        delivered_codes: DeliveredCodePolicy {
-            lifetime,
-            resend_interval,
-            ..DeliveredCodePolicy::default()
-        },
-        ..EngineConfig::default()
+    let codes = |lifetime, resend_interval| {
+        EngineConfig::default().with_delivered_codes(
+            DeliveredCodePolicy::default()
+                .with_lifetime(lifetime)
+                .with_resend_interval(resend_interval),
+        )
     };
-    let enrollment = |enrollment_ttl| EngineConfig {
-        enrollment_ttl,
-        ..EngineConfig::default()
-    };
+    let enrollment = |enrollment_ttl| EngineConfig::default().with_enrollment_ttl(enrollment_ttl);
     let period = |seconds| {
         // Built field by field: `with_period` already refuses it.
         TotpConfig::default()
             .with_period(seconds)
-            .map(|totp| EngineConfig {
-                totp,
-                ..EngineConfig::default()
-            })
+            .map(|totp| EngineConfig::default().with_totp(totp))
     };
     assert_eq!(MAX_LOCK, 86_400);
     for config in [

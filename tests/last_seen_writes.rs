@@ -27,11 +27,12 @@ fn last_seen_is_written_at_most_once_per_interval() {
     enroll(&engine, &id, NOW - 3_600);
     engine.set_contact(&id, None, Some(PHONE)).unwrap();
 
-    let client = |ua, addr| ClientInfo {
-        device_id: Some("ApplF17XK2QJHG7F"),
-        device_type: Some("iPhone"),
-        user_agent: Some(ua),
-        remote_addr: Some(addr),
+    let client = |ua, addr| {
+        ClientInfo::new()
+            .with_device_id("ApplF17XK2QJHG7F")
+            .with_device_type("iPhone")
+            .with_user_agent(Some(ua))
+            .with_remote_addr(Some(addr))
     };
     let first = client("Apple-iPhone14C2/2104.100", "203.0.113.7");
     let (device, _) = pending(with_password(

@@ -149,14 +149,14 @@ fn s7_wrong_codes_during_enrollment_count() {
 
 #[test]
 fn s7_custom_policy_is_followed() {
-    let engine = engine_with(EngineConfig {
-        lockout: LockoutPolicy {
-            max_failures: 2,
-            first_lock: 10,
-            max_lock: 25,
-        },
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(
+        EngineConfig::default().with_lockout(
+            LockoutPolicy::default()
+                .with_max_failures(2)
+                .with_first_lock(10)
+                .with_max_lock(25),
+        ),
+    );
     let alice = account("alice@example.com");
     let totp = enroll(&engine, &alice, NOW);
     let mut t = NOW + 40 * PERIOD;
@@ -209,14 +209,12 @@ fn s7_engine_refuses_unsafe_lockout_policies() {
     let with = |max_failures, first_lock, max_lock| {
         Engine::new(
             fresh_store(),
-            EngineConfig {
-                lockout: LockoutPolicy {
-                    max_failures,
-                    first_lock,
-                    max_lock,
-                },
-                ..EngineConfig::default()
-            },
+            EngineConfig::default().with_lockout(
+                LockoutPolicy::default()
+                    .with_max_failures(max_failures)
+                    .with_first_lock(first_lock)
+                    .with_max_lock(max_lock),
+            ),
         )
     };
     for (max_failures, first_lock, max_lock) in [
@@ -244,19 +242,15 @@ fn s7_engine_refuses_unsafe_lockout_policies() {
     }
     assert_eq!(
         LockoutPolicy::default(),
-        LockoutPolicy {
-            max_failures: 5,
-            first_lock: 60,
-            max_lock: 3600
-        }
+        LockoutPolicy::default()
+            .with_max_failures(5)
+            .with_first_lock(60)
+            .with_max_lock(3600)
     );
     assert!(matches!(
         Engine::new(
             fresh_store(),
-            EngineConfig {
-                diagnostic_window: mail2fa::MAX_WINDOW + 1,
-                ..EngineConfig::default()
-            }
+            EngineConfig::default().with_diagnostic_window(mail2fa::MAX_WINDOW + 1)
         ),
         Err(Error::InvalidConfig(_))
     ));

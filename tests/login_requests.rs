@@ -25,46 +25,16 @@ fn client_fields_a_client_cannot_honestly_send_are_refused() {
     let long = "x".repeat(MAX_CLIENT_FIELD + 1);
     let longest = "y".repeat(MAX_CLIENT_FIELD);
     let bad_clients = [
-        ClientInfo {
-            user_agent: Some("Outlook\u{7}16"),
-            ..outlook()
-        },
-        ClientInfo {
-            user_agent: Some("Outlook\n16"),
-            ..outlook()
-        },
-        ClientInfo {
-            device_type: Some("iPhone\u{0}"),
-            ..outlook()
-        },
-        ClientInfo {
-            device_id: Some(&long),
-            ..outlook()
-        },
-        ClientInfo {
-            device_type: Some(&long),
-            ..outlook()
-        },
-        ClientInfo {
-            user_agent: Some(&long),
-            ..outlook()
-        },
-        ClientInfo {
-            remote_addr: Some("mail.example.com"),
-            ..outlook()
-        },
-        ClientInfo {
-            remote_addr: Some("203.0.113.7:443"),
-            ..outlook()
-        },
-        ClientInfo {
-            remote_addr: Some("203.0.113.256"),
-            ..outlook()
-        },
-        ClientInfo {
-            remote_addr: Some(""),
-            ..outlook()
-        },
+        outlook().with_user_agent("Outlook\u{7}16"),
+        outlook().with_user_agent("Outlook\n16"),
+        outlook().with_device_type("iPhone\u{0}"),
+        outlook().with_device_id(long.as_str()),
+        outlook().with_device_type(long.as_str()),
+        outlook().with_user_agent(long.as_str()),
+        outlook().with_remote_addr("mail.example.com"),
+        outlook().with_remote_addr("203.0.113.7:443"),
+        outlook().with_remote_addr("203.0.113.256"),
+        outlook().with_remote_addr(""),
     ];
     for client in bad_clients {
         for protocol in [Protocol::Outlook, Protocol::Imap, Protocol::Webmail] {
@@ -102,12 +72,11 @@ fn client_fields_a_client_cannot_honestly_send_are_refused() {
     assert!(engine.devices(&id, NOW).unwrap().is_empty());
 
     // At the limit, and with surrounding white space around an address: fine.
-    let ok = ClientInfo {
-        device_id: Some(&longest),
-        device_type: Some(&longest),
-        user_agent: Some(&longest),
-        remote_addr: Some(" 2001:db8::1 "),
-    };
+    let ok = ClientInfo::new()
+        .with_device_id(longest.as_str())
+        .with_device_type(longest.as_str())
+        .with_user_agent(longest.as_str())
+        .with_remote_addr(" 2001:db8::1 ");
     let (device, _) = pending(with_password(&engine, &id, Protocol::Outlook, ok, NOW));
     let token = only_device(&engine, &id, NOW);
     assert_eq!(token.id, device);
@@ -119,10 +88,7 @@ fn client_fields_a_client_cannot_honestly_send_are_refused() {
 
 #[test]
 fn audit_events_name_protocol_and_device_but_no_secret() {
-    let engine = engine_with(EngineConfig {
-        portal_link: Some(PORTAL.to_owned()),
-        ..EngineConfig::default()
-    });
+    let engine = engine_with(EngineConfig::default().with_portal_link(PORTAL.to_owned()));
     let id = account("alice@example.com");
     enroll(&engine, &id, NOW - 3_600);
     let (_, password) = engine.create_app_password(&id, "laptop", &[], NOW).unwrap();
@@ -209,11 +175,9 @@ fn credentials_never_show_in_debug_and_client_text_is_tamed_in_notifications() {
     let engine = engine();
     let id = account("alice@example.com");
     enroll(&engine, &id, NOW - 3_600);
-    let client = ClientInfo {
-        device_type: Some("phone.\u{202e} URGENT: log in at https://evil.example/now <b>"),
-        user_agent: Some("Evil/1.0"),
-        ..ClientInfo::default()
-    };
+    let client = ClientInfo::new()
+        .with_device_type("phone.\u{202e} URGENT: log in at https://evil.example/now <b>")
+        .with_user_agent("Evil/1.0");
     let (_, notification) = pending(with_password(
         &engine,
         &id,

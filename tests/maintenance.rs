@@ -17,13 +17,7 @@ const NOW: u64 = 1_800_000_000;
 const DAY: u64 = 86_400;
 
 fn config() -> EngineConfig {
-    EngineConfig {
-        devices: DevicePolicy {
-            pending_ttl: DAY,
-            ..DevicePolicy::default()
-        },
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_devices(DevicePolicy::default().with_pending_ttl(DAY))
 }
 
 fn enroll<S: Store>(engine: &Engine<S>, id: &AccountId) {
@@ -40,14 +34,8 @@ fn enroll<S: Store>(engine: &Engine<S>, id: &AccountId) {
 }
 
 fn pending_device<S: Store>(engine: &Engine<S>, id: &AccountId, name: &str, at: u64) {
-    let request = LoginRequest {
-        protocol: Protocol::ActiveSync,
-        credential: Credential::Password { correct: true },
-        client: ClientInfo {
-            device_id: Some(name),
-            ..ClientInfo::default()
-        },
-    };
+    let request = LoginRequest::new(Protocol::ActiveSync, Credential::Password { correct: true })
+        .with_client(ClientInfo::new().with_device_id(Some(name)));
     let decision = engine.authenticate(id, &request, at).unwrap();
     assert!(
         matches!(decision, Decision::DevicePending { .. }),

@@ -23,20 +23,17 @@ use support::{code, enroll};
 const PASSWORD: &str = "T9D3K!px";
 
 fn thunderbird() -> ClientInfo<'static> {
-    ClientInfo {
-        user_agent: Some("Thunderbird/128.3.1"),
-        remote_addr: Some("203.0.113.7"),
-        ..ClientInfo::default()
-    }
+    ClientInfo::new()
+        .with_user_agent("Thunderbird/128.3.1")
+        .with_remote_addr("203.0.113.7")
 }
 
 fn iphone() -> ClientInfo<'static> {
-    ClientInfo {
-        device_id: Some("ApplF17XK2QJHG7F"),
-        device_type: Some("iPhone"),
-        user_agent: Some("Apple-iPhone14C2/2104.100"),
-        remote_addr: Some("198.51.100.20"),
-    }
+    ClientInfo::new()
+        .with_device_id("ApplF17XK2QJHG7F")
+        .with_device_type("iPhone")
+        .with_user_agent("Apple-iPhone14C2/2104.100")
+        .with_remote_addr("198.51.100.20")
 }
 
 /// The host's directory: one password for everyone.
@@ -237,11 +234,7 @@ fn one_call_reads_less_than_the_split_and_authenticate_it_replaces() {
         correct: directory(password),
         code: code_part.unwrap(),
     };
-    let request = LoginRequest {
-        protocol: Protocol::Imap,
-        credential,
-        client: ClientInfo::default(),
-    };
+    let request = LoginRequest::new(Protocol::Imap, credential);
     assert!(
         engine
             .authenticate(&alice, &request, NOW)
@@ -304,10 +297,7 @@ fn input_no_client_sends_never_reaches_the_password_check_nor_the_store() {
     let engine = Engine::new(store.clone(), EngineConfig::default()).unwrap();
     let (alice, _, _) = setup(&engine);
     let long = "a".repeat(mail2fa::engine::MAX_LOGIN_INPUT + 1);
-    let bad_client = ClientInfo {
-        remote_addr: Some("not an address"),
-        ..ClientInfo::default()
-    };
+    let bad_client = ClientInfo::new().with_remote_addr("not an address");
     let attempts = [
         LoginAttempt::new(Protocol::Imap, "T9D3K!px\x00123456"),
         LoginAttempt::new(Protocol::Imap, &long),

@@ -39,16 +39,13 @@ fn account(name: &str) -> AccountId {
 }
 
 fn request(protocol: Protocol, credential: Credential<'_>) -> LoginRequest<'_> {
-    LoginRequest {
-        protocol,
-        credential,
-        client: ClientInfo {
-            device_id: Some("ApplDNRXK2QHJ"),
-            device_type: Some("iPhone"),
-            user_agent: Some("Apple-iPhone15C2/2105.259"),
-            remote_addr: Some("198.51.100.20"),
-        },
-    }
+    LoginRequest::new(protocol, credential).with_client(
+        ClientInfo::new()
+            .with_device_id("ApplDNRXK2QHJ")
+            .with_device_type("iPhone")
+            .with_user_agent("Apple-iPhone15C2/2105.259")
+            .with_remote_addr("198.51.100.20"),
+    )
 }
 
 fn refused(decision: &Decision) -> DenyReason {
@@ -121,10 +118,9 @@ fn unauthenticated_logins_read_alike_write_nothing_and_answer_alike_with_or_with
 
 #[test]
 fn unauthenticated_logins_alike_with_sealed_records_too() {
-    unauthenticated_logins_alike(EngineConfig {
-        encryption: Some(EncryptionKeys::new(1, [0x5a; 32])),
-        ..EngineConfig::default()
-    });
+    unauthenticated_logins_alike(
+        EngineConfig::default().with_encryption(EncryptionKeys::new(1, [0x5a; 32])),
+    );
 }
 
 fn unauthenticated_logins_alike(config: EngineConfig) {
@@ -313,10 +309,7 @@ fn an_app_password_never_opens_webmail_whatever_the_override() {
 // ------------------------------------------------------- mandatory platforms
 
 fn mandatory() -> EngineConfig {
-    EngineConfig {
-        mandatory_platforms: vec![PLATFORM.to_owned()],
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_mandatory_platforms([PLATFORM])
 }
 
 #[test]
@@ -460,10 +453,7 @@ fn mandatory_platforms_are_checked_when_the_engine_is_made() {
         "Example.com",
         "example.com.",
     ] {
-        let config = EngineConfig {
-            mandatory_platforms: vec![bad.to_owned()],
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig::default().with_mandatory_platforms([bad]);
         assert!(
             matches!(
                 Engine::new(MemoryStore::new(), config),
@@ -472,12 +462,8 @@ fn mandatory_platforms_are_checked_when_the_engine_is_made() {
             "{bad:?}"
         );
     }
-    let config = EngineConfig {
-        mandatory_platforms: (0..=MAX_MANDATORY_PLATFORMS)
-            .map(|n| format!("p{n}.example"))
-            .collect(),
-        ..EngineConfig::default()
-    };
+    let config = EngineConfig::default()
+        .with_mandatory_platforms((0..=MAX_MANDATORY_PLATFORMS).map(|n| format!("p{n}.example")));
     assert!(matches!(
         Engine::new(MemoryStore::new(), config),
         Err(Error::InvalidConfig(_))

@@ -7,8 +7,8 @@
 mod support;
 
 use mail2fa::Error;
+use mail2fa::RecordError;
 use mail2fa::engine::{Engine, EngineConfig, PlatformStatus, Protocol, ProtocolPolicy};
-use mail2fa::record::RecordError;
 use mail2fa::store::Store;
 use support::engine::*;
 use support::fresh_store;

@@ -53,10 +53,7 @@ const PLATFORM: &str = "example.com";
 
 /// The same on every host.
 fn config() -> EngineConfig {
-    EngineConfig {
-        lockout: LockoutPolicy::default(),
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_lockout(LockoutPolicy::default())
 }
 
 /// The tests of this binary take turns: each already runs `PROCESSES`
@@ -106,19 +103,13 @@ fn host_engine(url: &str) -> Engine<Counting> {
 /// The store's time limit is not what these tests are about: generous, so
 /// that a loaded machine cannot fail them.
 fn options() -> PostgresOptions {
-    PostgresOptions {
-        timeout: Duration::from_secs(30),
-        ..PostgresOptions::default()
-    }
+    PostgresOptions::default().with_timeout(Duration::from_secs(30))
 }
 
 /// The test's own engine (set-up and checks), which creates the schema as
 /// the administrator does.
 fn setup_engine(url: &str) -> Engine<PostgresStore> {
-    let options = PostgresOptions {
-        create: true,
-        ..options()
-    };
+    let options = options().with_create(true);
     let store = PostgresStore::open_with(url, &options).unwrap();
     let engine = Engine::new(store, config()).unwrap();
     engine.enable_platform(PLATFORM, true).unwrap();

@@ -134,11 +134,9 @@ impl Drop for RestartOnDrop<'_> {
 }
 
 fn options() -> PostgresOptions {
-    PostgresOptions {
-        timeout: TIMEOUT,
-        max_connections: CONNECTIONS,
-        ..PostgresOptions::default()
-    }
+    PostgresOptions::default()
+        .with_timeout(TIMEOUT)
+        .with_max_connections(CONNECTIONS)
 }
 
 fn account(name: &str) -> AccountId {
@@ -158,12 +156,11 @@ fn enroll<S: Store>(engine: &Engine<S>, id: &AccountId) -> Totp {
 
 /// A phone on ActiveSync (device authorization by default).
 fn phone_client() -> ClientInfo<'static> {
-    ClientInfo {
-        device_id: Some("ApplF17XK2QJHG7F"),
-        device_type: Some("iPhone"),
-        user_agent: Some("Apple-iPhone14C2/2104.100"),
-        remote_addr: Some("203.0.113.7"),
-    }
+    ClientInfo::new()
+        .with_device_id("ApplF17XK2QJHG7F")
+        .with_device_type("iPhone")
+        .with_user_agent("Apple-iPhone14C2/2104.100")
+        .with_remote_addr("203.0.113.7")
 }
 
 fn device_login<S: Store>(
@@ -171,11 +168,8 @@ fn device_login<S: Store>(
     id: &AccountId,
     now: u64,
 ) -> mail2fa::Result<Decision> {
-    let request = LoginRequest {
-        protocol: Protocol::ActiveSync,
-        credential: Credential::Password { correct: true },
-        client: phone_client(),
-    };
+    let request = LoginRequest::new(Protocol::ActiveSync, Credential::Password { correct: true })
+        .with_client(phone_client());
     engine.authenticate(id, &request, now)
 }
 
@@ -185,11 +179,8 @@ fn app_password_login<S: Store>(
     password: &str,
     now: u64,
 ) -> mail2fa::Result<Decision> {
-    let request = LoginRequest {
-        protocol: Protocol::Imap,
-        credential: Credential::AppPassword(password),
-        client: ClientInfo::default(),
-    };
+    let request = LoginRequest::new(Protocol::Imap, Credential::AppPassword(password))
+        .with_client(ClientInfo::default());
     engine.authenticate(id, &request, now)
 }
 

@@ -193,10 +193,7 @@ fn schema_is_created_once_checked_and_foreign_or_newer_ones_refused() {
     let Some(schema) = PostgresSchema::or_skip() else {
         return;
     };
-    let no_create = PostgresOptions {
-        create: false,
-        ..PostgresOptions::default()
-    };
+    let no_create = PostgresOptions::default().with_create(false);
     let message = backend_message(PostgresStore::open_with(&schema.url, &no_create));
     assert!(message.contains("no mail2fa schema"), "{message}");
     assert_eq!(no_create, PostgresOptions::default());
@@ -277,14 +274,8 @@ fn bad_connection_strings_and_credentials_are_clear_errors_without_the_password(
     assert!(!message.contains(wrong.split(':').nth(2).unwrap().split('@').next().unwrap()));
     // Options out of range.
     for options in [
-        PostgresOptions {
-            max_connections: 0,
-            ..PostgresOptions::default()
-        },
-        PostgresOptions {
-            timeout: Duration::ZERO,
-            ..PostgresOptions::default()
-        },
+        PostgresOptions::default().with_max_connections(0),
+        PostgresOptions::default().with_timeout(Duration::ZERO),
     ] {
         backend_message(PostgresStore::open_with(&schema.url, &options));
     }
@@ -417,10 +408,7 @@ fn an_unreachable_server_fails_within_the_timeout() {
     }
     // A port nobody listens on: refused at once. A black-holed address
     // (TEST-NET-1) never answers: the timeout ends the wait.
-    let options = PostgresOptions {
-        timeout: Duration::from_millis(700),
-        ..PostgresOptions::default()
-    };
+    let options = PostgresOptions::default().with_timeout(Duration::from_millis(700));
     for url in [
         "postgres://mail2fa_test:x@127.0.0.1:1/mail2fa_test",
         "postgres://mail2fa_test:x@192.0.2.1:5432/mail2fa_test",
@@ -487,10 +475,7 @@ fn a_login_role_with_row_privileges_only_is_enough_once_the_schema_exists() {
     let url = format!("postgres://{role}:{password}@{rest}");
     // Whatever `create` says: the schema is there, nothing needs DDL.
     for create in [false, true] {
-        let options = PostgresOptions {
-            create,
-            ..PostgresOptions::default()
-        };
+        let options = PostgresOptions::default().with_create(create);
         let store = PostgresStore::open_with(&url, &options).unwrap();
         let key = format!("k{create}");
         let v = stored(

@@ -217,11 +217,10 @@ fn ask_for_password(stream: &mut (impl Read + Write), ask: Ask, seen: &mut Seen)
 }
 
 fn options() -> PostgresOptions {
-    PostgresOptions {
-        max_connections: 1,
-        timeout: Duration::from_secs(3),
-        create: false,
-    }
+    PostgresOptions::default()
+        .with_max_connections(1)
+        .with_timeout(Duration::from_secs(3))
+        .with_create(false)
 }
 
 /// Connection strings to the fake server on `port` that do not say

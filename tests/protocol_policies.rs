@@ -55,11 +55,9 @@ fn default_protocol_policies() {
     for (protocol, policy) in &expected {
         assert_eq!(engine.protocol_policy(&id, protocol).unwrap(), *policy);
     }
-    let thunderbird = ClientInfo {
-        user_agent: Some("Thunderbird/115.3"),
-        remote_addr: Some("203.0.113.7"),
-        ..ClientInfo::default()
-    };
+    let thunderbird = ClientInfo::new()
+        .with_user_agent("Thunderbird/115.3")
+        .with_remote_addr("203.0.113.7");
     // S15: the legacy protocols refuse the account password.
     for protocol in [
         Protocol::Imap,
@@ -121,16 +119,11 @@ fn default_protocol_policies() {
     for protocol in [Protocol::ActiveSync, Protocol::Outlook] {
         for client in [
             ClientInfo::default(),
-            ClientInfo {
-                remote_addr: Some("203.0.113.7"),
-                ..ClientInfo::default()
-            },
-            ClientInfo {
-                device_id: Some(" "),
-                device_type: Some(""),
-                user_agent: Some("   "),
-                remote_addr: None,
-            },
+            ClientInfo::new().with_remote_addr("203.0.113.7"),
+            ClientInfo::new()
+                .with_device_id(" ")
+                .with_device_type("")
+                .with_user_agent("   "),
         ] {
             let decision = with_password(&engine, &id, protocol.clone(), client, NOW);
             assert_eq!(

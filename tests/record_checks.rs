@@ -8,11 +8,11 @@
 mod support;
 
 use mail2fa::Error;
+use mail2fa::RecordError;
 use mail2fa::engine::{
     AccountId, EncryptionKeys, Engine, EngineConfig, MAX_LISTED_PROBLEMS, Protocol, ProtocolPolicy,
     RecordCheck,
 };
-use mail2fa::record::RecordError;
 use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
 use support::engine::*;
 use support::fresh_store;
@@ -39,10 +39,7 @@ impl Store for NoScan {
 }
 
 fn encrypted(key: [u8; 32]) -> EngineConfig {
-    EngineConfig {
-        encryption: Some(EncryptionKeys::new(1, key)),
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_encryption(EncryptionKeys::new(1, key))
 }
 
 // -------------------------------------------------------------- check_records
@@ -97,10 +94,7 @@ fn check_records_counts_every_kind_of_record() {
     // With a device key in the configuration, none is stored.
     let keyed = Engine::new(
         fresh_store(),
-        EngineConfig {
-            device_key: Some(mail2fa::engine::DeviceKey::from_bytes([3; 32])),
-            ..EngineConfig::default()
-        },
+        EngineConfig::default().with_device_key(mail2fa::engine::DeviceKey::from_bytes([3; 32])),
     )
     .unwrap();
     assert_eq!(keyed.check_records().unwrap(), RecordCheck::default());
@@ -305,14 +299,11 @@ fn check_records_opens_sealed_accounts_with_the_configured_keys() {
     // The right key kept as an older one still opens them all.
     let rotated = Engine::new(
         store,
-        EngineConfig {
-            encryption: Some(
-                EncryptionKeys::new(2, [9; 32])
-                    .with_previous(1, [7; 32])
-                    .unwrap(),
-            ),
-            ..EngineConfig::default()
-        },
+        EngineConfig::default().with_encryption(
+            EncryptionKeys::new(2, [9; 32])
+                .with_previous(1, [7; 32])
+                .unwrap(),
+        ),
     )
     .unwrap();
     let check = rotated.check_records().unwrap();

@@ -104,10 +104,7 @@ fn a_new_database_is_private_and_links_are_refused() {
     );
 
     // A missing file is an error when creation is off.
-    let options = SqliteOptions {
-        create: false,
-        ..SqliteOptions::default()
-    };
+    let options = SqliteOptions::default().with_create(false);
     backend_error(SqliteStore::open_with(dir.path("missing.db"), &options));
     assert!(!dir.path("missing.db").exists());
 }
@@ -225,10 +222,7 @@ fn a_full_disk_refuses_the_write_and_leaves_the_record_whole() {
     // A database capped at its current size: any growth fails as it would
     // on a full disk (SQLITE_FULL).
     let size = std::fs::metadata(&path).unwrap().len();
-    let options = SqliteOptions {
-        max_size: Some(size),
-        ..SqliteOptions::default()
-    };
+    let options = SqliteOptions::default().with_max_size(size);
     let store = SqliteStore::open_with(&path, &options).unwrap();
     let big = vec![7u8; 60_000];
     let error = store
@@ -297,16 +291,10 @@ fn an_activated_device_stays_activated_across_restarts_and_processes() {
     let dir = TempDir::new("devices");
     let path = dir.path("state.db");
     let (engine, id, _) = enrolled_engine(&path);
-    let outlook = LoginRequest {
-        protocol: Protocol::Outlook,
-        credential: Credential::Password { correct: true },
-        client: ClientInfo {
-            user_agent: Some(
-                "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
-            ),
-            ..ClientInfo::default()
-        },
-    };
+    let outlook = LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+        .with_client(ClientInfo::new().with_user_agent(
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
+        ));
     let Decision::DevicePending { device, .. } = engine.authenticate(&id, &outlook, NOW).unwrap()
     else {
         panic!("a new device is pending");
@@ -336,10 +324,7 @@ fn secrets_are_encrypted_at_rest_and_a_wrong_key_refuses_the_login() {
     let path = dir.path("state.db");
     drop(SqliteStore::create(&path).unwrap());
     let sealed = |keys: Option<EncryptionKeys>| {
-        let config = EngineConfig {
-            encryption: keys,
-            ..EngineConfig::default()
-        };
+        let config = EngineConfig::default().with_encryption(keys);
         Engine::new(SqliteStore::open(&path).unwrap(), config).unwrap()
     };
     let key1 = [0x11; 32];

@@ -281,21 +281,20 @@ impl Harness {
     fn new(input: &mut Input<'_>) -> Self {
         let flags = input.u8();
         let pending_ttl = [60, 3_600, 30 * 86_400, 1][usize::from(flags / 4 % 4)];
-        let devices = DevicePolicy {
-            max_pending: 1 + usize::from(flags % 4),
-            pending_ttl,
-            notify_interval: [1, 300, 86_400, 7][usize::from(flags / 16 % 4)],
+        let devices = DevicePolicy::default()
+            .with_max_pending(1 + usize::from(flags % 4))
+            .with_pending_ttl(pending_ttl)
+            .with_notify_interval([1, 300, 86_400, 7][usize::from(flags / 16 % 4)])
             // The engine requires last-seen writes more often than expiry.
-            seen_interval: [0, 300, 1, 86_400][usize::from(flags / 64)].min(pending_ttl - 1),
-            binding_period: [0, 60, 12 * 3_600, 1][usize::from(input.u8() % 4)],
-            reset_revokes_clients: false,
-        };
-        let config = EngineConfig {
-            devices,
-            device_key: Some(DeviceKey::from_bytes([0x5a; 32])),
-            portal_link: Some("https://mail.example.com/devices?user={account}&d={device}".into()),
-            ..EngineConfig::default()
-        };
+            .with_seen_interval([0, 300, 1, 86_400][usize::from(flags / 64)].min(pending_ttl - 1))
+            .with_binding_period([0, 60, 12 * 3_600, 1][usize::from(input.u8() % 4)])
+            .with_reset_revokes_clients(false);
+        let config = EngineConfig::default()
+            .with_devices(devices)
+            .with_device_key(DeviceKey::from_bytes([0x5a; 32]))
+            .with_portal_link(
+                "https://mail.example.com/devices?user={account}&d={device}".to_owned(),
+            );
         let engine = Engine::new(MemoryStore::new(), config).expect("valid configuration");
         engine
             .enable_platform(PLATFORM, true)
@@ -356,12 +355,11 @@ impl Harness {
         let protocol = protocol(input);
         let (mut device_id, mut device_type, mut user_agent, mut remote_addr) =
             (String::new(), String::new(), String::new(), String::new());
-        let client = ClientInfo {
-            device_id: field(input, &DEVICE_IDS, &mut device_id),
-            device_type: field(input, &DEVICE_TYPES, &mut device_type),
-            user_agent: field(input, &USER_AGENTS, &mut user_agent),
-            remote_addr: field(input, &ADDRESSES, &mut remote_addr),
-        };
+        let client = ClientInfo::new()
+            .with_device_id(field(input, &DEVICE_IDS, &mut device_id))
+            .with_device_type(field(input, &DEVICE_TYPES, &mut device_type))
+            .with_user_agent(field(input, &USER_AGENTS, &mut user_agent))
+            .with_remote_addr(field(input, &ADDRESSES, &mut remote_addr));
         let selector = input.u8();
         let text = match selector % 8 {
             0..=2 => String::new(),
@@ -401,11 +399,7 @@ impl Harness {
             },
             _ => Credential::AppPassword(&text),
         };
-        let request = LoginRequest {
-            protocol: protocol.clone(),
-            credential,
-            client,
-        };
+        let request = LoginRequest::new(protocol.clone(), credential).with_client(client);
         let result = self.engine.authenticate(&self.id, &request, self.now);
         trace(format_args!("{} {request:?}\n  -> {result:?}", self.now));
         let Some(decision) = expected(result, "authenticate") else {

@@ -16,6 +16,7 @@ pub(crate) const ACCOUNT_KIND: u8 = 2;
 /// protected — and not an out-of-band authenticator in the sense of NIST SP
 /// 800-63B), and SMS falls to SIM swapping and number porting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Mode {
     /// An authenticator app (RFC 6238).
     Totp,

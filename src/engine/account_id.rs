@@ -80,7 +80,12 @@ impl AccountId {
 
     /// The key under which the account's record lives in the [`Store`].
     ///
+    /// Not public API (hidden from the documentation): the key layout may
+    /// change in any release. It is public for the tests that read and
+    /// forge stored records behind the engine's back.
+    ///
     /// [`Store`]: crate::store::Store
+    #[doc(hidden)]
     pub fn store_key(&self) -> Vec<u8> {
         self.key_with(b"acct")
     }

@@ -20,11 +20,10 @@ use crate::store::{Store, Versioned};
 /// ```
 /// use mail2fa::engine::{ClientInfo, LoginAttempt, Protocol};
 ///
-/// let attempt = LoginAttempt::new(Protocol::Imap, "T9D3K!px189145").with_client(ClientInfo {
-///     user_agent: Some("Thunderbird/128.3.1"),
-///     remote_addr: Some("203.0.113.7"),
-///     ..ClientInfo::default()
-/// });
+/// let thunderbird = ClientInfo::new()
+///     .with_user_agent("Thunderbird/128.3.1")
+///     .with_remote_addr("203.0.113.7");
+/// let attempt = LoginAttempt::new(Protocol::Imap, "T9D3K!px189145").with_client(thunderbird);
 /// assert_eq!(attempt.protocol, Protocol::Imap);
 /// // The input is a secret: never shown.
 /// assert!(!format!("{attempt:?}").contains("T9D3K"));

@@ -35,6 +35,7 @@ pub const MAX_DELIVERED_CODE_SECONDS: u64 = 86_400;
 /// *not* get a fresh quota: the next wrong code locks again at once. Only a
 /// valid code resets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LockoutPolicy {
     /// Wrong codes before the first lock, 1..=100 (default 5).
     pub max_failures: u32,
@@ -54,8 +55,36 @@ impl Default for LockoutPolicy {
     }
 }
 
+// The builders of the policies and of `EngineConfig`: the structs are
+// `#[non_exhaustive]` (a new setting is not a breaking change), so other
+// crates start from `default()` and set what they change; `Engine::new`
+// checks the values.
+impl LockoutPolicy {
+    /// Sets [`LockoutPolicy::max_failures`].
+    #[must_use]
+    pub fn with_max_failures(mut self, value: u32) -> Self {
+        self.max_failures = value;
+        self
+    }
+
+    /// Sets [`LockoutPolicy::first_lock`] (seconds).
+    #[must_use]
+    pub fn with_first_lock(mut self, value: u64) -> Self {
+        self.first_lock = value;
+        self
+    }
+
+    /// Sets [`LockoutPolicy::max_lock`] (seconds).
+    #[must_use]
+    pub fn with_max_lock(mut self, value: u64) -> Self {
+        self.max_lock = value;
+        self
+    }
+}
+
 /// E-mail/SMS codes (S6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeliveredCodePolicy {
     /// Digits per code, 6..=10 (default 6).
     pub digits: u8,
@@ -80,12 +109,43 @@ impl Default for DeliveredCodePolicy {
     }
 }
 
+impl DeliveredCodePolicy {
+    /// Sets [`DeliveredCodePolicy::digits`].
+    #[must_use]
+    pub fn with_digits(mut self, value: u8) -> Self {
+        self.digits = value;
+        self
+    }
+
+    /// Sets [`DeliveredCodePolicy::lifetime`] (seconds).
+    #[must_use]
+    pub fn with_lifetime(mut self, value: u64) -> Self {
+        self.lifetime = value;
+        self
+    }
+
+    /// Sets [`DeliveredCodePolicy::max_wrong`].
+    #[must_use]
+    pub fn with_max_wrong(mut self, value: u32) -> Self {
+        self.max_wrong = value;
+        self
+    }
+
+    /// Sets [`DeliveredCodePolicy::resend_interval`] (seconds).
+    #[must_use]
+    pub fn with_resend_interval(mut self, value: u64) -> Self {
+        self.resend_interval = value;
+        self
+    }
+}
+
 /// Longest device binding accepted (30 days): a binding stands in for the
 /// second factor.
 pub const MAX_BINDING_PERIOD: u64 = 30 * 86_400;
 
 /// Device tokens, device binding and notifications (S12–S14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DevicePolicy {
     /// Pending (*INACTIVE*) tokens a mailbox may hold, 1..=[`MAX_DEVICES`]
     /// (default 10): an unknown device beyond that gets no token. A token
@@ -134,26 +194,67 @@ impl Default for DevicePolicy {
     }
 }
 
+impl DevicePolicy {
+    /// Sets [`DevicePolicy::max_pending`].
+    #[must_use]
+    pub fn with_max_pending(mut self, value: usize) -> Self {
+        self.max_pending = value;
+        self
+    }
+
+    /// Sets [`DevicePolicy::pending_ttl`] (seconds).
+    #[must_use]
+    pub fn with_pending_ttl(mut self, value: u64) -> Self {
+        self.pending_ttl = value;
+        self
+    }
+
+    /// Sets [`DevicePolicy::notify_interval`] (seconds).
+    #[must_use]
+    pub fn with_notify_interval(mut self, value: u64) -> Self {
+        self.notify_interval = value;
+        self
+    }
+
+    /// Sets [`DevicePolicy::seen_interval`] (seconds).
+    #[must_use]
+    pub fn with_seen_interval(mut self, value: u64) -> Self {
+        self.seen_interval = value;
+        self
+    }
+
+    /// Sets [`DevicePolicy::binding_period`] (seconds; 0 turns binding off).
+    #[must_use]
+    pub fn with_binding_period(mut self, value: u64) -> Self {
+        self.binding_period = value;
+        self
+    }
+
+    /// Sets [`DevicePolicy::reset_revokes_clients`].
+    #[must_use]
+    pub fn with_reset_revokes_clients(mut self, value: bool) -> Self {
+        self.reset_revokes_clients = value;
+        self
+    }
+}
+
 /// Engine settings.
 ///
-/// Start from the defaults and change what the site needs; [`Engine::new`]
-/// checks the result. Here: three wrong codes lock for five minutes, and new
-/// enrollments get 8-digit codes (accounts enrolled before keep theirs).
+/// Start from the defaults and change what the site needs with the
+/// `with_*` methods; [`Engine::new`] checks the result. The fields stay
+/// readable, but new settings may come in any release, so other crates
+/// cannot write the struct as a literal. Here: three wrong codes lock for
+/// five minutes, and new enrollments get 8-digit codes (accounts enrolled
+/// before keep theirs).
 ///
 /// ```
 /// use mail2fa::engine::{AccountId, Engine, EngineConfig, LockoutPolicy};
 /// use mail2fa::store::MemoryStore;
 /// use mail2fa::{Digits, Error, Totp, TotpConfig};
 ///
-/// let config = EngineConfig {
-///     lockout: LockoutPolicy {
-///         max_failures: 3,
-///         first_lock: 300,
-///         ..LockoutPolicy::default()
-///     },
-///     totp: TotpConfig::default().with_digits(Digits::EIGHT),
-///     ..EngineConfig::default()
-/// };
+/// let config = EngineConfig::default()
+///     .with_lockout(LockoutPolicy::default().with_max_failures(3).with_first_lock(300))
+///     .with_totp(TotpConfig::default().with_digits(Digits::EIGHT));
 /// let engine = Engine::new(MemoryStore::new(), config.clone())?;
 ///
 /// let alice = AccountId::new("example.com", "alice@example.com")?;
@@ -166,10 +267,7 @@ impl Default for DevicePolicy {
 /// assert!(engine.confirm_enrollment(&alice, code.as_str(), now)?.is_allowed());
 ///
 /// // A setting out of range is refused before the store is touched.
-/// let never_locks = EngineConfig {
-///     lockout: LockoutPolicy { max_failures: 0, ..config.lockout },
-///     ..config
-/// };
+/// let never_locks = config.clone().with_lockout(config.lockout.with_max_failures(0));
 /// let refused = Engine::new(MemoryStore::new(), never_locks);
 /// assert!(matches!(refused, Err(Error::InvalidConfig(_))));
 /// # Ok::<(), mail2fa::Error>(())
@@ -177,6 +275,7 @@ impl Default for DevicePolicy {
 ///
 /// [`Engine::new`]: crate::engine::Engine::new
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EngineConfig {
     /// TOTP parameters for new enrollments (window ±1 by default).
     pub totp: TotpConfig,
@@ -260,6 +359,102 @@ impl Default for EngineConfig {
             max_suspension: MAX_SUSPENSION,
             mandatory_platforms: Vec::new(),
         }
+    }
+}
+
+impl EngineConfig {
+    /// Sets [`EngineConfig::totp`].
+    #[must_use]
+    pub fn with_totp(mut self, value: TotpConfig) -> Self {
+        self.totp = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::issuer`] (a `String`, or `None` for the platform name).
+    #[must_use]
+    pub fn with_issuer(mut self, value: impl Into<Option<String>>) -> Self {
+        self.issuer = value.into();
+        self
+    }
+
+    /// Sets [`EngineConfig::enrollment_ttl`] (seconds).
+    #[must_use]
+    pub fn with_enrollment_ttl(mut self, value: u64) -> Self {
+        self.enrollment_ttl = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::lockout`].
+    #[must_use]
+    pub fn with_lockout(mut self, value: LockoutPolicy) -> Self {
+        self.lockout = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::diagnostic_window`] (steps; 0 turns it off).
+    #[must_use]
+    pub fn with_diagnostic_window(mut self, value: u32) -> Self {
+        self.diagnostic_window = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::delivered_codes`].
+    #[must_use]
+    pub fn with_delivered_codes(mut self, value: DeliveredCodePolicy) -> Self {
+        self.delivered_codes = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::devices`].
+    #[must_use]
+    pub fn with_devices(mut self, value: DevicePolicy) -> Self {
+        self.devices = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::device_key`] (a [`DeviceKey`], or `None`).
+    #[must_use]
+    pub fn with_device_key(mut self, value: impl Into<Option<DeviceKey>>) -> Self {
+        self.device_key = value.into();
+        self
+    }
+
+    /// Sets [`EngineConfig::portal_link`] (a `String`, or `None`).
+    #[must_use]
+    pub fn with_portal_link(mut self, value: impl Into<Option<String>>) -> Self {
+        self.portal_link = value.into();
+        self
+    }
+
+    /// Sets [`EngineConfig::encryption`] ([`EncryptionKeys`], or `None` for records in clear).
+    #[must_use]
+    pub fn with_encryption(mut self, value: impl Into<Option<EncryptionKeys>>) -> Self {
+        self.encryption = value.into();
+        self
+    }
+
+    /// Sets [`EngineConfig::require_sealed`].
+    #[must_use]
+    pub fn with_require_sealed(mut self, value: bool) -> Self {
+        self.require_sealed = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::max_suspension`] (seconds).
+    #[must_use]
+    pub fn with_max_suspension(mut self, value: u64) -> Self {
+        self.max_suspension = value;
+        self
+    }
+
+    /// Sets [`EngineConfig::mandatory_platforms`] (platform names).
+    #[must_use]
+    pub fn with_mandatory_platforms(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.mandatory_platforms = value.into_iter().map(Into::into).collect();
+        self
     }
 }
 

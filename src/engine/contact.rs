@@ -80,6 +80,7 @@ fn is_atext(byte: u8) -> bool {
 
 /// A delivery channel with its destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Channel {
     /// This e-mail address.
     Email(String),

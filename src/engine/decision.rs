@@ -277,6 +277,7 @@ impl Decision {
 /// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReasonCode {
     /// No reason applies.
     None = 0,

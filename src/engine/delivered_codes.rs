@@ -16,6 +16,7 @@ use crate::store::Store;
 /// A code to deliver, handed to the host by [`Engine::issue_code`]. The
 /// engine never sends anything itself.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct IssuedCode {
     /// The code (wiped on drop). Send it; never log it.
     pub code: Zeroizing<String>,

@@ -120,16 +120,21 @@ pub(crate) fn decode_stored_key(bytes: &[u8]) -> Result<DeviceKey> {
 /// ```
 /// use mail2fa::engine::ClientInfo;
 ///
-/// let phone = ClientInfo {
-///     device_id: Some("ApplF17XK2QJHG7F"),
-///     device_type: Some("iPhone"),
-///     user_agent: Some("Apple-iPhone14C2/2104.100"),
-///     remote_addr: Some("203.0.113.7"),
-/// };
+/// let phone = ClientInfo::new()
+///     .with_device_id("ApplF17XK2QJHG7F")
+///     .with_device_type("iPhone")
+///     .with_user_agent("Apple-iPhone14C2/2104.100")
+///     .with_remote_addr("203.0.113.7");
 /// assert!(phone.is_identifiable());
-/// assert!(!ClientInfo::default().is_identifiable());
+/// assert_eq!(phone.device_type, Some("iPhone"));
+/// assert!(!ClientInfo::new().is_identifiable());
 /// ```
+///
+/// New fields may come in any release (the struct is
+/// `#[non_exhaustive]`): build it with [`ClientInfo::new`] and the `with_*`
+/// methods, which take a `&str` or an `Option<&str>`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientInfo<'a> {
     /// A device identifier the client sends (ActiveSync `DeviceId`, …).
     pub device_id: Option<&'a str>,
@@ -139,6 +144,43 @@ pub struct ClientInfo<'a> {
     pub user_agent: Option<&'a str>,
     /// The client's IP address, as text (`203.0.113.7`, `2001:db8::1`).
     pub remote_addr: Option<&'a str>,
+}
+
+impl<'a> ClientInfo<'a> {
+    /// Nothing known about the client (every field `None`), as
+    /// `ClientInfo::default()`.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`ClientInfo::device_id`].
+    #[must_use]
+    pub fn with_device_id(mut self, value: impl Into<Option<&'a str>>) -> Self {
+        self.device_id = value.into();
+        self
+    }
+
+    /// Sets [`ClientInfo::device_type`].
+    #[must_use]
+    pub fn with_device_type(mut self, value: impl Into<Option<&'a str>>) -> Self {
+        self.device_type = value.into();
+        self
+    }
+
+    /// Sets [`ClientInfo::user_agent`].
+    #[must_use]
+    pub fn with_user_agent(mut self, value: impl Into<Option<&'a str>>) -> Self {
+        self.user_agent = value.into();
+        self
+    }
+
+    /// Sets [`ClientInfo::remote_addr`].
+    #[must_use]
+    pub fn with_remote_addr(mut self, value: impl Into<Option<&'a str>>) -> Self {
+        self.remote_addr = value.into();
+        self
+    }
 }
 
 impl ClientInfo<'_> {

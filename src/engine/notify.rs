@@ -102,9 +102,13 @@ pub(crate) fn compose(
 /// `2026-11-27 09:05:00 UTC` from Unix time (proleptic Gregorian
 /// calendar): how notifications and the operator's tool write times.
 ///
+/// Not public API (hidden from the documentation): shared with the
+/// operator's tool, so that it writes times as notifications do.
+///
 /// ```
 /// assert_eq!(mail2fa::engine::format_utc(1_800_000_000), "2027-01-15 08:00:00 UTC");
 /// ```
+#[doc(hidden)]
 pub fn format_utc(unix: u64) -> String {
     let days = unix / 86_400;
     let secs = unix % 86_400;

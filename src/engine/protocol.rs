@@ -43,6 +43,7 @@ impl ProtocolName {
 
 /// What 2FA asks of a client on a protocol, for an account that has 2FA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ProtocolPolicy {
     /// The password with a one-time code (appended, or asked for
     /// separately). Devices that logged in with a code are trusted for a
@@ -116,6 +117,7 @@ impl Protocol {
 /// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ProtocolCode {
     /// Webmail.
     Webmail = 1,

@@ -49,12 +49,10 @@ use super::protocol::Protocol;
 ///         // Not the account password: maybe an application password.
 ///         (false, _) => Credential::AppPassword(input),
 ///     };
-///     let client = ClientInfo {
-///         user_agent: Some("Thunderbird/128.3.1"),
-///         remote_addr: Some("203.0.113.7"),
-///         ..ClientInfo::default()
-///     };
-///     engine.authenticate(&alice, &LoginRequest { protocol, credential, client }, now)
+///     let client = ClientInfo::new()
+///         .with_user_agent("Thunderbird/128.3.1")
+///         .with_remote_addr("203.0.113.7");
+///     engine.authenticate(&alice, &LoginRequest::new(protocol, credential).with_client(client), now)
 /// };
 ///
 /// let later = now + 3_600;
@@ -75,6 +73,7 @@ use super::protocol::Protocol;
 /// [`Engine::authenticate`]: crate::engine::Engine::authenticate
 /// [`Engine::check_login`]: crate::engine::Engine::check_login
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credential<'a> {
     /// The account password alone; `correct` is the host's verdict.
     Password {
@@ -100,20 +99,18 @@ pub enum Credential<'a> {
 /// ```
 /// use mail2fa::engine::{ClientInfo, Credential, LoginRequest, Protocol};
 ///
-/// let outlook = LoginRequest {
-///     protocol: Protocol::Outlook,
-///     credential: Credential::Password { correct: true },
-///     client: ClientInfo {
-///         user_agent: Some("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)"),
-///         remote_addr: Some("198.51.100.20"),
-///         ..ClientInfo::default()
-///     },
-/// };
+/// let outlook = LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+///     .with_client(
+///         ClientInfo::new()
+///             .with_user_agent("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)")
+///             .with_remote_addr("198.51.100.20"),
+///     );
 /// assert!(outlook.client.is_identifiable());
 /// ```
 ///
 /// [`Engine::authenticate`]: crate::engine::Engine::authenticate
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoginRequest<'a> {
     /// How the client connects.
     pub protocol: Protocol,
@@ -121,6 +118,27 @@ pub struct LoginRequest<'a> {
     pub credential: Credential<'a>,
     /// What the host knows about it.
     pub client: ClientInfo<'a>,
+}
+
+impl<'a> LoginRequest<'a> {
+    /// A login on `protocol` presenting `credential`, from a client the
+    /// host knows nothing about ([`LoginRequest::with_client`] adds what
+    /// it knows).
+    #[must_use]
+    pub fn new(protocol: Protocol, credential: Credential<'a>) -> Self {
+        Self {
+            protocol,
+            credential,
+            client: ClientInfo::default(),
+        }
+    }
+
+    /// Sets [`LoginRequest::client`].
+    #[must_use]
+    pub fn with_client(mut self, client: ClientInfo<'a>) -> Self {
+        self.client = client;
+        self
+    }
 }
 
 /// Shows the kind and the password verdict, never the code or the

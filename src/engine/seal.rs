@@ -49,7 +49,7 @@ pub const MAX_KEY_FILE_LEN: usize = 64 * 1024;
 /// use mail2fa::engine::{EncryptionKeys, EngineConfig};
 ///
 /// let keys = EncryptionKeys::new(2, [0x22; 32]).with_previous(1, [0x11; 32])?;
-/// let config = EngineConfig { encryption: Some(keys), ..EngineConfig::default() };
+/// let config = EngineConfig::default().with_encryption(keys);
 /// assert!(format!("{config:?}").contains("EncryptionKeys(<redacted>)"));
 /// # Ok::<(), mail2fa::Error>(())
 /// ```
@@ -142,7 +142,7 @@ impl EncryptionKeys {
     /// let keys = keys?;
     /// assert_eq!(keys.current_id(), 2);
     /// assert_eq!(keys, EncryptionKeys::new(2, [0x22; 32]).with_previous(1, [0x11; 32])?);
-    /// let config = EngineConfig { encryption: Some(keys), ..EngineConfig::default() };
+    /// let config = EngineConfig::default().with_encryption(keys);
     /// # let _ = config;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -3,7 +3,7 @@
 //! The foundation's concerns (base32 text, `otpauth://` URIs, names, key
 //! files) have their own error types, which know nothing of storage; the
 //! store's [`StoreError`](crate::store::StoreError) and the record format's
-//! [`RecordError`](crate::record::RecordError) live with their code. [`Error`]
+//! [`RecordError`](crate::RecordError) live with their code. [`Error`]
 //! wraps them all, and is what every public function returns.
 
 mod base32;

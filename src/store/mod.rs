@@ -4,8 +4,8 @@
 //! offers [`Store::load`] and [`Store::compare_and_swap`], so two auth
 //! processes (or hosts, with a shared backend) can never both consume the
 //! same code or both skip a lockout — the second writer's swap fails and it
-//! re-reads. Records are opaque bytes to the store (see [`crate::record`] for
-//! their encoding), so any backend can hold them.
+//! re-reads. Records are opaque bytes to the store (the engine's versioned,
+//! integrity-checked encoding), so any backend can hold them.
 //!
 //! Versions are assigned by the store and are never reused for a key, not
 //! even after the record is deleted and created again; a stale reader can
@@ -33,8 +33,7 @@ pub use postgres::{
     ConnectionPlan, POSTGRES_SCHEMA_VERSION, PostgresCheck, PostgresOptions, PostgresStore,
     redact_connection_string,
 };
-pub(crate) use read_modify_write::read_modify_write_from;
-pub use read_modify_write::{Change, read_modify_write};
+pub(crate) use read_modify_write::{Change, read_modify_write, read_modify_write_from};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SCHEMA_VERSION, SqliteCheck, SqliteOptions, SqliteStore, Synchronous};

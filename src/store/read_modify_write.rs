@@ -7,7 +7,7 @@ use super::error::StoreError;
 
 /// What a read-modify-write step decided.
 #[derive(Debug)]
-pub enum Change<T> {
+pub(crate) enum Change<T> {
     /// Write these bytes (or delete, with `None`) and return the value.
     Write(Option<Zeroizing<Vec<u8>>>, T),
     /// Change nothing and return the value.
@@ -23,7 +23,7 @@ pub enum Change<T> {
 /// # Errors
 /// `decide`'s own errors; [`StoreError::Contention`] after `max_attempts`
 /// conflicts; backend errors.
-pub fn read_modify_write<T, E>(
+pub(crate) fn read_modify_write<T, E>(
     store: &dyn Store,
     key: &[u8],
     max_attempts: u32,

@@ -226,29 +226,22 @@ pub fn wrong_code(totp: &Totp) -> String {
 
 /// An iPhone on ActiveSync, with the right account password.
 pub fn iphone(device_type: &str) -> LoginRequest<'_> {
-    LoginRequest {
-        protocol: Protocol::ActiveSync,
-        credential: Credential::Password { correct: true },
-        client: ClientInfo {
-            device_id: Some("ApplF17XK0LQHG7F"),
-            device_type: Some(device_type),
-            user_agent: Some("Apple-iPhone14C2/2101.103"),
-            remote_addr: Some("203.0.113.7"),
-        },
-    }
+    LoginRequest::new(Protocol::ActiveSync, Credential::Password { correct: true }).with_client(
+        ClientInfo::new()
+            .with_device_id("ApplF17XK0LQHG7F")
+            .with_device_type(Some(device_type))
+            .with_user_agent("Apple-iPhone14C2/2101.103")
+            .with_remote_addr("203.0.113.7"),
+    )
 }
 
 /// An IMAP login with an application password.
 pub fn imap_with(password: &str) -> LoginRequest<'_> {
-    LoginRequest {
-        protocol: Protocol::Imap,
-        credential: Credential::AppPassword(password),
-        client: ClientInfo {
-            user_agent: Some("Thunderbird"),
-            remote_addr: Some("198.51.100.20"),
-            ..ClientInfo::default()
-        },
-    }
+    LoginRequest::new(Protocol::Imap, Credential::AppPassword(password)).with_client(
+        ClientInfo::new()
+            .with_user_agent("Thunderbird")
+            .with_remote_addr("198.51.100.20"),
+    )
 }
 
 /// The entry of `list` whose `key` is `value`.

@@ -32,10 +32,7 @@ pub const PORTAL: &str = "https://mail.example.com/devices?user={account}&device
 pub const WRONG_APP_PASSWORD: &str = "abcde-fghjk-mnpqr-stvwx";
 
 pub fn with_devices(devices: DevicePolicy) -> EngineConfig {
-    EngineConfig {
-        devices,
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_devices(devices)
 }
 
 /// A step boundary at or after `from` whose code names exactly one step
@@ -63,12 +60,10 @@ pub fn unique_time(totp: &Totp, from: u64, before: u64, after: u64) -> u64 {
 }
 
 pub fn outlook() -> ClientInfo<'static> {
-    ClientInfo {
-        device_id: None,
-        device_type: Some(OUTLOOK_TYPE),
-        user_agent: Some(OUTLOOK_UA),
-        remote_addr: Some("198.51.100.20"),
-    }
+    ClientInfo::new()
+        .with_device_type(Some(OUTLOOK_TYPE))
+        .with_user_agent(Some(OUTLOOK_UA))
+        .with_remote_addr("198.51.100.20")
 }
 
 pub fn request<'a>(
@@ -76,11 +71,7 @@ pub fn request<'a>(
     credential: Credential<'a>,
     client: ClientInfo<'a>,
 ) -> LoginRequest<'a> {
-    LoginRequest {
-        protocol,
-        credential,
-        client,
-    }
+    LoginRequest::new(protocol, credential).with_client(client)
 }
 
 pub const PASSWORD_OK: Credential<'static> = Credential::Password { correct: true };

@@ -40,13 +40,7 @@ pub fn engine() -> Engine<TestStore> {
 
 /// A lockout that never gets in the way of tests about something else.
 pub fn lenient() -> EngineConfig {
-    EngineConfig {
-        lockout: LockoutPolicy {
-            max_failures: 100,
-            ..LockoutPolicy::default()
-        },
-        ..EngineConfig::default()
-    }
+    EngineConfig::default().with_lockout(LockoutPolicy::default().with_max_failures(100))
 }
 
 pub fn account(name: &str) -> AccountId {

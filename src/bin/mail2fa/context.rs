@@ -26,16 +26,15 @@ pub(crate) struct Context {
 impl Context {
     pub(crate) fn open(global: &Global, create: bool) -> Result<Self, Failure> {
         let store = database::open(&Location::new(&global.db), create)?;
-        let config = EngineConfig {
-            issuer: global.issuer.clone(),
-            // Its errors name the file and the line, and exit with KEY.
-            encryption: global
-                .key_file
-                .as_deref()
-                .map(EncryptionKeys::from_key_file)
-                .transpose()?,
-            ..EngineConfig::default()
-        };
+        // Its errors name the file and the line, and exit with KEY.
+        let encryption = global
+            .key_file
+            .as_deref()
+            .map(EncryptionKeys::from_key_file)
+            .transpose()?;
+        let config = EngineConfig::default()
+            .with_issuer(global.issuer.clone())
+            .with_encryption(encryption);
         let engine = Engine::new(store, config)?;
         let now = match global.now {
             Some(now) => now,

@@ -115,10 +115,7 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
                     ),
                 ));
             }
-            let options = SqliteOptions {
-                create,
-                ..SqliteOptions::default()
-            };
+            let options = SqliteOptions::default().with_create(create);
             SqliteStore::open_with(path, &options)
                 .map(Database::Sqlite)
                 .map_err(|e| {
@@ -129,11 +126,9 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
                 })
         }
         Location::Postgres(url) => {
-            let options = PostgresOptions {
-                create,
-                max_connections: 1,
-                ..PostgresOptions::default()
-            };
+            let options = PostgresOptions::default()
+                .with_create(create)
+                .with_max_connections(1);
             PostgresStore::open_with(url, &options)
                 .map(|store| Database::Postgres(Box::new(store)))
                 .map_err(|e| {

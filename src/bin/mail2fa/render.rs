@@ -106,6 +106,8 @@ pub(crate) fn policy_name(policy: ProtocolPolicy) -> &'static str {
         ProtocolPolicy::DeviceAuthorization => "device-authorization",
         ProtocolPolicy::AppPasswordOnly => "app-password-only",
         ProtocolPolicy::Refused => "refused",
+        // The enum is non_exhaustive; a newer library's policy.
+        _ => "other",
     }
 }
 
@@ -114,6 +116,7 @@ pub(crate) fn mode_name(mode: Mode) -> &'static str {
         Mode::Totp => "totp",
         Mode::Email => "email",
         Mode::Sms => "sms",
+        _ => "other",
     }
 }
 
@@ -122,6 +125,7 @@ pub(crate) fn mode_text(mode: Mode) -> &'static str {
         Mode::Totp => "authenticator app (TOTP)",
         Mode::Email => "code by e-mail",
         Mode::Sms => "code by SMS",
+        _ => "another second factor",
     }
 }
 

@@ -3,8 +3,21 @@
 
 use std::time::Duration;
 
-/// How to open a [`PostgresStore`](crate::store::PostgresStore).
+/// How to open a [`PostgresStore`](crate::store::PostgresStore): the
+/// defaults, changed with the `with_*` methods (the struct is
+/// `#[non_exhaustive]`).
+///
+/// ```
+/// use mail2fa::store::PostgresOptions;
+/// use std::time::Duration;
+///
+/// let options = PostgresOptions::default()
+///     .with_max_connections(8)
+///     .with_timeout(Duration::from_secs(2));
+/// assert!(!options.create);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PostgresOptions {
     /// Most connections this store keeps open (default 4). Each mail host
     /// (each auth process) has its own pool; size the server's
@@ -30,6 +43,29 @@ impl Default for PostgresOptions {
             timeout: Duration::from_secs(5),
             create: false,
         }
+    }
+}
+
+impl PostgresOptions {
+    /// Sets [`PostgresOptions::max_connections`].
+    #[must_use]
+    pub fn with_max_connections(mut self, value: usize) -> Self {
+        self.max_connections = value;
+        self
+    }
+
+    /// Sets [`PostgresOptions::timeout`].
+    #[must_use]
+    pub fn with_timeout(mut self, value: Duration) -> Self {
+        self.timeout = value;
+        self
+    }
+
+    /// Sets [`PostgresOptions::create`] (the administrator's act).
+    #[must_use]
+    pub fn with_create(mut self, value: bool) -> Self {
+        self.create = value;
+        self
     }
 }
 

@@ -30,10 +30,7 @@ use crate::store::sql::to_version;
 /// // Creating the schema is the administrator's act, done once...
 /// drop(PostgresStore::create(url)?);
 /// // ...every mail host's login path opens it, and never creates one.
-/// let store = PostgresStore::open_with(
-///     url,
-///     &PostgresOptions { max_connections: 8, ..PostgresOptions::default() },
-/// )?;
+/// let store = PostgresStore::open_with(url, &PostgresOptions::default().with_max_connections(8))?;
 /// let engine = Engine::new(store, EngineConfig::default())?;
 /// # Ok::<(), mail2fa::Error>(())
 /// ```

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Synchronous {
     /// Every commit is synced before it returns (the default): nothing
     /// acknowledged is ever lost.
@@ -14,8 +15,20 @@ pub enum Synchronous {
     Normal,
 }
 
-/// How to open a [`SqliteStore`](crate::store::SqliteStore).
+/// How to open a [`SqliteStore`](crate::store::SqliteStore): the defaults,
+/// changed with the `with_*` methods (the struct is `#[non_exhaustive]`).
+///
+/// ```
+/// use mail2fa::store::SqliteOptions;
+/// use std::time::Duration;
+///
+/// let options = SqliteOptions::default()
+///     .with_busy_timeout(Duration::from_secs(2))
+///     .with_max_size(64 << 20);
+/// assert!(!options.create);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SqliteOptions {
     /// Create the database (default `false`). `false`: the file must be an
     /// existing mail2fa database — a missing file, an empty file or one
@@ -43,6 +56,36 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             max_size: None,
         }
+    }
+}
+
+impl SqliteOptions {
+    /// Sets [`SqliteOptions::create`] (the administrator's act).
+    #[must_use]
+    pub fn with_create(mut self, value: bool) -> Self {
+        self.create = value;
+        self
+    }
+
+    /// Sets [`SqliteOptions::synchronous`].
+    #[must_use]
+    pub fn with_synchronous(mut self, value: Synchronous) -> Self {
+        self.synchronous = value;
+        self
+    }
+
+    /// Sets [`SqliteOptions::busy_timeout`].
+    #[must_use]
+    pub fn with_busy_timeout(mut self, value: Duration) -> Self {
+        self.busy_timeout = value;
+        self
+    }
+
+    /// Sets [`SqliteOptions::max_size`] (bytes, or `None` for no limit).
+    #[must_use]
+    pub fn with_max_size(mut self, value: impl Into<Option<u64>>) -> Self {
+        self.max_size = value.into();
+        self
     }
 }
 
