@@ -33,6 +33,8 @@
  *   tests.h               the test functions, by file
  *   decisions.c           enumeration values and names, audit lines
  *   enrollment.c          S1, S2, S4, S5: enablement, enrollment, TOTP logins
+ *   check_login.c         the one-call login (input and the host's password
+ *                         check in, decision out) and its two-step form
  *   lockout.c             S7, S8: lockout, suspension
  *   codes.c               S3, S6: e-mail and SMS codes; recovery codes
  *   account_changes.c     S9, S10, S11: reset, remove, self-service
@@ -63,6 +65,8 @@ int main(void)
     test_enablement_and_enrollment();
     test_totp_logins();
     test_split_login();
+    test_check_login();
+    test_pending_login();
     test_lockout();
     test_delivered_codes();
     test_recovery_codes();
