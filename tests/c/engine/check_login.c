@@ -2,10 +2,12 @@
  * engine_test: the one-call login (m2fa_engine_check_login: the input as
  * typed and the host's password check in, the decision out) and its
  * two-step form for PAM stacks (m2fa_engine_begin_login,
- * m2fa_pending_login_password, m2fa_pending_login_finish).
+ * m2fa_pending_login_password, m2fa_pending_login_finish), and both raced
+ * by 16 threads with the same password+code: accepted exactly once.
  */
 
 #include "fixture.h"
+#include <pthread.h>
 
 #include "tests.h"
 
@@ -364,5 +366,122 @@ out:
     m2fa_login_free(imap);
     m2fa_login_free(smtp);
     user_free(&dave);
+    m2fa_engine_free(engine);
+}
+
+/* ------------------------------------------------------------------------
+ * Threads: the same password+code from 16 threads at once, through
+ * m2fa_engine_check_login and through one shared pending login
+ * ------------------------------------------------------------------------ */
+
+#define LOGIN_RACERS 16
+#define LOGIN_ROUNDS 10
+
+static struct {
+    const m2fa_engine *engine;
+    const char *account;
+    const m2fa_login *login;
+    const m2fa_pending_login *pending; /* NULL: m2fa_engine_check_login */
+    char input[64];
+    uint64_t now;
+    uint32_t outcome[LOGIN_RACERS], reason[LOGIN_RACERS];
+    m2fa_status status[LOGIN_RACERS];
+    pthread_barrier_t start;
+} login_race;
+
+static int always_right(void *user_data, const char *password, size_t password_len)
+{
+    (void)user_data;
+    (void)password;
+    (void)password_len;
+    return 1;
+}
+
+static void *login_racer(void *arg)
+{
+    const size_t id = (size_t)(uintptr_t)arg;
+    m2fa_decision *d = NULL;
+    pthread_barrier_wait(&login_race.start);
+    login_race.status[id] =
+        login_race.pending != NULL
+            ? m2fa_pending_login_finish(login_race.pending, M2FA_PASSWORD_CORRECT,
+                                        login_race.now, &d)
+            : m2fa_engine_check_login(login_race.engine, PLATFORM, login_race.account,
+                                      login_race.login, login_race.input, always_right, NULL,
+                                      login_race.now, &d);
+    login_race.outcome[id] = login_race.reason[id] = SENTINEL_U32;
+    if (login_race.status[id] == M2FA_OK) {
+        m2fa_decision_outcome(d, &login_race.outcome[id]);
+        m2fa_decision_reason(d, &login_race.reason[id]);
+    }
+    m2fa_decision_free(d);
+    return NULL;
+}
+
+/* One round: LOGIN_RACERS threads at once; exactly one gets in. */
+static void login_round(void)
+{
+    pthread_t threads[LOGIN_RACERS];
+    if (!CHECK(pthread_barrier_init(&login_race.start, NULL, LOGIN_RACERS) == 0)) {
+        return;
+    }
+    for (size_t t = 0; t < LOGIN_RACERS; t++) {
+        if (!CHECK(pthread_create(&threads[t], NULL, login_racer, (void *)(uintptr_t)t) == 0)) {
+            fprintf(stderr, "engine_test: cannot start threads\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    unsigned allowed = 0, replayed = 0;
+    for (size_t t = 0; t < LOGIN_RACERS; t++) {
+        CHECK(pthread_join(threads[t], NULL) == 0);
+        CHECK_STATUS(M2FA_OK, login_race.status[t]);
+        allowed += login_race.outcome[t] == M2FA_OUTCOME_ALLOWED &&
+                   login_race.reason[t] == M2FA_REASON_CODE_ACCEPTED;
+        replayed += login_race.outcome[t] == M2FA_OUTCOME_REFUSED &&
+                    login_race.reason[t] == M2FA_REASON_REPLAYED;
+    }
+    CHECK_EQ(allowed, 1);
+    CHECK_EQ(replayed, LOGIN_RACERS - 1);
+    pthread_barrier_destroy(&login_race.start);
+}
+
+void test_check_login_threads(void)
+{
+    section = "one-call login, 16 threads";
+    m2fa_engine *engine = new_engine(NULL);
+    struct user ivy = {.engine = engine, .platform = PLATFORM, .name = "ivy@example.com"};
+    m2fa_login *imap = imap_login(M2FA_PROTOCOL_IMAP, NULL);
+    char code[CODE_SIZE];
+    if (engine == NULL || imap == NULL || !enroll(&ivy, T0) ||
+        !CHECK_STATUS(M2FA_OK, m2fa_engine_set_platform_policy(engine, PLATFORM,
+                                                               M2FA_PROTOCOL_IMAP, NULL,
+                                                               M2FA_POLICY_CODE_IN_LOGIN))) {
+        goto out;
+    }
+    login_race.engine = engine;
+    login_race.account = ivy.name;
+    login_race.login = imap;
+    for (unsigned round = 0; round < 2 * LOGIN_ROUNDS; round++) {
+        /* Rounds 3 steps apart: each round's code is past the last one's window. */
+        login_race.now = T0 + 90 * (uint64_t)(round + 1);
+        snprintf(login_race.input, sizeof login_race.input, PASSWORD "%s",
+                 code_at(&ivy, login_race.now, code));
+        m2fa_pending_login *pending = NULL;
+        /* Odd rounds: one pending login, finished by every thread. */
+        if (round % 2 == 1 &&
+            !CHECK_STATUS(M2FA_OK, m2fa_engine_begin_login(engine, PLATFORM, ivy.name, imap,
+                                                           login_race.input, login_race.now,
+                                                           &pending))) {
+            break;
+        }
+        login_race.pending = pending;
+        login_round();
+        m2fa_pending_login_free(pending);
+        login_race.pending = NULL;
+    }
+out:
+    wipe_memset(login_race.input, 0, sizeof login_race.input);
+    m2fa_login_free(imap);
+    user_free(&ivy);
     m2fa_engine_free(engine);
 }

@@ -18,6 +18,7 @@ void test_split_login(void);
 /* check_login.c */
 void test_check_login(void);
 void test_pending_login(void);
+void test_check_login_threads(void);
 
 /* lockout.c */
 void test_lockout(void);
