@@ -515,6 +515,31 @@ typedef uint32_t m2fa_synchronous;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The host's answer about the account password, passed as `uint32_t` to
+// `m2fa_pending_login_finish`. The same numbers as the answers of an
+// `m2fa_password_check` callback.
+enum m2fa_password_verdict
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not the account password (the input may still be an application
+  // password).
+  M2FA_PASSWORD_WRONG = 0,
+  // The account password is right.
+  M2FA_PASSWORD_CORRECT = 1,
+  // The host could not check it (its directory does not answer): the
+  // login is refused with `M2FA_PASSWORD_CHECK_FAILED`, nothing recorded.
+  M2FA_PASSWORD_UNAVAILABLE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum m2fa_password_verdict m2fa_password_verdict;
+#else
+typedef uint32_t m2fa_password_verdict;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A mailbox's application passwords, as listed (opaque, immutable; never
 // the passwords themselves).
 typedef struct m2fa_app_password_list m2fa_app_password_list;
@@ -562,6 +587,13 @@ typedef struct m2fa_notification m2fa_notification;
 // reads it; objects made from it keep their own copy.
 typedef struct m2fa_otp_config m2fa_otp_config;
 
+// A login begun by `m2fa_engine_begin_login` (opaque, immutable): the
+// records read, where the code starts in the input, a copy of the input
+// (wiped on free). Thread-safe; it keeps its engine's store open, so it
+// may outlive the `m2fa_engine` handle. Free it with
+// `m2fa_pending_login_free`.
+typedef struct m2fa_pending_login m2fa_pending_login;
+
 // Freshly generated recovery codes, to show once (opaque). Wiped when freed.
 typedef struct m2fa_recovery_codes m2fa_recovery_codes;
 
@@ -608,6 +640,18 @@ typedef uint32_t (*m2fa_store_cas_fn)(void *userdata,
 
 // Releases `userdata` when the engine is freed (may be NULL).
 typedef void (*m2fa_store_free_fn)(void *userdata);
+
+// The host's password check, for `m2fa_engine_check_login`: is
+// `(password, password_len)` the account's password? `password` is the
+// password part of the input only (never the code), NUL-terminated, a copy
+// that mail2fa wipes when the callback returns: do not keep the pointer.
+// `user_data` is what the host passed to `m2fa_engine_check_login`,
+// borrowed for the call. Return 1 if the password is right, 0 if it is
+// not, anything else if it could not be checked (the login is then
+// refused with `M2FA_PASSWORD_CHECK_FAILED`). It runs on the thread that
+// called `m2fa_engine_check_login`, before that returns, and must return
+// (no `longjmp` out of it).
+typedef int (*m2fa_password_check)(void *user_data, const char *password, size_t password_len);
 
 
 
@@ -1206,7 +1250,8 @@ m2fa_status m2fa_engine_open_postgres(const char *conninfo,
                                       struct m2fa_engine **out);
 
 // Frees an engine: an in-memory engine's state goes with it; a database
-// is closed and keeps its state. NULL is a no-op.
+// is closed and keeps its state — once the pending logins begun on it
+// (`m2fa_engine_begin_login`) are freed too. NULL is a no-op.
 void m2fa_engine_free(struct m2fa_engine *engine);
 
 // Creates an engine over storage the host provides (NULL config:
@@ -1349,7 +1394,9 @@ m2fa_status m2fa_engine_self_service(const struct m2fa_engine *engine,
 
 // Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
 // ignored). Its credential is "wrong password" until set; client fields
-// are unknown until set. Release with `m2fa_login_free`.
+// are unknown until set. `m2fa_engine_check_login` and
+// `m2fa_engine_begin_login` take its protocol and client fields only.
+// Release with `m2fa_login_free`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
 // `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
@@ -1390,7 +1437,12 @@ m2fa_status m2fa_login_set_client(struct m2fa_login *login,
 // no-op.
 void m2fa_login_free(struct m2fa_login *login);
 
-// The decision for a whole login (S12–S16): `*out` receives it. A valid
+// The decision for a whole login (S12–S16) whose credential the host has
+// already worked out (`m2fa_login_set_*`): `*out` receives it. A mail
+// client's login — one password field — takes `m2fa_engine_check_login`
+// instead (split, password check and decision in one call, each record
+// read once); this call stays for hosts with a separate code field (a
+// portal or webmail form), whose password and code arrive apart. A valid
 // code has been consumed, a device token recorded, an application
 // password's use noted when this returns. Outcomes: allowed, device
 // pending (with maybe a notification to deliver), code or enrollment
@@ -1428,7 +1480,8 @@ m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
                               uint64_t now,
                               struct m2fa_decision **out);
 
-// Splits a password+code string (S5) for this account: only when its
+// Splits a password+code string (S5) for this account (a new host calls
+// `m2fa_engine_check_login`, which splits inside): only when its
 // second factor is active, by exactly its digits. `*password_len` receives
 // the length of the password part (`input[0..password_len]`); `*has_code`
 // is 1 when a code follows it (`input + password_len`), else 0. Nothing is
@@ -1445,7 +1498,10 @@ m2fa_status m2fa_engine_split_login(const struct m2fa_engine *engine,
                                     uint32_t *has_code);
 
 // `m2fa_engine_split_login` for a login over `protocol`: a code is split
-// off only where the protocol's policy takes one (code in login).
+// off only where the protocol's policy takes one (code in login). A new
+// host calls `m2fa_engine_check_login` (or, in a PAM stack,
+// `m2fa_engine_begin_login`), which split inside and read the records
+// once for the whole login.
 //
 // Errors: as `m2fa_engine_split_login`, and `M2FA_UNKNOWN_ENUM_VALUE`.
 m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
@@ -1457,6 +1513,113 @@ m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
                                         uint64_t now,
                                         size_t *password_len,
                                         uint32_t *has_code);
+
+// The decision for one login, in one call (S5, S12–S16): `input` is the
+// password field exactly as the client sent it (a password, a
+// password+code string or an application password, NUL-terminated
+// UTF-8), `login` gives the protocol and what the host knows about the
+// client (its credential setters are ignored here), `check_password` is
+// the host's own check of the account password, called with `user_data`.
+// `*out` receives the decision.
+//
+// Inside: input no client honestly sends is refused first; the account's
+// and its platform's records are read once, with or without 2FA; a
+// password+code string is split where the account and the protocol take a
+// code; `check_password` is called **at most once, with the password part
+// only** — never for refused input nor after a storage error; then the
+// decision of `m2fa_engine_authenticate`: a wrong password may still be an
+// application password, a right one goes on to the code, device tokens
+// or binding as the protocol's policy says. A valid code has been consumed
+// when this returns. Each record is read at most once (again only after
+// losing a race to another login on the same account).
+//
+// Thread-safe, like every engine call: many threads may check logins on
+// one engine at once; each callback runs on its caller's thread.
+//
+// ```c
+// static int check(void *users, const char *password, size_t len) {
+//     return my_directory_verify(users, password, len); /* 1, 0 or -1 */
+// }
+// m2fa_login *login = NULL;
+// m2fa_login_new(M2FA_PROTOCOL_IMAP, NULL, &login);
+// m2fa_login_set_client(login, NULL, NULL, NULL, "203.0.113.7");
+// m2fa_decision *decision = NULL;
+// uint32_t outcome = M2FA_OUTCOME_REFUSED;
+// if (m2fa_engine_check_login(engine, "example.com", "alice@example.com", login,
+//                             typed, check, users, time(NULL), &decision) == M2FA_OK)
+//     m2fa_decision_outcome(decision, &outcome);
+// /* outcome == M2FA_OUTCOME_ALLOWED: let the client in; anything else: refuse */
+// ```
+//
+// Errors (refuse the login on every one): `M2FA_NULL_ARGUMENT` (a NULL
+// callback too), `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
+// `M2FA_INVALID_INPUT` (input over 4096 bytes, a client
+// field a client cannot send; the callback was not called),
+// `M2FA_PASSWORD_CHECK_FAILED` (the callback answered neither 1 nor 0;
+// nothing recorded), `M2FA_CORRUPT_RECORD`, storage errors.
+m2fa_status m2fa_engine_check_login(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const struct m2fa_login *login,
+                                    const char *input,
+                                    m2fa_password_check check_password,
+                                    void *user_data,
+                                    uint64_t now,
+                                    struct m2fa_decision **out);
+
+// The first half of `m2fa_engine_check_login`, for hosts whose password
+// check cannot be a callback — a PAM stack, where the host's password
+// module is a line of its own: refuses input no client honestly sends,
+// reads the account's and its platform's records, splits a password+code
+// string (S5), and keeps all that in `*out`. Nothing is written. Then the
+// host checks the password part (`m2fa_pending_login_password`) and calls
+// `m2fa_pending_login_finish` with its verdict. Where the password check
+// can be a callback, use `m2fa_engine_check_login`.
+//
+// Errors: as `m2fa_engine_check_login` (no `M2FA_PASSWORD_CHECK_FAILED`).
+m2fa_status m2fa_engine_begin_login(const struct m2fa_engine *engine,
+                                    const char *platform,
+                                    const char *account,
+                                    const struct m2fa_login *login,
+                                    const char *input,
+                                    uint64_t now,
+                                    struct m2fa_pending_login **out);
+
+// The part of the input the host checks as the account password: the
+// whole input, or the part before the code. Copied with a NUL into
+// `(buf, len)` (wipe it after use); `*needed` receives its size, NUL
+// included (one more than the input's length: no code was split off).
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_BUFFER_TOO_SMALL`.
+m2fa_status m2fa_pending_login_password(const struct m2fa_pending_login *pending,
+                                        char *buf,
+                                        size_t len,
+                                        size_t *needed);
+
+// The decision, once the host has checked the password part: `verdict`
+// is an `m2fa_password_verdict`. `*out` receives the decision, as from
+// `m2fa_engine_check_login`: a valid code has been consumed when this
+// returns. The pending login stays as it was and may be finished again:
+// a PAM stack asks first with `M2FA_PASSWORD_WRONG` whether the input is
+// an application password (its first line), and last with
+// `M2FA_PASSWORD_CORRECT` once the host's module accepted the password.
+// Every call decides on the records `m2fa_engine_begin_login` read; one
+// that writes (a code consumed, a failure counted) does so by
+// compare-and-swap, reading the record again only if it changed since —
+// so the same code is never accepted twice. Thread-safe.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_PASSWORD_CHECK_FAILED` (verdict `M2FA_PASSWORD_UNAVAILABLE`;
+// nothing recorded), `M2FA_CORRUPT_RECORD`, storage errors — refuse the
+// login on any of them.
+m2fa_status m2fa_pending_login_finish(const struct m2fa_pending_login *pending,
+                                      uint32_t verdict,
+                                      uint64_t now,
+                                      struct m2fa_decision **out);
+
+// Frees a pending login (its copy of the input is wiped). NULL is a
+// no-op.
+void m2fa_pending_login_free(struct m2fa_pending_login *pending);
 
 // The name of an outcome (an `m2fa_outcome` value): the constant without
 // its `M2FA_OUTCOME_` prefix, in lower case (`M2FA_OUTCOME_DEVICE_PENDING`

@@ -18,8 +18,9 @@
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
-#   also examples/c/totp_login.c, examples/c/engine_login.c and
-#   examples/c/device_login.c, the README's examples;
+#   also examples/c/totp_login.c, examples/c/engine_login.c,
+#   examples/c/device_login.c and examples/c/check_login.c, the README's
+#   examples;
 #   d. the shared library's SONAME and exports (only m2fa_*, exactly the
 #      header's functions), and every header function called by the C tests
 #      (the .c files under tests/c and tests/c/table_store.h).
@@ -187,6 +188,20 @@ for line in '^outlook, unknown device: device pending (notify by sms to +33 6 12
     fail "example: examples/c/device_login.c printed no line matching $line"
 done
 pass "example: examples/c/device_login.c blocks a new device until activated, app passwords for IMAP"
+
+gcc "${cflags[@]}" examples/c/check_login.c -o "$out/check_login" \
+  "${pc_cflags[@]}" "${pc_libs[@]}" -Wl,-rpath,"$capi/lib"
+example_output=$("$out/check_login") || fail "example: examples/c/check_login.c failed"
+for line in '^imap, password+code: allowed (code_accepted)$' \
+  '^imap, the same again: refused (replayed)$' \
+  '^imap, password alone: second_factor_required (none)$' \
+  '^smtp, application password: allowed (app_password)$' \
+  '^imap, directory down: the host'"'"'s password check could not answer; the login is refused$' \
+  '^imap, directory back: allowed (code_accepted)$'; do
+  grep -q "$line" <<<"$example_output" ||
+    fail "example: examples/c/check_login.c printed no line matching $line"
+done
+pass "example: examples/c/check_login.c logs in with one call, the password checked by a callback"
 
 # --- d. SONAME and exports --------------------------------------------------
 library="$capi/lib/libmail2fa.so"

@@ -28,7 +28,10 @@ fi
 bash scripts/build-integrations.sh
 cargo build --quiet --features cli --bin mail2fa
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o target/integrations/pam_driver tests/dovecot/pam_driver.c -lpam
+gcc -std=c11 -O2 -Wall -Wextra -Werror -I/usr/include/lua5.4 -o target/integrations/lua_driver \
+  tests/dovecot/lua_driver.c -llua5.4
 python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
   --pam-driver target/integrations/pam_driver \
+  --lua-driver target/integrations/lua_driver \
   --pam-module target/integrations/pam_mail2fa.so \
   --lua-module target/integrations/mail2fa.so "$@"

@@ -238,6 +238,12 @@ local function request(protocol, client, fields)
   return fields
 end
 
+-- The reasons of a decision on an application password (for the log).
+local APP_PASSWORD_REASONS = {
+  app_password = true, wrong_app_password = true, app_password_not_accepted = true,
+  app_password_out_of_scope = true,
+}
+
 local function log_decision(req, via, r, note)
   local line = string.format("mail2fa: %s via=%s reason=%s", r.outcome, via, r.reason)
   if r.device then line = line .. " device=" .. r.device end
@@ -294,56 +300,43 @@ local function verify(req, password)
   local usable = #password <= MAX_LOGIN_INPUT and not password:find("\0", 1, true)
     and utf8.len(password) ~= nil
 
-  -- (a) password + code, split where the protocol's policy takes a code
-  local secret, code = password, nil
-  if usable then
-    local p, c
-    p, c, err = e:split(platform, account, protocol, password)
-    if p == nil then return internal("split", err) end
-    secret, code = p, c
-  end
-
-  -- (b) the host's password check; a wrong password never reaches the code
-  local ok
-  ok, err = password_ok(req, hash, secret)
-  if ok == nil then return internal("password check", err) end
-  if not ok and code ~= nil then
-    -- A password that itself ends in digits, sent without a code: the
-    -- whole input as the password (mail2fa then asks for a code; a bound
-    -- client gets in only with its password+code string).
+  if not usable then
+    -- Not UTF-8, too long or with a NUL: no code and no application
+    -- password in it. The password check on the whole input, then mail2fa
+    -- on the password alone.
+    local ok
     ok, err = password_ok(req, hash, password)
     if ok == nil then return internal("password check", err) end
-    if ok then code = nil end
-  end
-  if not ok then
-    -- (c) not the account password: maybe an application password (only
-    -- now, as the library expects: a right password never counts as a
-    -- wrong application password).
-    local note
-    if usable then
-      local r
-      r, err = e:authenticate(platform, account,
-        request(protocol, client, { app_password = password }))
-      if not r then return internal("authenticate (application password)", err) end
-      if r.allowed and r.reason == "app_password" then
-        log_decision(req, "app-password", r)
-        return A.PASSDB_RESULT_OK, ""
-      end
-      if r.reason ~= "wrong_password" then
-        -- It had the shape of an application password: say what became of it.
-        note = string.format("; as an application password: %s (%s)", r.reason, r.audit)
-      end
+    if not ok then
+      req:log_info("mail2fa: refused via=password reason=wrong_password")
+      return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (wrong_password)"
     end
-    req:log_info("mail2fa: refused via=password reason=wrong_password" .. (note or ""))
-    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (wrong_password)"
+    local r
+    r, err = e:authenticate(platform, account,
+      request(protocol, client, { password_correct = true }))
+    if not r then return internal("authenticate", err) end
+    log_decision(req, "password", r)
+    if r.allowed then return A.PASSDB_RESULT_OK, "" end
+    return A.PASSDB_RESULT_PASSWORD_MISMATCH,
+      string.format("mail2fa: %s (%s)", r.outcome, r.reason)
   end
 
-  -- (d) mail2fa decides
+  -- One call: mail2fa splits a password+code string where the protocol's
+  -- policy takes a code, hands the password part (never the code) to the
+  -- password check below, tries a wrong password as an application
+  -- password, and decides. A wrong password never reaches the code.
+  local check_failure
   local r
-  r, err = e:authenticate(platform, account,
-    request(protocol, client, { password_correct = true, code = code }))
-  if not r then return internal("authenticate", err) end
-  log_decision(req, code and "password+code" or "password", r)
+  r, err = e:check_login(platform, account, protocol, password, client, function(secret)
+    local ok, why = password_ok(req, hash, secret)
+    if ok == nil then check_failure = why end
+    return ok, why
+  end)
+  if not r then
+    if check_failure then return internal("password check", check_failure) end
+    return internal("check_login", err)
+  end
+  log_decision(req, APP_PASSWORD_REASONS[r.reason] and "app-password" or "password", r)
   if r.allowed then return A.PASSDB_RESULT_OK, "" end
   return A.PASSDB_RESULT_PASSWORD_MISMATCH,
     string.format("mail2fa: %s (%s)", r.outcome, r.reason)

@@ -28,12 +28,30 @@
  *       '@' before a lower-case DNS name; m2fa_account_name_check). Every
  *       engine call refuses other names too (nil and a message); this lets
  *       the script refuse them before anything else.
+ *   engine:check_login(platform, account, protocol, input, client, check [, now])
+ *       -> result | nil, message
+ *       The whole login in one call (m2fa_engine_check_login): `input` is
+ *       the password field as the client sent it (a password, password+code,
+ *       an application password); client = { device_id =, device_type =,
+ *       user_agent =, remote_addr = (strings or nil) } or nil; check =
+ *       function(password) -> true | false | nil, message: the script's
+ *       own password check, called at most once, with the password part
+ *       only (never the code), and not at all for input mail2fa refuses.
+ *       false: not the account password (the input may still be an
+ *       application password); nil (or an error raised in it): the check
+ *       could not answer, and check_login returns nil and a message with
+ *       the check's. result: as authenticate's. Each record is read once.
  *   engine:split(platform, account, protocol, input [, now])
  *       -> password, code | password, nil | nil, nil, message
  *       Splits a password+code string for this account and protocol (a
  *       code is split off only where the protocol's policy takes one).
+ *       check_login splits inside; this is for scripts that cannot hand
+ *       their password check to check_login.
  *   engine:authenticate(platform, account, request [, now])
  *       -> result | nil, message
+ *       For a credential the script worked out itself (the password alone
+ *       when the input cannot go to check_login: not UTF-8, over 4096
+ *       bytes, a NUL byte).
  *       request = { protocol = "imap", password_correct = true|false,
  *                   code = "123456"|nil, app_password = "..."|nil,
  *                   device_id =, device_type =, user_agent =,
@@ -62,6 +80,8 @@
  * (split: nil, nil, "closed").
  *
  * Secrets: the C side makes no copy of a password, code or key of its own
+ * (check_login: mail2fa hands the check a copy of the password part, wiped
+ * after the call; the Lua string made from it is Lua's, like split's)
  * (mail2fa reads the key file and wipes its contents); mail2fa copies the
  * code or application password into its login object and wipes it when the
  * object is freed (before this function returns). Lua strings are immutable and
@@ -346,6 +366,84 @@ static const char *string_field(lua_State *L, int t, const char *key, int *bad)
     return s;
 }
 
+/* Pushes the result table of the decision in the guard `g` (at stack
+ * index `guard`), after freeing the guard's objects; or nil and a message
+ * naming `what` (the method). */
+static int push_decision(lua_State *L, login_guard *g, int guard, const char *what)
+{
+    char msg[MSG_SIZE], what_decision[64], what_device[64], what_audit[64];
+    m2fa_status st;
+    snprintf(what_decision, sizeof what_decision, "%s: decision", what);
+    snprintf(what_device, sizeof what_device, "%s: device", what);
+    snprintf(what_audit, sizeof what_audit, "%s: audit", what);
+    uint32_t outcome = 0, reason = 0, cacheable = 0;
+    if ((st = m2fa_decision_outcome(g->decision, &outcome)) != M2FA_OK ||
+        (st = m2fa_decision_reason(g->decision, &reason)) != M2FA_OK ||
+        (st = m2fa_decision_cacheable(g->decision, &cacheable)) != M2FA_OK) {
+        fail_msg(msg, sizeof msg, what_decision, st);
+        return push_fail(L, msg);
+    }
+    const char *outcome_str = m2fa_outcome_name(outcome);
+    if (outcome_str == NULL) {
+        /* An outcome this module does not know: never read it as allowed. */
+        snprintf(msg, sizeof msg, "%s: unknown outcome %u", what, (unsigned)outcome);
+        return push_fail(L, msg);
+    }
+    char device[M2FA_DEVICE_ID_SIZE];
+    size_t needed = 0;
+    int has_device = 0;
+    st = m2fa_decision_device(g->decision, device, sizeof device, &needed);
+    if (st == M2FA_OK) {
+        has_device = 1;
+    } else if (st != M2FA_INVALID_ARGUMENT) {
+        fail_msg(msg, sizeof msg, what_device, st);
+        return push_fail(L, msg);
+    }
+    /* The audit line (no secret in it): into a small buffer, else into a
+     * Lua-managed one (a Lua allocation error is safe: the guard frees). */
+    char small[512];
+    char *audit = small;
+    st = m2fa_decision_audit(g->decision, small, sizeof small, &needed);
+    if (st == M2FA_BUFFER_TOO_SMALL) {
+        audit = (char *)lua_newuserdatauv(L, needed, 0);
+        st = m2fa_decision_audit(g->decision, audit, needed, &needed);
+    }
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, what_audit, st);
+        return push_fail(L, msg);
+    }
+    const char *reason_str = m2fa_reason_name(reason);
+    char reason_buf[32];
+    if (reason_str == NULL) {
+        snprintf(reason_buf, sizeof reason_buf, "reason_%u", (unsigned)reason);
+        reason_str = reason_buf;
+    }
+
+    /* Free the decision and the login (wiping the credential copy) now;
+     * the to-be-closed slot would do it at return anyway. */
+    lua_pushcfunction(L, guard_release);
+    lua_pushvalue(L, guard);
+    lua_call(L, 1, 0);
+
+    lua_createtable(L, 0, 6);
+    lua_pushboolean(L, outcome == M2FA_OUTCOME_ALLOWED);
+    lua_setfield(L, -2, "allowed");
+    lua_pushstring(L, outcome_str);
+    lua_setfield(L, -2, "outcome");
+    lua_pushstring(L, reason_str);
+    lua_setfield(L, -2, "reason");
+    lua_pushboolean(L, cacheable != 0);
+    lua_setfield(L, -2, "cacheable");
+    lua_pushstring(L, audit);
+    lua_setfield(L, -2, "audit");
+    if (has_device) {
+        lua_pushstring(L, device);
+        lua_setfield(L, -2, "device");
+    }
+    return 1;
+}
+
+
 /* engine:authenticate(platform, account, request [, now]) */
 static int l_authenticate(lua_State *L)
 {
@@ -416,71 +514,126 @@ static int l_authenticate(lua_State *L)
         return push_fail(L, msg);
     }
 
-    uint32_t outcome = 0, reason = 0, cacheable = 0;
-    if ((st = m2fa_decision_outcome(g->decision, &outcome)) != M2FA_OK ||
-        (st = m2fa_decision_reason(g->decision, &reason)) != M2FA_OK ||
-        (st = m2fa_decision_cacheable(g->decision, &cacheable)) != M2FA_OK) {
-        fail_msg(msg, sizeof msg, "authenticate: decision", st);
+    return push_decision(L, g, guard, "authenticate");
+}
+
+/* The script's password check, called by mail2fa through
+ * m2fa_engine_check_login. Lua errors must not unwind through mail2fa's
+ * frames: the check runs under lua_pcall, and nothing here may raise. */
+struct script_check {
+    lua_State *L;
+    int fn;            /* stack index of the script's function */
+    char message[256]; /* why it could not answer ("" if it did) */
+};
+
+/* Under lua_pcall: (password pointer, length, function) -> its 2 results. */
+static int call_script_check(lua_State *L)
+{
+    const char *password = (const char *)lua_touserdata(L, 1);
+    size_t len = (size_t)lua_tointeger(L, 2);
+    lua_pushvalue(L, 3);
+    lua_pushlstring(L, password, len);
+    lua_call(L, 1, 2);
+    return 2;
+}
+
+static int script_password_check(void *user_data, const char *password, size_t password_len)
+{
+    struct script_check *c = user_data;
+    lua_State *L = c->L;
+    /* Stack space was reserved before m2fa_engine_check_login: these pushes
+     * do not allocate and cannot raise. */
+    lua_pushcfunction(L, call_script_check);
+    lua_pushlightuserdata(L, (void *)password);
+    lua_pushinteger(L, (lua_Integer)password_len);
+    lua_pushvalue(L, c->fn);
+    if (lua_pcall(L, 3, 2, 0) != LUA_OK) {
+        snprintf(c->message, sizeof c->message, "%s",
+                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(an error object)");
+        lua_pop(L, 1);
+        return -1;
+    }
+    int answer = -1;
+    if (lua_type(L, -2) == LUA_TBOOLEAN) {
+        answer = lua_toboolean(L, -2) ? 1 : 0;
+    } else if (lua_isnil(L, -2)) {
+        snprintf(c->message, sizeof c->message, "%s",
+                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "no answer");
+    } else {
+        snprintf(c->message, sizeof c->message, "the check returned a %s, not a boolean",
+                 luaL_typename(L, -2));
+    }
+    lua_pop(L, 2);
+    return answer;
+}
+
+/* engine:check_login(platform, account, protocol, input, client, check [, now]) */
+static int l_check_login(lua_State *L)
+{
+    engine_ud *ud = check_engine(L);
+    int nul = 0;
+    size_t input_len = 0;
+    const char *platform = check_cstr(L, 2, &nul);
+    const char *account = check_cstr(L, 3, &nul);
+    const char *protocol = check_cstr(L, 4, &nul);
+    const char *input = luaL_checklstring(L, 5, &input_len);
+    if (!lua_isnoneornil(L, 6))
+        luaL_checktype(L, 6, LUA_TTABLE);
+    luaL_checktype(L, 7, LUA_TFUNCTION);
+    uint64_t now = 0;
+    int now_ok = get_now(L, 8, &now);
+
+    /* Every field read and type-checked before any library object exists. */
+    int bad = 0;
+    const char *device_id = NULL, *device_type = NULL, *user_agent = NULL, *remote_addr = NULL;
+    if (!lua_isnoneornil(L, 6)) {
+        device_id = string_field(L, 6, "device_id", &bad);
+        device_type = string_field(L, 6, "device_type", &bad);
+        user_agent = string_field(L, 6, "user_agent", &bad);
+        remote_addr = string_field(L, 6, "remote_addr", &bad);
+    }
+    if (ud->engine == NULL)
+        return push_fail(L, "closed");
+    if (nul || bad)
+        return push_fail(L, "check_login: an argument or client field contains a NUL byte");
+    if (strlen(input) != input_len)
+        return push_fail(L, "check_login: the input contains a NUL byte");
+    if (!now_ok)
+        return push_fail(L, "check_login: now must be a non-negative Unix time");
+    luaL_checkstack(L, 8, "check_login");
+
+    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
+    g->login = NULL;
+    g->decision = NULL;
+    luaL_setmetatable(L, GUARD_MT);
+    lua_toclose(L, -1);
+    int guard = lua_gettop(L);
+    luaL_checkstack(L, 8, "check_login"); /* for the check, inside the call */
+
+    char msg[MSG_SIZE];
+    m2fa_status st = m2fa_login_new(BY_NAME, protocol, &g->login);
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "check_login: protocol", st);
         return push_fail(L, msg);
     }
-    const char *outcome_str = m2fa_outcome_name(outcome);
-    if (outcome_str == NULL) {
-        /* An outcome this module does not know: never read it as allowed. */
-        snprintf(msg, sizeof msg, "authenticate: unknown outcome %u", (unsigned)outcome);
+    st = m2fa_login_set_client(g->login, device_id, device_type, user_agent, remote_addr);
+    if (st != M2FA_OK) {
+        fail_msg(msg, sizeof msg, "check_login: client", st);
         return push_fail(L, msg);
     }
-    char device[M2FA_DEVICE_ID_SIZE];
-    size_t needed = 0;
-    int has_device = 0;
-    st = m2fa_decision_device(g->decision, device, sizeof device, &needed);
-    if (st == M2FA_OK) {
-        has_device = 1;
-    } else if (st != M2FA_INVALID_ARGUMENT) {
-        fail_msg(msg, sizeof msg, "authenticate: device", st);
+    struct script_check check = {.L = L, .fn = 7, .message = ""};
+    st = m2fa_engine_check_login(ud->engine, platform, account, g->login, input,
+                                 script_password_check, &check, now, &g->decision);
+    if (st == M2FA_PASSWORD_CHECK_FAILED) {
+        snprintf(msg, sizeof msg, "check_login: the password check could not answer: %s",
+                 check.message[0] != '\0' ? check.message : "(no message)");
         return push_fail(L, msg);
-    }
-    /* The audit line (no secret in it): into a small buffer, else into a
-     * Lua-managed one (a Lua allocation error is safe: the guard frees). */
-    char small[512];
-    char *audit = small;
-    st = m2fa_decision_audit(g->decision, small, sizeof small, &needed);
-    if (st == M2FA_BUFFER_TOO_SMALL) {
-        audit = (char *)lua_newuserdatauv(L, needed, 0);
-        st = m2fa_decision_audit(g->decision, audit, needed, &needed);
     }
     if (st != M2FA_OK) {
-        fail_msg(msg, sizeof msg, "authenticate: audit", st);
+        fail_msg(msg, sizeof msg, "check_login", st);
         return push_fail(L, msg);
     }
-    const char *reason_str = m2fa_reason_name(reason);
-    char reason_buf[32];
-    if (reason_str == NULL) {
-        snprintf(reason_buf, sizeof reason_buf, "reason_%u", (unsigned)reason);
-        reason_str = reason_buf;
-    }
-
-    /* Free the decision and the login (wiping the credential copy) now;
-     * the to-be-closed slot would do it at return anyway. */
-    lua_pushcfunction(L, guard_release);
-    lua_pushvalue(L, guard);
-    lua_call(L, 1, 0);
-
-    lua_createtable(L, 0, 6);
-    lua_pushboolean(L, outcome == M2FA_OUTCOME_ALLOWED);
-    lua_setfield(L, -2, "allowed");
-    lua_pushstring(L, outcome_str);
-    lua_setfield(L, -2, "outcome");
-    lua_pushstring(L, reason_str);
-    lua_setfield(L, -2, "reason");
-    lua_pushboolean(L, cacheable != 0);
-    lua_setfield(L, -2, "cacheable");
-    lua_pushstring(L, audit);
-    lua_setfield(L, -2, "audit");
-    if (has_device) {
-        lua_pushstring(L, device);
-        lua_setfield(L, -2, "device");
-    }
-    return 1;
+    return push_decision(L, g, guard, "check_login");
 }
 
 /* m2fa.check_name(platform, account) -> true | nil, message */
@@ -505,6 +658,7 @@ static int l_check_name(lua_State *L)
 /* registration                                                        */
 
 static const luaL_Reg engine_methods[] = {
+    {"check_login", l_check_login},
     {"split", l_split},
     {"authenticate", l_authenticate},
     {"close", l_close},

@@ -11,31 +11,44 @@
  *   auth     required   pam_mail2fa.so phase=verify       db=/var/lib/mail2fa/mail2fa.db
  *   account  required   pam_permit.so
  *
+ * The three mail2fa lines are the two halves of one mail2fa login
+ * (m2fa_engine_begin_login, m2fa_pending_login_finish) with the host's
+ * password check between them: the account's and its platform's records
+ * are read once, by the first line, and the login is carried to the others
+ * with pam_set_data ("mail2fa-login", with a copy of the input; wiped and
+ * freed by pam_end or by the next login on the handle).
+ *
  * phase=app-password
- *     Reads the password (pam_get_authtok) and asks mail2fa whether it is one
- *     of the account's application passwords. Yes: PAM_SUCCESS, and with
- *     `sufficient` the stack ends there, so an application password never
- *     reaches the host's password module. Anything else, errors included:
- *     PAM_IGNORE, the stack goes on (the next phases fail closed).
+ *     Reads the password (pam_get_authtok), begins the login, and asks
+ *     mail2fa whether the input is one of the account's application
+ *     passwords (the login finished as "not the account password"). Yes:
+ *     PAM_SUCCESS, and with `sufficient` the stack ends there, so an
+ *     application password never reaches the host's password module.
+ *     Anything else, errors included: PAM_IGNORE, the stack goes on (the
+ *     next phases fail closed).
  * phase=split
  *     For an account whose second factor is active, on a protocol whose
  *     policy is "code in login", the client typed its password with the
- *     one-time code appended ("secret123456"). The code is cut off and kept
- *     for phase=verify (pam_set_data "mail2fa-code", wiped when freed), and
- *     PAM_AUTHTOK is replaced by the password part for the host's module.
- *     Other accounts and protocols: nothing changes. PAM_SUCCESS; on any
- *     error PAM_AUTH_ERR (`requisite`: the stack stops, fail closed).
+ *     one-time code appended ("secret123456"). The login begun by
+ *     phase=app-password (or begun here, for the same input, if there is
+ *     none) knows where the code starts: PAM_AUTHTOK is replaced by the
+ *     password part for the host's module. Other accounts and protocols:
+ *     nothing changes. Input that is not UTF-8 or over 4096 bytes carries
+ *     no code and is left whole. PAM_SUCCESS; on any error PAM_AUTH_ERR
+ *     (`requisite`: the stack stops, fail closed).
  * the host's password module
  *     Must be `requisite` (a wrong password must never reach the code check:
  *     it would consume, or count against, the code) and must take the
  *     password from PAM_AUTHTOK without asking again: `use_first_pass`
  *     (asking the application again would get the full password+code).
  * phase=verify
- *     Runs only after the host's module said yes. Asks mail2fa for the final
- *     decision: the password is correct, with the code phase=split kept, if
- *     any. Allowed: PAM_SUCCESS; anything else (refused, code required,
- *     enrollment required, device pending) and every error: PAM_AUTH_ERR.
- *     A valid code is consumed: the same password+code cannot log in twice.
+ *     Runs only after the host's module said yes. Finishes the login split
+ *     by phase=split as "the account password is right": mail2fa checks the
+ *     code, if any, and decides (without a login from phase=split — input
+ *     left whole — it decides on the password alone). Allowed: PAM_SUCCESS;
+ *     anything else (refused, code required, enrollment required, device
+ *     pending) and every error: PAM_AUTH_ERR. A valid code is consumed: the
+ *     same password+code cannot log in twice.
  *
  * Arguments (all phases):
  *   phase=app-password|split|verify   required
@@ -104,7 +117,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#define CODE_DATA "mail2fa-code"
+#define LOGIN_DATA "mail2fa-login"
 #define ENGINE_DATA "mail2fa-engine"
 #define USER_DATA "mail2fa-user"
 #define SQLITE_BUSY_MS 5000
@@ -158,14 +171,6 @@ static void wipe_free(char *s)
         explicit_bzero(s, strlen(s));
         free(s);
     }
-}
-
-/* Cleanup of the stashed code (pam_set_data): wipe, then free. */
-static void code_cleanup(pam_handle_t *pamh, void *data, int error_status)
-{
-    (void)pamh;
-    (void)error_status;
-    wipe_free(data);
 }
 
 /* Copies `s` for a log line: at most size-1 bytes, control and non-ASCII
@@ -629,6 +634,110 @@ static int log_decision(const struct request *r, const m2fa_decision *decision,
     return 0;
 }
 
+/* ------------------------------------------------------- the pending login */
+
+/* One mail2fa login carried from line to line of the stack (pam_set_data
+ * LOGIN_DATA): begun by the first mail2fa line that sees the input, split
+ * by phase=split, finished by phase=verify. The arguments and the input
+ * it was begun with are kept, so that a later line only uses it for the
+ * same database, user, protocol and input. */
+struct carried_login {
+    enum phase phase; /* the last phase that used it */
+    char *db, *key_file, *user, *protocol;
+    char *input;      /* a copy of what was typed (wiped on cleanup) */
+    m2fa_pending_login *pending;
+};
+
+static void login_cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    struct carried_login *c = data;
+    if (c == NULL)
+        return;
+    m2fa_pending_login_free(c->pending); /* wipes its copy of the input */
+    wipe_free(c->input);
+    free(c->db);
+    free(c->key_file);
+    free(c->user);
+    free(c->protocol);
+    free(c);
+}
+
+/* Drops the carried login, if any. 0, or -1 (logged). */
+static int drop_login(const struct request *r)
+{
+    if (pam_set_data(r->pamh, LOGIN_DATA, NULL, NULL) != PAM_SUCCESS) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: pam_set_data failed",
+                   r->args.phase_name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The login an earlier line of this login carried, begun with these
+ * arguments for this user and protocol, last used by phase `after`; with
+ * `input` non-NULL, begun for that input. NULL if there is none. */
+static struct carried_login *carried(const struct request *r, enum phase after,
+                                     const char *input)
+{
+    const void *data = NULL;
+    if (pam_get_data(r->pamh, LOGIN_DATA, &data) != PAM_SUCCESS || data == NULL)
+        return NULL;
+    struct carried_login *c = (struct carried_login *)data;
+    if (c->phase != after || !same_text(c->db, r->args.db) ||
+        !same_text(c->key_file, r->args.key_file) || strcmp(c->user, r->user) != 0 ||
+        strcmp(c->protocol, r->protocol_name) != 0 ||
+        (input != NULL && strcmp(c->input, input) != 0))
+        return NULL;
+    return c;
+}
+
+/* Begins a login for `input` and carries it (replacing any other).
+ * M2FA_OK with *out set (owned by the PAM handle), or the status of
+ * m2fa_engine_begin_login (logged, unless it is M2FA_INVALID_UTF8 or
+ * M2FA_INVALID_INPUT: input that carries no code), or M2FA_INTERNAL_PANIC
+ * when the login cannot be kept (logged). */
+static m2fa_status begin_login(const struct request *r, m2fa_engine *engine, const char *input,
+                               struct carried_login **out)
+{
+    if (drop_login(r) != 0)
+        return M2FA_INTERNAL_PANIC;
+    m2fa_login *login = NULL;
+    if (new_login(r, &login) != 0)
+        return M2FA_INTERNAL_PANIC;
+    struct carried_login *c = calloc(1, sizeof *c);
+    m2fa_status st = M2FA_INTERNAL_PANIC;
+    if (c == NULL || (c->db = strdup(r->args.db)) == NULL ||
+        (r->args.key_file != NULL && (c->key_file = strdup(r->args.key_file)) == NULL) ||
+        (c->user = strdup(r->user)) == NULL || (c->protocol = strdup(r->protocol_name)) == NULL ||
+        (c->input = strdup(input)) == NULL) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_CRIT, "out of memory");
+        goto out;
+    }
+    c->phase = r->args.phase;
+    st = m2fa_engine_begin_login(engine, r->platform, r->user, login, input, r->now,
+                                 &c->pending);
+    if (st != M2FA_OK) {
+        if (st != M2FA_INVALID_UTF8 && st != M2FA_INVALID_INPUT)
+            log_status(r, "begin login", st);
+        goto out;
+    }
+    if (pam_set_data(r->pamh, LOGIN_DATA, c, login_cleanup) != PAM_SUCCESS) {
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: cannot keep the login",
+                   r->args.phase_name);
+        st = M2FA_INTERNAL_PANIC;
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+out:
+    if (c != NULL)
+        login_cleanup(r->pamh, c, 0);
+    m2fa_login_free(login);
+    return st;
+}
+
 /* --------------------------------------------------------------- phases */
 
 /* The password typed, or NULL (logged) if there is none. */
@@ -650,23 +759,23 @@ static const char *get_password(const struct request *r)
 /* Application password? PAM_SUCCESS, else PAM_IGNORE. */
 static int phase_app_password(struct request *r)
 {
-    const char *password = get_password(r);
-    if (password == NULL)
+    /* Whatever happens, a login of an earlier attempt is not carried on. */
+    if (drop_login(r) != 0)
+        return PAM_IGNORE;
+    const char *input = get_password(r);
+    if (input == NULL)
         return PAM_IGNORE;
     m2fa_engine *engine = NULL;
-    m2fa_login *login = NULL;
     m2fa_decision *decision = NULL;
+    struct carried_login *c = NULL;
     int result = PAM_IGNORE;
-    if (open_engine(r, &engine) != 0 || new_login(r, &login) != 0)
+    if (open_engine(r, &engine) != 0 || begin_login(r, engine, input, &c) != M2FA_OK)
         goto out;
-    m2fa_status st = m2fa_login_set_app_password(login, password); /* copied, wiped on free */
+    /* Not the account password: is it an application password? */
+    m2fa_status st = m2fa_pending_login_finish(c->pending, M2FA_PASSWORD_WRONG, r->now,
+                                               &decision);
     if (st != M2FA_OK) {
-        log_status(r, "login (application password)", st);
-        goto out;
-    }
-    st = m2fa_engine_authenticate(engine, r->platform, r->user, login, r->now, &decision);
-    if (st != M2FA_OK) {
-        log_status(r, "authenticate", st);
+        log_status(r, "application password check", st);
         goto out;
     }
     uint32_t outcome = 0, reason = 0;
@@ -680,47 +789,54 @@ static int phase_app_password(struct request *r)
                  result == PAM_SUCCESS ? "PAM_SUCCESS (application password)"
                                        : "PAM_IGNORE (go on to the password check)");
 out:
+    /* Done with: the login is over; else phase=split takes it over. */
+    if (result == PAM_SUCCESS)
+        drop_login(r);
     m2fa_decision_free(decision);
-    m2fa_login_free(login);
     return result;
 }
 
 /* Splits password+code. PAM_SUCCESS or PAM_AUTH_ERR. */
 static int phase_split(struct request *r)
 {
-    /* A code left by an earlier attempt on this handle must not be reused. */
-    if (pam_set_data(r->pamh, CODE_DATA, NULL, NULL) != PAM_SUCCESS) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=split: pam_set_data failed");
-        return PAM_AUTH_ERR;
-    }
     const char *input = get_password(r);
-    if (input == NULL)
+    if (input == NULL) {
+        drop_login(r);
         return PAM_AUTH_ERR;
+    }
     m2fa_engine *engine = NULL;
-    char *password = NULL, *code = NULL;
+    char *password = NULL;
     int result = PAM_AUTH_ERR;
-    if (open_engine(r, &engine) != 0)
-        goto out;
-    size_t password_len = 0;
-    uint32_t has_code = 0;
-    m2fa_status st = m2fa_engine_split_login_for(engine, r->platform, r->user, r->protocol,
-                                                 r->protocol_name, input, r->now,
-                                                 &password_len, &has_code);
-    if (st == M2FA_INVALID_UTF8 || st == M2FA_INVALID_INPUT) {
-        /* Not UTF-8, or too long for a credential: it carries no code; the
-         * host's module checks it as it is (line 4 then decides). */
-        if (r->args.debug)
-            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
-                       "phase=split user=%s service=%s: input taken whole (status %u)",
-                       r->user_log, r->service, (unsigned)st);
-        result = PAM_SUCCESS;
+    /* The login phase=app-password began for this very input, else a new one. */
+    struct carried_login *c = carried(r, PHASE_APP_PASSWORD, input);
+    if (c == NULL) {
+        if (open_engine(r, &engine) != 0)
+            goto out;
+        m2fa_status st = begin_login(r, engine, input, &c);
+        if (st == M2FA_INVALID_UTF8 || st == M2FA_INVALID_INPUT) {
+            /* Not UTF-8, or too long for a credential: it carries no code;
+             * the host's module checks it as it is (line 4 then decides on
+             * the password alone). */
+            if (r->args.debug)
+                pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                           "phase=split user=%s service=%s: input taken whole (status %u)",
+                           r->user_log, r->service, (unsigned)st);
+            result = PAM_SUCCESS;
+            goto out;
+        }
+        if (st != M2FA_OK)
+            goto out;
+    }
+    size_t needed = 0, input_len = strlen(input);
+    m2fa_status st = m2fa_pending_login_password(c->pending, NULL, 0, &needed);
+    if (st != M2FA_BUFFER_TOO_SMALL || needed == 0 || needed > input_len + 1 ||
+        (password = malloc(needed)) == NULL ||
+        (st = m2fa_pending_login_password(c->pending, password, needed, &needed)) != M2FA_OK) {
+        log_status(r, "split", st == M2FA_OK ? M2FA_INTERNAL_PANIC : st);
         goto out;
     }
-    if (st != M2FA_OK) {
-        log_status(r, "split", st);
-        goto out;
-    }
-    if (!has_code) {
+    c->phase = PHASE_SPLIT;
+    if (needed == input_len + 1) {
         if (r->args.debug)
             pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
                        "phase=split user=%s service=%s: no code to split off (no active "
@@ -729,31 +845,18 @@ static int phase_split(struct request *r)
         result = PAM_SUCCESS;
         goto out;
     }
-    size_t input_len = strlen(input);
-    if (password_len == 0 || password_len >= input_len) {
+    if (needed == 1) {
         pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
                    "phase=split user=%s service=%s: inconsistent split", r->user_log,
                    r->service);
         goto out;
     }
-    code = strdup(input + password_len);
-    password = strndup(input, password_len);
-    if (code == NULL || password == NULL) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_CRIT, "out of memory");
-        goto out;
-    }
     /* From here on `input` (libpam's PAM_AUTHTOK) is not used: pam_set_item
      * below wipes and frees it. */
-    if (pam_set_data(r->pamh, CODE_DATA, code, code_cleanup) != PAM_SUCCESS) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=split: pam_set_data failed");
-        goto out;
-    }
-    code = NULL; /* libpam's now: wiped and freed by code_cleanup */
     int ret = pam_set_item(r->pamh, PAM_AUTHTOK, password); /* libpam copies it */
     if (ret != PAM_SUCCESS) {
         pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
                    "phase=split: cannot replace the password: %s", pam_strerror(r->pamh, ret));
-        pam_set_data(r->pamh, CODE_DATA, NULL, NULL);
         goto out;
     }
     if (r->args.debug)
@@ -763,7 +866,8 @@ static int phase_split(struct request *r)
                    r->user_log, r->service);
     result = PAM_SUCCESS;
 out:
-    wipe_free(code);
+    if (result != PAM_SUCCESS || c == NULL || c->phase != PHASE_SPLIT)
+        drop_login(r);
     wipe_free(password);
     return result;
 }
@@ -771,29 +875,36 @@ out:
 /* The final decision, after the host's module accepted the password. */
 static int phase_verify(struct request *r)
 {
-    const void *data = NULL;
-    const char *code = NULL;
-    if (pam_get_data(r->pamh, CODE_DATA, &data) == PAM_SUCCESS && data != NULL)
-        code = data;
+    struct carried_login *c = carried(r, PHASE_SPLIT, NULL);
     m2fa_engine *engine = NULL;
     m2fa_login *login = NULL;
     m2fa_decision *decision = NULL;
     int result = PAM_AUTH_ERR;
-    if (open_engine(r, &engine) != 0 || new_login(r, &login) != 0)
-        goto out;
-    m2fa_status st = code != NULL ? m2fa_login_set_password_and_code(login, 1, code)
-                                  : m2fa_login_set_password(login, 1);
-    if (st != M2FA_OK) {
-        log_status(r, "login (password)", st);
-        goto out;
+    m2fa_status st;
+    if (c != NULL) {
+        if (r->args.debug)
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                       "phase=verify user=%s service=%s: password accepted by the host",
+                       r->user_log, r->service);
+        st = m2fa_pending_login_finish(c->pending, M2FA_PASSWORD_CORRECT, r->now, &decision);
+    } else {
+        /* No login from phase=split (input left whole, or no split line in
+         * the stack): the password alone, as the host's module took it. */
+        if (open_engine(r, &engine) != 0 || new_login(r, &login) != 0)
+            goto out;
+        st = m2fa_login_set_password(login, 1);
+        if (st != M2FA_OK) {
+            log_status(r, "login (password)", st);
+            goto out;
+        }
+        if (r->args.debug)
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
+                       "phase=verify user=%s service=%s: password accepted by the host, "
+                       "taken whole", r->user_log, r->service);
+        st = m2fa_engine_authenticate(engine, r->platform, r->user, login, r->now, &decision);
     }
-    if (r->args.debug)
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG,
-                   "phase=verify user=%s service=%s: password accepted by the host, %s",
-                   r->user_log, r->service, code != NULL ? "with a code" : "no code");
-    st = m2fa_engine_authenticate(engine, r->platform, r->user, login, r->now, &decision);
     if (st != M2FA_OK) {
-        log_status(r, "authenticate", st);
+        log_status(r, "decision", st);
         goto out;
     }
     uint32_t outcome = 0;
@@ -815,9 +926,8 @@ static int phase_verify(struct request *r)
                    r->user_log, r->service, device);
     }
 out:
-    /* One attempt per code: drop it (wiped by code_cleanup). */
-    if (code != NULL)
-        pam_set_data(r->pamh, CODE_DATA, NULL, NULL);
+    /* One decision per login: drop it (its input copy is wiped). */
+    drop_login(r);
     m2fa_decision_free(decision);
     m2fa_login_free(login);
     return result;
@@ -834,8 +944,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
     if (parse_args(pamh, argc, argv, &r.args) != 0)
         return r.args.phase == PHASE_APP_PASSWORD ? PAM_IGNORE : PAM_AUTH_ERR;
     if (resolve(&r) != 0) {
-        if (r.args.phase == PHASE_SPLIT)
-            pam_set_data(pamh, CODE_DATA, NULL, NULL);
+        /* Nothing of this login is carried on. */
+        pam_set_data(pamh, LOGIN_DATA, NULL, NULL);
         return r.args.phase == PHASE_APP_PASSWORD ? PAM_IGNORE : PAM_AUTH_ERR;
     }
     switch (r.args.phase) {

@@ -107,6 +107,7 @@ impl<E> From<core::result::Result<bool, E>> for PasswordVerdict {
 /// What [`Engine::check_login`] has read before the host's password check:
 /// the account's and the platform's records, and where the code starts in
 /// the input (`None`: the whole input is the password).
+#[derive(Clone)]
 pub(crate) struct PreparedLogin {
     record: Option<Versioned>,
     platform: Option<Versioned>,

@@ -78,6 +78,8 @@ pub use self::core::Engine;
 pub use account::Mode;
 pub use account_id::AccountId;
 pub use account_name::{MAX_ACCOUNT_NAME_LEN, MAX_LOCAL_PART_LEN, MAX_PLATFORM_NAME_LEN};
+#[cfg(feature = "capi")]
+pub(crate) use check_login::PreparedLogin;
 pub use check_login::{LoginAttempt, PasswordVerdict};
 pub use clients::{
     AppPasswordInfo, DeviceState, DeviceToken, MAX_APP_PASSWORDS, MAX_BINDINGS, MAX_DEVICES,

@@ -15,7 +15,7 @@ use super::mode::mode_to_c;
 use super::notification::m2fa_notification;
 use super::status::m2fa_status;
 pub use crate::engine::ReasonCode as m2fa_reason;
-use crate::engine::{AccountId, AllowReason, Decision, DenyReason};
+use crate::engine::{AccountId, AllowReason, Decision, DenyReason, Protocol};
 use crate::enum_table::c_enum_table;
 
 /// What the client is told, passed as `uint32_t`.
@@ -105,6 +105,31 @@ unsafe fn write_decision(
             },
         )
     };
+}
+
+/// Wraps the decision of a whole login into a new handle written to `out`,
+/// its audit line naming the protocol.
+///
+/// # Safety
+/// `out` came from `out_ptr`.
+pub(super) unsafe fn write_login_decision(
+    out: *mut *mut m2fa_decision,
+    decision: Decision,
+    id: &AccountId,
+    protocol: &Protocol,
+    now: u64,
+) {
+    let audit = decision
+        .audit_event(id, now)
+        .with_protocol(protocol)
+        .to_string();
+    let handle = m2fa_decision {
+        decision,
+        uri: None,
+        audit,
+    };
+    // SAFETY: forwarded contract.
+    unsafe { write_handle(out, handle) };
 }
 
 /// Runs an account operation that yields a decision, and hands the decision

@@ -8,6 +8,7 @@
 //! so that new kinds of answers never change a struct layout.
 
 use core::ffi::c_char;
+use std::sync::Arc;
 
 use super::boundary::{ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle};
 use super::config::m2fa_engine_config;
@@ -25,7 +26,18 @@ pub(super) type HostEngine = Engine<Box<dyn Store>>;
 /// (`m2fa_engine_with_store`). Thread-safe: share one handle between
 /// all threads; free it once, when no thread uses it.
 pub struct m2fa_engine {
-    pub(super) engine: HostEngine,
+    /// Shared with the pending logins begun on it (`m2fa_pending_login`),
+    /// which keep the store open until they are freed.
+    pub(super) engine: Arc<HostEngine>,
+}
+
+impl m2fa_engine {
+    /// The handle of a new engine.
+    pub(super) fn new(engine: HostEngine) -> Self {
+        Self {
+            engine: Arc::new(engine),
+        }
+    }
 }
 
 /// Creates an engine over a new in-memory store (NULL config: defaults).
@@ -45,7 +57,7 @@ pub unsafe extern "C" fn m2fa_engine_new(
         let store: Box<dyn Store> = Box::new(MemoryStore::new());
         let engine = Engine::new(store, config)?;
         // SAFETY: out checked non-NULL.
-        unsafe { write_handle(out, m2fa_engine { engine }) };
+        unsafe { write_handle(out, m2fa_engine::new(engine)) };
         Ok(())
     })
 }
@@ -92,7 +104,7 @@ pub unsafe extern "C" fn m2fa_engine_open(
             let store: Box<dyn Store> = Box::new(store);
             let engine = Engine::new(store, settings)?;
             // SAFETY: out checked non-NULL.
-            unsafe { write_handle(out, m2fa_engine { engine }) };
+            unsafe { write_handle(out, m2fa_engine::new(engine)) };
             Ok(())
         }
         #[cfg(not(feature = "sqlite"))]
@@ -151,7 +163,7 @@ pub unsafe extern "C" fn m2fa_engine_open_postgres(
             let store: Box<dyn Store> = Box::new(store);
             let engine = Engine::new(store, settings)?;
             // SAFETY: out checked non-NULL.
-            unsafe { write_handle(out, m2fa_engine { engine }) };
+            unsafe { write_handle(out, m2fa_engine::new(engine)) };
             Ok(())
         }
         #[cfg(not(feature = "postgres"))]
@@ -163,7 +175,8 @@ pub unsafe extern "C" fn m2fa_engine_open_postgres(
 }
 
 /// Frees an engine: an in-memory engine's state goes with it; a database
-/// is closed and keeps its state. NULL is a no-op.
+/// is closed and keeps its state — once the pending logins begun on it
+/// (`m2fa_engine_begin_login`) are freed too. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_free(engine: *mut m2fa_engine) {
     let _ = ffi_boundary!({
@@ -185,7 +198,7 @@ pub(super) unsafe fn engine_and_account<'a>(
     // SAFETY: forwarded contract.
     let (engine, platform, account) =
         unsafe { (handle(engine)?, str_arg(platform)?, str_arg(account)?) };
-    Ok((&engine.engine, AccountId::new(platform, account)?))
+    Ok((&*engine.engine, AccountId::new(platform, account)?))
 }
 
 /// Runs an account operation that returns nothing.

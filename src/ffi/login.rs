@@ -1,7 +1,9 @@
-//! `m2fa_login` and the login calls of an `m2fa_engine`: the one decision
-//! for a whole login on any protocol (`m2fa_engine_authenticate`, S12–S16),
+//! `m2fa_login` and the login calls of an `m2fa_engine` that take a
+//! credential the host worked out: the decision for a whole login on any
+//! protocol (`m2fa_engine_authenticate`, S12–S16),
 //! the second-factor step alone (`m2fa_engine_login`), and splitting a
-//! password+code string (S5).
+//! password+code string (S5). The one-call login of a mail client is in
+//! `check_login.rs`.
 
 use core::ffi::c_char;
 
@@ -11,7 +13,7 @@ use super::boundary::{
     ffi_boundary, free_handle, handle, handle_mut, optional_str_arg, out_ptr, str_arg,
     write_handle, write_out,
 };
-use super::decision::{decide, m2fa_decision};
+use super::decision::{decide, m2fa_decision, write_login_decision};
 use super::engine::{engine_and_account, m2fa_engine};
 use super::protocol::protocol_arg;
 use super::status::m2fa_status;
@@ -20,12 +22,30 @@ use crate::engine::{ClientInfo, Credential, LoginRequest, Protocol};
 /// One login as the host sees it (opaque, with setters): protocol,
 /// credential, client. Not synchronised: one thread builds and uses it.
 pub struct m2fa_login {
-    protocol: Protocol,
+    pub(super) protocol: Protocol,
     credential: StoredCredential,
+    pub(super) client: ClientFields,
+}
+
+/// What the host knows about the client, owned.
+#[derive(Clone, Default)]
+pub(super) struct ClientFields {
     device_id: Option<String>,
     device_type: Option<String>,
     user_agent: Option<String>,
     remote_addr: Option<String>,
+}
+
+impl ClientFields {
+    /// The fields as the engine takes them.
+    pub(super) fn info(&self) -> ClientInfo<'_> {
+        ClientInfo {
+            device_id: self.device_id.as_deref(),
+            device_type: self.device_type.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            remote_addr: self.remote_addr.as_deref(),
+        }
+    }
 }
 
 /// The credential, owned (and wiped on drop).
@@ -42,7 +62,9 @@ enum StoredCredential {
 
 /// Starts a login over `protocol` (`name` for `M2FA_PROTOCOL_OTHER`, else
 /// ignored). Its credential is "wrong password" until set; client fields
-/// are unknown until set. Release with `m2fa_login_free`.
+/// are unknown until set. `m2fa_engine_check_login` and
+/// `m2fa_engine_begin_login` take its protocol and client fields only.
+/// Release with `m2fa_login_free`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
 /// `M2FA_UNKNOWN_ENUM_VALUE`, `M2FA_INVALID_CONFIG` (bad protocol name).
@@ -59,10 +81,7 @@ pub unsafe extern "C" fn m2fa_login_new(
         let login = m2fa_login {
             protocol,
             credential: StoredCredential::Password { correct: false },
-            device_id: None,
-            device_type: None,
-            user_agent: None,
-            remote_addr: None,
+            client: ClientFields::default(),
         };
         // SAFETY: out checked non-NULL.
         unsafe { write_handle(out, login) };
@@ -170,7 +189,8 @@ pub unsafe extern "C" fn m2fa_login_set_client(
                 owned(user_agent)?,
                 owned(remote_addr)?,
             );
-            (l.device_id, l.device_type, l.user_agent, l.remote_addr) = fields;
+            let c = &mut l.client;
+            (c.device_id, c.device_type, c.user_agent, c.remote_addr) = fields;
             Ok(())
         })
     }
@@ -187,7 +207,12 @@ pub unsafe extern "C" fn m2fa_login_free(login: *mut m2fa_login) {
     });
 }
 
-/// The decision for a whole login (S12–S16): `*out` receives it. A valid
+/// The decision for a whole login (S12–S16) whose credential the host has
+/// already worked out (`m2fa_login_set_*`): `*out` receives it. A mail
+/// client's login — one password field — takes `m2fa_engine_check_login`
+/// instead (split, password check and decision in one call, each record
+/// read once); this call stays for hosts with a separate code field (a
+/// portal or webmail form), whose password and code arrive apart. A valid
 /// code has been consumed, a device token recorded, an application
 /// password's use noted when this returns. Outcomes: allowed, device
 /// pending (with maybe a notification to deliver), code or enrollment
@@ -234,25 +259,11 @@ pub unsafe extern "C" fn m2fa_engine_authenticate(
             let request = LoginRequest {
                 protocol: login.protocol.clone(),
                 credential,
-                client: ClientInfo {
-                    device_id: login.device_id.as_deref(),
-                    device_type: login.device_type.as_deref(),
-                    user_agent: login.user_agent.as_deref(),
-                    remote_addr: login.remote_addr.as_deref(),
-                },
+                client: login.client.info(),
             };
             let decision = e.authenticate(&id, &request, now)?;
-            let audit = decision
-                .audit_event(&id, now)
-                .with_protocol(&login.protocol)
-                .to_string();
-            let handle = m2fa_decision {
-                decision,
-                uri: None,
-                audit,
-            };
             // SAFETY: out checked non-NULL.
-            unsafe { write_handle(out, handle) };
+            unsafe { write_login_decision(out, decision, &id, &login.protocol, now) };
             Ok(())
         }
     })
@@ -284,7 +295,8 @@ pub unsafe extern "C" fn m2fa_engine_login(
     }
 }
 
-/// Splits a password+code string (S5) for this account: only when its
+/// Splits a password+code string (S5) for this account (a new host calls
+/// `m2fa_engine_check_login`, which splits inside): only when its
 /// second factor is active, by exactly its digits. `*password_len` receives
 /// the length of the password part (`input[0..password_len]`); `*has_code`
 /// is 1 when a code follows it (`input + password_len`), else 0. Nothing is
@@ -319,7 +331,10 @@ pub unsafe extern "C" fn m2fa_engine_split_login(
 }
 
 /// `m2fa_engine_split_login` for a login over `protocol`: a code is split
-/// off only where the protocol's policy takes one (code in login).
+/// off only where the protocol's policy takes one (code in login). A new
+/// host calls `m2fa_engine_check_login` (or, in a PAM stack,
+/// `m2fa_engine_begin_login`), which split inside and read the records
+/// once for the whole login.
 ///
 /// Errors: as `m2fa_engine_split_login`, and `M2FA_UNKNOWN_ENUM_VALUE`.
 #[unsafe(no_mangle)]

@@ -69,6 +69,8 @@ mod account;
 
 mod login;
 
+mod check_login;
+
 mod decision;
 
 // Codes handed to the host; mail clients (devices, notifications,
@@ -86,6 +88,7 @@ mod mode;
 
 pub use account::*;
 pub use app_password::*;
+pub use check_login::*;
 pub use codes::*;
 pub use config::*;
 pub use decision::*;

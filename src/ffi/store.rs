@@ -215,7 +215,7 @@ pub unsafe extern "C" fn m2fa_engine_with_store(
         let engine: HostEngine = Engine::new(store, config)?;
         owned.store(true, Ordering::Release);
         // SAFETY: out checked non-NULL.
-        unsafe { write_handle(out, m2fa_engine { engine }) };
+        unsafe { write_handle(out, m2fa_engine::new(engine)) };
         Ok(())
     })
 }

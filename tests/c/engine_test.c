@@ -33,6 +33,9 @@
  *   tests.h               the test functions, by file
  *   decisions.c           enumeration values and names, audit lines
  *   enrollment.c          S1, S2, S4, S5: enablement, enrollment, TOTP logins
+ *   check_login.c         the one-call login (input and the host's password
+ *                         check in, decision out) and its two-step form,
+ *                         raced by 16 threads
  *   lockout.c             S7, S8: lockout, suspension
  *   codes.c               S3, S6: e-mail and SMS codes; recovery codes
  *   account_changes.c     S9, S10, S11: reset, remove, self-service
@@ -63,6 +66,8 @@ int main(void)
     test_enablement_and_enrollment();
     test_totp_logins();
     test_split_login();
+    test_check_login();
+    test_pending_login();
     test_lockout();
     test_delivered_codes();
     test_recovery_codes();
@@ -78,6 +83,7 @@ int main(void)
     test_names_follow_label_rules();
     test_other_spellings_refused();
     test_threads();
+    test_check_login_threads();
     test_mandatory_platform();
     test_postgres_entry_points();
     test_state_fails_closed();

@@ -23,6 +23,7 @@ struct table_row {
     uint8_t *value;
     size_t value_len;
     uint64_t version;
+    unsigned loads; /* since table_count_loads */
 };
 
 struct table {
@@ -31,7 +32,22 @@ struct table {
     size_t count, capacity;
     uint64_t next_version; /* store-wide: versions are never reused */
     unsigned fail_next;    /* tests: make the next N calls fail */
+    /* Since table_count_loads: loads, and loads of a record already loaded
+     * (what "each record read at most once" forbids). */
+    unsigned long loads, reloads;
 };
+
+/* Starts counting loads afresh. */
+static inline void table_count_loads(struct table *t)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->count; i++) {
+        t->rows[i].loads = 0;
+    }
+    t->loads = 0;
+    t->reloads = 0;
+    pthread_mutex_unlock(&t->lock);
+}
 
 static struct table_row *table_find(struct table *t, const uint8_t *key, size_t key_len)
 {
@@ -54,6 +70,10 @@ static uint32_t table_load(void *userdata, const uint8_t *key, size_t key_len, u
         status = 1;
     } else {
         struct table_row *row = table_find(t, key, key_len);
+        t->loads++;
+        if (row != NULL && row->loads++ > 0) {
+            t->reloads++;
+        }
         if (row == NULL) {
             *found = 0;
         } else if (row->value_len > buf_len) {
@@ -111,6 +131,7 @@ static uint32_t table_cas(void *userdata, const uint8_t *key, size_t key_len, ui
                 row->key = malloc(key_len ? key_len : 1);
                 memcpy(row->key, key, key_len);
                 row->key_len = key_len;
+                row->loads = 0;
             } else {
                 free(row->value);
             }

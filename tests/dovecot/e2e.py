@@ -5,6 +5,8 @@ passdb, driven by real IMAP and POP3 sessions (imaplib, poplib).
 Run by scripts/test-dovecot.sh, which builds what it needs:
 
     python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
+        [--pam-driver target/integrations/pam_driver] \
+        [--lua-driver target/integrations/lua_driver] \
         --pam-module target/integrations/pam_mail2fa.so \
         --lua-module target/integrations/mail2fa.so [--bench N]
 
@@ -443,9 +445,10 @@ def scenarios(variant, server, tool, syslog=None):
               f"{name}: no password, code or application password in syslog")
 
 
-def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, syslog=None):
+def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, tool, syslog=None):
     """The PAM module where Dovecot cannot take it: user names not in lower
-    case, input that is not UTF-8, a host module answering PAM_IGNORE."""
+    case, input that is not UTF-8, a host module answering PAM_IGNORE,
+    stacks without one of mail2fa's lines."""
     confdir = os.path.join(work, "pam-confdir")
     os.makedirs(confdir, exist_ok=True)
     stack = shipped("pam/mail2fa-imap.pam", {
@@ -461,9 +464,16 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, syslog=None):
         # A host module that takes any password: what mail2fa does with the input.
         "m2fa-any-imap": stack.replace(host, "pam_permit.so"),
     }
+    # The same without line 1 (the split line then begins the login itself),
+    # and without line 2 (nothing split: the input is taken as the password).
+    for service, phase in (("m2fa-nofirst-imap", "app-password"), ("m2fa-nosplit-imap", "split")):
+        stacks[service] = "".join(line for line in stacks["m2fa-any-imap"].splitlines(True)
+                                  if not (line.startswith("auth") and f"phase={phase} " in line))
     for service, text in stacks.items():
-        if service != "m2fa-imap" and text == stack:
-            raise RuntimeError("the shipped stack no longer has the expected host line")
+        if service != "m2fa-imap" and text == stack or \
+                service.startswith(("m2fa-nofirst", "m2fa-nosplit")) and \
+                text == stacks["m2fa-any-imap"]:
+            raise RuntimeError(f"{service}: the shipped stack no longer has the expected lines")
         with open(os.path.join(confdir, service), "w") as f:
             f.write(text)
 
@@ -503,6 +513,22 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, syslog=None):
         lines = "\n".join(syslog.lines)
         check("outside mail2fa's alphabet" in lines and "user name changed since phase=" in lines,
               "PAM direct: the module logs why (name outside the alphabet, user name changed)")
+    # One login carried through the stack's lines: a code login works with
+    # every line, and without line 1; without line 2 nothing is split off and
+    # the password alone is not enough.
+    hank = "hank@example.com"
+    uri = tool.enroll(hank)
+    tool.run("account", "policy", PLATFORM, hank, "imap", "code-in-login")
+    now = time.time()
+    first, second, third = (totp(uri, now - 30), totp(uri, now), totp(uri, now + 30))
+    check(login("m2fa-any-imap", hank, "pw" + first), "PAM direct: password+code, whole stack")
+    check(not login("m2fa-any-imap", hank, "pw" + first), "PAM direct: ... replayed: refused")
+    check(login("m2fa-nofirst-imap", hank, "pw" + second),
+          "PAM direct: password+code without the application-password line")
+    check(not login("m2fa-nosplit-imap", hank, "pw" + third),
+          "PAM direct: without the split line, password+code is refused (taken whole)")
+    check(login("m2fa-any-imap", hank, "pw" + third),
+          "PAM direct: ... and that code was not used up")
     check(not login("m2fa-ignore-imap", bob, "anything"),
           "PAM direct: a host module answering PAM_IGNORE does not let anyone in")
     latin1 = os.fsdecode(b"caf\xe9-password")  # not UTF-8 once passed as bytes
@@ -510,6 +536,74 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, syslog=None):
           "PAM direct: a password that is not UTF-8 is taken whole (account without 2FA)")
     check(not login("m2fa-any-imap", "alice@example.com", latin1),
           "PAM direct: ... and does not get a 2FA account in")
+
+
+LUA_CHECKS = r"""
+-- The Lua module's check_login outside Dovecot: what the script's password
+-- check is given, and what becomes of a check that cannot answer.
+local moddir, db, platform, account, password, code1, code2 = table.unpack(arg, 1, 7)
+package.cpath = moddir .. "/?.so;" .. package.cpath
+local m2fa = require "mail2fa"
+local function check(ok, what) print((ok and "ok    " or "FAIL  ") .. "LUA module: " .. what) end
+local e = assert(m2fa.open(db))
+local seen
+local function host(answer)
+  seen = {}
+  return function(pw) seen[#seen + 1] = pw; return answer end
+end
+local client = { remote_addr = "203.0.113.7" }
+
+local r, err = e:check_login(platform, account, "imap", password .. code1, client, host(true))
+check(r and r.allowed and r.reason == "code_accepted", "check_login lets password+code in")
+check(#seen == 1 and seen[1] == password, "the script's check is called once, with the password part only")
+r = e:check_login(platform, account, "imap", password .. code1, client, host(true))
+check(r and not r.allowed and r.reason == "replayed", "the same string again is refused (replayed)")
+r = e:check_login(platform, account, "imap", password .. code2, client, host(false))
+check(r and not r.allowed and r.reason == "wrong_password", "a check answering false: wrong password")
+
+local input = password .. code2
+r, err = e:check_login(platform, account, "imap", input, client, function() error("directory down") end)
+check(r == nil and tostring(err):find("directory down", 1, true),
+  "a check that raises refuses the login, with its message (" .. tostring(err) .. ")")
+r, err = e:check_login(platform, account, "imap", input, client, function() return nil, "timed out" end)
+check(r == nil and tostring(err):find("timed out", 1, true), "a check answering nil, message refuses the login")
+r, err = e:check_login(platform, account, "imap", input, client, function() return "yes" end)
+check(r == nil and tostring(err):find("not a boolean", 1, true), "a check answering a string refuses the login")
+r = e:check_login(platform, account, "imap", input, client, host(true))
+check(r and r.allowed and r.reason == "code_accepted", "nothing was recorded: the code still works")
+
+r, err = e:check_login(platform, account, "imap", string.rep("a", 4097), client, host(true))
+check(r == nil and #seen == 0, "over-long input: refused, the check not called")
+r, err = e:check_login(platform, account, "imap", "pw\0" .. code2, client, host(true))
+check(r == nil and #seen == 0, "input with a NUL byte: refused, the check not called")
+r, err = e:check_login(platform, account, "imap", input, { remote_addr = "not an address" }, host(true))
+check(r == nil and #seen == 0, "a client address that is not one: refused, the check not called")
+check(not pcall(e.check_login, e, platform, account, "imap", input, client, "not a function"),
+  "a check that is not a function raises")
+e:close()
+r, err = e:check_login(platform, account, "imap", input, client, host(true))
+check(r == nil and err == "closed" and #seen == 0, "after close: nil, closed")
+"""
+
+
+def lua_outside_dovecot(driver, work, lua_dir, db, tool):
+    """The Lua module's check_login where a Dovecot login cannot reach: a
+    password check that raises, answers nil or something else."""
+    gina = "gina@example.com"
+    uri = tool.enroll(gina)
+    tool.run("account", "policy", PLATFORM, gina, "imap", "code-in-login")
+    now = time.time()
+    script = os.path.join(work, "check_login.lua")
+    with open(script, "w") as f:
+        f.write(LUA_CHECKS)
+    done = subprocess.run([driver, script, lua_dir, db, PLATFORM, gina, "gina-Secret-1",
+                           totp(uri, now - 30), totp(uri, now)], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    for line in lines:
+        if line.startswith(("ok    ", "FAIL  ")):
+            check(line.startswith("ok"), line[6:])
+    check(done.returncode == 0 and len(lines) >= 13,
+          f"LUA module: the check_login script ran to its end ({done.stderr.strip()})")
 
 
 def bench(label, port, user, password, count):
@@ -536,6 +630,7 @@ def main():
     parser.add_argument("--pam-module", required=True)
     parser.add_argument("--lua-module", required=True)
     parser.add_argument("--pam-driver", help="tests/dovecot/pam_driver.c, built")
+    parser.add_argument("--lua-driver", help="tests/dovecot/lua_driver.c, built")
     parser.add_argument("--bench", type=int, default=0, metavar="N",
                         help="also time N logins through each integration and plain Dovecot")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
@@ -602,7 +697,9 @@ def main():
             scenarios(variant, server, tool, syslog if variant == "pam" else None)
             if variant == "pam" and args.pam_driver:
                 pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module, db,
-                                    pwdfile, syslog)
+                                    pwdfile, tool, syslog)
+            if variant == "lua" and args.lua_driver:
+                lua_outside_dovecot(os.path.abspath(args.lua_driver), work, lua_dir, db, tool)
             if args.bench:
                 app = tool.run("app-password", "create", PLATFORM, "alice@example.com",
                                "--name", "bench")["password"]

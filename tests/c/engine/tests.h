@@ -15,6 +15,11 @@ void test_enablement_and_enrollment(void);
 void test_totp_logins(void);
 void test_split_login(void);
 
+/* check_login.c */
+void test_check_login(void);
+void test_pending_login(void);
+void test_check_login_threads(void);
+
 /* lockout.c */
 void test_lockout(void);
 void test_suspend(void);
