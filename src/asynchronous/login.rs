@@ -110,10 +110,12 @@ impl core::fmt::Debug for OwnedLoginAttempt {
 /// ```
 /// use mail2fa::asynchronous::Password;
 ///
-/// fn check(password: &Password) -> bool {
-///     password.as_str() == "T9D3K!px"
+/// // A host's password check: it owns the copy and may hold it across its
+/// // own awaits (a directory's round trip); the copy is wiped when dropped.
+/// async fn directory(password: Password) -> Result<bool, std::io::Error> {
+///     Ok(password.as_str() == "T9D3K!px")
 /// }
-/// # let _ = check;
+/// # let _ = directory;
 /// ```
 pub struct Password(Zeroizing<String>);
 
