@@ -31,9 +31,9 @@ python3 scripts/check-layout.py
 step "rust-version: no dependency needs a newer Rust (clippy's incompatible_msrv guards our own code)"
 python3 scripts/check-msrv.py
 
-step "clippy (default features, all features, no QR)"
+step "clippy (default features, all features with the tokio example, no QR)"
 cargo clippy --all-targets -- -D warnings
-cargo clippy --all-targets --all-features -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy --lib --no-default-features --features capi -- -D warnings
 
 step "Rust tests (unit, integration, doc)"
@@ -42,6 +42,9 @@ cargo test --no-default-features --lib --tests
 
 step "the engine's scenario suites on SQLite and on PostgreSQL"
 bash scripts/test-stores.sh
+
+step "the tokio mail-server example (examples/tokio-mail-server) over TCP on SQLite and PostgreSQL"
+cargo test -p mail2fa-example-tokio
 
 step "API documentation builds without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet

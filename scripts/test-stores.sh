@@ -20,7 +20,7 @@ suites=(
   device_tokens device_notifications protocol_policies app_passwords
   device_binding client_revocation login_requests last_seen_writes
   account_status platform_status record_checks
-  enrollment_api one_call_login
+  enrollment_api one_call_login async_engine
   engine_codes
   engine_races
   engine_properties

@@ -48,7 +48,10 @@
 //! the client in; the decision out — protocols and their policies, device
 //! tokens, application passwords and device binding included, each record
 //! read once. Nothing in the crate reads a clock or does I/O behind the caller's
-//! back: time is a parameter (Unix seconds). The behaviour the engine
+//! back: time is a parameter (Unix seconds). The calls block (a store
+//! write may wait for an fsync or a lock): hosts on Tokio use
+//! [`AsyncEngine`][async-engine] (feature `tokio`), which keeps them off
+//! the runtime. The behaviour the engine
 //! implements, with the story numbers (S1, S12–S14, …) its documentation
 //! cites, is written down in `docs/behaviour.md` of the repository.
 //!
@@ -90,6 +93,10 @@
 #![cfg_attr(not(feature = "sqlite"), doc = "[sqlite-store]: #features")]
 #![cfg_attr(feature = "postgres", doc = "[postgres-store]: store::PostgresStore")]
 #![cfg_attr(not(feature = "postgres"), doc = "[postgres-store]: #features")]
+#![cfg_attr(feature = "tokio", doc = "[async-module]: asynchronous")]
+#![cfg_attr(not(feature = "tokio"), doc = "[async-module]: #features")]
+#![cfg_attr(feature = "tokio", doc = "[async-engine]: asynchronous::AsyncEngine")]
+#![cfg_attr(not(feature = "tokio"), doc = "[async-engine]: #features")]
 #![cfg_attr(feature = "capi", doc = "[ffi-module]: ffi")]
 #![cfg_attr(not(feature = "capi"), doc = "[ffi-module]: #features")]
 //!
@@ -99,6 +106,9 @@
 //!   one database file on the bundled SQLite.
 //! * `postgres`: [`PostgresStore`][postgres-store], the store shared by the hosts of a
 //!   mail cluster (tokio-postgres, TLS by rustls, a small pool of its own).
+//! * `tokio`: [`asynchronous`][async-module], the engine for hosts on Tokio: every
+//!   call on the runtime's blocking threads, the login's password check awaited on
+//!   the runtime.
 //! * `stores`: every durable store (`sqlite` and `postgres`).
 //! * `capi`: the C ABI, [`ffi`][ffi-module] (the `m2fa_*` exports of
 //!   `include/mail2fa.h`); built by the C library, off for Rust users.
@@ -111,6 +121,9 @@
 //! On docs.rs every feature is on, and each item a feature gates says which.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod asynchronous;
 pub mod base32;
 pub mod engine;
 mod enum_table;

@@ -122,6 +122,12 @@ pub enum Error {
     /// the login is refused and nothing is recorded.
     #[error("the host's password check could not answer; the login is refused")]
     PasswordCheckFailed,
+    /// An engine call the async façade moved off the runtime did not
+    /// finish: the blocking task panicked, or its runtime shut down. The
+    /// login is refused; whether a write it had begun committed is not
+    /// known (each write is atomic: all of it or none).
+    #[error("the engine call did not finish: its blocking task panicked or was cancelled")]
+    Interrupted,
     /// Another e-mail/SMS code was issued too recently.
     #[error("a code was sent recently; try again at {retry_at}")]
     RateLimited {

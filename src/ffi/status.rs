@@ -189,6 +189,8 @@ impl From<Error> for m2fa_status {
             Error::KeyFile { .. } => Self::M2FA_INVALID_KEY_FILE,
             Error::InvalidName { .. } => Self::M2FA_INVALID_NAME,
             Error::PasswordCheckFailed => Self::M2FA_PASSWORD_CHECK_FAILED,
+            // Only the async façade, which C does not reach, reports it.
+            Error::Interrupted => Self::M2FA_INTERNAL_PANIC,
         }
     }
 }

@@ -43,11 +43,16 @@
 //!   required.
 //!
 //! The calls block the calling thread, which drives its connection's I/O
-//! itself (each connection has a current-thread Tokio runtime; the store
-//! starts no threads): a statement costs one round trip and no hand-over
-//! to another thread. An async Rust host calls the engine from
-//! `spawn_blocking`; a call made on a Tokio worker thread fails with a
-//! clear error instead of stalling the runtime.
+//! itself (each connection has a current-thread Tokio runtime; outside an
+//! async runtime the store starts no threads): a statement costs one round
+//! trip and no hand-over to another thread. Inside a Tokio runtime's
+//! context — a `spawn_blocking` thread, or a worker thread where a blocking
+//! call does not belong — a call runs on a short-lived helper thread that
+//! the caller waits for (Tokio cannot start one runtime where another runs,
+//! and cannot tell the two places apart), so the store works wherever
+//! `SqliteStore` works, and blocks a worker as it does. Async hosts call
+//! the engine through `AsyncEngine` (feature `tokio`), which keeps
+//! blocking work off the runtime.
 //!
 //! The timeout bounds waiting (for the network, the server, a pooled
 //! connection). Work on the calling thread is not cut short: a new

@@ -84,14 +84,27 @@ impl Drop for Session {
     }
 }
 
-/// Blocking on the store's runtime from inside another Tokio runtime would
-/// panic (or stall it): refuse with a clear error instead.
-pub(super) fn refuse_inside_async(context: &str) -> Result<(), StoreError> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(backend(
-            context,
-            "called on an async runtime's thread; call mail2fa from spawn_blocking",
-        ));
+/// Runs `work` — which blocks on the store's own runtimes — on this thread,
+/// or, on a thread inside a Tokio runtime's context, on a helper thread
+/// this one waits for. Tokio panics when one runtime's `block_on` starts
+/// where another's runs (a worker, a `block_on`), and gives a thread no way
+/// to ask whether it is such a place or a `spawn_blocking` thread, where it
+/// would be allowed: so every call in a runtime's context takes the helper.
+/// The caller blocks either way, as on SQLite.
+pub(super) fn outside_async_context<T: Send, E: From<StoreError> + Send>(
+    context: &str,
+    work: impl FnOnce() -> Result<T, E> + Send,
+) -> Result<T, E> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
     }
-    Ok(())
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("mail2fa-postgres".into())
+            .spawn_scoped(scope, work)
+            .map_err(|e| backend(context, format!("starting a helper thread: {e}")))?;
+        helper
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }

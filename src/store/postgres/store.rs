@@ -13,7 +13,7 @@ use super::options::{ConnectionPlan, PostgresCheck, PostgresOptions};
 use super::pool::Pool;
 use super::schema;
 use super::server::Server;
-use super::session::refuse_inside_async;
+use super::session::outside_async_context;
 use super::tls::tls_connector;
 use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use crate::store::error::StoreError;
@@ -144,7 +144,6 @@ impl PostgresStore {
             Tls::Off => None,
             Tls::Verified { roots } => Some(tls_connector(roots.as_deref())?),
         };
-        refuse_inside_async("open")?;
         let target = conninfo::describe(&info.config);
         let store = Self {
             server: Server {
@@ -156,7 +155,9 @@ impl PostgresStore {
             options: options.clone(),
             pool: Pool::new(options),
         };
-        schema::prepare(&store.server, store.options.create)?;
+        outside_async_context("open", || {
+            schema::prepare(&store.server, store.options.create)
+        })?;
         Ok(store)
     }
 
@@ -226,15 +227,21 @@ impl PostgresStore {
 
     /// Runs `work` on a pooled connection, within the timeout. On any error
     /// or timeout the connection is discarded.
-    fn with_connection<T, E>(
+    fn with_connection<T: Send, E: From<StoreError> + Send>(
+        &self,
+        context: &str,
+        work: impl AsyncFnOnce(&Connection) -> Result<T, E> + Send,
+    ) -> Result<T, E> {
+        outside_async_context(context, || self.with_connection_here(context, work))
+    }
+
+    /// [`Self::with_connection`] on this thread, outside any Tokio
+    /// runtime's context.
+    fn with_connection_here<T, E: From<StoreError>>(
         &self,
         context: &str,
         work: impl AsyncFnOnce(&Connection) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        refuse_inside_async(context)?;
+    ) -> Result<T, E> {
         let deadline = Instant::now() + self.options.timeout;
         let mut lease = self.pool.lease(deadline)?;
         let connection = match lease.connection.take() {
