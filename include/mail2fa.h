@@ -28,7 +28,7 @@
  * values are never changed or reused; options are set through setters on
  * opaque objects so that new options never change an existing signature.
  *
- * Story numbers in comments (S1, S12-S14, ...) refer to docs/behaviour.md in
+ * The behaviour behind these calls, rule by rule, is in docs/behaviour.md in
  * the mail2fa repository. Each C object family is one file of src/ffi/
  * (m2fa_engine_config_* in config.rs, m2fa_decision_* in decision.rs, ...).
  */
@@ -246,7 +246,7 @@ enum m2fa_outcome
   M2FA_OUTCOME_SECOND_FACTOR_REQUIRED = 3,
   // Refused. Give the client the same answer whatever the reason.
   M2FA_OUTCOME_REFUSED = 4,
-  // The password is right but the device must first be authorized (S12):
+  // The password is right but the device must first be authorized:
   // `m2fa_decision_device` names its INACTIVE token and
   // `m2fa_decision_notification` may carry a message to deliver.
   M2FA_OUTCOME_DEVICE_PENDING = 5,
@@ -311,9 +311,9 @@ enum m2fa_reason
   M2FA_REASON_NO_CODE_ISSUED = 107,
   // The host's password check failed; nothing is recorded.
   M2FA_REASON_WRONG_PASSWORD = 108,
-  // The protocol is refused for this account (S15).
+  // The protocol is refused for this account.
   M2FA_REASON_PROTOCOL_REFUSED = 109,
-  // The protocol only takes application passwords (S15, S16).
+  // The protocol only takes application passwords.
   M2FA_REASON_APP_PASSWORD_REQUIRED = 110,
   // An application password on a protocol that does not take them.
   M2FA_REASON_APP_PASSWORD_NOT_ACCEPTED = 111,
@@ -1290,7 +1290,7 @@ m2fa_status m2fa_engine_maintain(const struct m2fa_engine *engine,
                                  uint64_t *changed,
                                  uint32_t *finished);
 
-// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
+// Turns 2FA on (`enabled` ≠ 0) or off for a platform. Off: its
 // accounts need no second factor; their enrollments are kept.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
@@ -1301,7 +1301,7 @@ m2fa_status m2fa_engine_enable_platform(const struct m2fa_engine *engine,
                                         const char *platform,
                                         uint32_t enabled);
 
-// Enables 2FA for an account (S2): `*out` receives an
+// Enables 2FA for an account: `*out` receives an
 // `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
 // (`m2fa_decision_uri`) the user scans.
 //
@@ -1314,7 +1314,7 @@ m2fa_status m2fa_engine_enable_account(const struct m2fa_engine *engine,
                                        uint64_t now,
                                        struct m2fa_decision **out);
 
-// Removes 2FA from an account (S10); its secret is destroyed.
+// Removes 2FA from an account; its secret is destroyed.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
 // (a platform or account name outside mail2fa's alphabet),
@@ -1330,7 +1330,7 @@ m2fa_status m2fa_engine_unlock(const struct m2fa_engine *engine,
                                const char *platform,
                                const char *account);
 
-// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
+// Suspends 2FA for `seconds` from `now`; it re-arms by itself.
 // `*until` (may be NULL) receives when. `seconds` is at most the
 // configured maximum (`m2fa_engine_config_set_max_suspension`, default
 // `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
@@ -1359,7 +1359,7 @@ m2fa_status m2fa_engine_set_contact(const struct m2fa_engine *engine,
                                     const char *email,
                                     const char *phone);
 
-// Chooses the verification mode (an `m2fa_mode` value, S3).
+// Chooses the verification mode (an `m2fa_mode` value).
 //
 // Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
 // `M2FA_NO_CONTACT`.
@@ -1368,7 +1368,7 @@ m2fa_status m2fa_engine_set_mode(const struct m2fa_engine *engine,
                                  const char *account,
                                  uint32_t mode);
 
-// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
+// Resets 2FA: a new secret, pending; every old code dies. `*out`
 // receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
 //
 // Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
@@ -1379,7 +1379,7 @@ m2fa_status m2fa_engine_reset(const struct m2fa_engine *engine,
                               struct m2fa_decision **out);
 
 // The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
-// proven by a valid code (S11). `*out` receives the decision on the code;
+// proven by a valid code. `*out` receives the decision on the code;
 // the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
 // `m2fa_decision_uri` then gives the new URI).
 //
@@ -1437,7 +1437,7 @@ m2fa_status m2fa_login_set_client(struct m2fa_login *login,
 // no-op.
 void m2fa_login_free(struct m2fa_login *login);
 
-// The decision for a whole login (S12–S16) whose credential the host has
+// The decision for a whole login whose credential the host has
 // already worked out (`m2fa_login_set_*`): `*out` receives it. A mail
 // client's login — one password field — takes `m2fa_engine_check_login`
 // instead (split, password check and decision in one call, each record
@@ -1480,7 +1480,7 @@ m2fa_status m2fa_engine_login(const struct m2fa_engine *engine,
                               uint64_t now,
                               struct m2fa_decision **out);
 
-// Splits a password+code string (S5) for this account (a new host calls
+// Splits a password+code string for this account (a new host calls
 // `m2fa_engine_check_login`, which splits inside): only when its
 // second factor is active, by exactly its digits. `*password_len` receives
 // the length of the password part (`input[0..password_len]`); `*has_code`
@@ -1514,7 +1514,7 @@ m2fa_status m2fa_engine_split_login_for(const struct m2fa_engine *engine,
                                         size_t *password_len,
                                         uint32_t *has_code);
 
-// The decision for one login, in one call (S5, S12–S16): `input` is the
+// The decision for one login, in one call: `input` is the
 // password field exactly as the client sent it (a password, a
 // password+code string or an application password, NUL-terminated
 // UTF-8), `login` gives the protocol and what the host knows about the
@@ -1571,7 +1571,7 @@ m2fa_status m2fa_engine_check_login(const struct m2fa_engine *engine,
 // check cannot be a callback — a PAM stack, where the host's password
 // module is a line of its own: refuses input no client honestly sends,
 // reads the account's and its platform's records, splits a password+code
-// string (S5), and keeps all that in `*out`. Nothing is written. Then the
+// string, and keeps all that in `*out`. Nothing is written. Then the
 // host checks the password part (`m2fa_pending_login_password`) and calls
 // `m2fa_pending_login_finish` with its verdict. Where the password check
 // can be a callback, use `m2fa_engine_check_login`.
@@ -1733,7 +1733,7 @@ m2fa_status m2fa_decision_notification(const struct m2fa_decision *decision,
 // Frees a decision (its URI, if any, is wiped). NULL is a no-op.
 void m2fa_decision_free(struct m2fa_decision *decision);
 
-// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
+// Makes a fresh e-mail/SMS code for the host to deliver; the previous
 // one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
 // NULL) receives when a new code may be issued — the one out-parameter
 // written on an error.
@@ -1844,7 +1844,7 @@ m2fa_status m2fa_device_list_text(const struct m2fa_device_list *list,
 // Frees a device list. NULL is a no-op.
 void m2fa_device_list_free(struct m2fa_device_list *list);
 
-// Activates a device token (S14): that device gets in from now on.
+// Activates a device token: that device gets in from now on.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 // `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
@@ -1855,7 +1855,7 @@ m2fa_status m2fa_engine_device_activate(const struct m2fa_engine *engine,
                                         const char *device,
                                         uint64_t now);
 
-// Deactivates a device token (S14): the device is blocked again.
+// Deactivates a device token: the device is blocked again.
 //
 // Errors: as `m2fa_engine_device_activate`.
 m2fa_status m2fa_engine_device_deactivate(const struct m2fa_engine *engine,
@@ -1864,7 +1864,7 @@ m2fa_status m2fa_engine_device_deactivate(const struct m2fa_engine *engine,
                                           const char *device,
                                           uint64_t now);
 
-// Deletes a device token (S14): the device is unknown again.
+// Deletes a device token: the device is unknown again.
 //
 // Errors: as `m2fa_engine_device_activate`.
 m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
@@ -1873,7 +1873,7 @@ m2fa_status m2fa_engine_device_delete(const struct m2fa_engine *engine,
                                       const char *device,
                                       uint64_t now);
 
-// The host could not deliver the SMS about `device` (S13): `*out`
+// The host could not deliver the SMS about `device`: `*out`
 // receives the same message by e-mail.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
@@ -1918,7 +1918,7 @@ m2fa_status m2fa_notification_text(const struct m2fa_notification *notification,
 // Frees a notification. NULL is a no-op.
 void m2fa_notification_free(struct m2fa_notification *notification);
 
-// Makes an application password (S16) named `name` (1–64 bytes, unique
+// Makes an application password named `name` (1–64 bytes, unique
 // in the account), limited to the comma-separated protocol names in
 // `scope` (`"imap,smtp"`; NULL or empty: any protocol that takes
 // application passwords). Writes its number into `*id` and the password
@@ -1994,7 +1994,7 @@ m2fa_status m2fa_app_password_list_text(const struct m2fa_app_password_list *lis
 void m2fa_app_password_list_free(struct m2fa_app_password_list *list);
 
 // Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
-// removes the override) for `protocol` (S15).
+// removes the override) for `protocol`.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
 // (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a

@@ -51,9 +51,9 @@
 //! back: time is a parameter (Unix seconds). The calls block (a store
 //! write may wait for an fsync or a lock): hosts on Tokio use
 //! [`AsyncEngine`][async-engine] (feature `tokio`), which keeps them off
-//! the runtime. The behaviour the engine
-//! implements, with the story numbers (S1, S12–S14, …) its documentation
-//! cites, is written down in `docs/behaviour.md` of the repository.
+//! the runtime. The behaviour the engine implements — each rule, its
+//! defaults, and where the code and tests for it are — is written down in
+//! `docs/behaviour.md` of the repository.
 //!
 //! ## The stateless foundation
 //!

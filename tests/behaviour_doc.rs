@@ -2,7 +2,8 @@
 //! written in `src/`, `include/`, `integrations/`, `README.md`, the tests,
 //! examples, benches, fuzz targets or scripts (as in
 //! `// S12` or "S12–S14") must be a heading of `docs/behaviour.md`
-//! (`## S12 — …`).
+//! (`## S12 — …`). And what users read — rustdoc, the C header, the
+//! README — cites none: the numbers are the repository's cross-references.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -138,6 +139,61 @@ fn every_cited_story_is_defined_in_docs_behaviour() {
     assert!(
         cited > 0,
         "no story citation found under {CITING:?}: is the scan broken?"
+    );
+}
+
+/// The lines a user reads as documentation: rustdoc comments (`///`, `//!`)
+/// in `src/`, the C header, the README. Story numbers are the repository's
+/// cross-references (code comments, tests, `docs/behaviour.md`), meaningless
+/// on docs.rs or in an installed header.
+fn public_doc_lines(root: &Path) -> Vec<(String, usize, String)> {
+    let mut files = Vec::new();
+    files_under(&root.join("src"), &mut files);
+    let mut lines = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let text = std::fs::read_to_string(file).unwrap();
+        let shown = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("///") || code.starts_with("//!") {
+                lines.push((shown.clone(), n + 1, line.to_owned()));
+            }
+        }
+    }
+    for whole in ["include/mail2fa.h", "README.md"] {
+        let text = std::fs::read_to_string(root.join(whole)).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            lines.push((whole.to_owned(), n + 1, line.to_owned()));
+        }
+    }
+    lines
+}
+
+#[test]
+fn public_documentation_cites_no_story_number() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines = public_doc_lines(root);
+    assert!(
+        lines.len() > 1_000,
+        "only {} documentation lines found: is the scan broken?",
+        lines.len()
+    );
+    let cited: Vec<String> = lines
+        .iter()
+        .filter(|(_, _, line)| !citations(line).is_empty())
+        .map(|(file, n, line)| format!("{file}:{n}: {}", line.trim()))
+        .collect();
+    assert!(
+        cited.is_empty(),
+        "story numbers belong in {DOC} and code comments, not in what users read:\n{}",
+        cited.join("\n")
     );
 }
 

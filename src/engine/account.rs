@@ -11,7 +11,7 @@ use super::protocol::Policies;
 pub(crate) const PLATFORM_KIND: u8 = 1;
 pub(crate) const ACCOUNT_KIND: u8 = 2;
 
-/// How an account proves the second factor (S3). TOTP is recommended: an
+/// How an account proves the second factor. TOTP is recommended: an
 /// e-mail code is only as safe as the mailbox (often the very account being
 /// protected — and not an out-of-band authenticator in the sense of NIST SP
 /// 800-63B), and SMS falls to SIM swapping and number porting.
@@ -352,9 +352,9 @@ impl Account {
     }
 }
 
-/// A platform (service, domain): whether 2FA is on for it (S1) — it must
+/// A platform (service, domain): whether 2FA is on for it — it must
 /// be before any of its accounts can enable it — and its per-protocol
-/// policy overrides (S15).
+/// policy overrides.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Platform {
     pub(crate) enabled: bool,

@@ -1,4 +1,4 @@
-//! Application passwords (S16): made, listed and revoked by the user,
+//! Application passwords: made, listed and revoked by the user,
 //! accepted on the protocols that take them, within their scope.
 
 use zeroize::Zeroizing;
@@ -57,7 +57,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Makes an application password (S16) named `name` (1 to 64 bytes,
+    /// Makes an application password named `name` (1 to 64 bytes,
     /// unique in the account), limited to the protocols in `scope` (empty:
     /// any protocol that takes application passwords). Returns its listing
     /// and the password — `xxxxx-xxxxx-xxxxx-xxxxx`, 100 random bits — to

@@ -1,7 +1,7 @@
-//! One decision per login of a mail client, for every protocol (S15):
+//! One decision per login of a mail client, for every protocol:
 //! [`Engine::authenticate`] weighs the protocol's policy, the host's
 //! password verdict and the credential, then hands over to device tokens
-//! (S12–S14), device binding, application passwords (S16) or the code
+//!, device binding, application passwords or the code
 //! check. A failed password check is answered alike with or without 2FA.
 
 use super::account_id::{AccountId, platform_key};
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::store::{Store, Versioned, read_modify_write_from};
 
 impl<S: Store> Engine<S> {
-    /// The decision for a whole login (S12–S16): account, protocol, the
+    /// The decision for a whole login: account, protocol, the
     /// host's password verdict, the credential, the client, `now`.
     ///
     /// * no 2FA: the host's password verdict decides (cacheable unless the
@@ -29,7 +29,7 @@ impl<S: Store> Engine<S> {
     ///   a code, or [`Credential::AppPassword`]): the same store reads, no
     ///   write and the same client answer with or without 2FA (no oracle;
     ///   see `Engine::unauthenticated`);
-    /// * 2FA suspended (S8): as without 2FA; application passwords still work;
+    /// * 2FA suspended: as without 2FA; application passwords still work;
     /// * [`ProtocolPolicy::Refused`]: refused, whatever the credential;
     /// * an application password: accepted on protocols whose policy takes
     ///   them (never webmail or the portal, whatever an override says),
@@ -53,12 +53,12 @@ impl<S: Store> Engine<S> {
     ///   toward the lockout). No binding serves the portal or a client whose
     ///   address is unknown.
     ///
-    /// No decision here is cacheable once 2FA applies. A lockout (S7) stops
+    /// No decision here is cacheable once 2FA applies. A lockout stops
     /// codes and suspends bindings (otherwise a locked-out guesser could keep
     /// trying codes against the bound one); an activated device still gets in
     /// with the password, as the user authorized it, and so does a valid
     /// application password (a 100-bit random secret the lockout does not
-    /// count, see `docs/behaviour.md`, S7 and S16).
+    /// count; see lockout and application passwords in `docs/behaviour.md`).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for client fields or credentials a client

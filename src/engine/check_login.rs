@@ -1,6 +1,6 @@
 //! One call per login: [`Engine::check_login`] takes what the client typed
 //! and the host's password check, and returns the decision — the split of a
-//! password+code string (S5), the password check, the credential and the
+//! password+code string, the password check, the credential and the
 //! decision of [`Engine::authenticate`] inside, each record read once.
 
 use super::account_id::{AccountId, platform_key};
@@ -130,7 +130,7 @@ impl<S: Store> Engine<S> {
     /// ([`Error::InvalidInput`]) before anything else; reads the account's
     /// record and its platform's once, with or without 2FA; splits a
     /// password+code string where the account and the protocol take a code
-    /// (S5); calls `check_password` once, with the password part only; and
+    ///; calls `check_password` once, with the password part only; and
     /// decides as [`Engine::authenticate`] does — a wrong password may
     /// still be an application password; device tokens, binding, lockout
     /// and replay as the protocol's policy says. Each record (account,

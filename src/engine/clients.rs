@@ -1,5 +1,5 @@
-//! The per-account record of mail clients: device tokens (S12, S14),
-//! device bindings and application passwords (S16).
+//! The per-account record of mail clients: device tokens,
+//! device bindings and application passwords.
 //!
 //! It lives under its own key, beside the account record, so that the
 //! account's hot path (a TOTP login) does not rewrite it and a device login
@@ -59,7 +59,7 @@ pub const MAX_BINDINGS: usize = 16;
 /// Application passwords per mailbox.
 pub const MAX_APP_PASSWORDS: usize = 16;
 
-/// Where a device token stands (S12, S14).
+/// Where a device token stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeviceState {
     /// Seen with the right password, not (or no longer) authorized: blocked.

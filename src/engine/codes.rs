@@ -1,4 +1,4 @@
-//! One-time codes the engine hands out: e-mail/SMS codes (S6) and recovery
+//! One-time codes the engine hands out: e-mail/SMS codes and recovery
 //! codes. Both are stored only as salted HMAC-SHA-256 tags and compared in
 //! constant time.
 //!

@@ -82,7 +82,7 @@ impl LockoutPolicy {
     }
 }
 
-/// E-mail/SMS codes (S6).
+/// E-mail/SMS codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeliveredCodePolicy {
@@ -143,7 +143,7 @@ impl DeliveredCodePolicy {
 /// second factor.
 pub const MAX_BINDING_PERIOD: u64 = 30 * 86_400;
 
-/// Device tokens, device binding and notifications (S12–S14).
+/// Device tokens, device binding and notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DevicePolicy {
@@ -174,7 +174,7 @@ pub struct DevicePolicy {
     ///
     /// [`Engine::authenticate`]: crate::engine::Engine::authenticate
     pub binding_period: u64,
-    /// Whether a reset of 2FA (new phone, S9/S11) also revokes device
+    /// Whether a reset of 2FA (new phone) also revokes device
     /// tokens, bindings and application passwords (default `false`: a new
     /// phone says nothing about the other clients). Removing 2FA always
     /// does.
@@ -335,7 +335,7 @@ pub struct EngineConfig {
     /// host sends the user to its enrollment flow), a missing platform record
     /// reads as "2FA on, default policies", a platform record switched off is
     /// ignored, and [`Engine::enable_platform`] refuses to switch it off.
-    /// Default: none (2FA is opt-in per platform, S1).
+    /// Default: none (2FA is opt-in per platform).
     ///
     /// [`DenyReason::NotEnrolled`]: crate::engine::DenyReason::NotEnrolled
     /// [`Engine::enable_platform`]: crate::engine::Engine::enable_platform

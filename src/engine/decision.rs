@@ -49,10 +49,10 @@ pub enum DenyReason {
     /// recorded: the host throttles its own passwords.
     WrongPassword,
     /// The protocol's policy for this account is
-    /// [`super::ProtocolPolicy::Refused`] (S15).
+    /// [`super::ProtocolPolicy::Refused`].
     ProtocolRefused,
     /// The protocol only takes application passwords and the account
-    /// password was given (S15, S16).
+    /// password was given.
     AppPasswordRequired,
     /// An application password on a protocol whose policy does not take
     /// them (webmail, the portal).
@@ -144,12 +144,12 @@ pub enum Decision {
         /// What kind of code.
         mode: Mode,
     },
-    /// The password is right but the device is not authorized (S12): it
-    /// has an *INACTIVE* token the user can activate in the portal (S14).
+    /// The password is right but the device is not authorized: it
+    /// has an *INACTIVE* token the user can activate in the portal.
     DevicePending {
         /// The device token.
         device: DeviceId,
-        /// A message to deliver now (S13), or `None` if the user was already
+        /// A message to deliver now, or `None` if the user was already
         /// told within the notification interval (or has no destination).
         notification: Option<Notification>,
     },
@@ -171,7 +171,7 @@ pub enum AllowReason {
         /// The consumed time step.
         step: u64,
     },
-    /// 2FA is suspended until `until` (lost phone, S8).
+    /// 2FA is suspended until `until` (lost phone).
     Suspended {
         /// Unix time 2FA re-arms by itself.
         until: u64,
@@ -188,7 +188,7 @@ pub enum AllowReason {
         /// Unused recovery codes left; tell the user when this gets low.
         remaining: usize,
     },
-    /// The password from an activated device (S14).
+    /// The password from an activated device.
     DeviceAuthorized {
         /// The device token.
         device: DeviceId,
@@ -200,7 +200,7 @@ pub enum AllowReason {
         /// Unix time the binding ends.
         until: u64,
     },
-    /// An application password (S16).
+    /// An application password.
     AppPassword {
         /// Its number in the account.
         id: u32,
@@ -259,7 +259,7 @@ impl Decision {
         }
     }
 
-    /// The notification to deliver, if any (S13).
+    /// The notification to deliver, if any.
     pub fn notification(&self) -> Option<&Notification> {
         match self {
             Self::DevicePending { notification, .. } => notification.as_ref(),
@@ -320,9 +320,9 @@ pub enum ReasonCode {
     NoCodeIssued = 107,
     /// The host's password check failed; nothing is recorded.
     WrongPassword = 108,
-    /// The protocol is refused for this account (S15).
+    /// The protocol is refused for this account.
     ProtocolRefused = 109,
-    /// The protocol only takes application passwords (S15, S16).
+    /// The protocol only takes application passwords.
     AppPasswordRequired = 110,
     /// An application password on a protocol that does not take them.
     AppPasswordNotAccepted = 111,

@@ -1,4 +1,4 @@
-//! E-mail and SMS codes (S3, S6): where they go, choosing them as the
+//! E-mail and SMS codes: where they go, choosing them as the
 //! account's mode, issuing one for the host to deliver, and checking the
 //! one the user types.
 
@@ -72,7 +72,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Chooses the verification mode (S3). E-mail and SMS need the contact
+    /// Chooses the verification mode. E-mail and SMS need the contact
     /// set first; switching kills any live e-mail/SMS code. TOTP is the
     /// recommended mode (SIM swapping, mailbox takeover).
     ///
@@ -94,7 +94,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Makes a fresh e-mail/SMS code for the account (S6) and returns it with
+    /// Makes a fresh e-mail/SMS code for the account and returns it with
     /// where to send it; the host delivers it. The previous code, if any,
     /// dies. Stored only as a salted tag.
     ///

@@ -1,7 +1,7 @@
-//! Where device tokens change state (S12–S14): an unknown device on a
+//! Where device tokens change state: an unknown device on a
 //! protocol with device authorization gets an *INACTIVE* token and the user
-//! a notification (S13); the user activates, deactivates or deletes tokens
-//! from the portal (S14).
+//! a notification; the user activates, deactivates or deletes tokens
+//! from the portal.
 
 use core::net::IpAddr;
 
@@ -137,7 +137,7 @@ impl<S: Store> Engine<S> {
         ))
     }
 
-    /// The host could not deliver the SMS about `device` (S13): the same
+    /// The host could not deliver the SMS about `device`: the same
     /// message by e-mail, or `None` if the account has no e-mail
     /// destination.
     ///
@@ -167,7 +167,7 @@ impl<S: Store> Engine<S> {
         Ok(self.notification(id, &account, token, now, true))
     }
 
-    /// The account's device tokens, for the portal (S14): pending ones that
+    /// The account's device tokens, for the portal: pending ones that
     /// have not expired, and active ones.
     ///
     /// # Errors
@@ -181,7 +181,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Activates a device token (S14): from now on that device gets in
+    /// Activates a device token: from now on that device gets in
     /// with the password.
     ///
     /// # Errors
@@ -194,7 +194,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Deactivates a device token (S14): the device is blocked again (and
+    /// Deactivates a device token: the device is blocked again (and
     /// the user is not notified about it before the notification interval).
     ///
     /// # Errors
@@ -208,7 +208,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Deletes a device token (S14): the device is unknown again; its next
+    /// Deletes a device token: the device is unknown again; its next
     /// login makes a new pending token and a new notification.
     ///
     /// # Errors

@@ -1,7 +1,7 @@
 //! An account's 2FA from start to end: enabling it and confirming the
-//! enrollment (S2), suspending it (S8), resetting it (S9) and removing it
-//! (S10) as an operator, lifting a lockout, and the user's own reset or
-//! removal with a code (S11).
+//! enrollment, suspending it, resetting it and removing it
+//! as an operator, lifting a lockout, and the user's own reset or
+//! removal with a code.
 
 use zeroize::Zeroizing;
 
@@ -16,14 +16,14 @@ use crate::secret::Secret;
 use crate::store::{Change, Store, read_modify_write};
 
 impl<S: Store> Engine<S> {
-    /// Enables 2FA for an account (S2): a fresh secret, pending until a
+    /// Enables 2FA for an account: a fresh secret, pending until a
     /// first valid code confirms it. Returns the provisioning URI to show
     /// (as a QR code); it contains the secret.
     ///
     /// An enrollment that expired unconfirmed is replaced.
     ///
     /// # Errors
-    /// [`Error::PlatformDisabled`] (S1), [`Error::AlreadyEnabled`], storage
+    /// [`Error::PlatformDisabled`], [`Error::AlreadyEnabled`], storage
     /// and randomness errors.
     pub fn enable_account(&self, id: &AccountId, now: u64) -> Result<Zeroizing<String>> {
         if !self.platform_enabled(&id.platform)? {
@@ -52,7 +52,7 @@ impl<S: Store> Engine<S> {
         Ok(uri)
     }
 
-    /// Confirms a pending enrollment (S2) with the first code of the user's
+    /// Confirms a pending enrollment with the first code of the user's
     /// authenticator app, and returns the decision on that code — what
     /// [`Engine::login`] with the code decides for a pending account, in the
     /// same single atomic change: [`AllowReason::Enrolled`] (the code is
@@ -60,7 +60,7 @@ impl<S: Store> Engine<S> {
     /// the lockout like a login's ([`DenyReason::WrongCode`],
     /// [`DenyReason::Locked`], [`DenyReason::EnrollmentExpired`]...).
     ///
-    /// Unlike a login, a running suspension (S8) does not let the call
+    /// Unlike a login, a running suspension does not let the call
     /// through without checking the code, and a recovery code does not
     /// confirm anything (refused as [`DenyReason::MalformedCode`], and not
     /// spent): only a code of the new secret proves the app was set up.
@@ -98,7 +98,7 @@ impl<S: Store> Engine<S> {
     /// [`Error::AlreadyEnabled`] for one whose 2FA is active (an app
     /// enrollment confirmed, even while suspended or locked, or e-mail or
     /// SMS codes);
-    /// [`Error::PlatformDisabled`] while 2FA is off for the platform (S1; a
+    /// [`Error::PlatformDisabled`] while 2FA is off for the platform (a
     /// login passes without a code then). Storage errors and unreadable
     /// records, as for [`Engine::login`].
     ///
@@ -129,7 +129,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Suspends 2FA for `seconds` from `now` (S8, lost phone); it re-arms by
+    /// Suspends 2FA for `seconds` from `now` (lost phone); it re-arms by
     /// itself. Returns when. `seconds` is at most
     /// [`EngineConfig::max_suspension`]: a longer suspension is refused, not
     /// shortened, so that 2FA cannot be switched off for good this way.
@@ -156,7 +156,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Resets 2FA (S9, new phone): a new secret, pending enrollment; every
+    /// Resets 2FA (new phone): a new secret, pending enrollment; every
     /// code of the old secret, and any live e-mail/SMS code, fails from this
     /// moment. Returns the new URI.
     ///
@@ -175,7 +175,7 @@ impl<S: Store> Engine<S> {
         Ok(uri)
     }
 
-    /// Removes 2FA from the account (S10); its secret is destroyed, and its
+    /// Removes 2FA from the account; its secret is destroyed, and its
     /// device tokens, bindings and application passwords are revoked.
     ///
     /// # Errors
@@ -209,7 +209,7 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// The user turns 2FA off themself (S11): only with a valid code, which
+    /// The user turns 2FA off themself: only with a valid code, which
     /// is consumed. Returns the decision on the code; 2FA is removed (in the
     /// same atomic change) only if it is [`Decision::Allow`].
     ///
@@ -224,7 +224,7 @@ impl<S: Store> Engine<S> {
         Ok(decision)
     }
 
-    /// The user resets 2FA themself (S11): only with a valid code. Returns
+    /// The user resets 2FA themself: only with a valid code. Returns
     /// the decision and, if allowed, the new provisioning URI; the check and
     /// the reset are one atomic change.
     ///

@@ -1,6 +1,6 @@
 //! Where a code login is decided: [`Engine::login`] and the pure decision
-//! behind every second-factor check — enrollment, suspension (S8), lockout
-//! (S7), TOTP codes with replay and clock-skew diagnosis, and the dispatch
+//! behind every second-factor check — enrollment, suspension, lockout
+//!, TOTP codes with replay and clock-skew diagnosis, and the dispatch
 //! to recovery codes and e-mail/SMS codes.
 
 use super::account::{Account, Lockout, Mode, TotpState};
@@ -28,8 +28,8 @@ impl<S: Store> Engine<S> {
     ///   (what [`Engine::confirm_enrollment`] does, and only that);
     /// * enrolled: a valid code for a step after the last one used → allowed
     ///   and the step consumed; anything else → denied with the reason;
-    /// * suspended (S8) → allowed without a code until the suspension ends;
-    /// * locked (S7) → denied without looking at the code.
+    /// * suspended → allowed without a code until the suspension ends;
+    /// * locked → denied without looking at the code.
     ///
     /// # Errors
     /// Storage errors and unreadable records: refuse the login.
@@ -227,13 +227,13 @@ impl<S: Store> Engine<S> {
 /// What a code is checked for, where that changes the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CodeCheck {
-    /// A login: a running suspension (S8) lets it in without a code, and a
+    /// A login: a running suspension lets it in without a code, and a
     /// recovery code stands in for any code.
     Login,
-    /// A self-service change (S11): a code is demanded even while 2FA is
+    /// A self-service change: a code is demanded even while 2FA is
     /// suspended; a recovery code stands in for it.
     SelfService,
-    /// The confirmation of a pending enrollment (S2): only a code of the
+    /// The confirmation of a pending enrollment: only a code of the
     /// new authenticator proves it was set up, so a code is demanded even
     /// while 2FA is suspended, and a recovery code is not one (it is not
     /// spent: it is refused as a malformed code).

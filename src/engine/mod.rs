@@ -8,8 +8,8 @@
 //! number of threads (or processes and hosts sharing a store) can never both
 //! consume a code or both skip a lockout. Time is always a parameter.
 //!
-//! This release covers the stories S1–S16 of `docs/behaviour.md` (the story
-//! numbers in comments and docs refer to it): TOTP, e-mail and SMS codes,
+//! This release covers what `docs/behaviour.md` describes (the story
+//! numbers in code comments refer to it): TOTP, e-mail and SMS codes,
 //! recovery codes ([`Engine::login`]), and the mail-client side — protocols,
 //! device tokens, notifications, application passwords, device binding — in
 //! one call per login ([`Engine::check_login`], with the host's password
@@ -25,8 +25,8 @@
 //! let alice = AccountId::new("example.com", "alice@example.com")?;
 //! let now = 1_800_000_000;
 //!
-//! engine.enable_platform("example.com", true)?;             // S1
-//! let uri = engine.enable_account(&alice, now)?;            // S2: show it as a QR code
+//! engine.enable_platform("example.com", true)?;
+//! let uri = engine.enable_account(&alice, now)?; // show it as a QR code
 //! let totp = Totp::from_uri(&uri)?;                         // what the app scanned
 //!
 //! let code = totp.generate(now)?;

@@ -1,4 +1,4 @@
-//! What to tell the user when a device is blocked (S13). The engine only
+//! What to tell the user when a device is blocked. The engine only
 //! composes the message; the host sends it.
 
 use super::account_id::AccountId;

@@ -1,4 +1,4 @@
-//! Platforms: turning 2FA on or off for a whole platform (S1), platforms
+//! Platforms: turning 2FA on or off for a whole platform, platforms
 //! where it is mandatory, and the platform record as a login reads it.
 
 use super::account::Platform;
@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::store::{Change, Store, read_modify_write};
 
 impl<S: Store> Engine<S> {
-    /// Turns 2FA on or off for a platform (S1). Off means its accounts need
+    /// Turns 2FA on or off for a platform. Off means its accounts need
     /// no second factor; their enrollments are kept for when it is on again.
     ///
     /// # Errors

@@ -1,4 +1,4 @@
-//! Mail protocols and what 2FA asks of each (S15).
+//! Mail protocols and what 2FA asks of each.
 
 use crate::error::{Error, Result};
 use crate::record::{Reader, RecordError, Writer};
@@ -50,10 +50,10 @@ pub enum ProtocolPolicy {
     /// while afterwards (device binding). Application passwords are refused:
     /// one must never open the portal.
     CodeInLogin,
-    /// The password from a device the user has activated (device tokens,
-    /// S12–S14), or an application password.
+    /// The password from a device the user has activated (device tokens),
+    /// or an application password.
     DeviceAuthorization,
-    /// Only an application password (S16); the account password is refused.
+    /// Only an application password; the account password is refused.
     AppPasswordOnly,
     /// Refused, whatever the credential.
     Refused,

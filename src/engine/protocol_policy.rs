@@ -1,4 +1,4 @@
-//! Which protocol takes which credential (S15): a platform's and an
+//! Which protocol takes which credential: a platform's and an
 //! account's overrides of the protocol defaults, and the policy that
 //! applies to an account.
 
@@ -10,7 +10,7 @@ use crate::store::Store;
 
 impl<S: Store> Engine<S> {
     /// Sets (`Some`) or clears (`None`) a platform's policy for a protocol
-    /// (S15). The platform record is created (2FA off) if needed. The portal
+    ///. The platform record is created (2FA off) if needed. The portal
     /// takes only [`ProtocolPolicy::CodeInLogin`] or
     /// [`ProtocolPolicy::Refused`]: 2FA itself is managed there.
     ///

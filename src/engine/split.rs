@@ -1,4 +1,4 @@
-//! Password and code typed as one string (S5): `T9D3K!px` + `189145` =
+//! Password and code typed as one string: `T9D3K!px` + `189145` =
 //! `T9D3K!px189145`, as mail clients that know only "password" need.
 
 use super::account::{Mode, Platform, TotpState};
@@ -64,7 +64,7 @@ pub(crate) fn check_login_input(input: &str) -> Result<()> {
 }
 
 impl<S: Store> Engine<S> {
-    /// Splits a password+code string (S5) for this account: only when its
+    /// Splits a password+code string for this account: only when its
     /// second factor is active (enrolled, not suspended) and by exactly its
     /// number of digits; otherwise the whole input is the password. Hosts
     /// call it before their password check, so it makes the same store

@@ -46,9 +46,9 @@ pub struct AccountStatus {
     pub mode: Mode,
     /// Pending or confirmed.
     pub enrollment: Enrollment,
-    /// A running suspension (S8) ends then; `None` when not suspended.
+    /// A running suspension ends then; `None` when not suspended.
     pub suspended_until: Option<u64>,
-    /// A running lockout (S7) ends then; `None` when not locked.
+    /// A running lockout ends then; `None` when not locked.
     pub locked_until: Option<u64>,
     /// The lockout counter: wrong codes since the last accepted one, held at
     /// one below the lockout policy's `max_failures` once a lock has
@@ -76,7 +76,7 @@ pub struct PlatformStatus {
     /// Whether the platform was ever configured (2FA switched on or off, or
     /// a policy set); one never configured is off with no overrides.
     pub configured: bool,
-    /// Whether 2FA is on (S1).
+    /// Whether 2FA is on.
     pub enabled: bool,
     /// The platform's overrides of the default protocol policies.
     pub policies: Vec<(Protocol, ProtocolPolicy)>,

@@ -88,7 +88,7 @@ pub enum Error {
     /// The storage backend failed.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
-    /// 2FA is not enabled for the account's platform (S1).
+    /// 2FA is not enabled for the account's platform.
     #[error("two-factor authentication is not enabled for this platform")]
     PlatformDisabled,
     /// The account already has 2FA (pending or enrolled).

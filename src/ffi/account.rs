@@ -1,6 +1,6 @@
 //! Administration of platforms and accounts on an `m2fa_engine`: turning 2FA
 //! on and off, removing, unlocking, suspending, contact and mode, resets and
-//! the user's own self-service (S1–S11). The login itself is in `login.rs`.
+//! the user's own self-service. The login itself is in `login.rs`.
 
 use core::ffi::c_char;
 
@@ -11,7 +11,7 @@ use super::mode::mode_from_c;
 use super::status::m2fa_status;
 use crate::engine::Decision;
 
-/// Turns 2FA on (`enabled` ≠ 0) or off for a platform (S1). Off: its
+/// Turns 2FA on (`enabled` ≠ 0) or off for a platform. Off: its
 /// accounts need no second factor; their enrollments are kept.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
@@ -32,7 +32,7 @@ pub unsafe extern "C" fn m2fa_engine_enable_platform(
     })
 }
 
-/// Enables 2FA for an account (S2): `*out` receives an
+/// Enables 2FA for an account: `*out` receives an
 /// `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision whose URI
 /// (`m2fa_decision_uri`) the user scans.
 ///
@@ -56,7 +56,7 @@ pub unsafe extern "C" fn m2fa_engine_enable_account(
     }
 }
 
-/// Removes 2FA from an account (S10); its secret is destroyed.
+/// Removes 2FA from an account; its secret is destroyed.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
 /// (a platform or account name outside mail2fa's alphabet),
@@ -84,7 +84,7 @@ pub unsafe extern "C" fn m2fa_engine_unlock(
     unsafe { account_call(engine, platform, account, |e, id| e.unlock(id)) }
 }
 
-/// Suspends 2FA for `seconds` from `now` (S8); it re-arms by itself.
+/// Suspends 2FA for `seconds` from `now`; it re-arms by itself.
 /// `*until` (may be NULL) receives when. `seconds` is at most the
 /// configured maximum (`m2fa_engine_config_set_max_suspension`, default
 /// `M2FA_MAX_SUSPENSION`); 0 ends a suspension.
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn m2fa_engine_set_contact(
     })
 }
 
-/// Chooses the verification mode (an `m2fa_mode` value, S3).
+/// Chooses the verification mode (an `m2fa_mode` value).
 ///
 /// Errors: as `m2fa_engine_remove`, plus `M2FA_UNKNOWN_ENUM_VALUE`,
 /// `M2FA_NO_CONTACT`.
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn m2fa_engine_set_mode(
     })
 }
 
-/// Resets 2FA (S9): a new secret, pending; every old code dies. `*out`
+/// Resets 2FA: a new secret, pending; every old code dies. `*out`
 /// receives an `M2FA_OUTCOME_ENROLLMENT_REQUIRED` decision with the new URI.
 ///
 /// Errors: as `m2fa_engine_remove`, plus `M2FA_RANDOM_FAILURE`.
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn m2fa_engine_reset(
 }
 
 /// The user turns 2FA off (`reset` = 0) or resets it (`reset` ≠ 0) themself,
-/// proven by a valid code (S11). `*out` receives the decision on the code;
+/// proven by a valid code. `*out` receives the decision on the code;
 /// the change happened only if it is `M2FA_OUTCOME_ALLOWED` (after a reset,
 /// `m2fa_decision_uri` then gives the new URI).
 ///

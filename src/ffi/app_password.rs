@@ -1,4 +1,4 @@
-//! Application passwords (S16): making and revoking them on an
+//! Application passwords: making and revoking them on an
 //! `m2fa_engine`, and `m2fa_app_password_list` as listed (never the
 //! passwords themselves).
 
@@ -53,7 +53,7 @@ fn scope_from_names(names: Option<&str>) -> crate::Result<Vec<Protocol>> {
         .collect()
 }
 
-/// Makes an application password (S16) named `name` (1–64 bytes, unique
+/// Makes an application password named `name` (1–64 bytes, unique
 /// in the account), limited to the comma-separated protocol names in
 /// `scope` (`"imap,smtp"`; NULL or empty: any protocol that takes
 /// application passwords). Writes its number into `*id` and the password

@@ -64,7 +64,7 @@ pub type m2fa_password_check = Option<
     ) -> c_int,
 >;
 
-/// The decision for one login, in one call (S5, S12–S16): `input` is the
+/// The decision for one login, in one call: `input` is the
 /// password field exactly as the client sent it (a password, a
 /// password+code string or an application password, NUL-terminated
 /// UTF-8), `login` gives the protocol and what the host knows about the
@@ -172,7 +172,7 @@ impl m2fa_pending_login {
 /// check cannot be a callback — a PAM stack, where the host's password
 /// module is a line of its own: refuses input no client honestly sends,
 /// reads the account's and its platform's records, splits a password+code
-/// string (S5), and keeps all that in `*out`. Nothing is written. Then the
+/// string, and keeps all that in `*out`. Nothing is written. Then the
 /// host checks the password part (`m2fa_pending_login_password`) and calls
 /// `m2fa_pending_login_finish` with its verdict. Where the password check
 /// can be a callback, use `m2fa_engine_check_login`.

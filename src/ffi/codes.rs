@@ -1,5 +1,5 @@
 //! Codes handed to the host to show or deliver: `m2fa_issued_code` (an
-//! e-mail/SMS code, S6) and `m2fa_recovery_codes`, with the engine calls
+//! e-mail/SMS code) and `m2fa_recovery_codes`, with the engine calls
 //! that make them. Both are wiped when freed.
 
 use core::ffi::c_char;
@@ -24,7 +24,7 @@ pub struct m2fa_recovery_codes {
     codes: Vec<Zeroizing<String>>,
 }
 
-/// Makes a fresh e-mail/SMS code (S6) for the host to deliver; the previous
+/// Makes a fresh e-mail/SMS code for the host to deliver; the previous
 /// one dies. `*out` receives it. On `M2FA_RATE_LIMITED`, `*retry_at` (may be
 /// NULL) receives when a new code may be issued — the one out-parameter
 /// written on an error.

@@ -30,7 +30,7 @@ pub enum m2fa_outcome {
     M2FA_OUTCOME_SECOND_FACTOR_REQUIRED = 3,
     /// Refused. Give the client the same answer whatever the reason.
     M2FA_OUTCOME_REFUSED = 4,
-    /// The password is right but the device must first be authorized (S12):
+    /// The password is right but the device must first be authorized:
     /// `m2fa_decision_device` names its INACTIVE token and
     /// `m2fa_decision_notification` may carry a message to deliver.
     M2FA_OUTCOME_DEVICE_PENDING = 5,

@@ -1,4 +1,4 @@
-//! Device tokens (S12–S14): `m2fa_device_list` as listed by
+//! Device tokens: `m2fa_device_list` as listed by
 //! `m2fa_engine_devices`, and the calls that change a token's state
 //! (activate, deactivate, delete).
 
@@ -226,7 +226,7 @@ unsafe fn device_call(
     }
 }
 
-/// Activates a device token (S14): that device gets in from now on.
+/// Activates a device token: that device gets in from now on.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,
 /// `M2FA_INVALID_INPUT` (not a device id, or NULL), `M2FA_NOT_FOUND`,
@@ -247,7 +247,7 @@ pub unsafe extern "C" fn m2fa_engine_device_activate(
     }
 }
 
-/// Deactivates a device token (S14): the device is blocked again.
+/// Deactivates a device token: the device is blocked again.
 ///
 /// Errors: as `m2fa_engine_device_activate`.
 #[unsafe(no_mangle)]
@@ -266,7 +266,7 @@ pub unsafe extern "C" fn m2fa_engine_device_deactivate(
     }
 }
 
-/// Deletes a device token (S14): the device is unknown again.
+/// Deletes a device token: the device is unknown again.
 ///
 /// Errors: as `m2fa_engine_device_activate`.
 #[unsafe(no_mangle)]

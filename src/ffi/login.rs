@@ -1,8 +1,8 @@
 //! `m2fa_login` and the login calls of an `m2fa_engine` that take a
 //! credential the host worked out: the decision for a whole login on any
-//! protocol (`m2fa_engine_authenticate`, S12–S16),
+//! protocol (`m2fa_engine_authenticate`),
 //! the second-factor step alone (`m2fa_engine_login`), and splitting a
-//! password+code string (S5). The one-call login of a mail client is in
+//! password+code string. The one-call login of a mail client is in
 //! `check_login.rs`.
 
 use core::ffi::c_char;
@@ -207,7 +207,7 @@ pub unsafe extern "C" fn m2fa_login_free(login: *mut m2fa_login) {
     });
 }
 
-/// The decision for a whole login (S12–S16) whose credential the host has
+/// The decision for a whole login whose credential the host has
 /// already worked out (`m2fa_login_set_*`): `*out` receives it. A mail
 /// client's login — one password field — takes `m2fa_engine_check_login`
 /// instead (split, password check and decision in one call, each record
@@ -295,7 +295,7 @@ pub unsafe extern "C" fn m2fa_engine_login(
     }
 }
 
-/// Splits a password+code string (S5) for this account (a new host calls
+/// Splits a password+code string for this account (a new host calls
 /// `m2fa_engine_check_login`, which splits inside): only when its
 /// second factor is active, by exactly its digits. `*password_len` receives
 /// the length of the password part (`input[0..password_len]`); `*has_code`

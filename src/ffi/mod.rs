@@ -23,7 +23,7 @@
 //! One file per C object family: `m2fa_engine_config_*` in `config.rs`,
 //! `m2fa_decision_*` in `decision.rs`, device calls in `device.rs`, and so
 //! on; the `families` unit test holds the prefix → file table and checks
-//! every export against it. Story numbers (S1, S12–S14, …) refer to
+//! every export against it. Story numbers in code comments refer to
 //! `docs/behaviour.md`.
 
 #![allow(unsafe_code)]

@@ -1,5 +1,5 @@
 //! `m2fa_notification`: a message about a blocked device for the host to
-//! deliver (S13), and the e-mail fallback when an SMS could not be sent.
+//! deliver, and the e-mail fallback when an SMS could not be sent.
 
 use core::ffi::c_char;
 
@@ -16,7 +16,7 @@ pub struct m2fa_notification {
     pub(super) notification: Notification,
 }
 
-/// The host could not deliver the SMS about `device` (S13): `*out`
+/// The host could not deliver the SMS about `device`: `*out`
 /// receives the same message by e-mail.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`,

@@ -1,4 +1,4 @@
-//! `m2fa_policy`: what 2FA asks of a client on a protocol (S15) — the C
+//! `m2fa_policy`: what 2FA asks of a client on a protocol — the C
 //! numbers and the engine calls that set and read a platform's or an
 //! account's policy.
 
@@ -60,7 +60,7 @@ fn policy_to_c(policy: ProtocolPolicy) -> u32 {
 }
 
 /// Sets a platform's policy (an `m2fa_policy`; `M2FA_POLICY_DEFAULT`
-/// removes the override) for `protocol` (S15).
+/// removes the override) for `protocol`.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_NAME`
 /// (a platform name outside mail2fa's alphabet), `M2FA_INVALID_CONFIG` (a

@@ -1,6 +1,6 @@
 //! `m2fa_protocol`: mail protocols as C numbers (or a name beside
 //! `M2FA_PROTOCOL_OTHER`), and their conversion to the engine's `Protocol`
-//! (S15). The numbers are the engine's `ProtocolCode`, with its table.
+//!. The numbers are the engine's `ProtocolCode`, with its table.
 
 use core::ffi::c_char;
 
