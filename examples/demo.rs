@@ -1,7 +1,8 @@
 //! The main job: a mail server's 2FA flow on the embedded default store, a
 //! SQLite database file — enable 2FA, enroll an authenticator app from the
-//! QR code, log in with a code once, and see the replay, a wrong code and
-//! malformed input refused, also after the server restarts.
+//! QR code, log in with password+code once (one `Engine::check_login` call
+//! per login), and see the replay, a wrong code and a wrong password
+//! refused, also after the server restarts.
 //!
 //! ```text
 //! cargo run --example demo                      # simulates the phone
@@ -13,8 +14,11 @@ use std::io::{BufRead, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mail2fa::Totp;
-use mail2fa::engine::{AccountId, Decision, Engine, EngineConfig};
+use mail2fa::engine::{AccountId, Decision, Engine, EngineConfig, LoginAttempt, Protocol};
 use mail2fa::store::SqliteStore;
+
+/// Alice's account password, as the mail server's own directory checks it.
+const PASSWORD: &str = "hunter2";
 
 fn unix_now() -> Result<u64, Box<dyn std::error::Error>> {
     Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())
@@ -63,11 +67,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let alice = AccountId::new("example.com", "alice@example.com")?;
     let now = unix_now()?;
 
+    // Each login is one call, as a mail server makes it: the password field
+    // as typed (here on webmail, which takes the code after the password),
+    // and the server's own password check.
+    let login = |engine: &Engine<SqliteStore>, typed: &str, now: u64| {
+        let attempt = LoginAttempt::new(Protocol::Webmail, typed);
+        engine.check_login(&alice, &attempt, now, |password| password == PASSWORD)
+    };
+
     // The operator turns 2FA on for the domain, then for Alice: a fresh
     // 160-bit secret, pending until her first code.
     engine.enable_platform("example.com", true)?;
     let uri = engine.enable_account(&alice, now)?;
-    show("login, password only:", &engine.login(&alice, None, now)?);
+    show("login, password only:", &login(&engine, PASSWORD, now)?);
     println!(
         "\nProvisioning URI (shown once, it contains the secret):\n  {}\n",
         uri.as_str()
@@ -75,38 +87,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     #[cfg(feature = "qr")]
     println!("{}", mail2fa::qr::terminal(&uri)?.as_str());
 
-    // The code from the app — or, without --interactive, computed here exactly
-    // as the phone that scanned the URI would.
-    let typed = if interactive {
-        print!("Code shown by your authenticator app: ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    } else {
-        let code = Totp::from_uri(&uri)?.generate(now)?;
-        println!("The phone shows:           {}", code.as_str());
-        code.as_str().to_owned()
+    // The codes from the app — or, without --interactive, computed here
+    // exactly as the phone that scanned the URI would.
+    let phone = Totp::from_uri(&uri)?;
+    let code_at = |prompt: &str, now: u64| -> Result<String, Box<dyn std::error::Error>> {
+        if interactive {
+            print!("{prompt}");
+            std::io::stdout().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+        } else {
+            let code = phone.generate(now)?;
+            println!("The phone shows:           {}", code.as_str());
+            Ok(code.as_str().to_owned())
+        }
     };
-
+    let first = code_at("Code shown by your authenticator app: ", now)?;
     let now = unix_now()?;
     show(
-        "login with the code:",
-        &engine.login(&alice, Some(&typed), now)?,
+        "first code confirms:",
+        &engine.confirm_enrollment(&alice, &first, now)?,
+    );
+
+    // Logins type the password and the code of the moment in one field.
+    let later = if interactive { now } else { now + 30 };
+    let next = code_at("Next code (wait for the app to show a new one): ", later)?;
+    let later = if interactive { unix_now()? } else { later };
+    let typed = format!("{PASSWORD}{next}");
+    show("login, password+code:", &login(&engine, &typed, later)?);
+    show("the same string again:", &login(&engine, &typed, later)?);
+    let wrong = if next == "000000" { "111111" } else { "000000" };
+    show(
+        "password+wrong code:",
+        &login(&engine, &format!("{PASSWORD}{wrong}"), later)?,
     );
     show(
-        "replay of the same code:",
-        &engine.login(&alice, Some(&typed), now)?,
-    );
-    let wrong = if typed == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
-    show("wrong code:", &engine.login(&alice, Some(wrong), now)?);
-    show(
-        "malformed \"12 345\":",
-        &engine.login(&alice, Some("12 345"), now)?,
+        "wrong password+code:",
+        &login(&engine, &format!("hunter3{next}"), later)?,
     );
 
     // The mail server restarts: a new engine on the same file still knows
@@ -114,8 +132,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(engine);
     let engine = Engine::new(SqliteStore::open(&path)?, config)?;
     show(
-        "same code after a restart:",
-        &engine.login(&alice, Some(&typed), unix_now()?)?,
+        "again, after a restart:",
+        &login(&engine, &typed, later.max(unix_now()?))?,
     );
     if kept.is_none() {
         drop(engine);

@@ -1,7 +1,8 @@
-//! Mail clients and 2FA end to end on the in-memory store (S12–S16): an
-//! Outlook desktop blocked until the user activates it, the notification
-//! to send, IMAP refused until an application password is used, and a
-//! webmail-style IMAP login trusted afterwards from the same device.
+//! Mail clients and 2FA end to end on the in-memory store: an Outlook
+//! desktop blocked until the user activates it, the notification to send,
+//! IMAP refused until an application password is used, and a webmail-style
+//! IMAP login trusted afterwards from the same device — every login one
+//! call to `Engine::check_login`, as a mail server makes it.
 //!
 //! ```text
 //! cargo run --example devices
@@ -9,10 +10,16 @@
 
 use mail2fa::Totp;
 use mail2fa::engine::{
-    AccountId, ClientInfo, Credential, Decision, Engine, EngineConfig, LoginRequest, Protocol,
-    ProtocolPolicy,
+    AccountId, ClientInfo, Decision, Engine, EngineConfig, LoginAttempt, Protocol, ProtocolPolicy,
 };
 use mail2fa::store::MemoryStore;
+
+/// The account password, as the host's own directory checks it.
+const PASSWORD: &str = "hunter2";
+
+fn directory(password: &str) -> bool {
+    password == PASSWORD
+}
 
 fn show(what: &str, decision: &Decision) {
     let host = match decision {
@@ -40,22 +47,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.confirm_enrollment(&alice, totp.generate(now)?.as_str(), now)?;
     engine.set_contact(&alice, None, Some("+33 6 12 34 56 78"))?;
 
-    // S12, S13: Outlook with the right password, from a device never seen.
-    let outlook = |correct| {
-        LoginRequest::new(Protocol::Outlook, Credential::Password { correct }).with_client(
-            ClientInfo::new()
-                .with_device_type("WindowsOutlook15")
-                .with_user_agent(
-                    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)",
-                )
-                .with_remote_addr("198.51.100.20"),
-        )
+    // One login as the mail server sees it: protocol, the password field as
+    // typed, the client; the server's own password check inside.
+    let login = |protocol: Protocol, typed: &str, client: ClientInfo<'_>, at: u64| {
+        let attempt = LoginAttempt::new(protocol, typed).with_client(client);
+        engine.check_login(&alice, &attempt, at, directory)
     };
+
+    // Outlook with the right password, from a device never seen.
+    let outlook = ClientInfo::new()
+        .with_device_type("WindowsOutlook15")
+        .with_user_agent("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928)")
+        .with_remote_addr("198.51.100.20");
     show(
         "outlook, wrong password",
-        &engine.authenticate(&alice, &outlook(false), now)?,
+        &login(Protocol::Outlook, "hunter3", outlook, now)?,
     );
-    let blocked = engine.authenticate(&alice, &outlook(true), now)?;
+    let blocked = login(Protocol::Outlook, PASSWORD, outlook, now)?;
     show("outlook, right password, new device", &blocked);
     if let Some(notification) = blocked.notification() {
         println!(
@@ -64,11 +72,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     now += 60;
-    let retry = engine.authenticate(&alice, &outlook(true), now)?;
+    let retry = login(Protocol::Outlook, PASSWORD, outlook, now)?;
     show("outlook retries a minute later", &retry);
     println!("  notification again: {}", retry.notification().is_some());
 
-    // S14: the portal lists the token; the user activates it.
+    // The portal lists the token; the user activates it.
     for token in engine.devices(&alice, now)? {
         println!(
             "  portal: {} {:?} {} {:?} first seen {}",
@@ -82,16 +90,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     show(
         "outlook after activation",
-        &engine.authenticate(&alice, &outlook(true), now + 1)?,
+        &login(Protocol::Outlook, PASSWORD, outlook, now + 1)?,
     );
 
-    // S15, S16: IMAP takes only application passwords by default.
-    let imap = |credential| {
-        LoginRequest::new(Protocol::Imap, credential).with_client(ClientInfo::default())
-    };
+    // IMAP takes only application passwords by default.
+    let nothing = ClientInfo::new();
     show(
         "imap with the account password",
-        &engine.authenticate(&alice, &imap(Credential::Password { correct: true }), now)?,
+        &login(Protocol::Imap, PASSWORD, nothing, now)?,
     );
     let (info, password) =
         engine.create_app_password(&alice, "Thunderbird", &[Protocol::Imap], now)?;
@@ -102,12 +108,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     show(
         "imap with the application password",
-        &engine.authenticate(&alice, &imap(Credential::AppPassword(&password)), now)?,
+        &login(Protocol::Imap, &password, nothing, now)?,
     );
     engine.revoke_app_password(&alice, info.id)?;
     show(
         "imap after the revoke",
-        &engine.authenticate(&alice, &imap(Credential::AppPassword(&password)), now)?,
+        &login(Protocol::Imap, &password, nothing, now)?,
     );
 
     // Device binding: where IMAP takes a code in the login, the client that
@@ -119,42 +125,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(ProtocolPolicy::CodeInLogin),
     )?;
     now += 30;
-    let typed = format!("hunter2{}", totp.generate(now)?.as_str());
-    let (password_part, code) = engine.split_login_for(&alice, &Protocol::Imap, &typed, now)?;
-    assert_eq!(password_part, "hunter2"); // the host checks this part itself
+    let typed = format!("{PASSWORD}{}", totp.generate(now)?.as_str());
     let thunderbird = ClientInfo::new()
         .with_user_agent("Thunderbird 115.3.1")
         .with_remote_addr("203.0.113.7");
-    let login = |client, at| -> mail2fa::Result<Decision> {
-        let request = LoginRequest::new(
-            Protocol::Imap,
-            Credential::PasswordAndCode {
-                correct: true,
-                code: code.unwrap_or(""),
-            },
-        )
-        .with_client(client);
-        engine.authenticate(&alice, &request, at)
-    };
-    show("imap, password+code", &login(thunderbird, now)?);
+    show(
+        "imap, password+code",
+        &login(Protocol::Imap, &typed, thunderbird, now)?,
+    );
     show(
         "same client, same string, 10 min later",
-        &login(thunderbird, now + 600)?,
+        &login(Protocol::Imap, &typed, thunderbird, now + 600)?,
     );
     // The client strings and the address are no secret: the password alone
     // never passes through a binding.
-    let password_alone = LoginRequest::new(Protocol::Imap, Credential::Password { correct: true })
-        .with_client(thunderbird);
     show(
         "same client, password alone",
-        &engine.authenticate(&alice, &password_alone, now + 600)?,
+        &login(Protocol::Imap, PASSWORD, thunderbird, now + 600)?,
     );
     let other = ClientInfo::new()
         .with_user_agent("Thunderbird 115.3.1")
         .with_remote_addr("192.0.2.99");
     show(
         "same string from another network",
-        &login(other, now + 600)?,
+        &login(Protocol::Imap, &typed, other, now + 600)?,
     );
     Ok(())
 }

@@ -65,8 +65,9 @@ bash scripts/test-c.sh
 
 step "the demo (main job), the engine walkthrough and the devices example run"
 cargo run --quiet --example demo >target/demo.out
-grep -q "replay of the same code:   refused" target/demo.out
-grep -q "same code after a restart: refused" target/demo.out
+grep -q "login, password+code:      allowed" target/demo.out
+grep -q "the same string again:     refused  \[host log: Replayed\]" target/demo.out
+grep -q "again, after a restart:    refused  \[host log: Replayed\]" target/demo.out
 cargo run --quiet --example engine_walkthrough >target/engine_walkthrough.out
 grep -q "same code again (replay)           -> client: Refused" target/engine_walkthrough.out
 grep -q "right code while locked            -> client: Refused" target/engine_walkthrough.out
