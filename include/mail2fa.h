@@ -650,7 +650,9 @@ typedef void (*m2fa_store_free_fn)(void *userdata);
 // not, anything else if it could not be checked (the login is then
 // refused with `M2FA_PASSWORD_CHECK_FAILED`). It runs on the thread that
 // called `m2fa_engine_check_login`, before that returns, and must return
-// (no `longjmp` out of it).
+// (no `longjmp` out of it). It may free the engine handle (the engine
+// lives until `m2fa_engine_check_login` returns), never the `m2fa_login`
+// or the input.
 typedef int (*m2fa_password_check)(void *user_data, const char *password, size_t password_len);
 
 
