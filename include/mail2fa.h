@@ -650,7 +650,9 @@ typedef void (*m2fa_store_free_fn)(void *userdata);
 // not, anything else if it could not be checked (the login is then
 // refused with `M2FA_PASSWORD_CHECK_FAILED`). It runs on the thread that
 // called `m2fa_engine_check_login`, before that returns, and must return
-// (no `longjmp` out of it).
+// (no `longjmp` out of it). It may free the engine handle (the engine
+// lives until `m2fa_engine_check_login` returns), never the `m2fa_login`
+// or the input.
 typedef int (*m2fa_password_check)(void *user_data, const char *password, size_t password_len);
 
 
@@ -1257,10 +1259,14 @@ void m2fa_engine_free(struct m2fa_engine *engine);
 // Creates an engine over storage the host provides (NULL config:
 // defaults): `load` and `cas` keep mail2fa's opaque records in the host's
 // own database; `free` (may be NULL) releases `userdata` when the engine is
-// freed. The callbacks are called from any thread that uses the engine,
-// possibly at once, and must be safe for that; each compare-and-swap must
-// be atomic (a transaction, a conditional UPDATE). On an error `userdata`
-// stays the caller's and `free` is not called.
+// freed — by `m2fa_engine_free` or, if pending logins begun on it
+// (`m2fa_engine_begin_login`) outlive the handle, by the last
+// `m2fa_pending_login_free`: until then `load` and `cas` may still be
+// called, so a host that passes NULL keeps `userdata` alive as long. The
+// callbacks are called from any thread that uses the engine or its pending
+// logins, possibly at once, and must be safe for that; each
+// compare-and-swap must be atomic (a transaction, a conditional UPDATE).
+// On an error `userdata` stays the caller's and `free` is not called.
 //
 // Errors: `M2FA_NULL_ARGUMENT` (out, load or cas), `M2FA_INVALID_CONFIG`,
 // and the storage errors of reading the device key when none is

@@ -55,7 +55,9 @@ c_enum_table! {
 /// not, anything else if it could not be checked (the login is then
 /// refused with `M2FA_PASSWORD_CHECK_FAILED`). It runs on the thread that
 /// called `m2fa_engine_check_login`, before that returns, and must return
-/// (no `longjmp` out of it).
+/// (no `longjmp` out of it). It may free the engine handle (the engine
+/// lives until `m2fa_engine_check_login` returns), never the `m2fa_login`
+/// or the input.
 pub type m2fa_password_check = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -124,7 +126,11 @@ pub unsafe extern "C" fn m2fa_engine_check_login(
         let check_password = check_password.ok_or(m2fa_status::M2FA_NULL_ARGUMENT)?;
         // SAFETY: forwarded pointer contracts; login is NULL or live; input
         // is NULL or NUL-terminated.
-        let (e, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        let (_, id) = unsafe { engine_and_account(engine, platform, account) }?;
+        // Held for the call: the engine outlives its handle should the
+        // callback free it (a Lua script closing its engine in its check).
+        // SAFETY: engine is live (engine_and_account checked it).
+        let e = Arc::clone(&unsafe { handle(engine) }?.engine);
         // SAFETY: as above.
         let (login, input) = unsafe { (handle(login)?, str_arg(input)?) };
         let attempt =

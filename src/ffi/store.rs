@@ -177,10 +177,14 @@ impl Store for CallbackStore {
 /// Creates an engine over storage the host provides (NULL config:
 /// defaults): `load` and `cas` keep mail2fa's opaque records in the host's
 /// own database; `free` (may be NULL) releases `userdata` when the engine is
-/// freed. The callbacks are called from any thread that uses the engine,
-/// possibly at once, and must be safe for that; each compare-and-swap must
-/// be atomic (a transaction, a conditional UPDATE). On an error `userdata`
-/// stays the caller's and `free` is not called.
+/// freed — by `m2fa_engine_free` or, if pending logins begun on it
+/// (`m2fa_engine_begin_login`) outlive the handle, by the last
+/// `m2fa_pending_login_free`: until then `load` and `cas` may still be
+/// called, so a host that passes NULL keeps `userdata` alive as long. The
+/// callbacks are called from any thread that uses the engine or its pending
+/// logins, possibly at once, and must be safe for that; each
+/// compare-and-swap must be atomic (a transaction, a conditional UPDATE).
+/// On an error `userdata` stays the caller's and `free` is not called.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT` (out, load or cas), `M2FA_INVALID_CONFIG`,
 /// and the storage errors of reading the device key when none is

@@ -35,8 +35,15 @@ pub type ScannedRecord = (Vec<u8>, Versioned);
 ///
 /// Implementations must be linearizable per key: a `compare_and_swap` that
 /// returns [`CasOutcome::Stored`] happened after every write it observed and
-/// before every load that sees it. They must be safe to call from many
-/// threads at once.
+/// before every load that sees it. They must never reuse a version for a
+/// key, not even after the record is deleted and created again (a
+/// store-wide counter does it): the engine compares against versions it
+/// read earlier — in [`Engine::check_login`], before the host's password
+/// check — and a reused version would let such a stale write replace a
+/// newer record (an account removed and enrolled again would get its old
+/// secret back). They must be safe to call from many threads at once.
+///
+/// [`Engine::check_login`]: crate::engine::Engine::check_login
 ///
 /// A host with its own database implements these methods over it. The shape
 /// of one, as a wrapper that counts the writes of a [`MemoryStore`] it

@@ -38,6 +38,22 @@ static int host_check(void *user_data, const char *password, size_t password_len
     return strcmp(password, PASSWORD) == 0 ? 1 : 0;
 }
 
+/* A check that frees the engine handle it is called for (a Lua script
+ * closing its engine inside its password check): the call goes on with the
+ * engine it began with (AddressSanitizer watches). */
+struct freeing_check {
+    m2fa_engine *engine;
+};
+
+static int freeing_check(void *user_data, const char *password, size_t password_len)
+{
+    struct freeing_check *c = user_data;
+    (void)password_len;
+    m2fa_engine_free(c->engine);
+    c->engine = NULL;
+    return strcmp(password, PASSWORD) == 0 ? 1 : 0;
+}
+
 static m2fa_login *imap_login(uint32_t protocol, const char *remote_addr)
 {
     m2fa_login *login = NULL;
@@ -199,6 +215,32 @@ void test_check_login(void)
                                                             imap, input, host_check, &h, now,
                                                             &d));
     CHECK(d == SENTINEL_HANDLE && h.calls == 0);
+
+    /* The check frees the engine handle: the code is still checked and
+     * consumed on that engine, and the decision comes out. */
+    m2fa_engine *closing = new_engine(NULL);
+    struct user frank = {.engine = closing, .platform = PLATFORM, .name = "frank@example.com"};
+    if (closing != NULL && enroll(&frank, T0) &&
+        CHECK_STATUS(M2FA_OK, m2fa_engine_set_platform_policy(closing, PLATFORM,
+                                                               M2FA_PROTOCOL_IMAP, NULL,
+                                                               M2FA_POLICY_CODE_IN_LOGIN))) {
+        uint64_t t = quiet_time(&frank, T0 + 600, 2);
+        snprintf(input, sizeof input, PASSWORD "%s", code_at(&frank, t, code));
+        struct freeing_check c = {.engine = closing};
+        d = SENTINEL_HANDLE;
+        uint32_t outcome = 0;
+        CHECK_STATUS(M2FA_OK, m2fa_engine_check_login(closing, PLATFORM, frank.name, imap,
+                                                      input, freeing_check, &c, t, &d));
+        CHECK(c.engine == NULL && d != SENTINEL_HANDLE &&
+              m2fa_decision_outcome(d, &outcome) == M2FA_OK &&
+              outcome == M2FA_OUTCOME_ALLOWED);
+        if (d != SENTINEL_HANDLE) {
+            m2fa_decision_free(d);
+        }
+        closing = c.engine;
+    }
+    user_free(&frank);
+    m2fa_engine_free(closing);
 out:
     wipe_memset(input, 0, sizeof input);
     wipe_memset(app, 0, sizeof app);
