@@ -1614,7 +1614,13 @@ m2fa_status m2fa_pending_login_password(const struct m2fa_pending_login *pending
 // compare-and-swap, reading the record again only if it changed since —
 // so the same code is never accepted twice. Thread-safe.
 //
+// A decision is as of that read: a pending login finished with a `now`
+// more than 60 seconds after `m2fa_engine_begin_login`'s is refused with
+// `M2FA_INVALID_INPUT` (begin again), so that no late finish decides on
+// state an administrator has changed since.
+//
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_UNKNOWN_ENUM_VALUE`,
+// `M2FA_INVALID_INPUT` (begun more than 60 s before `now`),
 // `M2FA_PASSWORD_CHECK_FAILED` (verdict `M2FA_PASSWORD_UNAVAILABLE`;
 // nothing recorded), `M2FA_CORRUPT_RECORD`, storage errors — refuse the
 // login on any of them.

@@ -104,14 +104,20 @@ impl<E> From<core::result::Result<bool, E>> for PasswordVerdict {
     }
 }
 
+/// How long after its records were read a login may still be decided, in
+/// seconds: a two-step login (the C library's pending login, for PAM
+/// stacks) finished later is refused, and must begin again.
+pub(crate) const MAX_PREPARED_AGE: u64 = 60;
+
 /// What [`Engine::check_login`] has read before the host's password check:
-/// the account's and the platform's records, and where the code starts in
-/// the input (`None`: the whole input is the password).
+/// the account's and the platform's records, where the code starts in the
+/// input (`None`: the whole input is the password), and when.
 #[derive(Clone)]
 pub(crate) struct PreparedLogin {
     record: Option<Versioned>,
     platform: Option<Versioned>,
     code_at: Option<usize>,
+    read_at: u64,
 }
 
 impl PreparedLogin {
@@ -136,6 +142,14 @@ impl<S: Store> Engine<S> {
     /// and replay as the protocol's policy says. Each record (account,
     /// platform, clients) is read at most once, and again only after
     /// losing a race to another login.
+    ///
+    /// The decision is as of that read, before the password check: a
+    /// change an administrator makes while the host checks the password (a
+    /// reset, a revoked application password, a lock) applies from the
+    /// next login, as it would to any login that had read the account a
+    /// moment earlier. Every write is a compare-and-swap on the record as
+    /// read: a login never writes over a newer record, and a code is never
+    /// accepted twice.
     ///
     /// ```
     /// use mail2fa::engine::{AccountId, Engine, EngineConfig, LoginAttempt, Protocol, ProtocolPolicy};
@@ -205,11 +219,14 @@ impl<S: Store> Engine<S> {
             record,
             platform,
             code_at: code.map(|_| password.len()),
+            read_at: now,
         })
     }
 
     /// The decision of [`Engine::check_login`], once the host has checked
-    /// the password part.
+    /// the password part: refused with [`Error::InvalidInput`] when `now`
+    /// lies more than [`MAX_PREPARED_AGE`] seconds after the records were
+    /// read (a decision is as of that read; see `check_login`).
     pub(crate) fn finish_login(
         &self,
         id: &AccountId,
@@ -218,6 +235,11 @@ impl<S: Store> Engine<S> {
         verdict: PasswordVerdict,
         now: u64,
     ) -> Result<Decision> {
+        if now.saturating_sub(prepared.read_at) > MAX_PREPARED_AGE {
+            return Err(Error::InvalidInput(
+                "the login was begun too long ago: begin it again",
+            ));
+        }
         let code = prepared.code_at.and_then(|at| attempt.input.get(at..));
         let credential = match (verdict, code) {
             (PasswordVerdict::Unavailable, _) => return Err(Error::PasswordCheckFailed),
@@ -236,5 +258,34 @@ impl<S: Store> Engine<S> {
             client: attempt.client,
         };
         self.decide_request(id, &request, prepared.record, prepared.platform, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+    use crate::store::MemoryStore;
+
+    /// A two-step login is decided as of its read, and no later than
+    /// `MAX_PREPARED_AGE` seconds after it: a late finish must begin again.
+    #[test]
+    fn a_late_finish_is_refused() {
+        let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+        let id = AccountId::new("example.com", "bob@example.com").unwrap();
+        let attempt = LoginAttempt::new(Protocol::Imap, "hunter2");
+        let now = 1_800_000_000;
+        let finish = |at: u64| {
+            let prepared = engine.prepare_login(&id, &attempt, now).unwrap();
+            engine.finish_login(&id, &attempt, prepared, PasswordVerdict::Correct, at)
+        };
+        assert!(finish(now).unwrap().is_allowed());
+        assert!(finish(now + MAX_PREPARED_AGE).unwrap().is_allowed());
+        // A clock that went back a little is no age.
+        assert!(finish(now - 5).unwrap().is_allowed());
+        assert!(matches!(
+            finish(now + MAX_PREPARED_AGE + 1),
+            Err(Error::InvalidInput(_))
+        ));
     }
 }

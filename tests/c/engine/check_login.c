@@ -340,6 +340,11 @@ void test_pending_login(void)
      * engine's compare-and-swap sees the change, the code is not taken twice. */
     FINISH(&dave, pending, M2FA_PASSWORD_CORRECT, now + 1, M2FA_OK, M2FA_OUTCOME_REFUSED,
            M2FA_REASON_REPLAYED, code);
+    /* Decided as of the records begin read: up to 60 s later, not after. */
+    FINISH(&dave, pending, M2FA_PASSWORD_CORRECT, now + 60, M2FA_OK, M2FA_OUTCOME_REFUSED,
+           M2FA_REASON_REPLAYED, code);
+    FINISH(&dave, pending, M2FA_PASSWORD_CORRECT, now + 61, M2FA_INVALID_INPUT, 0, 0, code);
+    FINISH(&dave, pending, M2FA_PASSWORD_WRONG, now + 3600, M2FA_INVALID_INPUT, 0, 0, code);
     m2fa_decision *d = SENTINEL_HANDLE;
     CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_pending_login_finish(NULL, 1, now, &d));
     CHECK_STATUS(M2FA_NULL_ARGUMENT, m2fa_pending_login_finish(pending, 1, now, NULL));
