@@ -1,7 +1,9 @@
 //! A full second-factor login on the in-memory store — load the record,
 //! decode, verify, consume the step, encode, compare-and-swap — next to the
 //! bare `Totp::verify_after` it is built on, in one run; and the mail-client
-//! logins of `Engine::authenticate` (group `device_login`) side by side.
+//! logins of `Engine::authenticate` (group `device_login`) side by side;
+//! a password+code login in one `Engine::check_login` call next to the
+//! split and `authenticate` it replaces (group `password_code_login`).
 //!
 //! `cargo bench --bench engine`
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -12,7 +14,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mail2fa::engine::{
     AccountId, AllowReason, ClientInfo, Credential, Decision, DeviceKey, Engine, EngineConfig,
-    LoginRequest, Protocol,
+    LoginAttempt, LoginRequest, Protocol, ProtocolPolicy,
 };
 use mail2fa::store::MemoryStore;
 use mail2fa::{KeyUri, Totp};
@@ -248,5 +250,87 @@ fn stores(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench, device_login, stores);
+/// A password+code string typed into an IMAP client, where IMAP takes a
+/// code in the login: one `check_login` call (account and platform read
+/// once, the code step compare-and-swapped on that read) next to the split
+/// and `authenticate` a host wrote before (account and platform read twice),
+/// on memory and on SQLite (synchronous=NORMAL, so the commit's fsync does
+/// not hide the reads), each iteration with the next step's code.
+fn password_code_login(c: &mut Criterion) {
+    use mail2fa::store::{SqliteOptions, SqliteStore, Store, Synchronous};
+    let dir = std::env::temp_dir().join(format!("m2fa-bench-one-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let options = SqliteOptions::default()
+        .with_create(true)
+        .with_synchronous(Synchronous::Normal);
+    let backends: Vec<(&str, Box<dyn Store>)> = vec![
+        ("memory", Box::new(MemoryStore::new())),
+        (
+            "sqlite_normal",
+            Box::new(SqliteStore::open_with(dir.join("one.db"), &options).unwrap()),
+        ),
+    ];
+    let password_ok = |password: &str| password == "T9D3K!px";
+    let mut group = c.benchmark_group("password_code_login");
+    for (name, store) in backends {
+        let engine = Engine::new(store, EngineConfig::default()).unwrap();
+        engine.enable_platform("example.com", true).unwrap();
+        engine
+            .set_platform_policy(
+                "example.com",
+                &Protocol::Imap,
+                Some(ProtocolPolicy::CodeInLogin),
+            )
+            .unwrap();
+        let (alice, totp) = enrolled(&engine, "alice@example.com");
+        let now = Cell::new(START);
+        let next = || {
+            now.set(now.get() + 30);
+            let code = totp.generate(now.get()).unwrap();
+            (now.get(), format!("T9D3K!px{}", code.as_str()))
+        };
+        group.bench_function(format!("check_login/{name}"), |b| {
+            b.iter_batched(
+                next,
+                |(at, typed)| {
+                    let attempt = LoginAttempt::new(Protocol::Imap, &typed);
+                    engine
+                        .check_login(&alice, &attempt, at, password_ok)
+                        .unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(format!("split_then_authenticate/{name}"), |b| {
+            b.iter_batched(
+                next,
+                |(at, typed)| {
+                    let (password, code) = engine
+                        .split_login_for(&alice, &Protocol::Imap, &typed, at)
+                        .unwrap();
+                    let credential = Credential::PasswordAndCode {
+                        correct: password_ok(password),
+                        code: code.unwrap(),
+                    };
+                    let request = LoginRequest::new(Protocol::Imap, credential);
+                    engine.authenticate(&alice, &request, at).unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        let (at, typed) = next();
+        let attempt = LoginAttempt::new(Protocol::Imap, &typed);
+        assert!(
+            engine
+                .check_login(&alice, &attempt, at, password_ok)
+                .unwrap()
+                .is_allowed()
+        );
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench, device_login, stores, password_code_login);
 criterion_main!(benches);
