@@ -238,11 +238,53 @@ fn a_password_in_the_connection_string_is_refused_unquoted() {
         assert!(message.contains("password_file"), "{message}");
         assert!(!message.contains("s3cret"), "{message}");
     }
+    // Without a password, written as operators write them (quotes, spaces).
+    for connection in [
+        "host=db.example user=mail2fa",
+        "host=db.example  user = 'mail2fa' application_name='mail 2fa'",
+        "postgres://mail2fa@db.example/mail2fa?sslmode=verify-full",
+    ] {
+        let text = damaged(
+            "sqlite_path = \"/var/lib/mail2fa/mail2fa.db\"",
+            &format!("postgres_connection = \"{connection}\""),
+        );
+        let config = Config::parse(&text, "pg.toml").unwrap();
+        assert_eq!(
+            config.store().postgres_connection.as_deref(),
+            Some(connection)
+        );
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_password_file_others_may_read_is_refused_before_connecting() {
+    let dir = TempDir::new("password-mode");
+    let password = dir.path("db-password");
+    write(&password, "s3cret-value\n", 0o644);
     let text = damaged(
         "sqlite_path = \"/var/lib/mail2fa/mail2fa.db\"",
-        "postgres_connection = \"host=db.example user=mail2fa\"",
+        "postgres_connection = \"host=db.invalid user=mail2fa\"",
+    )
+    .replacen(
+        "#password_file = \"/etc/mail2fa/db-password\"",
+        &format!("password_file = \"{}\"", password.display()),
+        1,
     );
-    Config::parse(&text, "pg.toml").unwrap();
+    let config = Config::parse(&text, "pg.toml").unwrap();
+    let (what, at, problem) = file_error(config.open_store().map(|_| ()));
+    assert_eq!(what, "password file (store.postgres.password_file)");
+    assert_eq!(at, password);
+    assert!(
+        problem.contains(&format!("`chmod 600 {}`", password.display())),
+        "{problem}"
+    );
+    assert!(!problem.contains("s3cret"), "{problem}");
+    // Private, it is read; the unknown host is what fails then.
+    std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let error = config.open_store().map(|_| ()).unwrap_err();
+    assert!(matches!(error, ConfigError::Store { .. }), "{error}");
+    assert!(!error.to_string().contains("s3cret"), "{error}");
 }
 
 fn write(path: &Path, text: &str, mode: u32) {
@@ -425,4 +467,94 @@ fn the_engine_opened_from_a_file_uses_its_store_keys_and_policies() {
         .open_engine()
         .unwrap();
     assert!(unkeyed.login(&alice, Some("00000000"), now + 60).is_err());
+}
+
+/// The test database's URL with its password taken out, and the password.
+#[cfg(feature = "postgres")]
+fn without_password(url: &str) -> (String, String) {
+    let start = url.find("://").unwrap() + 3;
+    let at = start + url[start..].find('@').unwrap();
+    let colon = start + url[start..at].find(':').unwrap();
+    let password = percent_decode(&url[colon + 1..at]);
+    (format!("{}{}", &url[..colon], &url[at..]), password)
+}
+
+#[cfg(feature = "postgres")]
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_postgres_store_opens_with_the_password_of_its_file() {
+    let Some(schema) = support::PostgresSchema::or_skip() else {
+        return;
+    };
+    let (connection, password) = without_password(&schema.url);
+    let dir = TempDir::new("config-postgres");
+    let password_file = dir.path("db-password");
+    write(&password_file, &format!("{password}\n"), 0o600);
+    let text = damaged(
+        "sqlite_path = \"/var/lib/mail2fa/mail2fa.db\"",
+        &format!("postgres_connection = '{connection}'"),
+    )
+    .replacen(
+        "#password_file = \"/etc/mail2fa/db-password\"",
+        &format!("password_file = \"{}\"", password_file.display()),
+        1,
+    );
+    // Without creation allowed, an empty schema is refused.
+    let config = Config::parse(&text, "pg.toml").unwrap();
+    assert!(matches!(
+        config.open_engine(),
+        Err(ConfigError::Store { .. })
+    ));
+
+    let config = Config::parse(
+        &text.replacen("create = false", "create = true", 1),
+        "pg.toml",
+    )
+    .unwrap();
+    let engine = config.open_engine().unwrap();
+    let alice = AccountId::new("example.com", "alice@example.com").unwrap();
+    let now = 1_800_000_000;
+    engine.enable_platform("example.com", true).unwrap();
+    let totp = enroll(&engine, &alice, now);
+    let code = totp.generate(now + 60).unwrap();
+    assert!(
+        engine
+            .login(&alice, Some(code.as_str()), now + 60)
+            .unwrap()
+            .is_allowed()
+    );
+    drop(engine);
+
+    let report = config.check().unwrap();
+    assert!(
+        report
+            .store
+            .starts_with("PostgreSQL mail2fa_test@127.0.0.1:"),
+        "{report}"
+    );
+    assert!(report.records > 0);
+    assert!(!report.to_string().contains(&password), "{report}");
+
+    // A wrong password in the file: refused by the server.
+    write(&password_file, "not-the-password\n", 0o600);
+    assert!(matches!(
+        config.open_store(),
+        Err(ConfigError::Store { .. })
+    ));
 }

@@ -132,7 +132,7 @@ fn postgres_store(connection: &str) -> Result<(), Problem> {
     // cannot be told to hold one. Neither message repeats the string.
     PostgresStore::plan(connection)
         .map_err(|error| (KEY, format!("{}: {error}", KEY.join("."))))?;
-    if redact_connection_string(connection) != connection {
+    if holds_password(connection, &redact_connection_string(connection)) {
         return Err((
             KEY,
             "store.postgres_connection holds a password: remove it, and name a file holding \
@@ -141,6 +141,21 @@ fn postgres_store(connection: &str) -> Result<(), Problem> {
         ));
     }
     Ok(())
+}
+
+/// Whether the store's redaction hid a password in `connection`. A URL is
+/// redacted in place (any change is a password hidden); a `key=value` list
+/// is written anew (quotes and spaces may change), so there the redacted
+/// list is searched for a `password` setting.
+#[cfg(feature = "postgres")]
+fn holds_password(connection: &str, redacted: &str) -> bool {
+    if connection.starts_with("postgres://") || connection.starts_with("postgresql://") {
+        return redacted != connection;
+    }
+    redacted.split(' ').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(key, _)| key.trim().eq_ignore_ascii_case("password"))
+    })
 }
 
 #[cfg(not(feature = "postgres"))]
