@@ -35,18 +35,29 @@ use crate::engine::EngineConfig;
 /// assert!(error.to_string().starts_with("bad.toml:4:1: "), "{error}");
 /// # Ok::<(), mail2fa::config::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+// No `Default`: a configuration without a store is not one; every
+// section has its defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Config {
+    #[serde(default)]
     store: StoreSection,
+    #[serde(default)]
     encryption: EncryptionSection,
+    #[serde(default)]
     engine: EngineSection,
+    #[serde(default)]
     totp: TotpSection,
+    #[serde(default)]
     lockout: LockoutSection,
+    #[serde(default)]
     delivered_codes: DeliveredCodesSection,
+    #[serde(default)]
     devices: DevicesSection,
+    #[serde(default)]
     server: ServerSection,
+    #[serde(default)]
     notifications: NotificationsSection,
     /// Where the text came from, for messages.
     #[serde(skip)]
