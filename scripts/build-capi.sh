@@ -26,7 +26,7 @@ if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmai
 # for m2fa_engine_open_postgres).
 # SONAME policy: libmail2fa.so.0.<minor> while the version is 0.x (each 0.x
 # minor may change the ABI), libmail2fa.so.<major> from 1.0 on.
-cargo rustc --release --lib --features capi,stores --crate-type cdylib,staticlib "$@" \
+cargo rustc --release --lib --features capi,stores,config --crate-type cdylib,staticlib "$@" \
   -- -C link-arg=-Wl,-soname,"$soname"
 
 libdir="$prefix/lib"

@@ -97,6 +97,8 @@
 #![cfg_attr(not(feature = "tokio"), doc = "[async-module]: #features")]
 #![cfg_attr(feature = "tokio", doc = "[async-engine]: asynchronous::AsyncEngine")]
 #![cfg_attr(not(feature = "tokio"), doc = "[async-engine]: #features")]
+#![cfg_attr(feature = "config", doc = "[config-module]: config")]
+#![cfg_attr(not(feature = "config"), doc = "[config-module]: #features")]
 #![cfg_attr(feature = "capi", doc = "[ffi-module]: ffi")]
 #![cfg_attr(not(feature = "capi"), doc = "[ffi-module]: #features")]
 //!
@@ -109,11 +111,15 @@
 //! * `tokio`: [`asynchronous`][async-module], the engine for hosts on Tokio: every
 //!   call on the runtime's blocking threads, the login's password check awaited on
 //!   the runtime.
+//! * `config`: [`config`][config-module], the configuration file
+//!   (`/etc/mail2fa/mail2fa.toml`: the store, the secrets by file name, the
+//!   engine's policies) read into an engine; with the C library and the
+//!   tool.
 //! * `stores`: every durable store (`sqlite` and `postgres`).
 //! * `capi`: the C ABI, [`ffi`][ffi-module] (the `m2fa_*` exports of
 //!   `include/mail2fa.h`); built by the C library, off for Rust users.
 //! * `cli`: the operator's command-line tool, the `mail2fa` binary (with
-//!   `qr` and `stores`).
+//!   `qr`, `stores` and `config`).
 //!
 //! Without default features the crate has the one-time-password layer, the
 //! engine and the in-memory [`store::MemoryStore`].
@@ -125,6 +131,9 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod asynchronous;
 pub mod base32;
+#[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
+pub mod config;
 pub mod engine;
 mod enum_table;
 mod error;
