@@ -1,13 +1,14 @@
 //! Where the tool's records live: a SQLite file or a PostgreSQL database,
-//! named by `--db` (a path, or a `postgres://` / `postgresql://` URL).
+//! named by the configuration's `[store]` or by `--db` (a path, or a
+//! `postgres://` / `postgresql://` URL).
 
 use std::path::{Path, PathBuf};
 
 use mail2fa::store::{
-    CasOutcome, PostgresOptions, PostgresStore, ScannedRecord, SqliteOptions, SqliteStore, Store,
-    StoreError, Versioned,
+    CasOutcome, PostgresStore, ScannedRecord, SqliteStore, Store, StoreError, Versioned,
 };
 
+use crate::configuration::Tuning;
 use crate::failure::{DATABASE, Failure, REFUSED, fail};
 use crate::output::{Style, clean};
 
@@ -93,15 +94,21 @@ pub(crate) enum Database {
 /// Opens `location`. Only with `create` may a new database (a file, or the
 /// schema in an empty PostgreSQL database) come into being: elsewhere a
 /// mistyped `--db` must fail, not answer "no 2FA" from an empty one.
-pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failure> {
+/// `tuning` says how (the configuration's store options).
+pub(crate) fn open(
+    location: &Location,
+    create: bool,
+    tuning: &Tuning,
+) -> Result<Database, Failure> {
     match location {
         Location::File(path) => {
             if !create && std::fs::symlink_metadata(path).is_err() {
                 return Err(fail(
                     DATABASE,
                     format!(
-                        "the database {} does not exist (give --db or MAIL2FA_DB; \
-                         `mail2fa platform enable` creates a new one).",
+                        "the database {} does not exist (check the configuration's \
+                         store.sqlite_path or --db; `mail2fa platform enable` creates a \
+                         new one).",
                         path.display()
                     ),
                 ));
@@ -115,7 +122,7 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
                     ),
                 ));
             }
-            let options = SqliteOptions::default().with_create(create);
+            let options = tuning.sqlite.clone().with_create(create);
             SqliteStore::open_with(path, &options)
                 .map(Database::Sqlite)
                 .map_err(|e| {
@@ -126,9 +133,7 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
                 })
         }
         Location::Postgres(url) => {
-            let options = PostgresOptions::default()
-                .with_create(create)
-                .with_max_connections(1);
+            let options = tuning.postgres.clone().with_create(create);
             PostgresStore::open_with(url, &options)
                 .map(|store| Database::Postgres(Box::new(store)))
                 .map_err(|e| {

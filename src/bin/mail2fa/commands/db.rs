@@ -6,6 +6,7 @@ use std::io::Write;
 use mail2fa::Error;
 
 use crate::cli::DbCommand;
+use crate::configuration::Tuning;
 use crate::context::Context;
 use crate::database::{self, Location};
 use crate::failure::{DATABASE, Failure, KEY, fail};
@@ -56,7 +57,7 @@ impl Context {
                 )
             }
             DbCommand::Copy { to } => {
-                let target = database::open(&Location::new(&to), true)?;
+                let target = database::open(&Location::new(&to), true, &Tuning::default())?;
                 let copied = database::copy(self.engine.store(), &target)?;
                 self.report(
                     &format!(
