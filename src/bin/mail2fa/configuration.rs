@@ -7,10 +7,9 @@ use std::path::PathBuf;
 
 use mail2fa::config::{Config, ConfigError, DEFAULT_PATH};
 use mail2fa::engine::{EncryptionKeys, EngineConfig};
-use mail2fa::store::{PostgresOptions, SqliteOptions};
 
 use crate::cli::Global;
-use crate::database::Location;
+use crate::database::{Location, Tuning};
 use crate::failure::{CONFIG, DATABASE, Failure, KEY, USAGE, exit_code, fail};
 
 /// What the tool opens, and with which engine settings.
@@ -22,24 +21,6 @@ pub(crate) struct Settings {
     pub(crate) tuning: Tuning,
     /// Every policy of the file (or the defaults), its keys loaded.
     pub(crate) engine: EngineConfig,
-}
-
-/// How a store is opened, apart from where it is and whether it may be
-/// created.
-#[derive(Clone)]
-pub(crate) struct Tuning {
-    pub(crate) sqlite: SqliteOptions,
-    pub(crate) postgres: PostgresOptions,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Self {
-            sqlite: SqliteOptions::default(),
-            // One command at a time: one connection is enough.
-            postgres: PostgresOptions::default().with_max_connections(1),
-        }
-    }
 }
 
 /// The configuration file named by `--config` (or `MAIL2FA_CONFIG`), or

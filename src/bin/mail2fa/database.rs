@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use mail2fa::store::{
-    CasOutcome, PostgresStore, ScannedRecord, SqliteStore, Store, StoreError, Versioned,
+    CasOutcome, PostgresOptions, PostgresStore, ScannedRecord, SqliteOptions, SqliteStore, Store,
+    StoreError, Versioned,
 };
 
-use crate::configuration::Tuning;
 use crate::failure::{DATABASE, Failure, REFUSED, fail};
 use crate::output::{Style, clean};
 
@@ -28,6 +28,24 @@ impl Location {
                 Location::Postgres(url.to_owned())
             }
             _ => Location::File(db.to_owned()),
+        }
+    }
+}
+
+/// How a store is opened, apart from where it is and whether it may be
+/// created.
+#[derive(Clone)]
+pub(crate) struct Tuning {
+    pub(crate) sqlite: SqliteOptions,
+    pub(crate) postgres: PostgresOptions,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            sqlite: SqliteOptions::default(),
+            // One command at a time: one connection is enough.
+            postgres: PostgresOptions::default().with_max_connections(1),
         }
     }
 }

@@ -6,9 +6,8 @@ use std::io::Write;
 use mail2fa::Error;
 
 use crate::cli::DbCommand;
-use crate::configuration::Tuning;
 use crate::context::Context;
-use crate::database::{self, Location};
+use crate::database::{self, Location, Tuning};
 use crate::failure::{DATABASE, Failure, KEY, fail};
 use crate::output::{Json, print_json};
 use crate::render::count;
