@@ -10,8 +10,13 @@ bin="$PWD/target/debug/mail2fa"
 login="$PWD/target/debug/examples/mail_login"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export MAIL2FA_DB="$work/mail2fa.db" NO_COLOR=1
-unset MAIL2FA_KEY_FILE MAIL2FA_ISSUER
+db="$work/mail2fa.db"
+# The servers' configuration file: the repository's example, with the
+# database in the scratch directory.
+sed "s#^sqlite_path = .*#sqlite_path = \"$db\"#" integrations/mail2fa.toml >"$work/mail2fa.toml"
+chmod 600 "$work/mail2fa.toml"
+export MAIL2FA_CONFIG="$work/mail2fa.toml" NO_COLOR=1
+unset MAIL2FA_DB MAIL2FA_KEY_FILE MAIL2FA_ISSUER
 exec 2>&1 # errors appear where they happen
 
 # Shows each command as the operator types it, then runs it.
@@ -31,6 +36,7 @@ EOF
 }
 
 mail2fa platform enable example.com
+mail2fa config check
 printf '\n$ mail2fa account enable example.com alice@example.com --svg alice.svg\n'
 enabled=$("$bin" account enable example.com alice@example.com --svg "$work/alice.svg")
 # The secret and its QR code are elided here; the app would scan them.
@@ -42,7 +48,7 @@ mail2fa account confirm example.com alice@example.com "$(totp_now "$uri")"
 mail2fa account show example.com alice@example.com
 
 printf '\n$ cargo run --example mail_login -- --protocol activesync --device-type iPhone …\n'
-"$login" --db "$MAIL2FA_DB" --protocol activesync --device-id ApplF17XK2QJHG7F \
+"$login" --db "$db" --protocol activesync --device-id ApplF17XK2QJHG7F \
   --device-type iPhone --user-agent "Apple-iPhone14C2/2104.100" --addr 203.0.113.7 \
   example.com alice@example.com
 mail2fa device list example.com alice@example.com

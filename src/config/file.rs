@@ -81,6 +81,16 @@ impl Config {
         &self.policies
     }
 
+    /// This configuration with its encryption key file replaced by `path`
+    /// (the operator tool's `--key-file`): [`Config::engine_config`] then
+    /// reads that file, with the same checks, instead of
+    /// `encryption.key_file`.
+    #[must_use]
+    pub fn with_key_file(mut self, path: std::path::PathBuf) -> Self {
+        self.encryption.key_file = Some(path);
+        self
+    }
+
     /// `[store]`.
     pub fn store(&self) -> &StoreSection {
         &self.store

@@ -87,6 +87,24 @@ impl Config {
         })
     }
 
+    /// `store.postgres_connection` with the password of
+    /// `store.postgres.password_file` added, held in memory wiped on drop;
+    /// `None` when the store is not PostgreSQL. For a program that opens
+    /// the store itself (the operator tool): never print it (see
+    /// [`redact_connection_string`](crate::store::redact_connection_string)).
+    ///
+    /// # Errors
+    /// [`ConfigError::File`]: the password file cannot be read, is open to
+    /// others, belongs to another user, or holds no password.
+    #[cfg(feature = "postgres")]
+    pub fn postgres_connection(&self) -> Result<Option<Zeroizing<String>>, ConfigError> {
+        self.store()
+            .postgres_connection
+            .as_deref()
+            .map(|connection| self.postgres_connection_string(connection))
+            .transpose()
+    }
+
     fn open_store_with(&self, create: bool) -> Result<Box<dyn Store>, ConfigError> {
         let section = self.store();
         if let Some(path) = &section.sqlite_path {
@@ -108,8 +126,11 @@ impl Config {
         }
     }
 
+    /// The SQLite options `[store.sqlite]` gives (synchronous, busy
+    /// timeout, size limit), with `create` as given: for a program that
+    /// opens the store itself (the operator tool).
     #[cfg(feature = "sqlite")]
-    pub(super) fn sqlite_options(&self, create: bool) -> crate::store::SqliteOptions {
+    pub fn sqlite_options(&self, create: bool) -> crate::store::SqliteOptions {
         use super::sections::SyncMode;
         use crate::store::{SqliteOptions, Synchronous};
         let sqlite = &self.store().sqlite;
@@ -167,8 +188,11 @@ impl Config {
         )))
     }
 
+    /// The PostgreSQL options `[store.postgres]` gives (pool size,
+    /// timeout), with `create` as given: for a program that opens the
+    /// store itself (the operator tool).
     #[cfg(feature = "postgres")]
-    pub(super) fn postgres_options(&self, create: bool) -> crate::store::PostgresOptions {
+    pub fn postgres_options(&self, create: bool) -> crate::store::PostgresOptions {
         let postgres = &self.store().postgres;
         crate::store::PostgresOptions::default()
             .with_create(create)

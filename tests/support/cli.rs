@@ -111,6 +111,7 @@ impl Sandbox {
     pub fn command(&self) -> Command {
         let mut command = Command::cargo_bin("mail2fa").unwrap();
         for var in [
+            "MAIL2FA_CONFIG",
             "MAIL2FA_DB",
             "MAIL2FA_KEY_FILE",
             "MAIL2FA_ISSUER",
@@ -134,6 +135,43 @@ impl Sandbox {
             .arg(NOW.to_string())
             .args(args);
         finish(command)
+    }
+
+    /// Runs `args` with the configuration file `config` (no `--db`) at
+    /// `NOW`.
+    pub fn run_with(&self, config: &Path, args: &[&str]) -> Run {
+        let mut command = self.command();
+        command
+            .arg("--config")
+            .arg(config)
+            .arg("--now")
+            .arg(NOW.to_string())
+            .args(args);
+        finish(command)
+    }
+
+    /// Writes the configuration file `name` (mode 0600): the repository's
+    /// example `integrations/mail2fa.toml` with its store replaced by the
+    /// sandbox's database (unless `changes` names another) and each
+    /// `(key, value)` of `changes` (a line `key = …` of the example, in
+    /// file order) replaced.
+    pub fn config_file(&self, name: &str, changes: &[(&str, &str)]) -> PathBuf {
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/integrations/mail2fa.toml"
+        ))
+        .unwrap();
+        let db = format!("{:?}", self.db().display().to_string());
+        let mut all = Vec::new();
+        if changes.iter().all(|(key, _)| *key != "sqlite_path") {
+            all.push(("sqlite_path", db.as_str()));
+        }
+        all.extend_from_slice(changes);
+        let text = with_values(&example, &all);
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path
     }
 
     /// Runs `args` on the sandbox's database at `NOW`.
@@ -192,6 +230,24 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `text` with the first line `key = …` (or the commented-out `#key = …`)
+/// after the previous change's line set to `key = value`, for each change
+/// in order (so that a key of two sections, `digits`, is found in the
+/// section that comes next).
+pub fn with_values(text: &str, changes: &[(&str, &str)]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut from = 0;
+    for (key, value) in changes {
+        let prefix = format!("{key} = ");
+        let at = (from..lines.len())
+            .find(|&i| lines[i].trim_start_matches('#').starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no line `{key} = ` in the example after line {from}"));
+        lines[at] = format!("{key} = {value}");
+        from = at + 1;
+    }
+    lines.join("\n") + "\n"
 }
 
 pub fn finish(mut command: Command) -> Run {

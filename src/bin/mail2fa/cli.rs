@@ -8,9 +8,6 @@ use mail2fa::engine::{Mode, Protocol, ProtocolPolicy};
 
 use crate::output::ColorChoice;
 
-/// Where the database is when neither `--db` nor `MAIL2FA_DB` says.
-const DEFAULT_DB: &str = "/var/lib/mail2fa/mail2fa.db";
-
 const EXIT_CODES: &str = "\
 Exit status:
   0  done
@@ -20,9 +17,16 @@ Exit status:
   3  not found: no 2FA for the account, no such device or app password
   4  database: cannot be opened, read or written, or found damaged
   5  encryption key: missing, wrong, or its file unreadable
+  6  configuration file: missing, unreadable, open to others, or invalid
 
-Environment: MAIL2FA_DB (database path or URL), MAIL2FA_KEY_FILE (encryption keys),
-MAIL2FA_ISSUER (name shown in authenticator apps), NO_COLOR.";
+The configuration file (--config, else /etc/mail2fa/mail2fa.toml) is the one
+the mail servers read: its store, keys and policies. --db, --key-file and
+--issuer override it. With no file at the default path and none named, --db
+alone works with the library's default policies.
+
+Environment: MAIL2FA_CONFIG (configuration file), MAIL2FA_DB (database path or
+URL), MAIL2FA_KEY_FILE (encryption keys), MAIL2FA_ISSUER (name shown in
+authenticator apps), NO_COLOR.";
 
 /// Manage two-factor authentication for mail accounts: platforms,
 /// enrollment, devices and application passwords.
@@ -38,8 +42,13 @@ pub(crate) struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The mail2fa database, shared with the mail servers: a SQLite file,
-    /// or a PostgreSQL URL (`postgres://USER@HOST/DB?sslmode=verify-full…`;
+    /// The configuration file the mail servers read (default
+    /// /etc/mail2fa/mail2fa.toml): the store, the encryption keys and every
+    /// policy (TOTP digits, lockout, binding...) come from it.
+    #[arg(long, global = true, env = "MAIL2FA_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Overrides the configuration's store (or, with no configuration
+    /// file, names it): a SQLite file, or a PostgreSQL URL (`postgres://USER@HOST/DB?sslmode=verify-full…`;
     /// give one with a password through MAIL2FA_DB rather than the command
     /// line, which other users can see). Help never shows the variable's
     /// value; messages show URLs with the password as `***`.
@@ -48,17 +57,17 @@ pub(crate) struct Global {
         global = true,
         env = "MAIL2FA_DB",
         hide_env_values = true,
-        default_value = DEFAULT_DB,
         value_name = "PATH|URL"
     )]
-    pub(crate) db: PathBuf,
-    /// Encryption keys of account records: one `ID:KEY` per line (KEY: 64
+    pub(crate) db: Option<PathBuf>,
+    /// Overrides the configuration's key file. Encryption keys of account
+    /// records: one `ID:KEY` per line (KEY: 64
     /// hex digits), the current key first; the file must not be readable
     /// or writable by group or others (mode 0600 or 0400).
     #[arg(long, global = true, env = "MAIL2FA_KEY_FILE", value_name = "FILE")]
     pub(crate) key_file: Option<PathBuf>,
-    /// Name authenticator apps show for new enrollments (default: the
-    /// platform).
+    /// Overrides the configuration's issuer: the name authenticator apps
+    /// show for new enrollments (default: the platform).
     #[arg(long, global = true, env = "MAIL2FA_ISSUER", value_name = "NAME")]
     pub(crate) issuer: Option<String>,
     /// Print one JSON document instead of text.
@@ -99,6 +108,18 @@ pub(crate) enum Command {
     /// Purge expired state; check the database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Check the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Read and check the configuration file as the mail servers do, open
+    /// its store without changing it, and print what a login would use:
+    /// the store, its schema, the key ids and every policy. Checks the file
+    /// alone: --db, --key-file and --issuer do not apply.
+    Check,
 }
 
 /// A platform (service or mail domain).

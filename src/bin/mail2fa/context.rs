@@ -5,10 +5,11 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use mail2fa::engine::{AccountId, EncryptionKeys, Engine, EngineConfig};
+use mail2fa::engine::{AccountId, Engine};
 
 use crate::cli::{AccountArgs, Global};
-use crate::database::{self, Database, Location};
+use crate::configuration;
+use crate::database::{self, Database};
 use crate::failure::{Failure, REFUSED, USAGE, describe, fail};
 use crate::output::{Json, Style, clean, print_json};
 
@@ -19,23 +20,17 @@ pub(crate) struct Context {
     pub(crate) json: bool,
     pub(crate) yes: bool,
     pub(crate) style: Style,
-    /// Encryption keys were given (`--key-file`).
+    /// Encryption keys were given (the configuration's key file or
+    /// `--key-file`).
     pub(crate) sealing: bool,
 }
 
 impl Context {
     pub(crate) fn open(global: &Global, create: bool) -> Result<Self, Failure> {
-        let store = database::open(&Location::new(&global.db), create)?;
-        // Its errors name the file and the line, and exit with KEY.
-        let encryption = global
-            .key_file
-            .as_deref()
-            .map(EncryptionKeys::from_key_file)
-            .transpose()?;
-        let config = EngineConfig::default()
-            .with_issuer(global.issuer.clone())
-            .with_encryption(encryption);
-        let engine = Engine::new(store, config)?;
+        let settings = configuration::resolve(global)?;
+        let store = database::open(&settings.location, create, &settings.tuning)?;
+        let sealing = settings.engine.encryption.is_some();
+        let engine = Engine::new(store, settings.engine)?;
         let now = match global.now {
             Some(now) => now,
             None => std::time::SystemTime::now()
@@ -49,7 +44,7 @@ impl Context {
             json: global.json,
             yes: global.yes,
             style: Style::new(global.color),
-            sealing: global.key_file.is_some(),
+            sealing,
         })
     }
 

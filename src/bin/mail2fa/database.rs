@@ -1,5 +1,6 @@
 //! Where the tool's records live: a SQLite file or a PostgreSQL database,
-//! named by `--db` (a path, or a `postgres://` / `postgresql://` URL).
+//! named by the configuration's `[store]` or by `--db` (a path, or a
+//! `postgres://` / `postgresql://` URL).
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,24 @@ impl Location {
                 Location::Postgres(url.to_owned())
             }
             _ => Location::File(db.to_owned()),
+        }
+    }
+}
+
+/// How a store is opened, apart from where it is and whether it may be
+/// created.
+#[derive(Clone)]
+pub(crate) struct Tuning {
+    pub(crate) sqlite: SqliteOptions,
+    pub(crate) postgres: PostgresOptions,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            sqlite: SqliteOptions::default(),
+            // One command at a time: one connection is enough.
+            postgres: PostgresOptions::default().with_max_connections(1),
         }
     }
 }
@@ -93,15 +112,21 @@ pub(crate) enum Database {
 /// Opens `location`. Only with `create` may a new database (a file, or the
 /// schema in an empty PostgreSQL database) come into being: elsewhere a
 /// mistyped `--db` must fail, not answer "no 2FA" from an empty one.
-pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failure> {
+/// `tuning` says how (the configuration's store options).
+pub(crate) fn open(
+    location: &Location,
+    create: bool,
+    tuning: &Tuning,
+) -> Result<Database, Failure> {
     match location {
         Location::File(path) => {
             if !create && std::fs::symlink_metadata(path).is_err() {
                 return Err(fail(
                     DATABASE,
                     format!(
-                        "the database {} does not exist (give --db or MAIL2FA_DB; \
-                         `mail2fa platform enable` creates a new one).",
+                        "the database {} does not exist (check the configuration's \
+                         store.sqlite_path or --db; `mail2fa platform enable` creates a \
+                         new one).",
                         path.display()
                     ),
                 ));
@@ -115,7 +140,7 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
                     ),
                 ));
             }
-            let options = SqliteOptions::default().with_create(create);
+            let options = tuning.sqlite.clone().with_create(create);
             SqliteStore::open_with(path, &options)
                 .map(Database::Sqlite)
                 .map_err(|e| {
@@ -126,9 +151,7 @@ pub(crate) fn open(location: &Location, create: bool) -> Result<Database, Failur
                 })
         }
         Location::Postgres(url) => {
-            let options = PostgresOptions::default()
-                .with_create(create)
-                .with_max_connections(1);
+            let options = tuning.postgres.clone().with_create(create);
             PostgresStore::open_with(url, &options)
                 .map(|store| Database::Postgres(Box::new(store)))
                 .map_err(|e| {

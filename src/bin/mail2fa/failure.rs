@@ -19,6 +19,7 @@ pub(crate) const USAGE: u8 = 2;
 pub(crate) const NOT_FOUND: u8 = 3;
 pub(crate) const DATABASE: u8 = 4;
 pub(crate) const KEY: u8 = 5;
+pub(crate) const CONFIG: u8 = 6;
 
 pub(crate) fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
@@ -28,7 +29,7 @@ pub(crate) fn fail(code: u8, message: impl Into<String>) -> Failure {
 }
 
 /// The exit status for a library error.
-fn exit_code(error: &Error) -> u8 {
+pub(crate) fn exit_code(error: &Error) -> u8 {
     match error {
         Error::NotEnabled | Error::NotFound(_) => NOT_FOUND,
         Error::Store(_) | Error::Record(_) | Error::Random => DATABASE,

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod configuration;
 mod context;
 mod database;
 mod failure;
@@ -25,13 +26,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
     // Only turning a platform on may start a new database: a mistyped
     // --db elsewhere must not create an empty one and report "no 2FA".
     let create = matches!(cli.command, Command::Platform(PlatformCommand::Enable(_)));
-    let cx = Context::open(&cli.global, create)?;
+    let open = || Context::open(&cli.global, create);
     match cli.command {
-        Command::Platform(command) => cx.platform(command),
-        Command::Account(command) => cx.account(command),
-        Command::Device(command) => cx.device(command),
-        Command::AppPassword(command) => cx.app_password(command),
-        Command::Db(command) => cx.db(command),
+        Command::Platform(command) => open()?.platform(command),
+        Command::Account(command) => open()?.account(command),
+        Command::Device(command) => open()?.device(command),
+        Command::AppPassword(command) => open()?.app_password(command),
+        Command::Db(command) => open()?.db(command),
+        // The check reads the file alone, and opens its store its own way.
+        Command::Config(command) => commands::config::run(&cli.global, command),
     }
 }
 

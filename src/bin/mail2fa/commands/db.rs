@@ -7,7 +7,7 @@ use mail2fa::Error;
 
 use crate::cli::DbCommand;
 use crate::context::Context;
-use crate::database::{self, Location};
+use crate::database::{self, Location, Tuning};
 use crate::failure::{DATABASE, Failure, KEY, fail};
 use crate::output::{Json, print_json};
 use crate::render::count;
@@ -56,7 +56,7 @@ impl Context {
                 )
             }
             DbCommand::Copy { to } => {
-                let target = database::open(&Location::new(&to), true)?;
+                let target = database::open(&Location::new(&to), true, &Tuning::default())?;
                 let copied = database::copy(self.engine.store(), &target)?;
                 self.report(
                     &format!(

@@ -3,6 +3,7 @@
 
 mod account;
 mod app_password;
+pub(crate) mod config;
 mod db;
 mod device;
 mod enrollment;
