@@ -108,6 +108,32 @@ pub(super) unsafe fn free_handle<T>(ptr: *mut T) {
     }
 }
 
+/// Copies as much of `text` as fits into `(buf, len)` with a NUL (cut at
+/// a character boundary), and its whole size, NUL included, into
+/// `*needed`: for a message that goes with a failure, whose status must
+/// not become `M2FA_BUFFER_TOO_SMALL`. Nothing is copied when `buf` is
+/// NULL or `len` is 0.
+///
+/// # Safety
+/// `buf` is NULL or writable for `len` bytes; `needed` came from
+/// [`out_ptr`].
+pub(super) unsafe fn write_text_cut(text: &str, buf: *mut c_char, len: usize, needed: *mut usize) {
+    // SAFETY: checked non-NULL by the caller, writable per the contract.
+    unsafe { write_out(needed, text.len() + 1) };
+    if buf.is_null() || len == 0 {
+        return;
+    }
+    let mut end = text.len().min(len - 1);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    // SAFETY: buf is writable for len > end bytes; `text` is Rust-owned.
+    unsafe {
+        core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), end);
+        buf.add(end).write(0);
+    }
+}
+
 /// Copies `text` and a NUL into `(buf, len)`; reports the size needed.
 ///
 /// # Safety
