@@ -561,8 +561,12 @@ typedef struct m2fa_device_list m2fa_device_list;
 // (`m2fa_engine_new`; state lives as long as the handle), a SQLite
 // database file (`m2fa_engine_open`), a PostgreSQL database shared by a
 // cluster (`m2fa_engine_open_postgres`) or the host's own store
-// (`m2fa_engine_with_store`). Thread-safe: share one handle between
-// all threads; free it once, when no thread uses it.
+// (`m2fa_engine_with_store`), or as a configuration file says
+// (`m2fa_engine_open_config`). Thread-safe: share one handle between
+// all threads, for the life of the process; free it once, when no thread
+// uses it. Not across `fork`: a child process must neither use nor free
+// its parent's engine (the store's threads and connections stay the
+// parent's); it opens its own.
 typedef struct m2fa_engine m2fa_engine;
 
 // Engine settings (opaque, with setters; validated by `m2fa_engine_new`

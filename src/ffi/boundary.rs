@@ -218,4 +218,27 @@ mod tests {
         let items: Vec<&'static CStr> = Vec::new();
         assert!(static_name(|| Some(items[3])).is_null());
     }
+
+    #[test]
+    fn a_cut_message_ends_on_a_character_and_tells_its_whole_size() {
+        let text = "ab\u{e9}cd"; // 'é' is two bytes, at 2..4
+        let mut buf = [0x7f as c_char; 4];
+        let mut needed = 0usize;
+        // SAFETY: buf is writable for its length; needed is a live usize.
+        unsafe { write_text_cut(text, buf.as_mut_ptr(), buf.len(), &mut needed) };
+        assert_eq!(needed, text.len() + 1);
+        // Three bytes fit, but the third is half of 'é': "ab" and the NUL.
+        // SAFETY: NUL-terminated by the call.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }, c"ab");
+        let mut big = [0 as c_char; 16];
+        // SAFETY: as above.
+        unsafe { write_text_cut(text, big.as_mut_ptr(), big.len(), &mut needed) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(big.as_ptr()) }.to_str(), Ok(text));
+        // Nothing to write into: only the size.
+        needed = 0;
+        // SAFETY: a NULL buffer is never written.
+        unsafe { write_text_cut(text, core::ptr::null_mut(), 0, &mut needed) };
+        assert_eq!(needed, text.len() + 1);
+    }
 }

@@ -25,8 +25,12 @@ pub(super) type HostEngine = Engine<Box<dyn Store>>;
 /// (`m2fa_engine_new`; state lives as long as the handle), a SQLite
 /// database file (`m2fa_engine_open`), a PostgreSQL database shared by a
 /// cluster (`m2fa_engine_open_postgres`) or the host's own store
-/// (`m2fa_engine_with_store`). Thread-safe: share one handle between
-/// all threads; free it once, when no thread uses it.
+/// (`m2fa_engine_with_store`), or as a configuration file says
+/// (`m2fa_engine_open_config`). Thread-safe: share one handle between
+/// all threads, for the life of the process; free it once, when no thread
+/// uses it. Not across `fork`: a child process must neither use nor free
+/// its parent's engine (the store's threads and connections stay the
+/// parent's); it opens its own.
 pub struct m2fa_engine {
     /// Shared with the pending logins begun on it (`m2fa_pending_login`),
     /// which keep the store open until they are freed.
