@@ -707,6 +707,96 @@ def lua_outside_dovecot(driver, work, lua_dir, conf, tool):
           f"LUA module: the check_login script ran to its end ({done.stderr.strip()})")
 
 
+PG_LUA = r"""
+-- A code consumed through the PAM module is a replay through the Lua
+-- module: both opened the same PostgreSQL database from their configuration.
+local moddir, conf, platform, account, password, code = table.unpack(arg, 1, 6)
+package.cpath = moddir .. "/?.so;" .. package.cpath
+local m2fa = require "mail2fa"
+local function check(ok, what) print((ok and "ok    " or "FAIL  ") .. "PostgreSQL: " .. what) end
+local e, err = m2fa.open_config(conf)
+check(e ~= nil, "the Lua module opens the database its configuration names (" .. tostring(err) .. ")")
+if not e then return end
+local r = e:check_login(platform, account, "imap", password .. code, nil, function() return true end)
+check(r and not r.allowed and r.reason == "replayed", "a code used through PAM is a replay through Lua")
+"""
+
+
+def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_dir, tool_bin,
+                             pwdfile):
+    """Both modules on the PostgreSQL database a configuration file names
+    (the shipped example with the store changed): logins, a code consumed
+    through one refused through the other, a forked auth process."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    password = parts.password or ""
+    netloc = f"{parts.username}@{parts.hostname}:{parts.port}"
+    connection = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    secret = os.path.join(work, "pg-password")
+    with open(secret, "w") as f:
+        f.write(password + "\n")
+    os.chmod(secret, 0o600)
+    conf = os.path.join(work, "pg.toml")
+    with open(conf, "w") as f:
+        f.write(shipped("mail2fa.toml", {
+            'sqlite_path = "/var/lib/mail2fa/mail2fa.db"': "#sqlite_path = (unset)",
+            '#postgres_connection = "host=/run/postgresql dbname=mail2fa user=mail2fa"':
+                f'postgres_connection = "{connection}"',
+            '#password_file = "/etc/mail2fa/db-password"': f'password_file = "{secret}"',
+        }))
+    os.chmod(conf, 0o644)
+    tool = Tool(tool_bin, url)
+    tool.run("platform", "enable", PLATFORM)
+    try:  # the database outlives a run: start alice afresh
+        tool.run("account", "remove", PLATFORM, "alice@example.com")
+    except RuntimeError:
+        pass
+    confdir = os.path.join(work, "pg-pam-confdir")
+    os.makedirs(confdir, exist_ok=True)
+    with open(os.path.join(confdir, "m2fa-imap"), "w") as f:
+        f.write(shipped("pam/mail2fa-imap.pam", {
+            "pam_mail2fa.so": pam_module,
+            "/etc/mail2fa/mail2fa.toml": conf,
+            "/etc/dovecot/mail2fa-users": pwdfile,
+        }))
+    bob, bob_pw = "bob@example.org", PASSWORDS["bob@example.org"]
+    env = dict(os.environ, PAM_DRIVER_MORE="1")
+    proc = subprocess.Popen([driver_pam, confdir, "m2fa-imap", bob, bob_pw, "203.0.113.7"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def ask(command):
+        proc.stdin.write(command + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().startswith("ok")
+
+    try:
+        check(proc.stdout.readline().startswith("ok"), "PostgreSQL: PAM lets bob in")
+        check(ask("fork"), "PostgreSQL: PAM in a forked child (its own engine and connections)")
+        check(ask("again"), "PostgreSQL: PAM again in the parent after the child")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    # alice is in the password file; a code consumed through PAM...
+    alice, alice_pw = "alice@example.com", PASSWORDS["alice@example.com"]
+    uri = tool.enroll(alice)
+    tool.run("account", "policy", PLATFORM, alice, "imap", "code-in-login")
+    code = totp(uri, time.time())
+    done = subprocess.run([driver_pam, confdir, "m2fa-imap", alice, alice_pw + code,
+                           "203.0.113.7"], capture_output=True, text=True)
+    check(done.returncode == 0, "PostgreSQL: PAM lets alice in with password+code")
+    # ... is a replay through Lua.
+    script = os.path.join(work, "pg.lua")
+    with open(script, "w") as f:
+        f.write(PG_LUA)
+    done = subprocess.run([driver_lua, script, lua_dir, conf, PLATFORM, alice, alice_pw, code],
+                          capture_output=True, text=True)
+    lines = [x for x in done.stdout.splitlines() if x.startswith(("ok    ", "FAIL  "))]
+    for line in lines:
+        check(line.startswith("ok"), line[6:])
+    check(done.returncode == 0 and len(lines) == 2,
+          f"PostgreSQL: the Lua script ran to its end ({done.stderr.strip()})")
+
+
 def bench(label, port, user, password, count):
     """Median and 90th percentile of IMAP LOGIN round trips, in ms."""
     times = []
@@ -819,6 +909,16 @@ def main():
                 bench(f"{variant}: 2FA account, application password", server.imap,
                       "alice@example.com", app, args.bench)
             server.stop()
+        url = os.environ.get("MAIL2FA_TEST_POSTGRES")
+        if url and args.pam_driver and args.lua_driver and not args.only:
+            postgres_through_modules(url, work, os.path.abspath(args.pam_driver),
+                                     os.path.abspath(args.lua_driver), pam_module, lua_dir,
+                                     tool_bin, pwdfile)
+        elif os.environ.get("MAIL2FA_REQUIRE_POSTGRES") == "1":
+            check(False, "PostgreSQL: MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is "
+                  "not set (or --only, or no drivers)")
+        else:
+            print("SKIP  PostgreSQL through PAM and Lua: MAIL2FA_TEST_POSTGRES is not set")
         if args.bench:
             plain = Dovecot(work, "plain", f"passdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n")
             servers.append(plain)
