@@ -180,6 +180,12 @@ enum m2fa_status
   // The host's password check (the callback of `m2fa_engine_check_login`)
   // could not answer: the login is refused, nothing recorded.
   M2FA_PASSWORD_CHECK_FAILED = 710,
+  // The configuration file (or a file it names: key file, password
+  // file, device key file) cannot be used: unreadable, open to others
+  // or owned by another user, not valid TOML, an unknown key or a bad
+  // value. `m2fa_engine_open_config_message` says which file, line and
+  // column, and the fix.
+  M2FA_INVALID_CONFIG_FILE = 711,
   // A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
   M2FA_INTERNAL_PANIC = 900,
 };
@@ -555,8 +561,12 @@ typedef struct m2fa_device_list m2fa_device_list;
 // (`m2fa_engine_new`; state lives as long as the handle), a SQLite
 // database file (`m2fa_engine_open`), a PostgreSQL database shared by a
 // cluster (`m2fa_engine_open_postgres`) or the host's own store
-// (`m2fa_engine_with_store`). Thread-safe: share one handle between
-// all threads; free it once, when no thread uses it.
+// (`m2fa_engine_with_store`), or as a configuration file says
+// (`m2fa_engine_open_config`). Thread-safe: share one handle between
+// all threads, for the life of the process; free it once, when no thread
+// uses it. Not across `fork`: a child process must neither use nor free
+// its parent's engine (the store's threads and connections stay the
+// parent's); it opens its own.
 typedef struct m2fa_engine m2fa_engine;
 
 // Engine settings (opaque, with setters; validated by `m2fa_engine_new`
@@ -1250,6 +1260,44 @@ m2fa_status m2fa_engine_open(const char *path,
 m2fa_status m2fa_engine_open_postgres(const char *conninfo,
                                       const struct m2fa_engine_config *config,
                                       struct m2fa_engine **out);
+
+// Creates an engine as the configuration file at `path` says (the
+// TOML file every mail2fa component reads; by default
+// `/etc/mail2fa/mail2fa.toml`, the commented example is
+// `integrations/mail2fa.toml`): its store (a SQLite file or a PostgreSQL
+// database, created only if the file says `create = true`), its
+// encryption key file, database password file and device key file, and
+// its policies (TOTP parameters, lockout, codes, devices). The
+// configuration must not be writable by group or others, the files of
+// secrets not readable by them, and each must belong to this process's
+// effective user or root. Release with `m2fa_engine_free`.
+//
+// To tell the administrator what is wrong (the file, the line and column,
+// the fix), use `m2fa_engine_open_config_message`.
+//
+// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+// `M2FA_INVALID_CONFIG_FILE` (the configuration or a file it names),
+// `M2FA_STORAGE_FAILURE` and the other storage statuses (the store cannot
+// be opened), `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without
+// the configuration file).
+m2fa_status m2fa_engine_open_config(const char *path, struct m2fa_engine **out);
+
+// As `m2fa_engine_open_config`; on a failure other than a NULL `out` or
+// `needed`, also writes why, in one line of English, into `(buf, len)`
+// (cut to fit, always NUL-terminated when `len` > 0) and the message's
+// whole size into `*needed`, while the status stays the failure's: the
+// file (and, for the configuration itself, `path:line:column`) and what
+// to do, never a secret or a connection string. The one exception to the
+// out-parameter rule: this text is written on failure, and `buf` is left
+// alone on success. `buf` may be NULL with `len` 0. 512 bytes are enough
+// for any message but the longest paths.
+//
+// Errors: as `m2fa_engine_open_config`.
+m2fa_status m2fa_engine_open_config_message(const char *path,
+                                            struct m2fa_engine **out,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *needed);
 
 // Frees an engine: an in-memory engine's state goes with it; a database
 // is closed and keeps its state — once the pending logins begun on it

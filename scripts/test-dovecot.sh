@@ -5,6 +5,10 @@
 # libpam0g-dev liblua5.4-dev (.ci/run installs them).
 #   bash scripts/test-dovecot.sh            the tests
 #   bash scripts/test-dovecot.sh --bench N  and N timed logins per integration
+# With MAIL2FA_TEST_POSTGRES set (eval "$(bash scripts/pg-server.sh start)"),
+# also both modules on the PostgreSQL database a configuration file names
+# (a code used through PAM is a replay through Lua, a forked PAM process);
+# MAIL2FA_REQUIRE_POSTGRES=1 makes its absence a failure.
 # MAIL2FA_E2E_INSTANCE=1..9 gives a run its own ports and PAM service names,
 # so that several runs (worktrees, CI jobs) can share one machine.
 # Without root or the packages it says SKIPPED and succeeds, unless

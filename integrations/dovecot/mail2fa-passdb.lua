@@ -16,8 +16,10 @@
 --   }
 --
 -- * blocking=yes (the default) runs auth_password_verify in the auth worker
---   processes, as root: the database (root, 0600) and the key file are opened
---   there, lazily, once per worker, and kept for the worker's life. The
+--   processes, as root: the configuration file and the store it names (a
+--   SQLite database, root 0600, or a PostgreSQL connection pool) and its key
+--   files are opened there, lazily, once per worker process, and kept for
+--   the worker's life (a forked child opens its own). The
 --   script is also loaded in the main auth process (user dovecot), where
 --   script_init runs: nothing is opened there.
 -- * Never give this passdb a cache_key: an empty `cache_key=` crashes the
@@ -41,12 +43,16 @@
 -- audit line, never the password, the code or the application password.
 
 local config = {
-  -- The mail2fa database, as written by the operator tool (`mail2fa --db`).
-  -- It is never created here: a missing file is an error.
-  db_path =
-    "/var/lib/mail2fa/mail2fa.db",
-  -- Encryption keys of account records (`mail2fa --key-file`): nil for none,
-  -- or a path in quotes. The file must be mode 0600/0400.
+  -- The mail2fa configuration file, the one the operator tool and every
+  -- other component read: the store (SQLite or PostgreSQL), the key files,
+  -- the policies.
+  config_file =
+    "/etc/mail2fa/mail2fa.toml",
+  -- Legacy, instead of config_file (set config_file = nil): a SQLite
+  -- database written by the operator tool, with the library's default
+  -- policies, never created here; and its encryption key file (nil: none;
+  -- mode 0600/0400).
+  db_path = nil,
   key_file = nil,
   -- The host's passwords, passwd-file format: `user:{SCHEME}hash[:...]`
   -- (lines starting with '#' are skipped; fields after the hash are ignored).
@@ -81,10 +87,18 @@ local MAX_LOGIN_INPUT = 4096
 local engine
 
 local function get_engine()
-  if engine then return engine end
+  -- is_open is false in a forked child: it opens its own.
+  if engine and engine:is_open() then return engine end
   local ok, m2fa = pcall(require, "mail2fa")
   if not ok then return nil, "cannot load the mail2fa Lua module: " .. tostring(m2fa) end
-  local e, err = m2fa.open(config.db_path, config.key_file)
+  local e, err
+  if config.config_file and config.db_path then
+    return nil, "config_file and db_path are both set: the configuration file names the store"
+  elseif config.config_file then
+    e, err = m2fa.open_config(config.config_file)
+  else
+    e, err = m2fa.open(config.db_path, config.key_file)
+  end
   if not e then return nil, err end
   engine = e
   return engine
@@ -291,7 +305,7 @@ local function verify(req, password)
   end
   local e
   e, err = get_engine()
-  if not e then return internal("cannot open the mail2fa database", err) end
+  if not e then return internal("cannot open the mail2fa engine", err) end
 
   local service = req.service or "other"
   local protocol = config.protocols[service] or service

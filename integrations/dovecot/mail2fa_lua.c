@@ -13,7 +13,16 @@
  * API
  *   local m2fa = require "mail2fa"
  *   m2fa.version                    library version, e.g. "0.1.0"
+ *   m2fa.open_config(path)          -> engine | nil, message
+ *       Opens the engine the mail2fa configuration file at `path` names
+ *       (the file the operator tool and every other component read, e.g.
+ *       /etc/mail2fa/mail2fa.toml; m2fa_engine_open_config): its store
+ *       (SQLite or PostgreSQL, created only if the file says so), key,
+ *       password and device key files, and policies. The message of a
+ *       file that cannot be used names it, with the line and column.
  *   m2fa.open(path [, key_file])    -> engine | nil, message
+ *       Legacy, prefer open_config: the library's default policies, which
+ *       may disagree with the operator tool's configuration.
  *       Opens the SQLite database written by the `mail2fa` operator tool.
  *       A missing database is an error (never created here: a mistyped
  *       path must not turn 2FA off for everyone). key_file: the encryption
@@ -67,6 +76,10 @@
  *                  not know), cacheable = bool, audit = "<audit line>",
  *                  device = "<32 hex>" | nil }
  *   engine:close()                  -> true (idempotent; also __gc/__close)
+ *   engine:is_open()                -> bool: open, and opened by this process
+ *       After fork, the child's copy of an engine behaves as closed: it is
+ *       never used there (its store's threads and connections are the
+ *       parent's) nor freed (close and __gc only drop it); open a new one.
  *   protocol: webmail, portal, activesync, outlook, imap, pop3, smtp,
  *   rpc-over-http (any case); any other name is a host-named protocol
  *   (1-32 letters, digits, '-', '_', '.').
@@ -89,7 +102,9 @@
  * strings split() returns live until Lua's garbage collector frees them.
  *
  * Threads: one engine per Lua state; an engine is thread-safe, a Lua state
- * is not (Dovecot runs one Lua state per auth process).
+ * is not (Dovecot runs one Lua state per auth process). Keep the engine for
+ * the life of the process (the passdb script does): one store connection
+ * pool serves every login.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,6 +128,7 @@
 
 typedef struct {
     m2fa_engine *engine; /* NULL once closed */
+    pid_t pid;           /* the process that opened it: only it uses it */
 } engine_ud;
 
 /* Holds the library objects of one authenticate() call, so that they are
@@ -179,9 +195,15 @@ static int get_now(lua_State *L, int arg, uint64_t *now)
     return 1;
 }
 
+/* The engine argument. In a forked child, the parent's engine is dropped
+ * (not freed: its threads and connections are the parent's) and the
+ * userdata reads as closed. */
 static engine_ud *check_engine(lua_State *L)
 {
-    return (engine_ud *)luaL_checkudata(L, 1, ENGINE_MT);
+    engine_ud *ud = (engine_ud *)luaL_checkudata(L, 1, ENGINE_MT);
+    if (ud->engine != NULL && ud->pid != getpid())
+        ud->engine = NULL;
+    return ud;
 }
 
 /* Protocols are passed by name: M2FA_PROTOCOL_OTHER with a name means "the
@@ -260,6 +282,30 @@ static int l_open(lua_State *L)
     if (!open_engine(path, key_file, &engine, msg, sizeof msg))
         return push_fail(L, msg);
     ud->engine = engine;
+    ud->pid = getpid();
+    return 1;
+}
+
+static int l_open_config(lua_State *L)
+{
+    int nul = 0;
+    const char *path = check_cstr(L, 1, &nul);
+    if (nul)
+        return push_fail(L, "mail2fa.open_config: the path contains a NUL byte");
+    engine_ud *ud = (engine_ud *)lua_newuserdatauv(L, sizeof *ud, 0);
+    ud->engine = NULL;
+    luaL_setmetatable(L, ENGINE_MT);
+    char why[MSG_SIZE], msg[MSG_SIZE + 64];
+    size_t needed = 0;
+    m2fa_engine *engine = NULL;
+    m2fa_status st = m2fa_engine_open_config_message(path, &engine, why, sizeof why, &needed);
+    if (st != M2FA_OK) {
+        /* The library's message names the file, line and column. */
+        snprintf(msg, sizeof msg, "%s (mail2fa status %u)", why, (unsigned)st);
+        return push_fail(L, msg);
+    }
+    ud->engine = engine;
+    ud->pid = getpid();
     return 1;
 }
 
@@ -275,6 +321,12 @@ static int l_close(lua_State *L)
         m2fa_engine_free(e);
     }
     lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_is_open(lua_State *L)
+{
+    lua_pushboolean(L, check_engine(L)->engine != NULL);
     return 1;
 }
 
@@ -662,11 +714,13 @@ static const luaL_Reg engine_methods[] = {
     {"split", l_split},
     {"authenticate", l_authenticate},
     {"close", l_close},
+    {"is_open", l_is_open},
     {NULL, NULL},
 };
 
 static const luaL_Reg module_functions[] = {
     {"open", l_open},
+    {"open_config", l_open_config},
     {"check_name", l_check_name},
     {NULL, NULL},
 };

@@ -5,10 +5,10 @@
  *
  * One module, three lines in the auth stack, told apart by `phase=`:
  *
- *   auth     sufficient pam_mail2fa.so phase=app-password db=/var/lib/mail2fa/mail2fa.db
- *   auth     requisite  pam_mail2fa.so phase=split        db=/var/lib/mail2fa/mail2fa.db
+ *   auth     sufficient pam_mail2fa.so phase=app-password config=/etc/mail2fa/mail2fa.toml
+ *   auth     requisite  pam_mail2fa.so phase=split        config=/etc/mail2fa/mail2fa.toml
  *   auth     requisite  pam_unix.so use_first_pass        # the host's password module
- *   auth     required   pam_mail2fa.so phase=verify       db=/var/lib/mail2fa/mail2fa.db
+ *   auth     required   pam_mail2fa.so phase=verify       config=/etc/mail2fa/mail2fa.toml
  *   account  required   pam_permit.so
  *
  * The three mail2fa lines are the two halves of one mail2fa login
@@ -52,10 +52,24 @@
  *
  * Arguments (all phases):
  *   phase=app-password|split|verify   required
- *   db=PATH              the mail2fa database (SQLite), required. It must
- *                        exist: it is never created here (a wrong path would
- *                        otherwise mean "nobody has 2FA").
- *   key_file=PATH        encryption keys of account records, as for the
+ *   config=PATH          the mail2fa configuration file (the one the
+ *                        operator tool and every other component read;
+ *                        default /etc/mail2fa/mail2fa.toml): the store
+ *                        (SQLite or PostgreSQL, created only if the file
+ *                        says `create = true`), the key, password and device
+ *                        key files, the policies. Opened by
+ *                        m2fa_engine_open_config; a file that cannot be
+ *                        used is logged with its line and column, and every
+ *                        login fails closed.
+ *   db=PATH              legacy, instead of config=: a SQLite database,
+ *                        opened with the library's default policies (so
+ *                        they may disagree with the tool's: prefer config=).
+ *                        It must exist: it is never created here (a wrong
+ *                        path would otherwise mean "nobody has 2FA"). Giving
+ *                        both config= and db= is refused.
+ *   key_file=PATH        with db= only (the configuration file names its
+ *                        own, encryption.key_file): encryption keys of
+ *                        account records, as for the
  *                        `mail2fa` tool: one `ID:KEY` per line (KEY: 64 hex
  *                        digits), the current key first; blank and `#` lines
  *                        are skipped. Read by the library
@@ -91,9 +105,15 @@
  * m2fa_outcome_name, m2fa_reason_name), and mail2fa's audit line. Never a
  * password, an application password or a code.
  *
- * The phases of one login share one engine (the database is opened once per
- * login, kept with pam_set_data and freed by pam_end); nothing is kept from
- * one login to the next.
+ * Engines. With config=, one engine per configuration path is kept for the
+ * life of the process (the module is never unloaded, see Build): its store
+ * connections (a PostgreSQL pool) serve every login instead of one open per
+ * login; a configuration changed on disk is read by new processes (restart
+ * the auth service). It is safe across fork: each engine remembers the
+ * process that opened it, and a child opens its own, never using, freeing
+ * or closing the parent's (whose threads and connections are not the
+ * child's). With db=, the phases of one login share one engine (opened once
+ * per login, kept with pam_set_data and freed by pam_end).
  *
  * Build: bash scripts/build-integrations.sh (links libmail2fa.a statically,
  * exports only pam_sm_authenticate and pam_sm_setcred, and is linked
@@ -114,13 +134,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LOGIN_DATA "mail2fa-login"
 #define ENGINE_DATA "mail2fa-engine"
 #define USER_DATA "mail2fa-user"
 #define SQLITE_BUSY_MS 5000
+#define DEFAULT_CONFIG "/etc/mail2fa/mail2fa.toml"
 
 /* In the order of the stack: a phase that runs after a later one has begun
  * a new login on the same handle (see same_user_as_before). */
@@ -139,6 +162,7 @@ static const char *phase_label(enum phase phase)
 struct args {
     enum phase phase;
     const char *phase_name;
+    const char *config;
     const char *db;
     const char *key_file;
     const char *platform;
@@ -300,6 +324,8 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
                 a->phase = PHASE_VERIFY;
             else
                 a->phase = PHASE_NONE;
+        } else if ((v = arg_value(arg, "config")) != NULL) {
+            a->config = v;
         } else if ((v = arg_value(arg, "db")) != NULL) {
             a->db = v;
         } else if ((v = arg_value(arg, "key_file")) != NULL) {
@@ -326,8 +352,22 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
                    "missing or unknown phase= (app-password, split or verify)");
         bad = 1;
     }
-    if (a->db == NULL || a->db[0] == '\0') {
-        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "missing db= (the mail2fa database)");
+    if (a->config != NULL && a->db != NULL) {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "config= and db= given: the configuration file names the store "
+                   "(keep config=)");
+        bad = 1;
+    } else if (a->db == NULL && a->config == NULL) {
+        a->config = DEFAULT_CONFIG;
+    }
+    if (a->config != NULL && a->key_file != NULL) {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "key_file= goes with db= only: with config= the configuration file names "
+                   "the key file (encryption.key_file)");
+        bad = 1;
+    }
+    if ((a->db != NULL && a->db[0] == '\0') || (a->config != NULL && a->config[0] == '\0')) {
+        pam_syslog(pamh, LOG_AUTHPRIV | LOG_ERR, "empty db= or config=");
         bad = 1;
     }
     if ((a->platform != NULL && a->platform[0] == '\0') ||
@@ -457,10 +497,11 @@ static int resolve(struct request *r)
         printable(platform, sizeof platform, r->platform);
         printable(protocol, sizeof protocol, r->protocol_name);
         pam_syslog(pamh, LOG_AUTHPRIV | LOG_DEBUG,
-                   "phase=%s user=%s service=%s platform=%s protocol=%s rhost=%s db=%s "
-                   "key_file=%s", r->args.phase_name, r->user_log, r->service, platform,
-                   protocol,
-                   r->rhost != NULL ? r->rhost : "(none)", r->args.db,
+                   "phase=%s user=%s service=%s platform=%s protocol=%s rhost=%s config=%s "
+                   "db=%s key_file=%s", r->args.phase_name, r->user_log, r->service, platform,
+                   protocol, r->rhost != NULL ? r->rhost : "(none)",
+                   r->args.config != NULL ? r->args.config : "(none)",
+                   r->args.db != NULL ? r->args.db : "(none)",
                    r->args.key_file != NULL ? r->args.key_file : "(none)");
     }
     return 0;
@@ -511,11 +552,90 @@ static int same_text(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* Opens the database, or reuses the engine an earlier phase of this PAM
- * transaction opened with the same db= and key_file=. 0 with *engine set
- * (owned by the PAM handle: do not free it), or -1 (logged). */
+/* The engines of config=, one per configuration path, kept for the life of
+ * the process that opened them (never freed: they serve every later login).
+ * `lock` guards the list; around fork it is held (pthread_atfork), so that
+ * a child never inherits it locked. */
+struct process_engine {
+    struct process_engine *next;
+    pid_t pid; /* the process that opened it: only it may use it */
+    char *config;
+    m2fa_engine *engine;
+};
+
+static pthread_mutex_t engines_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct process_engine *engines;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void engines_prepare(void) { pthread_mutex_lock(&engines_lock); }
+static void engines_release(void) { pthread_mutex_unlock(&engines_lock); }
+static void engines_atfork(void)
+{
+    pthread_atfork(engines_prepare, engines_release, engines_release);
+}
+
+/* The engine of r->args.config for this process: found, or opened and
+ * kept. The parent's engines, in a forked child, are left alone (not
+ * used, not freed: freeing would close what the parent still uses, and
+ * their threads do not exist here). 0 with *engine set (owned by the
+ * module: do not free it), or -1 (logged). */
+static int config_engine(const struct request *r, m2fa_engine **engine)
+{
+    pthread_once(&atfork_once, engines_atfork);
+    pid_t pid = getpid();
+    int rc = -1;
+    pthread_mutex_lock(&engines_lock);
+    for (struct process_engine *e = engines; e != NULL; e = e->next) {
+        if (e->pid == pid && strcmp(e->config, r->args.config) == 0) {
+            *engine = e->engine;
+            rc = 0;
+            goto out;
+        }
+    }
+    m2fa_engine *opened = NULL;
+    char message[512];
+    size_t needed = 0;
+    m2fa_status st = m2fa_engine_open_config_message(r->args.config, &opened, message,
+                                                     sizeof message, &needed);
+    if (st != M2FA_OK) {
+        /* The message names the file, line and column; never a secret. */
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                   "phase=%s user=%s service=%s: cannot open the engine of %s: %s (mail2fa "
+                   "status %u); `mail2fa config check` names the problem",
+                   r->args.phase_name, r->user_log, r->service, r->args.config, message,
+                   (unsigned)st);
+        goto out;
+    }
+    struct process_engine *kept = calloc(1, sizeof *kept);
+    if (kept == NULL || (kept->config = strdup(r->args.config)) == NULL) {
+        free(kept);
+        m2fa_engine_free(opened);
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: out of memory", r->args.phase_name);
+        goto out;
+    }
+    kept->pid = pid;
+    kept->engine = opened;
+    /* The list keeps the parent's entries (a child never frees them). */
+    kept->next = engines;
+    engines = kept;
+    if (r->args.debug)
+        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG, "opened the engine of %s for pid %ld",
+                   r->args.config, (long)pid);
+    *engine = opened;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&engines_lock);
+    return rc;
+}
+
+/* The engine of the module's arguments: with config=, the process's engine
+ * of that file; with db=, the database opened for this PAM transaction, or
+ * the engine an earlier phase of it opened with the same db= and
+ * key_file=. 0 with *engine set (not the caller's to free), or -1 (logged). */
 static int open_engine(const struct request *r, m2fa_engine **engine)
 {
+    if (r->args.config != NULL)
+        return config_engine(r, engine);
     const void *data = NULL;
     if (pam_get_data(r->pamh, ENGINE_DATA, &data) == PAM_SUCCESS && data != NULL) {
         const struct shared_engine *shared = data;
@@ -643,7 +763,7 @@ static int log_decision(const struct request *r, const m2fa_decision *decision,
  * same database, user, protocol and input. */
 struct carried_login {
     enum phase phase; /* the last phase that used it */
-    char *db, *key_file, *user, *protocol;
+    char *config, *db, *key_file, *user, *protocol; /* config or db: NULL when not given */
     char *input;      /* a copy of what was typed (wiped on cleanup) */
     m2fa_pending_login *pending;
 };
@@ -657,6 +777,7 @@ static void login_cleanup(pam_handle_t *pamh, void *data, int error_status)
         return;
     m2fa_pending_login_free(c->pending); /* wipes its copy of the input */
     wipe_free(c->input);
+    free(c->config);
     free(c->db);
     free(c->key_file);
     free(c->user);
@@ -685,7 +806,8 @@ static struct carried_login *carried(const struct request *r, enum phase after,
     if (pam_get_data(r->pamh, LOGIN_DATA, &data) != PAM_SUCCESS || data == NULL)
         return NULL;
     struct carried_login *c = (struct carried_login *)data;
-    if (c->phase != after || !same_text(c->db, r->args.db) ||
+    if (c->phase != after || !same_text(c->config, r->args.config) ||
+        !same_text(c->db, r->args.db) ||
         !same_text(c->key_file, r->args.key_file) || strcmp(c->user, r->user) != 0 ||
         strcmp(c->protocol, r->protocol_name) != 0 ||
         (input != NULL && strcmp(c->input, input) != 0))
@@ -708,7 +830,9 @@ static m2fa_status begin_login(const struct request *r, m2fa_engine *engine, con
         return M2FA_INTERNAL_PANIC;
     struct carried_login *c = calloc(1, sizeof *c);
     m2fa_status st = M2FA_INTERNAL_PANIC;
-    if (c == NULL || (c->db = strdup(r->args.db)) == NULL ||
+    if (c == NULL ||
+        (r->args.config != NULL && (c->config = strdup(r->args.config)) == NULL) ||
+        (r->args.db != NULL && (c->db = strdup(r->args.db)) == NULL) ||
         (r->args.key_file != NULL && (c->key_file = strdup(r->args.key_file)) == NULL) ||
         (c->user = strdup(r->user)) == NULL || (c->protocol = strdup(r->protocol_name)) == NULL ||
         (c->input = strdup(input)) == NULL) {

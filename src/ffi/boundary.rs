@@ -108,6 +108,32 @@ pub(super) unsafe fn free_handle<T>(ptr: *mut T) {
     }
 }
 
+/// Copies as much of `text` as fits into `(buf, len)` with a NUL (cut at
+/// a character boundary), and its whole size, NUL included, into
+/// `*needed`: for a message that goes with a failure, whose status must
+/// not become `M2FA_BUFFER_TOO_SMALL`. Nothing is copied when `buf` is
+/// NULL or `len` is 0.
+///
+/// # Safety
+/// `buf` is NULL or writable for `len` bytes; `needed` came from
+/// [`out_ptr`].
+pub(super) unsafe fn write_text_cut(text: &str, buf: *mut c_char, len: usize, needed: *mut usize) {
+    // SAFETY: checked non-NULL by the caller, writable per the contract.
+    unsafe { write_out(needed, text.len() + 1) };
+    if buf.is_null() || len == 0 {
+        return;
+    }
+    let mut end = text.len().min(len - 1);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    // SAFETY: buf is writable for len > end bytes; `text` is Rust-owned.
+    unsafe {
+        core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), end);
+        buf.add(end).write(0);
+    }
+}
+
 /// Copies `text` and a NUL into `(buf, len)`; reports the size needed.
 ///
 /// # Safety
@@ -191,5 +217,28 @@ mod tests {
         assert_eq!(unsafe { CStr::from_ptr(name) }, c"name");
         let items: Vec<&'static CStr> = Vec::new();
         assert!(static_name(|| Some(items[3])).is_null());
+    }
+
+    #[test]
+    fn a_cut_message_ends_on_a_character_and_tells_its_whole_size() {
+        let text = "ab\u{e9}cd"; // 'é' is two bytes, at 2..4
+        let mut buf = [0x7f as c_char; 4];
+        let mut needed = 0usize;
+        // SAFETY: buf is writable for its length; needed is a live usize.
+        unsafe { write_text_cut(text, buf.as_mut_ptr(), buf.len(), &mut needed) };
+        assert_eq!(needed, text.len() + 1);
+        // Three bytes fit, but the third is half of 'é': "ab" and the NUL.
+        // SAFETY: NUL-terminated by the call.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }, c"ab");
+        let mut big = [0 as c_char; 16];
+        // SAFETY: as above.
+        unsafe { write_text_cut(text, big.as_mut_ptr(), big.len(), &mut needed) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(big.as_ptr()) }.to_str(), Ok(text));
+        // Nothing to write into: only the size.
+        needed = 0;
+        // SAFETY: a NULL buffer is never written.
+        unsafe { write_text_cut(text, core::ptr::null_mut(), 0, &mut needed) };
+        assert_eq!(needed, text.len() + 1);
     }
 }

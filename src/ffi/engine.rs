@@ -10,7 +10,9 @@
 use core::ffi::c_char;
 use std::sync::Arc;
 
-use super::boundary::{ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle};
+use super::boundary::{
+    ffi_boundary, free_handle, handle, out_ptr, str_arg, write_handle, write_text_cut,
+};
 use super::config::m2fa_engine_config;
 use super::status::m2fa_status;
 use crate::engine::{AccountId, Engine, EngineConfig};
@@ -23,8 +25,12 @@ pub(super) type HostEngine = Engine<Box<dyn Store>>;
 /// (`m2fa_engine_new`; state lives as long as the handle), a SQLite
 /// database file (`m2fa_engine_open`), a PostgreSQL database shared by a
 /// cluster (`m2fa_engine_open_postgres`) or the host's own store
-/// (`m2fa_engine_with_store`). Thread-safe: share one handle between
-/// all threads; free it once, when no thread uses it.
+/// (`m2fa_engine_with_store`), or as a configuration file says
+/// (`m2fa_engine_open_config`). Thread-safe: share one handle between
+/// all threads, for the life of the process; free it once, when no thread
+/// uses it. Not across `fork`: a child process must neither use nor free
+/// its parent's engine (the store's threads and connections stay the
+/// parent's); it opens its own.
 pub struct m2fa_engine {
     /// Shared with the pending logins begun on it (`m2fa_pending_login`),
     /// which keep the store open until they are freed.
@@ -172,6 +178,102 @@ pub unsafe extern "C" fn m2fa_engine_open_postgres(
             Err(m2fa_status::M2FA_UNSUPPORTED)
         }
     })
+}
+
+/// Creates an engine as the configuration file at `path` says (the
+/// TOML file every mail2fa component reads; by default
+/// `/etc/mail2fa/mail2fa.toml`, the commented example is
+/// `integrations/mail2fa.toml`): its store (a SQLite file or a PostgreSQL
+/// database, created only if the file says `create = true`), its
+/// encryption key file, database password file and device key file, and
+/// its policies (TOTP parameters, lockout, codes, devices). The
+/// configuration must not be writable by group or others, the files of
+/// secrets not readable by them, and each must belong to this process's
+/// effective user or root. Release with `m2fa_engine_free`.
+///
+/// To tell the administrator what is wrong (the file, the line and column,
+/// the fix), use `m2fa_engine_open_config_message`.
+///
+/// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`,
+/// `M2FA_INVALID_CONFIG_FILE` (the configuration or a file it names),
+/// `M2FA_STORAGE_FAILURE` and the other storage statuses (the store cannot
+/// be opened), `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without
+/// the configuration file).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_open_config(
+    path: *const c_char,
+    out: *mut *mut m2fa_engine,
+) -> m2fa_status {
+    ffi_boundary!({
+        let out = out_ptr(out)?;
+        // SAFETY: path is NUL-terminated.
+        let path = unsafe { str_arg(path)? };
+        let engine = open_config(path).map_err(|(status, _)| status)?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_handle(out, m2fa_engine::new(engine)) };
+        Ok(())
+    })
+}
+
+/// As `m2fa_engine_open_config`; on a failure other than a NULL `out` or
+/// `needed`, also writes why, in one line of English, into `(buf, len)`
+/// (cut to fit, always NUL-terminated when `len` > 0) and the message's
+/// whole size into `*needed`, while the status stays the failure's: the
+/// file (and, for the configuration itself, `path:line:column`) and what
+/// to do, never a secret or a connection string. The one exception to the
+/// out-parameter rule: this text is written on failure, and `buf` is left
+/// alone on success. `buf` may be NULL with `len` 0. 512 bytes are enough
+/// for any message but the longest paths.
+///
+/// Errors: as `m2fa_engine_open_config`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn m2fa_engine_open_config_message(
+    path: *const c_char,
+    out: *mut *mut m2fa_engine,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> m2fa_status {
+    ffi_boundary!({
+        let (out, needed) = (out_ptr(out)?, out_ptr(needed)?);
+        let fail = |status: m2fa_status, message: &str| {
+            // SAFETY: buf is NULL or writable for len bytes; needed checked.
+            unsafe { write_text_cut(message, buf, len, needed) };
+            status
+        };
+        // SAFETY: path is NULL or NUL-terminated.
+        let path = unsafe { str_arg(path) }.map_err(|status| fail(status, status.message()))?;
+        let engine = open_config(path).map_err(|(status, message)| fail(status, &message))?;
+        // SAFETY: out checked non-NULL.
+        unsafe { write_handle(out, m2fa_engine::new(engine)) };
+        Ok(())
+    })
+}
+
+/// The engine a configuration file names, or the status and the message
+/// of why not.
+#[cfg(feature = "config")]
+fn open_config(path: &str) -> Result<HostEngine, (m2fa_status, String)> {
+    use crate::config::{Config, ConfigError};
+    let opened = Config::from_file(path).and_then(|config| config.open_engine());
+    opened.map_err(|error| {
+        let message = error.to_string();
+        let status = match error {
+            ConfigError::Store { source, .. } => m2fa_status::from(crate::Error::from(source)),
+            ConfigError::Engine { source, .. } => m2fa_status::from(source),
+            _ => m2fa_status::M2FA_INVALID_CONFIG_FILE,
+        };
+        (status, message)
+    })
+}
+
+/// Without the configuration file: unsupported.
+#[cfg(not(feature = "config"))]
+fn open_config(_path: &str) -> Result<HostEngine, (m2fa_status, String)> {
+    Err((
+        m2fa_status::M2FA_UNSUPPORTED,
+        "this build of mail2fa reads no configuration file (feature `config`)".into(),
+    ))
 }
 
 /// Frees an engine: an in-memory engine's state goes with it; a database

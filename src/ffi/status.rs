@@ -99,6 +99,12 @@ pub enum m2fa_status {
     /// The host's password check (the callback of `m2fa_engine_check_login`)
     /// could not answer: the login is refused, nothing recorded.
     M2FA_PASSWORD_CHECK_FAILED = 710,
+    /// The configuration file (or a file it names: key file, password
+    /// file, device key file) cannot be used: unreadable, open to others
+    /// or owned by another user, not valid TOML, an unknown key or a bad
+    /// value. `m2fa_engine_open_config_message` says which file, line and
+    /// column, and the fix.
+    M2FA_INVALID_CONFIG_FILE = 711,
     /// A bug in mail2fa: a Rust panic was caught at the boundary. Please report it.
     M2FA_INTERNAL_PANIC = 900,
 }
@@ -149,6 +155,7 @@ c_enum_table! {
         M2FA_LIMIT_REACHED => "a per-account limit is reached",
         M2FA_INVALID_NAME => "platform or account name outside mail2fa's alphabet (lower-case ASCII, one spelling per account)",
         M2FA_PASSWORD_CHECK_FAILED => "the host's password check could not answer; the login is refused",
+        M2FA_INVALID_CONFIG_FILE => "the configuration file, or a file it names, cannot be used",
         M2FA_INTERNAL_PANIC => "internal error in mail2fa (a bug; please report it)",
     }
 }

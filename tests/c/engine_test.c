@@ -44,6 +44,7 @@
  *   names.c               names refused: label rules, other spellings
  *   threads.c             16 threads racing on one engine
  *   databases.c           SQLite and PostgreSQL openers, state fails closed
+ *   config_file.c         an engine opened from a configuration file
  *   store/memory.c, store/table.c, store/postgres.c
  *                         the store every engine is made on: one of the
  *                         three is linked in (see fixture.h)
@@ -87,6 +88,7 @@ int main(void)
     test_mandatory_platform();
     test_postgres_entry_points();
     test_state_fails_closed();
+    test_config_file();
     test_client_functions_refuse_bad_names();
     /* What only the store this program runs on can do (see fixture.h). */
     if (store.own_tests != NULL) {

@@ -419,15 +419,21 @@ def scenarios(variant, server, tool, syslog=None):
 
     if variant == "pam":
         # Fail closed: without its database the module lets nobody in (not
-        # even an account without 2FA), and never creates a new one.
+        # even an account without 2FA), and never creates a new one. The
+        # auth processes keep the engine they opened (and its open file), so
+        # the database is found missing by a new process: restart Dovecot.
         moved = tool.db + ".away"
         os.rename(tool.db, moved)
         try:
+            server.stop()
+            server.start()
             check(not imap_login(imap, "bob@example.org", pw["bob@example.org"])[0],
                   f"{name}: database missing: even an account without 2FA is refused")
             check(not os.path.exists(tool.db), f"{name}: database missing: it is not created")
         finally:
             os.rename(moved, tool.db)
+        server.stop()
+        server.start()
         check(imap_login(imap, "bob@example.org", pw["bob@example.org"])[0],
               f"{name}: database back: logins work again")
 
@@ -445,15 +451,26 @@ def scenarios(variant, server, tool, syslog=None):
               f"{name}: no password, code or application password in syslog")
 
 
-def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, tool, syslog=None):
+def damaged_at(conf):
+    """The line and column of lockout.max_failures's value in `conf`,
+    where the damaged copies put a string."""
+    with open(conf) as f:
+        for number, line in enumerate(f, 1):
+            if line.startswith("max_failures = "):
+                return f"{number}:{len('max_failures = ') + 1}"
+    raise RuntimeError(f"{conf} has no max_failures line")
+
+
+def pam_outside_dovecot(driver, work, pam_module, conf, pwdfile, tool, syslog=None):
     """The PAM module where Dovecot cannot take it: user names not in lower
     case, input that is not UTF-8, a host module answering PAM_IGNORE,
-    stacks without one of mail2fa's lines."""
+    stacks without one of mail2fa's lines, one process that logs in again
+    and forks."""
     confdir = os.path.join(work, "pam-confdir")
     os.makedirs(confdir, exist_ok=True)
     stack = shipped("pam/mail2fa-imap.pam", {
         "pam_mail2fa.so": pam_module,
-        "/var/lib/mail2fa/mail2fa.db": db,
+        "/etc/mail2fa/mail2fa.toml": conf,
         "/etc/dovecot/mail2fa-users": pwdfile,
     })
     host = "pam_pwdfile.so pwdfile=" + pwdfile + " use_first_pass"
@@ -537,15 +554,71 @@ def pam_outside_dovecot(driver, work, pam_module, db, pwdfile, tool, syslog=None
     check(not login("m2fa-any-imap", "alice@example.com", latin1),
           "PAM direct: ... and does not get a 2FA account in")
 
+    # One engine per process for the life of the process, not one per
+    # login; a forked child opens its own and leaves the parent's alone.
+    # Seen through the database: moved away after the first login, it is
+    # still the kept engine's (an open file), and missing to a new engine.
+    env = dict(os.environ, PAM_DRIVER_MORE="1")
+    proc = subprocess.Popen([driver, confdir, "m2fa-imap", bob, bob_pw, "203.0.113.7"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def ask(command):
+        proc.stdin.write(command + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().startswith("ok")
+
+    check(proc.stdout.readline().startswith("ok"), "PAM process: the first login")
+    moved = tool.db + ".away"
+    os.rename(tool.db, moved)
+    try:
+        check(ask("again"), "PAM process: the database moved away, the next login in the "
+              "same process still works (its engine is kept, not opened per login)")
+        check(not ask("fork"), "PAM process: a forked child does not use the parent's engine "
+              "(it opens its own: the database is missing, refused)")
+        check(ask("again"), "PAM process: ... and the parent's engine still works after it")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        os.rename(moved, tool.db)
+    # The legacy argument db= (instead of config=) still works; both at once
+    # are refused; neither: the default configuration file is read.
+    variants = {
+        "m2fa-legacy-imap": stack.replace("config=" + conf, "db=" + tool.db),
+        "m2fa-both-imap": stack.replace("config=" + conf, f"config={conf} db={tool.db}"),
+        "m2fa-default-imap": stack.replace(" config=" + conf, ""),
+    }
+    for service, text in variants.items():
+        with open(os.path.join(confdir, service), "w") as f:
+            f.write(text)
+    check(login("m2fa-legacy-imap", bob, bob_pw), "PAM direct: the legacy db= still works")
+    check(not login("m2fa-both-imap", bob, bob_pw), "PAM direct: config= and db= together: refused")
+    if not os.path.exists("/etc/mail2fa/mail2fa.toml"):
+        check(not login("m2fa-default-imap", bob, bob_pw),
+              "PAM direct: neither: /etc/mail2fa/mail2fa.toml is read (missing here: refused)")
+    # A configuration that cannot be used: every login refused, the reason
+    # with its line and column in syslog.
+    damaged = conf + ".damaged"
+    with open(conf) as f, open(damaged, "w") as out:
+        out.write(f.read().replace("max_failures = 5", "max_failures = \"five\""))
+    with open(os.path.join(confdir, "m2fa-damaged-imap"), "w") as f:
+        f.write(stack.replace(conf, damaged))
+    check(not login("m2fa-damaged-imap", bob, bob_pw),
+          "PAM direct: a damaged configuration refuses every login")
+    if syslog is not None and syslog.sock is not None:
+        time.sleep(0.2)  # the reader thread
+        line = next((x for x in syslog.lines if damaged + ":" in x), "")
+        check(f"{damaged}:{damaged_at(conf)}:" in line,
+              f"PAM direct: syslog names the file, line and column ({line!r})")
+
 
 LUA_CHECKS = r"""
 -- The Lua module's check_login outside Dovecot: what the script's password
 -- check is given, and what becomes of a check that cannot answer.
-local moddir, db, platform, account, password, code1, code2 = table.unpack(arg, 1, 7)
+local moddir, conf, platform, account, password, code1, code2, damaged, where = table.unpack(arg, 1, 9)
 package.cpath = moddir .. "/?.so;" .. package.cpath
 local m2fa = require "mail2fa"
 local function check(ok, what) print((ok and "ok    " or "FAIL  ") .. "LUA module: " .. what) end
-local e = assert(m2fa.open(db))
+local e = assert(m2fa.open_config(conf))
 local seen
 local function host(answer)
   seen = {}
@@ -580,13 +653,37 @@ r, err = e:check_login(platform, account, "imap", input, { remote_addr = "not an
 check(r == nil and #seen == 0, "a client address that is not one: refused, the check not called")
 check(not pcall(e.check_login, e, platform, account, "imap", input, client, "not a function"),
   "a check that is not a function raises")
+
+local bad
+bad, err = m2fa.open_config(damaged)
+check(bad == nil and tostring(err):find(damaged .. ":" .. where .. ":", 1, true),
+  "a damaged configuration: nil, the file, line and column (" .. tostring(err) .. ")")
+
+-- A forked child: the parent's engine reads as closed there (never used,
+-- never freed: os.exit closes the state and runs its __gc); it opens its own.
+check(e:is_open(), "an engine opened here is open")
+local pid = driver_fork()
+if pid == 0 then
+  local ok = not e:is_open()
+  local r2, err2 = e:check_login(platform, account, "imap", input, client, host(true))
+  ok = ok and r2 == nil and err2 == "closed"
+  local own = m2fa.open_config(conf)
+  local r3 = own and own:check_login(platform, account, "imap", "wrong" .. code2, client, host(false))
+  ok = ok and own ~= nil and own:is_open() and r3 ~= nil and not r3.allowed
+  os.exit(ok and 0 or 1, true)
+end
+check(driver_wait(pid) == 0, "in a forked child the parent's engine is closed, a new one opens and answers")
+r = e:check_login(platform, account, "imap", password .. code2, client, host(false))
+check(e:is_open() and r and not r.allowed, "the parent's engine still answers after the child")
+
 e:close()
+check(not e:is_open(), "closed: is_open is false")
 r, err = e:check_login(platform, account, "imap", input, client, host(true))
 check(r == nil and err == "closed" and #seen == 0, "after close: nil, closed")
 """
 
 
-def lua_outside_dovecot(driver, work, lua_dir, db, tool):
+def lua_outside_dovecot(driver, work, lua_dir, conf, tool):
     """The Lua module's check_login where a Dovecot login cannot reach: a
     password check that raises, answers nil or something else."""
     gina = "gina@example.com"
@@ -596,14 +693,108 @@ def lua_outside_dovecot(driver, work, lua_dir, db, tool):
     script = os.path.join(work, "check_login.lua")
     with open(script, "w") as f:
         f.write(LUA_CHECKS)
-    done = subprocess.run([driver, script, lua_dir, db, PLATFORM, gina, "gina-Secret-1",
-                           totp(uri, now - 30), totp(uri, now)], capture_output=True, text=True)
+    damaged = conf + ".damaged"
+    with open(conf) as f, open(damaged, "w") as out:
+        out.write(f.read().replace("max_failures = 5", "max_failures = \"five\""))
+    done = subprocess.run([driver, script, lua_dir, conf, PLATFORM, gina, "gina-Secret-1",
+                           totp(uri, now - 30), totp(uri, now), damaged, damaged_at(conf)],
+                          capture_output=True, text=True)
     lines = done.stdout.splitlines()
     for line in lines:
         if line.startswith(("ok    ", "FAIL  ")):
             check(line.startswith("ok"), line[6:])
-    check(done.returncode == 0 and len(lines) >= 13,
+    check(done.returncode == 0 and len(lines) >= 18,
           f"LUA module: the check_login script ran to its end ({done.stderr.strip()})")
+
+
+PG_LUA = r"""
+-- A code consumed through the PAM module is a replay through the Lua
+-- module: both opened the same PostgreSQL database from their configuration.
+local moddir, conf, platform, account, password, code = table.unpack(arg, 1, 6)
+package.cpath = moddir .. "/?.so;" .. package.cpath
+local m2fa = require "mail2fa"
+local function check(ok, what) print((ok and "ok    " or "FAIL  ") .. "PostgreSQL: " .. what) end
+local e, err = m2fa.open_config(conf)
+check(e ~= nil, "the Lua module opens the database its configuration names (" .. tostring(err) .. ")")
+if not e then return end
+local r = e:check_login(platform, account, "imap", password .. code, nil, function() return true end)
+check(r and not r.allowed and r.reason == "replayed", "a code used through PAM is a replay through Lua")
+"""
+
+
+def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_dir, tool_bin,
+                             pwdfile):
+    """Both modules on the PostgreSQL database a configuration file names
+    (the shipped example with the store changed): logins, a code consumed
+    through one refused through the other, a forked auth process."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    password = parts.password or ""
+    netloc = f"{parts.username}@{parts.hostname}:{parts.port}"
+    connection = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    secret = os.path.join(work, "pg-password")
+    with open(secret, "w") as f:
+        f.write(password + "\n")
+    os.chmod(secret, 0o600)
+    conf = os.path.join(work, "pg.toml")
+    with open(conf, "w") as f:
+        f.write(shipped("mail2fa.toml", {
+            'sqlite_path = "/var/lib/mail2fa/mail2fa.db"': "#sqlite_path = (unset)",
+            '#postgres_connection = "host=/run/postgresql dbname=mail2fa user=mail2fa"':
+                f'postgres_connection = "{connection}"',
+            '#password_file = "/etc/mail2fa/db-password"': f'password_file = "{secret}"',
+        }))
+    os.chmod(conf, 0o644)
+    tool = Tool(tool_bin, url)
+    tool.run("platform", "enable", PLATFORM)
+    try:  # the database outlives a run: start alice afresh
+        tool.run("account", "remove", PLATFORM, "alice@example.com")
+    except RuntimeError:
+        pass
+    confdir = os.path.join(work, "pg-pam-confdir")
+    os.makedirs(confdir, exist_ok=True)
+    with open(os.path.join(confdir, "m2fa-imap"), "w") as f:
+        f.write(shipped("pam/mail2fa-imap.pam", {
+            "pam_mail2fa.so": pam_module,
+            "/etc/mail2fa/mail2fa.toml": conf,
+            "/etc/dovecot/mail2fa-users": pwdfile,
+        }))
+    bob, bob_pw = "bob@example.org", PASSWORDS["bob@example.org"]
+    env = dict(os.environ, PAM_DRIVER_MORE="1")
+    proc = subprocess.Popen([driver_pam, confdir, "m2fa-imap", bob, bob_pw, "203.0.113.7"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def ask(command):
+        proc.stdin.write(command + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().startswith("ok")
+
+    try:
+        check(proc.stdout.readline().startswith("ok"), "PostgreSQL: PAM lets bob in")
+        check(ask("fork"), "PostgreSQL: PAM in a forked child (its own engine and connections)")
+        check(ask("again"), "PostgreSQL: PAM again in the parent after the child")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    # alice is in the password file; a code consumed through PAM...
+    alice, alice_pw = "alice@example.com", PASSWORDS["alice@example.com"]
+    uri = tool.enroll(alice)
+    tool.run("account", "policy", PLATFORM, alice, "imap", "code-in-login")
+    code = totp(uri, time.time())
+    done = subprocess.run([driver_pam, confdir, "m2fa-imap", alice, alice_pw + code,
+                           "203.0.113.7"], capture_output=True, text=True)
+    check(done.returncode == 0, "PostgreSQL: PAM lets alice in with password+code")
+    # ... is a replay through Lua.
+    script = os.path.join(work, "pg.lua")
+    with open(script, "w") as f:
+        f.write(PG_LUA)
+    done = subprocess.run([driver_lua, script, lua_dir, conf, PLATFORM, alice, alice_pw, code],
+                          capture_output=True, text=True)
+    lines = [x for x in done.stdout.splitlines() if x.startswith(("ok    ", "FAIL  "))]
+    for line in lines:
+        check(line.startswith("ok"), line[6:])
+    check(done.returncode == 0 and len(lines) == 2,
+          f"PostgreSQL: the Lua script ran to its end ({done.stderr.strip()})")
 
 
 def bench(label, port, user, password, count):
@@ -656,23 +847,32 @@ def main():
     servers = []
     syslog = Syslog()
     try:
-        # PAM: the shipped stack, with the module, database and host password file here.
+        # Each integration reads a configuration file: the shipped example
+        # with the database's path changed, nothing else.
+        confs = {}
+        for variant in ("pam", "lua"):
+            confs[variant] = os.path.join(work, f"{variant}.toml")
+            with open(confs[variant], "w") as f:
+                f.write(shipped("mail2fa.toml", {
+                    "/var/lib/mail2fa/mail2fa.db": os.path.join(work, f"{variant}.db")}))
+            os.chmod(confs[variant], 0o644)
+        # PAM: the shipped stack, with the module, configuration and host password file here.
         pam_db = os.path.join(work, "pam.db")
         stack = shipped("pam/mail2fa-imap.pam", {
             "pam_mail2fa.so": pam_module,
-            "/var/lib/mail2fa/mail2fa.db": pam_db,
+            "/etc/mail2fa/mail2fa.toml": confs["pam"],
             "/etc/dovecot/mail2fa-users": pwdfile,
         })
         if args.only != "lua":
             for path in pam_files:
                 with open(path, "w") as f:
                     f.write(stack)
-        # Lua: the shipped script, with the database, users file and module directory here.
+        # Lua: the shipped script, with the configuration, users file and module directory here.
         lua_db = os.path.join(work, "lua.db")
         script = os.path.join(work, "mail2fa-passdb.lua")
         with open(script, "w") as f:
             f.write(shipped("dovecot/mail2fa-passdb.lua", {
-                "/var/lib/mail2fa/mail2fa.db": lua_db,
+                "/etc/mail2fa/mail2fa.toml": confs["lua"],
                 "/etc/dovecot/mail2fa-users": passwd,
                 "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(lua_dir, "?.so"),
             }))
@@ -696,10 +896,11 @@ def main():
             print(f"{variant}: dovecot started in {server.start() * 1000:.0f} ms")
             scenarios(variant, server, tool, syslog if variant == "pam" else None)
             if variant == "pam" and args.pam_driver:
-                pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module, db,
-                                    pwdfile, tool, syslog)
+                pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module,
+                                    confs["pam"], pwdfile, tool, syslog)
             if variant == "lua" and args.lua_driver:
-                lua_outside_dovecot(os.path.abspath(args.lua_driver), work, lua_dir, db, tool)
+                lua_outside_dovecot(os.path.abspath(args.lua_driver), work, lua_dir, confs["lua"],
+                                    tool)
             if args.bench:
                 app = tool.run("app-password", "create", PLATFORM, "alice@example.com",
                                "--name", "bench")["password"]
@@ -708,6 +909,16 @@ def main():
                 bench(f"{variant}: 2FA account, application password", server.imap,
                       "alice@example.com", app, args.bench)
             server.stop()
+        url = os.environ.get("MAIL2FA_TEST_POSTGRES")
+        if url and args.pam_driver and args.lua_driver and not args.only:
+            postgres_through_modules(url, work, os.path.abspath(args.pam_driver),
+                                     os.path.abspath(args.lua_driver), pam_module, lua_dir,
+                                     tool_bin, pwdfile)
+        elif os.environ.get("MAIL2FA_REQUIRE_POSTGRES") == "1":
+            check(False, "PostgreSQL: MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is "
+                  "not set (or --only, or no drivers)")
+        else:
+            print("SKIP  PostgreSQL through PAM and Lua: MAIL2FA_TEST_POSTGRES is not set")
         if args.bench:
             plain = Dovecot(work, "plain", f"passdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n")
             servers.append(plain)

@@ -6,7 +6,11 @@
  *   lua_driver SCRIPT [ARG...]
  *
  * The script gets its arguments in the global `arg` (arg[0] = SCRIPT) and
- * loads the module with require, as Dovecot's Lua passdb does. Exit status
+ * loads the module with require, as Dovecot's Lua passdb does. Two more
+ * globals let it play an auth process that forks: driver_fork() -> the
+ * child's pid in the parent, 0 in the child (stdout flushed first);
+ * driver_wait(pid) -> the child's exit status (-1 if it did not exit).
+ * Exit status
  * 0 if the script ran to its end, 1 if it raised an error (printed), 2 on
  * a usage error. The script prints its own checks.
  */
@@ -14,6 +18,29 @@
 #include <lua.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int driver_fork(lua_State *L)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return luaL_error(L, "fork failed");
+    lua_pushinteger(L, pid);
+    return 1;
+}
+
+static int driver_wait(lua_State *L)
+{
+    pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        lua_pushinteger(L, -1);
+    else
+        lua_pushinteger(L, WEXITSTATUS(status));
+    return 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -33,6 +60,8 @@ int main(int argc, char **argv)
         lua_rawseti(L, -2, i - 1);
     }
     lua_setglobal(L, "arg");
+    lua_register(L, "driver_fork", driver_fork);
+    lua_register(L, "driver_wait", driver_wait);
     int status = luaL_dofile(L, argv[1]);
     if (status != LUA_OK) {
         const char *message = lua_tostring(L, -1);

@@ -12,12 +12,21 @@
  * mail2fa's phase=app-password in the shipped stack), PAM_USER is changed
  * to NEW_USER, as a module between mail2fa's phases rewriting the user name
  * would; RHOST "-" sets no PAM_RHOST.
+ *
+ * With PAM_DRIVER_MORE=1 in the environment the process stays, as a
+ * long-lived auth process does: after the first authentication it reads
+ * commands from stdin, one a line, and answers each with a line
+ * ("ok ..." or "refused ..."): `again` authenticates once more in this
+ * process; `fork` authenticates once in a forked child (which exits) and
+ * waits for it. End of input ends it (exit status: the first login's).
  */
 #define _GNU_SOURCE
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *password;
 static pam_handle_t *handle;
@@ -52,6 +61,29 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
     return PAM_SUCCESS;
 }
 
+/* One authentication (pam_authenticate, pam_acct_mgmt): the PAM result,
+ * or -1 if PAM cannot start. Prints the result's text. */
+static int authenticate(char **argv, int argc)
+{
+    struct pam_conv conv = {conversation, NULL};
+    pam_handle_t *pamh = NULL;
+    int ret = pam_start_confdir(argv[2], argv[3], &conv, argv[1], &pamh);
+    if (ret != PAM_SUCCESS) {
+        fprintf(stderr, "pam_start_confdir: %d\n", ret);
+        return -1;
+    }
+    handle = pamh;
+    if (argc >= 6 && strcmp(argv[5], "-") != 0)
+        pam_set_item(pamh, PAM_RHOST, argv[5]);
+    ret = pam_authenticate(pamh, 0);
+    if (ret == PAM_SUCCESS)
+        ret = pam_acct_mgmt(pamh, 0);
+    printf("%s %s\n", ret == PAM_SUCCESS ? "ok" : "refused", pam_strerror(pamh, ret));
+    fflush(stdout);
+    pam_end(pamh, ret);
+    return ret;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5 || argc > 7) {
@@ -61,20 +93,27 @@ int main(int argc, char **argv)
     password = argv[4];
     if (argc == 7)
         new_user = argv[6];
-    struct pam_conv conv = {conversation, NULL};
-    pam_handle_t *pamh = NULL;
-    int ret = pam_start_confdir(argv[2], argv[3], &conv, argv[1], &pamh);
-    if (ret != PAM_SUCCESS) {
-        fprintf(stderr, "pam_start_confdir: %d\n", ret);
+    int first = authenticate(argv, argc);
+    if (first < 0)
         return 2;
+    const char *more = getenv("PAM_DRIVER_MORE");
+    char line[64];
+    while (more != NULL && strcmp(more, "1") == 0 && fgets(line, sizeof line, stdin) != NULL) {
+        if (strcmp(line, "again\n") == 0) {
+            authenticate(argv, argc);
+        } else if (strcmp(line, "fork\n") == 0) {
+            pid_t pid = fork();
+            if (pid == 0)
+                _exit(authenticate(argv, argc) == PAM_SUCCESS ? 0 : 1);
+            int status = 0;
+            if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+                printf("refused fork failed\n");
+                fflush(stdout);
+            }
+        } else {
+            fprintf(stderr, "pam_driver: unknown command %s", line);
+            return 2;
+        }
     }
-    handle = pamh;
-    if (argc >= 6 && strcmp(argv[5], "-") != 0)
-        pam_set_item(pamh, PAM_RHOST, argv[5]);
-    ret = pam_authenticate(pamh, 0);
-    if (ret == PAM_SUCCESS)
-        ret = pam_acct_mgmt(pamh, 0);
-    printf("%s\n", pam_strerror(pamh, ret));
-    pam_end(pamh, ret);
-    return ret == PAM_SUCCESS ? 0 : 1;
+    return first == PAM_SUCCESS ? 0 : 1;
 }

@@ -54,4 +54,7 @@ void test_threads(void);
 void test_postgres_entry_points(void);
 void test_state_fails_closed(void);
 
+/* config_file.c */
+void test_config_file(void);
+
 #endif /* MAIL2FA_TESTS_ENGINE_TESTS_H */
