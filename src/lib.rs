@@ -131,6 +131,7 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod asynchronous;
 pub mod base32;
+mod bounded_read;
 #[cfg(feature = "config")]
 #[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 pub mod config;

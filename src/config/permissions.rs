@@ -4,13 +4,13 @@
 //! process's effective user or by root. (The key file has the same checks,
 //! in [`EncryptionKeys::from_key_file`](crate::engine::EncryptionKeys::from_key_file).)
 
-use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use super::error::ConfigError;
+use crate::bounded_read::read_wiped;
 
 /// Largest configuration file read (1 MiB).
 const MAX_CONFIG_FILE_LEN: usize = 1 << 20;
@@ -63,21 +63,9 @@ fn read_checked(
     if meta.len() > max as u64 {
         return Err(fail(format!("is larger than {max} bytes")));
     }
-    let mut buffer = Zeroizing::new(vec![0u8; max + 1]);
-    let mut used = 0;
-    while used <= max {
-        match file.read(&mut buffer[used..]) {
-            Ok(0) => break,
-            Ok(read) => used += read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(io(error)),
-        }
-    }
-    if used > max {
-        return Err(fail(format!("is larger than {max} bytes")));
-    }
-    buffer.truncate(used);
-    Ok(buffer)
+    read_wiped(&mut file, max)
+        .map_err(io)?
+        .ok_or_else(|| fail(format!("is larger than {max} bytes")))
 }
 
 /// The problem with `meta`, worded with its fix.

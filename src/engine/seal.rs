@@ -21,7 +21,6 @@
 //! able to copy a plain record over a sealed one. A deployment that turns
 //! encryption on seals its plain records first (`Engine::seal_records`).
 
-use std::io::Read;
 use std::path::Path;
 
 use chacha20poly1305::XChaCha20Poly1305;
@@ -29,6 +28,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use zeroize::Zeroizing;
 
 use super::codes;
+use crate::bounded_read::read_wiped;
 use crate::error::{Error, KeyFileError, Result};
 use crate::record::{self, RecordError};
 
@@ -203,22 +203,10 @@ fn read_key_file(path: &Path) -> Result<EncryptionKeys, KeyFileError> {
     if meta.len() > max as u64 {
         return Err(too_large);
     }
-    // One buffer, never reallocated (no unwiped copy of the keys is left
-    // behind), one byte larger than allowed to see a file that grew.
-    let mut buffer = Zeroizing::new(vec![0u8; max + 1]);
-    let mut used = 0;
-    while used <= max {
-        match file.read(&mut buffer[used..]) {
-            Ok(0) => break,
-            Ok(read) => used += read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(unreadable(error)),
-        }
-    }
-    if used > max {
-        return Err(too_large);
-    }
-    parse_key_file(&buffer[..used])
+    let buffer = read_wiped(&mut file, max)
+        .map_err(unreadable)?
+        .ok_or(too_large)?;
+    parse_key_file(&buffer)
 }
 
 #[cfg(unix)]
