@@ -10,75 +10,29 @@ mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
 
 use mail2fa::Error;
 use mail2fa::asynchronous::{AsyncEngine, OwnedLoginAttempt, Password};
 use mail2fa::engine::{
     AccountId, ClientInfo, Engine, EngineConfig, LoginAttempt, Protocol, ProtocolPolicy,
 };
-use mail2fa::store::{CasOutcome, Store, StoreError, Versioned};
+use mail2fa::store::{MemoryStore, Store};
 use support::engine::{NOW, PLATFORM, account};
+use support::logging::{Watch, Watched};
 use support::{TestStore, code, fresh_store};
 
 const PASSWORD: &str = "T9D3K!px";
 
-/// The test store, noting the thread of every call.
-struct Threads {
-    inner: TestStore,
-    seen: Arc<Mutex<Vec<ThreadId>>>,
-}
+/// Notes the thread of every store call.
+type Threads = Watched<TestStore, Box<dyn Fn(&'static str, &[u8]) + Send + Sync>>;
 
-impl Threads {
-    fn note(&self) {
-        self.seen.lock().unwrap().push(std::thread::current().id());
-    }
-}
-
-impl Store for Threads {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        self.note();
-        self.inner.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        self.note();
-        self.inner.compare_and_swap(key, expected, new)
-    }
-}
-
-/// A store whose every call panics once it is armed.
+/// Every store call panics once `armed` is set.
 #[derive(Default)]
-struct Panicking {
-    inner: mail2fa::store::MemoryStore,
-    armed: AtomicBool,
-}
+struct Armed(AtomicBool);
 
-impl Panicking {
-    fn check(&self) {
-        assert!(!self.armed.load(Ordering::SeqCst), "the store fails badly");
-    }
-}
-
-impl Store for Panicking {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        self.check();
-        self.inner.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        self.check();
-        self.inner.compare_and_swap(key, expected, new)
+impl Watch for Armed {
+    fn call(&self, _: &'static str, _: &[u8]) {
+        assert!(!self.0.load(Ordering::SeqCst), "the store fails badly");
     }
 }
 
@@ -120,10 +74,11 @@ async fn setup<S: Store + 'static>(engine: &AsyncEngine<S>, alice: &AccountId) -
 #[test]
 fn the_store_is_never_called_on_the_runtime_thread_and_the_password_check_is() {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let store = Threads {
-        inner: fresh_store(),
-        seen: Arc::clone(&seen),
-    };
+    let noted = Arc::clone(&seen);
+    let store: Threads = Watched::new(
+        fresh_store(),
+        Box::new(move |_, _| noted.lock().unwrap().push(std::thread::current().id())),
+    );
     let engine = AsyncEngine::new(Engine::new(store, EngineConfig::default()).unwrap());
     // What the engine's construction read, on this thread before the
     // runtime runs on it, does not count.
@@ -268,10 +223,10 @@ fn a_directory_that_cannot_answer_and_input_no_client_sends_refuse_the_login() {
 
 #[test]
 fn a_panic_in_a_blocking_part_is_an_error_for_the_host() {
-    let store = Arc::new(Panicking::default());
+    let store = Arc::new(Watched::new(MemoryStore::new(), Armed::default()));
     let engine =
         AsyncEngine::new(Engine::new(Arc::clone(&store), EngineConfig::default()).unwrap());
-    store.armed.store(true, Ordering::SeqCst);
+    store.watcher().0.store(true, Ordering::SeqCst);
     let alice = account("alice@example.com");
     runtime().block_on(async {
         let login = engine

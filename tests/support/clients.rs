@@ -15,9 +15,10 @@ use mail2fa::engine::{
     AccountId, AllowReason, ClientAnswer, ClientInfo, Credential, Decision, DenyReason, DeviceId,
     DevicePolicy, DeviceToken, Engine, EngineConfig, LoginRequest, Notification, Protocol,
 };
-use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
+use mail2fa::store::{MemoryStore, Store};
 
 use super::engine::{PERIOD, step};
+use super::logging::{Watch, Watched};
 use super::stores::TestStore;
 use super::user::code;
 
@@ -171,30 +172,22 @@ pub fn only_device(engine: &Engine<impl Store>, id: &AccountId, now: u64) -> Dev
 }
 
 /// A store that counts the writes (compare-and-swap calls) it is asked for.
+pub type CountingStore = Watched<MemoryStore, SwapCount>;
+
+/// The writes a [`CountingStore`] was asked for.
 #[derive(Debug, Default)]
-pub struct CountingStore {
-    inner: MemoryStore,
-    swaps: AtomicUsize,
+pub struct SwapCount(AtomicUsize);
+
+impl Watch for SwapCount {
+    fn call(&self, op: &'static str, _: &[u8]) {
+        if op == "swap" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl CountingStore {
     pub fn swaps(&self) -> usize {
-        self.swaps.load(Ordering::SeqCst)
-    }
-}
-
-impl Store for CountingStore {
-    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        self.inner.load(key)
-    }
-
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<u64>,
-        new: Option<&[u8]>,
-    ) -> Result<CasOutcome, StoreError> {
-        self.swaps.fetch_add(1, Ordering::SeqCst);
-        self.inner.compare_and_swap(key, expected, new)
+        self.watcher().0.load(Ordering::SeqCst)
     }
 }
