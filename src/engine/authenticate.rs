@@ -19,7 +19,10 @@ use crate::store::{Store, Versioned, read_modify_write_from};
 
 impl<S: Store> Engine<S> {
     /// The decision for a whole login: account, protocol, the
-    /// host's password verdict, the credential, the client, `now`.
+    /// host's password verdict, the credential, the client, `now`. Most
+    /// hosts call [`Engine::check_login`] instead, which takes the password
+    /// field as typed and the host's password check; this is for hosts that
+    /// checked the password themselves — a form with a separate code field.
     ///
     /// * no 2FA: the host's password verdict decides (cacheable unless the
     ///   platform merely has 2FA off) — except on a platform where 2FA is

@@ -72,6 +72,10 @@ impl<S: Store> Engine<S> {
     /// mandatory, an account not enrolled gets its string split too (by the
     /// configured TOTP digits): it is never taken whole as a password.
     ///
+    /// Most hosts call [`Engine::check_login`] instead, which splits,
+    /// calls their password check and decides, reading each record once;
+    /// this is for hosts whose password check runs outside that call.
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] (NUL, over-long); storage errors.
     pub fn split_login<'a>(
