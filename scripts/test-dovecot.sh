@@ -7,7 +7,11 @@
 #   bash scripts/test-dovecot.sh --bench N  and N timed logins per integration
 # With MAIL2FA_TEST_POSTGRES set (eval "$(bash scripts/pg-server.sh start)"),
 # also both modules on the PostgreSQL database a configuration file names
-# (a code used through PAM is a replay through Lua, a forked PAM process);
+# (a code used through PAM is a replay through Lua, a forked PAM process),
+# and a cluster: two Dovecot instances with the Lua passdb, one configuration
+# file each, one database (replay, lockout, revocation across them; with
+# MAIL2FA_TEST_PG_CONTROL, e.g. "bash scripts/pg-server.sh", the database
+# stopped refuses logins on both until it is started again);
 # MAIL2FA_REQUIRE_POSTGRES=1 makes its absence a failure.
 # MAIL2FA_E2E_INSTANCE=1..9 gives a run its own ports and PAM service names,
 # so that several runs (worktrees, CI jobs) can share one machine.

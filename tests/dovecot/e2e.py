@@ -50,6 +50,8 @@ _BASE_PORTS = {
     "plain-pam": (46143, 46110),
     "pam": (15143, 15110),
     "lua": (25143, 25110),
+    "cluster-a": (35143, 35110),
+    "cluster-b": (36143, 36110),
 }
 PORTS = {variant: (imap + 100 * INSTANCE, pop3 + 100 * INSTANCE)
          for variant, (imap, pop3) in _BASE_PORTS.items()}
@@ -722,21 +724,19 @@ check(r and not r.allowed and r.reason == "replayed", "a code used through PAM i
 """
 
 
-def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_dir, tool_bin,
-                             pwdfile):
-    """Both modules on the PostgreSQL database a configuration file names
-    (the shipped example with the store changed): logins, a code consumed
-    through one refused through the other, a forked auth process."""
+def postgres_config(url, work, name):
+    """A configuration file naming the PostgreSQL database of `url`: the
+    shipped example with the store changed, the password in its own file."""
     from urllib.parse import urlsplit, urlunsplit
     parts = urlsplit(url)
     password = parts.password or ""
     netloc = f"{parts.username}@{parts.hostname}:{parts.port}"
     connection = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    secret = os.path.join(work, "pg-password")
+    secret = os.path.join(work, f"{name}-password")
     with open(secret, "w") as f:
         f.write(password + "\n")
     os.chmod(secret, 0o600)
-    conf = os.path.join(work, "pg.toml")
+    conf = os.path.join(work, f"{name}.toml")
     with open(conf, "w") as f:
         f.write(shipped("mail2fa.toml", {
             'sqlite_path = "/var/lib/mail2fa/mail2fa.db"': "#sqlite_path = (unset)",
@@ -745,6 +745,15 @@ def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_
             '#password_file = "/etc/mail2fa/db-password"': f'password_file = "{secret}"',
         }))
     os.chmod(conf, 0o644)
+    return conf
+
+
+def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_dir, tool_bin,
+                             pwdfile):
+    """Both modules on the PostgreSQL database a configuration file names
+    (the shipped example with the store changed): logins, a code consumed
+    through one refused through the other, a forked auth process."""
+    conf = postgres_config(url, work, "pg")
     tool = Tool(tool_bin, url)
     tool.run("platform", "enable", PLATFORM)
     try:  # the database outlives a run: start alice afresh
@@ -795,6 +804,124 @@ def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_
         check(line.startswith("ok"), line[6:])
     check(done.returncode == 0 and len(lines) == 2,
           f"PostgreSQL: the Lua script ran to its end ({done.stderr.strip()})")
+
+
+class ConfigTool(Tool):
+    """The operator tool reading a configuration file, as an operator runs it."""
+
+    def __init__(self, binary, conf):
+        super().__init__(binary, None)
+        self.conf = conf
+
+    def run(self, *args, now=None):
+        cmd = [self.binary, "--config", self.conf, "--json", "--yes", "--color", "never"]
+        if now is not None:
+            cmd += ["--now", str(int(now))]
+        done = subprocess.run(cmd + list(args), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"mail2fa {' '.join(args)}: {done.stderr.strip()}")
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def answered_login(port, user, password):
+    """An IMAP login that must be answered within imaplib's timeout:
+    (logged in?, the answer), or (None, why) when no answer came."""
+    try:
+        return imap_login(port, user, password)
+    except OSError as e:
+        return None, f"no answer: {e}"
+
+
+def two_dovecots(url, work, tool_bin, lua_dir, passwd):
+    """A cluster: two Dovecot instances (own ports, base dirs and
+    configuration files) on one PostgreSQL database, both through the Lua
+    passdb. State kept in the database holds on both; a stopped database
+    refuses logins on both until it is back."""
+    pw = PASSWORDS
+    servers, tools = [], []
+    try:
+        for name in ("cluster-a", "cluster-b"):
+            conf = postgres_config(url, work, name)
+            script = os.path.join(work, f"{name}-passdb.lua")
+            with open(script, "w") as f:
+                f.write(shipped("dovecot/mail2fa-passdb.lua", {
+                    "/etc/mail2fa/mail2fa.toml": conf,
+                    "/etc/dovecot/mail2fa-users": passwd,
+                    "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(lua_dir, "?.so"),
+                }))
+            server = Dovecot(work, name, shipped("dovecot/auth-mail2fa-lua.conf", {
+                "/etc/dovecot/mail2fa-passdb.lua": script}))
+            servers.append(server)
+            tools.append(ConfigTool(tool_bin, conf))
+            print(f"{name}: dovecot started in {server.start() * 1000:.0f} ms")
+        a, b = servers
+        tool = tools[0]
+        tool.run("platform", "enable", PLATFORM)
+        for account in ("carol@example.com", "dave@example.com", "erin@example.com"):
+            try:  # the database outlives a run: start afresh
+                tool.run("account", "remove", PLATFORM, account)
+            except RuntimeError:
+                pass
+
+        # A code consumed on A is a replay on B.
+        carol = "carol@example.com"
+        uri = tool.enroll(carol)
+        tool.run("account", "policy", PLATFORM, carol, "imap", "code-in-login")
+        login = pw[carol] + totp(uri, time.time())
+        check(imap_login(a.imap, carol, login)[0], "CLUSTER: password+code on A")
+        check(not imap_login(b.imap, carol, login)[0], "CLUSTER: the same code on B is a replay")
+        check(imap_login(b.imap, carol, pw[carol] + totp(uri, time.time() + 30))[0],
+              "CLUSTER: ... while B takes carol's next code")
+
+        # Wrong codes through A lock the account on B too.
+        erin = "erin@example.com"
+        uri = tools[1].enroll(erin)
+        tools[1].run("account", "policy", PLATFORM, erin, "imap", "code-in-login")
+        good = totp(uri, time.time())
+        wrong = "%06d" % ((int(good) + 500_000) % 1_000_000)
+        refused = [not imap_login(a.imap, erin, pw[erin] + wrong)[0] for _ in range(5)]
+        check(all(refused), "CLUSTER: five wrong codes on A are refused")
+        check(tools[1].run("account", "show", PLATFORM, erin)["locked_until"] is not None,
+              "CLUSTER: the tool on B's configuration sees the lock")
+        check(not imap_login(b.imap, erin, pw[erin] + good)[0],
+              "CLUSTER: locked through A, the right code is refused on B")
+
+        # An application password works on both; revoked with the tool, on neither.
+        dave = "dave@example.com"
+        tool.enroll(dave)
+        app = tool.run("app-password", "create", PLATFORM, dave, "--name", "phone")["password"]
+        check(imap_login(a.imap, dave, app)[0], "CLUSTER: an application password on A")
+        check(imap_login(b.imap, dave, app)[0], "CLUSTER: ... and on B")
+        tools[1].run("app-password", "revoke", PLATFORM, dave, "1")
+        check(not imap_login(a.imap, dave, app)[0], "CLUSTER: revoked with the tool, refused on A")
+        check(not imap_login(b.imap, dave, app)[0], "CLUSTER: ... and on B")
+
+        # The database stopped: both refuse (and answer); back: both let in.
+        control = os.environ.get("MAIL2FA_TEST_PG_CONTROL", "").strip()
+        if not control:
+            if os.environ.get("MAIL2FA_REQUIRE_POSTGRES") == "1":
+                check(False, "CLUSTER: MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_PG_CONTROL "
+                      "is not set")
+            else:
+                print("SKIP  CLUSTER: PostgreSQL stopped: MAIL2FA_TEST_PG_CONTROL is not set")
+            return
+        bob = ("bob@example.org", pw["bob@example.org"])
+        check(imap_login(a.imap, *bob)[0] and imap_login(b.imap, *bob)[0],
+              "CLUSTER: bob logs in on A and B")
+        subprocess.run(["sh", "-c", f"{control} stop"], check=True, stdout=subprocess.DEVNULL)
+        try:
+            for label, server in (("A", a), ("B", b)):
+                ok, answer = answered_login(server.imap, *bob)
+                check(ok is False, f"CLUSTER: PostgreSQL stopped, {label} refuses bob ({answer})")
+        finally:
+            subprocess.run(["sh", "-c", f"{control} start"], check=True,
+                           stdout=subprocess.DEVNULL)
+        for label, server in (("A", a), ("B", b)):
+            check(imap_login(server.imap, *bob)[0],
+                  f"CLUSTER: PostgreSQL back, {label} lets bob in")
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def bench(label, port, user, password, count):
@@ -914,6 +1041,7 @@ def main():
             postgres_through_modules(url, work, os.path.abspath(args.pam_driver),
                                      os.path.abspath(args.lua_driver), pam_module, lua_dir,
                                      tool_bin, pwdfile)
+            two_dovecots(url, work, tool_bin, lua_dir, passwd)
         elif os.environ.get("MAIL2FA_REQUIRE_POSTGRES") == "1":
             check(False, "PostgreSQL: MAIL2FA_REQUIRE_POSTGRES=1 but MAIL2FA_TEST_POSTGRES is "
                   "not set (or --only, or no drivers)")
