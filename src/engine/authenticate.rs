@@ -4,6 +4,8 @@
 //!, device binding, application passwords or the code
 //! check. A failed password check is answered alike with or without 2FA.
 
+use std::net::IpAddr;
+
 use super::account_id::{AccountId, platform_key};
 use super::app_passwords::matching_app_password;
 use super::codes;
@@ -76,7 +78,7 @@ impl<S: Store> Engine<S> {
         request: &LoginRequest<'_>,
         now: u64,
     ) -> Result<Decision> {
-        request.client.check()?;
+        let addr = request.client.check()?;
         if let Credential::PasswordAndCode { code: text, .. } | Credential::AppPassword(text) =
             request.credential
         {
@@ -94,22 +96,23 @@ impl<S: Store> Engine<S> {
         } else {
             None
         };
-        self.decide_request(id, request, record, platform, now)
+        self.decide_request(id, request, addr, record, platform, now)
     }
 
-    /// [`Engine::authenticate`] on the account's record and its platform's
-    /// as just loaded (the platform's may be left unread, `None`, for an
+    /// [`Engine::authenticate`] for a client whose fields were checked
+    /// (`addr`: its address, parsed), on the account's record and its
+    /// platform's as just loaded (the platform's may be left unread, `None`, for an
     /// account without a record whose password is correct). Each record is
     /// read at most once more, and only after a lost race.
     pub(super) fn decide_request(
         &self,
         id: &AccountId,
         request: &LoginRequest<'_>,
+        addr: Option<IpAddr>,
         record: Option<Versioned>,
         platform: Option<Versioned>,
         now: u64,
     ) -> Result<Decision> {
-        let addr = request.client.check()?;
         let credential = request.credential;
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {

@@ -3,6 +3,8 @@
 //! password+code string, the password check, the credential and the
 //! decision of [`Engine::authenticate`] inside, each record read once.
 
+use std::net::IpAddr;
+
 use super::account_id::{AccountId, platform_key};
 use super::core::Engine;
 use super::decision::Decision;
@@ -117,6 +119,7 @@ pub(crate) struct PreparedLogin {
     record: Option<Versioned>,
     platform: Option<Versioned>,
     code_at: Option<usize>,
+    addr: Option<IpAddr>,
     read_at: u64,
 }
 
@@ -203,7 +206,7 @@ impl<S: Store> Engine<S> {
         now: u64,
     ) -> Result<PreparedLogin> {
         check_login_input(attempt.input)?;
-        attempt.client.check()?;
+        let addr = attempt.client.check()?;
         // The same two reads with or without 2FA (see `split_login_for`).
         let record = self.store.load(&id.store_key())?;
         let platform = self.store.load(&platform_key(&id.platform))?;
@@ -219,6 +222,7 @@ impl<S: Store> Engine<S> {
             record,
             platform,
             code_at: code.map(|_| password.len()),
+            addr,
             read_at: now,
         })
     }
@@ -257,7 +261,14 @@ impl<S: Store> Engine<S> {
             credential,
             client: attempt.client,
         };
-        self.decide_request(id, &request, prepared.record, prepared.platform, now)
+        self.decide_request(
+            id,
+            &request,
+            prepared.addr,
+            prepared.record,
+            prepared.platform,
+            now,
+        )
     }
 }
 

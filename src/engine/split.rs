@@ -128,7 +128,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// The split of [`Engine::split_login_for`] on the account's and the
-    /// platform's records as just loaded (`None`: absent). Either way it
+    /// platform's records as just loaded (`None`: absent), for an `input`
+    /// its caller has passed through `check_login_input`. Either way it
     /// decodes an account record (the decoy where there is none).
     pub(super) fn split_loaded<'a>(
         &self,
@@ -139,7 +140,6 @@ impl<S: Store> Engine<S> {
         platform: Option<&[u8]>,
         now: u64,
     ) -> Result<(&'a str, Option<&'a str>)> {
-        check_login_input(input)?;
         let Some(record) = record else {
             if !self.is_mandatory(&id.platform) {
                 // The decoding an account with 2FA costs (its record, its
