@@ -26,24 +26,6 @@ fn line_of(text: &str, start: &str) -> usize {
     text.lines().position(|l| l.starts_with(start)).unwrap() + 1
 }
 
-/// `account enable` then `account confirm` with the app's code, on
-/// `config`; returns the provisioning URI.
-fn enroll_with(sandbox: &Sandbox, config: &Path, account: &str) -> String {
-    let enabled = sandbox
-        .run_with(config, &["account", "enable", PLATFORM, account, "--json"])
-        .expect(OK)
-        .json();
-    let uri = enabled["uri"].as_str().unwrap().to_owned();
-    let code = authenticator(&uri).generate(NOW).unwrap();
-    sandbox
-        .run_with(
-            config,
-            &["account", "confirm", PLATFORM, account, code.as_str()],
-        )
-        .expect(OK);
-    uri
-}
-
 #[test]
 fn an_enrollment_follows_the_totp_settings_of_the_file() {
     let sandbox = Sandbox::new("config-digits");
@@ -52,7 +34,7 @@ fn an_enrollment_follows_the_totp_settings_of_the_file() {
     sandbox
         .run_with(&config, &["platform", "enable", PLATFORM])
         .expect(OK);
-    let uri = enroll_with(&sandbox, &config, ALICE);
+    let uri = sandbox.enroll_with(&config, ALICE);
     assert!(uri.contains("digits=8"), "{uri}");
     assert!(uri.contains("period=60"), "{uri}");
     let code = authenticator(&uri).generate(NOW).unwrap();
@@ -398,7 +380,7 @@ fn a_postgres_configuration_works_with_the_tool_and_config_check() {
     sandbox
         .run_with(&config, &["platform", "enable", PLATFORM])
         .expect(OK);
-    let uri = enroll_with(&sandbox, &config, ALICE);
+    let uri = sandbox.enroll_with(&config, ALICE);
     assert!(uri.contains("digits=8"), "{uri}");
 
     let run = sandbox.run_with(&config, &["config", "check"]).expect(OK);

@@ -210,6 +210,45 @@ impl Sandbox {
         uri
     }
 
+    /// `account enable` then `account confirm` with the app's code, on the
+    /// configuration file `config`; returns the provisioning URI.
+    pub fn enroll_with(&self, config: &Path, account: &str) -> String {
+        let enabled = self
+            .run_with(config, &["account", "enable", PLATFORM, account, "--json"])
+            .expect(OK)
+            .json();
+        let uri = enabled["uri"].as_str().unwrap().to_owned();
+        let code = authenticator(&uri).generate(NOW).unwrap();
+        self.run_with(
+            config,
+            &["account", "confirm", PLATFORM, account, code.as_str()],
+        )
+        .expect(OK);
+        uri
+    }
+
+    /// `mail2fa login PLATFORM account args…` on `config` at `at`, the
+    /// login string `typed` on standard input.
+    pub fn login_with(
+        &self,
+        config: &Path,
+        at: u64,
+        account: &str,
+        args: &[&str],
+        typed: &[u8],
+    ) -> Run {
+        let mut command = self.command();
+        command
+            .arg("--config")
+            .arg(config)
+            .arg("--now")
+            .arg(at.to_string())
+            .args(["login", PLATFORM, account])
+            .args(args)
+            .write_stdin(typed.to_vec());
+        finish(command)
+    }
+
     /// Opens the database as a mail server does (no encryption keys).
     pub fn engine(&self) -> Engine<SqliteStore> {
         Engine::new(
@@ -268,14 +307,16 @@ pub fn authenticator(uri: &str) -> Totp {
     Totp::new(key.secret(), key.totp_config().unwrap())
 }
 
-/// A well-formed code that is none of the app's codes anywhere near `NOW`.
+/// A well-formed code (of the app's digits) that is none of the app's
+/// codes anywhere near `NOW`.
 pub fn wrong_code(totp: &Totp) -> String {
     let near: Vec<String> = (NOW - 40 * 30..=NOW + 40 * 30)
         .step_by(30)
         .map(|t| totp.generate(t).unwrap().as_str().to_owned())
         .collect();
+    let digits = near[0].len();
     (0..10)
-        .map(|d| d.to_string().repeat(6))
+        .map(|d| d.to_string().repeat(digits))
         .find(|candidate| !near.contains(candidate))
         .unwrap()
 }

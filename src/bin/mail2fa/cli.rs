@@ -111,6 +111,51 @@ pub(crate) enum Command {
     /// Check the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Log in as a mail server would and show the decision: the login
+    /// string (as the client types it: the password followed by the code,
+    /// or an application password) is read from standard input. A real
+    /// login: a code it accepts is used up, a wrong one counts toward the
+    /// lockout. mail2fa holds no mailbox passwords: the password part is
+    /// taken as right (or, with --password wrong, as wrong), as the mail
+    /// server's own check would answer. Exit status 0: let in; 1: not.
+    Login(LoginArgs),
+}
+
+/// A login to try: who, over which protocol, from which client.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    #[command(flatten)]
+    pub(crate) account: AccountArgs,
+    /// The protocol the client uses: imap, pop3, smtp, activesync,
+    /// outlook, webmail, portal, rpc-over-http, or another name your
+    /// servers use.
+    #[arg(long, value_parser = parse_protocol, value_name = "PROTOCOL")]
+    pub(crate) protocol: Protocol,
+    /// What the mail server's password check answers for the password part.
+    #[arg(long, value_enum, default_value = "right", value_name = "ANSWER")]
+    pub(crate) password: PasswordAnswer,
+    /// The client's IP address, as the server sees it.
+    #[arg(long, value_name = "IP")]
+    pub(crate) address: Option<String>,
+    /// The client's device id (ActiveSync's DeviceId, or IMAP ID's).
+    #[arg(long, value_name = "ID")]
+    pub(crate) device_id: Option<String>,
+    /// The client's device type (ActiveSync's DeviceType).
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) device_type: Option<String>,
+    /// The client's User-Agent (or IMAP ID's name and version).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) user_agent: Option<String>,
+}
+
+/// What the mail server's password check answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PasswordAnswer {
+    /// The password part is right.
+    Right,
+    /// The password part is wrong (the input may still be an application
+    /// password).
+    Wrong,
 }
 
 #[derive(Debug, Subcommand)]

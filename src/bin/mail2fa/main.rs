@@ -35,6 +35,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Db(command) => open()?.db(command),
         // The check reads the file alone, and opens its store its own way.
         Command::Config(command) => commands::config::run(&cli.global, command),
+        Command::Login(args) => open()?.login(&args),
     }
 }
 
@@ -43,7 +44,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("mail2fa: {}", failure.message);
+            // An empty message: the output already said why (a refused
+            // `login`).
+            if !failure.message.is_empty() {
+                eprintln!("mail2fa: {}", failure.message);
+            }
             ExitCode::from(failure.code)
         }
     }

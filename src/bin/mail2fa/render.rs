@@ -163,6 +163,18 @@ pub(crate) fn deny_text(reason: DenyReason) -> String {
         DenyReason::Replayed => "that code was already used; wait for the next one".to_owned(),
         DenyReason::Locked { until } => format!("locked until {}", format_utc(until)),
         DenyReason::EnrollmentExpired => "the enrollment expired".to_owned(),
+        DenyReason::WrongPassword => "wrong password (nothing recorded)".to_owned(),
+        DenyReason::WrongAppPassword => "not one of the account's application passwords".to_owned(),
+        DenyReason::ProtocolRefused => "the protocol's policy refuses it".to_owned(),
+        DenyReason::AppPasswordRequired => {
+            "the protocol's policy asks for an application password".to_owned()
+        }
+        DenyReason::AppPasswordNotAccepted => {
+            "the protocol's policy does not take application passwords".to_owned()
+        }
+        DenyReason::AppPasswordOutOfScope => {
+            "that application password is not for this protocol".to_owned()
+        }
         other => format!("{other:?}"),
     }
 }

@@ -7,4 +7,5 @@ pub(crate) mod config;
 mod db;
 mod device;
 mod enrollment;
+mod login;
 mod platform;
