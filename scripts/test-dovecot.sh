@@ -38,8 +38,12 @@ cargo build --quiet --features cli --bin mail2fa
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o target/integrations/pam_driver tests/dovecot/pam_driver.c -lpam
 gcc -std=c11 -O2 -Wall -Wextra -Werror -I/usr/include/lua5.4 -o target/integrations/lua_driver \
   tests/dovecot/lua_driver.c -llua5.4
+# A C mail server's logins (m2fa_engine_open_config, m2fa_engine_check_login).
+gcc -std=c11 -O2 -Wall -Wextra -Werror -Itarget/capi/include -o target/integrations/c_host \
+  tests/dovecot/c_host.c target/capi/lib/libmail2fa.a -lpthread -ldl -lm
 python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
   --pam-driver target/integrations/pam_driver \
+  --c-host target/integrations/c_host \
   --lua-driver target/integrations/lua_driver \
   --pam-module target/integrations/pam_mail2fa.so \
   --lua-module target/integrations/mail2fa.so "$@"

@@ -7,6 +7,7 @@ Run by scripts/test-dovecot.sh, which builds what it needs:
     python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
         [--pam-driver target/integrations/pam_driver] \
         [--lua-driver target/integrations/lua_driver] \
+        [--c-host target/integrations/c_host] \
         --pam-module target/integrations/pam_mail2fa.so \
         --lua-module target/integrations/mail2fa.so [--bench N]
 
@@ -63,6 +64,9 @@ PASSWORDS = {
     "erin@example.com": "erin-Secret-1",
     "frank@example.com": "frank-Secret-1",  # disabled in the host's password file
 }
+for _who in ("pam", "lua", "tool", "c"):  # same_decisions' accounts, two runs at most
+    for _round in (1, 2):
+        PASSWORDS[f"same-{_who}-{_round}@example.com"] = "same-Secret-1"
 DISABLED = "frank@example.com"
 # Other spellings of alice's account that a directory behind the password
 # check (LDAP, SSSD) may match to her: the host's password files know them
@@ -96,14 +100,15 @@ def check(condition, what):
 
 
 def totp(uri, at):
-    """The code an authenticator app shows at Unix time `at` (RFC 6238, SHA-1, 6 digits)."""
-    query = uri.split("?", 1)[1]
-    secret = dict(p.split("=", 1) for p in query.split("&"))["secret"]
+    """The code an authenticator app shows at Unix time `at` (RFC 6238,
+    SHA-1, 30-second steps, the URI's digits)."""
+    query = dict(p.split("=", 1) for p in uri.split("?", 1)[1].split("&"))
+    secret, digits = query["secret"], int(query.get("digits", "6"))
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     mac = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
     offset = mac[-1] & 15
     value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
-    return "%06d" % (value % 1_000_000)
+    return str(value % 10 ** digits).zfill(digits)
 
 
 def crypt_sha512(password):
@@ -709,6 +714,223 @@ def lua_outside_dovecot(driver, work, lua_dir, conf, tool):
           f"LUA module: the check_login script ran to its end ({done.stderr.strip()})")
 
 
+SAME_LUA = r"""
+-- The Lua module as a Dovecot auth process uses it: one engine opened from
+-- the configuration file for the life of the process, one check_login per
+-- line of standard input ("PROTOCOL<TAB>TYPED"), the script's password
+-- check comparing with the one password it knows. Answers "OUTCOME REASON"
+-- or "error MESSAGE", one line each.
+local moddir, conf, platform, account, password = table.unpack(arg, 1, 5)
+package.cpath = moddir .. "/?.so;" .. package.cpath
+local m2fa = require "mail2fa"
+io.stdout:setvbuf("line")
+local e = assert(m2fa.open_config(conf))
+local client = { remote_addr = "203.0.113.7" }
+for line in io.lines() do
+  local protocol, typed = line:match("^([^\t]*)\t(.*)$")
+  local r, err = e:check_login(platform, account, protocol, typed, client,
+                               function(pw) return pw == password end)
+  if r then print(r.outcome .. " " .. r.reason) else print("error " .. tostring(err)) end
+end
+"""
+
+
+def same_decisions(work, tool_bin, pam_driver, lua_driver, c_host, pam_module, lua_dir, pwdfile,
+                   syslog=None):
+    """PAM, Lua, the tool and a C host given the same configuration file
+    (the shipped example) make the same decisions: one login sequence, run
+    step by step through each on an account of its own, compared — the
+    answers, the reasons and what each left in the account's record. Two
+    values differ from the library's defaults, so that a component that
+    did not read the file would stand out: 8-digit codes (the tool's
+    enrollments) and a lock after 3 wrong codes (every component)."""
+    conf = os.path.join(work, "same.toml")
+    with open(conf, "w") as f:
+        f.write(shipped("mail2fa.toml", {
+            "/var/lib/mail2fa/mail2fa.db": os.path.join(work, "same.db"),
+            "# Digits per code, 6 to 10.\ndigits = 6": "# Digits per code, 6 to 10.\ndigits = 8",
+            "max_failures = 5": "max_failures = 3"}))
+    os.chmod(conf, 0o644)
+    tool = ConfigTool(tool_bin, conf)
+    tool.run("platform", "enable", PLATFORM)
+    confdir = os.path.join(work, "same-pam-confdir")
+    os.makedirs(confdir, exist_ok=True)
+    stack = shipped("pam/mail2fa-imap.pam", {
+        "pam_mail2fa.so": pam_module,
+        "/etc/mail2fa/mail2fa.toml": conf,
+        "/etc/dovecot/mail2fa-users": pwdfile,
+    })
+    for protocol in ("imap", "smtp"):
+        with open(os.path.join(confdir, f"m2fa-same-{protocol}"), "w") as f:
+            f.write(stack)
+    script = os.path.join(work, "same.lua")
+    with open(script, "w") as f:
+        f.write(SAME_LUA)
+
+    def attempt(round_):
+        """One run of the sequence on fresh accounts; (results, accounts, in one step?)."""
+        accounts = {who: f"same-{who}-{round_}@example.com" for who in SAME_COMPONENTS}
+        uris, apps = {}, {}
+        for who, account in accounts.items():
+            uris[who] = tool.enroll(account)
+            tool.run("account", "policy", PLATFORM, account, "imap", "code-in-login")
+            apps[who] = tool.run("app-password", "create", PLATFORM, account,
+                                 "--name", "phone", "--protocol", "smtp")["password"]
+        # Three usable codes (the enrollment used the step of a minute ago):
+        # begin early in a 30-second step, so that the sequence ends in it.
+        while time.time() % 30 > 3:
+            time.sleep(0.2)
+        start = time.time()
+        password = SAME_PASSWORD
+        steps = []
+        for who in SAME_COMPONENTS:
+            uri, app = uris[who], apps[who]
+            codes = [totp(uri, start + d) for d in (-30, 0, 30)]
+            check(len(codes[0]) == 8, f"same decisions: {who}'s enrollment has the file's 8 digits")
+            wrong = next(w for w in (str(d) * 8 for d in range(10))
+                         if all(w != totp(uri, start + d) for d in range(-90, 120, 30)))
+            steps.append([
+                ("right password, wrong code", "imap", password + wrong, True),
+                # (Not 20 letters and digits: that would be the shape of an
+                # application password, which IMAP's policy here refuses.)
+                ("wrong password, right code", "imap", "Wrong" + password + codes[0], False),
+                ("right password and code", "imap", password + codes[0], True),
+                ("the same string again", "imap", password + codes[0], True),
+                ("the password alone", "imap", password, True),
+                ("right password, the next code", "imap", password + codes[1], True),
+                ("the application password, SMTP", "smtp", app, False),
+                ("the application password, IMAP", "imap", app, False),
+                ("a wrong application password", "smtp", app[:-1] + "x", False),
+                # Not split (8 digits asked): all taken as the password, wrong.
+                ("right password, a 6-digit code", "imap", password + codes[2][2:], False),
+            ] + [(f"wrong code {n}", "imap", password + wrong, True) for n in range(1, 4)] + [
+                ("right password and code, locked", "imap", password + codes[2], True),
+                ("the application password, locked", "smtp", app, False),
+            ])
+        hosts = {}
+        for protocol in ("imap", "smtp"):
+            hosts[protocol] = subprocess.Popen(
+                [c_host, conf, PLATFORM, accounts["c"], protocol, "203.0.113.7", password],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lua = subprocess.Popen([lua_driver, script, lua_dir, conf, PLATFORM, accounts["lua"],
+                                password], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True)
+
+        def ask(proc, line):
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+            return proc.stdout.readline().strip()
+
+        def pam(account, protocol, typed):
+            seen = len(syslog.lines) if syslog is not None and syslog.sock else 0
+            done = subprocess.run([pam_driver, confdir, f"m2fa-same-{protocol}", account, typed,
+                                   "203.0.113.7"], capture_output=True)
+            allowed = done.returncode == 0
+            if not (syslog is not None and syslog.sock):
+                return ("allowed" if allowed else "refused", None)
+            # The last decision the module logged for the account: the
+            # stack's final word (the datagrams are queued before the
+            # driver exits; the reader thread picks them up).
+            def said():
+                return [x for x in syslog.lines[seen:]
+                        if f"user={account} " in x and " outcome=" in x]
+            deadline = time.time() + 1
+            while not said() and time.time() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.05)
+            line = (said() or [""])[-1]
+            outcome = line.split(" outcome=", 1)[1].split()[0] if " outcome=" in line else "?"
+            reason = line.split(" reason=", 1)[1].split()[0] if " reason=" in line else "?"
+            return (outcome, reason)
+
+        results = []
+        try:
+            for n in range(len(steps[0])):
+                row = {}
+                for i, who in enumerate(SAME_COMPONENTS):
+                    what, protocol, typed, right = steps[i][n]
+                    account = accounts[who]
+                    if who == "pam":
+                        row[who] = pam(account, protocol, typed)
+                    elif who == "lua":
+                        row[who] = tuple(ask(lua, f"{protocol}\t{typed}").split(" ", 1))
+                    elif who == "c":
+                        row[who] = tuple(ask(hosts[protocol], typed).split(" ", 1))
+                    else:
+                        cmd = [tool_bin, "--config", conf, "--json", "--color", "never", "login",
+                               PLATFORM, account, "--protocol", protocol, "--address",
+                               "203.0.113.7", "--password", "right" if right else "wrong"]
+                        done = subprocess.run(cmd, input=typed + "\n", capture_output=True,
+                                              text=True)
+                        said = json.loads(done.stdout) if done.stdout.strip() else {}
+                        row[who] = (said.get("outcome", "error"), said.get("reason",
+                                                                           done.stderr.strip()))
+                        check(done.returncode == (0 if said.get("allowed") else 1),
+                              f"same decisions: the tool's exit status says the decision ({what})")
+                results.append((steps[0][n][0], row))
+        finally:
+            for proc in list(hosts.values()) + [lua]:
+                proc.stdin.close()
+                proc.wait(timeout=30)
+        in_one_step = int(time.time() // 30) == int(start // 30)
+        return results, accounts, in_one_step
+
+    results, accounts, in_one_step = attempt(1)
+    if not in_one_step:  # a slow machine: the codes moved on; once more
+        results, accounts, in_one_step = attempt(2)
+    check(in_one_step, "same decisions: the sequence ran within one 30-second step")
+    for what, row in results:
+        expected = SAME_EXPECTED[what]
+        # PAM tells allowed or not; syslog (when this test owns it) the rest.
+        pam = row["pam"]
+        if pam[1] is None:
+            pam_ok = (pam[0] == "allowed") == (expected[0] == "allowed")
+        else:
+            pam_ok = pam == expected
+        others = {who: row[who] for who in SAME_COMPONENTS if who != "pam"}
+        check(pam_ok and all(v == expected for v in others.values()),
+              f"same decisions: {what}: {' '.join(expected)} everywhere "
+              f"({', '.join(f'{who} {v[0]} {v[1]}' for who, v in row.items())})")
+    # And the same left behind: each account's record as the tool shows it.
+    shown, used = {}, []
+    for who, account in accounts.items():
+        state = tool.run("account", "show", PLATFORM, account)
+        state.pop("account")
+        # Times as far as they can agree: set or not, within a few seconds.
+        state["locked_until"] = state["locked_until"] is not None
+        used.append(state["last_used"])
+        state["last_used"] = state["last_used"] is not None
+        shown[who] = state
+    check(all(s == shown["tool"] for s in shown.values()),
+          f"same decisions: the four accounts' records agree ({shown['tool']})")
+    check(shown["tool"]["locked_until"], "same decisions: ... each locked after 3 wrong codes")
+    check(None not in used and max(used) - min(used) <= 10,
+          f"same decisions: ... each last used a code at the same time ({used})")
+
+
+# The components of same_decisions and their accounts' password (in the host's file).
+SAME_COMPONENTS = ("pam", "lua", "tool", "c")
+SAME_PASSWORD = "same-Secret-1"
+# What each step of the sequence must give: outcome, reason.
+SAME_EXPECTED = {
+    "right password, wrong code": ("refused", "wrong_code"),
+    "wrong password, right code": ("refused", "wrong_password"),
+    "right password and code": ("allowed", "code_accepted"),
+    "the same string again": ("refused", "replayed"),
+    "the password alone": ("second_factor_required", "none"),
+    "right password, the next code": ("allowed", "code_accepted"),
+    "the application password, SMTP": ("allowed", "app_password"),
+    "the application password, IMAP": ("refused", "app_password_not_accepted"),
+    "a wrong application password": ("refused", "wrong_app_password"),
+    "wrong code 1": ("refused", "wrong_code"),
+    "wrong code 2": ("refused", "wrong_code"),
+    "right password, a 6-digit code": ("refused", "wrong_password"),
+    "wrong code 3": ("refused", "wrong_code"),
+    "right password and code, locked": ("refused", "locked"),
+    "the application password, locked": ("allowed", "app_password"),
+}
+
+
 PG_LUA = r"""
 -- A code consumed through the PAM module is a replay through the Lua
 -- module: both opened the same PostgreSQL database from their configuration.
@@ -949,6 +1171,7 @@ def main():
     parser.add_argument("--lua-module", required=True)
     parser.add_argument("--pam-driver", help="tests/dovecot/pam_driver.c, built")
     parser.add_argument("--lua-driver", help="tests/dovecot/lua_driver.c, built")
+    parser.add_argument("--c-host", help="tests/dovecot/c_host.c, built")
     parser.add_argument("--bench", type=int, default=0, metavar="N",
                         help="also time N logins through each integration and plain Dovecot")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
@@ -1036,6 +1259,10 @@ def main():
                 bench(f"{variant}: 2FA account, application password", server.imap,
                       "alice@example.com", app, args.bench)
             server.stop()
+        if args.pam_driver and args.lua_driver and args.c_host and not args.only:
+            same_decisions(work, tool_bin, os.path.abspath(args.pam_driver),
+                           os.path.abspath(args.lua_driver), os.path.abspath(args.c_host),
+                           pam_module, lua_dir, pwdfile, syslog)
         url = os.environ.get("MAIL2FA_TEST_POSTGRES")
         if url and args.pam_driver and args.lua_driver and not args.only:
             postgres_through_modules(url, work, os.path.abspath(args.pam_driver),
