@@ -36,6 +36,7 @@ mod permissions;
 mod policies;
 mod report;
 mod sections;
+mod tokens;
 mod validate;
 
 pub use error::{ConfigError, Location};
@@ -49,6 +50,7 @@ pub use sections::{
     EncryptionSection, NotificationsSection, PostgresSection, ServerSection, SqliteSection,
     StoreSection, SyncMode,
 };
+pub use tokens::MIN_API_TOKEN_LEN;
 
 /// Where the components look for the configuration file by default.
 pub const DEFAULT_PATH: &str = "/etc/mail2fa/mail2fa.toml";

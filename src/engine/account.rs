@@ -27,6 +27,29 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode's stable name: `totp`, `email` or `sms`.
+    ///
+    /// ```
+    /// use mail2fa::engine::Mode;
+    ///
+    /// assert_eq!(Mode::Sms.name(), "sms");
+    /// assert_eq!(Mode::from_name("totp"), Some(Mode::Totp));
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// The mode of a [`name`](Self::name), or `None`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Totp, Self::Email, Self::Sms]
+            .into_iter()
+            .find(|mode| mode.name() == name)
+    }
+
     fn code(self) -> u8 {
         match self {
             Self::Totp => 1,

@@ -68,6 +68,22 @@ pub enum DeviceState {
     Active,
 }
 
+impl DeviceState {
+    /// The state's stable name: `inactive` (blocked) or `active`.
+    ///
+    /// ```
+    /// use mail2fa::engine::DeviceState;
+    ///
+    /// assert_eq!(DeviceState::Inactive.name(), "inactive");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Inactive => "inactive",
+            Self::Active => "active",
+        }
+    }
+}
+
 /// A device token, as the portal lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -257,6 +257,39 @@ impl ProtocolPolicy {
         })
     }
 
+    /// The policy's stable name: `code-in-login`, `device-authorization`,
+    /// `app-password-only` or `refused` (as the operator tool and the
+    /// panel API spell it).
+    ///
+    /// ```
+    /// use mail2fa::engine::ProtocolPolicy;
+    ///
+    /// assert_eq!(ProtocolPolicy::CodeInLogin.name(), "code-in-login");
+    /// assert_eq!(ProtocolPolicy::from_name("refused"), Some(ProtocolPolicy::Refused));
+    /// assert_eq!(ProtocolPolicy::from_name("Refused"), None);
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CodeInLogin => "code-in-login",
+            Self::DeviceAuthorization => "device-authorization",
+            Self::AppPasswordOnly => "app-password-only",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// The policy of a [`name`](Self::name) (exactly as spelt there), or
+    /// `None`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::CodeInLogin,
+            Self::DeviceAuthorization,
+            Self::AppPasswordOnly,
+            Self::Refused,
+        ]
+        .into_iter()
+        .find(|policy| policy.name() == name)
+    }
+
     /// Whether this policy takes application passwords. The policy alone:
     /// whatever it says, a login on webmail or the portal never accepts an
     /// application password (the engine checks the protocol too).

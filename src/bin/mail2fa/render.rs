@@ -101,23 +101,11 @@ pub(crate) fn policies_json(rows: &[(Protocol, ProtocolPolicy, &'static str)]) -
 }
 
 pub(crate) fn policy_name(policy: ProtocolPolicy) -> &'static str {
-    match policy {
-        ProtocolPolicy::CodeInLogin => "code-in-login",
-        ProtocolPolicy::DeviceAuthorization => "device-authorization",
-        ProtocolPolicy::AppPasswordOnly => "app-password-only",
-        ProtocolPolicy::Refused => "refused",
-        // The enum is non_exhaustive; a newer library's policy.
-        _ => "other",
-    }
+    policy.name()
 }
 
 pub(crate) fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Totp => "totp",
-        Mode::Email => "email",
-        Mode::Sms => "sms",
-        _ => "other",
-    }
+    mode.name()
 }
 
 pub(crate) fn mode_text(mode: Mode) -> &'static str {
@@ -130,10 +118,7 @@ pub(crate) fn mode_text(mode: Mode) -> &'static str {
 }
 
 pub(crate) fn state_name(state: DeviceState) -> &'static str {
-    match state {
-        DeviceState::Active => "active",
-        DeviceState::Inactive => "inactive",
-    }
+    state.name()
 }
 
 pub(crate) fn scope_text(scope: &[Protocol]) -> String {

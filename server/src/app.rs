@@ -1,0 +1,150 @@
+//! The service's state: the engine on the configuration's store, the panel
+//! API's tokens, the clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mail2fa::asynchronous::AsyncEngine;
+use mail2fa::config::{Config, ConfigError};
+use mail2fa::engine::Engine;
+use mail2fa::store::Store;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Where the service's "now" comes from: the system clock, or (for tests
+/// and rehearsals) a time the caller sets.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    /// The system clock, in whole seconds.
+    System,
+    /// A time set by the caller, shared by every clone.
+    Fixed(Arc<AtomicU64>),
+}
+
+impl Clock {
+    /// A fixed clock at `now` (Unix seconds).
+    pub fn fixed(now: u64) -> Self {
+        Self::Fixed(Arc::new(AtomicU64::new(now)))
+    }
+
+    /// The current time, in Unix seconds (0 if the system clock is before
+    /// 1970, which refuses every time-bound action).
+    pub fn now(&self) -> u64 {
+        match self {
+            Self::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            Self::Fixed(now) => now.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a fixed clock to `now`; the system clock ignores it.
+    pub fn set(&self, now: u64) {
+        if let Self::Fixed(at) = self {
+            at.store(now, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The panel API's tokens, kept as SHA-256 digests and compared in
+/// constant time.
+#[derive(Clone, Default)]
+pub(crate) struct Tokens {
+    digests: Arc<Vec<[u8; 32]>>,
+}
+
+impl Tokens {
+    pub(crate) fn new<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Self {
+        let digests = tokens
+            .into_iter()
+            .map(|t| Sha256::digest(t.as_bytes()).into())
+            .collect();
+        Self {
+            digests: Arc::new(digests),
+        }
+    }
+
+    /// Whether `presented` is one of the tokens. Every token is compared,
+    /// whatever matches, so the time does not tell which or how many.
+    pub(crate) fn accepts(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = subtle::Choice::from(0);
+        for known in self.digests.iter() {
+            found |= known.ct_eq(&digest);
+        }
+        bool::from(found)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+}
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration (or a file it names) cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The configuration names no address to listen on.
+    #[error("server.listen names no address to listen on (e.g. listen = [\"127.0.0.1:8080\"])")]
+    NoListenAddress,
+    /// An address cannot be listened on.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address, as configured.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The service: the engine, the tokens, the clock. Cheap to clone (every
+/// request handler holds one).
+#[derive(Clone)]
+pub struct App {
+    pub(crate) engine: AsyncEngine<Box<dyn Store>>,
+    pub(crate) tokens: Tokens,
+    pub(crate) clock: Clock,
+}
+
+impl App {
+    /// The service as the configuration file describes it: its store
+    /// opened (created only where `store.create` allows), its engine
+    /// settings and keys, the panel API's tokens from
+    /// `server.api_token_file` (none: the API refuses every call), the
+    /// system clock.
+    ///
+    /// # Errors
+    /// [`StartError::Config`]: the store cannot be opened, or a key or
+    /// token file cannot be used (the message names the file and the fix).
+    pub fn from_config(config: &Config) -> Result<Self, StartError> {
+        let engine = config.open_engine()?;
+        let tokens = config.api_tokens()?.unwrap_or_default();
+        Ok(Self::new(
+            engine,
+            tokens.iter().map(|t| t.as_str()),
+            Clock::System,
+        ))
+    }
+
+    /// The service over `engine`, accepting `tokens` on the panel API,
+    /// with `clock`.
+    pub fn new<'a>(
+        engine: Engine<Box<dyn Store>>,
+        tokens: impl IntoIterator<Item = &'a str>,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            engine: AsyncEngine::new(engine),
+            tokens: Tokens::new(tokens),
+            clock,
+        }
+    }
+
+    /// Every route of the service, ready for [`axum::serve`].
+    pub fn router(&self) -> axum::Router {
+        crate::api::router(self.clone())
+    }
+}

@@ -1,0 +1,138 @@
+//! `mail2fa-server`: serves the panel API on the addresses of
+//! `server.listen`, with the store, keys and policies of the configuration
+//! file.
+//!
+//! ```text
+//! mail2fa-server [--config FILE]     (default /etc/mail2fa/mail2fa.toml,
+//!                                     or $MAIL2FA_CONFIG)
+//! ```
+//!
+//! Exit status: 0 after SIGTERM or SIGINT (requests in flight finish
+//! first), 2 for a bad command line, 6 for a configuration that cannot be
+//! used, 1 when an address cannot be listened on.
+
+use std::process::ExitCode;
+
+use mail2fa::config::{Config, DEFAULT_PATH};
+use mail2fa_server::{App, StartError};
+
+const USAGE: &str = "usage: mail2fa-server [--config FILE]";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mut path = std::env::var_os("MAIL2FA_CONFIG").map(std::path::PathBuf::from);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" => match args.next() {
+                Some(file) => path = Some(file.into()),
+                None => return usage(),
+            },
+            "--help" | "-h" => {
+                println!(
+                    "{USAGE}\nServes mail2fa's panel API on server.listen of the configuration file."
+                );
+                return ExitCode::SUCCESS;
+            }
+            "--version" | "-V" => {
+                println!("mail2fa-server {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            _ => return usage(),
+        }
+    }
+    let path = path.unwrap_or_else(|| DEFAULT_PATH.into());
+    let config = match Config::from_file(&path) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("mail2fa-server: {error}");
+            return ExitCode::from(6);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mail2fa-server: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(&config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error @ StartError::Config(_)) => {
+            eprintln!("mail2fa-server: {error}");
+            ExitCode::from(6)
+        }
+        Err(error) => {
+            eprintln!("mail2fa-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Opens everything first (a configuration that cannot be used stops the
+/// service before it listens), then serves every address until a signal.
+async fn serve(config: &Config) -> Result<(), StartError> {
+    let addresses = config.server().listen.clone();
+    if addresses.is_empty() {
+        return Err(StartError::NoListenAddress);
+    }
+    let app = App::from_config(config)?;
+    let mut listeners = Vec::new();
+    for address in &addresses {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|source| StartError::Listen {
+                address: address.clone(),
+                source,
+            })?;
+        let bound = listener
+            .local_addr()
+            .map_or_else(|_| address.clone(), |a| a.to_string());
+        eprintln!("mail2fa-server: listening on {bound}");
+        listeners.push(listener);
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    for listener in listeners {
+        let router = app.router();
+        let mut stopped = stopped.clone();
+        servers.spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+    }
+    shutdown_signal().await;
+    eprintln!("mail2fa-server: stopping");
+    let _ = stop.send(true);
+    while let Some(done) = servers.join_next().await {
+        if let Ok(Err(error)) = done {
+            eprintln!("mail2fa-server: {error}");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

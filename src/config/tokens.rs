@@ -1,0 +1,139 @@
+//! The panel API's bearer tokens (`server.api_token_file`), read with the
+//! checks of every secret file.
+
+use zeroize::Zeroizing;
+
+use super::error::ConfigError;
+use super::file::Config;
+use super::permissions::read_secret_file;
+
+/// The shortest token accepted, in characters: a token is a password
+/// that no person types, so it can be long (`openssl rand -hex 32`).
+pub const MIN_API_TOKEN_LEN: usize = 32;
+
+impl Config {
+    /// The panel API's tokens from `server.api_token_file`: one a line,
+    /// blank lines and lines starting with `#` skipped; `None` when the
+    /// file is not set (the API accepts nobody). Each token is at least
+    /// [`MIN_API_TOKEN_LEN`] printable ASCII characters without spaces;
+    /// the tokens are wiped from memory when dropped.
+    ///
+    /// ```no_run
+    /// use mail2fa::config::Config;
+    ///
+    /// let config = Config::from_file("/etc/mail2fa/mail2fa.toml")?;
+    /// let tokens = config.api_tokens()?.unwrap_or_default();
+    /// println!("{} panel API token(s)", tokens.len());
+    /// # Ok::<(), mail2fa::config::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::File`]: the file cannot be read, is open to group or
+    /// others, belongs to another user, is not UTF-8, holds no token, or a
+    /// line that is not a token (its number is named, never its text).
+    pub fn api_tokens(&self) -> Result<Option<Vec<Zeroizing<String>>>, ConfigError> {
+        let Some(path) = &self.server().api_token_file else {
+            return Ok(None);
+        };
+        let what = "token file (server.api_token_file)";
+        let bytes = read_secret_file(path, what)?;
+        let problem = |problem: String| ConfigError::File {
+            what,
+            path: path.clone(),
+            problem,
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|_| problem("is not UTF-8".to_owned()))?;
+        let mut tokens = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.len() < MIN_API_TOKEN_LEN || !line.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(problem(format!(
+                    "line {} is not a token: {MIN_API_TOKEN_LEN} or more printable ASCII \
+                     characters without spaces (`openssl rand -hex 32` makes one)",
+                    number + 1
+                )));
+            }
+            tokens.push(Zeroizing::new(line.to_owned()));
+        }
+        if tokens.is_empty() {
+            return Err(problem("holds no token".to_owned()));
+        }
+        Ok(Some(tokens))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn config_with(dir: &std::path::Path, tokens: &str, mode: u32) -> Config {
+        let file = dir.join("tokens");
+        std::fs::write(&file, tokens).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let text = format!(
+            "[store]\nsqlite_path = \"/nonexistent/db\"\n[server]\napi_token_file = {:?}\n",
+            file.display().to_string()
+        );
+        Config::parse(&text, "test.toml").unwrap()
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("mail2fa-tokens-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn tokens_are_read_one_a_line_and_bad_lines_are_named_not_shown() {
+        let dir = scratch("read");
+        let a = "a".repeat(32);
+        let b = "0123456789abcdef0123456789abcdef0123";
+        let config = config_with(&dir, &format!("# the panel\n{a}\n\n  {b}  \n"), 0o600);
+        let tokens = config.api_tokens().unwrap().unwrap();
+        let tokens: Vec<&str> = tokens.iter().map(|t| t.as_str()).collect();
+        assert_eq!(tokens, [a.as_str(), b]);
+
+        let short = config_with(&dir, &format!("{a}\nshort-secret-token\n"), 0o600);
+        let message = short.api_tokens().unwrap_err().to_string();
+        assert!(message.contains("line 2 is not a token"), "{message}");
+        assert!(!message.contains("short-secret-token"), "{message}");
+        let spaced = config_with(
+            &dir,
+            "a token with spaces in it that is long enough\n",
+            0o600,
+        );
+        assert!(
+            spaced
+                .api_tokens()
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
+        let empty = config_with(&dir, "# nothing yet\n\n", 0o600);
+        assert!(
+            empty
+                .api_tokens()
+                .unwrap_err()
+                .to_string()
+                .contains("holds no token")
+        );
+        let open = config_with(&dir, &format!("{a}\n"), 0o644);
+        let message = open.api_tokens().unwrap_err().to_string();
+        assert!(message.contains("chmod 600"), "{message}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_file_configured_is_none() {
+        let config =
+            Config::parse("[store]\nsqlite_path = \"/nonexistent/db\"\n", "t.toml").unwrap();
+        assert!(config.api_tokens().unwrap().is_none());
+    }
+}
