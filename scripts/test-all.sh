@@ -46,6 +46,9 @@ bash scripts/test-stores.sh
 step "the tokio mail-server example (examples/tokio-mail-server) over TCP on SQLite and PostgreSQL"
 cargo test -p mail2fa-example-tokio
 
+step "mail2fa-server: the panel API (every route, tokens, errors, OpenAPI document, races)"
+cargo test -p mail2fa-server
+
 step "API documentation builds without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
