@@ -9,7 +9,7 @@
 //!
 //! Exit status: 0 after SIGTERM or SIGINT (requests in flight finish
 //! first), 2 for a bad command line, 6 for a configuration that cannot be
-//! used, 1 when an address cannot be listened on.
+//! used (or names no address), 1 when an address cannot be listened on.
 
 use std::process::ExitCode;
 
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(serve(&config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error @ StartError::Config(_)) => {
+        Err(error @ (StartError::Config(_) | StartError::NoListenAddress)) => {
             eprintln!("mail2fa-server: {error}");
             ExitCode::from(6)
         }
