@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use mail2fa::config::{
     Config, ConfigError, DeliveredCodesSection, DevicesSection, EncryptionSection, EngineSection,
-    LockoutSection, NotificationsSection, PostgresSection, ServerSection, SqliteSection,
-    TotpSection,
+    LockoutSection, NotificationsSection, PasswordCheckSection, PasswordMethod, PostgresSection,
+    ServerSection, SqliteSection, TotpSection,
 };
 use mail2fa::engine::{AccountId, EngineConfig};
 use support::{TempDir, enroll};
@@ -172,6 +172,51 @@ fn a_value_the_engine_refuses_is_refused_at_the_value() {
     let (line, _, message) = invalid(&text);
     assert_eq!(line, line_of(&text, "[devices]"));
     assert!(message.starts_with("devices: "), "{message}");
+}
+
+#[test]
+fn the_web_service_settings_are_checked_at_their_line() {
+    for (from, to, key) in [
+        (
+            "session_seconds = 1800",
+            "session_seconds = 10",
+            "server.session_seconds",
+        ),
+        (
+            "admins = []",
+            "admins = [\"Postmaster@Example.com\"]",
+            "server.admins",
+        ),
+        (
+            "dovecot_socket = \"/run/dovecot/auth-client\"",
+            "dovecot_socket = \"auth-client\"",
+            "password_check.dovecot_socket",
+        ),
+        (
+            "pam_service = \"mail2fa-portal\"",
+            "pam_service = \"../etc/passwd\"",
+            "password_check.pam_service",
+        ),
+        (
+            "#sms_gateway_url = \"https://sms.example.net/send\"",
+            "sms_gateway_url = \"ftp://sms.example.net/\"",
+            "notifications.sms_gateway_url",
+        ),
+    ] {
+        let text = damaged(from, to);
+        let (line, _, message) = invalid(&text);
+        assert_eq!(line, line_of(&text, to), "{to}: {message}");
+        assert!(message.starts_with(key), "{to}: {message}");
+    }
+    let text = damaged("method = \"dovecot\"", "method = \"ldap\"");
+    let (line, _, message) = invalid(&text);
+    assert_eq!(line, line_of(&text, "method = \"ldap\""));
+    assert!(message.contains("`dovecot` or `pam`"), "{message}");
+    // The example's values: the sections' defaults.
+    let config = Config::parse(&example(), "mail2fa.toml").unwrap();
+    assert_eq!(config.password_check(), &PasswordCheckSection::default());
+    assert_eq!(config.password_check().method, PasswordMethod::Dovecot);
+    assert_eq!(config.server().session_seconds, 1800);
 }
 
 #[test]

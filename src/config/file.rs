@@ -5,7 +5,9 @@ use serde::Deserialize;
 use super::policies::{
     DeliveredCodesSection, DevicesSection, EngineSection, LockoutSection, TotpSection,
 };
-use super::sections::{EncryptionSection, NotificationsSection, ServerSection, StoreSection};
+use super::sections::{
+    EncryptionSection, NotificationsSection, PasswordCheckSection, ServerSection, StoreSection,
+};
 use crate::engine::EngineConfig;
 
 /// A configuration file, parsed and checked: every key known, every value
@@ -57,6 +59,8 @@ pub struct Config {
     devices: DevicesSection,
     #[serde(default)]
     server: ServerSection,
+    #[serde(default)]
+    password_check: PasswordCheckSection,
     #[serde(default)]
     notifications: NotificationsSection,
     /// Where the text came from, for messages.
@@ -126,12 +130,17 @@ impl Config {
         &self.devices
     }
 
-    /// `[server]`, read by `mail2fa-server` (planned).
+    /// `[server]`, read by `mail2fa-server`.
     pub fn server(&self) -> &ServerSection {
         &self.server
     }
 
-    /// `[notifications]`, read by `mail2fa-server` (planned).
+    /// `[password_check]`, read by `mail2fa-server`.
+    pub fn password_check(&self) -> &PasswordCheckSection {
+        &self.password_check
+    }
+
+    /// `[notifications]`, read by `mail2fa-server`.
     pub fn notifications(&self) -> &NotificationsSection {
         &self.notifications
     }

@@ -84,9 +84,8 @@ pub struct EncryptionSection {
     pub require_sealed: bool,
 }
 
-/// `[server]`: read by `mail2fa-server` (planned); accepted and checked
-/// here so that one file serves every component.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+/// `[server]`: read by `mail2fa-server` (the panel API, the portal).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ServerSection {
@@ -94,11 +93,47 @@ pub struct ServerSection {
     pub listen: Vec<String>,
     /// A file holding the panel API's tokens, one a line (mode 0600).
     pub api_token_file: Option<PathBuf>,
+    /// How long a portal sign-in lasts without use, in seconds (default
+    /// 1800; 60 to 86400).
+    pub session_seconds: u64,
+    /// The portal's administrators: mailbox addresses, each an
+    /// administrator of its own platform (the domain after `@`).
+    pub admins: Vec<String>,
 }
 
-/// `[notifications]`: read by `mail2fa-server` (planned), which delivers
-/// the engine's notifications by mail.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+/// `[password_check]`: how `mail2fa-server` checks a mailbox password
+/// (portal sign-in): with the deployment's own authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PasswordCheckSection {
+    /// `"dovecot"` (Dovecot's authentication socket, the default) or
+    /// `"pam"`.
+    pub method: PasswordMethod,
+    /// Dovecot's authentication client socket (default
+    /// `/run/dovecot/auth-client`).
+    pub dovecot_socket: PathBuf,
+    /// The PAM service (default `mail2fa-portal`: `/etc/pam.d/mail2fa-portal`).
+    pub pam_service: String,
+    /// Bound on one check, in seconds (default 5).
+    pub timeout_seconds: u64,
+}
+
+/// Which authentication checks mailbox passwords (`[password_check] method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum PasswordMethod {
+    /// Dovecot's authentication socket (the protocol Postfix's SASL uses).
+    #[default]
+    Dovecot,
+    /// PAM, with [`PasswordCheckSection::pam_service`].
+    Pam,
+}
+
+/// `[notifications]`: read by `mail2fa-server`, which delivers codes and
+/// the engine's notifications by mail and SMS.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct NotificationsSection {
@@ -106,6 +141,48 @@ pub struct NotificationsSection {
     pub smtp_relay: Option<String>,
     /// The sender address of notifications.
     pub from: Option<String>,
+    /// The SMS gateway: an `http://` or `https://` URL that takes a POST
+    /// of `{"to": "+41…", "text": "…"}`.
+    pub sms_gateway_url: Option<String>,
+    /// A file holding the gateway's bearer token (mode 0600), if it needs
+    /// one.
+    pub sms_gateway_token_file: Option<PathBuf>,
+    /// Bound on one delivery, in seconds (default 10).
+    pub timeout_seconds: u64,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: Vec::new(),
+            api_token_file: None,
+            session_seconds: 1800,
+            admins: Vec::new(),
+        }
+    }
+}
+
+impl Default for PasswordCheckSection {
+    fn default() -> Self {
+        Self {
+            method: PasswordMethod::Dovecot,
+            dovecot_socket: PathBuf::from("/run/dovecot/auth-client"),
+            pam_service: "mail2fa-portal".to_owned(),
+            timeout_seconds: 5,
+        }
+    }
+}
+
+impl Default for NotificationsSection {
+    fn default() -> Self {
+        Self {
+            smtp_relay: None,
+            from: None,
+            sms_gateway_url: None,
+            sms_gateway_token_file: None,
+            timeout_seconds: 10,
+        }
+    }
 }
 
 impl Default for EncryptionSection {

@@ -45,7 +45,7 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
             "store.postgres.timeout_seconds must be above 0".into(),
         ));
     }
-    let paths: [(&'static [&'static str], &Option<PathBuf>); 4] = [
+    let paths: [(&'static [&'static str], &Option<PathBuf>); 5] = [
         (
             &["store", "postgres", "password_file"],
             &postgres.password_file,
@@ -58,6 +58,10 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
         (
             &["server", "api_token_file"],
             &config.server().api_token_file,
+        ),
+        (
+            &["notifications", "sms_gateway_token_file"],
+            &config.notifications().sms_gateway_token_file,
         ),
     ];
     for (key, path) in paths {
@@ -74,6 +78,7 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
             ));
         }
     }
+    server_and_password_check(config)?;
     let notifications = config.notifications();
     if let Some(relay) = &notifications.smtp_relay {
         let valid = relay.rsplit_once(':').is_some_and(|(host, port)| {
@@ -93,6 +98,67 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
                 "notifications.from must be a mail address".into(),
             ));
         }
+    }
+    if let Some(url) = &notifications.sms_gateway_url {
+        let valid = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() > "https://".len()
+            && !url.contains(|c: char| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err((
+                &["notifications", "sms_gateway_url"],
+                "notifications.sms_gateway_url must be an http:// or https:// URL".into(),
+            ));
+        }
+    }
+    if notifications.timeout_seconds == 0 {
+        return Err((
+            &["notifications", "timeout_seconds"],
+            "notifications.timeout_seconds must be above 0".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `[server]`'s portal settings and `[password_check]`.
+fn server_and_password_check(config: &Config) -> Result<(), Problem> {
+    let server = config.server();
+    if !(60..=86_400).contains(&server.session_seconds) {
+        return Err((
+            &["server", "session_seconds"],
+            "server.session_seconds must be 60 to 86400".into(),
+        ));
+    }
+    for admin in &server.admins {
+        let platform = admin.rsplit_once('@').map_or("", |(_, domain)| domain);
+        if crate::engine::AccountId::new(platform, admin).is_err() {
+            return Err((
+                &["server", "admins"],
+                "server.admins: each is a mailbox address in mail2fa's alphabet \
+                 (lower-case, e.g. \"postmaster@example.com\")"
+                    .into(),
+            ));
+        }
+    }
+    let check = config.password_check();
+    absolute(&["password_check", "dovecot_socket"], &check.dovecot_socket)?;
+    let service_ok = !check.pam_service.is_empty()
+        && check.pam_service.len() <= 64
+        && check
+            .pam_service
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !service_ok {
+        return Err((
+            &["password_check", "pam_service"],
+            "password_check.pam_service must be a PAM service name (letters, digits, -, _, .)"
+                .into(),
+        ));
+    }
+    if check.timeout_seconds == 0 {
+        return Err((
+            &["password_check", "timeout_seconds"],
+            "password_check.timeout_seconds must be above 0".into(),
+        ));
     }
     Ok(())
 }
