@@ -69,6 +69,14 @@ impl<S: Store> Engine<S> {
     fn tidy(&self, key: &[u8], now: u64) -> Result<bool> {
         let (prefix, rest) = key.split_at(key.len().min(4));
         match prefix {
+            b"sess" => read_modify_write(&self.store, key, MAX_ATTEMPTS, |bytes| {
+                Ok::<_, Error>(match bytes {
+                    Some(bytes) if self.session_is_dead(key, bytes, now) => {
+                        Change::Write(None, true)
+                    }
+                    _ => Change::Keep(false),
+                })
+            }),
             b"acct" => read_modify_write(&self.store, key, MAX_ATTEMPTS, |bytes| {
                 let Some(bytes) = bytes else {
                     return Ok(Change::Keep(false));

@@ -71,6 +71,7 @@ mod recovery; // recovery codes
 mod request; // what the host hands in for one login
 mod reseal; // sealing a store written in clear
 mod seal; // encryption at rest
+mod sessions; // portal sign-ins kept in the store
 mod split; // password+code strings (S5)
 mod status; // what an operator may read; the record check
 
@@ -98,5 +99,6 @@ pub use notify::{Notification, format_utc};
 pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolCode, ProtocolName, ProtocolPolicy};
 pub use request::{Credential, LoginRequest};
 pub use seal::{EncryptionKeys, MAX_KEY_FILE_LEN};
+pub use sessions::{MAX_SESSION_IDLE, PortalSession, SessionStage, SessionToken};
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
 pub use status::{AccountStatus, Enrollment, MAX_LISTED_PROBLEMS, PlatformStatus, RecordCheck};

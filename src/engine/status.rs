@@ -110,6 +110,8 @@ pub struct RecordCheck {
     pub clients: usize,
     /// Other records of the engine (the stored device key).
     pub other: usize,
+    /// Portal sessions read (live or not yet purged).
+    pub sessions: usize,
     /// Records that cannot be read, in key order: where and why (at most
     /// [`MAX_LISTED_PROBLEMS`]).
     pub problems: Vec<(String, Error)>,
@@ -175,6 +177,7 @@ impl<S: Store> Engine<S> {
                         &mut report.accounts
                     }),
                     b"clnt" => self.open_clients(key, bytes).map(|_| &mut report.clients),
+                    b"sess" => self.open_session(key, bytes).map(|_| &mut report.sessions),
                     _ if key.as_slice() == super::device::STORED_KEY => {
                         super::device::decode_stored_key(bytes).map(|_| &mut report.other)
                     }
@@ -248,6 +251,7 @@ fn describe_key(key: &[u8]) -> String {
         b"plat" => format!("platform {}", text(rest)),
         b"acct" => named("account"),
         b"clnt" => named("devices of"),
+        b"sess" => "a portal session".to_owned(),
         _ => format!("key {}", text(key)),
     }
 }
