@@ -1,12 +1,15 @@
 //! The service's state: the engine on the configuration's store, the panel
 //! API's tokens, the clock.
 
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mail2fa::asynchronous::AsyncEngine;
 use mail2fa::config::{Config, ConfigError};
-use mail2fa::engine::Engine;
+use mail2fa::engine::{AccountId, Engine};
 use mail2fa::store::Store;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -100,13 +103,46 @@ pub enum StartError {
     },
 }
 
-/// The service: the engine, the tokens, the clock. Cheap to clone (every
-/// request handler holds one).
+/// A future the password check returns.
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
+
+/// How the portal checks a mailbox password: the deployment's own
+/// authentication (Dovecot's socket, PAM), or a table in tests.
+pub trait PasswordVerifier: Send + Sync + 'static {
+    /// `Ok(true)`: the password of `account` (the mailbox address) is
+    /// right; `Ok(false)`: it is not, or there is no such mailbox;
+    /// `Err(why)`: the check could not be made (the sign-in is refused).
+    /// `why` never quotes the password.
+    fn verify<'a>(
+        &'a self,
+        account: &'a str,
+        password: &'a str,
+        remote: Option<IpAddr>,
+    ) -> CheckFuture<'a>;
+}
+
+/// The check of a service built without one: every sign-in refused with a
+/// message saying so.
+struct NoPasswordCheck;
+
+impl PasswordVerifier for NoPasswordCheck {
+    fn verify<'a>(&'a self, _: &'a str, _: &'a str, _: Option<IpAddr>) -> CheckFuture<'a> {
+        Box::pin(async { Err("this service has no password check configured".to_owned()) })
+    }
+}
+
+/// The service: the engine, the tokens, the clock, the portal's settings.
+/// Cheap to clone (every request handler holds one).
 #[derive(Clone)]
 pub struct App {
     pub(crate) engine: AsyncEngine<Box<dyn Store>>,
     pub(crate) tokens: Tokens,
     pub(crate) clock: Clock,
+    pub(crate) password: Arc<dyn PasswordVerifier>,
+    /// How long a portal session lives unused, in seconds.
+    pub(crate) session_idle: u64,
+    /// The portal's administrators (each of its own platform).
+    pub(crate) admins: Arc<Vec<AccountId>>,
 }
 
 impl App {
@@ -122,11 +158,12 @@ impl App {
     pub fn from_config(config: &Config) -> Result<Self, StartError> {
         let engine = config.open_engine()?;
         let tokens = config.api_tokens()?.unwrap_or_default();
-        Ok(Self::new(
-            engine,
-            tokens.iter().map(|t| t.as_str()),
-            Clock::System,
-        ))
+        let server = config.server();
+        Ok(
+            Self::new(engine, tokens.iter().map(|t| t.as_str()), Clock::System)
+                .with_session_idle(server.session_seconds)
+                .with_admins(server.admins.iter().map(String::as_str)),
+        )
     }
 
     /// The service over `engine`, accepting `tokens` on the panel API,
@@ -140,11 +177,48 @@ impl App {
             engine: AsyncEngine::new(engine),
             tokens: Tokens::new(tokens),
             clock,
+            password: Arc::new(NoPasswordCheck),
+            session_idle: 1800,
+            admins: Arc::new(Vec::new()),
         }
     }
 
-    /// Every route of the service, ready for [`axum::serve`].
+    /// The same service, checking mailbox passwords with `verifier`.
+    #[must_use]
+    pub fn with_password_verifier(mut self, verifier: impl PasswordVerifier) -> Self {
+        self.password = Arc::new(verifier);
+        self
+    }
+
+    /// The same service, with portal sessions ending after `seconds`
+    /// unused (60 to 86400; out of range: the nearest bound).
+    #[must_use]
+    pub fn with_session_idle(mut self, seconds: u64) -> Self {
+        self.session_idle = seconds.clamp(60, 86_400);
+        self
+    }
+
+    /// The same service, with these portal administrators (mailbox
+    /// addresses, each an administrator of its own platform: the domain).
+    /// Addresses that are not valid account names are left out.
+    #[must_use]
+    pub fn with_admins<'a>(mut self, admins: impl IntoIterator<Item = &'a str>) -> Self {
+        let admins = admins
+            .into_iter()
+            .filter_map(|a| {
+                let platform = a.rsplit_once('@').map(|(_, d)| d)?;
+                AccountId::new(platform, a).ok()
+            })
+            .collect();
+        self.admins = Arc::new(admins);
+        self
+    }
+
+    /// Every route of the service — the panel API and the portal —, ready
+    /// for [`axum::serve`] (with
+    /// `into_make_service_with_connect_info::<std::net::SocketAddr>()`, so
+    /// that the portal knows the client's address).
     pub fn router(&self) -> axum::Router {
-        crate::api::router(self.clone())
+        crate::api::router(self.clone(), crate::portal::routes(self.clone()))
     }
 }

@@ -25,5 +25,6 @@
 
 pub mod api;
 mod app;
+pub mod portal;
 
-pub use app::{App, Clock, StartError};
+pub use app::{App, CheckFuture, Clock, PasswordVerifier, StartError};

@@ -104,7 +104,8 @@ async fn serve(config: &Config) -> Result<(), StartError> {
         let router = app.router();
         let mut stopped = stopped.clone();
         servers.spawn(async move {
-            axum::serve(listener, router)
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 })

@@ -68,9 +68,10 @@ pub fn route_list() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The service's router: the API's routes behind the token check (the
-/// OpenAPI document before it), JSON errors for unknown paths and methods,
-/// bodies bounded, no caching of answers.
-pub(crate) fn router(app: App) -> Router {
+/// OpenAPI document before it) and `others` (the portal's); JSON errors
+/// for unknown paths and methods outside the portal (whose own pages say
+/// them there); bodies bounded; no caching of answers.
+pub(crate) fn router(app: App, others: Router<App>) -> Router {
     let protected = Router::new()
         .merge(platforms::routes())
         .merge(accounts::routes())
@@ -80,11 +81,21 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .merge(openapi::routes())
         .merge(protected)
-        .fallback(|| async { ApiError::no_route() })
+        .merge(others)
+        .fallback(no_route)
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(no_store))
         .with_state(app)
+}
+
+/// An unknown path: the portal's page under `/portal`, JSON elsewhere.
+async fn no_route(uri: axum::http::Uri) -> Response {
+    if uri.path() == "/portal" || uri.path().starts_with("/portal/") {
+        crate::portal::not_found()
+    } else {
+        ApiError::no_route().into_response()
+    }
 }
 
 /// Refuses a call without one of the configured tokens (401, with

@@ -1,0 +1,360 @@
+//! Signing in: the mailbox password (checked by the deployment's own
+//! authentication, never counted by mail2fa), then the second factor (an
+//! app code, an e-mail or SMS code, or a recovery code) decided by the
+//! engine on protocol `portal`; signing out.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use mail2fa::engine::{
+    AccountId, ClientAnswer, ClientInfo, Credential, Decision, DenyReason, LoginRequest, Mode,
+    Protocol, SessionStage,
+};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{
+    Nav, PRE_COOKIE, SESSION_COOKIE, client_ip, cookie, local_path, message, page, random_token,
+    session_of, set_cookie, unavailable, when,
+};
+use crate::app::App;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    next: &'a str,
+    address: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    next: &'a str,
+    prompt: &'a str,
+    can_send: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// The sign-in form, with a fresh anti-forgery cookie.
+pub(crate) async fn form(Query(query): Query<Next>) -> Response {
+    sign_in_page(StatusCode::OK, local_path(&query.next), "", None)
+}
+
+fn sign_in_page(status: StatusCode, next: &str, address: &str, problem: Option<&str>) -> Response {
+    let Some(csrf) = random_token() else {
+        return unavailable(Nav::anonymous());
+    };
+    let mut nav = Nav::anonymous();
+    nav.problem = problem.map(str::to_owned);
+    let mut response = page(
+        status,
+        &SignInPage {
+            nav,
+            csrf: &csrf,
+            next,
+            address,
+        },
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(PRE_COOKIE, Some(&csrf), 3600),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    address: String,
+    password: Zeroizing<String>,
+}
+
+/// Step one: the mailbox password.
+pub(crate) async fn password(State(app): State<App>, request: Request) -> Response {
+    let remote = client_ip(request.extensions());
+    let headers = request.headers().clone();
+    let Ok(Form(form)) = Form::<PasswordForm>::from_request_checked(request).await else {
+        return sign_in_page(
+            StatusCode::BAD_REQUEST,
+            "/portal/",
+            "",
+            Some("Fill in both fields."),
+        );
+    };
+    let next = local_path(&form.next);
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or_default();
+    if pre.is_empty() || !constant_eq(pre, &form.csrf) {
+        return sign_in_page(
+            StatusCode::FORBIDDEN,
+            next,
+            "",
+            Some("The form expired or came from another site. Please try again."),
+        );
+    }
+    let address = form.address.trim().to_owned();
+    let wrong = || {
+        sign_in_page(
+            StatusCode::UNAUTHORIZED,
+            next,
+            &address,
+            Some("The address or the password is wrong."),
+        )
+    };
+    let platform = address.rsplit_once('@').map_or("", |(_, domain)| domain);
+    let Ok(id) = AccountId::new(platform, &address) else {
+        return wrong();
+    };
+    match app
+        .password
+        .verify(id.account(), &form.password, remote)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return wrong(),
+        Err(_) => {
+            return sign_in_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                next,
+                &address,
+                Some("Passwords cannot be checked right now. Please try again later."),
+            );
+        }
+    }
+    // The password was right: what does 2FA ask of the portal?
+    let request_id = id.clone();
+    let addr = remote.map(|ip| ip.to_string());
+    let decision = app
+        .call(move |engine, now| {
+            let client = ClientInfo::new().with_remote_addr(addr.as_deref());
+            let request =
+                LoginRequest::new(Protocol::Portal, Credential::Password { correct: true })
+                    .with_client(client);
+            engine.authenticate(&request_id, &request, now)
+        })
+        .await;
+    let stage = match decision.as_ref().map(Decision::client_answer) {
+        Ok(ClientAnswer::Allowed | ClientAnswer::EnrollmentRequired) => SessionStage::SignedIn,
+        Ok(ClientAnswer::SecondFactorRequired) => SessionStage::PasswordChecked,
+        Ok(_) => {
+            return message(
+                StatusCode::FORBIDDEN,
+                Nav::anonymous(),
+                "Not available",
+                "This portal is closed for your mailbox. Ask your provider.",
+            );
+        }
+        Err(_) => return unavailable(Nav::anonymous()),
+    };
+    let idle = app.session_idle;
+    let started = app
+        .call(move |engine, now| engine.start_session(&id, stage, idle, now))
+        .await;
+    let Ok((token, _)) = started else {
+        return unavailable(Nav::anonymous());
+    };
+    let target = match stage {
+        SessionStage::PasswordChecked => {
+            format!("/portal/sign-in/code?next={}", super::percent(next))
+        }
+        _ => next.to_owned(),
+    };
+    let mut response = Redirect::to(&target).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, Some(token.as_str()), idle),
+    );
+    headers.append(header::SET_COOKIE, set_cookie(PRE_COOKIE, None, 0));
+    response
+}
+
+/// Step two's form: what to type, by the account's mode.
+pub(crate) async fn code_form(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(query): Query<Next>,
+) -> Response {
+    let next = local_path(&query.next);
+    let session = match session_of(&app, &headers).await {
+        Ok(Some((_, session))) if session.stage == SessionStage::PasswordChecked => session,
+        Ok(Some(_)) => return Redirect::to(next).into_response(),
+        Ok(None) => return Redirect::to("/portal/sign-in").into_response(),
+        Err(()) => return unavailable(Nav::anonymous()),
+    };
+    let asked = session.account.clone();
+    let mode = app
+        .call(move |engine, now| engine.account_status(&asked, now).map(|s| s.mode))
+        .await
+        .unwrap_or(Mode::Totp);
+    code_page(StatusCode::OK, &session.csrf_token(), next, mode, None)
+}
+
+fn code_page(
+    status: StatusCode,
+    csrf: &str,
+    next: &str,
+    mode: Mode,
+    problem: Option<String>,
+) -> Response {
+    let prompt = match mode {
+        Mode::Email => "Type the code we sent you by e-mail.",
+        Mode::Sms => "Type the code we sent you by SMS.",
+        _ => "Type the code your authenticator app shows.",
+    };
+    let mut nav = Nav::anonymous();
+    nav.problem = problem;
+    page(
+        status,
+        &CodePage {
+            nav,
+            csrf,
+            next,
+            prompt,
+            can_send: false,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CodeForm {
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    code: Zeroizing<String>,
+}
+
+/// Step two: the code, decided by the engine (lockout, replay, recovery
+/// codes, e-mail/SMS codes); a right one signs in under a new session.
+pub(crate) async fn code(State(app): State<App>, request: Request) -> Response {
+    let remote = client_ip(request.extensions());
+    let headers = request.headers().clone();
+    let (token, session) = match session_of(&app, &headers).await {
+        Ok(Some(found)) if found.1.stage == SessionStage::PasswordChecked => found,
+        Ok(_) => return Redirect::to("/portal/sign-in").into_response(),
+        Err(()) => return unavailable(Nav::anonymous()),
+    };
+    let Ok(Form(form)) = Form::<CodeForm>::from_request_checked(request).await else {
+        return Redirect::to("/portal/sign-in/code").into_response();
+    };
+    let next = local_path(&form.next).to_owned();
+    if !session.csrf_matches(&form.csrf) {
+        return message(
+            StatusCode::FORBIDDEN,
+            Nav::anonymous(),
+            "Form expired",
+            "This form is out of date or came from another site. Sign in again.",
+        );
+    }
+    let id = session.account.clone();
+    let code = Zeroizing::new(form.code.trim().to_owned());
+    let addr = remote.map(|ip| ip.to_string());
+    let decided = app
+        .call(move |engine, now| {
+            let client = ClientInfo::new().with_remote_addr(addr.as_deref());
+            let request = LoginRequest::new(
+                Protocol::Portal,
+                Credential::PasswordAndCode {
+                    correct: true,
+                    code: &code,
+                },
+            )
+            .with_client(client);
+            let decision = engine.authenticate(&id, &request, now)?;
+            let mode = engine
+                .account_status(&id, now)
+                .map(|s| s.mode)
+                .unwrap_or(Mode::Totp);
+            Ok((decision, mode))
+        })
+        .await;
+    let Ok((decision, mode)) = decided else {
+        return unavailable(Nav::anonymous());
+    };
+    if !decision.is_allowed() {
+        let problem = match &decision {
+            Decision::Deny {
+                reason: DenyReason::Locked { until },
+            } => format!(
+                "Too many wrong codes: signing in is locked until {}.",
+                when(*until)
+            ),
+            Decision::Deny {
+                reason: DenyReason::Replayed,
+            } => "That code was used already. Wait for the next one.".to_owned(),
+            _ => "That code is not right. Try again.".to_owned(),
+        };
+        return code_page(
+            StatusCode::UNAUTHORIZED,
+            &session.csrf_token(),
+            &next,
+            mode,
+            Some(problem),
+        );
+    }
+    let idle = app.session_idle;
+    let promoted = app
+        .call(move |engine, now| engine.promote_session(&token, idle, now))
+        .await;
+    let Ok((token, _)) = promoted else {
+        return unavailable(Nav::anonymous());
+    };
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, Some(token.as_str()), idle),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    csrf: String,
+}
+
+/// Signing out ends the session in the store.
+pub(crate) async fn sign_out(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Ok(Some((token, session))) = session_of(&app, &headers).await {
+        if session.csrf_matches(&form.csrf) {
+            let _ = app.call(move |engine, _| engine.end_session(&token)).await;
+        }
+    }
+    let mut response = Redirect::to("/portal/sign-in").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, None, 0));
+    response
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// `Form` extraction from a whole request (after its extensions were read).
+trait FromRequestChecked: Sized {
+    async fn from_request_checked(request: Request) -> Result<Self, ()>;
+}
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestChecked for Form<T> {
+    async fn from_request_checked(request: Request) -> Result<Self, ()> {
+        use axum::extract::FromRequest;
+        Form::<T>::from_request(request, &()).await.map_err(|_| ())
+    }
+}
