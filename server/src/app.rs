@@ -93,6 +93,9 @@ pub enum StartError {
     /// The configuration names no address to listen on.
     #[error("server.listen names no address to listen on (e.g. listen = [\"127.0.0.1:8080\"])")]
     NoListenAddress,
+    /// The store refused a start-up change.
+    #[error("the store: {0}")]
+    Store(mail2fa::Error),
     /// An address cannot be listened on.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -212,6 +215,18 @@ impl App {
             .collect();
         self.admins = Arc::new(admins);
         self
+    }
+
+    /// Turns 2FA on for `platform` (the try-out's set-up).
+    ///
+    /// # Errors
+    /// [`StartError::Store`] when the store refuses.
+    pub async fn enable_platform_now(&self, platform: &str) -> Result<(), StartError> {
+        let platform = platform.to_owned();
+        self.engine
+            .run(move |engine| engine.enable_platform(&platform, true))
+            .await
+            .map_err(StartError::Store)
     }
 
     /// Every route of the service — the panel API and the portal —, ready

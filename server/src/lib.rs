@@ -26,5 +26,6 @@
 pub mod api;
 mod app;
 pub mod portal;
+pub mod try_out;
 
 pub use app::{App, CheckFuture, Clock, PasswordVerifier, StartError};

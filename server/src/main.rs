@@ -5,6 +5,8 @@
 //! ```text
 //! mail2fa-server [--config FILE]     (default /etc/mail2fa/mail2fa.toml,
 //!                                     or $MAIL2FA_CONFIG)
+//! mail2fa-server --try-out DIR [--listen IP:PORT]
+//!                                    a local try-out on a SQLite file in DIR
 //! ```
 //!
 //! Exit status: 0 after SIGTERM or SIGINT (requests in flight finish
@@ -14,17 +16,29 @@
 use std::process::ExitCode;
 
 use mail2fa::config::{Config, DEFAULT_PATH};
+use mail2fa_server::try_out::{self, PasswordTable};
 use mail2fa_server::{App, StartError};
 
-const USAGE: &str = "usage: mail2fa-server [--config FILE]";
+const USAGE: &str =
+    "usage: mail2fa-server [--config FILE]\n       mail2fa-server --try-out DIR [--listen IP:PORT]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut path = std::env::var_os("MAIL2FA_CONFIG").map(std::path::PathBuf::from);
+    let mut try_out: Option<std::path::PathBuf> = None;
+    let mut listen = "127.0.0.1:8080".to_owned();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--config" => match args.next() {
                 Some(file) => path = Some(file.into()),
+                None => return usage(),
+            },
+            "--try-out" => match args.next() {
+                Some(dir) => try_out = Some(dir.into()),
+                None => return usage(),
+            },
+            "--listen" => match args.next() {
+                Some(address) => listen = address,
                 None => return usage(),
             },
             "--help" | "-h" => {
@@ -39,6 +53,27 @@ fn main() -> ExitCode {
             }
             _ => return usage(),
         }
+    }
+    let mut users = None;
+    if let Some(dir) = try_out {
+        let prepared = match try_out::prepare(&dir, &listen) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                eprintln!("mail2fa-server: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "A try-out of mail2fa-server, on {}",
+            prepared.config.display()
+        );
+        println!("Panel API token: {}", prepared.token.as_str());
+        for (user, password) in &prepared.users {
+            println!("Mailbox {user}, password {}", password.as_str());
+        }
+        println!("2FA is on for example.com; admin@example.com administers it.");
+        path = Some(prepared.config.clone());
+        users = Some(prepared.users);
     }
     let path = path.unwrap_or_else(|| DEFAULT_PATH.into());
     let config = match Config::from_file(&path) {
@@ -58,7 +93,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(&config)) {
+    let table =
+        users.map(|users| PasswordTable::new(users.iter().map(|(u, p)| (u.as_str(), p.as_str()))));
+    match runtime.block_on(serve(&config, table)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error @ (StartError::Config(_) | StartError::NoListenAddress)) => {
             eprintln!("mail2fa-server: {error}");
@@ -78,12 +115,16 @@ fn usage() -> ExitCode {
 
 /// Opens everything first (a configuration that cannot be used stops the
 /// service before it listens), then serves every address until a signal.
-async fn serve(config: &Config) -> Result<(), StartError> {
+async fn serve(config: &Config, try_out: Option<PasswordTable>) -> Result<(), StartError> {
     let addresses = config.server().listen.clone();
     if addresses.is_empty() {
         return Err(StartError::NoListenAddress);
     }
-    let app = App::from_config(config)?;
+    let mut app = App::from_config(config)?;
+    if let Some(table) = try_out {
+        app = app.with_password_verifier(table);
+        app.enable_platform_now("example.com").await?;
+    }
     let mut listeners = Vec::new();
     for address in &addresses {
         let listener = tokio::net::TcpListener::bind(address)
@@ -95,7 +136,7 @@ async fn serve(config: &Config) -> Result<(), StartError> {
         let bound = listener
             .local_addr()
             .map_or_else(|_| address.clone(), |a| a.to_string());
-        eprintln!("mail2fa-server: listening on {bound}");
+        eprintln!("mail2fa-server: listening on {bound} (portal: http://{bound}/portal/)");
         listeners.push(listener);
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -10,7 +10,6 @@
 mod support;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use axum::Router;
 use axum::body::Body;
@@ -18,24 +17,10 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use mail2fa::engine::{ClientInfo, LoginAttempt, Protocol};
 use mail2fa::{KeyUri, Totp};
-use mail2fa_server::{App, CheckFuture, PasswordVerifier};
+use mail2fa_server::App;
+use mail2fa_server::try_out::PasswordTable;
 use support::*;
 use tower::ServiceExt;
-
-/// The deployment's password check, as a table.
-struct Passwords(HashMap<&'static str, &'static str>);
-
-impl PasswordVerifier for Passwords {
-    fn verify<'a>(
-        &'a self,
-        account: &'a str,
-        password: &'a str,
-        _: Option<IpAddr>,
-    ) -> CheckFuture<'a> {
-        let right = self.0.get(account).is_some_and(|p| *p == password);
-        Box::pin(async move { Ok(right) })
-    }
-}
 
 const ADMIN: &str = "postmaster@example.com";
 
@@ -186,11 +171,11 @@ fn portal(test: &str) -> (Service, Router) {
         mail2fa::engine::EngineConfig::default(),
     )
     .unwrap();
-    let passwords = Passwords(HashMap::from([
+    let passwords = PasswordTable::new([
         (ALICE, "alice-Secret-1"),
         ("bob@example.com", "bob-Secret-1"),
         (ADMIN, "admin-Secret-1"),
-    ]));
+    ]);
     let app = App::new(engine, [TOKEN], service.clock.clone())
         .with_password_verifier(passwords)
         .with_admins([ADMIN]);

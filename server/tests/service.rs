@@ -72,6 +72,7 @@ fn listening(child: &mut Child) -> String {
     BufReader::new(stderr).read_line(&mut line).unwrap();
     line.trim()
         .strip_prefix("mail2fa-server: listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("not a listening line: {line:?}"))
         .to_owned()
 }
@@ -187,5 +188,62 @@ fn a_configuration_it_cannot_use_stops_it_before_it_listens() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(6));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_try_out_starts_with_one_command_on_a_sqlite_file() {
+    let dir = scratch("try-out");
+    let place = dir.join("try");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mail2fa-server"))
+        .arg("--try-out")
+        .arg(&place)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("MAIL2FA_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let address = listening(&mut child);
+    let mut said = String::new();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    for _ in 0..5 {
+        said.push_str(&lines.next().unwrap().unwrap());
+        said.push('\n');
+    }
+    let token = said
+        .lines()
+        .find_map(|l| l.strip_prefix("Panel API token: "))
+        .unwrap()
+        .to_owned();
+    assert!(
+        said.contains("Mailbox alice@example.com, password "),
+        "{said}"
+    );
+    let mode = std::fs::metadata(&place).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(place.join("mail2fa.db").exists());
+    let (status, body) = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("http://{address}/api/v1/platforms/example.com"),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"enabled\":true"), "{body}");
+    let (status, body) = curl(&[&format!("http://{address}/portal/sign-in")]);
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Sign in</h1>"), "{body}");
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // Used once: a second try-out in the same directory is refused.
+    let again = Command::new(env!("CARGO_BIN_EXE_mail2fa-server"))
+        .arg("--try-out")
+        .arg(&place)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("used once"));
     let _ = std::fs::remove_dir_all(&dir);
 }
