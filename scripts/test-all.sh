@@ -46,8 +46,9 @@ bash scripts/test-stores.sh
 step "the tokio mail-server example (examples/tokio-mail-server) over TCP on SQLite and PostgreSQL"
 cargo test -p mail2fa-example-tokio
 
-step "mail2fa-server: the panel API (every route, tokens, errors, OpenAPI document, races)"
+step "mail2fa-server: the panel API and the portal (every route, tokens, errors, OpenAPI document, races, sign-in, forms), the binary; its bench briefly"
 cargo test -p mail2fa-server
+cargo test -p mail2fa-server --bench service
 
 step "API documentation builds without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet

@@ -1,0 +1,273 @@
+//! Requests per second and latency (p50, p99) of mail2fa-server, driven
+//! in-process (the router, no sockets) by concurrent clients on the
+//! multi-threaded runtime: a panel API read (an account's status), an API
+//! write (a suspension, one compare-and-swap), and a portal sign-in with
+//! the second factor (the form, the password, the code: three requests, a
+//! session written, promoted, a code consumed) — on SQLite (synchronous
+//! FULL, the default) and, with `MAIL2FA_TEST_POSTGRES`, on PostgreSQL.
+//!
+//! `cargo bench -p mail2fa-server --bench service` (figures in
+//! BENCHMARKS.md); `cargo test -p mail2fa-server --benches` runs it briefly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use mail2fa::engine::{AccountId, Engine, EngineConfig};
+use mail2fa::store::{PostgresStore, SqliteStore, Store};
+use mail2fa::{KeyUri, Totp};
+use mail2fa_server::try_out::PasswordTable;
+use mail2fa_server::{App, Clock};
+use tower::ServiceExt;
+
+const NOW: u64 = 1_800_000_000;
+const TOKEN: &str = "bench-token-0123456789abcdef0123456789";
+const PASSWORD: &str = "bench-Secret-1";
+
+struct Setup {
+    router: Router,
+    apps: Vec<Totp>,
+    accounts: Vec<String>,
+}
+
+fn account(n: usize) -> String {
+    format!("user{n}@example.com")
+}
+
+async fn send(
+    router: &Router,
+    request: Request<Body>,
+) -> (StatusCode, Option<String>, Vec<String>, String) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let cookies = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        location,
+        cookies,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap() + marker.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// `accounts` enrolled accounts on `store`, the platform on.
+async fn setup(store: Box<dyn Store>, accounts: usize) -> Setup {
+    let engine = Engine::new(store, EngineConfig::default()).unwrap();
+    engine.enable_platform("example.com", true).unwrap();
+    let mut apps = Vec::new();
+    let names: Vec<String> = (0..accounts).map(account).collect();
+    for name in &names {
+        let id = AccountId::new("example.com", name).unwrap();
+        let _ = engine.remove(&id);
+        let uri = engine.enable_account(&id, NOW - 60).unwrap();
+        let key = KeyUri::parse(&uri).unwrap();
+        let app = Totp::new(key.secret(), key.totp_config().unwrap());
+        let code = app.generate(NOW - 60).unwrap();
+        assert!(
+            engine
+                .confirm_enrollment(&id, code.as_str(), NOW - 60)
+                .unwrap()
+                .is_allowed()
+        );
+        apps.push(app);
+    }
+    let table = PasswordTable::new(names.iter().map(|n| (n.as_str(), PASSWORD)));
+    let app = App::new(engine, [TOKEN], Clock::fixed(NOW)).with_password_verifier(table);
+    Setup {
+        router: app.router(),
+        apps,
+        accounts: names,
+    }
+}
+
+/// Runs `total` operations on `clients` concurrent tasks; `op(i)` does
+/// operation `i`. Prints ops/s and the latency percentiles.
+async fn measure<F, Fut>(label: &str, clients: usize, total: usize, op: F)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (op, next) = (Arc::clone(&op), Arc::clone(&next));
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    return times;
+                }
+                let t = Instant::now();
+                op(i).await;
+                times.push(t.elapsed());
+            }
+        }));
+    }
+    let mut times: Vec<Duration> = Vec::new();
+    for task in tasks {
+        times.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    println!(
+        "{label:<44} {:>8.0}/s   p50 {:>7.0} µs   p99 {:>7.0} µs   ({total} on {clients} clients)",
+        total as f64 / elapsed.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1e6,
+        pct(0.99).as_secs_f64() * 1e6,
+    );
+}
+
+async fn run(store_name: &str, make: impl Fn() -> Box<dyn Store>, quick: bool) {
+    let (accounts, reads, clients) = if quick { (8, 40, 4) } else { (2000, 20_000, 8) };
+    let setup = Arc::new(setup(make(), accounts).await);
+
+    let s = Arc::clone(&setup);
+    measure(
+        &format!("{store_name}: API read (account status)"),
+        clients,
+        reads,
+        move |i| {
+            let s = Arc::clone(&s);
+            async move {
+                let path = format!(
+                    "/api/v1/platforms/example.com/accounts/{}",
+                    s.accounts[i % s.accounts.len()]
+                );
+                let request = Request::get(path)
+                    .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                    .body(Body::empty())
+                    .unwrap();
+                assert_eq!(send(&s.router, request).await.0, StatusCode::OK);
+            }
+        },
+    )
+    .await;
+
+    let s = Arc::clone(&setup);
+    let writes = reads / 4;
+    measure(
+        &format!("{store_name}: API write (suspend 0 h, one swap)"),
+        clients,
+        writes,
+        move |i| {
+            let s = Arc::clone(&s);
+            async move {
+                let path = format!(
+                    "/api/v1/platforms/example.com/accounts/{}/suspend",
+                    s.accounts[i % s.accounts.len()]
+                );
+                let request = Request::post(path)
+                    .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{\"hours\": 0}"))
+                    .unwrap();
+                assert_eq!(send(&s.router, request).await.0, StatusCode::OK);
+            }
+        },
+    )
+    .await;
+
+    // Each account signs in once (a code is used once).
+    let s = Arc::clone(&setup);
+    measure(
+        &format!("{store_name}: portal sign-in (password + code)"),
+        clients,
+        accounts,
+        move |i| {
+            let s = Arc::clone(&s);
+            async move {
+                let (_, _, cookies, html) = send(
+                    &s.router,
+                    Request::get("/portal/sign-in").body(Body::empty()).unwrap(),
+                )
+                .await;
+                let form = format!(
+                    "csrf={}&next=%2Fportal%2F&address={}&password={PASSWORD}",
+                    field(&html, "csrf"),
+                    s.accounts[i].replace('@', "%40")
+                );
+                let request = Request::post("/portal/sign-in")
+                    .header(header::COOKIE, cookies.join("; "))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .unwrap();
+                let (_, location, cookies, _) = send(&s.router, request).await;
+                assert!(location.unwrap().starts_with("/portal/sign-in/code"));
+                let session = cookies
+                    .iter()
+                    .find(|c| c.starts_with("m2fa_session="))
+                    .unwrap()
+                    .clone();
+                let request = Request::get("/portal/sign-in/code")
+                    .header(header::COOKIE, &session)
+                    .body(Body::empty())
+                    .unwrap();
+                let (_, _, _, html) = send(&s.router, request).await;
+                let code = s.apps[i].generate(NOW).unwrap();
+                let form = format!(
+                    "csrf={}&next=%2Fportal%2F&code={}",
+                    field(&html, "csrf"),
+                    code.as_str()
+                );
+                let request = Request::post("/portal/sign-in/code")
+                    .header(header::COOKIE, &session)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .unwrap();
+                let (_, location, _, _) = send(&s.router, request).await;
+                assert_eq!(location.as_deref(), Some("/portal/"));
+            }
+        },
+    )
+    .await;
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` runs it briefly.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("m2fa-bench-service-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("service.db");
+    runtime.block_on(run(
+        "SQLite",
+        || Box::new(SqliteStore::create(&db).unwrap()) as Box<dyn Store>,
+        quick,
+    ));
+    match std::env::var("MAIL2FA_TEST_POSTGRES") {
+        Ok(url) => runtime.block_on(run(
+            "PostgreSQL",
+            || Box::new(PostgresStore::create(&url).unwrap()) as Box<dyn Store>,
+            quick,
+        )),
+        Err(_) => println!("PostgreSQL: skipped (MAIL2FA_TEST_POSTGRES is not set)"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
