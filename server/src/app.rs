@@ -11,6 +11,8 @@ use mail2fa::store::Store;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::deliver::{Delivery, SetupError};
+
 /// Where the service's "now" comes from: the system clock, or (for tests
 /// and rehearsals) a time the caller sets.
 #[derive(Debug, Clone)]
@@ -90,6 +92,10 @@ pub enum StartError {
     /// The configuration names no address to listen on.
     #[error("server.listen names no address to listen on (e.g. listen = [\"127.0.0.1:8080\"])")]
     NoListenAddress,
+    /// The configuration's delivery settings (`[notifications]`) cannot
+    /// be used.
+    #[error(transparent)]
+    Delivery(#[from] SetupError),
     /// An address cannot be listened on.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -100,13 +106,14 @@ pub enum StartError {
     },
 }
 
-/// The service: the engine, the tokens, the clock. Cheap to clone (every
-/// request handler holds one).
+/// The service: the engine, the tokens, the clock, delivery. Cheap to
+/// clone (every request handler holds one).
 #[derive(Clone)]
 pub struct App {
     pub(crate) engine: AsyncEngine<Box<dyn Store>>,
     pub(crate) tokens: Tokens,
     pub(crate) clock: Clock,
+    pub(crate) delivery: Arc<Delivery>,
 }
 
 impl App {
@@ -114,23 +121,24 @@ impl App {
     /// opened (created only where `store.create` allows), its engine
     /// settings and keys, the panel API's tokens from
     /// `server.api_token_file` (none: the API refuses every call), the
-    /// system clock.
+    /// system clock, delivery by `[notifications]`.
     ///
     /// # Errors
     /// [`StartError::Config`]: the store cannot be opened, or a key or
-    /// token file cannot be used (the message names the file and the fix).
+    /// token file cannot be used (the message names the file and the fix);
+    /// [`StartError::Delivery`]: `[notifications]` cannot be used.
     pub fn from_config(config: &Config) -> Result<Self, StartError> {
         let engine = config.open_engine()?;
         let tokens = config.api_tokens()?.unwrap_or_default();
-        Ok(Self::new(
-            engine,
-            tokens.iter().map(|t| t.as_str()),
-            Clock::System,
-        ))
+        let delivery = Delivery::from_config(config)?;
+        Ok(
+            Self::new(engine, tokens.iter().map(|t| t.as_str()), Clock::System)
+                .with_delivery(delivery),
+        )
     }
 
     /// The service over `engine`, accepting `tokens` on the panel API,
-    /// with `clock`.
+    /// with `clock`, delivering nothing (see [`App::with_delivery`]).
     pub fn new<'a>(
         engine: Engine<Box<dyn Store>>,
         tokens: impl IntoIterator<Item = &'a str>,
@@ -140,6 +148,15 @@ impl App {
             engine: AsyncEngine::new(engine),
             tokens: Tokens::new(tokens),
             clock,
+            delivery: Arc::new(Delivery::default()),
+        }
+    }
+
+    /// The service delivering codes and notifications by `delivery`.
+    pub fn with_delivery(self, delivery: Delivery) -> Self {
+        Self {
+            delivery: Arc::new(delivery),
+            ..self
         }
     }
 
