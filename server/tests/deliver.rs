@@ -425,3 +425,51 @@ async fn a_blocked_device_notification_goes_by_email() {
     assert!(mail.header("Date").is_some() && mail.header("Message-ID").is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// This machine's address on its default route, if it has one.
+fn own_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // Connecting a UDP socket sends nothing; it only picks the route.
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn a_remote_relay_is_asked_for_starttls_and_a_loopback_one_is_not() {
+    let dir = scratch("starttls");
+    // On the loopback address: plain, though STARTTLS is offered.
+    let (local, mut mails) = smtp_sink(SmtpMode::OfferStartTls).await;
+    delivery(&dir, &relay_lines(local))
+        .email("alice@example.com", "Hello", "text")
+        .await
+        .unwrap();
+    let mail = mails.recv().await.unwrap();
+    assert!(!mail.starttls);
+    assert!(mail.body().contains("text"));
+
+    let Some(ip) = own_address() else {
+        assert!(
+            std::env::var("MAIL2FA_REQUIRE_E2E").as_deref() != Ok("1"),
+            "no address but the loopback one to reach a remote relay on"
+        );
+        println!("SKIPPED: needs an address besides the loopback one");
+        return;
+    };
+    // On another address: STARTTLS asked for; refused, so nothing is sent
+    // in plain text.
+    let (remote, mut mails) = smtp_sink_on(&ip.to_string(), SmtpMode::OfferStartTls).await;
+    let relay = std::net::SocketAddr::new(ip, remote.port());
+    let error = delivery(&dir, &relay_lines(relay))
+        .email("alice@example.com", "Hello", "text")
+        .await
+        .unwrap_err();
+    assert!(mails.recv().await.unwrap().starttls);
+    assert!(
+        matches!(error, DeliveryError::RelayRefused { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("454"), "{error}");
+    assert!(mails.try_recv().is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -106,10 +106,13 @@ impl Smtp {
     }
 }
 
-/// Whether the relay is on this machine.
+/// Whether the relay is on this machine (an IPv4 loopback address
+/// written as IPv6, `::ffff:127.0.0.1`, too).
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// A header's text on one line: whatever an account's data put in it,
@@ -127,7 +130,14 @@ mod tests {
 
     #[test]
     fn loopback_relays_are_recognised() {
-        for host in ["localhost", "LocalHost", "127.0.0.1", "127.1.2.3", "::1"] {
+        for host in [
+            "localhost",
+            "LocalHost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(is_loopback(host), "{host}");
         }
         for host in [

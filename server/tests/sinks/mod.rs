@@ -16,6 +16,9 @@ pub struct Mail {
     pub rcpt_to: Vec<String>,
     /// The DATA, dot-unstuffed, lines joined by `\r\n`.
     pub data: String,
+    /// The client asked for STARTTLS (recorded then, without data: the
+    /// sink refuses it with a 454).
+    pub starttls: bool,
 }
 
 impl Mail {
@@ -70,11 +73,19 @@ pub enum SmtpMode {
     RefuseRecipients,
     /// Accepts connections and says nothing.
     Silent,
+    /// Offers STARTTLS (and refuses it when asked), accepts messages.
+    OfferStartTls,
 }
 
-/// Starts an SMTP sink; returns its address and the messages it accepts.
+/// Starts an SMTP sink on 127.0.0.1; returns its address and the messages
+/// it accepts.
 pub async fn smtp_sink(mode: SmtpMode) -> (SocketAddr, mpsc::UnboundedReceiver<Mail>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    smtp_sink_on("127.0.0.1", mode).await
+}
+
+/// Starts an SMTP sink on `ip`.
+pub async fn smtp_sink_on(ip: &str, mode: SmtpMode) -> (SocketAddr, mpsc::UnboundedReceiver<Mail>) {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
     let (sender, receiver) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -98,6 +109,7 @@ pub async fn smtp_sink(mode: SmtpMode) -> (SocketAddr, mpsc::UnboundedReceiver<M
                     mail_from: String::new(),
                     rcpt_to: Vec::new(),
                     data: String::new(),
+                    starttls: false,
                 };
                 loop {
                     let mut line = String::new();
@@ -107,7 +119,16 @@ pub async fn smtp_sink(mode: SmtpMode) -> (SocketAddr, mpsc::UnboundedReceiver<M
                     let command = line.trim_end().to_owned();
                     let upper = command.to_ascii_uppercase();
                     let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        b"250-sink.test\r\n250 8BITMIME\r\n"
+                        if mode == SmtpMode::OfferStartTls {
+                            b"250-sink.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+                        } else {
+                            b"250-sink.test\r\n250 8BITMIME\r\n"
+                        }
+                    } else if upper == "STARTTLS" {
+                        let mut asked = mail.clone();
+                        asked.starttls = true;
+                        let _ = sender.send(asked);
+                        b"454 4.7.0 TLS not available\r\n"
                     } else if upper.starts_with("MAIL FROM:") {
                         mail.mail_from = command[10..].trim().to_owned();
                         b"250 2.1.0 ok\r\n"
