@@ -423,6 +423,55 @@ async fn a_blocked_device_notification_goes_by_email() {
     assert!(mail.body().contains("activesync"), "{}", mail.body());
     assert!(mail.body().contains("iPhone"), "{}", mail.body());
     assert!(mail.header("Date").is_some() && mail.header("Message-ID").is_some());
+
+    // With a phone number: its text by SMS.
+    let (gateway, mut posts) = http_sink(200, "").await;
+    let delivery = self::delivery(
+        &dir,
+        &format!("sms_gateway_url = \"http://{gateway}/send\"\n"),
+    );
+    let (engine, id) = engine_with(Mode::Totp, None, Some(PHONE));
+    let decision = engine.authenticate(&id, &request, NOW).unwrap();
+    let notification = decision.notification().cloned().expect("a notification");
+    assert_eq!(
+        delivery.notification(&notification).await.unwrap(),
+        Used::Sms
+    );
+    let json = posts.recv().await.unwrap().json();
+    assert_eq!(json["to"], PHONE);
+    assert_eq!(json["text"], notification.text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn an_https_gateway_is_spoken_to_in_tls_only() {
+    let dir = scratch("https");
+    let (gateway, mut posts) = http_sink(200, "").await;
+    let config = Config::parse(
+        &config_text(
+            &dir,
+            &format!("sms_gateway_url = \"https://{gateway}/send\"\n"),
+        ),
+        "test.toml",
+    )
+    .unwrap();
+    match Delivery::from_config(&config) {
+        Ok(delivery) => {
+            // A server that does not speak TLS: no request reaches it in
+            // plain text.
+            let error = delivery.sms(PHONE, "text").await.unwrap_err();
+            assert!(
+                matches!(error, DeliveryError::GatewayFailed { .. }),
+                "{error:?}"
+            );
+            assert!(posts.try_recv().is_err());
+        }
+        // A machine without CA certificates: a clear start-up error.
+        Err(error) => {
+            assert!(matches!(error, SetupError::Tls { .. }), "{error:?}");
+            assert!(error.to_string().contains("ca-certificates"), "{error}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

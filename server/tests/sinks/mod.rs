@@ -216,7 +216,9 @@ pub async fn http_sink(
                 let (read, mut write) = stream.into_split();
                 let mut reader = BufReader::new(read);
                 let mut request_line = String::new();
-                if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+                if reader.read_line(&mut request_line).await.unwrap_or(0) == 0
+                    || !request_line.ends_with("HTTP/1.1\r\n")
+                {
                     return;
                 }
                 let mut headers = Vec::new();
@@ -229,7 +231,10 @@ pub async fn http_sink(
                     if line.is_empty() {
                         break;
                     }
-                    let (name, value) = line.split_once(':').unwrap();
+                    let Some((name, value)) = line.split_once(':') else {
+                        // Not HTTP (a TLS handshake, say): nothing recorded.
+                        return;
+                    };
                     headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
                 }
                 let length: usize = headers
