@@ -14,6 +14,8 @@ use mail2fa::store::Store;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::deliver::{Delivery, SetupError};
+
 /// Where the service's "now" comes from: the system clock, or (for tests
 /// and rehearsals) a time the caller sets.
 #[derive(Debug, Clone)]
@@ -96,6 +98,10 @@ pub enum StartError {
     /// The store refused a start-up change.
     #[error("the store: {0}")]
     Store(mail2fa::Error),
+    /// The configuration's delivery settings (`[notifications]`) cannot
+    /// be used.
+    #[error(transparent)]
+    Delivery(#[from] SetupError),
     /// An address cannot be listened on.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -146,6 +152,7 @@ pub struct App {
     pub(crate) session_idle: u64,
     /// The portal's administrators (each of its own platform).
     pub(crate) admins: Arc<Vec<AccountId>>,
+    pub(crate) delivery: Arc<Delivery>,
 }
 
 impl App {
@@ -153,24 +160,27 @@ impl App {
     /// opened (created only where `store.create` allows), its engine
     /// settings and keys, the panel API's tokens from
     /// `server.api_token_file` (none: the API refuses every call), the
-    /// system clock.
+    /// system clock, delivery by `[notifications]`.
     ///
     /// # Errors
     /// [`StartError::Config`]: the store cannot be opened, or a key or
-    /// token file cannot be used (the message names the file and the fix).
+    /// token file cannot be used (the message names the file and the fix);
+    /// [`StartError::Delivery`]: `[notifications]` cannot be used.
     pub fn from_config(config: &Config) -> Result<Self, StartError> {
         let engine = config.open_engine()?;
         let tokens = config.api_tokens()?.unwrap_or_default();
         let server = config.server();
+        let delivery = Delivery::from_config(config)?;
         Ok(
             Self::new(engine, tokens.iter().map(|t| t.as_str()), Clock::System)
                 .with_session_idle(server.session_seconds)
-                .with_admins(server.admins.iter().map(String::as_str)),
+                .with_admins(server.admins.iter().map(String::as_str))
+                .with_delivery(delivery),
         )
     }
 
     /// The service over `engine`, accepting `tokens` on the panel API,
-    /// with `clock`.
+    /// with `clock`, delivering nothing (see [`App::with_delivery`]).
     pub fn new<'a>(
         engine: Engine<Box<dyn Store>>,
         tokens: impl IntoIterator<Item = &'a str>,
@@ -183,6 +193,16 @@ impl App {
             password: Arc::new(NoPasswordCheck),
             session_idle: 1800,
             admins: Arc::new(Vec::new()),
+            delivery: Arc::new(Delivery::default()),
+        }
+    }
+
+    /// The service delivering codes and notifications by `delivery`.
+    #[must_use]
+    pub fn with_delivery(self, delivery: Delivery) -> Self {
+        Self {
+            delivery: Arc::new(delivery),
+            ..self
         }
     }
 

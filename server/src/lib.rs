@@ -25,6 +25,7 @@
 
 pub mod api;
 mod app;
+pub mod deliver;
 pub mod portal;
 pub mod try_out;
 

@@ -97,7 +97,9 @@ fn main() -> ExitCode {
         users.map(|users| PasswordTable::new(users.iter().map(|(u, p)| (u.as_str(), p.as_str()))));
     match runtime.block_on(serve(&config, table)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error @ (StartError::Config(_) | StartError::NoListenAddress)) => {
+        Err(
+            error @ (StartError::Config(_) | StartError::NoListenAddress | StartError::Delivery(_)),
+        ) => {
             eprintln!("mail2fa-server: {error}");
             ExitCode::from(6)
         }

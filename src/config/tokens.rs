@@ -1,5 +1,7 @@
-//! The panel API's bearer tokens (`server.api_token_file`), read with the
-//! checks of every secret file.
+//! The bearer tokens of the configuration: the panel API's
+//! (`server.api_token_file`) and the SMS gateway's
+//! (`notifications.sms_gateway_token_file`), read with the checks of every
+//! secret file.
 
 use zeroize::Zeroizing;
 
@@ -62,6 +64,42 @@ impl Config {
             return Err(problem("holds no token".to_owned()));
         }
         Ok(Some(tokens))
+    }
+
+    /// The SMS gateway's bearer token from
+    /// `notifications.sms_gateway_token_file`: the file's one line
+    /// (surrounding white space and a final line break dropped) of
+    /// printable ASCII characters without spaces, wiped from memory when
+    /// dropped; `None` when the file is not set (requests to the gateway
+    /// carry no `Authorization`).
+    ///
+    /// # Errors
+    /// [`ConfigError::File`]: the file cannot be read, is open to group or
+    /// others, belongs to another user, is not UTF-8, is empty, or holds
+    /// more than one line or characters a header cannot carry (never
+    /// quoted).
+    pub fn sms_gateway_token(&self) -> Result<Option<Zeroizing<String>>, ConfigError> {
+        let Some(path) = &self.notifications().sms_gateway_token_file else {
+            return Ok(None);
+        };
+        let what = "token file (notifications.sms_gateway_token_file)";
+        let bytes = read_secret_file(path, what)?;
+        let problem = |problem: &str| ConfigError::File {
+            what,
+            path: path.clone(),
+            problem: problem.to_owned(),
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|_| problem("is not UTF-8"))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(problem("holds no token"));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(problem(
+                "must hold one token on one line: printable ASCII characters without spaces",
+            ));
+        }
+        Ok(Some(Zeroizing::new(token.to_owned())))
     }
 }
 
@@ -135,5 +173,57 @@ mod tests {
         let config =
             Config::parse("[store]\nsqlite_path = \"/nonexistent/db\"\n", "t.toml").unwrap();
         assert!(config.api_tokens().unwrap().is_none());
+        assert!(config.sms_gateway_token().unwrap().is_none());
+    }
+
+    fn gateway_config(dir: &std::path::Path, token: &str, mode: u32) -> Config {
+        let file = dir.join("sms-token");
+        std::fs::write(&file, token).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let text = format!(
+            "[store]\nsqlite_path = \"/nonexistent/db\"\n[notifications]\n\
+             sms_gateway_url = \"http://127.0.0.1:9/send\"\nsms_gateway_token_file = {:?}\n",
+            file.display().to_string()
+        );
+        Config::parse(&text, "test.toml").unwrap()
+    }
+
+    #[test]
+    fn the_gateway_token_is_one_line_read_with_the_secret_file_checks() {
+        let dir = scratch("sms");
+        let config = gateway_config(&dir, "  gw-Token.42/xyz\n", 0o600);
+        assert_eq!(
+            config.sms_gateway_token().unwrap().unwrap().as_str(),
+            "gw-Token.42/xyz"
+        );
+
+        let two_lines = gateway_config(&dir, "first-secret\nInjected: header\n", 0o600);
+        let message = two_lines.sms_gateway_token().unwrap_err().to_string();
+        assert!(message.contains("one token on one line"), "{message}");
+        assert!(!message.contains("first-secret"), "{message}");
+        let spaced = gateway_config(&dir, "two words\n", 0o600);
+        assert!(
+            spaced
+                .sms_gateway_token()
+                .unwrap_err()
+                .to_string()
+                .contains("one token on one line")
+        );
+        let empty = gateway_config(&dir, " \n", 0o600);
+        assert!(
+            empty
+                .sms_gateway_token()
+                .unwrap_err()
+                .to_string()
+                .contains("holds no token")
+        );
+        let open = gateway_config(&dir, "gw-token\n", 0o640);
+        let message = open.sms_gateway_token().unwrap_err().to_string();
+        assert!(message.contains("chmod 600"), "{message}");
+        assert!(
+            message.contains("notifications.sms_gateway_token_file"),
+            "{message}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

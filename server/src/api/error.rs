@@ -20,7 +20,9 @@
 //! | `limit_reached` | 409 | a per-account limit (devices, application passwords) |
 //! | `code_refused` | 422 | the code was not accepted (`reason` says why) |
 //! | `payload_too_large` | 413 | a body over [`MAX_BODY`](super::MAX_BODY) bytes |
+//! | `rate_limited` | 429 | a code was issued too recently; `message` says when to ask again |
 //! | `store_unavailable` | 503 | the store cannot be reached or read: nothing changed |
+//! | `delivery_failed` | 502 | the code was issued but the relay or SMS gateway did not take it (the message says which and why) |
 //! | `internal` | 500 | anything else: nothing was changed |
 
 use axum::Json;
@@ -84,6 +86,14 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_value", message)
     }
 
+    pub(crate) fn delivery_failed(error: &crate::deliver::DeliveryError) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "delivery_failed",
+            format!("the code could not be delivered: {error}"),
+        )
+    }
+
     pub(crate) fn code_refused(reason: &'static str, message: impl Into<String>) -> Self {
         Self {
             reason: Some(reason),
@@ -102,6 +112,7 @@ impl From<Error> for ApiError {
             Error::PlatformDisabled => (S::CONFLICT, "platform_disabled"),
             Error::NoContact => (S::CONFLICT, "no_contact"),
             Error::LimitReached(_) => (S::CONFLICT, "limit_reached"),
+            Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
             Error::InvalidConfig(_)
             | Error::InvalidName { .. }
             | Error::InvalidInput(_)

@@ -21,6 +21,7 @@ mod json;
 
 mod accounts;
 mod app_passwords;
+mod codes;
 mod devices;
 pub mod openapi;
 mod platforms;
@@ -63,6 +64,7 @@ pub fn route_list() -> Vec<(&'static str, &'static str)> {
         accounts::LIST,
         devices::LIST,
         app_passwords::LIST,
+        codes::LIST,
     ]
     .concat()
 }
@@ -77,6 +79,7 @@ pub(crate) fn router(app: App, others: Router<App>) -> Router {
         .merge(accounts::routes())
         .merge(devices::routes())
         .merge(app_passwords::routes())
+        .merge(codes::routes())
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
         .merge(openapi::routes())
