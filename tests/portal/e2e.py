@@ -287,69 +287,40 @@ def main():
     os.makedirs(shots, exist_ok=True)
     work = tempfile.mkdtemp(prefix="mail2fa-portal-")
     os.chmod(work, 0o755)  # Postfix and Dovecot's users reach their sockets and mailboxes
-    lua_dir = os.path.dirname(os.path.abspath(args.lua_module))
-    started = []
     secrets_seen = []
+    parts = None
     try:
-        _, passwd = stack.dovecot_e2e.write_users(work)
-        dovecot = stack.Dovecot(work, "")  # its passdb comes with the service's configuration
-        sink = stack.Sink()
-        started.append(sink)
-        service = stack.Service(os.path.abspath(args.server), work,
-                                admins=[f"admin@{PLATFORM}"], auth_socket=dovecot.auth_socket,
-                                smtp_port=stack.SMTP_PORT, sms_url=sink.url)
-        secrets_seen.append(service.token)
-        # Dovecot's Lua passdb: the shipped script and snippet, reading the
-        # service's configuration file (one file for every component).
-        script = os.path.join(work, "mail2fa-passdb.lua")
-        with open(script, "w") as f:
-            f.write(stack.shipped("dovecot/mail2fa-passdb.lua", {
-                "/etc/mail2fa/mail2fa.toml": service.conf,
-                "/etc/dovecot/mail2fa-users": passwd,
-                "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(lua_dir, "?.so"),
-            }))
-        with open(dovecot.conf, "a") as f:
-            f.write(stack.shipped("dovecot/auth-mail2fa-lua.conf",
-                                  {"/etc/dovecot/mail2fa-passdb.lua": script}))
-        print(f"service: mail2fa-server listening in {service.start() * 1000:.0f} ms")
-        started.append(service)
-        print(f"dovecot: started in {dovecot.start() * 1000:.0f} ms")
-        started.append(dovecot)
-        postfix = stack.Postfix(work, stack.SMTP_PORT, dovecot.lmtp_socket,
-                                mailboxes=[ALICE, f"admin@{PLATFORM}"])
-        print(f"postfix: started in {postfix.start() * 1000:.0f} ms")
-        started.append(postfix)
-        driver = webdriver.Driver(log=os.path.join(work, "chromedriver.log"))
-        started.append(driver)
+        parts = stack.Stack(args.server, args.lua_module, work,
+                            mailboxes=[ALICE, f"admin@{PLATFORM}"], admins=[f"admin@{PLATFORM}"])
+        secrets_seen.append(parts.service.token)
+        parts.start()
+        service, driver = parts.service, parts.driver
 
-        uri = flow("enrollment", enrollment, service, driver, work, shots, dovecot)
+        uri = flow("enrollment", enrollment, service, driver, work, shots, parts.dovecot)
         if uri:
             secrets_seen.append(uri.split("secret=", 1)[1].split("&", 1)[0])
         if args.tool:
             flow("tool", operator_tool, os.path.abspath(args.tool), service)
-        secrets_seen.append(flow("mail", mail_delivery, service, postfix, dovecot))
-        flow("SMS sink", sms_sink, sink, driver, work, shots)
+        secrets_seen.append(flow("mail", mail_delivery, service, parts.postfix, parts.dovecot))
+        flow("SMS sink", sms_sink, parts.sink, driver, work, shots)
 
         secrets_seen.append(stack.PASSWORDS[ALICE])
-        leaked = no_secrets_in([dovecot.log(), service.log, postfix.maillog], secrets_seen)
+        leaked = no_secrets_in(parts.logs(), secrets_seen)
         check(not leaked, f"logs: no password, token, secret or application password ({leaked})")
-        driver.stop()
-        started.remove(driver)
         check(service.stop() == 0, "service: stops on SIGTERM with status 0")
-        started.remove(service)
     except Exception as e:
         check(False, f"the stack: {type(e).__name__}: {e}")
     finally:
-        for part in reversed(started):
-            try:
-                part.stop()
-            except Exception as e:
-                print(f"      stopping {type(part).__name__}: {e}")
+        if parts is not None:
+            parts.stop()
         if args.keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"screenshots in {shots}")
+    if not args.screenshots and not os.listdir(shots):
+        os.rmdir(shots)
+    else:
+        print(f"screenshots in {shots}")
     print(f"\n{passes} passed, {len(failures)} failed")
     for what in failures:
         print(f"  failed: {what}")

@@ -408,3 +408,74 @@ def account_path(account, platform=PLATFORM):
     """The API path of an account."""
     return (f"/platforms/{urllib.parse.quote(platform, safe='')}"
             f"/accounts/{urllib.parse.quote(account, safe='@')}")
+
+
+class Stack:
+    """Everything a portal flow runs on, in `work`: the sink, the service,
+    Dovecot with the Lua passdb reading the service's configuration file
+    (one file for every component), Postfix delivering to Dovecot, and
+    chromedriver (`driver`, a webdriver.Driver). The host's users and
+    passwords are tests/dovecot/e2e.py's PASSWORDS; Postfix takes mail for
+    `mailboxes`.
+
+        stack = Stack(server, lua_module, work, mailboxes=["alice@example.com"])
+        try:
+            stack.start()
+            ...  # stack.service.api(...), stack.driver.session(...)
+        finally:
+            stack.stop()
+    """
+
+    def __init__(self, server_binary, lua_module, work, mailboxes, admins=()):
+        import webdriver  # beside this file
+
+        self._webdriver = webdriver
+        self.work = work
+        self.lua_dir = os.path.dirname(os.path.abspath(lua_module))
+        self.mailboxes = list(mailboxes)
+        _, self.passwd = dovecot_e2e.write_users(work)
+        self.dovecot = Dovecot(work, "")  # the Lua passdb is added by start()
+        self.sink = Sink()  # listening from here on: its URL goes in the configuration
+        self._started = [self.sink]
+        self.service = Service(os.path.abspath(server_binary), work, admins=admins,
+                               auth_socket=self.dovecot.auth_socket, smtp_port=SMTP_PORT,
+                               sms_url=self.sink.url)
+        self.postfix = Postfix(work, SMTP_PORT, self.dovecot.lmtp_socket, self.mailboxes)
+        self.driver = None
+
+    def start(self):
+        """Starts the service, Dovecot, Postfix and chromedriver, printing
+        how long each took; what started (and the sink) is stopped by
+        stop(), also after a part failed to start."""
+        # Dovecot's Lua passdb: the shipped script and snippet with only
+        # their paths replaced, on the service's configuration file.
+        script = os.path.join(self.work, "mail2fa-passdb.lua")
+        with open(script, "w") as f:
+            f.write(shipped("dovecot/mail2fa-passdb.lua", {
+                "/etc/mail2fa/mail2fa.toml": self.service.conf,
+                "/etc/dovecot/mail2fa-users": self.passwd,
+                "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(self.lua_dir, "?.so"),
+            }))
+        with open(self.dovecot.conf, "a") as f:
+            f.write(shipped("dovecot/auth-mail2fa-lua.conf",
+                            {"/etc/dovecot/mail2fa-passdb.lua": script}))
+        for name, part in (("service", self.service), ("dovecot", self.dovecot),
+                           ("postfix", self.postfix)):
+            self._started.append(part)
+            print(f"{name}: started in {part.start() * 1000:.0f} ms")
+        self.driver = self._webdriver.Driver(log=os.path.join(self.work, "chromedriver.log"))
+        self._started.append(self.driver)
+
+    def logs(self):
+        """The parts' log files (for checks that no secret is logged)."""
+        return [self.dovecot.log(), self.service.log, self.postfix.maillog]
+
+    def stop(self):
+        """Stops what started, in reverse order; a part that fails to stop
+        is reported and the others are still stopped."""
+        while self._started:
+            part = self._started.pop()
+            try:
+                part.stop()
+            except Exception as e:
+                print(f"      stopping {type(part).__name__}: {e}")
