@@ -296,6 +296,12 @@ def main():
         parts.start()
         service, driver = parts.service, parts.driver
 
+        handshake = parts.dovecot.auth_handshake()
+        configured = f'dovecot_socket = "{parts.dovecot.auth_socket}"' in open(service.conf).read()
+        check(configured and handshake[:1] == ["VERSION\t1\t2"]
+              and "MECH\tPLAIN\tplaintext" in handshake,
+              "dovecot: the authentication socket in the service's configuration answers "
+              "(VERSION, MECH PLAIN)")
         uri = flow("enrollment", enrollment, service, driver, work, shots, parts.dovecot)
         if uri:
             secrets_seen.append(uri.split("secret=", 1)[1].split("&", 1)[0])

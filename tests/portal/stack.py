@@ -131,6 +131,23 @@ class Dovecot(dovecot_e2e.Dovecot):
         return took
 
 
+    def auth_handshake(self):
+        """The first lines Dovecot's authentication socket (the one the
+        service's password check and Postfix's SASL use) sends a client:
+        VERSION, MECH ..., DONE."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.auth_socket)
+            s.sendall(f"VERSION\t1\t2\nCPID\t{os.getpid()}\n".encode())
+            received = b""
+            while b"\nDONE\n" not in received:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                received += chunk
+        return received.decode(errors="replace").splitlines()
+
+
 class Postfix:
     """A sandbox Postfix: its own configuration directory, queue and data
     directories and log file; SMTP on 127.0.0.1:`port`; mail for the
