@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod sinks;
 mod support;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use http_body_util::BodyExt;
 use mail2fa::engine::{ClientInfo, LoginAttempt, Protocol};
 use mail2fa::{KeyUri, Totp};
 use mail2fa_server::App;
+use mail2fa_server::deliver::Delivery;
 use mail2fa_server::try_out::PasswordTable;
 use support::*;
 use tower::ServiceExt;
@@ -162,6 +164,11 @@ fn enc(text: &str) -> String {
 /// A portal on its own store, the platform on, with alice, bob and the
 /// administrator in the password table.
 fn portal(test: &str) -> (Service, Router) {
+    portal_with(test, None)
+}
+
+/// The same, delivering by `delivery`.
+fn portal_with(test: &str, delivery: Option<Delivery>) -> (Service, Router) {
     let service = Service::new(test);
     let engine = service.mail_server();
     engine.enable_platform(PLATFORM, true).unwrap();
@@ -176,9 +183,12 @@ fn portal(test: &str) -> (Service, Router) {
         ("bob@example.com", "bob-Secret-1"),
         (ADMIN, "admin-Secret-1"),
     ]);
-    let app = App::new(engine, [TOKEN], service.clock.clone())
+    let mut app = App::new(engine, [TOKEN], service.clock.clone())
         .with_password_verifier(passwords)
         .with_admins([ADMIN]);
+    if let Some(delivery) = delivery {
+        app = app.with_delivery(delivery);
+    }
     let router = app.router();
     (service, router)
 }
@@ -689,4 +699,85 @@ async fn administrators_manage_their_platform_and_nobody_else_does() {
         )
         .await;
     assert!(!engine.platform_enabled(PLATFORM).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_email_code_is_sent_at_sign_in_and_signs_in_once() {
+    let (relay, mut mails) = sinks::smtp_sink(sinks::SmtpMode::Accept).await;
+    let dir = std::env::temp_dir().join(format!("mail2fa-portal-mail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = sinks::config_text(
+        &dir,
+        &format!("smtp_relay = \"{relay}\"\nfrom = \"mail2fa@example.com\"\n"),
+    );
+    let config = mail2fa::config::Config::parse(&text, "test.toml").unwrap();
+    let (service, router) =
+        portal_with("portal-mail", Some(Delivery::from_config(&config).unwrap()));
+    let mut browser = Browser::new(router.clone());
+    let _app = enroll_alice(&mut browser).await;
+    let security = browser.get("/portal/security").await;
+    let saved = browser
+        .post(
+            "/portal/security/mode",
+            &[
+                ("csrf", &security.field("csrf")),
+                ("mode", "email"),
+                ("email", "alice.home@example.org"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/portal/security?done=mode"),
+        "{}",
+        saved.html
+    );
+
+    // Signing in sends the code; the page says so and offers another.
+    let mut other = Browser::new(router);
+    let step = other.sign_in(ALICE, "alice-Secret-1", None).await;
+    let location = step.location.unwrap();
+    assert!(location.ends_with("&sent=1"), "{location}");
+    let page = other.get(&location).await;
+    assert!(page.html.contains("We sent you a code."));
+    assert!(page.html.contains("Send me a code"));
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), mails.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mail.header("To").as_deref(), Some("alice.home@example.org"));
+    let code: String = mail
+        .body()
+        .split_once(": ")
+        .unwrap()
+        .1
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    // Asking again at once: refused politely (the resend interval).
+    let again = other
+        .post(
+            "/portal/sign-in/send",
+            &[("csrf", &page.field("csrf")), ("next", "/portal/")],
+        )
+        .await;
+    assert!(again.html.contains("wait a little"), "{}", again.html);
+    let done = other
+        .post(
+            "/portal/sign-in/code",
+            &[
+                ("csrf", &page.field("csrf")),
+                ("next", "/portal/"),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/portal/"), "{}", done.html);
+    // Used once.
+    let mut third = Browser::new(other.router.clone());
+    let replay = third.sign_in(ALICE, "alice-Secret-1", Some(&code)).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    let _ = service;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -74,6 +74,7 @@ pub(crate) fn routes(_app: App) -> Router<App> {
             "/portal/sign-in/code",
             get(sign_in::code_form).post(sign_in::code),
         )
+        .route("/portal/sign-in/send", post(sign_in::send))
         .route("/portal/sign-out", post(sign_in::sign_out))
         .route(
             "/portal/enroll",

@@ -44,6 +44,10 @@ struct CodePage<'a> {
 pub(crate) struct Next {
     #[serde(default)]
     next: String,
+    /// After the password step of an e-mail/SMS account: whether its
+    /// code went out (`1`) or not (`0`).
+    #[serde(default)]
+    sent: String,
 }
 
 /// The sign-in form, with a fresh anti-forgery cookie.
@@ -159,6 +163,7 @@ pub(crate) async fn password(State(app): State<App>, request: Request) -> Respon
         Err(_) => return unavailable(Nav::anonymous()),
     };
     let idle = app.session_idle;
+    let id_for_code = id.clone();
     let started = app
         .call(move |engine, now| engine.start_session(&id, stage, idle, now))
         .await;
@@ -167,7 +172,21 @@ pub(crate) async fn password(State(app): State<App>, request: Request) -> Respon
     };
     let target = match stage {
         SessionStage::PasswordChecked => {
-            format!("/portal/sign-in/code?next={}", super::percent(next))
+            // E-mail or SMS mode: the first code goes out now.
+            let asked = id_for_code.clone();
+            let mode = app
+                .call(move |engine, now| engine.account_status(&asked, now).map(|s| s.mode))
+                .await
+                .unwrap_or(Mode::Totp);
+            let sent = if matches!(mode, Mode::Email | Mode::Sms) {
+                match send_code(&app, &id_for_code).await {
+                    Ok(_) => "&sent=1",
+                    Err(_) => "&sent=0",
+                }
+            } else {
+                ""
+            };
+            format!("/portal/sign-in/code?next={}{sent}", super::percent(next))
         }
         _ => next.to_owned(),
     };
@@ -199,7 +218,22 @@ pub(crate) async fn code_form(
         .call(move |engine, now| engine.account_status(&asked, now).map(|s| s.mode))
         .await
         .unwrap_or(Mode::Totp);
-    code_page(StatusCode::OK, &session.csrf_token(), next, mode, None)
+    let (notice, problem) = match query.sent.as_str() {
+        "1" => (Some("We sent you a code.".to_owned()), None),
+        "0" => (
+            None,
+            Some("The code could not be sent: ask for one again.".to_owned()),
+        ),
+        _ => (None, None),
+    };
+    code_page_with(
+        StatusCode::OK,
+        &session.csrf_token(),
+        next,
+        mode,
+        problem,
+        notice,
+    )
 }
 
 fn code_page(
@@ -209,6 +243,17 @@ fn code_page(
     mode: Mode,
     problem: Option<String>,
 ) -> Response {
+    code_page_with(status, csrf, next, mode, problem, None)
+}
+
+fn code_page_with(
+    status: StatusCode,
+    csrf: &str,
+    next: &str,
+    mode: Mode,
+    problem: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let prompt = match mode {
         Mode::Email => "Type the code we sent you by e-mail.",
         Mode::Sms => "Type the code we sent you by SMS.",
@@ -216,6 +261,7 @@ fn code_page(
     };
     let mut nav = Nav::anonymous();
     nav.problem = problem;
+    nav.notice = notice;
     page(
         status,
         &CodePage {
@@ -223,9 +269,86 @@ fn code_page(
             csrf,
             next,
             prompt,
-            can_send: false,
+            can_send: matches!(mode, Mode::Email | Mode::Sms),
         },
     )
+}
+
+/// Issues an e-mail or SMS code for the session's account and delivers
+/// it; what to tell the user.
+async fn send_code(app: &App, id: &AccountId) -> Result<String, String> {
+    let asked = id.clone();
+    let issued = app
+        .call(move |engine, now| {
+            let issued = engine.issue_code(&asked, now)?;
+            let email = engine.account_status(&asked, now)?.email;
+            Ok((issued, email))
+        })
+        .await;
+    let (issued, email) = match issued {
+        Ok(issued) => issued,
+        Err(error) if error.code == "rate_limited" => {
+            return Err(
+                "A code was sent a moment ago: wait a little before asking again.".to_owned(),
+            );
+        }
+        Err(_) => return Err("No code can be sent right now. Try again later.".to_owned()),
+    };
+    match app.delivery.code(id, &issued, email.as_deref()).await {
+        Ok(done) if done.fallback => {
+            Ok("The SMS did not go through: we sent the code by e-mail.".to_owned())
+        }
+        Ok(done) if done.channel.name() == "sms" => Ok("We sent you a code by SMS.".to_owned()),
+        Ok(_) => Ok("We sent you a code by e-mail.".to_owned()),
+        Err(_) => Err("The code could not be sent. Try again later.".to_owned()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SendForm {
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// "Send me a code": a new e-mail or SMS code for a signed-in-halfway
+/// session.
+pub(crate) async fn send(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<SendForm>,
+) -> Response {
+    let next = local_path(&form.next).to_owned();
+    let session = match session_of(&app, &headers).await {
+        Ok(Some((_, session))) if session.stage == SessionStage::PasswordChecked => session,
+        Ok(_) => return Redirect::to("/portal/sign-in").into_response(),
+        Err(()) => return unavailable(Nav::anonymous()),
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return message(
+            StatusCode::FORBIDDEN,
+            Nav::anonymous(),
+            "Form expired",
+            "This form is out of date or came from another site. Sign in again.",
+        );
+    }
+    let asked = session.account.clone();
+    let mode = app
+        .call(move |engine, now| engine.account_status(&asked, now).map(|s| s.mode))
+        .await
+        .unwrap_or(Mode::Totp);
+    let csrf = session.csrf_token();
+    match send_code(&app, &session.account).await {
+        Ok(notice) => code_page_with(StatusCode::OK, &csrf, &next, mode, None, Some(notice)),
+        Err(problem) => code_page_with(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &csrf,
+            &next,
+            mode,
+            Some(problem),
+            None,
+        ),
+    }
 }
 
 #[derive(Deserialize)]
