@@ -92,6 +92,9 @@ echo "operator walk-through ok"
 step "a real Dovecot with the PAM module and the Lua passdb (IMAP, POP3)"
 bash scripts/test-dovecot.sh
 
+step "the portal in Chromium on a real stack (mail2fa-server, Dovecot, Postfix, SMS sink)"
+bash scripts/test-portal.sh
+
 step "the stores bench runs (briefly, unoptimised; figures: cargo bench --bench stores)"
 cargo test --quiet --features postgres --bench stores
 
