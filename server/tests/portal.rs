@@ -691,6 +691,40 @@ async fn administrators_manage_their_platform_and_nobody_else_does() {
         )
         .await;
     assert!(engine.account_status(&id(ALICE), NOW).is_err());
+    // Turned on for bob by the administrator: bob sets up his app at his
+    // next sign-in (the administrator never saw a key).
+    let turned = admin
+        .post(
+            "/portal/admin/enable",
+            &[("csrf", &csrf), ("account", "bob@example.com")],
+        )
+        .await;
+    assert!(
+        turned
+            .location
+            .unwrap()
+            .starts_with("/portal/admin?done=admin")
+    );
+    let mut bob = Browser::new(admin.router.clone());
+    assert_eq!(
+        bob.sign_in("bob@example.com", "bob-Secret-1", None)
+            .await
+            .location
+            .as_deref(),
+        Some("/portal/")
+    );
+    let overview = bob.get("/portal/").await;
+    assert!(
+        overview.html.contains("is being set up for your mailbox"),
+        "{}",
+        overview.html
+    );
+    let enroll = bob.get("/portal/enroll").await;
+    assert!(!enroll.html.contains("<svg"));
+    let shown = bob
+        .post("/portal/enroll/restart", &[("csrf", &enroll.field("csrf"))])
+        .await;
+    assert!(shown.html.contains("<svg"), "{}", shown.html);
     // The platform switch.
     admin
         .post(

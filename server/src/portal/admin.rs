@@ -196,13 +196,20 @@ pub(crate) async fn account_action(
     let Some(id) = account_of(&visitor, &form.account) else {
         return super::not_found();
     };
-    if !matches!(action.as_str(), "suspend" | "unlock" | "reset" | "remove") {
+    if !matches!(
+        action.as_str(),
+        "enable" | "suspend" | "unlock" | "reset" | "remove"
+    ) {
         return super::not_found();
     }
     let hours = form.hours.unwrap_or(0);
     let target = id.clone();
     let done = app
         .call(move |engine, now| match action.as_str() {
+            // Pending: the key is made again, and shown, when its owner
+            // sets up the app in the portal (the administrator never
+            // sees it).
+            "enable" => engine.enable_account(&target, now).map(|_| ()),
             "suspend" => engine
                 .suspend(&target, hours.saturating_mul(3600), now)
                 .map(|_| ()),
@@ -219,13 +226,22 @@ pub(crate) async fn account_action(
             super::percent(id.account())
         ))
         .into_response(),
-        Err(error) if matches!(error.code, "invalid_value" | "not_enrolled") => {
+        Err(error)
+            if matches!(
+                error.code,
+                "invalid_value" | "not_enrolled" | "already_enrolled" | "platform_disabled"
+            ) =>
+        {
             let mut nav = visitor.nav("admin");
-            nav.problem = Some(if error.code == "not_enrolled" {
-                "That mailbox has no two-factor authentication.".to_owned()
-            } else {
-                "At most 720 hours (30 days).".to_owned()
-            });
+            nav.problem = Some(
+                match error.code {
+                    "not_enrolled" => "That mailbox has no two-factor authentication.",
+                    "already_enrolled" => "That mailbox has two-factor authentication already.",
+                    "platform_disabled" => "Turn it on for the domain first.",
+                    _ => "At most 720 hours (30 days).",
+                }
+                .to_owned(),
+            );
             admin_page(&app, &visitor, nav, id.account()).await
         }
         Err(_) => unavailable(visitor.nav("admin")),
