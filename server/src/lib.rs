@@ -25,5 +25,6 @@
 
 pub mod api;
 mod app;
+pub mod password;
 
 pub use app::{App, Clock, StartError};
