@@ -13,6 +13,13 @@
 //! same file. A check that went through mail2fa would demand a code the
 //! portal asks for later, and a wrong one would count against the account.
 //!
+//! A password-only "yes" must never stand for another service: Dovecot's
+//! auth cache stays off (`auth_cache_size = 0`, as the shipped snippets
+//! have it; its key is the user name, so a cached portal answer would let
+//! the password alone into IMAP), and only the portal and Dovecot's own
+//! processes may reach the socket the portal uses (a client there names
+//! its service).
+//!
 //! ```no_run
 //! use mail2fa::config::Config;
 //! use mail2fa_server::password::PasswordCheck;
@@ -72,8 +79,10 @@ impl PasswordCheck {
     /// browser's address, passed on (Dovecot's `rip`, PAM's `PAM_RHOST`)
     /// for the deployment's logs and throttling.
     ///
-    /// `Ok(false)`: a wrong password, an unknown or disabled user — and
-    /// what no mailbox password can be: an empty user name, a NUL in the
+    /// `Ok(false)`: a wrong password, an unknown or disabled user, a
+    /// Dovecot "yes" for another name than `user` (a passdb that rewrites
+    /// names: the portal must ask with the name as the deployment spells
+    /// it) — and what no mailbox password can be: an empty user name, a NUL in the
     /// user name or the password (PLAIN and PAM cannot carry it), more
     /// than 4096 bytes in either.
     ///
