@@ -18,6 +18,8 @@ mod password_support;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -27,7 +29,7 @@ use mail2fa::store::{SqliteStore, Store};
 use mail2fa::{KeyUri, Totp};
 use mail2fa_server::password::{PasswordCheck, PasswordCheckError};
 use password_support::{PamService, WorkDir, crypt_sha512, is_root, missing, pam_module, shipped};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
 const PLATFORM: &str = "example.com";
@@ -103,6 +105,8 @@ fn dovecot_missing(lua: bool) -> bool {
 struct Dovecot {
     run: PathBuf,
     log: PathBuf,
+    conf: PathBuf,
+    stderr: PathBuf,
 }
 
 impl Dovecot {
@@ -159,12 +163,20 @@ passdb {{
         let server = Self {
             run: work.path("run"),
             log: work.path("dovecot.log"),
+            conf,
+            stderr: work.path("dovecot.stderr"),
         };
+        server.launch();
+        server
+    }
+
+    /// Starts the master and waits until the auth-client socket accepts.
+    fn launch(&self) {
         // Its daemon keeps what it inherits open: no pipes here.
-        let errors = std::fs::File::create(work.path("dovecot.stderr")).unwrap();
+        let errors = std::fs::File::create(&self.stderr).unwrap();
         let status = Command::new("dovecot")
             .arg("-c")
-            .arg(&conf)
+            .arg(&self.conf)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(errors)
@@ -173,14 +185,32 @@ passdb {{
         assert!(
             status.success(),
             "dovecot: {}",
-            std::fs::read_to_string(work.path("dovecot.stderr")).unwrap_or_default()
+            std::fs::read_to_string(&self.stderr).unwrap_or_default()
         );
         let deadline = Instant::now() + Duration::from_secs(15);
-        while !server.socket().exists() {
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
             assert!(Instant::now() < deadline, "no auth-client socket");
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
+    }
+
+    /// Stops the master (every connection to it closes) and starts it
+    /// again.
+    fn restart(&self) {
+        self.stop();
+        self.launch();
+    }
+
+    fn stop(&self) {
+        let pidfile = self.run.join("master.pid");
+        let Ok(pid) = std::fs::read_to_string(&pidfile) else {
+            return;
+        };
+        let _ = Command::new("kill").arg("-TERM").arg(pid.trim()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pidfile.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn socket(&self) -> PathBuf {
@@ -194,15 +224,7 @@ passdb {{
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let pidfile = self.run.join("master.pid");
-        let Ok(pid) = std::fs::read_to_string(&pidfile) else {
-            return;
-        };
-        let _ = Command::new("kill").arg("-TERM").arg(pid.trim()).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while pidfile.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.stop();
     }
 }
 
@@ -375,6 +397,11 @@ async fn the_lua_passdb_answers_the_portal_on_the_password_alone() {
     let dovecot = Dovecot::start(&work, "lua", &passdb);
     let check = checker(&dovecot.socket(), 10);
     scenarios("lua", &check, &engine).await;
+    // The connection kept from the last check closed with Dovecot: the
+    // next check opens a new one.
+    dovecot.restart();
+    let answer = check.check(BOB, password(BOB), None).await;
+    assert!(matches!(answer, Ok(true)), "after a restart: {answer:?}");
     // The script said why, and never asked mail2fa for the portal.
     let log = dovecot.log();
     assert!(log.contains("mail2fa: portal: password right"), "{log}");
@@ -473,30 +500,50 @@ async fn a_server_that_never_answers_is_an_error_after_the_timeout() {
     assert!(!text.contains("secret-pw"), "{text}");
 }
 
-/// A server that greets with `handshake`, then answers the AUTH line with
-/// `answer`; every AUTH line it receives goes to the returned channel.
+/// What a scripted server saw: each AUTH line, with the number of the
+/// connection it came on (from 1).
+type Seen = tokio::sync::mpsc::UnboundedReceiver<(usize, String)>;
+
+/// A server that greets with `handshake`, then answers each AUTH line with
+/// `answer` (`{id}` replaced by the request's id), and closes the
+/// connection after each answer if `close_after` says so.
 async fn scripted_server(
     socket: &Path,
     handshake: &'static str,
     answer: &'static str,
-) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    close_after: bool,
+) -> Seen {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let connections = Arc::new(AtomicUsize::new(0));
     fake_server(socket, move |stream| {
         let tx = tx.clone();
+        let connection = connections.fetch_add(1, Ordering::SeqCst) + 1;
         async move {
             let (read, mut write) = stream.into_split();
             let mut lines = tokio::io::BufReader::new(read);
             write.write_all(handshake.as_bytes()).await.unwrap();
             let mut line = String::new();
+            if !handshake.ends_with("DONE\n") {
+                // A handshake cut short: the client's VERSION and CPID
+                // read, the connection closes.
+                for _ in 0..2 {
+                    lines.read_line(&mut line).await.unwrap();
+                }
+                return;
+            }
             loop {
                 line.clear();
-                use tokio::io::AsyncBufReadExt;
                 if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
                     return;
                 }
                 if line.starts_with("AUTH\t") {
-                    tx.send(line.clone()).unwrap();
-                    write.write_all(answer.as_bytes()).await.unwrap();
+                    let id = line.split('\t').nth(1).unwrap().to_owned();
+                    tx.send((connection, line.clone())).unwrap();
+                    let reply = answer.replace("{id}", &id);
+                    write.write_all(reply.as_bytes()).await.unwrap();
+                    if close_after {
+                        return;
+                    }
                 }
             }
         }
@@ -526,14 +573,15 @@ async fn answers_outside_the_protocol_are_errors() {
         ("cont", HANDSHAKE, "continuation"),
         ("temp", HANDSHAKE, "temporary failure"),
     ];
-    for (name, handshake, expected) in cases {
-        let socket = work.path(name);
+    for (n, (name, handshake, expected)) in cases.into_iter().enumerate() {
+        // Named apart from the expected texts.
+        let socket = work.path(&format!("socket-{n}"));
         let answer = match name {
-            "cont" => "CONT\t1\t\n",
-            "temp" => "FAIL\t1\tuser=bob@example.com\ttemp\n",
+            "cont" => "CONT\t{id}\t\n",
+            "temp" => "FAIL\t{id}\tuser=bob@example.com\ttemp\n",
             _ => "",
         };
-        let _auth_lines = scripted_server(&socket, handshake, answer).await;
+        let _seen = scripted_server(&socket, handshake, answer, false).await;
         let error = checker(&socket, 5)
             .check(BOB, "secret-pw", None)
             .await
@@ -549,11 +597,11 @@ async fn answers_outside_the_protocol_are_errors() {
 async fn ok_and_fail_answers_and_what_is_sent() {
     let work = WorkDir::new("pw-dovecot-answers");
     let ok = work.path("ok");
-    let mut sent = scripted_server(&ok, HANDSHAKE, "OK\t1\tuser=bob@example.com\n").await;
+    let mut sent = scripted_server(&ok, HANDSHAKE, "OK\t{id}\tuser=bob@example.com\n", false).await;
     let check = checker(&ok, 5);
     let remote: IpAddr = "2001:db8::7".parse().unwrap();
     assert!(check.check(BOB, "pw", Some(remote)).await.unwrap());
-    let line = sent.recv().await.unwrap();
+    let (_, line) = sent.recv().await.unwrap();
     let resp = base64::engine::general_purpose::STANDARD.encode(format!("\0{BOB}\0pw"));
     assert_eq!(
         line,
@@ -561,10 +609,16 @@ async fn ok_and_fail_answers_and_what_is_sent() {
     );
     // An OK for another user than the one asked is no yes for this one.
     assert!(!check.check("carol@example.com", "pw", None).await.unwrap());
-    assert!(sent.recv().await.unwrap().starts_with("AUTH\t1\tPLAIN\t"));
+    assert!(sent.recv().await.unwrap().1.starts_with("AUTH\t2\tPLAIN\t"));
 
     let fail = work.path("fail");
-    let _sent = scripted_server(&fail, HANDSHAKE, "FAIL\t1\tuser=bob@example.com\n").await;
+    let _sent = scripted_server(
+        &fail,
+        HANDSHAKE,
+        "FAIL\t{id}\tuser=bob@example.com\n",
+        false,
+    )
+    .await;
     assert!(!checker(&fail, 5).check(BOB, "pw", None).await.unwrap());
 
     // What cannot be a mailbox login never reaches the server.
@@ -578,4 +632,75 @@ async fn ok_and_fail_answers_and_what_is_sent() {
         sent.try_recv().is_err(),
         "a refused login reached the server"
     );
+}
+
+#[tokio::test]
+async fn connections_are_kept_between_checks() {
+    let work = WorkDir::new("pw-dovecot-kept");
+    let socket = work.path("kept");
+    let mut seen = scripted_server(
+        &socket,
+        HANDSHAKE,
+        "OK\t{id}\tuser=bob@example.com\n",
+        false,
+    )
+    .await;
+    let check = checker(&socket, 5);
+    // A clone shares the kept connections.
+    let clone = check.clone();
+    for round in 1..=3 {
+        assert!(check.check(BOB, "pw", None).await.unwrap());
+        assert!(clone.check(BOB, "pw", None).await.unwrap());
+        for half in [0, 1] {
+            let (connection, line) = seen.recv().await.unwrap();
+            assert_eq!(connection, 1, "round {round}: {line}");
+            assert!(
+                line.starts_with(&format!("AUTH\t{}\tPLAIN\t", 2 * round - 1 + half)),
+                "round {round}: {line}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_kept_connection_the_server_closed_is_replaced() {
+    let work = WorkDir::new("pw-dovecot-closed");
+    let socket = work.path("closing");
+    // Closes every connection after its first answer, as a restarted
+    // Dovecot would have.
+    let mut seen =
+        scripted_server(&socket, HANDSHAKE, "OK\t{id}\tuser=bob@example.com\n", true).await;
+    let check = checker(&socket, 5);
+    for round in 1..=3 {
+        assert!(check.check(BOB, "pw", None).await.unwrap(), "round {round}");
+        let (connection, line) = seen.recv().await.unwrap();
+        assert_eq!(connection, round, "{line}");
+        assert!(line.starts_with("AUTH\t1\tPLAIN\t"), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_answered_outside_the_protocol_is_not_kept() {
+    let work = WorkDir::new("pw-dovecot-dropped");
+    let socket = work.path("wrong-id");
+    // Answers every request as if it were request 1.
+    let mut seen =
+        scripted_server(&socket, HANDSHAKE, "OK\t1\tuser=bob@example.com\n", false).await;
+    let check = checker(&socket, 5);
+    assert!(check.check(BOB, "pw", None).await.unwrap());
+    // Request 2 on the kept connection gets request 1's answer: an error,
+    // and the connection is dropped ...
+    let error = check.check(BOB, "pw", None).await.unwrap_err();
+    assert!(error.to_string().contains("another request"), "{error}");
+    // ... so the next check starts on a new one, with id 1 again.
+    assert!(check.check(BOB, "pw", None).await.unwrap());
+    let connections: Vec<usize> = [
+        seen.recv().await.unwrap(),
+        seen.recv().await.unwrap(),
+        seen.recv().await.unwrap(),
+    ]
+    .into_iter()
+    .map(|(connection, _)| connection)
+    .collect();
+    assert_eq!(connections, [1, 1, 2]);
 }

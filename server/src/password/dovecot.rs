@@ -2,10 +2,12 @@
 //! `auth-client` socket, as Postfix's SASL uses it): the handshake, then
 //! one `AUTH` with mechanism PLAIN for service `portal`.
 //!
-//! One connection per check: the handshake is one round trip on a local
-//! socket, and a fresh connection leaves no state behind a timeout or an
-//! error (a reused connection would need its own reader to match answers
-//! to requests across concurrent checks).
+//! Connections are kept between checks (a few, each used by one check at
+//! a time, its request ids growing): a check takes an idle one or opens a
+//! new one. A kept connection found closed (Dovecot restarted) is replaced
+//! once within the same check; one that gave an answer outside the
+//! protocol, or whose check ran out of time, is dropped, so nothing
+//! half-read is ever reused.
 //!
 //! The request carries `nologin` (the answer is never followed by a login
 //! through Dovecot's master: no userdb lookup, no login process fields),
@@ -23,14 +25,17 @@
 //! given to the portal) open to Dovecot's own processes and the portal's
 //! user only.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use zeroize::Zeroizing;
 
 use super::{Authority, PasswordCheckError};
@@ -46,14 +51,42 @@ const MAX_LINE: u64 = 16_384;
 const MAX_HANDSHAKE_LINES: usize = 256;
 /// The protocol version spoken (major 1; minor 2 as Dovecot 2.3).
 const VERSION: (u32, u32) = (1, 2);
-/// The id of the one request on a connection.
-const REQUEST_ID: &str = "1";
+/// Most idle connections kept for later checks.
+const MAX_IDLE: usize = 4;
 
 /// Checks passwords through Dovecot's authentication client socket.
 #[derive(Debug, Clone)]
 pub(crate) struct DovecotAuth {
     socket: PathBuf,
     timeout: Duration,
+    /// Connections past their handshake, between checks; shared by clones.
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// One connection, past its handshake.
+struct Connection {
+    read: BufReader<OwnedReadHalf>,
+    write: OwnedWriteHalf,
+    /// The id of this connection's last request.
+    last_id: u32,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("last_id", &self.last_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an exchange on a connection ended without an answer.
+enum Broken {
+    /// Writing failed, or the server closed before answering: on a
+    /// connection kept from an earlier check, Dovecot restarted or let it
+    /// go, and a fresh one is tried.
+    Closed(Option<std::io::Error>),
+    /// Anything else: this check fails.
+    Fatal(PasswordCheckError),
 }
 
 impl DovecotAuth {
@@ -61,6 +94,7 @@ impl DovecotAuth {
         Self {
             socket: socket.to_owned(),
             timeout,
+            idle: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -68,8 +102,23 @@ impl DovecotAuth {
         Authority::Dovecot(self.socket.clone())
     }
 
-    /// The whole exchange — connecting, the handshake, the answer — within
-    /// the timeout.
+    fn protocol(&self, problem: &str) -> PasswordCheckError {
+        PasswordCheckError::Protocol {
+            authority: self.authority(),
+            problem: problem.to_owned(),
+        }
+    }
+
+    fn unreachable(&self, error: &std::io::Error) -> PasswordCheckError {
+        PasswordCheckError::Unreachable {
+            authority: self.authority(),
+            reason: error.to_string(),
+        }
+    }
+
+    /// The whole exchange — connecting if need be, the handshake, the
+    /// answer — within the timeout. A check cut short by the timeout drops
+    /// its connection: nothing half-read is ever reused.
     pub(crate) async fn check(
         &self,
         user: &str,
@@ -85,56 +134,122 @@ impl DovecotAuth {
         }
     }
 
+    /// On a kept connection if there is one (and, if that one turns out
+    /// closed, once more on a fresh one), else on a fresh one.
     async fn exchange(
         &self,
         user: &str,
         password: &str,
         remote: Option<IpAddr>,
     ) -> Result<bool, PasswordCheckError> {
-        let protocol = |problem: &str| PasswordCheckError::Protocol {
-            authority: self.authority(),
-            problem: problem.to_owned(),
+        if let Some(mut kept) = self.take_idle() {
+            match self.ask(&mut kept, user, password, remote).await {
+                Ok(answer) => return self.settle(kept, answer),
+                Err(Broken::Fatal(error)) => return Err(error),
+                Err(Broken::Closed(_)) => {}
+            }
+        }
+        let mut fresh = self.connect().await?;
+        match self.ask(&mut fresh, user, password, remote).await {
+            Ok(answer) => self.settle(fresh, answer),
+            Err(Broken::Fatal(error)) => Err(error),
+            Err(Broken::Closed(Some(error))) => Err(self.unreachable(&error)),
+            Err(Broken::Closed(None)) => Err(self.protocol("the connection was closed")),
+        }
+    }
+
+    /// The answer's meaning; the connection is kept when the answer was
+    /// the protocol's.
+    fn settle(&self, connection: Connection, answer: Answer) -> Result<bool, PasswordCheckError> {
+        match answer {
+            Answer::Ok(right) => {
+                self.put_idle(connection);
+                Ok(right)
+            }
+            Answer::TemporaryFailure => {
+                self.put_idle(connection);
+                Err(PasswordCheckError::Failed {
+                    authority: self.authority(),
+                    problem: "temporary failure (see Dovecot's log)".to_owned(),
+                })
+            }
+            Answer::Unexpected(problem) => Err(self.protocol(problem)),
+        }
+    }
+
+    fn take_idle(&self) -> Option<Connection> {
+        self.idle.lock().ok().and_then(|mut idle| idle.pop())
+    }
+
+    fn put_idle(&self, connection: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(connection);
+            }
+        }
+    }
+
+    /// A new connection, past the handshake (PLAIN offered, major version
+    /// 1).
+    async fn connect(&self) -> Result<Connection, PasswordCheckError> {
+        let line_error = |e: LineError| match e {
+            LineError::Io(error) => self.unreachable(&error),
+            LineError::Closed => self.protocol("the connection was closed"),
+            LineError::Protocol(problem) => self.protocol(problem),
         };
-        let io = |error: std::io::Error| PasswordCheckError::Unreachable {
-            authority: self.authority(),
-            reason: error.to_string(),
-        };
-        let stream = UnixStream::connect(&self.socket).await.map_err(io)?;
+        let stream = UnixStream::connect(&self.socket)
+            .await
+            .map_err(|e| self.unreachable(&e))?;
         let (read, mut write) = stream.into_split();
         let mut read = BufReader::new(read);
-
         let hello = format!(
             "VERSION\t{}\t{}\nCPID\t{}\n",
             VERSION.0,
             VERSION.1,
             std::process::id()
         );
-        write.write_all(hello.as_bytes()).await.map_err(io)?;
-        let handshake = read_handshake(&mut read).await.map_err(|e| match e {
-            LineError::Io(error) => io(error),
-            LineError::Protocol(problem) => protocol(problem),
-        })?;
+        write
+            .write_all(hello.as_bytes())
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let handshake = read_handshake(&mut read).await.map_err(line_error)?;
         if handshake.major != VERSION.0 {
-            return Err(protocol("another major protocol version"));
+            return Err(self.protocol("another major protocol version"));
         }
         if !handshake.plain {
-            return Err(protocol("the PLAIN mechanism is not offered"));
+            return Err(self.protocol("the PLAIN mechanism is not offered"));
         }
+        Ok(Connection {
+            read,
+            write,
+            last_id: 0,
+        })
+    }
 
-        let request = auth_request(user, password, remote);
-        write.write_all(request.as_bytes()).await.map_err(io)?;
+    /// One request and its answer.
+    async fn ask(
+        &self,
+        connection: &mut Connection,
+        user: &str,
+        password: &str,
+        remote: Option<IpAddr>,
+    ) -> Result<Answer, Broken> {
+        // Ids only grow on a connection (a wrapped one starts afresh).
+        let id = connection
+            .last_id
+            .checked_add(1)
+            .ok_or(Broken::Closed(None))?;
+        connection.last_id = id;
+        let request = auth_request(id, user, password, remote);
+        if let Err(error) = connection.write.write_all(request.as_bytes()).await {
+            return Err(Broken::Closed(Some(error)));
+        }
         drop(request);
-        let line = read_line(&mut read).await.map_err(|e| match e {
-            LineError::Io(error) => io(error),
-            LineError::Protocol(problem) => protocol(problem),
-        })?;
-        match answer(&line, user) {
-            Answer::Ok(right) => Ok(right),
-            Answer::TemporaryFailure => Err(PasswordCheckError::Failed {
-                authority: self.authority(),
-                problem: "temporary failure (see Dovecot's log)".to_owned(),
-            }),
-            Answer::Unexpected(problem) => Err(protocol(problem)),
+        match read_line(&mut connection.read).await {
+            Ok(line) => Ok(answer(&line, id, user)),
+            Err(LineError::Closed) => Err(Broken::Closed(None)),
+            Err(LineError::Io(error)) => Err(Broken::Closed(Some(error))),
+            Err(LineError::Protocol(problem)) => Err(Broken::Fatal(self.protocol(problem))),
         }
     }
 }
@@ -147,6 +262,8 @@ struct Handshake {
 
 enum LineError {
     Io(std::io::Error),
+    /// Closed before a line began.
+    Closed,
     Protocol(&'static str),
 }
 
@@ -191,7 +308,7 @@ async fn read_line<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> Result<Stri
         .await
         .map_err(LineError::Io)?;
     if n == 0 {
-        return Err(LineError::Protocol("the connection was closed"));
+        return Err(LineError::Closed);
     }
     if bytes.pop() != Some(b'\n') {
         return Err(LineError::Protocol("a line too long, or cut off"));
@@ -202,7 +319,7 @@ async fn read_line<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> Result<Stri
 /// The `AUTH` line: PLAIN's message (no authorization identity, the user,
 /// the password) in base64, so no byte of either reaches the line itself;
 /// every other value tab-escaped. Held in memory wiped on drop.
-fn auth_request(user: &str, password: &str, remote: Option<IpAddr>) -> Zeroizing<String> {
+fn auth_request(id: u32, user: &str, password: &str, remote: Option<IpAddr>) -> Zeroizing<String> {
     let mut message = Zeroizing::new(Vec::with_capacity(user.len() + password.len() + 2));
     message.push(0);
     message.extend_from_slice(user.as_bytes());
@@ -212,7 +329,7 @@ fn auth_request(user: &str, password: &str, remote: Option<IpAddr>) -> Zeroizing
         128 + base64::encoded_len(message.len(), true).unwrap_or(0),
     ));
     line.push_str("AUTH\t");
-    line.push_str(REQUEST_ID);
+    line.push_str(&id.to_string());
     line.push_str("\tPLAIN\tservice=");
     line.push_str(&escape(SERVICE));
     line.push_str("\tsecured\tnologin");
@@ -281,10 +398,10 @@ enum Answer {
 /// asked: a `user=` naming someone else (a passdb that rewrites names)
 /// is refused, since the portal would then act on an account Dovecot did
 /// not check.
-fn answer(line: &str, user: &str) -> Answer {
+fn answer(line: &str, id: u32, user: &str) -> Answer {
     let mut fields = line.split('\t');
     let command = fields.next();
-    if fields.next() != Some(REQUEST_ID) {
+    if fields.next() != Some(id.to_string().as_str()) {
         return Answer::Unexpected("an answer to another request");
     }
     let params: Vec<&str> = fields.collect();
@@ -322,6 +439,7 @@ mod tests {
     #[test]
     fn the_request_carries_user_and_password_only_in_base64() {
         let line = auth_request(
+            1,
             "alice\tnologin\nAUTH",
             "pw\tresp=AGJvYgBwdw==\n",
             Some("192.0.2.7".parse().unwrap()),
@@ -351,32 +469,40 @@ mod tests {
 
     #[test]
     fn without_an_address_there_is_no_rip() {
-        let line = auth_request("alice", "pw", None);
+        let line = auth_request(3, "alice", "pw", None);
         assert!(!line.contains("rip="));
-        assert!(line.starts_with("AUTH\t1\tPLAIN\tservice=portal\tsecured\tnologin\tresp="));
+        assert!(line.starts_with("AUTH\t3\tPLAIN\tservice=portal\tsecured\tnologin\tresp="));
     }
 
     #[test]
     fn answers() {
-        assert_eq!(answer("OK\t1\tuser=alice", "alice"), Answer::Ok(true));
-        assert_eq!(answer("OK\t1", "alice"), Answer::Ok(true));
-        assert_eq!(answer("OK\t1\tuser=bob", "alice"), Answer::Ok(false));
+        assert_eq!(answer("OK\t1\tuser=alice", 1, "alice"), Answer::Ok(true));
+        assert_eq!(answer("OK\t1", 1, "alice"), Answer::Ok(true));
+        assert_eq!(answer("OK\t1\tuser=bob", 1, "alice"), Answer::Ok(false));
         assert_eq!(
-            answer("OK\t1\tuser=a\x01tb", "a\tb"),
+            answer("OK\t1\tuser=a\x01tb", 1, "a\tb"),
             Answer::Ok(true),
             "user= is tab-escaped"
         );
-        assert_eq!(answer("FAIL\t1\tuser=alice", "alice"), Answer::Ok(false));
+        assert_eq!(answer("FAIL\t1\tuser=alice", 1, "alice"), Answer::Ok(false));
         assert_eq!(
-            answer("FAIL\t1\tuser=alice\ttemp", "alice"),
+            answer("FAIL\t1\tuser=alice\ttemp", 1, "alice"),
             Answer::TemporaryFailure
         );
-        assert!(matches!(answer("OK\t2", "alice"), Answer::Unexpected(_)));
+        assert!(matches!(answer("OK\t2", 1, "alice"), Answer::Unexpected(_)));
+        assert_eq!(answer("OK\t12\tuser=alice", 12, "alice"), Answer::Ok(true));
         assert!(matches!(
-            answer("CONT\t1\t", "alice"),
+            answer("OK\t1\tuser=alice", 12, "alice"),
             Answer::Unexpected(_)
         ));
-        assert!(matches!(answer("HELLO\t1", "alice"), Answer::Unexpected(_)));
-        assert!(matches!(answer("", "alice"), Answer::Unexpected(_)));
+        assert!(matches!(
+            answer("CONT\t1\t", 1, "alice"),
+            Answer::Unexpected(_)
+        ));
+        assert!(matches!(
+            answer("HELLO\t1", 1, "alice"),
+            Answer::Unexpected(_)
+        ));
+        assert!(matches!(answer("", 1, "alice"), Answer::Unexpected(_)));
     }
 }

@@ -46,8 +46,9 @@ use self::dovecot::DovecotAuth;
 use self::pam::PamAuth;
 
 /// A password check by the deployment's authentication, built from
-/// `[password_check]`. Cheap to share: every check opens what it needs
-/// (one connection to Dovecot, one PAM transaction) and closes it.
+/// `[password_check]`. Checks may run concurrently; clones share the
+/// connections kept to Dovecot (a few, each used by one check at a time).
+/// PAM runs one transaction per check on a blocking thread.
 #[derive(Debug, Clone)]
 pub struct PasswordCheck {
     backend: Backend,
