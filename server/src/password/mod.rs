@@ -1,7 +1,7 @@
 //! The portal's first factor: the mailbox password, checked by the
 //! deployment's own authentication as `[password_check]` chooses it —
-//! Dovecot's authentication socket ([`dovecot`]) or a PAM service
-//! ([`pam`]).
+//! Dovecot's authentication socket (`dovecot.rs`) or a PAM service
+//! (`pam.rs`).
 //!
 //! The answer is the password's only: the second factor is the engine's
 //! (protocol `portal`), asked by the portal afterwards. So the deployment
