@@ -47,6 +47,7 @@ step "the tokio mail-server example (examples/tokio-mail-server) over TCP on SQL
 cargo test -p mail2fa-example-tokio
 
 step "mail2fa-server: the panel API and the portal (every route, tokens, errors, OpenAPI document, races, sign-in, forms), the binary; its bench briefly"
+bash scripts/build-integrations.sh >/dev/null   # the Lua module its Dovecot password check loads
 cargo test -p mail2fa-server
 cargo test -p mail2fa-server --bench service
 

@@ -160,7 +160,9 @@ impl App {
     /// opened (created only where `store.create` allows), its engine
     /// settings and keys, the panel API's tokens from
     /// `server.api_token_file` (none: the API refuses every call), the
-    /// system clock, delivery by `[notifications]`.
+    /// system clock, delivery by `[notifications]`, mailbox passwords
+    /// checked as `[password_check]` says, the portal's settings of
+    /// `[server]`.
     ///
     /// # Errors
     /// [`StartError::Config`]: the store cannot be opened, or a key or
@@ -171,11 +173,13 @@ impl App {
         let tokens = config.api_tokens()?.unwrap_or_default();
         let server = config.server();
         let delivery = Delivery::from_config(config)?;
+        let check = crate::password::PasswordCheck::from_config(config.password_check());
         Ok(
             Self::new(engine, tokens.iter().map(|t| t.as_str()), Clock::System)
                 .with_session_idle(server.session_seconds)
                 .with_admins(server.admins.iter().map(String::as_str))
-                .with_delivery(delivery),
+                .with_delivery(delivery)
+                .with_password_verifier(check),
         )
     }
 

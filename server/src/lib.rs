@@ -2,13 +2,18 @@
 //! configuration file (`/etc/mail2fa/mail2fa.toml`) and working on the
 //! store it names.
 //!
-//! Today it serves the **panel API**: JSON over HTTP under `/api/v1/`, for
-//! a hoster's control panel (often PHP) to do what the operator tool does —
-//! platforms, enrollment with the provisioning URI and an SVG QR code,
-//! account status and changes, devices, application passwords. Every call
-//! carries a bearer token listed in `server.api_token_file`; every error
-//! is a JSON document with a stable code and a sentence. The OpenAPI
-//! document is served at `/api/v1/openapi.json`.
+//! It serves the **panel API** ([`api`]): JSON over HTTP under `/api/v1/`,
+//! for a hoster's control panel (often PHP) to do what the operator tool
+//! does — platforms, enrollment with the provisioning URI and an SVG QR
+//! code, account status and changes, devices, application passwords,
+//! e-mail/SMS codes. Every call carries a bearer token listed in
+//! `server.api_token_file`; every error is a JSON document with a stable
+//! code and a sentence. The OpenAPI document is served at
+//! `/api/v1/openapi.json`. And the **self-service portal** ([`portal`]):
+//! HTML under `/portal/` where users sign in with their mailbox password
+//! ([`password`]: the deployment's own check) and second factor, enroll,
+//! authorize devices and manage application passwords; codes and
+//! notifications go out by mail or SMS ([`deliver`]).
 //!
 //! ```no_run
 //! use mail2fa::config::Config;
@@ -26,6 +31,7 @@
 pub mod api;
 mod app;
 pub mod deliver;
+pub mod password;
 pub mod portal;
 pub mod try_out;
 
