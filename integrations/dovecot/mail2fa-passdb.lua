@@ -34,6 +34,9 @@
 --   is refused before the users file is read. Let Dovecot normalise them,
 --   e.g. auth_username_format = %Lu.
 --
+-- The portal of mail2fa-server (service config.portal_service, "portal")
+-- is answered on the password alone: it asks the second factor itself.
+--
 -- Answers: OK only when mail2fa allows the login; every refusal (wrong
 -- password, wrong/replayed code, lock, app password revoked, protocol
 -- refused...) is PASSWORD_MISMATCH, so a lock looks like a wrong password;
@@ -74,6 +77,11 @@ local config = {
   },
   -- Client fields (device id/type, user agent) are cut to this many bytes.
   max_client_field = 256,
+  -- The Dovecot service of mail2fa-server's portal (its password check,
+  -- [password_check] method = "dovecot"): for it, the password alone is
+  -- checked, without mail2fa, since the portal asks the second factor
+  -- itself (see portal_check below). nil: no such service.
+  portal_service = "portal",
 }
 
 package.cpath = config.module_path .. ";" .. package.cpath
@@ -266,6 +274,33 @@ local function log_decision(req, via, r, note)
   req:log_info(line)
 end
 
+-- mail2fa-server's portal signs users in with their mailbox password, then
+-- asks the second factor (protocol "portal") through mail2fa itself. Its
+-- password check must therefore be the password's alone: no code split
+-- off, no application password, and nothing recorded by mail2fa (a wrong
+-- password counts no failure against the account). The checks above (name
+-- alphabet, users file, disabled user) still apply.
+-- Such an OK lets nobody in anywhere by itself, but only while it is never
+-- replayed for another service: keep Dovecot's auth cache off
+-- (auth_cache_size = 0, as the shipped snippets have it), whose key (%u)
+-- would let this password-only answer stand for an IMAP login. And only
+-- the portal (and Dovecot itself) may reach the auth-client socket: a
+-- client there chooses its service.
+local function portal_check(req, hash, password)
+  local A = dovecot.auth
+  local ok, err = password_ok(req, hash, password)
+  if ok == nil then
+    req:log_error("mail2fa: portal password check: " .. tostring(err) .. " (refused)")
+    return A.PASSDB_RESULT_INTERNAL_FAILURE, "mail2fa: password check"
+  end
+  if not ok then
+    req:log_info("mail2fa: portal: wrong password (password only, not counted by mail2fa)")
+    return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: portal: wrong password"
+  end
+  req:log_info("mail2fa: portal: password right (password only: the portal asks the second factor)")
+  return A.PASSDB_RESULT_OK, ""
+end
+
 local function verify(req, password)
   local A = dovecot.auth
   local function internal(what, err)
@@ -303,11 +338,15 @@ local function verify(req, password)
     req:log_info("mail2fa: refused: the user is disabled in " .. config.users_file)
     return A.PASSDB_RESULT_PASSWORD_MISMATCH, "mail2fa: refused (user disabled)"
   end
+  local service = req.service or "other"
+  if config.portal_service and service == config.portal_service then
+    return portal_check(req, hash, password)
+  end
+
   local e
   e, err = get_engine()
   if not e then return internal("cannot open the mail2fa engine", err) end
 
-  local service = req.service or "other"
   local protocol = config.protocols[service] or service
   local client = client_info(req)
   -- What mail2fa can take as a credential (else: a password, never a code).
