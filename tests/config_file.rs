@@ -188,6 +188,11 @@ fn the_web_service_settings_are_checked_at_their_line() {
             "server.admins",
         ),
         (
+            "trusted_proxies = []",
+            "trusted_proxies = [\"10.0.0.0/33\"]",
+            "server.trusted_proxies",
+        ),
+        (
             "dovecot_socket = \"/run/dovecot/auth-client\"",
             "dovecot_socket = \"auth-client\"",
             "password_check.dovecot_socket",
@@ -217,6 +222,28 @@ fn the_web_service_settings_are_checked_at_their_line() {
     assert_eq!(config.password_check(), &PasswordCheckSection::default());
     assert_eq!(config.password_check().method, PasswordMethod::Dovecot);
     assert_eq!(config.server().session_seconds, 1800);
+    // Networks: what a proxy's address is checked against.
+    use mail2fa::config::{in_network, parse_network};
+    let loopback = parse_network("127.0.0.0/8").unwrap();
+    assert!(in_network("127.0.0.5".parse().unwrap(), loopback));
+    assert!(in_network("::ffff:127.0.0.5".parse().unwrap(), loopback));
+    assert!(!in_network("128.0.0.1".parse().unwrap(), loopback));
+    assert!(!in_network("::1".parse().unwrap(), loopback));
+    let six = parse_network("2001:db8::/32").unwrap();
+    assert!(in_network("2001:db8:1::7".parse().unwrap(), six));
+    assert!(!in_network("2001:db9::7".parse().unwrap(), six));
+    let any = parse_network("0.0.0.0/0").unwrap();
+    assert!(in_network("203.0.113.9".parse().unwrap(), any));
+    for bad in [
+        "10.0.0.0/",
+        "10.0.0.0/x",
+        "10.0.0/8",
+        "",
+        "::1/129",
+        "10.0.0.0/+8",
+    ] {
+        assert_eq!(parse_network(bad), None, "{bad}");
+    }
 }
 
 #[test]

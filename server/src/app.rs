@@ -152,6 +152,8 @@ pub struct App {
     pub(crate) session_idle: u64,
     /// The portal's administrators (each of its own platform).
     pub(crate) admins: Arc<Vec<AccountId>>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub(crate) trusted_proxies: Arc<Vec<(IpAddr, u8)>>,
     pub(crate) delivery: Arc<Delivery>,
 }
 
@@ -178,6 +180,7 @@ impl App {
             Self::new(engine, tokens.iter().map(|t| t.as_str()), Clock::System)
                 .with_session_idle(server.session_seconds)
                 .with_admins(server.admins.iter().map(String::as_str))
+                .with_trusted_proxies(server.trusted_proxies.iter().map(String::as_str))
                 .with_delivery(delivery)
                 .with_password_verifier(check),
         )
@@ -197,6 +200,7 @@ impl App {
             password: Arc::new(NoPasswordCheck),
             session_idle: 1800,
             admins: Arc::new(Vec::new()),
+            trusted_proxies: Arc::new(Vec::new()),
             delivery: Arc::new(Delivery::default()),
         }
     }
@@ -223,6 +227,56 @@ impl App {
     pub fn with_session_idle(mut self, seconds: u64) -> Self {
         self.session_idle = seconds.clamp(60, 86_400);
         self
+    }
+
+    /// The same service, believing `X-Forwarded-For` from these proxies
+    /// (addresses or networks, as `[server] trusted_proxies`; others are
+    /// left out).
+    #[must_use]
+    pub fn with_trusted_proxies<'a>(mut self, proxies: impl IntoIterator<Item = &'a str>) -> Self {
+        let proxies = proxies
+            .into_iter()
+            .filter_map(mail2fa::config::parse_network)
+            .collect();
+        self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// The client's address: the TCP peer, or — when the peer is a trusted
+    /// proxy — the last address of `X-Forwarded-For` that is not a trusted
+    /// proxy itself (a client's own header, which a proxy appends to, is
+    /// never believed). `None` when the peer is unknown.
+    pub fn client_address(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<IpAddr> {
+        let peer = peer?;
+        let trusted = |ip: IpAddr| {
+            self.trusted_proxies
+                .iter()
+                .any(|net| mail2fa::config::in_network(ip, *net))
+        };
+        if !trusted(peer) {
+            return Some(peer);
+        }
+        let mut forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        forwarded.reverse();
+        for hop in forwarded {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if trusted(ip) => continue,
+                Ok(ip) => return Some(ip),
+                // A hop that is not an address: stop believing the header.
+                Err(_) => return Some(peer),
+            }
+        }
+        Some(peer)
     }
 
     /// The same service, with these portal administrators (mailbox
@@ -259,5 +313,71 @@ impl App {
     /// that the portal knows the client's address).
     pub fn router(&self) -> axum::Router {
         crate::api::router(self.clone(), crate::portal::routes(self.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mail2fa::store::MemoryStore;
+
+    fn app(proxies: &[&str]) -> App {
+        let engine = Engine::new(
+            Box::new(MemoryStore::new()) as Box<dyn Store>,
+            mail2fa::engine::EngineConfig::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        App::new(engine, [], Clock::fixed(0)).with_trusted_proxies(proxies.iter().copied())
+    }
+
+    fn forwarded(value: &str) -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            value.parse().unwrap_or_else(|e| panic!("{e}")),
+        );
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_a_trusted_proxy_forwards() {
+        let app = app(&["127.0.0.1", "10.0.0.0/8"]);
+        let none = axum::http::HeaderMap::new();
+        // An untrusted peer's header is ignored.
+        let spoof = forwarded("203.0.113.66");
+        assert_eq!(
+            app.client_address(Some(ip("198.51.100.7")), &spoof),
+            Some(ip("198.51.100.7"))
+        );
+        // A trusted proxy: the last hop that is not a proxy.
+        assert_eq!(
+            app.client_address(Some(ip("127.0.0.1")), &spoof),
+            Some(ip("203.0.113.66"))
+        );
+        let chain = forwarded("203.0.113.66, 198.51.100.7, 10.1.1.1");
+        assert_eq!(
+            app.client_address(Some(ip("127.0.0.1")), &chain),
+            Some(ip("198.51.100.7"))
+        );
+        // No header, or a hop that is not an address: the proxy itself.
+        assert_eq!(
+            app.client_address(Some(ip("127.0.0.1")), &none),
+            Some(ip("127.0.0.1"))
+        );
+        let junk = forwarded("198.51.100.7, unknown");
+        assert_eq!(
+            app.client_address(Some(ip("127.0.0.1")), &junk),
+            Some(ip("127.0.0.1"))
+        );
+        assert_eq!(app.client_address(None, &spoof), None);
+        // Without trusted proxies, the peer always.
+        assert_eq!(
+            self::app(&[]).client_address(Some(ip("127.0.0.1")), &spoof),
+            Some(ip("127.0.0.1"))
+        );
     }
 }

@@ -99,6 +99,10 @@ pub struct ServerSection {
     /// The portal's administrators: mailbox addresses, each an
     /// administrator of its own platform (the domain after `@`).
     pub admins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: addresses or
+    /// networks (`"127.0.0.1"`, `"10.0.0.0/8"`, `"::1"`). A request from
+    /// anyone else is taken to come from its TCP peer, whatever it says.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[password_check]`: how `mail2fa-server` checks a mailbox password
@@ -158,6 +162,7 @@ impl Default for ServerSection {
             api_token_file: None,
             session_seconds: 1800,
             admins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -139,6 +139,16 @@ fn server_and_password_check(config: &Config) -> Result<(), Problem> {
             ));
         }
     }
+    for proxy in &server.trusted_proxies {
+        if crate::config::parse_network(proxy).is_none() {
+            return Err((
+                &["server", "trusted_proxies"],
+                "server.trusted_proxies: each is an IP address or a network \
+                 (e.g. \"127.0.0.1\", \"10.0.0.0/8\", \"::1\")"
+                    .into(),
+            ));
+        }
+    }
     let check = config.password_check();
     absolute(&["password_check", "dovecot_socket"], &check.dovecot_socket)?;
     let service_ok = !check.pam_service.is_empty()

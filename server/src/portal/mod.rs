@@ -306,11 +306,26 @@ pub(crate) async fn session_of(
     }
 }
 
-/// The client's address, when the server knows it.
-pub(crate) fn client_ip(request_extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    request_extensions
+/// The client's address: the TCP peer, or what a trusted proxy says
+/// ([`App::client_address`]).
+pub(crate) fn client_ip(app: &App, request: &Request) -> Option<std::net::IpAddr> {
+    let peer = request
+        .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip())
+        .map(|info| info.0.ip());
+    app.client_address(peer, request.headers())
+}
+
+/// One line of the service's log about a sign-in step: who, from where,
+/// what happened (never a password or a code).
+pub(crate) fn log_sign_in(account: &str, from: Option<std::net::IpAddr>, what: &str) {
+    let from = from.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let account: String = account
+        .chars()
+        .take(128)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    eprintln!("mail2fa-server: portal sign-in {account} from {from}: {what}");
 }
 
 /// `next`, if it is a path of the portal (never another site).

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    Nav, PRE_COOKIE, SESSION_COOKIE, client_ip, cookie, local_path, message, page, random_token,
-    session_of, set_cookie, unavailable, when,
+    Nav, PRE_COOKIE, SESSION_COOKIE, client_ip, cookie, local_path, log_sign_in, message, page,
+    random_token, session_of, set_cookie, unavailable, when,
 };
 use crate::app::App;
 
@@ -88,7 +88,7 @@ pub(crate) struct PasswordForm {
 
 /// Step one: the mailbox password.
 pub(crate) async fn password(State(app): State<App>, request: Request) -> Response {
-    let remote = client_ip(request.extensions());
+    let remote = client_ip(&app, &request);
     let headers = request.headers().clone();
     let Ok(Form(form)) = Form::<PasswordForm>::from_request_checked(request).await else {
         return sign_in_page(
@@ -119,6 +119,7 @@ pub(crate) async fn password(State(app): State<App>, request: Request) -> Respon
     };
     let platform = address.rsplit_once('@').map_or("", |(_, domain)| domain);
     let Ok(id) = AccountId::new(platform, &address) else {
+        log_sign_in(&address, remote, "not an account name");
         return wrong();
     };
     match app
@@ -126,9 +127,17 @@ pub(crate) async fn password(State(app): State<App>, request: Request) -> Respon
         .verify(id.account(), &form.password, remote)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => return wrong(),
-        Err(_) => {
+        Ok(true) => log_sign_in(id.account(), remote, "password right"),
+        Ok(false) => {
+            log_sign_in(id.account(), remote, "password wrong");
+            return wrong();
+        }
+        Err(why) => {
+            log_sign_in(
+                id.account(),
+                remote,
+                &format!("password check failed: {why}"),
+            );
             return sign_in_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 next,
@@ -362,7 +371,7 @@ pub(crate) struct CodeForm {
 /// Step two: the code, decided by the engine (lockout, replay, recovery
 /// codes, e-mail/SMS codes); a right one signs in under a new session.
 pub(crate) async fn code(State(app): State<App>, request: Request) -> Response {
-    let remote = client_ip(request.extensions());
+    let remote = client_ip(&app, &request);
     let headers = request.headers().clone();
     let (token, session) = match session_of(&app, &headers).await {
         Ok(Some(found)) if found.1.stage == SessionStage::PasswordChecked => found,
@@ -406,6 +415,11 @@ pub(crate) async fn code(State(app): State<App>, request: Request) -> Response {
     let Ok((decision, mode)) = decided else {
         return unavailable(Nav::anonymous());
     };
+    log_sign_in(
+        session.account.account(),
+        remote,
+        &format!("code {}", decision.reason_code().name()),
+    );
     if !decision.is_allowed() {
         let problem = match &decision {
             Decision::Deny {
