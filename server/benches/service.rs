@@ -219,7 +219,7 @@ async fn run(store_name: &str, make: impl Fn() -> Box<dyn Store>, quick: bool) {
                 assert!(location.unwrap().starts_with("/portal/sign-in/code"));
                 let session = cookies
                     .iter()
-                    .find(|c| c.starts_with("m2fa_session="))
+                    .find(|c| c.starts_with("__Host-m2fa_session="))
                     .unwrap()
                     .clone();
                 let request = Request::get("/portal/sign-in/code")

@@ -65,6 +65,15 @@ pub const TRY_OUT_USERS: [&str; 2] = ["alice@example.com", "admin@example.com"];
 /// The directory or a file cannot be written; no randomness.
 pub fn prepare(dir: &Path, listen: &str) -> Result<TryOut, String> {
     let fail = |what: &str, error: std::io::Error| format!("{what} in {}: {error}", dir.display());
+    // Plain HTTP and printed passwords: never beyond this machine.
+    let loopback = listen
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|address| address.ip().is_loopback());
+    if !loopback {
+        return Err(format!(
+            "a try-out listens on a loopback address only (e.g. 127.0.0.1:8080), not {listen}"
+        ));
+    }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

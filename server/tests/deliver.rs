@@ -485,7 +485,7 @@ fn own_address() -> Option<std::net::IpAddr> {
 }
 
 #[tokio::test]
-async fn a_remote_relay_is_asked_for_starttls_and_a_loopback_one_is_not() {
+async fn a_remote_relay_must_speak_starttls_and_a_loopback_one_is_not_asked() {
     let dir = scratch("starttls");
     // On the loopback address: plain, though STARTTLS is offered.
     let (local, mut mails) = smtp_sink(SmtpMode::OfferStartTls).await;
@@ -519,6 +519,15 @@ async fn a_remote_relay_is_asked_for_starttls_and_a_loopback_one_is_not() {
         "{error:?}"
     );
     assert!(error.to_string().contains("454"), "{error}");
+    assert!(mails.try_recv().is_err());
+    // A remote relay that does not offer STARTTLS (or an attacker who
+    // strips it): nothing is sent in plain text either.
+    let (bare, mut mails) = smtp_sink_on(&ip.to_string(), SmtpMode::Accept).await;
+    let relay = std::net::SocketAddr::new(ip, bare.port());
+    let refused = delivery(&dir, &relay_lines(relay))
+        .email("alice@example.com", "Hello", "text")
+        .await;
+    assert!(refused.is_err(), "sent without TLS");
     assert!(mails.try_recv().is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -239,7 +239,7 @@ fn behind_nginx_the_portal_keeps_its_headers_and_the_client_its_address() {
     );
     assert!(head.contains("x-frame-options: deny"), "{head}");
     assert!(
-        head.contains("set-cookie: m2fa_pre=")
+        head.contains("set-cookie: __host-m2fa_pre=")
             && head.contains("secure; httponly; samesite=strict"),
         "{head}"
     );

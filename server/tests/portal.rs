@@ -10,232 +10,11 @@
 mod sinks;
 mod support;
 
-use std::collections::HashMap;
-
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use mail2fa::engine::{ClientInfo, LoginAttempt, Protocol};
-use mail2fa::{KeyUri, Totp};
-use mail2fa_server::App;
 use mail2fa_server::deliver::Delivery;
-use mail2fa_server::try_out::PasswordTable;
+use support::browser::*;
 use support::*;
-use tower::ServiceExt;
-
-const ADMIN: &str = "postmaster@example.com";
-
-/// A browser: the portal's router and its cookies.
-struct Browser {
-    router: Router,
-    cookies: HashMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    headers: axum::http::HeaderMap,
-    html: String,
-}
-
-impl Page {
-    /// The value of the first hidden `name` field.
-    fn field(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let at = self
-            .html
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no {name} in {}", self.html))
-            + marker.len();
-        self.html[at..].split('"').next().unwrap().to_owned()
-    }
-}
-
-impl Browser {
-    fn new(router: Router) -> Self {
-        Self {
-            router,
-            cookies: HashMap::new(),
-        }
-    }
-
-    async fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut request = Request::builder().method(method).uri(path);
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            request = request.header(header::COOKIE, jar.join("; "));
-        }
-        let request = match form {
-            Some(fields) => {
-                let body: Vec<String> = fields
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-                    .collect();
-                request
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(body.join("&")))
-            }
-            None => request.body(Body::empty()),
-        }
-        .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        for cookie in response.headers().get_all(header::SET_COOKIE) {
-            let text = cookie.to_str().unwrap();
-            for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/portal"] {
-                assert!(text.contains(attribute), "{text}");
-            }
-            let (pair, _) = text.split_once(';').unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let location = headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            location,
-            headers,
-            html: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send("GET", path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send("POST", path, Some(form)).await
-    }
-
-    /// Signs in with the password (and `code`, when asked); returns the
-    /// page reached.
-    async fn sign_in(&mut self, address: &str, password: &str, code: Option<&str>) -> Page {
-        let form = self.get("/portal/sign-in").await;
-        let csrf = form.field("csrf");
-        let answer = self
-            .post(
-                "/portal/sign-in",
-                &[
-                    ("csrf", &csrf),
-                    ("next", "/portal/"),
-                    ("address", address),
-                    ("password", password),
-                ],
-            )
-            .await;
-        match (answer.location.as_deref(), code) {
-            (Some(location), Some(code)) if location.starts_with("/portal/sign-in/code") => {
-                let form = self.get(location).await;
-                let csrf = form.field("csrf");
-                self.post(
-                    "/portal/sign-in/code",
-                    &[("csrf", &csrf), ("next", "/portal/"), ("code", code)],
-                )
-                .await
-            }
-            _ => answer,
-        }
-    }
-}
-
-fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// A portal on its own store, the platform on, with alice, bob and the
-/// administrator in the password table.
-fn portal(test: &str) -> (Service, Router) {
-    portal_with(test, None)
-}
-
-/// The same, delivering by `delivery`.
-fn portal_with(test: &str, delivery: Option<Delivery>) -> (Service, Router) {
-    let service = Service::new(test);
-    let engine = service.mail_server();
-    engine.enable_platform(PLATFORM, true).unwrap();
-    let store = mail2fa::store::SqliteStore::open(service.dir.join("mail2fa.db")).unwrap();
-    let engine = mail2fa::engine::Engine::new(
-        Box::new(store) as Box<dyn mail2fa::store::Store>,
-        mail2fa::engine::EngineConfig::default(),
-    )
-    .unwrap();
-    let passwords = PasswordTable::new([
-        (ALICE, "alice-Secret-1"),
-        ("bob@example.com", "bob-Secret-1"),
-        (ADMIN, "admin-Secret-1"),
-    ]);
-    let mut app = App::new(engine, [TOKEN], service.clock.clone())
-        .with_password_verifier(passwords)
-        .with_admins([ADMIN]);
-    if let Some(delivery) = delivery {
-        app = app.with_delivery(delivery);
-    }
-    let router = app.router();
-    (service, router)
-}
-
-/// Enrolls alice through the portal; returns her app.
-async fn enroll_alice(browser: &mut Browser) -> Totp {
-    let overview = browser.sign_in(ALICE, "alice-Secret-1", None).await;
-    assert_eq!(overview.location.as_deref(), Some("/portal/"));
-    let page = browser.get("/portal/").await;
-    assert!(
-        page.html.contains("Turn on two-factor authentication"),
-        "{}",
-        page.html
-    );
-    let csrf = page.field("csrf");
-    let shown = browser.post("/portal/enroll", &[("csrf", &csrf)]).await;
-    assert_eq!(shown.status, StatusCode::OK);
-    assert!(shown.html.contains("<svg"), "the QR code inline");
-    assert!(!shown.html.contains("<?xml"));
-    // The key as text, in groups of four: the app is set up from it.
-    let at = shown.html.find("<code class=\"key\">").unwrap() + "<code class=\"key\">".len();
-    let key: String = shown.html[at..]
-        .split('<')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let uri = format!("otpauth://totp/example.com:{ALICE}?secret={key}&issuer=example.com");
-    let app = Totp::new(
-        KeyUri::parse(&uri).unwrap().secret(),
-        KeyUri::parse(&uri).unwrap().totp_config().unwrap(),
-    );
-    let code = app.generate(NOW).unwrap();
-    let done = browser
-        .post(
-            "/portal/enroll/confirm",
-            &[("csrf", &shown.field("csrf")), ("code", code.as_str())],
-        )
-        .await;
-    assert_eq!(
-        done.location.as_deref(),
-        Some("/portal/?done=enrolled"),
-        "{}",
-        done.html
-    );
-    app
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_enroll_and_sign_in_again_with_a_code() {
@@ -268,7 +47,7 @@ async fn sign_in_enroll_and_sign_in_again_with_a_code() {
         step.location.as_deref(),
         Some("/portal/sign-in/code?next=/portal/")
     );
-    let halfway = other.cookies["m2fa_session"].clone();
+    let halfway = other.cookies["__Host-m2fa_session"].clone();
     let blocked = other.get("/portal/").await;
     assert_eq!(
         blocked.location.as_deref(),
@@ -299,10 +78,10 @@ async fn sign_in_enroll_and_sign_in_again_with_a_code() {
         )
         .await;
     assert_eq!(done.location.as_deref(), Some("/portal/"));
-    assert_ne!(other.cookies["m2fa_session"], halfway);
+    assert_ne!(other.cookies["__Host-m2fa_session"], halfway);
     assert_eq!(other.get("/portal/").await.status, StatusCode::OK);
     let mut thief = Browser::new(router);
-    thief.cookies.insert("m2fa_session".into(), halfway);
+    thief.cookies.insert("__Host-m2fa_session".into(), halfway);
     assert!(
         thief
             .get("/portal/")
@@ -336,7 +115,7 @@ async fn forms_need_their_token_and_pages_their_headers() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(!browser.cookies.contains_key("m2fa_session"));
+    assert!(!browser.cookies.contains_key("__Host-m2fa_session"));
     browser.sign_in(ALICE, "alice-Secret-1", None).await;
     let page = browser.get("/portal/").await;
     for (name, value) in [
@@ -394,10 +173,12 @@ async fn forms_need_their_token_and_pages_their_headers() {
     assert_eq!(done.location.as_deref(), Some("/portal/"));
     // Signing out ends the session in the store.
     let csrf = visitor.get("/portal/").await.field("csrf");
-    let cookie = visitor.cookies["m2fa_session"].clone();
+    let cookie = visitor.cookies["__Host-m2fa_session"].clone();
     visitor.post("/portal/sign-out", &[("csrf", &csrf)]).await;
     let mut replayed = Browser::new(visitor.router.clone());
-    replayed.cookies.insert("m2fa_session".into(), cookie);
+    replayed
+        .cookies
+        .insert("__Host-m2fa_session".into(), cookie);
     assert!(
         replayed
             .get("/portal/")
@@ -644,8 +425,20 @@ async fn administrators_manage_their_platform_and_nobody_else_does() {
         alice.get("/portal/admin").await.status,
         StatusCode::FORBIDDEN
     );
-    let mut admin = Browser::new(router);
+    // An administrator signed in with the password alone (no 2FA of its
+    // own): refused.
+    let mut admin = Browser::new(router.clone());
     admin.sign_in(ADMIN, "admin-Secret-1", None).await;
+    let refused = admin.get("/portal/admin").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.html.contains("Sign in with a code"));
+    let admin_app = enroll(&mut admin, ADMIN, "admin-Secret-1").await;
+    service.clock.set(NOW + 30);
+    let code = admin_app.generate(NOW + 30).unwrap();
+    let mut admin = Browser::new(router);
+    admin
+        .sign_in(ADMIN, "admin-Secret-1", Some(code.as_str()))
+        .await;
     let page = admin.get(&format!("/portal/admin?account={ALICE}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains("Administration of example.com"));
@@ -667,7 +460,7 @@ async fn administrators_manage_their_platform_and_nobody_else_does() {
             .account_status(&id(ALICE), NOW)
             .unwrap()
             .suspended_until,
-        Some(NOW + 86_400)
+        Some(NOW + 30 + 86_400)
     );
     let too_long = admin
         .post(
@@ -748,13 +541,16 @@ async fn an_email_code_is_sent_at_sign_in_and_signs_in_once() {
     let (service, router) =
         portal_with("portal-mail", Some(Delivery::from_config(&config).unwrap()));
     let mut browser = Browser::new(router.clone());
-    let _app = enroll_alice(&mut browser).await;
+    let app = enroll_alice(&mut browser).await;
     let security = browser.get("/portal/security").await;
+    service.clock.set(NOW + 30);
+    let code = app.generate(NOW + 30).unwrap();
     let saved = browser
         .post(
             "/portal/security/mode",
             &[
                 ("csrf", &security.field("csrf")),
+                ("code", code.as_str()),
                 ("mode", "email"),
                 ("email", "alice.home@example.org"),
                 ("phone", ""),

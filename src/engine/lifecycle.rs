@@ -224,6 +224,43 @@ impl<S: Store> Engine<S> {
         Ok(decision)
     }
 
+    /// Proves the second factor for a change the user makes themself (a
+    /// portal creating application passwords or recovery codes, changing
+    /// where codes go, authorizing a device): a code of the account's
+    /// authenticator, or an e-mail/SMS code in those modes, or a recovery
+    /// code, is demanded even while 2FA is suspended or its platform is
+    /// off — unlike a login, which a suspension lets in without one. The
+    /// code is consumed; a wrong one counts toward the lockout. Nothing
+    /// else changes.
+    ///
+    /// ```
+    /// use mail2fa::engine::{AccountId, Engine, EngineConfig};
+    /// use mail2fa::store::MemoryStore;
+    /// use mail2fa::{KeyUri, Totp};
+    ///
+    /// let engine = Engine::new(MemoryStore::new(), EngineConfig::default())?;
+    /// let alice = AccountId::new("example.com", "alice@example.com")?;
+    /// let now = 1_800_000_000;
+    /// engine.enable_platform("example.com", true)?;
+    /// let uri = engine.enable_account(&alice, now)?;
+    /// let key = KeyUri::parse(&uri)?;
+    /// let phone = Totp::new(key.secret(), key.totp_config().unwrap());
+    /// engine.confirm_enrollment(&alice, phone.generate(now)?.as_str(), now)?;
+    /// engine.suspend(&alice, 3600, now)?;
+    /// // Suspended: a login needs no code, a self-service change still does.
+    /// assert!(!engine.prove_possession(&alice, "000000", now + 30)?.is_allowed());
+    /// let code = phone.generate(now + 30)?;
+    /// assert!(engine.prove_possession(&alice, code.as_str(), now + 30)?.is_allowed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotEnabled`] (also for an enrollment not yet confirmed);
+    /// otherwise as [`Engine::login`].
+    pub fn prove_possession(&self, id: &AccountId, code: &str, now: u64) -> Result<Decision> {
+        self.with_proof_of_possession(id, code, now, Some)
+    }
+
     /// The user resets 2FA themself: only with a valid code. Returns
     /// the decision and, if allowed, the new provisioning URI; the check and
     /// the reset are one atomic change.

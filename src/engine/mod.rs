@@ -99,6 +99,6 @@ pub use notify::{Notification, format_utc};
 pub use protocol::{MAX_PROTOCOL_NAME, Protocol, ProtocolCode, ProtocolName, ProtocolPolicy};
 pub use request::{Credential, LoginRequest};
 pub use seal::{EncryptionKeys, MAX_KEY_FILE_LEN};
-pub use sessions::{MAX_SESSION_IDLE, PortalSession, SessionStage, SessionToken};
+pub use sessions::{MAX_SESSION_AGE, MAX_SESSION_IDLE, PortalSession, SessionStage, SessionToken};
 pub use split::{MAX_LOGIN_INPUT, split_password_and_code};
 pub use status::{AccountStatus, Enrollment, MAX_LISTED_PROBLEMS, PlatformStatus, RecordCheck};

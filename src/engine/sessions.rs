@@ -30,6 +30,10 @@ pub(crate) const SESSION_PREFIX: &[u8; 4] = b"sess";
 /// Longest idle time a session may be given, in seconds (one day).
 pub const MAX_SESSION_IDLE: u64 = 86_400;
 
+/// Longest life of a session however much it is used, in seconds (twelve
+/// hours): then its user signs in again.
+pub const MAX_SESSION_AGE: u64 = 43_200;
+
 const MAX_ATTEMPTS: u32 = 8;
 
 /// How far a session has come.
@@ -109,8 +113,10 @@ pub struct PortalSession {
     pub created: u64,
     /// It ends then unless used before (each use moves it on).
     pub expires_at: u64,
-    /// When the user last proved the second factor in it (sign-in, or a
-    /// code asked again before a sensitive change).
+    /// When the user last proved the second factor in it (the code of the
+    /// sign-in, or one asked again before a change); `None` for a session
+    /// that began with the password alone (an account without 2FA, or
+    /// suspended, or pending) and never proved one since.
     pub proven_at: Option<u64>,
     csrf: Zeroizing<[u8; 32]>,
 }
@@ -185,8 +191,9 @@ impl PortalSession {
 
 impl<S: Store> Engine<S> {
     /// Begins a portal session for `account` at `stage`, idle for at most
-    /// `idle` seconds; returns its token (for the browser) and the session.
-    /// A signed-in session counts as proven at `now`.
+    /// `idle` seconds (and never older than [`MAX_SESSION_AGE`]); returns
+    /// its token (for the browser) and the session. It has proven nothing
+    /// yet ([`PortalSession::proven_at`] is `None`).
     ///
     /// ```
     /// use mail2fa::engine::{AccountId, Engine, EngineConfig, SessionStage};
@@ -222,7 +229,7 @@ impl<S: Store> Engine<S> {
             stage,
             created: now,
             expires_at: now.saturating_add(idle),
-            proven_at: (stage == SessionStage::SignedIn).then_some(now),
+            proven_at: None,
             csrf: Zeroizing::new(codes::random_bytes()?),
         };
         let token = SessionToken::generate()?;
@@ -239,7 +246,8 @@ impl<S: Store> Engine<S> {
     /// The live session of `token` at `now`, its idle time renewed
     /// (written back only once a tenth of `idle` has passed since the last
     /// renewal, so most page views are reads); `None` when there is no such
-    /// session or it has expired (then it is deleted).
+    /// session, it has been idle too long or it is older than
+    /// [`MAX_SESSION_AGE`] (then it is deleted).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a bad `idle`; an unreadable record or a
@@ -256,7 +264,7 @@ impl<S: Store> Engine<S> {
             return Ok(None);
         };
         let session = self.open_session(&key, &record.bytes)?;
-        if now >= session.expires_at {
+        if is_dead(&session, now) {
             self.end_session(token)?;
             return Ok(None);
         }
@@ -271,7 +279,8 @@ impl<S: Store> Engine<S> {
 
     /// After the second factor: ends the session of `token` and begins a
     /// signed-in one for the same account under a new token, proven at
-    /// `now`.
+    /// `now`. The old session is taken in one compare-and-swap: of two
+    /// promotions of one session, one wins, the other finds it gone.
     ///
     /// # Errors
     /// [`Error::NotFound`] if the session is gone or expired; as
@@ -282,11 +291,21 @@ impl<S: Store> Engine<S> {
         idle: u64,
         now: u64,
     ) -> Result<(SessionToken, PortalSession)> {
-        let session = self
-            .session(token, idle, now)?
-            .ok_or(Error::NotFound("session"))?;
-        self.end_session(token)?;
-        self.start_session(&session.account, SessionStage::SignedIn, idle, now)
+        check_idle(idle)?;
+        let key = token.store_key();
+        let taken = read_modify_write(&self.store, &key, MAX_ATTEMPTS, |existing| {
+            let Some(bytes) = existing else {
+                return Ok(Change::Keep(None));
+            };
+            let session = self.open_session(&key, bytes)?;
+            let live = !is_dead(&session, now);
+            Ok::<_, Error>(Change::Write(None, live.then_some(session)))
+        })?;
+        let session = taken.ok_or(Error::NotFound("session"))?;
+        let (token, mut promoted) =
+            self.start_session(&session.account, SessionStage::SignedIn, idle, now)?;
+        promoted = self.prove_session(&token, now).unwrap_or(promoted);
+        Ok((token, promoted))
     }
 
     /// Records that the user proved the second factor again at `now` (a
@@ -328,7 +347,7 @@ impl<S: Store> Engine<S> {
                 return Ok(Change::Keep(None));
             };
             let mut session = self.open_session(&key, bytes)?;
-            if now >= session.expires_at {
+            if is_dead(&session, now) {
                 return Ok(Change::Write(None, None));
             }
             change(&mut session);
@@ -364,8 +383,13 @@ impl<S: Store> Engine<S> {
     /// or unreadable): maintenance deletes it.
     pub(crate) fn session_is_dead(&self, key: &[u8], bytes: &[u8], now: u64) -> bool {
         self.open_session(key, bytes)
-            .map_or(true, |session| now >= session.expires_at)
+            .map_or(true, |session| is_dead(&session, now))
     }
+}
+
+/// Idle too long, or too old.
+fn is_dead(session: &PortalSession, now: u64) -> bool {
+    now >= session.expires_at || now >= session.created.saturating_add(MAX_SESSION_AGE)
 }
 
 fn check_idle(idle: u64) -> Result<()> {
@@ -422,7 +446,7 @@ mod tests {
         let (token, started) = engine
             .start_session(&alice(), SessionStage::SignedIn, 600, NOW)
             .unwrap();
-        assert_eq!(started.proven_at, Some(NOW));
+        assert_eq!(started.proven_at, None, "the password alone proves nothing");
         assert_eq!(SessionToken::parse(token.as_str()), Some(token.clone()));
         assert!(!format!("{token:?}").contains(token.as_str()));
         assert!(!format!("{started:?}").contains(started.csrf_token().as_str()));
@@ -449,6 +473,36 @@ mod tests {
         assert!(matches!(
             engine.start_session(&alice(), SessionStage::SignedIn, 0, NOW),
             Err(Error::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn a_session_ends_at_its_maximum_age_and_is_promoted_once() {
+        let engine = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+        let (token, _) = engine
+            .start_session(&alice(), SessionStage::SignedIn, 3600, NOW)
+            .unwrap();
+        // Used every 50 minutes, it still ends after twelve hours.
+        let mut at = NOW;
+        while at + 3000 < NOW + MAX_SESSION_AGE {
+            at += 3000;
+            assert!(engine.session(&token, 3600, at).unwrap().is_some(), "{at}");
+        }
+        assert!(
+            engine
+                .session(&token, 3600, NOW + MAX_SESSION_AGE)
+                .unwrap()
+                .is_none()
+        );
+        // Promoted: proven then; the old token taken once.
+        let (half, _) = engine
+            .start_session(&alice(), SessionStage::PasswordChecked, 600, NOW)
+            .unwrap();
+        let (_, promoted) = engine.promote_session(&half, 600, NOW + 5).unwrap();
+        assert_eq!(promoted.proven_at, Some(NOW + 5));
+        assert!(matches!(
+            engine.promote_session(&half, 600, NOW + 6),
+            Err(Error::NotFound(_))
         ));
     }
 

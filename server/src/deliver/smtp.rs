@@ -52,7 +52,9 @@ impl Smtp {
                     what: "the SMTP relay",
                     reason: chain(&e),
                 })?;
-            Tls::Opportunistic(parameters)
+            // Required, not opportunistic: an attacker on the path who
+            // strips STARTTLS must not get e-mail codes in clear.
+            Tls::Required(parameters)
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(port)

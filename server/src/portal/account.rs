@@ -317,7 +317,15 @@ pub(crate) async fn enroll_confirm(
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(refusal(&decision)),
         ),
-        Err(error) if error.code == "already_enrolled" => Redirect::to("/portal/").into_response(),
+        Err(error) if matches!(error.code, "already_enrolled" | "not_enrolled") => {
+            Redirect::to("/portal/").into_response()
+        }
+        Err(error) if error.code == "platform_disabled" => message(
+            StatusCode::CONFLICT,
+            visitor.nav("overview"),
+            "Not available now",
+            "Your provider has turned two-factor authentication off for your domain.",
+        ),
         Err(_) => unavailable(visitor.nav("overview")),
     }
 }
@@ -382,6 +390,7 @@ pub(crate) async fn security(
 #[derive(Deserialize)]
 pub(crate) struct ModeForm {
     csrf: String,
+    code: Zeroizing<String>,
     mode: String,
     #[serde(default)]
     email: String,
@@ -402,6 +411,17 @@ pub(crate) async fn set_mode(
         nav.problem = Some("Choose how you prove it is you.".to_owned());
         return security_page(&app, &visitor, StatusCode::BAD_REQUEST, nav, None).await;
     };
+    // Where codes go is a key to the mailbox: changed only with a code.
+    match prove(&app, &visitor, &form.code).await {
+        Ok(()) => {}
+        Err(Ok(problem)) => {
+            let mut nav = visitor.nav("security");
+            nav.problem = Some(problem);
+            return security_page(&app, &visitor, StatusCode::UNPROCESSABLE_ENTITY, nav, None)
+                .await;
+        }
+        Err(Err(())) => return unavailable(visitor.nav("security")),
+    }
     let id = visitor.id().clone();
     let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
     let phone = Some(form.phone.trim().to_owned()).filter(|p| !p.is_empty());
@@ -435,8 +455,10 @@ pub(crate) async fn set_mode(
     }
 }
 
-/// Proves the second factor again with `code` (a portal login: consumed,
-/// counted when wrong); the refusal to show, if any.
+/// Proves the second factor again with `code` — demanded even while 2FA
+/// is suspended or its platform is off (`Engine::prove_possession`:
+/// consumed, counted when wrong) — and marks the session proven; the
+/// refusal to show, if any.
 pub(crate) async fn prove(
     app: &App,
     visitor: &Visitor,
@@ -447,15 +469,7 @@ pub(crate) async fn prove(
     let code = Zeroizing::new(code.trim().to_owned());
     let decided = app
         .call(move |engine, now| {
-            use mail2fa::engine::{Credential, LoginRequest, Protocol};
-            let request = LoginRequest::new(
-                Protocol::Portal,
-                Credential::PasswordAndCode {
-                    correct: true,
-                    code: &code,
-                },
-            );
-            let decision = engine.authenticate(&id, &request, now)?;
+            let decision = engine.prove_possession(&id, &code, now)?;
             if decision.is_allowed() {
                 engine.prove_session(&token, now)?;
             }
@@ -465,7 +479,82 @@ pub(crate) async fn prove(
     match decided {
         Ok(decision) if decision.is_allowed() => Ok(()),
         Ok(decision) => Err(Ok(refusal(&decision))),
+        Err(error) if error.code == "not_enrolled" => Err(Ok(
+            "Two-factor authentication is not set up for your mailbox.".to_owned(),
+        )),
         Err(_) => Err(Err(())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage<'a> {
+    nav: Nav,
+    next: &'a str,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// "Confirm it is you": a code before a change that gives access (a
+/// device authorized), for a session that has proven none — one that began
+/// with the password alone while 2FA was suspended, say.
+pub(crate) async fn confirm_page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<Next>,
+) -> Response {
+    let visitor = visitor!(app, headers, "/portal/confirm");
+    let next = super::local_path(&q.next);
+    page(
+        StatusCode::OK,
+        &ConfirmPage {
+            nav: visitor.nav(""),
+            next,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ConfirmForm {
+    csrf: String,
+    code: Zeroizing<String>,
+    #[serde(default)]
+    next: String,
+}
+
+pub(crate) async fn confirm(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    let visitor = visitor!(app, headers, "/portal/confirm");
+    checked!(visitor, &form.csrf);
+    let next = super::local_path(&form.next).to_owned();
+    match prove(&app, &visitor, &form.code).await {
+        Ok(()) => Redirect::to(&next).into_response(),
+        Err(Ok(problem)) => {
+            let mut nav = visitor.nav("");
+            nav.problem = Some(problem);
+            page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ConfirmPage { nav, next: &next },
+            )
+        }
+        Err(Err(())) => unavailable(visitor.nav("")),
+    }
+}
+
+/// Sends a session that has proven no code in it to "confirm it is you",
+/// coming back to `back`.
+pub(crate) fn require_proven(visitor: &Visitor, back: &str) -> Result<(), Response> {
+    if visitor.session.proven_at.is_some() {
+        Ok(())
+    } else {
+        Err(Redirect::to(&format!("/portal/confirm?next={}", super::percent(back))).into_response())
     }
 }
 

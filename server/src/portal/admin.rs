@@ -39,18 +39,28 @@ pub(crate) struct Lookup {
     done: String,
 }
 
-/// Refuses anyone but an administrator.
+/// Refuses anyone but an administrator who signed in with a second
+/// factor (the administration turns 2FA off for others: it is never
+/// reached with a password alone).
 fn only_admins(visitor: &Visitor) -> Result<(), Response> {
-    if visitor.admin {
-        Ok(())
-    } else {
-        Err(message(
+    if !visitor.admin {
+        return Err(message(
             StatusCode::FORBIDDEN,
             visitor.nav(""),
             "Administrators only",
             "This page is for your domain's administrators.",
-        ))
+        ));
     }
+    if visitor.session.proven_at.is_none() {
+        return Err(message(
+            StatusCode::FORBIDDEN,
+            visitor.nav(""),
+            "Sign in with a code",
+            "The administration needs two-factor authentication on your own mailbox, and a \
+             sign-in with its code. Turn it on under Overview, then sign in again.",
+        ));
+    }
+    Ok(())
 }
 
 /// An account of the administrator's own platform (a mailbox of its
@@ -177,6 +187,7 @@ pub(crate) async fn platform(
 pub(crate) struct AccountForm {
     csrf: String,
     account: String,
+    /// For `suspend`: how long (0 ends a suspension).
     #[serde(default)]
     hours: Option<u64>,
 }
@@ -202,7 +213,10 @@ pub(crate) async fn account_action(
     ) {
         return super::not_found();
     }
-    let hours = form.hours.unwrap_or(0);
+    let hours = match (action.as_str(), form.hours) {
+        ("suspend", None) => return super::not_found(),
+        (_, hours) => hours.unwrap_or(0),
+    };
     let target = id.clone();
     let done = app
         .call(move |engine, now| match action.as_str() {

@@ -115,6 +115,15 @@ pub(crate) async fn device_action(
     let Ok(device) = DeviceId::parse(&device) else {
         return super::not_found();
     };
+    if action == "activate" {
+        // Authorizing gives a device the mailbox: only in a session that
+        // proved the second factor.
+        if let Err(response) =
+            super::account::require_proven(&visitor, &format!("/portal/devices/{device}"))
+        {
+            return response;
+        }
+    }
     let done = match action.as_str() {
         "activate" => "authorized",
         "deactivate" => "blocked",

@@ -50,10 +50,12 @@ mod admin;
 mod clients;
 mod sign_in;
 
-/// The session cookie's name.
-const SESSION_COOKIE: &str = "m2fa_session";
+/// The session cookie's name: `__Host-` makes browsers refuse it unless
+/// it is `Secure`, has `Path=/` and no `Domain` (no sibling subdomain can
+/// plant one).
+const SESSION_COOKIE: &str = "__Host-m2fa_session";
 /// The sign-in form's anti-forgery cookie.
-const PRE_COOKIE: &str = "m2fa_pre";
+const PRE_COOKIE: &str = "__Host-m2fa_pre";
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -82,6 +84,10 @@ pub(crate) fn routes(_app: App) -> Router<App> {
         )
         .route("/portal/enroll/confirm", post(account::enroll_confirm))
         .route("/portal/enroll/restart", post(account::enroll_restart))
+        .route(
+            "/portal/confirm",
+            get(account::confirm_page).post(account::confirm),
+        )
         .route("/portal/security", get(account::security))
         .route("/portal/security/mode", post(account::set_mode))
         .route(
@@ -250,13 +256,13 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// A `Set-Cookie` value for the portal (`Secure; HttpOnly; SameSite=Strict`,
-/// path `/portal`); `None` clears it.
+/// path `/` as `__Host-` names require); `None` clears it.
 pub(crate) fn set_cookie(name: &str, value: Option<&str>, max_age: u64) -> HeaderValue {
     let text = match value {
-        Some(value) => format!(
-            "{name}={value}; Path=/portal; Max-Age={max_age}; Secure; HttpOnly; SameSite=Strict"
-        ),
-        None => format!("{name}=; Path=/portal; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
+        Some(value) => {
+            format!("{name}={value}; Path=/; Max-Age={max_age}; Secure; HttpOnly; SameSite=Strict")
+        }
+        None => format!("{name}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
     };
     let value = HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""));
     let mut value = value;
@@ -331,6 +337,7 @@ pub(crate) fn log_sign_in(account: &str, from: Option<std::net::IpAddr>, what: &
 /// `next`, if it is a path of the portal (never another site).
 pub(crate) fn local_path(next: &str) -> &str {
     let ok = next.starts_with("/portal/")
+        && next.bytes().all(|b| b.is_ascii_graphic())
         && !next.starts_with("//")
         && !next.contains(['\\', '\r', '\n'])
         && !next.contains("://");

@@ -301,15 +301,34 @@ async fn send_code(app: &App, id: &AccountId) -> Result<String, String> {
                 "A code was sent a moment ago: wait a little before asking again.".to_owned(),
             );
         }
-        Err(_) => return Err("No code can be sent right now. Try again later.".to_owned()),
+        Err(error) => {
+            eprintln!(
+                "mail2fa-server: no code issued for {}: {}",
+                id.account(),
+                error.message
+            );
+            return Err("No code can be sent right now. Try again later.".to_owned());
+        }
     };
     match app.delivery.code(id, &issued, email.as_deref()).await {
         Ok(done) if done.fallback => {
+            if let Some(failure) = &done.sms_failure {
+                eprintln!(
+                    "mail2fa-server: the SMS code for {} went by e-mail: {failure}",
+                    id.account()
+                );
+            }
             Ok("The SMS did not go through: we sent the code by e-mail.".to_owned())
         }
         Ok(done) if done.channel.name() == "sms" => Ok("We sent you a code by SMS.".to_owned()),
         Ok(_) => Ok("We sent you a code by e-mail.".to_owned()),
-        Err(_) => Err("The code could not be sent. Try again later.".to_owned()),
+        Err(error) => {
+            eprintln!(
+                "mail2fa-server: the code for {} could not be delivered: {error}",
+                id.account()
+            );
+            Err("The code could not be sent. Try again later.".to_owned())
+        }
     }
 }
 
@@ -461,21 +480,26 @@ pub(crate) struct CsrfOnly {
     csrf: String,
 }
 
-/// Signing out ends the session in the store.
+/// Signing out ends the session in the store (only with the session's
+/// anti-forgery token: another site cannot sign a user out).
 pub(crate) async fn sign_out(
     State(app): State<App>,
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
+    let mut matched = false;
     if let Ok(Some((token, session))) = session_of(&app, &headers).await {
         if session.csrf_matches(&form.csrf) {
+            matched = true;
             let _ = app.call(move |engine, _| engine.end_session(&token)).await;
         }
     }
     let mut response = Redirect::to("/portal/sign-in").into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, None, 0));
+    if matched {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, None, 0));
+    }
     response
 }
 

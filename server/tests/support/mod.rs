@@ -19,6 +19,8 @@ use mail2fa_server::{App, Clock};
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod browser;
+
 /// The fixed "now" of every call: 2027-01-15 08:00:00 UTC.
 pub const NOW: u64 = 1_800_000_000;
 pub const TOKEN: &str = "panel-token-0123456789abcdef0123456789";
