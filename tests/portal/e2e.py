@@ -6,6 +6,20 @@ chromium driven over WebDriver (chromium-driver). Codes are read as a
 user reads them: the QR code decoded from a screenshot (zbarimg), e-mail
 from the mailbox over IMAP.
 
+The seed flows, each typed into labelled fields and clicked through in
+chromium: the administrator turns 2FA on for the platform and a mailbox;
+its owner enrolls from the QR code of a screenshot (then IMAP takes
+password+code, and a fresh sign-in, done by keyboard alone, needs the
+code); an application password made in the portal logs in over IMAP until
+it is revoked there; recovery codes; turning 2FA off needs a right code;
+codes by e-mail read from the mailbox, each once; a device blocked by an
+IMAP login authorized in the portal; a client whose IMAP ID is markup shown
+as text. Every page visited is checked for a label on each visible input;
+with --screenshots DIR each of the portal's pages is photographed there at
+desktop (1280x900) and phone (390x844) sizes (docs/screenshots/portal/).
+Then the panel API's own flows (enrollment, mail through Postfix, the SMS
+sink).
+
 Run by scripts/test-portal.sh, which builds what it needs:
 
     python3 tests/portal/e2e.py --server target/debug/mail2fa-server \
