@@ -44,6 +44,12 @@
 -- module, users file) is INTERNAL_FAILURE (the login is refused: fail closed).
 -- One log line per decision (req:log_info): outcome, reason and mail2fa's
 -- audit line, never the password, the code or the application password.
+--
+-- A new device blocked (protocol policy device-authorization, a client with
+-- an IMAP ID): mail2fa composes a message for the user (at most one per
+-- device per [devices] notify_interval_seconds), with the portal link of
+-- [engine] portal_link. With config.notify_command set, the script mails it;
+-- else it only logs that one was not sent.
 
 local config = {
   -- The mail2fa configuration file, the one the operator tool and every
@@ -82,6 +88,16 @@ local config = {
   -- checked, without mail2fa, since the portal asks the second factor
   -- itself (see portal_check below). nil: no such service.
   portal_service = "portal",
+  -- How the message about a blocked device is mailed: a command reading a
+  -- whole message on its standard input and taking its recipients from the
+  -- To header, e.g. "/usr/sbin/sendmail -t -i" (Postfix's and Exim's
+  -- sendmail; add "-C /etc/postfix-other" for another Postfix configuration
+  -- directory). Run by the auth worker (root with blocking=yes) through
+  -- io.popen; the login waits for it, so it must only hand the message to
+  -- the mail system. nil: the message is not sent, only logged as not sent.
+  notify_command = nil,
+  -- The From header of those messages (nil: none, the mail system's default).
+  notify_from = nil,
 }
 
 package.cpath = config.module_path .. ";" .. package.cpath
@@ -266,6 +282,86 @@ local APP_PASSWORD_REASONS = {
   app_password_out_of_scope = true,
 }
 
+-- ---------------------------------------------------------------------------
+-- notifications
+
+-- A header value that cannot start another header: control characters
+-- (CR, LF, NUL, ...) refuse it (nil). The engine's subjects and addresses
+-- have none; this holds whatever reaches it.
+local function header_value(value)
+  if type(value) ~= "string" or value == "" or value:find("[%c\127]") then return nil end
+  return value
+end
+
+-- Mails `note` ({ channel = "email", to, subject, text }) through
+-- config.notify_command. true, or nil and why not. The text (no secret in
+-- it, but never logged either) is the body.
+local function mail_note(note)
+  local to, subject = header_value(note.to), header_value(note.subject)
+  local from = config.notify_from
+  if not to or not subject or (from ~= nil and not header_value(from)) then
+    return nil, "a header value is empty or holds a control character: not sent"
+  end
+  local lines = { "To: " .. to, "Subject: " .. subject }
+  if from then lines[#lines + 1] = "From: " .. from end
+  lines[#lines + 1] = "MIME-Version: 1.0"
+  lines[#lines + 1] = "Content-Type: text/plain; charset=utf-8"
+  lines[#lines + 1] = "Content-Transfer-Encoding: 8bit"
+  lines[#lines + 1] = ""
+  local body = tostring(note.text):gsub("\r\n?", "\n")
+  local message = table.concat(lines, "\n") .. "\n" .. body .. "\n"
+  local pipe, err = io.popen(config.notify_command, "w")
+  if not pipe then return nil, "cannot run notify_command: " .. tostring(err) end
+  local written, werr = pipe:write(message)
+  -- close waits for the command: its exit status says whether it took it.
+  local ok, how, code = pipe:close()
+  if not written then return nil, "notify_command: cannot write the message: " .. tostring(werr) end
+  if not ok then
+    return nil, string.format("notify_command failed (%s %s)", tostring(how), tostring(code))
+  end
+  return true
+end
+
+-- The decision `r` carries a message about a blocked device: send it, or
+-- say why not. Never changes the login's answer (the device is pending: it
+-- is refused anyway).
+local function notify(req, e, platform, account, r)
+  local note = r.notification
+  local what = string.format("mail2fa: notification about device %s (%s)",
+    tostring(r.device), tostring(note.channel))
+  if not config.notify_command then
+    req:log_info(what .. ": not sent (notify_command is not set)")
+    return
+  end
+  if note.channel == "sms" then
+    -- This script cannot send an SMS; mail2fa-server's delivery ([notifications]
+    -- of the configuration file) can. The same message goes by e-mail instead,
+    -- if the account has an address.
+    req:log_info(what .. ": an SMS cannot be sent from Dovecot (mail2fa-server can); "
+      .. "sending it by e-mail instead")
+    local fallback, err = e:notification_fallback(platform, account, r.device)
+    if not fallback then
+      if err then
+        req:log_warning(what .. ": no e-mail version: " .. tostring(err))
+      else
+        req:log_info(what .. ": not sent (no e-mail address)")
+      end
+      return
+    end
+    note = fallback
+  end
+  if note.channel ~= "email" then
+    req:log_warning(what .. ": not sent (not an e-mail)")
+    return
+  end
+  local sent, err = mail_note(note)
+  if sent then
+    req:log_info(what .. ": mailed to " .. note.to)
+  else
+    req:log_warning(what .. ": " .. tostring(err))
+  end
+end
+
 local function log_decision(req, via, r, note)
   local line = string.format("mail2fa: %s via=%s reason=%s", r.outcome, via, r.reason)
   if r.device then line = line .. " device=" .. r.device end
@@ -299,6 +395,14 @@ local function portal_check(req, hash, password)
   end
   req:log_info("mail2fa: portal: password right (password only: the portal asks the second factor)")
   return A.PASSDB_RESULT_OK, ""
+end
+
+-- Sends the decision's notification, if any; an error there is logged and
+-- the decision stands.
+local function deliver(req, e, platform, account, r)
+  if not r.notification then return end
+  local ok, err = pcall(notify, req, e, platform, account, r)
+  if not ok then req:log_error("mail2fa: notification: " .. tostring(err)) end
 end
 
 local function verify(req, password)
@@ -369,6 +473,7 @@ local function verify(req, password)
       request(protocol, client, { password_correct = true }))
     if not r then return internal("authenticate", err) end
     log_decision(req, "password", r)
+    deliver(req, e, platform, account, r)
     if r.allowed then return A.PASSDB_RESULT_OK, "" end
     return A.PASSDB_RESULT_PASSWORD_MISMATCH,
       string.format("mail2fa: %s (%s)", r.outcome, r.reason)
@@ -390,6 +495,7 @@ local function verify(req, password)
     return internal("check_login", err)
   end
   log_decision(req, APP_PASSWORD_REASONS[r.reason] and "app-password" or "password", r)
+  deliver(req, e, platform, account, r)
   if r.allowed then return A.PASSDB_RESULT_OK, "" end
   return A.PASSDB_RESULT_PASSWORD_MISMATCH,
     string.format("mail2fa: %s (%s)", r.outcome, r.reason)

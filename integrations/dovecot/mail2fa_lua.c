@@ -74,7 +74,21 @@
  *                  library's m2fa_reason_name: the M2FA_REASON_ constant
  *                  in lower case; "reason_<N>" for a reason this build does
  *                  not know), cacheable = bool, audit = "<audit line>",
- *                  device = "<32 hex>" | nil }
+ *                  device = "<32 hex>" | nil, notification = note | nil }
+ *       notification: the message about a blocked device that the host
+ *       should deliver (m2fa_decision_notification), on a device_pending
+ *       decision when mail2fa has one to send (not when the user was told
+ *       within [devices] notify_interval_seconds, nor without a
+ *       destination):
+ *       note = { channel = "email" | "sms", to = "<address or number>",
+ *                subject = "...", text = "..." (with the portal link of
+ *                [engine] portal_link; no secret in any of them) }
+ *   engine:notification_fallback(platform, account, device [, now])
+ *       -> note | nil | nil, message
+ *       The host could not send the SMS about `device` (the 32 hex digits
+ *       of result.device): the same message by e-mail
+ *       (m2fa_engine_notification_fallback), as a note of channel "email";
+ *       nil alone when the account has no e-mail address.
  *   engine:close()                  -> true (idempotent; also __gc/__close)
  *   engine:is_open()                -> bool: open, and opened by this process
  *       After fork, the child's copy of an engine behaves as closed: it is
@@ -90,7 +104,8 @@
  * a string, request not a table, a request field that is neither nil nor a
  * string/boolean as documented), by luaL_check* / luaL_error before any
  * library object exists. After close(), methods return nil + "closed"
- * (split: nil, nil, "closed").
+ * (split: nil, nil, "closed"). A lone nil from notification_fallback is
+ * no failure: there is no e-mail address to send to.
  *
  * Secrets: the C side makes no copy of a password, code or key of its own
  * (check_login: mail2fa hands the check a copy of the password part, wiped
@@ -137,6 +152,7 @@ typedef struct {
 typedef struct {
     m2fa_login *login;
     m2fa_decision *decision;
+    m2fa_notification *notification;
 } login_guard;
 
 /* ------------------------------------------------------------------ */
@@ -393,6 +409,8 @@ static int l_split(lua_State *L)
 static int guard_release(lua_State *L)
 {
     login_guard *g = (login_guard *)luaL_checkudata(L, 1, GUARD_MT);
+    m2fa_notification_free(g->notification);
+    g->notification = NULL;
     m2fa_decision_free(g->decision);
     g->decision = NULL;
     m2fa_login_free(g->login); /* wipes its code / application password */
@@ -418,16 +436,90 @@ static const char *string_field(lua_State *L, int t, const char *key, int *bad)
     return s;
 }
 
+/* The parts of a notification, read with the same calls. */
+enum { NOTE_DESTINATION, NOTE_SUBJECT, NOTE_TEXT };
+
+static m2fa_status note_part(const m2fa_notification *n, int part, uint32_t *channel, char *buf,
+                             size_t len, size_t *needed)
+{
+    switch (part) {
+    case NOTE_DESTINATION:
+        return m2fa_notification_destination(n, channel, buf, len, needed);
+    case NOTE_SUBJECT:
+        return m2fa_notification_subject(n, buf, len, needed);
+    default:
+        return m2fa_notification_text(n, buf, len, needed);
+    }
+}
+
+/* Pushes one part of a notification as a Lua string; returns M2FA_OK, or
+ * the library's status with nothing pushed. Its buffer is Lua's (a Lua
+ * allocation error is safe: the caller's guard frees the notification). */
+static m2fa_status push_note_part(lua_State *L, const m2fa_notification *n, int part,
+                                  uint32_t *channel)
+{
+    size_t needed = 0;
+    m2fa_status st = note_part(n, part, channel, NULL, 0, &needed);
+    if (st != M2FA_BUFFER_TOO_SMALL)
+        return st == M2FA_OK ? M2FA_INVALID_ARGUMENT : st; /* it needs at least the NUL */
+    if (needed == 0)
+        return M2FA_INVALID_ARGUMENT;
+    char *buf = (char *)lua_newuserdatauv(L, needed, 0);
+    size_t size = needed;
+    st = note_part(n, part, channel, buf, size, &needed);
+    if (st != M2FA_OK) {
+        lua_pop(L, 1);
+        return st;
+    }
+    lua_pushstring(L, buf);
+    lua_remove(L, -2);
+    return M2FA_OK;
+}
+
+/* Pushes { channel = "email" | "sms", to =, subject =, text = } for the
+ * notification `n`; or nil and a message naming `what`, returning 0. */
+static int push_notification(lua_State *L, const m2fa_notification *n, const char *what)
+{
+    char msg[MSG_SIZE];
+    static const char *const keys[] = {"to", "subject", "text"};
+    uint32_t channel = 0;
+    lua_createtable(L, 0, 4);
+    for (int part = NOTE_DESTINATION; part <= NOTE_TEXT; part++) {
+        m2fa_status st = push_note_part(L, n, part, &channel);
+        if (st != M2FA_OK) {
+            lua_pop(L, 1);
+            fail_msg(msg, sizeof msg, what, st);
+            push_fail(L, msg);
+            return 0;
+        }
+        lua_setfield(L, -2, keys[part - NOTE_DESTINATION]);
+    }
+    if (channel == M2FA_MODE_EMAIL) {
+        lua_pushliteral(L, "email");
+    } else if (channel == M2FA_MODE_SMS) {
+        lua_pushliteral(L, "sms");
+    } else {
+        /* A channel this module does not know: never guess where it goes. */
+        lua_pop(L, 1);
+        snprintf(msg, sizeof msg, "%s: unknown channel %u", what, (unsigned)channel);
+        push_fail(L, msg);
+        return 0;
+    }
+    lua_setfield(L, -2, "channel");
+    return 1;
+}
+
 /* Pushes the result table of the decision in the guard `g` (at stack
  * index `guard`), after freeing the guard's objects; or nil and a message
  * naming `what` (the method). */
 static int push_decision(lua_State *L, login_guard *g, int guard, const char *what)
 {
-    char msg[MSG_SIZE], what_decision[64], what_device[64], what_audit[64];
+    char msg[MSG_SIZE], what_decision[64], what_device[64], what_audit[64], what_note[64];
     m2fa_status st;
     snprintf(what_decision, sizeof what_decision, "%s: decision", what);
     snprintf(what_device, sizeof what_device, "%s: device", what);
     snprintf(what_audit, sizeof what_audit, "%s: audit", what);
+    snprintf(what_note, sizeof what_note, "%s: notification", what);
     uint32_t outcome = 0, reason = 0, cacheable = 0;
     if ((st = m2fa_decision_outcome(g->decision, &outcome)) != M2FA_OK ||
         (st = m2fa_decision_reason(g->decision, &reason)) != M2FA_OK ||
@@ -470,6 +562,18 @@ static int push_decision(lua_State *L, login_guard *g, int guard, const char *wh
         snprintf(reason_buf, sizeof reason_buf, "reason_%u", (unsigned)reason);
         reason_str = reason_buf;
     }
+    /* The message about a blocked device, if the decision carries one
+     * (M2FA_INVALID_ARGUMENT: none to send), as a table left on the stack. */
+    int note = 0;
+    st = m2fa_decision_notification(g->decision, &g->notification);
+    if (st == M2FA_OK) {
+        if (!push_notification(L, g->notification, what_note))
+            return 2;
+        note = lua_gettop(L);
+    } else if (st != M2FA_INVALID_ARGUMENT) {
+        fail_msg(msg, sizeof msg, what_note, st);
+        return push_fail(L, msg);
+    }
 
     /* Free the decision and the login (wiping the credential copy) now;
      * the to-be-closed slot would do it at return anyway. */
@@ -477,7 +581,7 @@ static int push_decision(lua_State *L, login_guard *g, int guard, const char *wh
     lua_pushvalue(L, guard);
     lua_call(L, 1, 0);
 
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 7);
     lua_pushboolean(L, outcome == M2FA_OUTCOME_ALLOWED);
     lua_setfield(L, -2, "allowed");
     lua_pushstring(L, outcome_str);
@@ -491,6 +595,10 @@ static int push_decision(lua_State *L, login_guard *g, int guard, const char *wh
     if (has_device) {
         lua_pushstring(L, device);
         lua_setfield(L, -2, "device");
+    }
+    if (note != 0) {
+        lua_pushvalue(L, note);
+        lua_setfield(L, -2, "notification");
     }
     return 1;
 }
@@ -535,6 +643,7 @@ static int l_authenticate(lua_State *L)
     login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
     g->login = NULL;
     g->decision = NULL;
+    g->notification = NULL;
     luaL_setmetatable(L, GUARD_MT);
     lua_toclose(L, -1);
     int guard = lua_gettop(L);
@@ -657,6 +766,7 @@ static int l_check_login(lua_State *L)
     login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
     g->login = NULL;
     g->decision = NULL;
+    g->notification = NULL;
     luaL_setmetatable(L, GUARD_MT);
     lua_toclose(L, -1);
     int guard = lua_gettop(L);
@@ -688,6 +798,50 @@ static int l_check_login(lua_State *L)
     return push_decision(L, g, guard, "check_login");
 }
 
+/* engine:notification_fallback(platform, account, device [, now]) */
+static int l_notification_fallback(lua_State *L)
+{
+    engine_ud *ud = check_engine(L);
+    int nul = 0;
+    const char *platform = check_cstr(L, 2, &nul);
+    const char *account = check_cstr(L, 3, &nul);
+    const char *device = check_cstr(L, 4, &nul);
+    uint64_t now = 0;
+    int now_ok = get_now(L, 5, &now);
+    if (ud->engine == NULL)
+        return push_fail(L, "closed");
+    if (nul)
+        return push_fail(L, "notification_fallback: an argument contains a NUL byte");
+    if (!now_ok)
+        return push_fail(L, "notification_fallback: now must be a non-negative Unix time");
+
+    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
+    g->login = NULL;
+    g->decision = NULL;
+    g->notification = NULL;
+    luaL_setmetatable(L, GUARD_MT);
+    lua_toclose(L, -1);
+    int guard = lua_gettop(L);
+
+    m2fa_status st = m2fa_engine_notification_fallback(ud->engine, platform, account, device,
+                                                       now, &g->notification);
+    if (st == M2FA_NO_CONTACT) {
+        lua_pushnil(L); /* no e-mail address: nothing to send, not an error */
+        return 1;
+    }
+    if (st != M2FA_OK) {
+        char msg[MSG_SIZE];
+        fail_msg(msg, sizeof msg, "notification_fallback", st);
+        return push_fail(L, msg);
+    }
+    if (!push_notification(L, g->notification, "notification_fallback"))
+        return 2;
+    lua_pushcfunction(L, guard_release);
+    lua_pushvalue(L, guard);
+    lua_call(L, 1, 0);
+    return 1;
+}
+
 /* m2fa.check_name(platform, account) -> true | nil, message */
 static int l_check_name(lua_State *L)
 {
@@ -713,6 +867,7 @@ static const luaL_Reg engine_methods[] = {
     {"check_login", l_check_login},
     {"split", l_split},
     {"authenticate", l_authenticate},
+    {"notification_fallback", l_notification_fallback},
     {"close", l_close},
     {"is_open", l_is_open},
     {NULL, NULL},

@@ -21,6 +21,7 @@ script are the shipped files with only their paths replaced.
 
 import argparse
 import base64
+import email
 import hashlib
 import hmac
 import imaplib
@@ -63,6 +64,8 @@ PASSWORDS = {
     "dave@example.com": "dave-Secret-1",
     "erin@example.com": "erin-Secret-1",
     "frank@example.com": "frank-Secret-1",  # disabled in the host's password file
+    "henry@example.com": "henry-Secret-1",  # notifications (Lua)
+    "iris@example.com": "iris-Secret-1",  # notifications by SMS (Lua)
 }
 for _who in ("pam", "lua", "tool", "c"):  # same_decisions' accounts, two runs at most
     for _round in (1, 2):
@@ -83,6 +86,11 @@ for _spelling in OTHER_SPELLINGS:
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
 THUNDERBIRD = '("name" "Thunderbird" "version" "115.0" "os" "Linux")'
 K9 = '("name" "K-9 Mail" "version" "6.8")'
+# The Lua variant's configuration file: the shipped example's portal link,
+# with the device.
+PORTAL_LINK_SHIPPED = '#portal_link = "https://mail.example.com/devices?user={account}"'
+PORTAL_LINK = "https://mail.example.com/devices"
+NOTIFY_FROM = "mail2fa@example.com"
 
 failures = []
 passes = 0
@@ -618,10 +626,279 @@ def pam_outside_dovecot(driver, work, pam_module, conf, pwdfile, tool, syslog=No
               f"PAM direct: syslog names the file, line and column ({line!r})")
 
 
+def raw_imap_login(port, user, password, id_name):
+    """An IMAP session whose ID sends `id_name` as a literal, which may hold
+    CR and LF (a quoted string cannot): (ID accepted?, logged in?, answer)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        f = sock.makefile("rwb")
+        f.readline()
+
+        def command(tag, line):
+            f.write(line)
+            f.flush()
+            while True:
+                answer = f.readline()
+                if not answer or answer.startswith(tag + b" "):
+                    return answer.decode(errors="replace").strip()
+
+        name = id_name.encode()
+        id_answer = command(b"a1", b'a1 ID ("version" "1.0" "name" {%d+}\r\n%s)\r\n'
+                            % (len(name), name))
+        answer = command(b"a2", b'a2 LOGIN "%s" "%s"\r\n' % (user.encode(), password.encode()))
+        f.write(b"a3 LOGOUT\r\n")
+        f.flush()
+        return id_answer.startswith("a1 OK"), answer.startswith("a2 OK"), answer
+
+
+def fake_sendmail(work):
+    """A stand-in for sendmail -t -i: each message into a file of its own in
+    WORK/outbox (its arguments beside it, NAME.args); while WORK/notify-fail
+    exists, it reads the message and exits 3. Returns (command, outbox)."""
+    outbox = os.path.join(work, "outbox")
+    os.makedirs(outbox)
+    path = os.path.join(work, "fake-sendmail")
+    with open(path, "w") as f:
+        f.write(f"""#!/bin/sh
+if [ -e {work}/notify-fail ]; then cat >/dev/null; exit 3; fi
+out=$(mktemp {outbox}/message-XXXXXX)
+printf '%s\\n' "$*" > "$out.args"
+cat > "$out"
+""")
+    os.chmod(path, 0o755)
+    return path, outbox
+
+
+def lua_notifications(server, tool, work, outbox):
+    """The Lua passdb mails the message about a blocked device through its
+    notify_command (here the fake sendmail): once per device and interval,
+    with no header a client can inject; an SMS goes by e-mail instead; a
+    failing command changes nothing for the login."""
+    imap = server.imap
+    henry, iris = "henry@example.com", "iris@example.com"
+    pw = PASSWORDS[henry]
+    seen = set()
+
+    def new_messages():
+        """The messages written since the last call: [(raw bytes, arguments)]."""
+        names = sorted(n for n in os.listdir(outbox) if not n.endswith(".args") and n not in seen)
+        seen.update(names)
+        out = []
+        for n in names:
+            with open(os.path.join(outbox, n), "rb") as f, \
+                    open(os.path.join(outbox, n + ".args")) as a:
+                out.append((f.read(), a.read().strip()))
+        return out
+
+    def headers(raw):
+        return raw.split(b"\n\n", 1)[0]
+
+    tool.enroll(henry)
+    tool.run("account", "policy", PLATFORM, henry, "imap", "device-authorization")
+    wrong_answer = imap_login(imap, henry, "not-the-password", THUNDERBIRD)[1]
+    check(not new_messages(), "LUA notify: a wrong password sends nothing")
+    ok, answer = imap_login(imap, henry, pw, THUNDERBIRD)
+    check(not ok and answer == wrong_answer,
+          f"LUA notify: a new device with the right password is refused ({answer!r})")
+    devices = tool.run("device", "list", PLATFORM, henry)["devices"]
+    check(len(devices) == 1 and devices[0]["state"] == "inactive"
+          and devices[0]["device_type"] == "Thunderbird",
+          f"LUA notify: the device is pending (mail2fa device list: {devices})")
+    device = devices[0]["id"] if devices else "(none)"
+    sent = new_messages()
+    check(len(sent) == 1, f"LUA notify: one message handed to notify_command ({len(sent)})")
+    raw, args = sent[0] if sent else (b"", "")
+    msg = email.message_from_bytes(raw)
+    check(msg["To"] == henry and msg["Subject"] == f"New device blocked for {henry}"
+          and msg["From"] == NOTIFY_FROM and msg.get_content_type() == "text/plain"
+          and msg.get_content_charset() == "utf-8" and args == "-t -i",
+          f"LUA notify: To the account, Subject, From, text/plain utf-8, the command's "
+          f"arguments ({dict(msg.items())}, {args!r})")
+    body = msg.get_payload()
+    check(f"{PORTAL_LINK}?user={henry}&device={device}" in body,
+          f"LUA notify: the text has the portal link with the device ({body!r})")
+    check(pw.encode() not in raw, "LUA notify: no password in the message")
+
+    ok, answer = imap_login(imap, henry, pw, THUNDERBIRD)
+    check(not ok and not new_messages(),
+          "LUA notify: the same device again within the notify interval: refused, no second message")
+
+    # A device type with CR/LF (an IMAP ID literal): no header injected.
+    id_ok, ok, answer = raw_imap_login(imap, henry, pw, "Evil\r\nBcc: victim@example.net")
+    check(id_ok and not ok, f"LUA notify: a client whose ID name holds CR/LF is refused ({answer!r})")
+    types = [d["device_type"] for d in tool.run("device", "list", PLATFORM, henry)["devices"]]
+    check("EvilBcc: victim@example.net" in types,
+          f"LUA notify: ... its name reached mail2fa, the CR/LF dropped ({types})")
+    sent = new_messages()
+    check(len(sent) == 1, f"LUA notify: ... as a new device, one message ({len(sent)})")
+    raw = sent[0][0] if sent else b""
+    names = [k.lower() for k in email.message_from_bytes(raw).keys()]
+    check(sorted(names) == sorted(["to", "subject", "from", "mime-version", "content-type",
+                                   "content-transfer-encoding"])
+          and b"victim" not in headers(raw) and b"Bcc" not in headers(raw),
+          f"LUA notify: ... and no injected header ({headers(raw)!r})")
+
+    # The command fails (exit 3): logged; the login answers as before.
+    flag = os.path.join(work, "notify-fail")
+    open(flag, "w").close()
+    try:
+        ok, answer = imap_login(imap, henry, pw, K9)
+    finally:
+        os.remove(flag)
+    check(not ok and answer == wrong_answer and not new_messages(),
+          f"LUA notify: a failing notify_command: refused as before, nothing sent ({answer!r})")
+    log = open(server.log(), errors="replace").read()
+    check("notify_command failed (exit 3)" in log, "LUA notify: ... and its failure is logged")
+
+    # An SMS cannot go from Dovecot: the e-mail version, to the address set.
+    tool.enroll(iris)
+    tool.run("account", "contact", PLATFORM, iris, "--phone", "+15551234567",
+             "--email", "iris.home@example.net")
+    tool.run("account", "policy", PLATFORM, iris, "imap", "device-authorization")
+    ok, _ = imap_login(imap, iris, PASSWORDS[iris], THUNDERBIRD)
+    sent = new_messages()
+    msg = email.message_from_bytes(sent[0][0] if sent else b"")
+    check(not ok and len(sent) == 1 and msg["To"] == "iris.home@example.net"
+          and "devices?user=iris@example.com&device=" in msg.get_payload(),
+          f"LUA notify: an SMS notification goes by e-mail to the address set ({dict(msg.items())})")
+    log = open(server.log(), errors="replace").read()
+    check("an SMS cannot be sent from Dovecot" in log and "+15551234567" not in log,
+          "LUA notify: ... which is logged (without the number)")
+
+    # Activated with the tool: the device gets in with the password.
+    tool.run("device", "activate", PLATFORM, henry, device)
+    check(imap_login(imap, henry, pw, THUNDERBIRD)[0],
+          "LUA notify: the device activated with the tool: the next login passes")
+    check(not new_messages(), "LUA notify: ... and nothing is sent")
+    log = open(server.log(), errors="replace").read()
+    check(pw not in log and PASSWORDS[iris] not in log, "LUA notify: no password in Dovecot's log")
+
+
+SCRIPT_CHECKS = r"""
+-- The shipped passdb script (the Lua variant's copy: its users file, the fake
+-- sendmail as notify_command) outside Dovecot, on a fake mail2fa module whose
+-- decisions carry the notifications given here: what the script mails.
+local script, outbox, user, password = table.unpack(arg, 1, 4)
+local function check(ok, what) print((ok and "ok    " or "FAIL  ") .. "LUA script: " .. what) end
+local A = { PASSDB_RESULT_OK = 1, PASSDB_RESULT_USER_UNKNOWN = 2,
+  PASSDB_RESULT_PASSWORD_MISMATCH = 3, PASSDB_RESULT_INTERNAL_FAILURE = 4 }
+dovecot = { auth = A }
+local note, fallback, fallback_err, fallback_raises
+local engine = {
+  is_open = function() return true end,
+  close = function() end,
+  check_login = function(_, _, _, _, input, _, host_check)
+    assert(host_check(input) == true)
+    return { allowed = false, outcome = "device_pending", reason = "device_pending",
+      cacheable = false, audit = "fake decision", device = string.rep("ab", 16),
+      notification = note }
+  end,
+  notification_fallback = function()
+    if fallback_raises then error("fallback raised") end
+    return fallback, fallback_err
+  end,
+}
+package.loaded["mail2fa"] = {
+  check_name = function() return true end,
+  open_config = function() return engine end,
+}
+dofile(script)
+local logs = {}
+local function log(_, line) logs[#logs + 1] = line end
+local function login()
+  logs = {}
+  local req = { user = user, service = "imap", remote_ip = "203.0.113.7",
+    password_verify = function() return 1 end, log_info = log, log_warning = log, log_error = log }
+  return auth_password_verify(req, password)
+end
+local function logged(text)
+  for _, line in ipairs(logs) do
+    if line:find(text, 1, true) then return true end
+  end
+  return false
+end
+local function count()
+  local n, ls = 0, io.popen("ls " .. outbox)
+  for name in ls:lines() do
+    if not name:find("%.args$") then n = n + 1 end
+  end
+  ls:close()
+  return n
+end
+local function newest()
+  local ls = io.popen("ls -t " .. outbox .. " | grep -v '\\.args$' | head -n 1")
+  local name = ls:read("l")
+  ls:close()
+  local f = io.open(outbox .. "/" .. name)
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local before = count()
+note = { channel = "email", to = user, subject = "Subject line", text = "The text.\r\nLine 2" }
+check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before + 1,
+  "a decision's e-mail notification is mailed; the login refused as decided")
+local sent = newest()
+check(sent:find("^To: " .. user .. "\nSubject: Subject line\n") and sent:find("\n\nThe text.\nLine 2\n$")
+  and not sent:find(password, 1, true), "the message: its headers, a blank line, the text")
+for _, field in ipairs({ "subject", "to" }) do
+  for what, bad in pairs({ ["CR LF"] = "\r\nBcc: victim@example.net",
+      LF = "\nBcc: victim@example.net", NUL = "\0x" }) do
+    before = count()
+    note = { channel = "email", to = user, subject = "Subject", text = "T" }
+    note[field] = note[field] .. bad
+    check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before
+      and logged("control character"),
+      string.format("a %s holding %s (header injection) is refused: nothing mailed, logged",
+        field, what))
+  end
+end
+before = count()
+note = { channel = "sms", to = "+15551234567", subject = "S", text = "T" }
+fallback = { channel = "email", to = "home@example.net", subject = "S", text = "T" }
+check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before + 1
+  and newest():find("^To: home@example.net\n") and logged("an SMS cannot be sent from Dovecot"),
+  "an SMS notification: its e-mail version is mailed, and that is logged")
+before = count()
+fallback = nil
+check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before
+  and logged("not sent (no e-mail address)"), "an SMS without an e-mail version: nothing mailed, logged")
+fallback_err = "store down"
+check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before
+  and logged("store down"), "the e-mail version cannot be had: nothing mailed, logged")
+fallback_raises = true
+check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before
+  and logged("fallback raised"), "an error while notifying: logged, the login answered as decided")
+note = nil
+check(login() == A.PASSDB_RESULT_PASSWORD_MISMATCH and count() == before and not logged("notification"),
+  "a decision without a notification: nothing mailed")
+for _, line in ipairs(logs) do
+  if line:find(password, 1, true) then check(false, "the password in the log") end
+end
+"""
+
+
+def lua_script_outside_dovecot(driver, work, script, outbox):
+    """The passdb script's notifications on decisions a real engine does not
+    make (header values with CR/LF, a missing e-mail version, errors)."""
+    path = os.path.join(work, "script_checks.lua")
+    with open(path, "w") as f:
+        f.write(SCRIPT_CHECKS)
+    done = subprocess.run([driver, path, script, outbox, "henry@example.com",
+                           PASSWORDS["henry@example.com"]], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    for line in lines:
+        if line.startswith(("ok    ", "FAIL  ")):
+            check(line.startswith("ok"), line[6:])
+    check(done.returncode == 0 and len(lines) >= 13,
+          f"LUA script: the checks ran to their end ({done.stderr.strip()})")
+
+
 LUA_CHECKS = r"""
 -- The Lua module's check_login outside Dovecot: what the script's password
 -- check is given, and what becomes of a check that cannot answer.
-local moddir, conf, platform, account, password, code1, code2, damaged, where = table.unpack(arg, 1, 9)
+local moddir, conf, platform, account, password, code1, code2, damaged, where, local_account =
+  table.unpack(arg, 1, 10)
 package.cpath = moddir .. "/?.so;" .. package.cpath
 local m2fa = require "mail2fa"
 local function check(ok, what) print((ok and "ok    " or "FAIL  ") .. "LUA module: " .. what) end
@@ -661,6 +938,49 @@ check(r == nil and #seen == 0, "a client address that is not one: refused, the c
 check(not pcall(e.check_login, e, platform, account, "imap", input, client, "not a function"),
   "a check that is not a function raises")
 
+-- A new device on pop3 (device-authorization for this account): blocked,
+-- with the message mail2fa composed for the user.
+local phone = { device_type = "Thunderbird", user_agent = "Thunderbird/115.0",
+  remote_addr = "203.0.113.7" }
+r, err = e:check_login(platform, account, "pop3", password, phone, host(true))
+local n = r and r.notification
+check(r and r.outcome == "device_pending" and type(r.device) == "string" and #r.device == 32,
+  "a new device is pending (" .. tostring(r and r.outcome or err) .. ")")
+check(n and n.channel == "email" and n.to == account
+  and n.subject == "New device blocked for " .. account
+  and n.text:find("https://mail.example.com/devices?user=" .. account
+    .. "&device=" .. r.device, 1, true) ~= nil,
+  "the result carries the notification: e-mail to the account, subject, text with the portal link ("
+  .. tostring(n and n.text) .. ")")
+local device = r and r.device
+r = e:check_login(platform, account, "pop3", password, phone, host(true))
+check(r and r.outcome == "device_pending" and r.device == device and r.notification == nil,
+  "the same device again within the notify interval: pending, no notification")
+r = e:authenticate(platform, account, { protocol = "pop3", password_correct = true,
+  device_type = "Other", remote_addr = "203.0.113.8" })
+check(r and r.outcome == "device_pending" and r.notification and r.notification.channel == "email",
+  "authenticate's result carries the notification of another new device too")
+local fb
+fb, err = e:notification_fallback(platform, account, device)
+check(fb and fb.channel == "email" and fb.to == account and fb.subject == n.subject
+  and fb.text:find(device, 1, true) ~= nil,
+  "notification_fallback: the message by e-mail (" .. tostring(fb and fb.to or err) .. ")")
+fb, err = e:notification_fallback(platform, account, string.rep("0", 32))
+check(fb == nil and type(err) == "string", "notification_fallback of an unknown device: nil, message ("
+  .. tostring(err) .. ")")
+fb, err = e:notification_fallback(platform, account, "not a device")
+check(fb == nil and type(err) == "string", "notification_fallback of a malformed id: nil, message")
+-- An account without an address (its name has no '@', no e-mail set):
+-- nothing to send.
+r = e:authenticate(platform, local_account, { protocol = "pop3", password_correct = true,
+  device_type = "Thunderbird", remote_addr = "203.0.113.7" })
+check(r and r.outcome == "device_pending" and r.notification == nil,
+  "a new device of an account without an address: pending, no notification")
+local a, b = e:notification_fallback(platform, local_account, r and r.device or "")
+check(a == nil and b == nil, "notification_fallback without an address: a lone nil")
+check(not pcall(e.notification_fallback, e, platform, account, true),
+  "notification_fallback with a device that is not a string raises")
+
 local bad
 bad, err = m2fa.open_config(damaged)
 check(bad == nil and tostring(err):find(damaged .. ":" .. where .. ":", 1, true),
@@ -687,6 +1007,8 @@ e:close()
 check(not e:is_open(), "closed: is_open is false")
 r, err = e:check_login(platform, account, "imap", input, client, host(true))
 check(r == nil and err == "closed" and #seen == 0, "after close: nil, closed")
+r, err = e:notification_fallback(platform, account, device)
+check(r == nil and err == "closed", "after close: notification_fallback: nil, closed")
 """
 
 
@@ -696,6 +1018,10 @@ def lua_outside_dovecot(driver, work, lua_dir, conf, tool):
     gina = "gina@example.com"
     uri = tool.enroll(gina)
     tool.run("account", "policy", PLATFORM, gina, "imap", "code-in-login")
+    tool.run("account", "policy", PLATFORM, gina, "pop3", "device-authorization")
+    local_account = "ginalocal"  # no '@', no e-mail: no address to notify
+    tool.enroll(local_account)
+    tool.run("account", "policy", PLATFORM, local_account, "pop3", "device-authorization")
     now = time.time()
     script = os.path.join(work, "check_login.lua")
     with open(script, "w") as f:
@@ -704,13 +1030,14 @@ def lua_outside_dovecot(driver, work, lua_dir, conf, tool):
     with open(conf) as f, open(damaged, "w") as out:
         out.write(f.read().replace("max_failures = 5", "max_failures = \"five\""))
     done = subprocess.run([driver, script, lua_dir, conf, PLATFORM, gina, "gina-Secret-1",
-                           totp(uri, now - 30), totp(uri, now), damaged, damaged_at(conf)],
+                           totp(uri, now - 30), totp(uri, now), damaged, damaged_at(conf),
+                           local_account],
                           capture_output=True, text=True)
     lines = done.stdout.splitlines()
     for line in lines:
         if line.startswith(("ok    ", "FAIL  ")):
             check(line.startswith("ok"), line[6:])
-    check(done.returncode == 0 and len(lines) >= 18,
+    check(done.returncode == 0 and len(lines) >= 29,
           f"LUA module: the check_login script ran to its end ({done.stderr.strip()})")
 
 
@@ -1202,9 +1529,12 @@ def main():
         confs = {}
         for variant in ("pam", "lua"):
             confs[variant] = os.path.join(work, f"{variant}.toml")
+            replacements = {"/var/lib/mail2fa/mail2fa.db": os.path.join(work, f"{variant}.db")}
+            if variant == "lua":  # and notifications with a link to the portal
+                replacements[PORTAL_LINK_SHIPPED] = \
+                    f'portal_link = "{PORTAL_LINK}?user={{account}}&device={{device}}"'
             with open(confs[variant], "w") as f:
-                f.write(shipped("mail2fa.toml", {
-                    "/var/lib/mail2fa/mail2fa.db": os.path.join(work, f"{variant}.db")}))
+                f.write(shipped("mail2fa.toml", replacements))
             os.chmod(confs[variant], 0o644)
         # PAM: the shipped stack, with the module, configuration and host password file here.
         pam_db = os.path.join(work, "pam.db")
@@ -1217,14 +1547,18 @@ def main():
             for path in pam_files:
                 with open(path, "w") as f:
                     f.write(stack)
-        # Lua: the shipped script, with the configuration, users file and module directory here.
+        # Lua: the shipped script, with the configuration, users file and
+        # module directory here, and notifications mailed through a fake sendmail.
         lua_db = os.path.join(work, "lua.db")
         script = os.path.join(work, "mail2fa-passdb.lua")
+        sendmail, outbox = fake_sendmail(work)
         with open(script, "w") as f:
             f.write(shipped("dovecot/mail2fa-passdb.lua", {
                 "/etc/mail2fa/mail2fa.toml": confs["lua"],
                 "/etc/dovecot/mail2fa-users": passwd,
                 "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(lua_dir, "?.so"),
+                "notify_command = nil,": f'notify_command = "{sendmail} -t -i",',
+                "notify_from = nil,": f'notify_from = "{NOTIFY_FROM}",',
             }))
         # A second passdb that takes every plain password, as Debian's
         # auth-system.conf.ext would: a refusal of mail2fa must not fall
@@ -1245,10 +1579,13 @@ def main():
             servers.append(server)
             print(f"{variant}: dovecot started in {server.start() * 1000:.0f} ms")
             scenarios(variant, server, tool, syslog if variant == "pam" else None)
+            if variant == "lua":
+                lua_notifications(server, tool, work, outbox)
             if variant == "pam" and args.pam_driver:
                 pam_outside_dovecot(os.path.abspath(args.pam_driver), work, pam_module,
                                     confs["pam"], pwdfile, tool, syslog)
             if variant == "lua" and args.lua_driver:
+                lua_script_outside_dovecot(os.path.abspath(args.lua_driver), work, script, outbox)
                 lua_outside_dovecot(os.path.abspath(args.lua_driver), work, lua_dir, confs["lua"],
                                     tool)
             if args.bench:
