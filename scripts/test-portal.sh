@@ -37,5 +37,5 @@ bash scripts/build-integrations.sh
 cargo build --quiet -p mail2fa-server
 cargo build --quiet --features cli --bin mail2fa
 bin="${CARGO_TARGET_DIR:-target}/debug"
-python3 tests/portal/e2e.py --server "$bin/mail2fa-server" --tool "$bin/mail2fa" \
+python3 -B tests/portal/e2e.py --server "$bin/mail2fa-server" --tool "$bin/mail2fa" \
   --lua-module target/integrations/mail2fa.so "$@"

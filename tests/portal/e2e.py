@@ -13,8 +13,9 @@ password+code, and a fresh sign-in, done by keyboard alone, needs the
 code); an application password made in the portal logs in over IMAP until
 it is revoked there; recovery codes; turning 2FA off needs a right code;
 codes by e-mail read from the mailbox, each once; a device blocked by an
-IMAP login authorized in the portal; a client whose IMAP ID is markup shown
-as text. Every page visited is checked for a label on each visible input;
+IMAP login authorized in the portal from the link of the notification the
+Lua passdb mailed (read from the mailbox); a client whose IMAP ID is markup
+shown as text. Every page visited is checked for a label on each visible input;
 with --screenshots DIR each of the portal's pages is photographed there at
 desktop (1280x900) and phone (390x844) sizes (docs/screenshots/portal/).
 Then the panel API's own flows (enrollment, mail through Postfix, the SMS
@@ -43,11 +44,13 @@ import urllib.error
 import urllib.request
 import uuid
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import qr  # noqa: E402
 import stack  # noqa: E402
 import webdriver  # noqa: E402
+import pages  # noqa: E402
 from pages import Album, Portal  # noqa: E402
 from webdriver import Keys  # noqa: E402
 
@@ -321,12 +324,13 @@ class Run:
         self.dovecot, self.postfix = parts.dovecot, parts.postfix
         self.album, self.work, self.secrets = album, work, secrets_seen
         self.labels = {}
+        self.widths = {}
 
     def session(self):
         """A new chromium session (a fresh profile) at desktop size, and
         its Portal."""
         browser = self.driver.session(*webdriver.DESKTOP)
-        return browser, Portal(browser, self.service.url, self.album, self.labels)
+        return browser, Portal(browser, self.service.url, self.album, self.labels, self.widths)
 
     def account(self, account):
         """The panel API's view of an account: (status, JSON)."""
@@ -349,15 +353,21 @@ def sign_in(portal, address, page=None):
     portal.click("Continue")
 
 
-def sign_in_with_code(portal, address, auth):
-    """Signs in with the password and the next code of `auth`; whether it
-    worked (the overview is shown)."""
-    sign_in(portal, address)
+def sign_in_with_code(portal, address, auth, there=None):
+    """Signs in with the password and the next code of `auth`, on the
+    sign-in page shown (`there`: the page it leads to), else on a new one;
+    whether it worked (that page, or the overview, is shown)."""
+    if there is None:
+        sign_in(portal, address)
+    else:
+        portal.fill("Mail address", address)
+        portal.fill("Password", PASSWORDS[address])
+        portal.click("Continue")
     if not portal.path().startswith("/portal/sign-in/code"):
         return False
     portal.fill("Code", auth.code())
     portal.click("Sign in")
-    return portal.path() == "/portal/"
+    return portal.path() == (there or "/portal/")
 
 
 def scan(run, portal, who):
@@ -644,12 +654,13 @@ def erin_email_codes(run):
 
 
 def dave_devices(run):
-    """7 (and a device authorized in the portal). dave's IMAP policy is
-    device authorization: a Thunderbird login with the right password is
-    refused and its device recorded blocked; a client whose IMAP ID is
-    markup is recorded too and shown as text on the devices page (no
-    element made of it, nothing run); "This was me: authorize" lets
-    Thunderbird in."""
+    """3 and 7. dave's IMAP policy is device authorization: a Thunderbird
+    login with the right password is refused, its device recorded blocked,
+    and the Lua passdb mails dave a notification through Postfix. Its link,
+    read from dave's mailbox over IMAP, opened in a fresh browser, asks
+    him to sign in and then shows the device; meanwhile a client whose IMAP
+    ID is markup is recorded too and shown as text (no element made of it,
+    nothing run); "This was me: authorize" lets Thunderbird in."""
     status, secret = run.service.api("POST", stack.account_path(DAVE) + "/enrollment")
     auth = Authenticator(secret.get("uri", "otpauth://totp/x?secret=A"))
     run.secrets.append(secret.get("uri", "").split("secret=", 1)[-1].split("&", 1)[0])
@@ -657,23 +668,41 @@ def dave_devices(run):
                                      {"code": auth.code()})
     check(status == 200 and answer.get("confirmed") is True, f"API: dave enrolled ({status})")
     run.policy(DAVE, "imap", "device-authorization")
+    # dave reads his mail as his mail app does: with an application password.
+    status, created = run.service.api("POST", stack.account_path(DAVE) + "/app-passwords",
+                                      {"name": "mail reader", "protocols": ["imap"]})
+    reader = created.get("password", "") if status == 201 else ""
+    run.secrets.append(reader)
     password = PASSWORDS[DAVE]
     imap = run.dovecot.imap
     check(not stack.imap_login(imap, DAVE, password, stack.dovecot_e2e.THUNDERBIRD)[0],
           "IMAP: dave's Thunderbird, right password, not authorized: refused")
+    subject = f"New device blocked for {DAVE}"
+    message = stack.wait_for_message(imap, DAVE, reader, lambda m: m["Subject"] == subject)
+    text = stack.text_of(message) if message else ""
+    link = re.search(r"(http://\S+/portal/devices/[0-9a-f]+)", text)
+    check(message is not None and "A new Thunderbird (imap)" in text and link is not None
+          and link.group(1).startswith(run.service.url + "/portal/devices/"),
+          "mail: the notification (Lua passdb, notify_command, Postfix) is in dave's "
+          "mailbox, read over IMAP, with the portal's link to the device")
+    if link is None:
+        return
+    device = link.group(1).rsplit("/", 1)[1]
     browser, portal = run.session()
     with browser:
-        check(sign_in_with_code(portal, DAVE, auth), "portal: dave signs in with a code")
-        check("1 — review them" in portal.text(), "overview: one blocked device")
-        portal.click("Devices")
-        names = portal.browser.execute(
-            "return [...document.querySelectorAll('ul.devices > li h2')]"
-            ".map(h => [h.closest('li').id, h.textContent]);")
-        check(len(names) == 1 and names[0][1].startswith("Thunderbird")
-              and "blocked" in names[0][1],
-              f"devices page: Thunderbird, blocked ({names})")
+        portal.browser.navigate(link.group(1))
+        check(portal.path() == f"/portal/sign-in?next=/portal/devices/{device}",
+              f"portal: the link asks dave to sign in first ({portal.path()})")
+        check(sign_in_with_code(portal, DAVE, auth, there=f"/portal/devices/{device}"),
+              "portal: dave signs in with a code and is on the link's device")
+        cards = portal.browser.execute(
+            "return [...document.querySelectorAll('ul.devices > li')]"
+            ".map(li => [li.id, li.querySelector('h2').textContent, li.className]);")
+        check(len(cards) == 1 and cards[0][0] == f"device-{device}"
+              and cards[0][1].startswith("Thunderbird") and "blocked" in cards[0][1]
+              and "highlight" in cards[0][2],
+              f"devices page: the link's device, Thunderbird, blocked, highlighted ({cards})")
         portal.seen("devices")
-        thunderbird = names[0][0] if names else ""
 
         check(not stack.imap_login(imap, DAVE, password, HOSTILE_ID)[0],
               "IMAP: a client whose IMAP ID is markup, not authorized: refused")
@@ -688,7 +717,7 @@ def dave_devices(run):
         check(made == [0, "undefined"],
               f"devices page: no element made of it, nothing ran ({made})")
         portal.seen("devices-hostile", photo=False)
-        portal.click("This was me: authorize", within=f"#{thunderbird}")
+        portal.click("This was me: authorize", within=f"#device-{device}")
         check((portal.notice() or "").startswith("The device is authorized"),
               "devices page: Thunderbird authorized")
     check(stack.imap_login(imap, DAVE, password, stack.dovecot_e2e.THUNDERBIRD)[0],
@@ -696,11 +725,28 @@ def dave_devices(run):
 
 
 def accessibility(run):
-    """Every page visited has a label for each visible input."""
+    """Every page visited has a label for each visible input (the check
+    itself first shown to find an input without one); the pages photographed
+    fit a phone's screen without sideways scrolling."""
+    sample = os.path.join(run.work, "labels.html")
+    with open(sample, "w") as f:
+        f.write("""<!doctype html><title>labels</title><form>
+<input type="hidden" name="csrf"><input name="bare">
+<label for="named">Named</label><input id="named" name="named">
+<label>Inside <input name="inside"></label>
+<input name="unseen" style="display: none"></form>""")
+    with run.driver.session(*webdriver.DESKTOP) as browser:
+        browser.navigate("file://" + sample)
+        found = browser.execute(pages.UNLABELLED)
+    check(found == ["bare"], f"labels: the check finds the one visible input without a label "
+                             f"({found})")
     for name in PAGES:
         check(name in run.labels, f"pages: {name} was visited")
     for name, missing in sorted(run.labels.items()):
         check(not missing, f"labels: every visible input of {name} has a label ({missing})")
+    for name, wider in sorted(run.widths.items()):
+        check(wider == 0, f"phone: {name} fits the width of a phone's screen "
+                          f"({wider} px too wide)")
 
 
 def flow(name, function, *args):

@@ -84,17 +84,27 @@ class Album:
 class Portal:
     """One browser session on the portal at `base` (the service's URL)."""
 
-    def __init__(self, browser, base, album, labels):
+    def __init__(self, browser, base, album, labels, widths):
         self.browser = browser
         self.base = base
         self.album = album
-        # page name -> the unlabelled inputs found on it (the run checks
-        # every page it visited had none).
+        # page name (or path) -> the unlabelled inputs found on it: every
+        # page loaded is looked at (the run checks there were none).
         self.labels = labels
+        # page name -> CSS pixels it overflows a phone's screen sideways.
+        self.widths = widths
 
     def open(self, path):
         """Loads `path` of the portal (following redirects)."""
         self.browser.navigate(self.base + path)
+        self.check_labels()
+
+    def check_labels(self, name=None):
+        """Records the unlabelled inputs of the page shown, under `name`
+        (else its path without the query)."""
+        name = name or self.path().split("?", 1)[0]
+        self.labels.setdefault(name, [])
+        self.labels[name] += self.browser.execute(UNLABELLED)
 
     def path(self):
         """The path (and query) of the page shown."""
@@ -139,11 +149,13 @@ class Portal:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if self.browser.execute(
-                        "return !window.m2faOldPage && document.readyState === 'complete';"):
-                    return
+                done = self.browser.execute(
+                    "return !window.m2faOldPage && document.readyState === 'complete';")
             except webdriver.WebDriverError:
-                pass  # between two pages
+                done = False  # between two pages
+            if done:
+                self.check_labels()
+                return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no new page after the click (on {self.path()})")
             time.sleep(0.05)
@@ -167,9 +179,13 @@ class Portal:
         return found[0].text() if found else None
 
     def seen(self, name, photo=True):
-        """Records the page shown as `name`: its unlabelled inputs, and its
-        screenshots (when `photo` and the run keeps them)."""
-        self.labels.setdefault(name, [])
-        self.labels[name] += self.browser.execute(UNLABELLED)
+        """Records the page shown as `name`: its unlabelled inputs, how much
+        wider than a phone's screen it is at phone size (in `widths`), and
+        its screenshots (when `photo` and the run keeps them)."""
+        self.check_labels(name)
+        self.browser.set_viewport_size(*webdriver.PHONE)
+        self.widths[name] = self.browser.execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;")
+        self.browser.set_viewport_size(*webdriver.DESKTOP)
         if photo:
             self.album.take(self.browser, name)

@@ -482,13 +482,18 @@ class Stack:
         how long each took; what started (and the sink) is stopped by
         stop(), also after a part failed to start."""
         # Dovecot's Lua passdb: the shipped script and snippet with only
-        # their paths replaced, on the service's configuration file.
+        # their paths and the notifications' command replaced, on the
+        # service's configuration file.
         script = os.path.join(self.work, "mail2fa-passdb.lua")
         with open(script, "w") as f:
             f.write(shipped("dovecot/mail2fa-passdb.lua", {
                 "/etc/mail2fa/mail2fa.toml": self.service.conf,
                 "/etc/dovecot/mail2fa-users": self.passwd,
                 "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(self.lua_dir, "?.so"),
+                # Blocked devices' notifications go to the sandbox Postfix.
+                "notify_command = nil,":
+                    f'notify_command = "/usr/sbin/sendmail -C {self.postfix.conf_dir} -t -i",',
+                "notify_from = nil,": 'notify_from = "mail2fa@example.com",',
             }))
         with open(self.dovecot.conf, "a") as f:
             f.write(shipped("dovecot/auth-mail2fa-lua.conf",

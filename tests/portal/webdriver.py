@@ -36,6 +36,7 @@ CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--hide-scrollbars",  # as a phone's: the page gets the whole width
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
