@@ -397,7 +397,8 @@ def scan(run, portal, who):
     secret = uri.split("secret=", 1)[1].split("&", 1)[0]
     run.secrets.append(secret)
     key = portal.browser.find("code.key").text()
-    check(key.replace(" ", "") == secret, f"enrollment page: the key as text is the QR code's ({who})")
+    check(key.replace(" ", "") == secret,
+          f"enrollment page: the key as text is the QR code's ({who})")
     return uri
 
 
@@ -470,7 +471,8 @@ def alice_enrolls(run):
               "enrollment page: the code from the screenshot's QR code enrolls alice")
         portal.seen("overview-on")
     status, account = run.account(ALICE)
-    check(account.get("enrollment") == "confirmed", f"API: alice's enrollment is confirmed ({status})")
+    check(account.get("enrollment") == "confirmed",
+          f"API: alice's enrollment is confirmed ({status})")
 
     run.policy(ALICE, "imap", "code-in-login")
     password = PASSWORDS[ALICE]
@@ -649,8 +651,9 @@ def erin_email_codes(run):
         sign_in(portal, ERIN)
         portal.fill("Code", code)
         portal.click("Sign in")
-        check(portal.path().startswith("/portal/sign-in/code") and portal.problem() is not None,
-              f"portal: the same e-mailed code again is refused ({portal.problem()})")
+        problem = portal.problem() or ""
+        check(portal.path().startswith("/portal/sign-in/code") and problem.startswith("That code"),
+              f"portal: the same e-mailed code again is refused ({problem})")
 
 
 def dave_devices(run):
@@ -662,8 +665,11 @@ def dave_devices(run):
     ID is markup is recorded too and shown as text (no element made of it,
     nothing run); "This was me: authorize" lets Thunderbird in."""
     status, secret = run.service.api("POST", stack.account_path(DAVE) + "/enrollment")
-    auth = Authenticator(secret.get("uri", "otpauth://totp/x?secret=A"))
-    run.secrets.append(secret.get("uri", "").split("secret=", 1)[-1].split("&", 1)[0])
+    check(status == 201, f"API: dave's enrollment started ({status})")
+    if status != 201:
+        return
+    auth = Authenticator(secret["uri"])
+    run.secrets.append(secret["uri"].split("secret=", 1)[1].split("&", 1)[0])
     status, answer = run.service.api("POST", stack.account_path(DAVE) + "/enrollment/confirm",
                                      {"code": auth.code()})
     check(status == 200 and answer.get("confirmed") is True, f"API: dave enrolled ({status})")

@@ -1,14 +1,15 @@
 """The portal as its users see it in chromium: fields found by their
 labels, buttons and links by their text, the page's heading, notice and
-problem; every page visited checked for a label on each visible input,
-and photographed at desktop and phone sizes when the run keeps
-screenshots.
+problem; every page loaded checked for a label on each visible input;
+the pages named by Portal.seen also measured at phone width and
+photographed at desktop and phone sizes when the run keeps screenshots.
 
+    labels, widths = {}, {}
     with driver.session(*webdriver.DESKTOP) as browser:
-        portal = Portal(browser, service.url, album)
+        portal = Portal(browser, service.url, Album(None), labels, widths)
         portal.open("/portal/")
-        portal.field("Mail address").send_keys("alice@example.com")
-        portal.button("Continue").click()
+        portal.fill("Mail address", "alice@example.com")
+        portal.click("Continue")  # waits for the next page
 """
 
 import os
