@@ -12,7 +12,8 @@ its owner enrolls from the QR code of a screenshot (then IMAP takes
 password+code, and a fresh sign-in, done by keyboard alone, needs the
 code); an application password made in the portal logs in over IMAP until
 it is revoked there; recovery codes; turning 2FA off needs a right code;
-codes by e-mail read from the mailbox, each once; a device blocked by an
+codes by e-mail read from the mailbox, each once (and by SMS, read from
+the gateway's sink); a device blocked by an
 IMAP login authorized in the portal from the link of the notification the
 Lua passdb mailed (read from the mailbox); a client whose IMAP ID is markup
 shown as text. Every page visited is checked for a label on each visible input;
@@ -33,6 +34,7 @@ MAIL2FA_E2E_INSTANCE (0-9) gives a run its own Dovecot and Postfix ports.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -59,10 +61,11 @@ ALICE = "alice@example.com"
 ADMIN = f"admin@{PLATFORM}"
 ERIN = "erin@example.com"  # e-mail codes
 DAVE = "dave@example.com"  # devices
+GRACE = "grace@example.com"  # SMS codes
 # The account of the flows that drive the panel API (enrollment, mail
 # delivery): the portal's flows have alice.
 CAROL = "carol@example.com"
-MAILBOXES = [ALICE, ADMIN, ERIN, DAVE, CAROL]
+MAILBOXES = [ALICE, ADMIN, ERIN, DAVE, GRACE, CAROL]
 PASSWORDS = stack.PASSWORDS
 # The portal's pages, each photographed (desktop and phone) and checked
 # for labels: the page names of Portal.seen.
@@ -656,6 +659,51 @@ def erin_email_codes(run):
               f"portal: the same e-mailed code again is refused ({problem})")
 
 
+def grace_sms_codes(run, sink):
+    """grace (enrolled by the panel API) chooses codes by SMS with her
+    mobile number on the security page; a fresh sign-in sends the code to
+    the SMS gateway (the sink), whose request gives it; typed, she is in."""
+    status, secret = run.service.api("POST", stack.account_path(GRACE) + "/enrollment")
+    check(status == 201, f"API: grace's enrollment started ({status})")
+    if status != 201:
+        return
+    auth = Authenticator(secret["uri"])
+    run.secrets.append(secret["uri"].split("secret=", 1)[1].split("&", 1)[0])
+    status, _ = run.service.api("POST", stack.account_path(GRACE) + "/enrollment/confirm",
+                                {"code": auth.code()})
+    check(status == 200, f"API: grace enrolled ({status})")
+    phone = "+41790000017"
+    browser, portal = run.session()
+    with browser:
+        check(sign_in_with_code(portal, GRACE, auth), "portal: grace signs in with a code")
+        portal.click("Security")
+        portal.field("Code by SMS").click()
+        portal.fill("Mobile number for codes", phone)
+        portal.click("Save")
+        check(portal.notice() == "Saved."
+              and portal.field("Code by SMS").property("checked") is True,
+              "security page: codes by SMS to grace's mobile number, saved")
+    before = len(sink.requests)
+    browser, portal = run.session()
+    with browser:
+        sign_in(portal, GRACE)
+        check(portal.path().startswith("/portal/sign-in/code")
+              and portal.notice() == "We sent you a code."
+              and "code we sent you by SMS" in portal.text(),
+              f"portal: grace's password, then the page says a code went by SMS ({portal.path()})")
+        sent = sink.wait(before + 1)[before:]
+        body = json.loads(sent[0]["body"]) if sent else {}
+        found = re.search(r": (\d{6,10})\b", body.get("text", ""))
+        check(body.get("to") == phone and found is not None,
+              "SMS: the gateway (the sink) was asked to send the code to grace's number")
+        if found is None:
+            return
+        portal.fill("Code", found.group(1))
+        portal.click("Sign in")
+        check(portal.path() == "/portal/" and "code by SMS" in portal.text(),
+              "portal: the code sent by SMS signs grace in")
+
+
 def dave_devices(run):
     """3 and 7. dave's IMAP policy is device authorization: a Thunderbird
     login with the right password is refused, its device recorded blocked,
@@ -840,6 +888,8 @@ def main():
             flow("tool", operator_tool, os.path.abspath(args.tool), service)
         secrets_seen.append(flow("mail", mail_delivery, service, parts.postfix, parts.dovecot))
         flow("SMS sink", sms_sink, parts.sink, driver, work, shots)
+        # After the sink's own checks, which count its requests from none.
+        flow("SMS codes", grace_sms_codes, run, parts.sink)
 
         leaked = no_secrets_in(parts.logs(), secrets_seen)
         check(not leaked, f"logs: no password, token, secret, code or application password "

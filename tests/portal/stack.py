@@ -57,8 +57,10 @@ TAG = dovecot_e2e.TAG
 PLATFORM = dovecot_e2e.PLATFORM
 PASSWORDS = dict(dovecot_e2e.PASSWORDS)
 # The portal's own mailboxes, beside tests/dovecot/e2e.py's users: the
-# platform's administrator (no 2FA: the password alone signs in).
+# platform's administrator (no 2FA: the password alone signs in), and a
+# user of codes by SMS.
 PASSWORDS["admin@example.com"] = "admin-Secret-1"
+PASSWORDS["grace@example.com"] = "grace-Secret-1"  # codes by SMS
 # Codes an authenticator shows this many 30-second steps ahead or behind
 # are taken (the shipped default is 1): a flow that needs several codes
 # for one account takes the next unused step at once (see
