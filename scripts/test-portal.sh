@@ -9,7 +9,8 @@
 # integrations (.ci/run installs them). The system's own Postfix and Dovecot
 # are not used (they need not run).
 #   bash scripts/test-portal.sh                         the tests
-#   bash scripts/test-portal.sh --screenshots DIR       keep the screenshots in DIR
+#   bash scripts/test-portal.sh --screenshots DIR       also photograph every portal page
+#                                                       into DIR (docs/screenshots/portal)
 # MAIL2FA_E2E_INSTANCE=1..9 gives a run its own Dovecot and Postfix ports.
 # Binaries come from ${CARGO_TARGET_DIR:-target}/debug; the integrations
 # from target/integrations (scripts/build-integrations.sh builds there).
@@ -36,5 +37,5 @@ bash scripts/build-integrations.sh
 cargo build --quiet -p mail2fa-server
 cargo build --quiet --features cli --bin mail2fa
 bin="${CARGO_TARGET_DIR:-target}/debug"
-python3 tests/portal/e2e.py --server "$bin/mail2fa-server" --tool "$bin/mail2fa" \
+python3 -B tests/portal/e2e.py --server "$bin/mail2fa-server" --tool "$bin/mail2fa" \
   --lua-module target/integrations/mail2fa.so "$@"

@@ -55,7 +55,17 @@ dovecot_e2e = _load_dovecot_e2e()
 INSTANCE = dovecot_e2e.INSTANCE
 TAG = dovecot_e2e.TAG
 PLATFORM = dovecot_e2e.PLATFORM
-PASSWORDS = dovecot_e2e.PASSWORDS
+PASSWORDS = dict(dovecot_e2e.PASSWORDS)
+# The portal's own mailboxes, beside tests/dovecot/e2e.py's users: the
+# platform's administrator (no 2FA: the password alone signs in), and a
+# user of codes by SMS.
+PASSWORDS["admin@example.com"] = "admin-Secret-1"
+PASSWORDS["grace@example.com"] = "grace-Secret-1"  # codes by SMS
+# Codes an authenticator shows this many 30-second steps ahead or behind
+# are taken (the shipped default is 1): a flow that needs several codes
+# for one account takes the next unused step at once (see
+# Authenticator in e2e.py) instead of waiting for the clock.
+TOTP_WINDOW = 10
 totp = dovecot_e2e.totp
 imap_login = dovecot_e2e.imap_login
 shipped = dovecot_e2e.shipped
@@ -341,8 +351,9 @@ class Service:
     """mail2fa-server on a free loopback port, configured by the shipped
     example with only these changed: its SQLite store in `work` (created),
     the listen address, the API token file (a fresh random token), the
-    portal's administrators, Dovecot's authentication socket, Postfix as
-    SMTP relay, the sink as SMS gateway."""
+    portal's administrators, the notifications' link to its devices page,
+    the TOTP window (TOTP_WINDOW), Dovecot's authentication socket, Postfix
+    as SMTP relay, the sink as SMS gateway."""
 
     def __init__(self, binary, work, admins=(), auth_socket=None, smtp_port=None, sms_url=None):
         self.binary = binary
@@ -363,6 +374,10 @@ class Service:
             "listen = []": f'listen = ["127.0.0.1:{self.port}"]',
             '#api_token_file = "/etc/mail2fa/api-tokens"': f"api_token_file = {json.dumps(tokens)}",
             "admins = []": f"admins = {json.dumps(list(admins))}",
+            # The notifications' link: this service's devices page.
+            '#portal_link = "https://mail.example.com/devices?user={account}"':
+                f'portal_link = "{self.url}/portal/devices/{{device}}"',
+            "window = 1\n": f"window = {TOTP_WINDOW}\n",
         }
         if auth_socket:
             changes['dovecot_socket = "/run/dovecot/auth-client"'] = \
@@ -451,6 +466,10 @@ class Stack:
         self.lua_dir = os.path.dirname(os.path.abspath(lua_module))
         self.mailboxes = list(mailboxes)
         _, self.passwd = dovecot_e2e.write_users(work)
+        with open(self.passwd, "a") as f:  # the portal's own users
+            f.writelines(f"{user}:{{SHA512-CRYPT}}{dovecot_e2e.crypt_sha512(password)}\n"
+                         for user, password in PASSWORDS.items()
+                         if user not in dovecot_e2e.PASSWORDS)
         self.dovecot = Dovecot(work, "")  # the Lua passdb is added by start()
         self.sink = Sink()  # listening from here on: its URL goes in the configuration
         self._started = [self.sink]
@@ -465,13 +484,18 @@ class Stack:
         how long each took; what started (and the sink) is stopped by
         stop(), also after a part failed to start."""
         # Dovecot's Lua passdb: the shipped script and snippet with only
-        # their paths replaced, on the service's configuration file.
+        # their paths and the notifications' command replaced, on the
+        # service's configuration file.
         script = os.path.join(self.work, "mail2fa-passdb.lua")
         with open(script, "w") as f:
             f.write(shipped("dovecot/mail2fa-passdb.lua", {
                 "/etc/mail2fa/mail2fa.toml": self.service.conf,
                 "/etc/dovecot/mail2fa-users": self.passwd,
                 "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(self.lua_dir, "?.so"),
+                # Blocked devices' notifications go to the sandbox Postfix.
+                "notify_command = nil,":
+                    f'notify_command = "/usr/sbin/sendmail -C {self.postfix.conf_dir} -t -i",',
+                "notify_from = nil,": 'notify_from = "mail2fa@example.com",',
             }))
         with open(self.dovecot.conf, "a") as f:
             f.write(shipped("dovecot/auth-mail2fa-lua.conf",

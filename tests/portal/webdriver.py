@@ -9,9 +9,10 @@ drives one headless chromium session with a fresh profile.
         browser.screenshot("/tmp/page.png")
 
 Only what the portal's tests use: navigation, elements by CSS selector
-(click, keys, text, attributes), the page source, the window size,
-screenshots. Errors of the driver raise WebDriverError with its code
-("no such element", ...) and message.
+(click, keys, text, attributes), the keyboard (Browser.keys, Keys.TAB),
+scripts, the page source, the window size, screenshots. Errors of the
+driver raise WebDriverError with its code ("no such element", ...) and
+message.
 """
 
 import base64
@@ -35,12 +36,20 @@ CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--hide-scrollbars",  # as a phone's: the page gets the whole width
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+class Keys:
+    """Special keys for Browser.keys (the W3C protocol's code points)."""
+
+    TAB = "\ue004"
+    ENTER = "\ue007"
 
 
 class WebDriverError(RuntimeError):
@@ -210,6 +219,25 @@ class Browser:
         """Every element matching the CSS selector, in document order."""
         values = self.command("POST", "/elements", {"using": "css selector", "value": css})
         return [Element(self, v[ELEMENT]) for v in values]
+
+    def element(self, value):
+        """The Element of an element reference a script returned (None for
+        a script's null)."""
+        return None if value is None else Element(self, value[ELEMENT])
+
+    def active(self):
+        """The element that has the keyboard's focus."""
+        return Element(self, self.command("GET", "/element/active")[ELEMENT])
+
+    def keys(self, text):
+        """Types `text` on the keyboard, into whatever has the focus, as a
+        person does (Keys.TAB, Keys.ENTER move and submit)."""
+        actions = []
+        for ch in text:
+            actions += [{"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch}]
+        self.command("POST", "/actions", {"actions": [
+            {"type": "key", "id": "keyboard", "actions": actions}]})
+        self.command("DELETE", "/actions")
 
     def screenshot(self, path):
         """Saves the visible page as a PNG file at `path`; returns `path`."""
