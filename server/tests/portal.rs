@@ -426,12 +426,49 @@ async fn administrators_manage_their_platform_and_nobody_else_does() {
         StatusCode::FORBIDDEN
     );
     // An administrator signed in with the password alone (no 2FA of its
-    // own): refused.
+    // own) may raise protection, never lower it.
     let mut admin = Browser::new(router.clone());
     admin.sign_in(ADMIN, "admin-Secret-1", None).await;
-    let refused = admin.get("/portal/admin").await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.html.contains("Sign in with a code"));
+    let page = admin.get("/portal/admin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.field("csrf");
+    for (path, form) in [
+        ("/portal/admin/platform", vec![("enabled", "false")]),
+        (
+            "/portal/admin/suspend",
+            vec![("account", ALICE), ("hours", "24")],
+        ),
+        ("/portal/admin/unlock", vec![("account", ALICE)]),
+        ("/portal/admin/reset", vec![("account", ALICE)]),
+        ("/portal/admin/remove", vec![("account", ALICE)]),
+    ] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form);
+        let refused = admin.post(path, &fields).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(refused.html.contains("Sign in with a code"), "{path}");
+    }
+    let engine = service.mail_server();
+    assert!(engine.platform_enabled(PLATFORM).unwrap());
+    assert!(
+        engine
+            .account_status(&id(ALICE), NOW)
+            .unwrap()
+            .suspended_until
+            .is_none()
+    );
+    let raised = admin
+        .post(
+            "/portal/admin/platform",
+            &[("csrf", &csrf), ("enabled", "true")],
+        )
+        .await;
+    assert!(
+        raised
+            .location
+            .unwrap()
+            .starts_with("/portal/admin?done=admin")
+    );
     let admin_app = enroll(&mut admin, ADMIN, "admin-Secret-1").await;
     service.clock.set(NOW + 30);
     let code = admin_app.generate(NOW + 30).unwrap();

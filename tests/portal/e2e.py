@@ -560,7 +560,7 @@ def alice_security(run, auth):
         portal.seen("message")
         portal.click("Security")
         form = 'form[action="/portal/security/recovery-codes"]'
-        portal.fill("Code from your authenticator", auth.code(), within=form)
+        portal.fill("Code (from your authenticator", auth.code(), within=form)
         portal.click("Make new recovery codes")
         codes = [c.text() for c in portal.browser.find_all("#recovery-codes code")]
         run.secrets.extend(codes)
@@ -579,14 +579,14 @@ def alice_disables(run, auth):
         check(sign_in_with_code(portal, ALICE, auth), "portal: alice signs in with a code")
         portal.click("Security")
         form = 'form[action="/portal/security/disable"]'
-        portal.fill("Code from your authenticator", auth.wrong(), within=form)
+        portal.fill("Code (from your authenticator", auth.wrong(), within=form)
         portal.click("Turn off", within=form)
         problem = portal.problem()
         _, account = run.account(ALICE)
         check(problem == "That code is not right. Try again."
               and account.get("enrollment") == "confirmed",
               f"security page: a wrong code leaves 2FA on, the page says so ({problem})")
-        portal.fill("Code from your authenticator", auth.code(), within=form)
+        portal.fill("Code (from your authenticator", auth.code(), within=form)
         portal.click("Turn off", within=form)
         check(portal.path() == "/portal/?done=disabled"
               and portal.notice() == "Two-factor authentication is off."
@@ -617,6 +617,9 @@ def erin_email_codes(run):
         portal.click("Security")
         portal.field("Code by e-mail").click()
         portal.fill("E-mail address for codes", ERIN)
+        # Where codes go is changed only with a code.
+        portal.fill("Code (from your authenticator", auth.code(),
+                    within='form[action="/portal/security/mode"]')
         portal.click("Save")
         check(portal.notice() == "Saved."
               and portal.field("Code by e-mail").property("checked") is True,
@@ -679,6 +682,8 @@ def grace_sms_codes(run, sink):
         portal.click("Security")
         portal.field("Code by SMS").click()
         portal.fill("Mobile number for codes", phone)
+        portal.fill("Code (from your authenticator", auth.code(),
+                    within='form[action="/portal/security/mode"]')
         portal.click("Save")
         check(portal.notice() == "Saved."
               and portal.field("Code by SMS").property("checked") is True,

@@ -455,6 +455,29 @@ pub(crate) async fn set_mode(
     }
 }
 
+/// "Send me a code" on the security page (e-mail and SMS modes), for the
+/// code its changes ask.
+pub(crate) async fn security_send(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let visitor = visitor!(app, headers, "/portal/security");
+    checked!(visitor, &form.csrf);
+    let mut nav = visitor.nav("security");
+    let status = match super::sign_in::send_code(&app, visitor.id()).await {
+        Ok(notice) => {
+            nav.notice = Some(notice);
+            StatusCode::OK
+        }
+        Err(problem) => {
+            nav.problem = Some(problem);
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    security_page(&app, &visitor, status, nav, None).await
+}
+
 /// Proves the second factor again with `code` — demanded even while 2FA
 /// is suspended or its platform is off (`Engine::prove_possession`:
 /// consumed, counted when wrong) — and marks the session proven; the

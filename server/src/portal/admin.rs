@@ -39,28 +39,37 @@ pub(crate) struct Lookup {
     done: String,
 }
 
-/// Refuses anyone but an administrator who signed in with a second
-/// factor (the administration turns 2FA off for others: it is never
-/// reached with a password alone).
+/// Refuses anyone but an administrator.
 fn only_admins(visitor: &Visitor) -> Result<(), Response> {
-    if !visitor.admin {
-        return Err(message(
+    if visitor.admin {
+        Ok(())
+    } else {
+        Err(message(
             StatusCode::FORBIDDEN,
             visitor.nav(""),
             "Administrators only",
             "This page is for your domain's administrators.",
-        ));
+        ))
     }
-    if visitor.session.proven_at.is_none() {
-        return Err(message(
-            StatusCode::FORBIDDEN,
-            visitor.nav(""),
-            "Sign in with a code",
-            "The administration needs two-factor authentication on your own mailbox, and a \
-             sign-in with its code. Turn it on under Overview, then sign in again.",
-        ));
+}
+
+/// Refuses a change that lowers protection (2FA off for the platform; a
+/// mailbox suspended, unlocked, reset or removed) unless the administrator
+/// signed in with a second factor: an administrator's password alone never
+/// turns 2FA off for others. Raising it (2FA on for the platform or a
+/// mailbox) needs no more than the password — that is how a platform's
+/// first administrator starts.
+fn only_proven(visitor: &Visitor) -> Result<(), Response> {
+    if visitor.session.proven_at.is_some() {
+        return Ok(());
     }
-    Ok(())
+    Err(message(
+        StatusCode::FORBIDDEN,
+        visitor.nav("admin"),
+        "Sign in with a code",
+        "This change needs two-factor authentication on your own mailbox, and a sign-in with \
+         its code. Turn it on under Overview, then sign in again.",
+    ))
 }
 
 /// An account of the administrator's own platform (a mailbox of its
@@ -173,6 +182,11 @@ pub(crate) async fn platform(
         return response;
     }
     checked!(visitor, &form.csrf);
+    if !form.enabled {
+        if let Err(response) = only_proven(&visitor) {
+            return response;
+        }
+    }
     let platform = visitor.id().platform().to_owned();
     match app
         .call(move |engine, _| engine.enable_platform(&platform, form.enabled))
@@ -212,6 +226,11 @@ pub(crate) async fn account_action(
         "enable" | "suspend" | "unlock" | "reset" | "remove"
     ) {
         return super::not_found();
+    }
+    if action != "enable" {
+        if let Err(response) = only_proven(&visitor) {
+            return response;
+        }
     }
     let hours = match (action.as_str(), form.hours) {
         ("suspend", None) => return super::not_found(),

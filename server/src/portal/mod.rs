@@ -90,6 +90,7 @@ pub(crate) fn routes(_app: App) -> Router<App> {
         )
         .route("/portal/security", get(account::security))
         .route("/portal/security/mode", post(account::set_mode))
+        .route("/portal/security/send", post(account::security_send))
         .route(
             "/portal/security/recovery-codes",
             post(account::recovery_codes),

@@ -285,7 +285,7 @@ fn code_page_with(
 
 /// Issues an e-mail or SMS code for the session's account and delivers
 /// it; what to tell the user.
-async fn send_code(app: &App, id: &AccountId) -> Result<String, String> {
+pub(crate) async fn send_code(app: &App, id: &AccountId) -> Result<String, String> {
     let asked = id.clone();
     let issued = app
         .call(move |engine, now| {
