@@ -376,6 +376,13 @@ async fn security_page(
     )
 }
 
+/// The security page again, saying why a code was refused (422).
+async fn security_refused(app: &App, visitor: &Visitor, problem: String) -> Response {
+    let mut nav = visitor.nav("security");
+    nav.problem = Some(problem);
+    security_page(app, visitor, StatusCode::UNPROCESSABLE_ENTITY, nav, None).await
+}
+
 pub(crate) async fn security(
     State(app): State<App>,
     headers: HeaderMap,
@@ -414,12 +421,7 @@ pub(crate) async fn set_mode(
     // Where codes go is a key to the mailbox: changed only with a code.
     match prove(&app, &visitor, &form.code).await {
         Ok(()) => {}
-        Err(Ok(problem)) => {
-            let mut nav = visitor.nav("security");
-            nav.problem = Some(problem);
-            return security_page(&app, &visitor, StatusCode::UNPROCESSABLE_ENTITY, nav, None)
-                .await;
-        }
+        Err(Ok(problem)) => return security_refused(&app, &visitor, problem).await,
         Err(Err(())) => return unavailable(visitor.nav("security")),
     }
     let id = visitor.id().clone();
@@ -591,12 +593,7 @@ pub(crate) async fn recovery_codes(
     checked!(visitor, &form.csrf);
     match prove(&app, &visitor, &form.code).await {
         Ok(()) => {}
-        Err(Ok(problem)) => {
-            let mut nav = visitor.nav("security");
-            nav.problem = Some(problem);
-            return security_page(&app, &visitor, StatusCode::UNPROCESSABLE_ENTITY, nav, None)
-                .await;
-        }
+        Err(Ok(problem)) => return security_refused(&app, &visitor, problem).await,
         Err(Err(())) => return unavailable(visitor.nav("security")),
     }
     let id = visitor.id().clone();
@@ -628,11 +625,7 @@ pub(crate) async fn reset(
         .await
     {
         Ok((_, Some(uri))) => show_enrollment(&visitor, Some(&uri), StatusCode::OK, None),
-        Ok((decision, None)) => {
-            let mut nav = visitor.nav("security");
-            nav.problem = Some(refusal(&decision));
-            security_page(&app, &visitor, StatusCode::UNPROCESSABLE_ENTITY, nav, None).await
-        }
+        Ok((decision, None)) => security_refused(&app, &visitor, refusal(&decision)).await,
         Err(_) => unavailable(visitor.nav("security")),
     }
 }
@@ -654,11 +647,7 @@ pub(crate) async fn disable(
         Ok(decision) if decision.is_allowed() => {
             Redirect::to("/portal/?done=disabled").into_response()
         }
-        Ok(decision) => {
-            let mut nav = visitor.nav("security");
-            nav.problem = Some(refusal(&decision));
-            security_page(&app, &visitor, StatusCode::UNPROCESSABLE_ENTITY, nav, None).await
-        }
+        Ok(decision) => security_refused(&app, &visitor, refusal(&decision)).await,
         Err(_) => unavailable(visitor.nav("security")),
     }
 }
