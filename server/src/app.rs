@@ -308,7 +308,7 @@ impl App {
     }
 
     /// Every route of the service — the panel API and the portal —, ready
-    /// for [`axum::serve`] (with
+    /// for `axum::serve` (with
     /// `into_make_service_with_connect_info::<std::net::SocketAddr>()`, so
     /// that the portal knows the client's address).
     pub fn router(&self) -> axum::Router {

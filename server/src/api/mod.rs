@@ -4,8 +4,8 @@
 //! every error is `{"error": {"code": "...", "message": "..."}}` with a
 //! stable code (see [`error`]).
 //!
-//! Each file declares its routes with [`routes!`], which makes both its
-//! router and its list of `(METHOD, path)` pairs: [`ROUTES`] is what the
+//! Each file declares its routes with `routes!`, which makes both its
+//! router and its list of `(METHOD, path)` pairs: [`route_list`] is what the
 //! service answers, and a test holds the OpenAPI document to it.
 
 use axum::Router;
