@@ -223,13 +223,25 @@ impl<S: Store> Engine<S> {
         idle: u64,
         now: u64,
     ) -> Result<(SessionToken, PortalSession)> {
+        self.begin_session(account, stage, idle, now, None)
+    }
+
+    /// A new session under a new token, proven at `proven_at`.
+    fn begin_session(
+        &self,
+        account: &AccountId,
+        stage: SessionStage,
+        idle: u64,
+        now: u64,
+        proven_at: Option<u64>,
+    ) -> Result<(SessionToken, PortalSession)> {
         check_idle(idle)?;
         let session = PortalSession {
             account: account.clone(),
             stage,
             created: now,
             expires_at: now.saturating_add(idle),
-            proven_at: None,
+            proven_at,
             csrf: Zeroizing::new(codes::random_bytes()?),
         };
         let token = SessionToken::generate()?;
