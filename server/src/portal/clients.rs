@@ -262,8 +262,9 @@ pub(crate) async fn create_app_password(
     let mut name = String::new();
     let mut code = Zeroizing::new(String::new());
     let mut scope = Vec::new();
-    for (key, value) in form_pairs(&body) {
-        match key.as_str() {
+    for (key, value) in form_urlencoded::parse(&body) {
+        let value = value.into_owned();
+        match &*key {
             "csrf" => csrf = value,
             "name" => name = value,
             "code" => code = Zeroizing::new(value),
@@ -342,39 +343,4 @@ pub(crate) async fn revoke_app_password(
         }
         Err(_) => unavailable(visitor.nav("app-passwords")),
     }
-}
-
-/// The `key=value` pairs of a form body, decoded.
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let decode = |text: &[u8]| -> String {
-        let mut out = Vec::with_capacity(text.len());
-        let mut i = 0;
-        while i < text.len() {
-            match text[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < text.len() => {
-                    let hex = std::str::from_utf8(&text[i + 1..i + 3]).ok();
-                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(byte) => {
-                            out.push(byte);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                other => out.push(other),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    body.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let mut parts = pair.splitn(2, |b| *b == b'=');
-            let key = decode(parts.next().unwrap_or_default());
-            let value = decode(parts.next().unwrap_or_default());
-            (key, value)
-        })
-        .collect()
 }

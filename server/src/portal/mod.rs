@@ -360,21 +360,13 @@ pub(crate) fn percent(text: &str) -> String {
 
 /// 32 random bytes, base64url (43 characters).
 pub(crate) fn random_token() -> Option<Zeroizing<String>> {
+    use base64::Engine as _;
     use rand::TryRng;
     let mut bytes = Zeroizing::new([0u8; 32]);
     rand::rngs::SysRng.try_fill_bytes(&mut *bytes).ok()?;
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = Zeroizing::new(String::with_capacity(43));
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    Some(out)
+    Some(Zeroizing::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..]),
+    ))
 }
 
 /// A time for people: `2027-01-15 08:00 UTC`.

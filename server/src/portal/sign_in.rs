@@ -9,15 +9,15 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use mail2fa::engine::{
-    AccountId, ClientAnswer, ClientInfo, Credential, Decision, DenyReason, LoginRequest, Mode,
-    Protocol, SessionStage,
+    AccountId, ClientAnswer, ClientInfo, Credential, Decision, LoginRequest, Mode, Protocol,
+    SessionStage,
 };
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
     Nav, PRE_COOKIE, SESSION_COOKIE, client_ip, cookie, local_path, log_sign_in, message, page,
-    random_token, session_of, set_cookie, unavailable, when,
+    random_token, session_of, set_cookie, unavailable,
 };
 use crate::app::App;
 
@@ -158,9 +158,17 @@ pub(crate) async fn password(State(app): State<App>, request: Request) -> Respon
             engine.authenticate(&request_id, &request, now)
         })
         .await;
-    let stage = match decision.as_ref().map(Decision::client_answer) {
-        Ok(ClientAnswer::Allowed | ClientAnswer::EnrollmentRequired) => SessionStage::SignedIn,
-        Ok(ClientAnswer::SecondFactorRequired) => SessionStage::PasswordChecked,
+    // A code owed: the decision says in which mode (no second read).
+    let (stage, owed) = match &decision {
+        Ok(Decision::SecondFactorRequired { mode }) => (SessionStage::PasswordChecked, Some(*mode)),
+        Ok(d)
+            if matches!(
+                d.client_answer(),
+                ClientAnswer::Allowed | ClientAnswer::EnrollmentRequired
+            ) =>
+        {
+            (SessionStage::SignedIn, None)
+        }
         Ok(_) => {
             return message(
                 StatusCode::FORBIDDEN,
@@ -182,12 +190,7 @@ pub(crate) async fn password(State(app): State<App>, request: Request) -> Respon
     let target = match stage {
         SessionStage::PasswordChecked => {
             // E-mail or SMS mode: the first code goes out now.
-            let asked = id_for_code.clone();
-            let mode = app
-                .call(move |engine, now| engine.account_status(&asked, now).map(|s| s.mode))
-                .await
-                .unwrap_or(Mode::Totp);
-            let sent = if matches!(mode, Mode::Email | Mode::Sms) {
+            let sent = if matches!(owed, Some(Mode::Email | Mode::Sms)) {
                 match send_code(&app, &id_for_code).await {
                     Ok(_) => "&sent=1",
                     Err(_) => "&sent=0",
@@ -424,10 +427,12 @@ pub(crate) async fn code(State(app): State<App>, request: Request) -> Response {
             )
             .with_client(client);
             let decision = engine.authenticate(&id, &request, now)?;
-            let mode = engine
-                .account_status(&id, now)
-                .map(|s| s.mode)
-                .unwrap_or(Mode::Totp);
+            // The mode, for the page asking again: only on a refusal.
+            let mode = (!decision.is_allowed()).then(|| {
+                engine
+                    .account_status(&id, now)
+                    .map_or(Mode::Totp, |s| s.mode)
+            });
             Ok((decision, mode))
         })
         .await;
@@ -439,19 +444,8 @@ pub(crate) async fn code(State(app): State<App>, request: Request) -> Response {
         remote,
         &format!("code {}", decision.reason_code().name()),
     );
-    if !decision.is_allowed() {
-        let problem = match &decision {
-            Decision::Deny {
-                reason: DenyReason::Locked { until },
-            } => format!(
-                "Too many wrong codes: signing in is locked until {}.",
-                when(*until)
-            ),
-            Decision::Deny {
-                reason: DenyReason::Replayed,
-            } => "That code was used already. Wait for the next one.".to_owned(),
-            _ => "That code is not right. Try again.".to_owned(),
-        };
+    if let Some(mode) = mode {
+        let problem = super::account::refusal(&decision);
         return code_page(
             StatusCode::UNAUTHORIZED,
             &session.csrf_token(),
