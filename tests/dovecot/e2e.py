@@ -1127,7 +1127,10 @@ def same_decisions(work, tool_bin, pam_driver, lua_driver, c_host, pam_module, l
                 ("right password, the next code", "imap", password + codes[1], True),
                 ("the application password, SMTP", "smtp", app, False),
                 ("the application password, IMAP", "imap", app, False),
-                ("a wrong application password", "smtp", app[:-1] + "x", False),
+                # The last symbol changed to another one of the alphabet (a
+                # fixed "x" would leave one password in 32 unchanged).
+                ("a wrong application password", "smtp",
+                 app[:-1] + ("y" if app[-1] == "x" else "x"), False),
                 # Not split (8 digits asked): all taken as the password, wrong.
                 ("right password, a 6-digit code", "imap", password + codes[2][2:], False),
             ] + [(f"wrong code {n}", "imap", password + wrong, True) for n in range(1, 4)] + [
