@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use mail2fa::config::{
     Config, ConfigError, DeliveredCodesSection, DevicesSection, EncryptionSection, EngineSection,
-    LockoutSection, NotificationsSection, PasswordCheckSection, PasswordMethod, PostgresSection,
-    ServerSection, SqliteSection, TotpSection,
+    LockoutSection, NginxSection, NotificationsSection, PasswordCheckSection, PasswordMethod,
+    PostgresSection, ServerSection, SqliteSection, TotpSection,
 };
 use mail2fa::engine::{AccountId, EngineConfig};
 use support::{TempDir, enroll};
@@ -67,6 +67,7 @@ fn the_example_parses_to_the_defaults() {
     assert_eq!(config.devices(), &DevicesSection::default());
     assert_eq!(config.server(), &ServerSection::default());
     assert_eq!(config.notifications(), &NotificationsSection::default());
+    assert_eq!(config.nginx(), &NginxSection::default());
     // The sections' defaults are the stores' own.
     let sqlite = mail2fa::store::SqliteOptions::default();
     assert_eq!(
@@ -207,12 +208,37 @@ fn the_web_service_settings_are_checked_at_their_line() {
             "sms_gateway_url = \"ftp://sms.example.net/\"",
             "notifications.sms_gateway_url",
         ),
+        (
+            "#imap_backend = \"127.0.0.1:10143\"",
+            "imap_backend = \"mail.example.com:143\"",
+            "nginx.imap_backend",
+        ),
+        (
+            "realm = \"Mail\"",
+            "realm = \"Mail\\\" injected=\\\"x\"",
+            "nginx.realm",
+        ),
+        (
+            "wait_seconds = 3",
+            "wait_seconds = 600",
+            "nginx.wait_seconds",
+        ),
     ] {
         let text = damaged(from, to);
         let (line, _, message) = invalid(&text);
         assert_eq!(line, line_of(&text, to), "{to}: {message}");
         assert!(message.starts_with(key), "{to}: {message}");
     }
+    // A backend the proxy logs in to needs the master user.
+    let text = damaged(
+        "#imap_backend = \"127.0.0.1:10143\"",
+        "imap_backend = \"127.0.0.1:10143\"",
+    );
+    let (_, _, message) = invalid(&text);
+    assert!(
+        message.starts_with("an IMAP or POP3 backend needs nginx.master_user"),
+        "{message}"
+    );
     let text = damaged("method = \"dovecot\"", "method = \"ldap\"");
     let (line, _, message) = invalid(&text);
     assert_eq!(line, line_of(&text, "method = \"ldap\""));

@@ -6,7 +6,8 @@ use super::policies::{
     DeliveredCodesSection, DevicesSection, EngineSection, LockoutSection, TotpSection,
 };
 use super::sections::{
-    EncryptionSection, NotificationsSection, PasswordCheckSection, ServerSection, StoreSection,
+    EncryptionSection, NginxSection, NotificationsSection, PasswordCheckSection, ServerSection,
+    StoreSection,
 };
 use crate::engine::EngineConfig;
 
@@ -63,6 +64,8 @@ pub struct Config {
     password_check: PasswordCheckSection,
     #[serde(default)]
     notifications: NotificationsSection,
+    #[serde(default)]
+    nginx: NginxSection,
     /// Where the text came from, for messages.
     #[serde(skip)]
     pub(super) origin: String,
@@ -143,5 +146,10 @@ impl Config {
     /// `[notifications]`, read by `mail2fa-server`.
     pub fn notifications(&self) -> &NotificationsSection {
         &self.notifications
+    }
+
+    /// `[nginx]`, read by `mail2fa-server`'s endpoints for nginx.
+    pub fn nginx(&self) -> &NginxSection {
+        &self.nginx
     }
 }

@@ -47,8 +47,8 @@ pub use policies::{
 };
 pub use report::CheckReport;
 pub use sections::{
-    EncryptionSection, NotificationsSection, PasswordCheckSection, PasswordMethod, PostgresSection,
-    ServerSection, SqliteSection, StoreSection, SyncMode,
+    EncryptionSection, NginxSection, NotificationsSection, PasswordCheckSection, PasswordMethod,
+    PostgresSection, ServerSection, SqliteSection, StoreSection, SyncMode,
 };
 pub use tokens::MIN_API_TOKEN_LEN;
 

@@ -155,6 +155,55 @@ pub struct NotificationsSection {
     pub timeout_seconds: u64,
 }
 
+/// `[nginx]`: read by `mail2fa-server`'s endpoints for nginx —
+/// `auth_request` in front of ActiveSync, EWS, MAPI and RPC over HTTP, and
+/// the mail proxy's `auth_http` for IMAP, POP3 and SMTP.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NginxSection {
+    /// A file holding the secret nginx sends in `X-Mail2fa-Secret` (one
+    /// line of 32 or more printable characters, mode 0600). Unset: both
+    /// endpoints refuse every request.
+    pub secret_file: Option<PathBuf>,
+    /// The realm of the Basic challenge HTTP clients get (default
+    /// `"Mail"`).
+    pub realm: String,
+    /// How long a refused mail-proxy client waits before its next try, in
+    /// seconds (`Auth-Wait`; default 3, at most 60).
+    pub wait_seconds: u64,
+    /// The IMAP backend the mail proxy hands an allowed login to,
+    /// `"IP:PORT"`. Unset: IMAP through the proxy is refused.
+    pub imap_backend: Option<String>,
+    /// The POP3 backend, `"IP:PORT"`. Unset: POP3 is refused.
+    pub pop3_backend: Option<String>,
+    /// The SMTP backend (it takes nginx's `XCLIENT`), `"IP:PORT"`. Unset:
+    /// SMTP is refused.
+    pub smtp_backend: Option<String>,
+    /// The master user nginx logs in to the IMAP and POP3 backends as, on
+    /// behalf of the mailbox (`mailbox*master_user`, Dovecot's master
+    /// users): the client's own password+code is spent and never sent
+    /// again. Required with an IMAP or POP3 backend.
+    pub master_user: Option<String>,
+    /// A file holding the master user's password (one line, mode 0600).
+    pub master_password_file: Option<PathBuf>,
+}
+
+impl Default for NginxSection {
+    fn default() -> Self {
+        Self {
+            secret_file: None,
+            realm: "Mail".to_owned(),
+            wait_seconds: 3,
+            imap_backend: None,
+            pop3_backend: None,
+            smtp_backend: None,
+            master_user: None,
+            master_password_file: None,
+        }
+    }
+}
+
 impl Default for ServerSection {
     fn default() -> Self {
         Self {

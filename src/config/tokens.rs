@@ -82,25 +82,69 @@ impl Config {
         let Some(path) = &self.notifications().sms_gateway_token_file else {
             return Ok(None);
         };
-        let what = "token file (notifications.sms_gateway_token_file)";
-        let bytes = read_secret_file(path, what)?;
-        let problem = |problem: &str| ConfigError::File {
-            what,
-            path: path.clone(),
-            problem: problem.to_owned(),
-        };
-        let text = std::str::from_utf8(&bytes).map_err(|_| problem("is not UTF-8"))?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(problem("holds no token"));
-        }
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(problem(
-                "must hold one token on one line: printable ASCII characters without spaces",
-            ));
-        }
-        Ok(Some(Zeroizing::new(token.to_owned())))
+        one_line_secret(path, "token file (notifications.sms_gateway_token_file)", 1).map(Some)
     }
+
+    /// The secret nginx sends in `X-Mail2fa-Secret`, from
+    /// `nginx.secret_file`: one line of at least [`MIN_API_TOKEN_LEN`]
+    /// printable ASCII characters without spaces, wiped when dropped;
+    /// `None` when the file is not set (the endpoints for nginx refuse
+    /// every request).
+    ///
+    /// # Errors
+    /// As [`Config::sms_gateway_token`], and a secret that is too short.
+    pub fn nginx_secret(&self) -> Result<Option<Zeroizing<String>>, ConfigError> {
+        let Some(path) = &self.nginx().secret_file else {
+            return Ok(None);
+        };
+        one_line_secret(path, "secret file (nginx.secret_file)", MIN_API_TOKEN_LEN).map(Some)
+    }
+
+    /// The password of `nginx.master_user`, from
+    /// `nginx.master_password_file` (one line, as
+    /// [`Config::sms_gateway_token`]); `None` when the file is not set.
+    ///
+    /// # Errors
+    /// As [`Config::sms_gateway_token`].
+    pub fn nginx_master_password(&self) -> Result<Option<Zeroizing<String>>, ConfigError> {
+        let Some(path) = &self.nginx().master_password_file else {
+            return Ok(None);
+        };
+        one_line_secret(path, "password file (nginx.master_password_file)", 1).map(Some)
+    }
+}
+
+/// The one line of a secret file (surrounding white space and a final
+/// line break dropped): printable ASCII without spaces, at least `min`
+/// characters, read with the checks of every secret file; never quoted in
+/// an error.
+fn one_line_secret(
+    path: &std::path::Path,
+    what: &'static str,
+    min: usize,
+) -> Result<Zeroizing<String>, ConfigError> {
+    let bytes = read_secret_file(path, what)?;
+    let problem = |problem: String| ConfigError::File {
+        what,
+        path: path.to_path_buf(),
+        problem,
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| problem("is not UTF-8".to_owned()))?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(problem("holds nothing".to_owned()));
+    }
+    if !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(problem(
+            "must hold one line: printable ASCII characters without spaces".to_owned(),
+        ));
+    }
+    if secret.len() < min {
+        return Err(problem(format!(
+            "must hold {min} or more characters (`openssl rand -hex 32` makes a secret)"
+        )));
+    }
+    Ok(Zeroizing::new(secret.to_owned()))
 }
 
 #[cfg(test)]
@@ -199,7 +243,7 @@ mod tests {
 
         let two_lines = gateway_config(&dir, "first-secret\nInjected: header\n", 0o600);
         let message = two_lines.sms_gateway_token().unwrap_err().to_string();
-        assert!(message.contains("one token on one line"), "{message}");
+        assert!(message.contains("must hold one line"), "{message}");
         assert!(!message.contains("first-secret"), "{message}");
         let spaced = gateway_config(&dir, "two words\n", 0o600);
         assert!(
@@ -207,7 +251,7 @@ mod tests {
                 .sms_gateway_token()
                 .unwrap_err()
                 .to_string()
-                .contains("one token on one line")
+                .contains("must hold one line")
         );
         let empty = gateway_config(&dir, " \n", 0o600);
         assert!(
@@ -215,7 +259,7 @@ mod tests {
                 .sms_gateway_token()
                 .unwrap_err()
                 .to_string()
-                .contains("holds no token")
+                .contains("holds nothing")
         );
         let open = gateway_config(&dir, "gw-token\n", 0o640);
         let message = open.sms_gateway_token().unwrap_err().to_string();
@@ -224,6 +268,54 @@ mod tests {
             message.contains("notifications.sms_gateway_token_file"),
             "{message}"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_nginx_secret_and_master_password_are_read_with_the_secret_checks() {
+        let dir = std::env::temp_dir().join(format!("m2fa-nginx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str, mode: u32| {
+            let file = dir.join(name);
+            std::fs::write(&file, text).unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            file.display().to_string()
+        };
+        let config = |secret: &str, master: &str| {
+            let text = format!(
+                "[store]\nsqlite_path = \"/nonexistent/db\"\n[nginx]\nsecret_file = {secret:?}\n\
+                 imap_backend = \"127.0.0.1:1143\"\nmaster_user = \"proxy\"\n\
+                 master_password_file = {master:?}\n"
+            );
+            Config::parse(&text, "test.toml").unwrap()
+        };
+        let long = "0123456789abcdef0123456789abcdef";
+        let good = config(
+            &write("secret", &format!("{long}\n"), 0o600),
+            &write("master", "Master-Pass.1\n", 0o600),
+        );
+        assert_eq!(good.nginx_secret().unwrap().unwrap().as_str(), long);
+        assert_eq!(
+            good.nginx_master_password().unwrap().unwrap().as_str(),
+            "Master-Pass.1"
+        );
+        let short = config(
+            &write("short", "too-short-secret\n", 0o600),
+            &write("master2", "x\n", 0o600),
+        );
+        let message = short.nginx_secret().unwrap_err().to_string();
+        assert!(message.contains("32 or more"), "{message}");
+        assert!(!message.contains("too-short-secret"), "{message}");
+        let open = config(
+            &write("open", &format!("{long}\n"), 0o644),
+            &write("master3", "x\n", 0o600),
+        );
+        let message = open.nginx_secret().unwrap_err().to_string();
+        assert!(message.contains("nginx.secret_file"), "{message}");
+        // Not set: none.
+        let none = Config::parse("[store]\nsqlite_path = \"/nonexistent/db\"\n", "t").unwrap();
+        assert!(none.nginx_secret().unwrap().is_none());
+        assert!(none.nginx_master_password().unwrap().is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -45,7 +45,7 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
             "store.postgres.timeout_seconds must be above 0".into(),
         ));
     }
-    let paths: [(&'static [&'static str], &Option<PathBuf>); 5] = [
+    let paths: [(&'static [&'static str], &Option<PathBuf>); 7] = [
         (
             &["store", "postgres", "password_file"],
             &postgres.password_file,
@@ -63,6 +63,11 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
             &["notifications", "sms_gateway_token_file"],
             &config.notifications().sms_gateway_token_file,
         ),
+        (&["nginx", "secret_file"], &config.nginx().secret_file),
+        (
+            &["nginx", "master_password_file"],
+            &config.nginx().master_password_file,
+        ),
     ];
     for (key, path) in paths {
         if let Some(path) = path {
@@ -79,6 +84,7 @@ pub(super) fn sections(config: &Config) -> Result<(), Problem> {
         }
     }
     server_and_password_check(config)?;
+    nginx(config)?;
     let notifications = config.notifications();
     if let Some(relay) = &notifications.smtp_relay {
         let valid = relay.rsplit_once(':').is_some_and(|(host, port)| {
@@ -168,6 +174,83 @@ fn server_and_password_check(config: &Config) -> Result<(), Problem> {
         return Err((
             &["password_check", "timeout_seconds"],
             "password_check.timeout_seconds must be above 0".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `[nginx]`: backends are socket addresses (nginx takes no host name
+/// from its auth server), an IMAP or POP3 backend needs the master user,
+/// the realm fits in a quoted header value.
+fn nginx(config: &Config) -> Result<(), Problem> {
+    let nginx = config.nginx();
+    let backends: [(&'static [&'static str], &Option<String>); 3] = [
+        (&["nginx", "imap_backend"], &nginx.imap_backend),
+        (&["nginx", "pop3_backend"], &nginx.pop3_backend),
+        (&["nginx", "smtp_backend"], &nginx.smtp_backend),
+    ];
+    for (key, backend) in backends {
+        if let Some(backend) = backend {
+            if backend.parse::<std::net::SocketAddr>().is_err() {
+                return Err((
+                    key,
+                    format!(
+                        "{} must be IP:PORT (nginx takes an address, not a host name)",
+                        key.join(".")
+                    ),
+                ));
+            }
+        }
+    }
+    let master_needed = nginx.imap_backend.is_some() || nginx.pop3_backend.is_some();
+    match &nginx.master_user {
+        Some(user) => {
+            let valid = !user.is_empty()
+                && user.len() <= 64
+                && user
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid {
+                return Err((
+                    &["nginx", "master_user"],
+                    "nginx.master_user must be a user name (letters, digits, -, _, .)".into(),
+                ));
+            }
+            if nginx.master_password_file.is_none() {
+                return Err((
+                    &["nginx", "master_user"],
+                    "nginx.master_user needs nginx.master_password_file".into(),
+                ));
+            }
+        }
+        None if master_needed => {
+            return Err((
+                &["nginx", "master_user"],
+                "an IMAP or POP3 backend needs nginx.master_user (and master_password_file): \
+                 the backend is logged in to as the master user, never with the client's \
+                 spent code"
+                    .into(),
+            ));
+        }
+        None => {}
+    }
+    let realm_ok = !nginx.realm.is_empty()
+        && nginx.realm.len() <= 64
+        && nginx
+            .realm
+            .chars()
+            .all(|c| (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ');
+    if !realm_ok {
+        return Err((
+            &["nginx", "realm"],
+            "nginx.realm must be 1 to 64 printable ASCII characters without quotes or backslashes"
+                .into(),
+        ));
+    }
+    if nginx.wait_seconds > 60 {
+        return Err((
+            &["nginx", "wait_seconds"],
+            "nginx.wait_seconds must be 0 to 60".into(),
         ));
     }
     Ok(())
