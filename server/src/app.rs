@@ -218,6 +218,11 @@ impl App {
         self
     }
 
+    /// The endpoints for nginx.
+    pub fn gate(&self) -> &crate::nginx::Gate {
+        &self.gate
+    }
+
     /// Whether `ip` is one of the trusted proxies.
     pub(crate) fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         self.trusted_proxies

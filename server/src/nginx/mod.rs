@@ -145,6 +145,24 @@ impl Gate {
         self
     }
 
+    /// One line saying what the endpoints will do, for the service's
+    /// start-up log (no secret in it).
+    pub fn describe(&self) -> String {
+        if self.secret.is_empty() {
+            return "endpoints for nginx off (no [nginx] secret_file): every request refused"
+                .to_owned();
+        }
+        let shown = |backend: Option<SocketAddr>| {
+            backend.map_or_else(|| "refused".to_owned(), |b| b.to_string())
+        };
+        format!(
+            "endpoints for nginx on: /nginx/auth-request, /nginx/auth-http (IMAP → {}, POP3 → {}, SMTP → {})",
+            shown(self.imap),
+            shown(self.pop3),
+            shown(self.smtp)
+        )
+    }
+
     /// Whether the request carries the secret (none configured: never).
     fn admits(&self, headers: &HeaderMap) -> bool {
         let presented = headers.get(SECRET_HEADER).and_then(|v| v.to_str().ok());
