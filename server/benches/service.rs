@@ -3,10 +3,14 @@
 //! multi-threaded runtime: a panel API read (an account's status), an API
 //! write (a suspension, one compare-and-swap), and a portal sign-in with
 //! the second factor (the form, the password, the code: three requests, a
-//! session written, promoted, a code consumed) — on SQLite (synchronous
+//! session written, promoted, a code consumed), and the endpoints for
+//! nginx: `auth_request` for an authorized ActiveSync device (the steady
+//! state of a phone's sync) and `auth_http` for an IMAP password+code
+//! login (a code consumed) — on SQLite (synchronous
 //! FULL, the default) and, with `MAIL2FA_TEST_POSTGRES`, on PostgreSQL.
 //!
-//! `cargo bench -p mail2fa-server --bench service` (figures in
+//! `cargo bench -p mail2fa-server --bench service 2>/dev/null` (each
+//! decision of the endpoints for nginx is logged on standard error; figures in
 //! BENCHMARKS.md); `cargo test -p mail2fa-server --benches` runs it briefly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -18,9 +22,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use mail2fa::engine::{AccountId, Engine, EngineConfig};
+use mail2fa::engine::{AccountId, Engine, EngineConfig, Protocol, ProtocolPolicy};
 use mail2fa::store::{PostgresStore, SqliteStore, Store};
 use mail2fa::{KeyUri, Totp};
+use mail2fa_server::nginx::Gate;
 use mail2fa_server::try_out::PasswordTable;
 use mail2fa_server::{App, Clock};
 use tower::ServiceExt;
@@ -28,6 +33,8 @@ use tower::ServiceExt;
 const NOW: u64 = 1_800_000_000;
 const TOKEN: &str = "bench-token-0123456789abcdef0123456789";
 const PASSWORD: &str = "bench-Secret-1";
+const SECRET: &str = "bench-nginx-secret-0123456789abcdef0123";
+const IPHONE: &str = "Apple-iPhone14C2/2006.45";
 
 struct Setup {
     router: Router,
@@ -74,6 +81,13 @@ fn field(html: &str, name: &str) -> String {
 async fn setup(store: Box<dyn Store>, accounts: usize) -> Setup {
     let engine = Engine::new(store, EngineConfig::default()).unwrap();
     engine.enable_platform("example.com", true).unwrap();
+    engine
+        .set_platform_policy(
+            "example.com",
+            &Protocol::Imap,
+            Some(ProtocolPolicy::CodeInLogin),
+        )
+        .unwrap();
     let mut apps = Vec::new();
     let names: Vec<String> = (0..accounts).map(account).collect();
     for name in &names {
@@ -92,11 +106,63 @@ async fn setup(store: Box<dyn Store>, accounts: usize) -> Setup {
         apps.push(app);
     }
     let table = PasswordTable::new(names.iter().map(|n| (n.as_str(), PASSWORD)));
-    let app = App::new(engine, [TOKEN], Clock::fixed(NOW)).with_password_verifier(table);
+    let gate = Gate::default()
+        .with_secret(SECRET)
+        .with_backends(Some("127.0.0.1:10143".parse().unwrap()), None, None)
+        .with_master("mail2fa-proxy", "bench-master-1");
+    let app = App::new(engine, [TOKEN], Clock::fixed(NOW))
+        .with_password_verifier(table)
+        .with_gate(gate);
     Setup {
         router: app.router(),
         apps,
         accounts: names,
+    }
+}
+
+/// The `auth_request` subrequest of `account`'s iPhone syncing.
+fn sync_request(account: &str) -> Request<Body> {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{account}:{PASSWORD}"));
+    Request::get("/nginx/auth-request")
+        .header("x-mail2fa-secret", SECRET)
+        .header(
+            "x-original-uri",
+            format!(
+                "/Microsoft-Server-ActiveSync?Cmd=Sync&DeviceId=PHONE{account}&DeviceType=iPhone"
+            ),
+        )
+        .header("x-original-method", "POST")
+        .header(header::USER_AGENT, IPHONE)
+        .header(header::AUTHORIZATION, format!("Basic {basic}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Each account's iPhone: blocked once, then authorized through the API.
+async fn authorize_phones(s: &Setup) {
+    for account in &s.accounts {
+        assert_eq!(
+            send(&s.router, sync_request(account)).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let base = format!("/api/v1/platforms/example.com/accounts/{account}/devices");
+        let list = Request::get(&base)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        let (_, _, _, body) = send(&s.router, list).await;
+        let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let device = listed["devices"][0]["id"].as_str().unwrap().to_owned();
+        let activate = Request::post(format!("{base}/{device}/activate"))
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&s.router, activate).await.0, StatusCode::OK);
+        assert_eq!(
+            send(&s.router, sync_request(account)).await.0,
+            StatusCode::OK
+        );
     }
 }
 
@@ -240,6 +306,49 @@ async fn run(store_name: &str, make: impl Fn() -> Box<dyn Store>, quick: bool) {
                     .unwrap();
                 let (_, location, _, _) = send(&s.router, request).await;
                 assert_eq!(location.as_deref(), Some("/portal/"));
+            }
+        },
+    )
+    .await;
+
+    authorize_phones(&setup).await;
+    let s = Arc::clone(&setup);
+    measure(
+        &format!("{store_name}: nginx auth_request (authorized phone)"),
+        clients,
+        reads,
+        move |i| {
+            let s = Arc::clone(&s);
+            async move {
+                let request = sync_request(&s.accounts[i % s.accounts.len()]);
+                assert_eq!(send(&s.router, request).await.0, StatusCode::OK);
+            }
+        },
+    )
+    .await;
+
+    // Each account's next code, once, over IMAP through the mail proxy.
+    let s = Arc::clone(&setup);
+    measure(
+        &format!("{store_name}: nginx auth_http (IMAP password + code)"),
+        clients,
+        accounts,
+        move |i| {
+            let s = Arc::clone(&s);
+            async move {
+                let code = s.apps[i].generate(NOW + 30).unwrap();
+                let request = Request::get("/nginx/auth-http")
+                    .header("x-mail2fa-secret", SECRET)
+                    .header("auth-method", "plain")
+                    .header("auth-user", s.accounts[i].replace('@', "%40"))
+                    .header("auth-pass", format!("{PASSWORD}{}", code.as_str()))
+                    .header("auth-protocol", "imap")
+                    .header("auth-login-attempt", "1")
+                    .header("client-ip", "203.0.113.7")
+                    .body(Body::empty())
+                    .unwrap();
+                let response = s.router.clone().oneshot(request).await.unwrap();
+                assert_eq!(response.headers()["auth-status"], "OK");
             }
         },
     )

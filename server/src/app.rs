@@ -155,6 +155,8 @@ pub struct App {
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub(crate) trusted_proxies: Arc<Vec<(IpAddr, u8)>>,
     pub(crate) delivery: Arc<Delivery>,
+    /// The endpoints for nginx.
+    pub(crate) gate: crate::nginx::Gate,
 }
 
 impl App {
@@ -176,13 +178,15 @@ impl App {
         let server = config.server();
         let delivery = Delivery::from_config(config)?;
         let check = crate::password::PasswordCheck::from_config(config.password_check());
+        let gate = crate::nginx::Gate::from_config(config)?;
         Ok(
             Self::new(engine, tokens.iter().map(|t| t.as_str()), Clock::System)
                 .with_session_idle(server.session_seconds)
                 .with_admins(server.admins.iter().map(String::as_str))
                 .with_trusted_proxies(server.trusted_proxies.iter().map(String::as_str))
                 .with_delivery(delivery)
-                .with_password_verifier(check),
+                .with_password_verifier(check)
+                .with_gate(gate),
         )
     }
 
@@ -202,7 +206,28 @@ impl App {
             admins: Arc::new(Vec::new()),
             trusted_proxies: Arc::new(Vec::new()),
             delivery: Arc::new(Delivery::default()),
+            gate: crate::nginx::Gate::default(),
         }
+    }
+
+    /// The same service, with these endpoints for nginx (the default
+    /// has no secret: they refuse every request).
+    #[must_use]
+    pub fn with_gate(mut self, gate: crate::nginx::Gate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The endpoints for nginx.
+    pub fn gate(&self) -> &crate::nginx::Gate {
+        &self.gate
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub(crate) fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .any(|net| mail2fa::config::in_network(ip, *net))
     }
 
     /// The service delivering codes and notifications by `delivery`.
@@ -252,11 +277,7 @@ impl App {
         headers: &axum::http::HeaderMap,
     ) -> Option<IpAddr> {
         let peer = peer?;
-        let trusted = |ip: IpAddr| {
-            self.trusted_proxies
-                .iter()
-                .any(|net| mail2fa::config::in_network(ip, *net))
-        };
+        let trusted = |ip: IpAddr| self.is_trusted_proxy(ip);
         if !trusted(peer) {
             return Some(peer);
         }
@@ -307,12 +328,14 @@ impl App {
             .map_err(StartError::Store)
     }
 
-    /// Every route of the service — the panel API and the portal —, ready
+    /// Every route of the service — the panel API, the portal and the
+    /// endpoints for nginx —, ready
     /// for `axum::serve` (with
     /// `into_make_service_with_connect_info::<std::net::SocketAddr>()`, so
     /// that the portal knows the client's address).
     pub fn router(&self) -> axum::Router {
-        crate::api::router(self.clone(), crate::portal::routes(self.clone()))
+        let others = crate::portal::routes(self.clone()).merge(crate::nginx::routes());
+        crate::api::router(self.clone(), others)
     }
 }
 

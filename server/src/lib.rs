@@ -13,7 +13,9 @@
 //! HTML under `/portal/` where users sign in with their mailbox password
 //! ([`password`]: the deployment's own check) and second factor, enroll,
 //! authorize devices and manage application passwords; codes and
-//! notifications go out by mail or SMS ([`deliver`]).
+//! notifications go out by mail or SMS ([`deliver`]). And the **endpoints
+//! for nginx** ([`nginx`]): `auth_request` before ActiveSync, EWS and
+//! Outlook (device tokens), `auth_http` for nginx's IMAP/POP3/SMTP proxy.
 //!
 //! ```no_run
 //! use mail2fa::config::Config;
@@ -31,6 +33,7 @@
 pub mod api;
 mod app;
 pub mod deliver;
+pub mod nginx;
 pub mod password;
 pub mod portal;
 pub mod try_out;

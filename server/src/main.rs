@@ -127,6 +127,7 @@ async fn serve(config: &Config, try_out: Option<PasswordTable>) -> Result<(), St
         app = app.with_password_verifier(table);
         app.enable_platform_now("example.com").await?;
     }
+    eprintln!("mail2fa-server: {}", app.gate().describe());
     let mut listeners = Vec::new();
     for address in &addresses {
         let listener = tokio::net::TcpListener::bind(address)

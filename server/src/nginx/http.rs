@@ -1,0 +1,283 @@
+//! `GET /nginx/auth-request`: nginx's `auth_request` before Exchange
+//! ActiveSync, EWS, MAPI over HTTP, RPC over HTTP and Autodiscover.
+//!
+//! nginx sends the client's headers (its `Authorization: Basic …` and
+//! `User-Agent`) with `X-Original-URI` (the path and query the client
+//! asked for), `X-Original-Method`, `X-Forwarded-For` (believed from a
+//! trusted proxy only) and the secret. The protocol comes from the path:
+//!
+//! | path (any case)                                      | protocol        |
+//! |------------------------------------------------------|-----------------|
+//! | `/Microsoft-Server-ActiveSync`                       | `activesync`    |
+//! | `/EWS/`, `/mapi/`, `/OAB/`                           | `outlook`       |
+//! | `/rpc/`                                              | `rpc-over-http` |
+//! | `/autodiscover/`                                     | (a probe)       |
+//!
+//! Answers, as `auth_request` passes them on:
+//! - **200**: let through; `X-Mail2fa-Account` names the mailbox (for
+//!   `auth_request_set`).
+//! - **401** with a Basic challenge: no or wrong credentials, and every
+//!   other refusal (lock, revoked application password…) — a refusal
+//!   looks the same whatever its reason.
+//! - **403**: the password is right but the device is not authorized yet
+//!   (its token is now INACTIVE and the user is told, at most once a
+//!   notification interval); also a path that is no mail protocol, a
+//!   `User` in the query that is not the signed-in mailbox, a query no
+//!   client sends, a request without the secret.
+//! - **503** (nginx answers 500): the store or the password check does not
+//!   answer.
+//!
+//! Probes carry no device and no mail: an ActiveSync `OPTIONS` without a
+//! device id (the client asking which protocol versions the server
+//! speaks) and Autodiscover pass with the right account password (or an
+//! application password the engine accepts) — the device is decided on
+//! its first real command.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use mail2fa::engine::{ClientInfo, Protocol};
+use zeroize::Zeroizing;
+
+use super::{Outcome, activesync, decide};
+use crate::app::App;
+
+/// What a path of the original request is.
+#[derive(Debug, PartialEq, Eq)]
+enum Path {
+    /// A protocol that carries mail.
+    Mail(Protocol),
+    /// Autodiscover: settings, no mail.
+    Autodiscover,
+}
+
+/// The protocol of a request path (the part before `?`), by its first
+/// segment in any case; `None`: not a path the gate knows.
+fn path_protocol(path: &str) -> Option<Path> {
+    let first = path
+        .strip_prefix('/')?
+        .split(['/', '?'])
+        .next()?
+        .to_ascii_lowercase();
+    Some(match first.as_str() {
+        "microsoft-server-activesync" => Path::Mail(Protocol::ActiveSync),
+        "ews" | "mapi" | "oab" => Path::Mail(Protocol::Outlook),
+        "rpc" => Path::Mail(Protocol::RpcOverHttp),
+        "autodiscover" => Path::Autodiscover,
+        _ => return None,
+    })
+}
+
+/// The Basic credentials of `headers`: the user (a mailbox address,
+/// folded to lower case) and the password.
+fn basic(headers: &HeaderMap) -> Option<(String, Zeroizing<String>)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?,
+    );
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    if user.is_empty() || password.is_empty() {
+        return None;
+    }
+    Some((
+        user.to_ascii_lowercase(),
+        Zeroizing::new(password.to_owned()),
+    ))
+}
+
+/// Whether the query's `User` names the signed-in mailbox: the address,
+/// its local part, or `DOMAIN\local` (any case).
+fn same_user(query_user: &str, account: &str) -> bool {
+    let user = query_user.to_ascii_lowercase();
+    let local = account.split('@').next().unwrap_or(account);
+    user == account
+        || user == local
+        || user
+            .rsplit_once('\\')
+            .is_some_and(|(_, name)| name == local || name == account)
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The handler.
+pub(crate) async fn auth_request(State(app): State<App>, request: Request) -> Response {
+    let headers = request.headers();
+    if !app.gate.admits(headers) {
+        return forbidden();
+    }
+    let remote = crate::portal::client_ip(&app, &request);
+    let Some(original) = header_text(headers, "x-original-uri") else {
+        return forbidden();
+    };
+    let (path, query) = original.split_once('?').unwrap_or((original, ""));
+    let Some(kind) = path_protocol(path) else {
+        return forbidden();
+    };
+    let Some((account, password)) = basic(headers) else {
+        return challenge(&app);
+    };
+    let user_agent = header_text(headers, "user-agent");
+    let method = header_text(headers, "x-original-method").unwrap_or("GET");
+    let (protocol, device, probe) = match kind {
+        Path::Autodiscover => (Protocol::Outlook, activesync::DeviceQuery::default(), true),
+        Path::Mail(Protocol::ActiveSync) => {
+            let Ok(device) = activesync::parse(query) else {
+                return forbidden();
+            };
+            if device
+                .user
+                .as_deref()
+                .is_some_and(|user| !same_user(user, &account))
+            {
+                return forbidden();
+            }
+            let probe = device.device_id.is_none() && method.eq_ignore_ascii_case("OPTIONS");
+            if device.device_id.is_none() && !probe {
+                return forbidden();
+            }
+            (Protocol::ActiveSync, device, probe)
+        }
+        Path::Mail(protocol) => (protocol, activesync::DeviceQuery::default(), false),
+    };
+    let addr = remote.map(|ip| ip.to_string());
+    // A probe is decided as a client without a device: no token is made
+    // for it, an application password still counts.
+    let client = if probe {
+        ClientInfo::new().with_remote_addr(addr.as_deref())
+    } else {
+        ClientInfo::new()
+            .with_device_id(device.device_id.as_deref())
+            .with_device_type(device.device_type.as_deref())
+            .with_user_agent(user_agent)
+            .with_remote_addr(addr.as_deref())
+    };
+    let (outcome, _) = decide(&app, &account, protocol, password, client, remote).await;
+    match outcome {
+        Outcome::Allowed => allowed(&account),
+        // A probe carries no mail: the right password is enough.
+        Outcome::Unidentified | Outcome::PasswordOnly if probe => allowed(&account),
+        Outcome::DevicePending | Outcome::PasswordOnly | Outcome::Unidentified => forbidden(),
+        Outcome::Refused => challenge(&app),
+        Outcome::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+fn allowed(account: &str) -> Response {
+    let mut response = StatusCode::OK.into_response();
+    if let Ok(value) = HeaderValue::from_str(account) {
+        response.headers_mut().insert("x-mail2fa-account", value);
+    }
+    response
+}
+
+fn forbidden() -> Response {
+    StatusCode::FORBIDDEN.into_response()
+}
+
+/// 401 with the Basic challenge: the client asks for the password again.
+fn challenge(app: &App) -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    let value = format!("Basic realm=\"{}\", charset=\"UTF-8\"", app.gate.realm);
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_protocol_comes_from_the_first_segment_in_any_case() {
+        let mail = |p| Some(Path::Mail(p));
+        assert_eq!(
+            path_protocol("/Microsoft-Server-ActiveSync"),
+            mail(Protocol::ActiveSync)
+        );
+        assert_eq!(
+            path_protocol("/microsoft-server-activesync/"),
+            mail(Protocol::ActiveSync)
+        );
+        assert_eq!(path_protocol("/EWS/Exchange.asmx"), mail(Protocol::Outlook));
+        assert_eq!(
+            path_protocol("/mapi/emsmdb/?MailboxId=x"),
+            mail(Protocol::Outlook)
+        );
+        assert_eq!(path_protocol("/OAB/oab.xml"), mail(Protocol::Outlook));
+        assert_eq!(
+            path_protocol("/rpc/rpcproxy.dll"),
+            mail(Protocol::RpcOverHttp)
+        );
+        assert_eq!(
+            path_protocol("/Autodiscover/Autodiscover.xml"),
+            Some(Path::Autodiscover)
+        );
+        for other in [
+            "/",
+            "",
+            "/owa/",
+            "/EWSX/",
+            "EWS/",
+            "/portal/",
+            "/Microsoft-Server-ActiveSyncX",
+        ] {
+            assert_eq!(path_protocol(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn basic_credentials_are_read_and_the_user_folded() {
+        let mut headers = HeaderMap::new();
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode("Alice@Example.com:pa:ss wörd");
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {encoded}")).unwrap(),
+        );
+        let (user, password) = basic(&headers).unwrap();
+        assert_eq!(user, "alice@example.com");
+        assert_eq!(password.as_str(), "pa:ss wörd");
+        for bad in ["Bearer abc", "Basic !!!", "Basic", "Basic Og=="] {
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
+            assert!(basic(&headers).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_query_user_must_be_the_mailbox() {
+        let account = "alice@example.com";
+        for same in [
+            "alice@example.com",
+            "Alice",
+            "EXAMPLE\\alice",
+            "example\\Alice@example.com",
+        ] {
+            assert!(same_user(same, account), "{same}");
+        }
+        for other in [
+            "bob",
+            "bob@example.com",
+            "EXAMPLE\\bob",
+            "alice@example.org",
+        ] {
+            assert!(!same_user(other, account), "{other}");
+        }
+    }
+}
