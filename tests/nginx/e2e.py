@@ -338,9 +338,10 @@ def curl(work, path, user=None, password=None, method="GET", agent=None, headers
         done = subprocess.run(cmd, input=config, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"curl {method} {path}: {done.stderr.strip()}")
-        blocks = open(dump, errors="replace").read().strip().split("\r\n\r\n")
+        dumped = open(dump, errors="replace").read().replace("\r\n", "\n")
+        blocks = dumped.strip().split("\n\n")
         found = {}
-        for line in blocks[-1].split("\r\n")[1:]:
+        for line in blocks[-1].split("\n")[1:]:
             if ":" in line:
                 name, value = line.split(":", 1)
                 found[name.strip().lower()] = value.strip()
@@ -496,6 +497,15 @@ def alice_iphone(run):
     run.enroll(ALICE)
     run.reader(ALICE)
     path = activesync_path(ALICE, "ALICEPHONE1")
+
+    # The iPhone first asks which protocol versions the server speaks
+    # (OPTIONS, no device): the right password is enough, no token made.
+    before = run.upstream.count()
+    reply = curl(run.work, "/Microsoft-Server-ActiveSync", ALICE, password, method="OPTIONS",
+                 agent=IPHONE_AGENT)
+    got = run.upstream.last() if run.upstream.count() == before + 1 else None
+    check(reply.status == 200 and got is not None and got["method"] == "OPTIONS",
+          f"ActiveSync: OPTIONS with the right password reaches the upstream ({reply})")
     seen = run.upstream.count()
 
     # The first Sync carries no credentials: the Basic challenge.

@@ -439,15 +439,24 @@ class Service:
         self.log = os.path.join(self.dir, "mail2fa-server.log")
         self.proc = None
 
+    def listening(self):
+        """How many times the log says the service listens (once a start)."""
+        if not os.path.exists(self.log):
+            return 0
+        return open(self.log, errors="replace").read().count("mail2fa-server: listening on")
+
     def start(self):
+        """Starts the service (again, after stop()) and waits until it
+        listens."""
         started = time.monotonic()
+        before = self.listening()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([self.binary, "--config", self.conf],
                                          stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                          env={k: v for k, v in os.environ.items()
                                               if k != "MAIL2FA_CONFIG"})
         deadline = time.monotonic() + 20
-        while "mail2fa-server: listening on" not in open(self.log, errors="replace").read():
+        while self.listening() == before:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"mail2fa-server exited with {self.proc.returncode}: "
                                    f"{open(self.log, errors='replace').read().strip()}")
