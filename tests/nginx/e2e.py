@@ -508,6 +508,12 @@ def alice_iphone(run):
           f"ActiveSync: OPTIONS with the right password reaches the upstream ({reply})")
     seen = run.upstream.count()
 
+    # Other paths are not served; the gate's location is nginx's own.
+    for other in ("/owa/", "/mail2fa-auth"):
+        reply = curl(run.work, other, ALICE, password)
+        check(reply.status == 404 and run.upstream.count() == seen,
+              f"nginx: {other} is not served ({reply})")
+
     # The first Sync carries no credentials: the Basic challenge.
     reply = curl(run.work, path, method="POST", agent=IPHONE_AGENT, body=WBXML_SYNC)
     check(reply.status == 401 and reply.headers.get("www-authenticate")
