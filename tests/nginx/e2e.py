@@ -240,7 +240,8 @@ class Nginx:
         os.makedirs(temp, exist_ok=True)
         self.conf = os.path.join(self.dir, "nginx.conf")
         with open(self.conf, "w") as f:
-            f.write(f"""# nginx for mail2fa's tests (instance {INSTANCE}): the shipped files included.
+            f.write(f"""# nginx for mail2fa's tests (instance {INSTANCE}): the shipped
+# files are included below.
 load_module {MAIL_MODULE};
 user www-data;
 worker_processes 1;

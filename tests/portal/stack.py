@@ -111,8 +111,8 @@ class Dovecot(dovecot_e2e.Dovecot):
     def __init__(self, work, passdb_conf, master_users=None, sasl_socket=False):
         """With `master_users` (a passwd-file of master users), logins
         `USER*MASTER` with a master user's password are taken by that file
-        (a Dovecot master passdb); with `sasl_socket`, a client socket for
-        Postfix's SASL (`sasl_socket`, mode 0666)."""
+        (a Dovecot master passdb); with `sasl_socket` true, a client socket
+        for Postfix's SASL, mode 0666 (its path: self.sasl_socket)."""
         # The parent class reads its ports from this table, by variant.
         dovecot_e2e.PORTS[self.VARIANT] = DOVECOT_PORTS
         super().__init__(work, self.VARIANT, passdb_conf)
