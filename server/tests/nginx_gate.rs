@@ -295,6 +295,24 @@ async fn activesync_requests_no_client_sends_are_refused() {
         let (status, _) = http(&gated, uri, method, Some(&right), IPHONE).await;
         assert_eq!(status, expected, "{method} {uri}");
     }
+    // Paths nginx and the upstream could read differently: refused, even
+    // where a plain reading would make a probe of them.
+    for crooked in [
+        "/autodiscover/../Microsoft-Server-ActiveSync?Cmd=Sync&User=alice&DeviceId=NEW1&DeviceType=iPhone",
+        "/Autodiscover/%2e%2e/EWS/Exchange.asmx",
+        "/EWS/../rpc/rpcproxy.dll",
+        "/Autodiscover/Autodiscover.xml?@example.org/mapi/",
+    ] {
+        for method in ["POST", "OPTIONS"] {
+            let (status, _) = http(&gated, crooked, method, Some(&right), IPHONE).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {crooked}");
+        }
+    }
+    // A field twice in the query: refused.
+    let twice =
+        "/Microsoft-Server-ActiveSync?Cmd=Sync&User=bob&user=alice&DeviceId=X2&DeviceType=iPhone";
+    let (status, _) = http(&gated, twice, "POST", Some(&right), IPHONE).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // The probe with a wrong password: the challenge.
     let (status, _) = http(
         &gated,
@@ -337,6 +355,19 @@ async fn outlook_takes_an_application_password_and_blocks_a_new_device() {
     // The application password is for Outlook only: not ActiveSync.
     let (status, _) = http(&gated, SYNC, "POST", Some(&app), IPHONE).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Where Outlook must give a code, the password alone gets the same
+    // challenge as a wrong one (no hint that it was right).
+    gated
+        .engine
+        .set_account_policy(
+            &gated.alice,
+            &Protocol::Outlook,
+            Some(ProtocolPolicy::CodeInLogin),
+        )
+        .unwrap();
+    let (status, headers) = http(&gated, ews, "POST", Some(&right), OUTLOOK).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers.contains_key("www-authenticate"));
     // Where the account's policy refuses Outlook, it is refused.
     gated
         .engine
@@ -408,15 +439,50 @@ async fn the_mail_proxy_gets_the_engines_decision_and_the_backend() {
     let alone = mail(&gated, "imap", "plain", ALICE, PASSWORD, "1").await;
     assert_eq!(status(&alone), "Invalid login or password");
 
+    // A gate without the master login refuses IMAP before the engine
+    // spends the code.
+    let bare = service(
+        "nomaster",
+        passwords(),
+        Gate::default().with_secret(SECRET).with_backends(
+            Some("127.0.0.1:10143".parse().unwrap()),
+            None,
+            None,
+        ),
+    );
+    bare.engine
+        .set_platform_policy(PLATFORM, &Protocol::Imap, Some(ProtocolPolicy::CodeInLogin))
+        .unwrap();
+    let next = bare.phone.generate(NOW + 30).unwrap();
+    let typed_next = format!("{PASSWORD}{}", next.as_str());
+    let answer = mail(&bare, "imap", "plain", ALICE, &typed_next, "1").await;
+    assert_eq!(status(&answer), "Temporary server problem, try again later");
+    assert!(
+        bare.engine
+            .account_status(&bare.alice, NOW)
+            .unwrap()
+            .last_used
+            .is_none_or(|t| t < NOW)
+    );
+
     // SMTP: an application password; nginx sends XCLIENT, no master login.
     let (_, app_password) = gated
         .engine
         .create_app_password(&gated.alice, "phone", &[Protocol::Smtp], NOW)
         .unwrap();
-    let smtp = mail(&gated, "smtp", "login", ALICE, &app_password, "1").await;
+    let smtp = mail(
+        &gated,
+        "smtp",
+        "login",
+        "Alice@Example.com",
+        &app_password,
+        "1",
+    )
+    .await;
     assert_eq!(status(&smtp), "OK");
     assert_eq!(smtp["auth-port"], "10587");
-    assert!(!smtp.contains_key("auth-user"));
+    // XCLIENT names the mailbox as decided on, never the master login.
+    assert_eq!(smtp["auth-user"], ALICE);
     assert!(!smtp.contains_key("auth-pass"));
     let refused = mail(&gated, "smtp", "plain", ALICE, "wrong-password", "1").await;
     assert_eq!(status(&refused), "Invalid login or password");

@@ -101,16 +101,23 @@ impl Config {
     }
 
     /// The password of `nginx.master_user`, from
-    /// `nginx.master_password_file` (one line, as
-    /// [`Config::sms_gateway_token`]); `None` when the file is not set.
+    /// `nginx.master_password_file`: one line of at least
+    /// [`MIN_API_TOKEN_LEN`] printable ASCII characters (it opens every
+    /// mailbox of the backend: no person types it); `None` when the file
+    /// is not set.
     ///
     /// # Errors
-    /// As [`Config::sms_gateway_token`].
+    /// As [`Config::nginx_secret`].
     pub fn nginx_master_password(&self) -> Result<Option<Zeroizing<String>>, ConfigError> {
         let Some(path) = &self.nginx().master_password_file else {
             return Ok(None);
         };
-        one_line_secret(path, "password file (nginx.master_password_file)", 1).map(Some)
+        one_line_secret(
+            path,
+            "password file (nginx.master_password_file)",
+            MIN_API_TOKEN_LEN,
+        )
+        .map(Some)
     }
 }
 
@@ -292,12 +299,16 @@ mod tests {
         let long = "0123456789abcdef0123456789abcdef";
         let good = config(
             &write("secret", &format!("{long}\n"), 0o600),
-            &write("master", "Master-Pass.1\n", 0o600),
+            &write(
+                "master",
+                "Master-Pass.1-0123456789abcdef0123456789\n",
+                0o600,
+            ),
         );
         assert_eq!(good.nginx_secret().unwrap().unwrap().as_str(), long);
         assert_eq!(
             good.nginx_master_password().unwrap().unwrap().as_str(),
-            "Master-Pass.1"
+            "Master-Pass.1-0123456789abcdef0123456789"
         );
         let short = config(
             &write("short", "too-short-secret\n", 0o600),
@@ -305,6 +316,8 @@ mod tests {
         );
         let message = short.nginx_secret().unwrap_err().to_string();
         assert!(message.contains("32 or more"), "{message}");
+        let message = short.nginx_master_password().unwrap_err().to_string();
+        assert!(message.contains("nginx.master_password_file"), "{message}");
         assert!(!message.contains("too-short-secret"), "{message}");
         let open = config(
             &write("open", &format!("{long}\n"), 0o644),

@@ -39,24 +39,34 @@ pub(crate) fn parse(query: &str) -> Result<DeviceQuery, &'static str> {
         return Err("the query is too long");
     }
     if query.contains('&') || query.to_ascii_lowercase().contains("cmd=") {
-        return Ok(plain(query));
+        return plain(query);
     }
     encoded(query)
 }
 
-/// The plain form: `name=value` pairs, names in any case.
-fn plain(query: &str) -> DeviceQuery {
+/// The plain form: `name=value` pairs, names in any case. A name given
+/// twice (in any case) is refused: the upstream may read the other one.
+fn plain(query: &str) -> Result<DeviceQuery, &'static str> {
+    const NAMES: [&str; 4] = ["cmd", "deviceid", "devicetype", "user"];
+    let mut seen = [false; 4];
     let mut out = DeviceQuery::default();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let name = name.to_ascii_lowercase();
+        let Some(index) = NAMES.iter().position(|n| *n == name) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[index], true) {
+            return Err("the query names a field twice");
+        }
         let value = Some(value.into_owned()).filter(|v| !v.is_empty());
-        match name.to_ascii_lowercase().as_str() {
-            "deviceid" => out.device_id = value,
-            "devicetype" => out.device_type = value,
-            "user" => out.user = value,
+        match index {
+            1 => out.device_id = value,
+            2 => out.device_type = value,
+            3 => out.user = value,
             _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
 /// The base64 form.
@@ -220,5 +230,15 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert!(parse(&"a".repeat(MAX_QUERY + 1)).is_err());
+        // A field twice, in any case: the upstream may read the other one.
+        for twice in [
+            "Cmd=Sync&User=bob&user=alice&DeviceId=X",
+            "Cmd=Sync&DeviceId=NEW&DEVICEID=OLD",
+            "Cmd=Sync&Cmd=Ping&DeviceId=X",
+            "Cmd=Sync&DeviceId=X&DeviceType=a&devicetype=b",
+            "Cmd=Sync&DeviceId=&DeviceId=X",
+        ] {
+            assert!(parse(twice).is_err(), "{twice}");
+        }
     }
 }

@@ -11,27 +11,36 @@
 //! | `/Microsoft-Server-ActiveSync`                       | `activesync`    |
 //! | `/EWS/`, `/mapi/`, `/OAB/`                           | `outlook`       |
 //! | `/rpc/`                                              | `rpc-over-http` |
-//! | `/autodiscover/`                                     | (a probe)       |
+//! | `/autodiscover/autodiscover.xml`, no query           | (a probe)       |
 //!
+//! A path that is not plain — with `.` or `..` segments, `//`, `%`, `\\`
+//! or `;` — is refused: nginx picks its location from the normalised path
+//! while the upstream gets the raw one, so only a path both read alike is
+//! decided.
 //! Answers, as `auth_request` passes them on:
 //! - **200**: let through; `X-Mail2fa-Account` names the mailbox (for
 //!   `auth_request_set`).
 //! - **401** with a Basic challenge: no or wrong credentials, and every
-//!   other refusal (lock, revoked application password…) — a refusal
-//!   looks the same whatever its reason.
+//!   other refusal (a code owed, a lock, a revoked application password…)
+//!   — a refusal looks the same whatever its reason.
 //! - **403**: the password is right but the device is not authorized yet
 //!   (its token is now INACTIVE and the user is told, at most once a
-//!   notification interval); also a path that is no mail protocol, a
-//!   `User` in the query that is not the signed-in mailbox, a query no
-//!   client sends, a request without the secret.
+//!   notification interval) — this tells the client its password was
+//!   right, as device tokens must; also a path that is no mail protocol or
+//!   not plain, a `User` in the query that is not the signed-in mailbox, a
+//!   query no client sends, a request without the secret.
 //! - **503** (nginx answers 500): the store or the password check does not
 //!   answer.
 //!
 //! Probes carry no device and no mail: an ActiveSync `OPTIONS` without a
 //! device id (the client asking which protocol versions the server
-//! speaks) and Autodiscover pass with the right account password (or an
-//! application password the engine accepts) — the device is decided on
-//! its first real command.
+//! speaks; nginx must set `X-Original-Method`, a request without it is no
+//! probe) and the Autodiscover file pass with the right account password
+//! (or an application password the engine accepts), without making a
+//! device token — the device is decided on its first real command. Like
+//! the 403 of a blocked device, a probe tells whether a password is
+//! right; the deployment's password check (Dovecot's per-address
+//! penalty) bounds such guessing.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -40,7 +49,8 @@ use base64::Engine as _;
 use mail2fa::engine::{ClientInfo, Protocol};
 use zeroize::Zeroizing;
 
-use super::{Outcome, activesync, decide};
+use super::decide::{Outcome, decide, log};
+use super::{activesync, header_text};
 use crate::app::App;
 
 /// What a path of the original request is.
@@ -48,29 +58,37 @@ use crate::app::App;
 enum Path {
     /// A protocol that carries mail.
     Mail(Protocol),
-    /// Autodiscover: settings, no mail.
+    /// The Autodiscover file: settings, no mail.
     Autodiscover,
 }
 
 /// The protocol of a request path (the part before `?`), by its first
-/// segment in any case; `None`: not a path the gate knows.
+/// segment in any case; `None`: not a path the gate knows, or not a plain
+/// one.
 fn path_protocol(path: &str) -> Option<Path> {
-    let first = path
-        .strip_prefix('/')?
-        .split(['/', '?'])
-        .next()?
-        .to_ascii_lowercase();
+    let rest = path.strip_prefix('/')?;
+    let plain = !rest.contains(['%', '\\', ';'])
+        && !rest.contains("//")
+        && rest
+            .split('/')
+            .all(|segment| segment != "." && segment != "..");
+    if !plain {
+        return None;
+    }
+    let first = rest.split('/').next()?.to_ascii_lowercase();
     Some(match first.as_str() {
         "microsoft-server-activesync" => Path::Mail(Protocol::ActiveSync),
         "ews" | "mapi" | "oab" => Path::Mail(Protocol::Outlook),
         "rpc" => Path::Mail(Protocol::RpcOverHttp),
-        "autodiscover" => Path::Autodiscover,
+        "autodiscover" if rest.eq_ignore_ascii_case("autodiscover/autodiscover.xml") => {
+            Path::Autodiscover
+        }
         _ => return None,
     })
 }
 
 /// The Basic credentials of `headers`: the user (a mailbox address,
-/// folded to lower case) and the password.
+/// compared in lower case as Dovecot's `%Lu` does) and the password.
 fn basic(headers: &HeaderMap) -> Option<(String, Zeroizing<String>)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.trim().split_once(' ')?;
@@ -105,14 +123,6 @@ fn same_user(query_user: &str, account: &str) -> bool {
             .is_some_and(|(_, name)| name == local || name == account)
 }
 
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-}
-
 /// The handler.
 pub(crate) async fn auth_request(State(app): State<App>, request: Request) -> Response {
     let headers = request.headers();
@@ -133,7 +143,10 @@ pub(crate) async fn auth_request(State(app): State<App>, request: Request) -> Re
     let user_agent = header_text(headers, "user-agent");
     let method = header_text(headers, "x-original-method").unwrap_or("GET");
     let (protocol, device, probe) = match kind {
-        Path::Autodiscover => (Protocol::Outlook, activesync::DeviceQuery::default(), true),
+        Path::Autodiscover if query.is_empty() => {
+            (Protocol::Outlook, activesync::DeviceQuery::default(), true)
+        }
+        Path::Autodiscover => return forbidden(),
         Path::Mail(Protocol::ActiveSync) => {
             let Ok(device) = activesync::parse(query) else {
                 return forbidden();
@@ -165,15 +178,25 @@ pub(crate) async fn auth_request(State(app): State<App>, request: Request) -> Re
             .with_user_agent(user_agent)
             .with_remote_addr(addr.as_deref())
     };
-    let (outcome, _) = decide(&app, &account, protocol, password, client, remote).await;
-    match outcome {
-        Outcome::Allowed => allowed(&account),
+    let (outcome, reason) =
+        decide(&app, &account, protocol.clone(), password, client, remote).await;
+    let (answer, response) = match outcome {
+        Outcome::Allowed => ("allowed", allowed(&account)),
         // A probe carries no mail: the right password is enough.
-        Outcome::Unidentified | Outcome::PasswordOnly if probe => allowed(&account),
-        Outcome::DevicePending | Outcome::PasswordOnly | Outcome::Unidentified => forbidden(),
-        Outcome::Refused => challenge(&app),
-        Outcome::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+        Outcome::Unidentified | Outcome::PasswordOnly if probe => {
+            ("allowed probe", allowed(&account))
+        }
+        Outcome::DevicePending => ("device pending", forbidden()),
+        Outcome::PasswordOnly | Outcome::Unidentified | Outcome::Refused => {
+            ("refused", challenge(&app))
+        }
+        Outcome::Unavailable => (
+            "unavailable",
+            StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        ),
+    };
+    log(&account, &protocol, remote, answer, reason);
+    response
 }
 
 fn allowed(account: &str) -> Response {
@@ -229,6 +252,27 @@ mod tests {
             path_protocol("/Autodiscover/Autodiscover.xml"),
             Some(Path::Autodiscover)
         );
+        // Not plain: nginx and the upstream could read it differently.
+        for crooked in [
+            "/autodiscover/../Microsoft-Server-ActiveSync",
+            "/Autodiscover/%2e%2e/EWS/Exchange.asmx",
+            "/EWS/../rpc/rpcproxy.dll",
+            "/EWS/./Exchange.asmx",
+            "/EWS//Exchange.asmx",
+            "/EWS/Exchange.asmx;x",
+            "/EWS\\Exchange.asmx",
+            "/Microsoft-Server-ActiveSync/..",
+        ] {
+            assert_eq!(path_protocol(crooked), None, "{crooked}");
+        }
+        // Autodiscover: its file only.
+        for other in [
+            "/autodiscover/",
+            "/autodiscover/autodiscover.json",
+            "/autodiscover/x.xml",
+        ] {
+            assert_eq!(path_protocol(other), None, "{other}");
+        }
         for other in [
             "/",
             "",

@@ -11,7 +11,8 @@
 //!   protocol's backend, and for IMAP and POP3 `Auth-User:
 //!   MAILBOX*MASTER` and `Auth-Pass` (the master user's password): the
 //!   backend never sees the client's password+code, which would be a
-//!   replay there;
+//!   replay there; for SMTP `Auth-User: MAILBOX` (nginx's `XCLIENT
+//!   LOGIN=` names the mailbox as mail2fa decided on it);
 //! - `Auth-Status: Invalid login or password` with `Auth-Wait` (and for
 //!   SMTP `Auth-Error-Code: 535 5.7.8`) for every refusal;
 //! - `Auth-Status: Temporary server problem, try again later` with
@@ -22,12 +23,13 @@
 //! `Auth-Wait`, and nginx closes it.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mail2fa::engine::{ClientInfo, Protocol};
 use zeroize::Zeroizing;
 
-use super::{Outcome, decide};
+use super::decide::{Outcome, decide, log};
+use super::header_text;
 use crate::app::App;
 
 /// Refused attempts of one connection after which nginx is told to close
@@ -37,34 +39,14 @@ const MAX_ATTEMPTS: u64 = 10;
 const INVALID: &str = "Invalid login or password";
 const TEMPORARY: &str = "Temporary server problem, try again later";
 
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// nginx's escaping of `Auth-User` and `Auth-Pass` undone.
+/// nginx's escaping of `Auth-User` and `Auth-Pass` (`%XX` for spaces,
+/// `%` and bytes outside printable ASCII) undone; `None` when the result
+/// is not UTF-8.
 fn unescape(text: &str) -> Option<Zeroizing<String>> {
-    let bytes: Vec<u8> = percent_decode(text.as_bytes())?;
-    let bytes = Zeroizing::new(bytes);
+    let bytes = Zeroizing::new(percent_encoding::percent_decode_str(text).collect::<Vec<u8>>());
     std::str::from_utf8(&bytes)
         .ok()
         .map(|t| Zeroizing::new(t.to_owned()))
-}
-
-fn percent_decode(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(out)
 }
 
 /// The handler.
@@ -100,6 +82,7 @@ pub(crate) async fn auth_http(State(app): State<App>, request: Request) -> Respo
     let (Some(user), Some(pass)) = (user, pass) else {
         return refused(&app, Some(&protocol), attempt);
     };
+    // Where an allowed login goes, known before the engine spends a code.
     let backend = match protocol {
         Protocol::Imap => app.gate.imap,
         Protocol::Pop3 => app.gate.pop3,
@@ -108,36 +91,54 @@ pub(crate) async fn auth_http(State(app): State<App>, request: Request) -> Respo
     let Some(backend) = backend else {
         return refused(&app, Some(&protocol), attempt);
     };
-    let account = user.trim().to_ascii_lowercase();
+    let master = app.gate.master.clone();
+    if protocol != Protocol::Smtp && master.is_none() {
+        return temporary(&app, &protocol);
+    }
+    let account = user.to_ascii_lowercase();
     let addr = remote.map(|ip| ip.to_string());
     let client = ClientInfo::new().with_remote_addr(addr.as_deref());
-    let (outcome, _) = decide(&app, &account, protocol.clone(), pass, client, remote).await;
-    match outcome {
+    let (outcome, reason) = decide(&app, &account, protocol.clone(), pass, client, remote).await;
+    let (said, response) = match outcome {
         Outcome::Allowed => {
-            let mut answer = vec![
-                ("auth-status", "OK".to_owned()),
-                ("auth-server", backend.ip().to_string()),
-                ("auth-port", backend.port().to_string()),
-            ];
-            if protocol != Protocol::Smtp {
-                let Some(master) = &app.gate.master else {
-                    return temporary(&app, &protocol);
-                };
-                answer.push(("auth-user", format!("{account}*{}", master.0)));
-                answer.push(("auth-pass", master.1.as_str().to_owned()));
-            }
-            let mut response = StatusCode::OK.into_response();
-            for (name, value) in answer {
-                let Ok(value) = HeaderValue::from_str(&value) else {
-                    return refused(&app, Some(&protocol), attempt);
-                };
-                response.headers_mut().insert(name, value);
-            }
-            response
+            let login = match &master {
+                Some(master) if protocol != Protocol::Smtp => {
+                    Some((format!("{account}*{}", master.0), master.1.as_str()))
+                }
+                _ => None,
+            };
+            ("allowed", ok(backend, &account, login))
         }
-        Outcome::Unavailable => temporary(&app, &protocol),
-        _ => refused(&app, Some(&protocol), attempt),
+        Outcome::Unavailable => ("unavailable", temporary(&app, &protocol)),
+        _ => ("refused", refused(&app, Some(&protocol), attempt)),
+    };
+    log(&account, &protocol, remote, said, reason);
+    response
+}
+
+/// `Auth-Status: OK` to `backend`, naming the mailbox; `login`: the
+/// master login for the backend.
+fn ok(backend: std::net::SocketAddr, account: &str, login: Option<(String, &str)>) -> Response {
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    headers.insert("auth-status", HeaderValue::from_static("OK"));
+    if let Ok(server) = HeaderValue::from_str(&backend.ip().to_string()) {
+        headers.insert("auth-server", server);
     }
+    headers.insert("auth-port", HeaderValue::from(backend.port()));
+    // An account name and a checked master user and password are header
+    // text (mail2fa's alphabet, printable ASCII).
+    let (user, pass) = match login {
+        Some((user, pass)) => (user, Some(pass)),
+        None => (account.to_owned(), None),
+    };
+    if let Ok(user) = HeaderValue::from_str(&user) {
+        headers.insert("auth-user", user);
+    }
+    if let Some(pass) = pass.and_then(|p| HeaderValue::from_str(p).ok()) {
+        headers.insert("auth-pass", pass);
+    }
+    response
 }
 
 fn answer(status: &'static str, code: Option<&'static str>, wait: Option<u64>) -> Response {
@@ -178,8 +179,9 @@ mod tests {
         );
         assert_eq!(unescape("pa%20ss%25").unwrap().as_str(), "pa ss%");
         assert_eq!(unescape("w%C3%B6rd").unwrap().as_str(), "wörd");
-        for bad in ["%", "%4", "%zz", "%FF"] {
-            assert!(unescape(bad).is_none(), "{bad}");
-        }
+        // A plus is a plus (nginx does not escape it).
+        assert_eq!(unescape("a+b").unwrap().as_str(), "a+b");
+        // Not UTF-8 once unescaped: refused.
+        assert!(unescape("%FF").is_none());
     }
 }
