@@ -311,10 +311,11 @@ class Reply:
 
 
 def curl(work, path, user=None, password=None, method="GET", agent=None, headers=(),
-         body=None, port=HTTPS_PORT):
+         body=None, port=HTTPS_PORT, as_is=False):
     """One request to nginx over TLS with curl, for https://mail.example.com
     (resolved to 127.0.0.1); the credentials go to curl on its standard
-    input (never on its command line)."""
+    input (never on its command line). `as_is`: the path sent as written
+    (dot segments kept)."""
     scratch = tempfile.mkdtemp(dir=work)
     try:
         dump, out = os.path.join(scratch, "headers"), os.path.join(scratch, "body")
@@ -322,6 +323,8 @@ def curl(work, path, user=None, password=None, method="GET", agent=None, headers
                "--resolve", f"{HOST}:{port}:127.0.0.1", "--config", "-",
                "--dump-header", dump, "--output", out, "--write-out", "%{http_code}",
                "--request", method]
+        if as_is:
+            cmd.append("--path-as-is")
         if agent:
             cmd += ["--user-agent", agent]
         for header in headers:
@@ -370,11 +373,12 @@ def activesync_path_base64(user, device_id, device_type="iPhone"):
     return "/Microsoft-Server-ActiveSync?" + base64.b64encode(raw).decode()
 
 
-def iphone(work, path, user, password, headers=()):
+def iphone(work, path, user, password, headers=(), as_is=False):
     """An iPhone's Sync POST (user agent, WBXML body, protocol 16.1)."""
     return curl(work, path, user, password, method="POST", agent=IPHONE_AGENT,
                 headers=["Content-Type: application/vnd.ms-sync.wbxml",
-                         "MS-ASProtocolVersion: 16.1", *headers], body=WBXML_SYNC)
+                         "MS-ASProtocolVersion: 16.1", *headers], body=WBXML_SYNC,
+                as_is=as_is)
 
 
 def outlook(work, user, password, path="/EWS/Exchange.asmx"):
@@ -544,6 +548,14 @@ def alice_iphone(run):
           "mail: the notification with the portal's link to the device is in alice's mailbox "
           "(mail2fa-server through Postfix, read over IMAP)")
     check(first.get("notified_at") is not None, "tool: the token records its notification")
+
+    # The blocked iPhone through Autodiscover's path (a probe passes on the
+    # password alone): nginx matches the cleaned path, the gate reads the
+    # one the upstream gets, and refuses it.
+    reply = iphone(work, "/autodiscover/.." + path, ALICE, password, as_is=True)
+    check(reply.status == 403 and run.upstream.count() == seen,
+          f"ActiveSync: /autodiscover/../Microsoft-Server-ActiveSync refused, nothing reaches "
+          f"the upstream ({reply})")
 
     # The same again: still refused, no second notification.
     reply = iphone(work, path, ALICE, password)
