@@ -108,12 +108,17 @@ class Dovecot(dovecot_e2e.Dovecot):
 
     VARIANT = "portal"
 
-    def __init__(self, work, passdb_conf):
+    def __init__(self, work, passdb_conf, master_users=None, sasl_socket=False):
+        """With `master_users` (a passwd-file of master users), logins
+        `USER*MASTER` with a master user's password are taken by that file
+        (a Dovecot master passdb); with `sasl_socket` true, a client socket
+        for Postfix's SASL, mode 0666 (its path: self.sasl_socket)."""
         # The parent class reads its ports from this table, by variant.
         dovecot_e2e.PORTS[self.VARIANT] = DOVECOT_PORTS
         super().__init__(work, self.VARIANT, passdb_conf)
         self.lmtp_socket = os.path.join(self.dir, "run", "lmtp")
         self.auth_socket = os.path.join(self.dir, "run", "auth-client")
+        self.sasl_socket = os.path.join(self.dir, "run", "postfix-auth") if sasl_socket else None
         text = open(self.conf).read()
         for old, new in (
                 ("protocols = imap pop3\n", "protocols = imap pop3 lmtp\n"),
@@ -127,6 +132,21 @@ class Dovecot(dovecot_e2e.Dovecot):
     mode = 0666
   }
 }
+"""
+        if self.sasl_socket:
+            text += """service auth {
+  unix_listener postfix-auth {
+    mode = 0666
+  }
+}
+"""
+        if master_users:
+            text += f"""auth_master_user_separator = *
+passdb {{
+  driver = passwd-file
+  master = yes
+  args = {master_users}
+}}
 """
         with open(self.conf, "w") as f:
             f.write(text)
@@ -164,8 +184,14 @@ class Postfix:
     `domains` (mailboxes listed in `mailboxes`) goes over LMTP to
     `lmtp_socket`."""
 
-    def __init__(self, work, port, lmtp_socket, mailboxes, domains=(PLATFORM,)):
+    def __init__(self, work, port, lmtp_socket, mailboxes, domains=(PLATFORM,),
+                 xclient_hosts=None, sasl_port=None, sasl_socket=None):
+        """`xclient_hosts`: smtpd_authorized_xclient_hosts of the SMTP port
+        (nginx's mail proxy hands its sessions over with XCLIENT);
+        `sasl_port` with `sasl_socket`: a second SMTP port whose AUTH goes
+        to Dovecot's SASL socket (as a submission service's does)."""
         self.dir = os.path.join(work, "postfix")
+        self.sasl_port = sasl_port
         self.port = port
         self.conf_dir = os.path.join(self.dir, "conf")
         self.queue = os.path.join(self.dir, "queue")
@@ -197,6 +223,8 @@ virtual_mailbox_domains = {" ".join(domains)}
 virtual_mailbox_maps = texthash:{maps}
 virtual_transport = lmtp:unix:{lmtp_socket}
 """)
+            if xclient_hosts:
+                f.write(f"smtpd_authorized_xclient_hosts = {xclient_hosts}\n")
         # Every service out of chroot; SMTP on the sandbox's port only.
         services = [
             (f"127.0.0.1:{port}", "inet", "n", "-", "smtpd"),
@@ -224,6 +252,12 @@ virtual_transport = lmtp:unix:{lmtp_socket}
         with open(os.path.join(self.conf_dir, "master.cf"), "w") as f:
             for name, kind, private, limit, command in services:
                 f.write(f"{name} {kind} {private} - n - {limit} {command}\n")
+            if sasl_port:
+                f.write(f"127.0.0.1:{sasl_port} inet n - n - - smtpd\n"
+                        "  -o smtpd_sasl_auth_enable=yes\n"
+                        "  -o smtpd_sasl_type=dovecot\n"
+                        f"  -o smtpd_sasl_path={sasl_socket}\n"
+                        "  -o smtpd_tls_security_level=none\n")
 
     def postfix(self, *args):
         """`postfix -c DIR ARGS`; Postfix's own messages when it fails (it
@@ -243,6 +277,8 @@ virtual_transport = lmtp:unix:{lmtp_socket}
         self.postfix("check")
         self.postfix("start")
         wait_for_port(self.port, "postfix", self.maillog, b"220 ")
+        if self.sasl_port:
+            wait_for_port(self.sasl_port, "postfix", self.maillog, b"220 ")
         return time.monotonic() - started
 
     def stop(self):
@@ -353,9 +389,12 @@ class Service:
     the listen address, the API token file (a fresh random token), the
     portal's administrators, the notifications' link to its devices page,
     the TOTP window (TOTP_WINDOW), Dovecot's authentication socket, Postfix
-    as SMTP relay, the sink as SMS gateway."""
+    as SMTP relay, the sink as SMS gateway; with `trusted_proxies`, those
+    of [server]; with `nginx`, an [nginx] section of these keys (replacing
+    the example's)."""
 
-    def __init__(self, binary, work, admins=(), auth_socket=None, smtp_port=None, sms_url=None):
+    def __init__(self, binary, work, admins=(), auth_socket=None, smtp_port=None, sms_url=None,
+                 trusted_proxies=(), nginx=None):
         self.binary = binary
         self.dir = os.path.join(work, "service")
         os.makedirs(self.dir, exist_ok=True)
@@ -388,21 +427,36 @@ class Service:
         if sms_url:
             changes['#sms_gateway_url = "https://sms.example.net/send"'] = \
                 f"sms_gateway_url = {json.dumps(sms_url)}"
+        if trusted_proxies:
+            changes["trusted_proxies = []"] = \
+                f"trusted_proxies = {json.dumps(list(trusted_proxies))}"
+        text = shipped("mail2fa.toml", changes)
+        if nginx is not None:
+            text = with_section(text, "nginx", nginx)
         self.conf = os.path.join(self.dir, "mail2fa.toml")
         with open(os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(shipped("mail2fa.toml", changes))
+            f.write(text)
         self.log = os.path.join(self.dir, "mail2fa-server.log")
         self.proc = None
 
+    def listening(self):
+        """How many times the log says the service listens (once a start)."""
+        if not os.path.exists(self.log):
+            return 0
+        return open(self.log, errors="replace").read().count("mail2fa-server: listening on")
+
     def start(self):
+        """Starts the service (again, after stop()) and waits until it
+        listens."""
         started = time.monotonic()
+        before = self.listening()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([self.binary, "--config", self.conf],
                                          stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                          env={k: v for k, v in os.environ.items()
                                               if k != "MAIL2FA_CONFIG"})
         deadline = time.monotonic() + 20
-        while "mail2fa-server: listening on" not in open(self.log, errors="replace").read():
+        while self.listening() == before:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"mail2fa-server exited with {self.proc.returncode}: "
                                    f"{open(self.log, errors='replace').read().strip()}")
@@ -436,6 +490,19 @@ class Service:
             return e.code, json.loads(e.read() or b"null")
 
 
+def with_section(text, name, keys):
+    """A TOML text with its section [name] (if any, up to the next
+    section) replaced by one of `keys` (strings and numbers), at the end."""
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            inside = line.strip() == f"[{name}]"
+        if not inside:
+            kept.append(line)
+    section = "".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items())
+    return "".join(kept).rstrip("\n") + f"\n\n[{name}]\n{section}"
+
+
 def account_path(account, platform=PLATFORM):
     """The API path of an account."""
     return (f"/platforms/{urllib.parse.quote(platform, safe='')}"
@@ -456,12 +523,20 @@ class Stack:
             ...  # stack.service.api(...), stack.driver.session(...)
         finally:
             stack.stop()
+
+    Options (nginx's suite): `browser=False` starts no chromedriver;
+    `master_users` (a passwd-file) gives Dovecot a master passdb;
+    `xclient_hosts` lets those hosts hand SMTP sessions to Postfix with
+    XCLIENT; `sasl_port`, a Postfix SMTP port with AUTH through Dovecot;
+    `trusted_proxies` and `nginx` go to the service (see Service).
     """
 
-    def __init__(self, server_binary, lua_module, work, mailboxes, admins=()):
+    def __init__(self, server_binary, lua_module, work, mailboxes, admins=(), browser=True,
+                 master_users=None, xclient_hosts=None, sasl_port=None, trusted_proxies=(),
+                 nginx=None):
         import webdriver  # beside this file
 
-        self._webdriver = webdriver
+        self._webdriver = webdriver if browser else None
         self.work = work
         self.lua_dir = os.path.dirname(os.path.abspath(lua_module))
         self.mailboxes = list(mailboxes)
@@ -470,13 +545,17 @@ class Stack:
             f.writelines(f"{user}:{{SHA512-CRYPT}}{dovecot_e2e.crypt_sha512(password)}\n"
                          for user, password in PASSWORDS.items()
                          if user not in dovecot_e2e.PASSWORDS)
-        self.dovecot = Dovecot(work, "")  # the Lua passdb is added by start()
+        # The Lua passdb is added by start().
+        self.dovecot = Dovecot(work, "", master_users=master_users, sasl_socket=bool(sasl_port))
         self.sink = Sink()  # listening from here on: its URL goes in the configuration
         self._started = [self.sink]
         self.service = Service(os.path.abspath(server_binary), work, admins=admins,
                                auth_socket=self.dovecot.auth_socket, smtp_port=SMTP_PORT,
-                               sms_url=self.sink.url)
-        self.postfix = Postfix(work, SMTP_PORT, self.dovecot.lmtp_socket, self.mailboxes)
+                               sms_url=self.sink.url, trusted_proxies=trusted_proxies,
+                               nginx=nginx)
+        self.postfix = Postfix(work, SMTP_PORT, self.dovecot.lmtp_socket, self.mailboxes,
+                               xclient_hosts=xclient_hosts, sasl_port=sasl_port,
+                               sasl_socket=self.dovecot.sasl_socket)
         self.driver = None
 
     def start(self):
@@ -504,8 +583,9 @@ class Stack:
                            ("postfix", self.postfix)):
             self._started.append(part)
             print(f"{name}: started in {part.start() * 1000:.0f} ms")
-        self.driver = self._webdriver.Driver(log=os.path.join(self.work, "chromedriver.log"))
-        self._started.append(self.driver)
+        if self._webdriver is not None:
+            self.driver = self._webdriver.Driver(log=os.path.join(self.work, "chromedriver.log"))
+            self._started.append(self.driver)
 
     def logs(self):
         """The parts' log files (for checks that no secret is logged)."""
