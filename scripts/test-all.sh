@@ -96,6 +96,9 @@ bash scripts/test-dovecot.sh
 step "the portal in Chromium on a real stack (mail2fa-server, Dovecot, Postfix, SMS sink)"
 bash scripts/test-portal.sh
 
+step "nginx in front: auth_request for ActiveSync/EWS, the mail proxy for IMAP/POP3/SMTP"
+bash scripts/test-nginx.sh
+
 step "the stores bench runs (briefly, unoptimised; figures: cargo bench --bench stores)"
 cargo test --quiet --features postgres --bench stores
 

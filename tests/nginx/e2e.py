@@ -557,6 +557,14 @@ def alice_iphone(run):
           f"ActiveSync: /autodiscover/../Microsoft-Server-ActiveSync refused, nothing reaches "
           f"the upstream ({reply})")
 
+    # A command without a device, posing as the OPTIONS probe with the
+    # client's own X-Original-Method: nginx passes only its own headers.
+    reply = iphone(work, "/Microsoft-Server-ActiveSync?Cmd=Sync&User=" + ALICE, ALICE, password,
+                   headers=["X-Original-Method: OPTIONS"])
+    check(reply.status == 403 and run.upstream.count() == seen,
+          f"ActiveSync: a Sync without a device id is refused, the client's own "
+          f"X-Original-Method ignored ({reply})")
+
     # The same again: still refused, no second notification.
     reply = iphone(work, path, ALICE, password)
     check(reply.status == 403, f"ActiveSync: the same iPhone again: 403 ({reply})")
@@ -918,8 +926,10 @@ def build(args, work, browser=True, extra_http=None):
     os.makedirs(service_dir, exist_ok=True)
     masters = os.path.join(work, "master-users")
     with open(masters, "w") as f:
+        # As the shipped mail2fa-mail.conf says: from nginx's address only.
         f.write(f"{MASTER_USER}:{{SHA512-CRYPT}}"
-                f"{stack.dovecot_e2e.crypt_sha512(master_password)}\n")
+                f"{stack.dovecot_e2e.crypt_sha512(master_password)}"
+                "::::::allow_nets=127.0.0.1/32\n")
     os.chmod(masters, 0o644)
     nginx_keys = {
         "secret_file": secret_file(os.path.join(service_dir, "nginx-secret"), secret),
