@@ -112,7 +112,14 @@ async fn decide_owned(
     {
         deliver(&app, &id, *device, notification).await;
     }
-    (outcome, decision.reason_code().name())
+    // The engine's reason; the decisions that have none by their kind.
+    let reason = match &decision {
+        Decision::DevicePending { .. } => "device_pending",
+        Decision::SecondFactorRequired { .. } => "second_factor_required",
+        Decision::EnrollmentRequired { .. } => "enrollment_required",
+        decided => decided.reason_code().name(),
+    };
+    (outcome, reason)
 }
 
 /// Delivers a blocked device's notification; an SMS that fails goes again
