@@ -33,6 +33,7 @@
 pub mod api;
 mod app;
 pub mod deliver;
+mod log;
 pub mod nginx;
 pub mod password;
 pub mod portal;

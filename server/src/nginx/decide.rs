@@ -163,14 +163,10 @@ pub(crate) fn log(
     answer: &str,
     reason: &str,
 ) {
-    let from = from.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let account: String = account
-        .chars()
-        .take(128)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
     eprintln!(
-        "mail2fa-server: nginx {} {account} from {from}: {answer} ({reason})",
-        protocol.name()
+        "mail2fa-server: nginx {} {} from {}: {answer} ({reason})",
+        protocol.name(),
+        crate::log::account(account),
+        crate::log::address(from),
     );
 }

@@ -326,13 +326,11 @@ pub(crate) fn client_ip(app: &App, request: &Request) -> Option<std::net::IpAddr
 /// One line of the service's log about a sign-in step: who, from where,
 /// what happened (never a password or a code).
 pub(crate) fn log_sign_in(account: &str, from: Option<std::net::IpAddr>, what: &str) {
-    let from = from.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let account: String = account
-        .chars()
-        .take(128)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    eprintln!("mail2fa-server: portal sign-in {account} from {from}: {what}");
+    eprintln!(
+        "mail2fa-server: portal sign-in {} from {}: {what}",
+        crate::log::account(account),
+        crate::log::address(from),
+    );
 }
 
 /// `next`, if it is a path of the portal (never another site).
