@@ -17,7 +17,25 @@ pub const LIMIT: Duration = Duration::from_secs(15);
 /// The header carrying the shared secret.
 pub const SECRET_HEADER: &str = "x-mail2fa-secret";
 
-/// The endpoints' settings, from `[nginx]`.
+/// The endpoints' settings, from `[nginx]` ([`Gate::from_config`]) or
+/// built (for a service embedded in another program, or a test):
+///
+/// ```
+/// use mail2fa_server::nginx::Gate;
+///
+/// let gate = Gate::default()
+///     .with_secret("the-secret-nginx-sends-0123456789abcdef")
+///     .with_backends(
+///         Some("127.0.0.1:10143".parse()?),
+///         None,
+///         Some("127.0.0.1:10587".parse()?),
+///     )
+///     .with_master("mail2fa-proxy", "the-master-password-0123456789abcdef");
+/// let said = gate.describe();
+/// assert!(said.contains("IMAP → 127.0.0.1:10143, POP3 → refused"));
+/// assert!(!said.contains("the-secret") && !said.contains("the-master-password"));
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Clone)]
 pub struct Gate {
     pub(super) secret: Tokens,
@@ -96,10 +114,11 @@ impl Gate {
         self
     }
 
-    /// The same endpoints, telling refused mail clients to wait `seconds`.
+    /// The same endpoints, telling refused mail clients to wait `seconds`
+    /// (at most 60, as `[nginx] wait_seconds`).
     #[must_use]
     pub fn with_wait(mut self, seconds: u64) -> Self {
-        self.wait = seconds;
+        self.wait = seconds.min(60);
         self
     }
 
