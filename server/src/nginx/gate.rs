@@ -104,7 +104,7 @@ impl Gate {
     }
 
     /// The same endpoints, naming `realm` in the Basic challenge: 1 to 64
-    /// printable ASCII characters or spaces, without `"` or `\\` (as
+    /// printable ASCII characters or spaces, without `"` or `\` (as
     /// `[nginx] realm`; another is ignored).
     #[must_use]
     pub fn with_realm(mut self, realm: &str) -> Self {

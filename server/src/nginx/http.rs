@@ -13,10 +13,11 @@
 //! | `/rpc/`                                              | `rpc-over-http` |
 //! | `/autodiscover/autodiscover.xml`, no query           | (a probe)       |
 //!
-//! A path that is not plain — with `.` or `..` segments, `//`, `%`, `\\`
+//! A path that is not plain — with `.` or `..` segments, `//`, `%`, `\`
 //! or `;` — is refused: nginx picks its location from the normalised path
 //! while the upstream gets the raw one, so only a path both read alike is
 //! decided.
+//!
 //! Answers, as `auth_request` passes them on:
 //! - **200**: let through; `X-Mail2fa-Account` names the mailbox (for
 //!   `auth_request_set`).
@@ -112,15 +113,17 @@ fn basic(headers: &HeaderMap) -> Option<(String, Zeroizing<String>)> {
 }
 
 /// Whether the query's `User` names the signed-in mailbox: the address,
-/// its local part, or `DOMAIN\local` (any case).
+/// its local part, or `LABEL\local` with the first label of its domain
+/// (any case) — not another domain's mailbox of the same local part.
 fn same_user(query_user: &str, account: &str) -> bool {
     let user = query_user.to_ascii_lowercase();
-    let local = account.split('@').next().unwrap_or(account);
+    let (local, domain) = account.split_once('@').unwrap_or((account, ""));
+    let label = domain.split('.').next().unwrap_or("");
     user == account
         || user == local
         || user
-            .rsplit_once('\\')
-            .is_some_and(|(_, name)| name == local || name == account)
+            .split_once('\\')
+            .is_some_and(|(prefix, name)| prefix == label && (name == local || name == account))
 }
 
 /// The handler.
@@ -320,6 +323,7 @@ mod tests {
             "bob@example.com",
             "EXAMPLE\\bob",
             "alice@example.org",
+            "OTHER\\alice",
         ] {
             assert!(!same_user(other, account), "{other}");
         }
