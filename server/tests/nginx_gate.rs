@@ -20,6 +20,8 @@ use mail2fa_server::try_out::PasswordTable;
 use mail2fa_server::{App, CheckFuture, Clock, PasswordVerifier};
 use tower::ServiceExt;
 
+mod sinks;
+
 const NOW: u64 = 1_800_000_000;
 const SECRET: &str = "nginx-secret-0123456789abcdef0123456789";
 const PLATFORM: &str = "example.com";
@@ -55,15 +57,30 @@ fn gate() -> Gate {
 }
 
 fn service(test: &str, verifier: impl PasswordVerifier, gate: Gate) -> Gated {
+    service_delivering(test, verifier, gate, None)
+}
+
+/// With `notifications`: `[notifications]` lines for the service's delivery.
+fn service_delivering(
+    test: &str,
+    verifier: impl PasswordVerifier,
+    gate: Gate,
+    notifications: Option<&str>,
+) -> Gated {
     let dir = std::env::temp_dir().join(format!("m2fa-gate-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::create(dir.join("mail2fa.db")).unwrap();
     let engine = Engine::new(Box::new(store) as Box<dyn Store>, EngineConfig::default()).unwrap();
-    let app = App::new(engine, [], Clock::fixed(NOW))
+    let mut app = App::new(engine, [], Clock::fixed(NOW))
         .with_password_verifier(verifier)
         .with_trusted_proxies(["127.0.0.1"])
         .with_gate(gate);
+    if let Some(lines) = notifications {
+        let text = sinks::config_text(&dir, lines);
+        let config = mail2fa::config::Config::parse(&text, "test.toml").unwrap();
+        app = app.with_delivery(mail2fa_server::deliver::Delivery::from_config(&config).unwrap());
+    }
     let engine = Engine::new(
         SqliteStore::open(dir.join("mail2fa.db")).unwrap(),
         EngineConfig::default(),
@@ -525,4 +542,59 @@ async fn a_password_check_that_does_not_answer_refuses_every_login() {
     }
     let smtp = mail(&gated, "smtp", "plain", ALICE, &typed, "1").await;
     assert_eq!(smtp["auth-error-code"], "451 4.3.0");
+}
+
+#[tokio::test]
+async fn a_blocked_device_is_told_by_sms_and_by_mail_when_the_sms_fails() {
+    use sinks::{SmtpMode, http_sink, smtp_sink};
+    use std::time::Duration;
+    let (relay, mut mails) = smtp_sink(SmtpMode::Accept).await;
+    for (status, by_mail) in [(200, false), (500, true)] {
+        let (gateway, mut posts) = http_sink(status, "").await;
+        let lines = format!(
+            "smtp_relay = \"{relay}\"\nfrom = \"mail2fa@example.com\"\n\
+             sms_gateway_url = \"http://{gateway}/send\"\ntimeout_seconds = 5\n"
+        );
+        let gated = service_delivering(
+            &format!("notify{status}"),
+            passwords(),
+            gate(),
+            Some(&lines),
+        );
+        gated
+            .engine
+            .set_contact(
+                &gated.alice,
+                Some("alice.private@example.org"),
+                Some("+41790000000"),
+            )
+            .unwrap();
+        let right = basic(ALICE, PASSWORD);
+        let (answer, _) = http(&gated, SYNC, "POST", Some(&right), IPHONE).await;
+        assert_eq!(answer, StatusCode::FORBIDDEN);
+        let posted = tokio::time::timeout(Duration::from_secs(10), posts.recv())
+            .await
+            .expect("the SMS was tried")
+            .unwrap();
+        assert_eq!(posted.json()["to"], "+41790000000");
+        assert!(posted.json()["text"].as_str().unwrap().contains("iPhone"));
+        if by_mail {
+            let mail = tokio::time::timeout(Duration::from_secs(10), mails.recv())
+                .await
+                .expect("the notification went by mail")
+                .unwrap();
+            assert_eq!(mail.rcpt_to, ["<alice.private@example.org>"]);
+            assert!(mail.body().contains("iPhone"), "{}", mail.data);
+        } else {
+            // Delivered by SMS: no mail (give a failed delivery time to show).
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(mails.try_recv().is_err());
+        }
+        // Blocked again: told once a day at most.
+        let (answer, _) = http(&gated, SYNC, "POST", Some(&right), IPHONE).await;
+        assert_eq!(answer, StatusCode::FORBIDDEN);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(posts.try_recv().is_err());
+        assert!(mails.try_recv().is_err());
+    }
 }

@@ -40,10 +40,10 @@ pub(crate) type Decided = (Outcome, &'static str);
 
 /// One login decided: the account (a mailbox address, its domain the
 /// platform), the protocol, what the client typed, what is known of the
-/// client. Bounded by [`LIMIT`]. The decision runs in a task of its own:
-/// when the answer is no longer awaited (the limit passed, nginx gave up)
-/// it still ends, and a notification it owes is still delivered — the
-/// engine has recorded it as sent.
+/// client. Bounded by [`LIMIT`]. The decision runs in a task of its own,
+/// and a notification it owes is delivered in another: when the answer is
+/// no longer awaited (the limit passed, nginx gave up) both still end —
+/// the engine has recorded the notification as sent.
 pub(crate) async fn decide(
     app: &App,
     account: &str,
@@ -105,12 +105,16 @@ async fn decide_owned(
         } if right => Outcome::Unidentified,
         _ => Outcome::Refused,
     };
+    // Delivered beside the answer: the client is not kept waiting on the
+    // relay or the gateway.
     if let Decision::DevicePending {
         notification: Some(notification),
         device,
     } = &decision
     {
-        deliver(&app, &id, *device, notification).await;
+        let (app, id, device, notification) =
+            (app.clone(), id.clone(), *device, notification.clone());
+        tokio::spawn(async move { deliver(&app, &id, device, &notification).await });
     }
     // The engine's reason; the decisions that have none by their kind.
     let reason = match &decision {
