@@ -127,7 +127,6 @@ async fn serve(config: &Config, try_out: Option<PasswordTable>) -> Result<(), St
         app = app.with_password_verifier(table);
         app.enable_platform_now("example.com").await?;
     }
-    eprintln!("mail2fa-server: {}", app.gate().describe());
     let mut listeners = Vec::new();
     for address in &addresses {
         let listener = tokio::net::TcpListener::bind(address)
@@ -142,6 +141,8 @@ async fn serve(config: &Config, try_out: Option<PasswordTable>) -> Result<(), St
         eprintln!("mail2fa-server: listening on {bound} (portal: http://{bound}/portal/)");
         listeners.push(listener);
     }
+    // After the listening lines (the first line says where the service is).
+    eprintln!("mail2fa-server: {}", app.gate().describe());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
     for listener in listeners {
