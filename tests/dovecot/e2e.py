@@ -1411,7 +1411,7 @@ def two_dovecots(url, work, tool_bin, lua_dir, passwd):
         tool.run("platform", "enable", PLATFORM)
         for account in ("carol@example.com", "dave@example.com", "erin@example.com"):
             try:  # the database outlives a run: start afresh
-                tool.run("account", "remove", PLATFORM, account)
+                tool.run("account", "remove", PLATFORM, account, "--yes")
             except RuntimeError:
                 pass
 
@@ -1442,8 +1442,14 @@ def two_dovecots(url, work, tool_bin, lua_dir, passwd):
         dave = "dave@example.com"
         tool.enroll(dave)
         app = tool.run("app-password", "create", PLATFORM, dave, "--name", "phone")["password"]
-        check(imap_login(a.imap, dave, app)[0], "CLUSTER: an application password on A")
-        check(imap_login(b.imap, dave, app)[0], "CLUSTER: ... and on B")
+        on_a = imap_login(a.imap, dave, app)
+        check(on_a[0], f"CLUSTER: an application password on A ({on_a[1]})")
+        on_b = imap_login(b.imap, dave, app)
+        check(on_b[0], f"CLUSTER: ... and on B ({on_b[1]})")
+        if not (on_a[0] and on_b[0]):  # what the passdb said, for the record
+            for server in (a, b):
+                with open(os.path.join(server.dir, "log", "dovecot.log")) as f:
+                    print("".join(line for line in f if dave in line)[-3000:])
         tools[1].run("app-password", "revoke", PLATFORM, dave, "1")
         check(not imap_login(a.imap, dave, app)[0], "CLUSTER: revoked with the tool, refused on A")
         check(not imap_login(b.imap, dave, app)[0], "CLUSTER: ... and on B")
