@@ -65,6 +65,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "portal"))
 
 import stack  # noqa: E402
 import webdriver  # noqa: E402
+from checks import Authenticator, check, flow, no_secrets_in, summary  # noqa: E402
 from pages import Album, Portal  # noqa: E402
 
 PLATFORM = stack.PLATFORM
@@ -113,21 +114,6 @@ EWS_BODY = (b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope '
             b'<GetFolder xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"/>'
             b'</soap:Body></soap:Envelope>')
 SSL_CONTEXT = ssl._create_unverified_context()  # nginx's certificate is the test's own
-
-failures = []
-passes = 0
-
-
-def check(condition, what):
-    """Records one check; the run fails at the end if any check failed."""
-    global passes
-    if condition:
-        passes += 1
-        print(f"ok    {what}")
-    else:
-        failures.append(what)
-        print(f"FAIL  {what}")
-
 
 class Upstream:
     """The stub ActiveSync/EWS server behind nginx: answers every request
@@ -385,36 +371,6 @@ def outlook(work, user, password, path="/EWS/Exchange.asmx"):
     """Outlook's EWS POST (its user agent, a SOAP body)."""
     return curl(work, path, user, password, method="POST", agent=OUTLOOK_AGENT,
                 headers=["Content-Type: text/xml; charset=utf-8"], body=EWS_BODY)
-
-
-class Authenticator:
-    """An authenticator app: code() gives the code of the next 30-second
-    step not used yet, from a few steps back inside the service's window
-    (stack.TOTP_WINDOW), so that several codes need no waiting."""
-
-    def __init__(self, uri):
-        self.uri = uri
-        self.last = None
-        self.given = []
-
-    def code(self):
-        now = int(time.time()) // 30
-        step = now - stack.TOTP_WINDOW // 2
-        if self.last is not None:
-            step = max(step, self.last + 1)
-        if step >= now + stack.TOTP_WINDOW:
-            raise RuntimeError("every code of the window was used")
-        self.last = step
-        code = stack.totp(self.uri, step * 30)
-        self.given.append(code)
-        return code
-
-    def wrong(self):
-        """A code of the right length that no step near now has."""
-        now = int(time.time()) // 30
-        near = {stack.totp(self.uri, (now + d) * 30)
-                for d in range(-stack.TOTP_WINDOW - 2, stack.TOTP_WINDOW + 3)}
-        return next(c for c in (str(n).zfill(6) for n in range(10 ** 6)) if c not in near)
 
 
 class Run:
@@ -877,20 +833,6 @@ def the_secret(run, secret):
             check(status == 403, f"gate: /nginx/{endpoint} with {name}: 403 ({status})")
 
 
-def no_secrets_in(logs, secrets_seen, codes):
-    """The logs that contain one of `secrets_seen`, or one of `codes` as
-    a number of its own."""
-    leaked = []
-    for path in logs:
-        if not os.path.exists(path):
-            continue
-        text = open(path, errors="replace").read()
-        leaked += [path for s in secrets_seen if s and s in text]
-        leaked += [f"{path} (a code)" for c in codes
-                   if re.search(rf"(?<![0-9]){c}(?![0-9])", text)]
-    return sorted(set(leaked))
-
-
 def missing_needs():
     missing = []
     if os.geteuid() != 0:
@@ -898,15 +840,6 @@ def missing_needs():
     missing += [f"{path} ({package})" for path, package in NEEDS.items()
                 if not os.path.exists(path)]
     return missing
-
-
-def flow(name, function, *args):
-    """Runs one flow; one that raises is a failed check (the run goes on)."""
-    try:
-        return function(*args)
-    except Exception as e:
-        check(False, f"{name}: {type(e).__name__}: {e}")
-        return None
 
 
 def secret_file(path, text):
@@ -1003,10 +936,7 @@ def main():
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{passes} passed, {len(failures)} failed")
-    for what in failures:
-        print(f"  failed: {what}")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ import qr  # noqa: E402
 import stack  # noqa: E402
 import webdriver  # noqa: E402
 import pages  # noqa: E402
+from checks import Authenticator, check, flow, no_secrets_in, summary  # noqa: E402
 from pages import Album, Portal  # noqa: E402
 from webdriver import Keys  # noqa: E402
 
@@ -86,21 +87,6 @@ NEEDS = {
     qr.ZBARIMG: "zbar-tools",
 }
 SIZES = {"desktop": webdriver.DESKTOP, "phone": webdriver.PHONE}
-
-failures = []
-passes = 0
-
-
-def check(condition, what):
-    """Records one check; the run fails at the end if any check failed."""
-    global passes
-    if condition:
-        passes += 1
-        print(f"ok    {what}")
-    else:
-        failures.append(what)
-        print(f"FAIL  {what}")
-
 
 def png_size(path):
     """A PNG file's (width, height), from its header."""
@@ -283,37 +269,6 @@ def sms_sink(sink, driver, work, shots):
 
 # ---------------------------------------------------------------------------
 # The portal's seed flows, in chromium
-
-
-class Authenticator:
-    """An authenticator app holding the key of `uri`. The engine takes each
-    time step once, and only after the last one used: code() gives the code
-    of the next step not used yet, starting a few steps back inside the
-    service's window (stack.TOTP_WINDOW), so that a flow needing several
-    codes need not wait for the clock."""
-
-    def __init__(self, uri):
-        self.uri = uri
-        self.last = None
-
-    def code(self):
-        now = int(time.time()) // 30
-        step = now - stack.TOTP_WINDOW // 2
-        if self.last is not None:
-            step = max(step, self.last + 1)
-        if step >= now + stack.TOTP_WINDOW:
-            raise RuntimeError("every code of the window was used")
-        self.last = step
-        return stack.totp(self.uri, step * 30)
-
-    def wrong(self):
-        """A code of the right length that no step near now has."""
-        now = int(time.time()) // 30
-        near = {stack.totp(self.uri, (now + d) * 30)
-                for d in range(-stack.TOTP_WINDOW - 2, stack.TOTP_WINDOW + 3)}
-        digits = len(stack.totp(self.uri, now * 30))
-        return next(c for c in (str(n).zfill(digits) for n in range(10 ** digits))
-                    if c not in near)
 
 
 class Run:
@@ -808,25 +763,6 @@ def accessibility(run):
                           f"({wider} px too wide)")
 
 
-def flow(name, function, *args):
-    """Runs one flow; one that raises is a failed check (the run goes on)."""
-    try:
-        return function(*args)
-    except Exception as e:
-        check(False, f"{name}: {type(e).__name__}: {e}")
-        return None
-
-
-def no_secrets_in(logs, secret_texts):
-    """The logs that contain one of `secret_texts`."""
-    leaked = []
-    for path in logs:
-        if os.path.exists(path):
-            text = open(path, errors="replace").read()
-            leaked += [path for s in secret_texts if s and s in text]
-    return leaked
-
-
 def missing_needs():
     missing = []
     if os.geteuid() != 0:
@@ -911,10 +847,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     if album.taken:
         print(f"{len(album.taken)} screenshots of the portal in {args.screenshots}")
-    print(f"\n{passes} passed, {len(failures)} failed")
-    for what in failures:
-        print(f"  failed: {what}")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":
