@@ -418,6 +418,21 @@ static int guard_release(lua_State *L)
     return 0;
 }
 
+/* A new, empty guard on the stack, to-be-closed: whatever it holds is
+ * freed when the calling function returns or raises. Its stack index in
+ * *index. */
+static login_guard *push_guard(lua_State *L, int *index)
+{
+    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
+    g->login = NULL;
+    g->decision = NULL;
+    g->notification = NULL;
+    luaL_setmetatable(L, GUARD_MT);
+    lua_toclose(L, -1);
+    *index = lua_gettop(L);
+    return g;
+}
+
 /* A string field of the request table, left on the stack (anchored while
  * we use the pointer). NULL for nil. Raises for another type. Sets *bad
  * when the string holds a NUL byte. */
@@ -640,13 +655,8 @@ static int l_authenticate(lua_State *L)
     if (!now_ok)
         return push_fail(L, "authenticate: now must be a non-negative Unix time");
 
-    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
-    g->login = NULL;
-    g->decision = NULL;
-    g->notification = NULL;
-    luaL_setmetatable(L, GUARD_MT);
-    lua_toclose(L, -1);
-    int guard = lua_gettop(L);
+    int guard;
+    login_guard *g = push_guard(L, &guard);
 
     char msg[MSG_SIZE];
     m2fa_status st = m2fa_login_new(BY_NAME, protocol, &g->login);
@@ -763,13 +773,8 @@ static int l_check_login(lua_State *L)
         return push_fail(L, "check_login: now must be a non-negative Unix time");
     luaL_checkstack(L, 8, "check_login");
 
-    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
-    g->login = NULL;
-    g->decision = NULL;
-    g->notification = NULL;
-    luaL_setmetatable(L, GUARD_MT);
-    lua_toclose(L, -1);
-    int guard = lua_gettop(L);
+    int guard;
+    login_guard *g = push_guard(L, &guard);
     luaL_checkstack(L, 8, "check_login"); /* for the check, inside the call */
 
     char msg[MSG_SIZE];
@@ -815,13 +820,8 @@ static int l_notification_fallback(lua_State *L)
     if (!now_ok)
         return push_fail(L, "notification_fallback: now must be a non-negative Unix time");
 
-    login_guard *g = (login_guard *)lua_newuserdatauv(L, sizeof *g, 0);
-    g->login = NULL;
-    g->decision = NULL;
-    g->notification = NULL;
-    luaL_setmetatable(L, GUARD_MT);
-    lua_toclose(L, -1);
-    int guard = lua_gettop(L);
+    int guard;
+    login_guard *g = push_guard(L, &guard);
 
     m2fa_status st = m2fa_engine_notification_fallback(ud->engine, platform, account, device,
                                                        now, &g->notification);

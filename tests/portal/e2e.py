@@ -551,6 +551,19 @@ def alice_disables(run, auth):
     check(status == 404, f"API: alice has no 2FA any more ({status})")
 
 
+def choose_mode(portal, auth, mode, contact_label, contact, what):
+    """On the security page: codes by `mode` to `contact` — changed only
+    with a code from the authenticator."""
+    portal.click("Security")
+    portal.field(mode).click()
+    portal.fill(contact_label, contact)
+    portal.fill("Code (from your authenticator", auth.code(),
+                within='form[action="/portal/security/mode"]')
+    portal.click("Save")
+    check(portal.notice() == "Saved." and portal.field(mode).property("checked") is True,
+          f"security page: {what}, saved")
+
+
 def erin_email_codes(run):
     """5. erin turns 2FA on herself, then switches to codes by e-mail to
     her own mailbox; a fresh sign-in sends the code, read from her mailbox
@@ -569,16 +582,8 @@ def erin_email_codes(run):
         portal.fill("Then type the code your app shows", auth.code())
         portal.click("Confirm")
         check(portal.path() == "/portal/?done=enrolled", "portal: erin enrolled herself")
-        portal.click("Security")
-        portal.field("Code by e-mail").click()
-        portal.fill("E-mail address for codes", ERIN)
-        # Where codes go is changed only with a code.
-        portal.fill("Code (from your authenticator", auth.code(),
-                    within='form[action="/portal/security/mode"]')
-        portal.click("Save")
-        check(portal.notice() == "Saved."
-              and portal.field("Code by e-mail").property("checked") is True,
-              "security page: codes by e-mail to erin's own mailbox, saved")
+        choose_mode(portal, auth, "Code by e-mail", "E-mail address for codes", ERIN,
+                    "codes by e-mail to erin's own mailbox")
     _, account = run.account(ERIN)
     check(account.get("mode") == "email" and account.get("email") == ERIN,
           f"API: erin's mode is e-mail, to {account.get('email')}")
@@ -634,15 +639,8 @@ def grace_sms_codes(run, sink):
     browser, portal = run.session()
     with browser:
         check(sign_in_with_code(portal, GRACE, auth), "portal: grace signs in with a code")
-        portal.click("Security")
-        portal.field("Code by SMS").click()
-        portal.fill("Mobile number for codes", phone)
-        portal.fill("Code (from your authenticator", auth.code(),
-                    within='form[action="/portal/security/mode"]')
-        portal.click("Save")
-        check(portal.notice() == "Saved."
-              and portal.field("Code by SMS").property("checked") is True,
-              "security page: codes by SMS to grace's mobile number, saved")
+        choose_mode(portal, auth, "Code by SMS", "Mobile number for codes", phone,
+                    "codes by SMS to grace's mobile number")
     before = len(sink.requests)
     browser, portal = run.session()
     with browser:
