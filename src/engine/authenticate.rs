@@ -312,7 +312,7 @@ impl<S: Store> Engine<S> {
         if policy == ProtocolPolicy::Refused {
             return Ok(Decision::deny(DenyReason::ProtocolRefused));
         }
-        if !protocol::accepts_app_passwords(policy, protocol) {
+        if !policy.accepts_app_passwords_on(protocol) {
             return Ok(Decision::deny(DenyReason::AppPasswordNotAccepted));
         }
         if !found {

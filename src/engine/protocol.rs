@@ -292,9 +292,47 @@ impl ProtocolPolicy {
 
     /// Whether this policy takes application passwords. The policy alone:
     /// whatever it says, a login on webmail or the portal never accepts an
-    /// application password (the engine checks the protocol too).
+    /// application password ([`accepts_app_passwords_on`] is the whole
+    /// rule, the one the engine applies).
+    ///
+    /// [`accepts_app_passwords_on`]: Self::accepts_app_passwords_on
     pub fn accepts_app_passwords(self) -> bool {
         matches!(self, Self::DeviceAuthorization | Self::AppPasswordOnly)
+    }
+
+    /// Whether a (valid, in-scope) application password gets in on
+    /// `protocol` under this policy: the engine's own rule, which it applies
+    /// to every login with one — `false` is a login refused with
+    /// [`DenyReason::AppPasswordNotAccepted`] (or
+    /// [`DenyReason::ProtocolRefused`] under [`ProtocolPolicy::Refused`]).
+    /// The policy must take them ([`accepts_app_passwords`]), and the
+    /// protocol must not be webmail or the portal, whatever an override
+    /// says: an application password stands in for the password *and* the
+    /// code, and must never open an interactive session (where 2FA, devices
+    /// and application passwords themselves are managed, or reachable).
+    ///
+    /// With [`Engine::protocol_policy`], it tells an operator tool or a
+    /// portal whether an account's application password can be used on a
+    /// protocol, before a client tries.
+    ///
+    /// ```
+    /// use mail2fa::engine::{Protocol, ProtocolPolicy};
+    ///
+    /// assert!(ProtocolPolicy::AppPasswordOnly.accepts_app_passwords_on(&Protocol::Imap));
+    /// assert!(ProtocolPolicy::DeviceAuthorization.accepts_app_passwords_on(&Protocol::Outlook));
+    /// // `mail2fa platform policy example.com imap code-in-login`: refused.
+    /// assert!(!ProtocolPolicy::CodeInLogin.accepts_app_passwords_on(&Protocol::Imap));
+    /// assert!(!ProtocolPolicy::Refused.accepts_app_passwords_on(&Protocol::Imap));
+    /// // Never on webmail, even under an override that takes them elsewhere.
+    /// assert!(!ProtocolPolicy::DeviceAuthorization.accepts_app_passwords_on(&Protocol::Webmail));
+    /// ```
+    ///
+    /// [`accepts_app_passwords`]: Self::accepts_app_passwords
+    /// [`DenyReason::AppPasswordNotAccepted`]: crate::engine::DenyReason::AppPasswordNotAccepted
+    /// [`DenyReason::ProtocolRefused`]: crate::engine::DenyReason::ProtocolRefused
+    /// [`Engine::protocol_policy`]: crate::engine::Engine::protocol_policy
+    pub fn accepts_app_passwords_on(self, protocol: &Protocol) -> bool {
+        self.accepts_app_passwords() && !matches!(protocol, Protocol::Webmail | Protocol::Portal)
     }
 }
 
@@ -355,15 +393,6 @@ impl Policies {
         }
         Ok(Self(out))
     }
-}
-
-/// Whether an application password gets in on `protocol` under `policy`:
-/// never on webmail or the portal, whatever an override says — an
-/// application password stands in for the password *and* the code, and
-/// must never open an interactive session (where 2FA, devices and
-/// application passwords themselves are managed, or reachable).
-pub(crate) fn accepts_app_passwords(policy: ProtocolPolicy, protocol: &Protocol) -> bool {
-    policy.accepts_app_passwords() && !matches!(protocol, Protocol::Webmail | Protocol::Portal)
 }
 
 /// The policy for `protocol`: the account's override, else the platform's,

@@ -11,6 +11,7 @@ mod database;
 mod failure;
 mod output;
 mod render;
+mod warnings;
 
 use std::process::ExitCode;
 

@@ -16,6 +16,7 @@ use crate::render::{
     account_json, mode_name, mode_text, name_of, policies_json, policies_table, policy_name,
     policy_rows,
 };
+use crate::warnings::warnings_json;
 
 impl Context {
     pub(crate) fn account(&self, command: AccountCommand) -> Result<(), Failure> {
@@ -216,6 +217,7 @@ impl Context {
                     .engine
                     .protocol_policy(&id, &protocol)
                     .map_err(about(&id))?;
+                let warnings = self.account_policy_warnings(&id, &protocol, effective)?;
                 self.report(
                     &format!(
                         "{} for {}: {}{}.",
@@ -234,10 +236,13 @@ impl Context {
                             vec![
                                 ("protocol", Json::text(protocol.name())),
                                 ("policy", Json::text(policy_name(effective))),
+                                warnings_json(&warnings),
                             ],
                         )
                     },
-                )
+                )?;
+                self.warn(&warnings);
+                Ok(())
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::context::Context;
 use crate::failure::{Failure, NOT_FOUND, REFUSED, about, fail};
 use crate::output::{Json, Table, clean, print_json, when};
 use crate::render::{account_json, name_of, scope_json, scope_text};
+use crate::warnings::warnings_json;
 
 impl Context {
     pub(crate) fn app_password(&self, command: AppPasswordCommand) -> Result<(), Failure> {
@@ -38,6 +39,8 @@ impl Context {
                         ),
                     ));
                 }
+                // Before the password exists: a failure here loses nothing.
+                let warnings = self.app_password_warnings(&id, &name, &protocols)?;
                 let (info, password) = self
                     .engine
                     .create_app_password(&id, &name, &protocols, self.now)
@@ -51,6 +54,7 @@ impl Context {
                             ("password", Json::text(&password)),
                             ("scope", scope_json(&info.scope)),
                             ("created", Json::Number(info.created)),
+                            warnings_json(&warnings),
                         ],
                     ))?);
                 }
@@ -63,7 +67,9 @@ impl Context {
                     password.as_str(),
                     scope_text(&info.scope)
                 ));
-                Ok(std::io::stdout().lock().write_all(out.as_bytes())?)
+                std::io::stdout().lock().write_all(out.as_bytes())?;
+                self.warn(&warnings);
+                Ok(())
             }
             AppPasswordCommand::List(account) => {
                 let id = Self::id(&account)?;

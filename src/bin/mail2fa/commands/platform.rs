@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::failure::Failure;
 use crate::output::{Json, clean, print_json};
 use crate::render::{policies_json, policies_table, policy_name, policy_rows};
+use crate::warnings::warnings_json;
 
 impl Context {
     pub(crate) fn platform(&self, command: PlatformCommand) -> Result<(), Failure> {
@@ -68,6 +69,8 @@ impl Context {
                     .engine
                     .platform_status(&platform.platform)?
                     .policy(&protocol);
+                let warnings =
+                    self.platform_policy_warnings(&platform.platform, &protocol, effective);
                 self.report(
                     &format!(
                         "{} on {}: {}{}.",
@@ -85,9 +88,12 @@ impl Context {
                             ("platform", Json::text(&platform.platform)),
                             ("protocol", Json::text(protocol.name())),
                             ("policy", Json::text(policy_name(effective))),
+                            warnings_json(&warnings),
                         ])
                     },
-                )
+                )?;
+                self.warn(&warnings);
+                Ok(())
             }
         }
     }
