@@ -318,11 +318,13 @@ class Syslog:
 
 
 def guide_quotes_shipped_files():
-    """The deployment guide quotes every shipped snippet exactly."""
+    """The deployment guides quote every shipped snippet exactly."""
     import re
-    guide = open(os.path.join(INTEGRATIONS, "README.md")).read()
-    quoted = re.findall(r"<!-- file: (\S+) -->\n```\n(.*?)```", guide, re.S)
-    check(len(quoted) >= 3, f"the guide quotes the shipped files ({len(quoted)} found)")
+    quoted = []
+    for page in ("README.md", "web-service.md"):
+        guide = open(os.path.join(INTEGRATIONS, page)).read()
+        quoted += re.findall(r"<!-- file: (\S+) -->\n```\n(.*?)```", guide, re.S)
+    check(len(quoted) >= 5, f"the guides quote the shipped files ({len(quoted)} found)")
     for path, text in quoted:
         with open(os.path.join(ROOT, path)) as f:
             check(f.read() == text, f"the guide's copy of {path} is the shipped file")
@@ -486,7 +488,7 @@ def pam_outside_dovecot(driver, work, pam_module, conf, pwdfile, tool, syslog=No
     stack = shipped("pam/mail2fa-imap.pam", {
         "pam_mail2fa.so": pam_module,
         "/etc/mail2fa/mail2fa.toml": conf,
-        "/etc/dovecot/mail2fa-users": pwdfile,
+        "/etc/dovecot/mail2fa-pam-users": pwdfile,
     })
     host = "pam_pwdfile.so pwdfile=" + pwdfile + " use_first_pass"
     stacks = {
@@ -1085,7 +1087,7 @@ def same_decisions(work, tool_bin, pam_driver, lua_driver, c_host, pam_module, l
     stack = shipped("pam/mail2fa-imap.pam", {
         "pam_mail2fa.so": pam_module,
         "/etc/mail2fa/mail2fa.toml": conf,
-        "/etc/dovecot/mail2fa-users": pwdfile,
+        "/etc/dovecot/mail2fa-pam-users": pwdfile,
     })
     for protocol in ("imap", "smtp"):
         with open(os.path.join(confdir, f"m2fa-same-{protocol}"), "w") as f:
@@ -1318,7 +1320,7 @@ def postgres_through_modules(url, work, driver_pam, driver_lua, pam_module, lua_
         f.write(shipped("pam/mail2fa-imap.pam", {
             "pam_mail2fa.so": pam_module,
             "/etc/mail2fa/mail2fa.toml": conf,
-            "/etc/dovecot/mail2fa-users": pwdfile,
+            "/etc/dovecot/mail2fa-pam-users": pwdfile,
         }))
     bob, bob_pw = "bob@example.org", PASSWORDS["bob@example.org"]
     env = dict(os.environ, PAM_DRIVER_MORE="1")
@@ -1556,7 +1558,7 @@ def main():
         stack = shipped("pam/mail2fa-imap.pam", {
             "pam_mail2fa.so": pam_module,
             "/etc/mail2fa/mail2fa.toml": confs["pam"],
-            "/etc/dovecot/mail2fa-users": pwdfile,
+            "/etc/dovecot/mail2fa-pam-users": pwdfile,
         })
         if args.only != "lua":
             for path in pam_files:
