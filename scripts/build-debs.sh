@@ -210,6 +210,8 @@ for pkg in "${packages[@]}"; do
     xargs -0 -r md5sum) >"$control/md5sums"
   chmod 0644 "$control/md5sums" "$control/control"
   find "$stage/$pkg" -type d -exec chmod go-w {} +
+  # Times clamped to the last commit's: the same build gives the same .deb.
+  find "$stage/$pkg" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0 -r touch -h -d "@$SOURCE_DATE_EPOCH"
   dpkg-deb --root-owner-group -Zxz --build "$stage/$pkg" "$out/${pkg}_${debversion}_${arch}.deb" >/dev/null
 done
 
