@@ -29,13 +29,17 @@ if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmai
 cargo rustc --release --lib --features capi,stores,config --crate-type cdylib,staticlib "$@" \
   -- -C link-arg=-Wl,-soname,"$soname"
 
+# Cargo's output: its target dir (CARGO_TARGET_DIR, relative to the
+# repository root like cargo reads it here) or target/.
+release="${CARGO_TARGET_DIR:-target}/release"
+
 libdir="$prefix/lib"
 includedir="$prefix/include"
 mkdir -p "$libdir/pkgconfig" "$includedir"
-install -m 0755 target/release/libmail2fa.so "$libdir/libmail2fa.so.$version"
+install -m 0755 "$release/libmail2fa.so" "$libdir/libmail2fa.so.$version"
 ln -sf "libmail2fa.so.$version" "$libdir/$soname"
 ln -sf "$soname" "$libdir/libmail2fa.so"
-install -m 0644 target/release/libmail2fa.a "$libdir/libmail2fa.a"
+install -m 0644 "$release/libmail2fa.a" "$libdir/libmail2fa.a"
 install -m 0644 include/mail2fa.h "$includedir/mail2fa.h"
 
 cat > "$libdir/pkgconfig/mail2fa.pc" <<PC

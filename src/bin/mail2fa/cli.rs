@@ -119,6 +119,35 @@ pub(crate) enum Command {
     /// taken as right (or, with --password wrong, as wrong), as the mail
     /// server's own check would answer. Exit status 0: let in; 1: not.
     Login(LoginArgs),
+    /// Print the shell completion script for bash, zsh or fish.
+    ///
+    /// For example `mail2fa completions bash >
+    /// /etc/bash_completion.d/mail2fa` (the Debian package installs all
+    /// three).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Write the manual pages (mail2fa.1 and one per command) into a
+    /// directory; for packagers.
+    #[command(name = "generate-man", hide = true)]
+    GenerateMan {
+        /// The directory to write into (it must exist).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// The shells `mail2fa completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    /// GNU bash (bash-completion).
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 /// A login to try: who, over which protocol, from which client.

@@ -9,6 +9,7 @@ mod configuration;
 mod context;
 mod database;
 mod failure;
+mod generate;
 mod output;
 mod render;
 mod warnings;
@@ -37,6 +38,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         // The check reads the file alone, and opens its store its own way.
         Command::Config(command) => commands::config::run(&cli.global, command),
         Command::Login(args) => open()?.login(&args),
+        // Neither needs a configuration or a database.
+        Command::Completions { shell } => generate::completions(shell),
+        Command::GenerateMan { dir } => generate::manpages(&dir),
     }
 }
 
