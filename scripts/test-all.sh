@@ -99,6 +99,13 @@ bash scripts/test-portal.sh
 step "nginx in front: auth_request for ActiveSync/EWS, the mail proxy for IMAP/POP3/SMTP"
 bash scripts/test-nginx.sh
 
+step "the Debian packages: built (scripts/build-debs.sh), lintian, paths, modes, stripping, SONAME"
+bash scripts/build-debs.sh
+bash scripts/check-debs.sh
+
+step "the deployment guide, executed: its commands run literally (packages built and installed, Dovecot and Postfix set up), then IMAP, POP3 and SMTP as its table says"
+bash scripts/test-guide.sh
+
 step "the stores bench runs (briefly, unoptimised; figures: cargo bench --bench stores)"
 cargo test --quiet --features postgres --bench stores
 
