@@ -101,6 +101,9 @@ done
 # dovecot-mail2fa: Debian's Lua 5.4 searches /usr/lib/<multiarch>/lua/5.4/.
 put 0644 target/integrations/mail2fa.so "dovecot-mail2fa/$libdir/lua/5.4/mail2fa.so"
 put 0644 integrations/dovecot/mail2fa-passdb.lua dovecot-mail2fa/etc/dovecot/mail2fa-passdb.lua
+# The script names the module's directory of x86_64 machines; this one's.
+sed -i "s#/usr/lib/x86_64-linux-gnu/lua/5.4/#/usr/lib/$multiarch/lua/5.4/#" \
+  "$stage/dovecot-mail2fa/etc/dovecot/mail2fa-passdb.lua"
 for snippet in lua pam; do
   put 0644 "integrations/dovecot/auth-mail2fa-$snippet.conf" \
     "dovecot-mail2fa/etc/dovecot/conf.d/auth-mail2fa-$snippet.conf.ext"
@@ -174,11 +177,15 @@ here=$PWD
 lib_control="$stage/$libpkg/DEBIAN"
 mkdir -p "$lib_control"
 printf 'libmail2fa %s %s (>= %s)\n' "$soversion" "$libpkg" "$version" >"$lib_control/shlibs"
-(cd "$work" && dpkg-gensymbols -q -p"$libpkg" -P"$here/$stage/$libpkg" -v"$version" \
+# The committed packaging/debian/$libpkg.symbols lists every exported symbol
+# with the version that brought it (and names libmail2fa-dev's version as the
+# stricter one for packages building against it, deb-symbols(5)).
+# `-c4`: the build fails when the library exports a symbol the file does not
+# list or lacks one it lists — an ABI change is then a decision: add the new
+# symbols with this version, or bump the SONAME for a removed one.
+(cd "$work" && dpkg-gensymbols -q -c4 -p"$libpkg" -P"$here/$stage/$libpkg" -v"$version" \
+  -I"$here/$templates/$libpkg.symbols" \
   -e"$here/$stage/$libpkg/$libdir/libmail2fa.so.$version" -O"$here/$lib_control/symbols")
-# dpkg-shlibdeps then asks packages linking the library for the version
-# their libmail2fa-dev build dependency names, if stricter (deb-symbols(5)).
-sed -i "1a * Build-Depends-Package: libmail2fa-dev" "$lib_control/symbols"
 install -m 0644 "$templates/$libpkg.triggers" "$lib_control/triggers"
 chmod 0644 "$lib_control/shlibs" "$lib_control/symbols"
 

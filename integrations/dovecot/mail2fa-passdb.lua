@@ -34,7 +34,7 @@
 --   is refused before the users file is read. Let Dovecot normalise them,
 --   e.g. auth_username_format = %Lu.
 --
--- The portal of mail2fa-server (service config.portal_service, "portal")
+-- The portal of mail2fa-server (service config.portal_service, when set)
 -- is answered on the password alone: it asks the second factor itself.
 --
 -- Answers: OK only when mail2fa allows the login; every refusal (wrong
@@ -86,8 +86,11 @@ local config = {
   -- The Dovecot service of mail2fa-server's portal (its password check,
   -- [password_check] method = "dovecot"): for it, the password alone is
   -- checked, without mail2fa, since the portal asks the second factor
-  -- itself (see portal_check below). nil: no such service.
-  portal_service = "portal",
+  -- itself (see portal_check below). nil (the default): no such service.
+  -- Set it ("portal") only with the portal deployed, and know that every
+  -- process that can reach one of Dovecot's auth-client sockets (Postfix's
+  -- private/auth, doveadm's...) chooses the service name it asks with.
+  portal_service = nil,
   -- How the message about a blocked device is mailed: a command reading a
   -- whole message on its standard input and taking its recipients from the
   -- To header, e.g. "/usr/sbin/sendmail -t -i" (Postfix's and Exim's

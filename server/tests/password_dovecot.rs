@@ -382,6 +382,7 @@ async fn the_lua_passdb_answers_the_portal_on_the_password_alone() {
             &[
                 ("/etc/mail2fa/mail2fa.toml", conf.to_str().unwrap()),
                 ("/etc/dovecot/mail2fa-users", passwd.to_str().unwrap()),
+                ("portal_service = nil,", "portal_service = \"portal\","),
                 (
                     "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so",
                     module_dir.to_str().unwrap(),
@@ -438,7 +439,7 @@ async fn the_pam_passdb_answers_the_portal_on_the_password_alone() {
         "portal",
         &shipped(
             "integrations/pam/mail2fa-portal.pam",
-            &[("/etc/dovecot/mail2fa-users", pwdfile.to_str().unwrap())],
+            &[("/etc/dovecot/mail2fa-pam-users", pwdfile.to_str().unwrap())],
         ),
     );
     let passdb = shipped(

@@ -71,7 +71,7 @@ fn pwdfile(work: &WorkDir) -> String {
 fn portal_stack(pwdfile: &str) -> String {
     shipped(
         "integrations/pam/mail2fa-portal.pam",
-        &[("/etc/dovecot/mail2fa-users", pwdfile)],
+        &[("/etc/dovecot/mail2fa-pam-users", pwdfile)],
     )
 }
 

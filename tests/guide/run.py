@@ -21,6 +21,7 @@ variables exactly as the guide tells the reader to set them.
 """
 
 import imaplib
+import json
 import os
 import poplib
 import re
@@ -47,6 +48,10 @@ BOB, BOB_PASSWORD = "bob@example.com", "bob-example-password"
 STEPS = ["build", "install", "store", "users", "dovecot", "lua", "pam", "postfix",
          "enroll", "confirm", "first-login", "code-in-login"]
 PACKAGES = ["mail2fa", "dovecot-mail2fa", "libpam-mail2fa", "libmail2fa0.1", "libmail2fa-dev"]
+# Purged too before a run, so that the guide's install step installs them
+# as on a fresh machine (the time to the first login counts them).
+SERVERS = ["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd",
+           "dovecot-auth-lua", "postfix", "libpam-pwdfile"]
 TLS = ssl.create_default_context()
 TLS.check_hostname = False
 TLS.verify_mode = ssl.CERT_NONE  # Debian's self-signed certificates
@@ -66,6 +71,8 @@ def guide_steps():
     text = open(GUIDE).read()
     steps = re.findall(r"<!-- step: (\S+) -->\n```sh\n(.*?)```", text, re.S)
     check(len(steps) == text.count("```sh\n"), "every sh block of the guide is a named step")
+    other = re.findall(r"^```(bash|shell|console|zsh)\b", text, re.M)
+    check(not other, f"no shell block in another dialect, which the run would miss ({other})")
     check([name for name, _ in steps] == STEPS,
           f"the guide's steps are {STEPS} ({[name for name, _ in steps]})")
     return dict(steps)
@@ -87,7 +94,15 @@ def guide_table():
 def reset():
     """Removes what an earlier run of the guide made: each run is a first one."""
     sh("service dovecot stop; service postfix stop")
-    sh("apt-get purge -y -qq " + " ".join(PACKAGES))
+    installed = [p for p in PACKAGES + SERVERS
+                 if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+                                   text=True).stdout.startswith("install ok")]
+    if installed:
+        done = subprocess.run(["apt-get", "purge", "-y", "-qq"] + installed,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        check(done.returncode == 0, f"an earlier run's packages purged ({' '.join(installed)}): "
+              f"{done.stderr.strip()[-300:]}")
     sh("rm -rf /etc/mail2fa /var/lib/mail2fa /var/mail/vhosts "
        "/etc/dovecot/mail2fa-users /etc/dovecot/mail2fa-pam-users "
        "/etc/dovecot/conf.d/99-mail2fa*.conf /etc/pam.d/mail2fa-imap /etc/pam.d/mail2fa-pop3 "
@@ -141,16 +156,8 @@ class Account:
         return code
 
 
-def tool(*args):
-    done = subprocess.run(["mail2fa", "--yes", "--color", "never"] + list(args),
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"mail2fa {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
-
-
 def tool_json(*args):
-    import json
+    """The installed operator tool, as root, on the guide's configuration."""
     done = subprocess.run(["mail2fa", "--json", "--yes", "--color", "never"] + list(args),
                           capture_output=True, text=True)
     if done.returncode != 0:
@@ -251,7 +258,7 @@ PROTOCOLS = {"IMAP": ("imap", imap), "POP3": ("pop3", pop3), "SMTP": ("smtp", sm
 
 
 def policy(protocol, value):
-    tool("platform", "policy", PLATFORM, protocol, value)
+    tool_json("platform", "policy", PLATFORM, protocol, value)
 
 
 def add_user(name, password):
@@ -271,7 +278,8 @@ def enrolled(name):
     add_user(name, password)
     past = int(time.time()) - 60
     uri = tool_json("--now", str(past), "account", "enable", PLATFORM, name)["uri"]
-    tool("--now", str(past), "account", "confirm", PLATFORM, name, e2e.totp(uri, past))
+    secrets_used.append(re.search(r"secret=([A-Z2-7]+)", uri).group(1))
+    tool_json("--now", str(past), "account", "confirm", PLATFORM, name, e2e.totp(uri, past))
     return Account(name, password, uri)
 
 
@@ -299,6 +307,10 @@ def row(protocol_name, integration, client_id, index):
     if protocol_name == "SMTP":
         first = smtp(user.name, string, mechanism="PLAIN")
         more = [smtp(user.name, string, mechanism="LOGIN") for _ in range(2)]
+        # A code of its own, first sent with AUTH LOGIN: the same answer.
+        with_login = smtp(user.name, user.password + user.code(), mechanism="LOGIN")
+        check(with_login == first,
+              f"{what}: password+code with AUTH LOGIN as with AUTH PLAIN ({with_login}, {first})")
     else:
         first = login(user.name, string, client_id)
         more = [login(user.name, string, client_id) for _ in range(2)]
@@ -316,17 +328,17 @@ def row(protocol_name, integration, client_id, index):
     apps = [attempt(user.name, app) for _ in range(3)]
     cells["application password, any connection"] = "yes" if all(apps) else "no"
     alone_default = attempt(user.name, user.password)
-    cells["account password alone, 2FA account"] = \
-        "yes" if (alone_default or alone_code_policy) else "no"
 
     # device-authorization: the first login is refused and kept as a
     # pending device; once authorized, the password alone logs in.
     policy(protocol, "device-authorization")
     before = attempt(user.name, user.password)
     check(not before, f"{what}: a new device is refused before it is authorized")
+    cells["account password alone, 2FA account, no authorized device"] = \
+        "yes" if (alone_default or alone_code_policy or before) else "no"
     devices = tool_json("device", "list", PLATFORM, user.name)["devices"]
     for device in devices:
-        tool("device", "activate", PLATFORM, user.name, device["id"])
+        tool_json("device", "activate", PLATFORM, user.name, device["id"])
     after = bool(devices) and attempt(user.name, user.password)
     cells["a new device, once authorized"] = "yes" if after else "no"
     policy(protocol, "default")
@@ -338,11 +350,15 @@ def row(protocol_name, integration, client_id, index):
 IMAP_ID = '("name" "Thunderbird" "version" "128.5.0" "os" "Linux" "x-device-id" "guide-laptop")'
 
 
+measured_rows = set()
+
+
 def measure(variant, rows, start):
     """The rows of one integration; compared with the guide's table."""
     header, table = guide_table()
     for offset, (protocol_name, integration, client_id) in enumerate(rows):
         key = (protocol_name, integration)
+        measured_rows.add(key)
         try:
             cells = row(protocol_name, integration, client_id, start + offset)
         except Exception as e:
@@ -443,6 +459,7 @@ def main():
         uris = re.findall(r"otpauth://\S+", out)
         check(len(uris) == 1, "the enrollment shows one provisioning URI")
         alice = Account(ALICE, ALICE_PASSWORD, uris[0])
+        secrets_used.append(re.search(r"secret=([A-Z2-7]+)", uris[0]).group(1))
         env["CODE"] = alice.code()
         out = run_step("confirm", steps["confirm"], env)
         app = re.findall(r"shown once:\n\n    (\S+)\n", out)
@@ -470,6 +487,10 @@ def main():
         measure("pam", [("IMAP", "PAM", None), ("POP3", "PAM", None),
                         ("SMTP", "PAM", None)], 11)
 
+        check(measured_rows == set(guide_table()[1]),
+              f"every row of the guide's table is measured "
+              f"({sorted(set(guide_table()[1]) ^ measured_rows)} differ)")
+
         print("\n--- mail submitted is delivered")
         time.sleep(2)
         count = mailbox_count(BOB, BOB_PASSWORD)
@@ -485,7 +506,7 @@ def main():
         check(pam_lines, f"the PAM module's decisions reach syslog ({len(pam_lines)} lines)")
         check(lua_lines, f"the Lua passdb's decisions reach Dovecot's log ({len(lua_lines)})")
         log = "/tmp/mail2fa-guide-syslog.txt"
-        with open(log, "w") as f:
+        with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write("\n".join(lines))
         leaked = checks.no_secrets_in([log], sorted(set(secrets_used)), sorted(set(codes_used)))
         check(not leaked, f"no password, code or application password in the logs ({leaked})")

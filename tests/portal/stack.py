@@ -570,6 +570,8 @@ class Stack:
             f.write(shipped("dovecot/mail2fa-passdb.lua", {
                 "/etc/mail2fa/mail2fa.toml": self.service.conf,
                 "/etc/dovecot/mail2fa-users": self.passwd,
+                # The portal signs in through this Dovecot (service "portal").
+                "portal_service = nil,": 'portal_service = "portal",',
                 "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so": os.path.join(self.lua_dir, "?.so"),
                 # Blocked devices' notifications go to the sandbox Postfix.
                 "notify_command = nil,":
