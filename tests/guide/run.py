@@ -179,26 +179,27 @@ def source():
     return f"127.0.1.{_source[0]}"
 
 
+def _tls_from(client, timeout):
+    """imaplib's and poplib's TLS socket, from the client's source address."""
+    sock = socket.create_connection((client.host, client.port), timeout,
+                                    source_address=(client.src, 0))
+    return TLS.wrap_socket(sock, server_hostname=client.host)
+
+
 class _Imap(imaplib.IMAP4_SSL):
     def __init__(self, src):
-        self._src = src
+        self.src = src
         super().__init__("127.0.0.1", 993, ssl_context=TLS, timeout=30)
 
-    def _create_socket(self, timeout):
-        sock = socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._src, 0))
-        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+    _create_socket = _tls_from
 
 
 class _Pop3(poplib.POP3_SSL):
     def __init__(self, src):
-        self._src = src
+        self.src = src
         super().__init__("127.0.0.1", 995, context=TLS, timeout=30)
 
-    def _create_socket(self, timeout):
-        sock = socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._src, 0))
-        return self.context.wrap_socket(sock, server_hostname=self.host)
+    _create_socket = _tls_from
 
 
 def imap(user, password, client_id=None, src=None):

@@ -8,19 +8,10 @@ import time
 
 import stack
 
-failures = []
-passes = 0
-
-
-def check(condition, what):
-    """Records one check; the run fails at the end if any check failed."""
-    global passes
-    if condition:
-        passes += 1
-        print(f"ok    {what}")
-    else:
-        failures.append(what)
-        print(f"FAIL  {what}")
+# The counted checks are tests/dovecot/e2e.py's (its check() and its
+# list of failures).
+check = stack.dovecot_e2e.check
+failures = stack.dovecot_e2e.failures
 
 
 def flow(name, function, *args):
@@ -34,7 +25,7 @@ def flow(name, function, *args):
 
 def summary():
     """Prints the count and every failure; the exit status of the run."""
-    print(f"\n{passes} passed, {len(failures)} failed")
+    print(f"\n{stack.dovecot_e2e.passes} passed, {len(failures)} failed")
     for what in failures:
         print(f"  failed: {what}")
     return 1 if failures else 0
