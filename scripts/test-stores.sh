@@ -21,7 +21,7 @@ suites=(
   device_binding client_revocation login_requests last_seen_writes
   account_status platform_status record_checks
   enrollment_api one_call_login async_engine
-  engine_codes
+  engine_codes round_trips
   engine_races
   engine_properties
   maintenance

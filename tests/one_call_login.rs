@@ -252,10 +252,10 @@ fn one_call_reads_less_than_the_split_and_authenticate_it_replaces() {
             .is_allowed()
     );
     let one_call = loads(store.take());
-    // Account and platform: read once instead of twice. (Before the one
-    // call, `authenticate` also read the account a third time for its
-    // compare-and-swap: 5.)
-    assert_eq!((three_steps, one_call), (4, 2));
+    // Each record read once instead of the account and platform twice (the
+    // split's two reads, then authenticate's three). Before the one call,
+    // `authenticate` also read the account again for its compare-and-swap.
+    assert_eq!((three_steps, one_call), (5, 3));
 }
 
 #[test]

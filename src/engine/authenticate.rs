@@ -6,10 +6,10 @@
 
 use std::net::IpAddr;
 
-use super::account_id::{AccountId, platform_key};
+use super::account_id::AccountId;
 use super::app_passwords::matching_app_password;
 use super::codes;
-use super::core::{Engine, MAX_ATTEMPTS};
+use super::core::{Engine, LoginRecords, MAX_ATTEMPTS};
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::device;
 use super::login::CodeCheck;
@@ -84,40 +84,43 @@ impl<S: Store> Engine<S> {
         {
             split::check_login_input(text)?;
         }
-        // What is not known to be the account holder (the host's password
-        // check failed) makes the same reads with or without 2FA — the
-        // account and its platform — and stops without a write and without
-        // a timing that depends on the account (see
-        // `Engine::unauthenticated`). The holder of an account without 2FA
-        // (the common login) pays for one read only.
-        let record = self.store.load(&id.store_key())?;
-        let platform = if record.is_some() || !request.credential.password_correct() {
-            self.store.load(&platform_key(&id.platform))?
-        } else {
-            None
-        };
-        self.decide_request(id, request, addr, record, platform, now)
+        // One read of everything the decision may need — the account, its
+        // platform, its clients record — in one call (one round trip on
+        // PostgreSQL): the same reads with or without 2FA, whether or not
+        // the host's password check passed (see `Engine::unauthenticated`).
+        let loaded = self.load_login(id)?;
+        self.decide_request(id, request, addr, loaded, now)
     }
 
     /// [`Engine::authenticate`] for a client whose fields were checked
-    /// (`addr`: its address, parsed), on the account's record and its
-    /// platform's as just loaded (the platform's may be left unread, `None`, for an
-    /// account without a record whose password is correct). Each record is
-    /// read at most once more, and only after a lost race.
+    /// (`addr`: its address, parsed), on the records as just loaded. Each
+    /// record is read again only after a lost race.
     pub(super) fn decide_request(
         &self,
         id: &AccountId,
         request: &LoginRequest<'_>,
         addr: Option<IpAddr>,
-        record: Option<Versioned>,
-        platform: Option<Versioned>,
+        loaded: LoginRecords,
         now: u64,
     ) -> Result<Decision> {
         let credential = request.credential;
+        let LoginRecords {
+            record,
+            platform,
+            clients,
+        } = loaded;
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {
             let record = record.as_ref().map(|r| r.bytes.as_slice());
-            return self.unauthenticated(id, record, platform, credential, &request.protocol, now);
+            return self.unauthenticated(
+                id,
+                record,
+                platform,
+                clients,
+                credential,
+                &request.protocol,
+                now,
+            );
         }
         let Some(record) = record else {
             if self.is_mandatory(&id.platform) {
@@ -152,7 +155,9 @@ impl<S: Store> Engine<S> {
             ProtocolPolicy::Refused => Ok(Decision::deny(DenyReason::ProtocolRefused)),
             ProtocolPolicy::AppPasswordOnly => Ok(Decision::deny(DenyReason::AppPasswordRequired)),
             ProtocolPolicy::DeviceAuthorization => match device() {
-                Some(device) => self.device_login(id, &account, device, request, addr, now),
+                Some(device) => {
+                    self.device_login(id, &account, device, clients, request, addr, now)
+                }
                 None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
             },
             ProtocolPolicy::CodeInLogin => {
@@ -189,11 +194,9 @@ impl<S: Store> Engine<S> {
                     }
                     _ => None,
                 };
-                // Read once: to look for the binding, then to write one.
-                let clients = match binding {
-                    Some(_) => self.store.load(&id.clients_key())?,
-                    None => None,
-                };
+                // Read with the account: to look for the binding, then to
+                // write one.
+                let clients = binding.as_ref().and(clients);
                 if let (Some(key), Some(tag)) = (&binding, &tag) {
                     let trusted = self.trusted_until(
                         id,
@@ -268,11 +271,13 @@ impl<S: Store> Engine<S> {
     ///
     /// Only a *valid* application password goes on, to the checks of its
     /// protocol and scope and to the (coalesced) write of its last use.
+    #[allow(clippy::too_many_arguments)] // the records of one login, as read
     fn unauthenticated(
         &self,
         id: &AccountId,
         record: Option<&[u8]>,
         platform: Option<&[u8]>,
+        loaded: Option<Versioned>,
         credential: Credential<'_>,
         protocol: &Protocol,
         now: u64,
@@ -284,7 +289,6 @@ impl<S: Store> Engine<S> {
         let Some(canonical) = codes::canonical_app_password(input) else {
             return Ok(wrong_password);
         };
-        let loaded = self.store.load(&id.clients_key())?;
         let clients = loaded.as_ref().map(|r| r.bytes.as_slice());
         if clients.is_none() {
             // The decoding a clients record costs, for an account without.

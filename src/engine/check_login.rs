@@ -5,15 +5,15 @@
 
 use std::net::IpAddr;
 
-use super::account_id::{AccountId, platform_key};
-use super::core::Engine;
+use super::account_id::AccountId;
+use super::core::{Engine, LoginRecords};
 use super::decision::Decision;
 use super::device::ClientInfo;
 use super::protocol::Protocol;
 use super::request::{Credential, LoginRequest};
 use super::split::check_login_input;
 use crate::error::{Error, Result};
-use crate::store::{Store, Versioned};
+use crate::store::Store;
 
 /// One login as the client sent it: the protocol, the password field
 /// exactly as typed (a password, a password+code string, or an application
@@ -116,8 +116,7 @@ pub(crate) const MAX_PREPARED_AGE: u64 = 60;
 /// input (`None`: the whole input is the password), and when.
 #[derive(Clone)]
 pub(crate) struct PreparedLogin {
-    record: Option<Versioned>,
-    platform: Option<Versioned>,
+    loaded: LoginRecords,
     code_at: Option<usize>,
     addr: Option<IpAddr>,
     read_at: u64,
@@ -207,20 +206,19 @@ impl<S: Store> Engine<S> {
     ) -> Result<PreparedLogin> {
         check_login_input(attempt.input)?;
         let addr = attempt.client.check()?;
-        // The same two reads with or without 2FA (see `split_login_for`).
-        let record = self.store.load(&id.store_key())?;
-        let platform = self.store.load(&platform_key(&id.platform))?;
+        // The same reads with or without 2FA (see `split_login_for`), all
+        // a decision may need, in one call to the store.
+        let loaded = self.load_login(id)?;
         let (password, code) = self.split_loaded(
             id,
             Some(&attempt.protocol),
             attempt.input,
-            record.as_ref().map(|r| r.bytes.as_slice()),
-            platform.as_ref().map(|r| r.bytes.as_slice()),
+            loaded.record.as_ref().map(|r| r.bytes.as_slice()),
+            loaded.platform.as_ref().map(|r| r.bytes.as_slice()),
             now,
         )?;
         Ok(PreparedLogin {
-            record,
-            platform,
+            loaded,
             code_at: code.map(|_| password.len()),
             addr,
             read_at: now,
@@ -261,14 +259,7 @@ impl<S: Store> Engine<S> {
             credential,
             client: attempt.client,
         };
-        self.decide_request(
-            id,
-            &request,
-            prepared.addr,
-            prepared.record,
-            prepared.platform,
-            now,
-        )
+        self.decide_request(id, &request, prepared.addr, prepared.loaded, now)
     }
 }
 

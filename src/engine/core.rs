@@ -6,7 +6,7 @@
 use zeroize::Zeroizing;
 
 use super::account::{Account, TotpState};
-use super::account_id::AccountId;
+use super::account_id::{AccountId, platform_key};
 use super::clients::{self, AppPasswordInfo, Clients};
 use super::codes;
 use super::config::EngineConfig;
@@ -162,6 +162,33 @@ impl<S: Store> Engine<S> {
     pub(super) fn open_decoy(&self) -> Result<()> {
         self.open_account(&self.decoy.id, &self.decoy.record)
             .map(drop)
+    }
+
+    /// The records a login reads — the account's, its platform's and its
+    /// clients record — in one call to the store: one round trip (one
+    /// statement) on the stores that can.
+    pub(super) fn load_login(&self, id: &AccountId) -> Result<LoginRecords> {
+        let (account, platform, clients) =
+            (id.store_key(), platform_key(&id.platform), id.clients_key());
+        let [record, platform, clients] = self.load_records([&account, &platform, &clients])?;
+        Ok(LoginRecords {
+            record,
+            platform,
+            clients,
+        })
+    }
+
+    /// The records under `keys`, in one call to the store
+    /// ([`Store::load_many`]).
+    pub(super) fn load_records<const N: usize>(
+        &self,
+        keys: [&[u8]; N],
+    ) -> Result<[Option<Versioned>; N]> {
+        <[Option<Versioned>; N]>::try_from(self.store.load_many(&keys)?).map_err(|_| {
+            Error::Store(crate::store::StoreError::Backend(
+                "the store answered a different number of records than asked for".into(),
+            ))
+        })
     }
 
     /// The store.
@@ -405,4 +432,15 @@ impl<S: Store> Engine<S> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
         Ok(self.open_account(id, &record.bytes)?.generation)
     }
+}
+
+/// What a login read, as [`Engine::load_login`] returns it.
+#[derive(Debug, Clone)]
+pub(crate) struct LoginRecords {
+    /// The account's record (`None`: no 2FA).
+    pub(crate) record: Option<Versioned>,
+    /// Its platform's record.
+    pub(crate) platform: Option<Versioned>,
+    /// Its clients record (devices, bindings, application passwords).
+    pub(crate) clients: Option<Versioned>,
 }

@@ -15,14 +15,16 @@ use super::device::DeviceId;
 use super::notify::{self, Blocked, Notification};
 use super::request::LoginRequest;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Store, Versioned};
 
 impl<S: Store> Engine<S> {
+    #[allow(clippy::too_many_arguments)] // the login's records and client, as read
     pub(super) fn device_login(
         &self,
         id: &AccountId,
         account: &Account,
         device: DeviceId,
+        clients: Option<Versioned>,
         request: &LoginRequest<'_>,
         addr: Option<IpAddr>,
         now: u64,
@@ -31,7 +33,7 @@ impl<S: Store> Engine<S> {
         let client = &request.client;
         // Rendered only when a token is written, not on every login.
         let address = || addr.map(|a| a.to_string());
-        self.update_clients(id, account.generation, |clients| {
+        self.update_clients_from(id, account.generation, clients, |clients| {
             let live = |d: &DeviceToken| {
                 d.state == DeviceState::Active
                     || now < d.last_seen.saturating_add(policy.pending_ttl)

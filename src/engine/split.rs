@@ -114,9 +114,9 @@ impl<S: Store> Engine<S> {
         check_login_input(input)?;
         // Hosts call this before their password check: the same two reads
         // with or without 2FA, so the time to reach that check tells little
-        // about the account.
-        let record = self.store.load(&id.store_key())?;
-        let platform = self.store.load(&platform_key(&id.platform))?;
+        // about the account. One store call (one round trip).
+        let (account, platform) = (id.store_key(), platform_key(&id.platform));
+        let [record, platform] = self.load_records([&account, &platform])?;
         self.split_loaded(
             id,
             protocol,

@@ -117,6 +117,18 @@ pub trait Store: Send + Sync {
     /// [`StoreError`] if the backend cannot answer; callers refuse the login.
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError>;
 
+    /// The records under `keys`, in the order of `keys` (`None` where
+    /// there is none): what one login reads — the account's record, its
+    /// platform's and its clients record — asked for at once, so that a
+    /// backend can answer in one round trip (one statement) instead of one
+    /// per key. The default loads them one by one.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend cannot answer; callers refuse the login.
+    fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        keys.iter().map(|key| self.load(key)).collect()
+    }
+
     /// Replaces the record under `key` with `new` (`None` deletes it), but
     /// only if its current version is `expected` (`None`: only if there is no
     /// record).
@@ -162,6 +174,10 @@ macro_rules! forward_store {
         impl<T: Store + ?Sized> Store for $pointer {
             fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
                 (**self).load(key)
+            }
+
+            fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+                (**self).load_many(keys)
             }
 
             fn compare_and_swap(

@@ -87,6 +87,9 @@ macro_rules! delegate_store {
             fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
                 self.store.load(key)
             }
+            fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+                self.store.load_many(keys)
+            }
             fn compare_and_swap(
                 &self,
                 key: &[u8],

@@ -224,6 +224,10 @@ impl Store for Database {
         self.store().load(key)
     }
 
+    fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        self.store().load_many(keys)
+    }
+
     fn compare_and_swap(
         &self,
         key: &[u8],

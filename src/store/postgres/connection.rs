@@ -20,6 +20,7 @@ pub(super) struct Connection {
 /// connection.
 pub(super) struct Statements {
     pub(super) load: Statement,
+    pub(super) load_many: Statement,
     pub(super) insert: Statement,
     pub(super) update: Statement,
     pub(super) delete: Statement,
@@ -38,6 +39,9 @@ impl Connection {
                 Ok::<_, tokio_postgres::Error>(Statements {
                     load: client
                         .prepare("SELECT version, bytes FROM m2fa_records WHERE key = $1")
+                        .await?,
+                    load_many: client
+                        .prepare("SELECT key, version, bytes FROM m2fa_records WHERE key = ANY($1)")
                         .await?,
                     insert: client
                         .prepare(

@@ -351,6 +351,42 @@ impl Store for PostgresStore {
         .transpose()
     }
 
+    /// One statement, one round trip, however many keys (a login asks for
+    /// three: the account, its platform, its clients record), read in one
+    /// snapshot.
+    fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        let rows = self
+            .with_connection("load", async |c| {
+                c.client()
+                    .query(&c.statements.load_many, &[&keys])
+                    .await
+                    .map_err(Failed::from)
+            })
+            .map_err(|Failed(e)| e)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            let key: Vec<u8> = row.try_get(0).map_err(|e| backend("load", e))?;
+            let version: i64 = row.try_get(1).map_err(|e| backend("load", e))?;
+            let bytes: Vec<u8> = row.try_get(2).map_err(|e| backend("load", e))?;
+            found.push((
+                key,
+                Versioned {
+                    version: to_version("postgres", version)?,
+                    bytes: Zeroizing::new(bytes),
+                },
+            ));
+        }
+        Ok(keys
+            .iter()
+            .map(|key| {
+                found
+                    .iter()
+                    .find(|(k, _)| k.as_slice() == *key)
+                    .map(|(_, record)| record.clone())
+            })
+            .collect())
+    }
+
     compare_and_swap_within_limits!();
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
