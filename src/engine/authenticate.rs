@@ -6,6 +6,7 @@
 
 use std::net::IpAddr;
 
+use super::account::Account;
 use super::account_id::AccountId;
 use super::app_passwords::matching_app_password;
 use super::codes;
@@ -108,6 +109,7 @@ impl<S: Store> Engine<S> {
             record,
             platform,
             clients,
+            opened,
         } = loaded;
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {
@@ -129,8 +131,14 @@ impl<S: Store> Engine<S> {
             }
             return Ok(without_second_factor(credential, true));
         };
-        let account = self.open_account(id, &record.bytes)?;
-        let platform = self.platform_from(&id.platform, platform)?;
+        let account = match opened.account {
+            Some(account) => account,
+            None => self.open_account(id, &record.bytes)?,
+        };
+        let platform = match opened.platform {
+            Some(platform) => platform,
+            None => self.platform_from(&id.platform, platform)?,
+        };
         if !platform.enabled {
             return Ok(without_second_factor(credential, false));
         }
@@ -216,7 +224,8 @@ impl<S: Store> Engine<S> {
                 // Not the bound string: the code is checked (a wrong one
                 // counts toward the lockout; the last code used, from
                 // elsewhere, is a replay).
-                let decision = self.second_factor(id, record, code, now)?;
+                let generation = account.generation;
+                let decision = self.second_factor(id, record, account, code, now)?;
                 let proven = matches!(
                     decision,
                     Decision::Allow {
@@ -228,7 +237,7 @@ impl<S: Store> Engine<S> {
                     }
                 );
                 if let (true, Some(key), Some(tag)) = (proven, binding, tag) {
-                    self.bind(id, account.generation, clients, key, tag, now)?;
+                    self.bind(id, generation, clients, key, tag, now)?;
                 }
                 Ok(decision)
             }
@@ -236,17 +245,23 @@ impl<S: Store> Engine<S> {
     }
 
     /// The code step of a login, from the account record as just loaded
-    /// (the platform is known to be on).
+    /// and opened (`account`: opened again only after a lost race; the
+    /// platform is known to be on).
     fn second_factor(
         &self,
         id: &AccountId,
         record: Versioned,
+        account: Account,
         code: Option<&str>,
         now: u64,
     ) -> Result<Decision> {
         let key = id.store_key();
+        let mut opened = Some(account);
         read_modify_write_from(&self.store, &key, Some(record), MAX_ATTEMPTS, |bytes| {
-            let account = self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?;
+            let account = match opened.take() {
+                Some(account) => account,
+                None => self.open_account(id, bytes.ok_or(Error::NotEnabled)?)?,
+            };
             let (decision, next) = self.decide_login(id, account, code, now, CodeCheck::Login)?;
             self.write_if_changed(id, next, decision)
         })

@@ -208,15 +208,10 @@ impl<S: Store> Engine<S> {
         let addr = attempt.client.check()?;
         // The same reads with or without 2FA (see `split_login_for`), all
         // a decision may need, in one call to the store.
-        let loaded = self.load_login(id)?;
-        let (password, code) = self.split_loaded(
-            id,
-            Some(&attempt.protocol),
-            attempt.input,
-            loaded.record.as_ref().map(|r| r.bytes.as_slice()),
-            loaded.platform.as_ref().map(|r| r.bytes.as_slice()),
-            now,
-        )?;
+        let mut loaded = self.load_login(id)?;
+        // The records the split opens are kept, not opened again.
+        let (password, code) =
+            self.split_loaded(id, Some(&attempt.protocol), attempt.input, &mut loaded, now)?;
         Ok(PreparedLogin {
             loaded,
             code_at: code.map(|_| password.len()),

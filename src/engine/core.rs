@@ -175,6 +175,7 @@ impl<S: Store> Engine<S> {
             record,
             platform,
             clients,
+            opened: Opened::default(),
         })
     }
 
@@ -443,4 +444,17 @@ pub(crate) struct LoginRecords {
     pub(crate) platform: Option<Versioned>,
     /// Its clients record (devices, bindings, application passwords).
     pub(crate) clients: Option<Versioned>,
+    /// `record` and `platform` as opened by a first look at them (the
+    /// split), so that the decision does not open them again.
+    pub(crate) opened: Opened,
+}
+
+/// Records of a [`LoginRecords`] already opened (decrypted, checked and
+/// decoded), each exactly as its stored bytes there.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Opened {
+    /// The account's record.
+    pub(crate) account: Option<Account>,
+    /// The platform's, as [`Engine::platform_from`] answers.
+    pub(crate) platform: Option<super::account::Platform>,
 }

@@ -3,7 +3,7 @@
 
 use super::account::{Mode, Platform, TotpState};
 use super::account_id::{AccountId, platform_key};
-use super::core::Engine;
+use super::core::{Engine, LoginRecords, Opened};
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use crate::error::{Error, Result};
 use crate::otp::Digits;
@@ -117,18 +117,18 @@ impl<S: Store> Engine<S> {
         // about the account. One store call (one round trip).
         let (account, platform) = (id.store_key(), platform_key(&id.platform));
         let [record, platform] = self.load_records([&account, &platform])?;
-        self.split_loaded(
-            id,
-            protocol,
-            input,
-            record.as_ref().map(|r| r.bytes.as_slice()),
-            platform.as_ref().map(|r| r.bytes.as_slice()),
-            now,
-        )
+        let mut loaded = LoginRecords {
+            record,
+            platform,
+            clients: None,
+            opened: Opened::default(),
+        };
+        self.split_loaded(id, protocol, input, &mut loaded, now)
     }
 
     /// The split of [`Engine::split_login_for`] on the account's and the
-    /// platform's records as just loaded (`None`: absent), for an `input`
+    /// platform's records as just loaded (`None`: absent; those it opens
+    /// are kept in `loaded.opened`), for an `input`
     /// its caller has passed through `check_login_input`. Either way it
     /// decodes an account record (the decoy where there is none).
     pub(super) fn split_loaded<'a>(
@@ -136,10 +136,12 @@ impl<S: Store> Engine<S> {
         id: &AccountId,
         protocol: Option<&Protocol>,
         input: &'a str,
-        record: Option<&[u8]>,
-        platform: Option<&[u8]>,
+        loaded: &mut LoginRecords,
         now: u64,
     ) -> Result<(&'a str, Option<&'a str>)> {
+        let record = loaded.record.as_ref().map(|r| r.bytes.as_slice());
+        let platform = loaded.platform.as_ref().map(|r| r.bytes.as_slice());
+        let opened = &mut loaded.opened;
         let Some(record) = record else {
             if !self.is_mandatory(&id.platform) {
                 // The decoding an account with 2FA costs (its record, its
@@ -165,7 +167,7 @@ impl<S: Store> Engine<S> {
             }
             return split_password_and_code(input, self.config.totp.digits());
         };
-        let account = self.open_account(id, record)?;
+        let account = opened.account.insert(self.open_account(id, record)?);
         let suspended = account
             .suspended_until
             .is_some_and(|until| self.suspension_honoured(until, now));
@@ -174,7 +176,9 @@ impl<S: Store> Engine<S> {
         if !enrolled || suspended {
             return Ok((input, None));
         }
-        let platform = self.platform_from(&id.platform, platform)?;
+        let platform = opened
+            .platform
+            .insert(self.platform_from(&id.platform, platform)?);
         let takes_code = protocol.is_none_or(|protocol| {
             protocol::effective_policy(&account.policies, &platform.policies, protocol)
                 == ProtocolPolicy::CodeInLogin
