@@ -149,6 +149,7 @@ pub mod qr;
 pub mod record;
 /// cbindgen:ignore
 mod secret;
+mod sha256;
 pub mod store;
 pub mod uri;
 

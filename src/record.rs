@@ -21,7 +21,6 @@
 //! error that refuses the login; an unreadable record is never taken for
 //! "no 2FA".
 
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 /// The current format version, written into every record.
@@ -64,7 +63,7 @@ pub enum RecordError {
 }
 
 fn check_of(bytes: &[u8]) -> [u8; CHECK_LEN] {
-    let digest = Sha256::digest(bytes);
+    let digest = crate::sha256::Sha256::digest(bytes);
     let mut check = [0u8; CHECK_LEN];
     check.copy_from_slice(&digest[..CHECK_LEN]);
     check

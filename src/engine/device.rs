@@ -35,7 +35,6 @@
 
 use core::net::IpAddr;
 
-use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -43,12 +42,11 @@ use super::account_id::AccountId;
 use super::protocol::Protocol;
 use crate::error::{Error, Result};
 use crate::record::{self, RecordError};
+use crate::sha256::{Hmac, HmacKey};
 use crate::store::{Change, Store, read_modify_write};
 
 /// Longest client field accepted, in bytes.
 pub const MAX_CLIENT_FIELD: usize = 256;
-
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// The per-deployment key of device fingerprints (32 bytes, wiped on drop,
 /// never printed). Every process sharing a store must use the same key
@@ -56,10 +54,9 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 #[derive(Clone)]
 pub struct DeviceKey {
     bytes: Zeroizing<[u8; 32]>,
-    /// HMAC-SHA-256 keyed with `bytes` once, so that a login clones it
-    /// instead of hashing the two key blocks again (wiped on drop: the
-    /// `zeroize` feature of hmac and sha2).
-    keyed: HmacSha256,
+    /// HMAC-SHA-256 keyed with `bytes` once, so that a login copies its
+    /// states instead of hashing the two key blocks again (wiped on drop).
+    keyed: HmacKey,
 }
 
 impl PartialEq for DeviceKey {
@@ -73,14 +70,9 @@ impl Eq for DeviceKey {}
 impl DeviceKey {
     /// A key from 32 bytes the host keeps (configuration, key file).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        let keyed = match <HmacSha256 as KeyInit>::new_from_slice(&bytes) {
-            Ok(mac) => mac,
-            // Unreachable: HMAC takes keys of any length.
-            Err(_) => <HmacSha256 as KeyInit>::new(&Default::default()),
-        };
         Self {
+            keyed: HmacKey::new(&bytes),
             bytes: Zeroizing::new(bytes),
-            keyed,
         }
     }
 
@@ -92,8 +84,8 @@ impl DeviceKey {
         Ok(Self::from_bytes(super::codes::random_bytes()?))
     }
 
-    fn mac(&self, domain: &[u8]) -> HmacSha256 {
-        let mut mac = self.keyed.clone();
+    fn mac(&self, domain: &[u8]) -> Hmac<'_> {
+        let mut mac = self.keyed.start();
         mac.update(domain);
         mac
     }
@@ -302,32 +294,33 @@ fn normalise_into(field: &str, strip_digits: bool, out: &mut Vec<u8>) -> usize {
     out.len() - start
 }
 
-/// [`normalise_into`] of an ASCII field, the usual case, a word at a time:
-/// the same rules as [`normalise_chars`] (ASCII white space is 9..=13 and
-/// 32 for `char::is_whitespace` too; a word of digits alone, stripped,
-/// leaves no trace), in bulk copies instead of a push per byte.
+/// [`normalise_into`] of an ASCII field, the usual case: the rules of
+/// [`normalise_chars`] (ASCII white space is 9..=13 and 32 for
+/// `char::is_whitespace` too), written into the output in place instead of
+/// a push per byte.
 fn normalise_ascii(field: &[u8], strip_digits: bool, out: &mut Vec<u8>) {
     let start = out.len();
-    let words = field
-        .split(|byte| matches!(byte, 9..=13 | b' '))
-        .filter(|word| !word.is_empty());
-    for word in words {
-        let before = out.len();
-        if before > start {
-            out.push(b' ');
+    // Never longer than the field: each byte out stands for one or more in.
+    out.resize(start + field.len(), 0);
+    let dst = &mut out[start..];
+    let (mut n, mut space) = (0, false);
+    for &byte in field {
+        if strip_digits && byte.is_ascii_digit() {
+            continue;
         }
-        let at = out.len();
-        if strip_digits && word.iter().any(u8::is_ascii_digit) {
-            out.extend(word.iter().filter(|byte| !byte.is_ascii_digit()));
-        } else {
-            out.extend_from_slice(word);
+        if matches!(byte, 9..=13 | b' ') {
+            space = true;
+            continue;
         }
-        if out.len() == at {
-            out.truncate(before);
-        } else {
-            out[at..].make_ascii_lowercase();
+        if space && n > 0 {
+            dst[n] = b' ';
+            n += 1;
         }
+        space = false;
+        dst[n] = byte.to_ascii_lowercase();
+        n += 1;
     }
+    out.truncate(start + n);
 }
 
 /// [`normalise_into`] of any field, a character at a time.
@@ -412,7 +405,7 @@ pub(crate) fn fingerprint(
     }
     let mut mac = key.mac(b"mail2fa device v1");
     mac.update(&buf);
-    let digest = mac.finalize().into_bytes();
+    let digest = mac.finish();
     let mut id = [0u8; 16];
     id.copy_from_slice(&digest[..16]);
     Some(DeviceId(id))
@@ -439,7 +432,7 @@ pub(crate) fn binding_key(
             mac.update(&v6.octets()[..8]);
         }
     }
-    let digest = mac.finalize().into_bytes();
+    let digest = mac.finish();
     let mut out = [0u8; 16];
     out.copy_from_slice(&digest[..16]);
     out
@@ -464,7 +457,7 @@ pub(crate) fn binding_code_tag(
     mac.update(binding);
     mac.update(&(code.len() as u64).to_be_bytes());
     mac.update(code.as_bytes());
-    mac.finalize().into_bytes().into()
+    mac.finish()
 }
 
 /// Constant-time comparison of two binding code tags.
