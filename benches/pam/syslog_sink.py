@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Receives what the PAM modules send to syslog during the PAM benchmark,
+where no syslog daemon owns /dev/log (a CI machine, a container).
+
+Without a listener, glibc's syslog() falls back to writing every line to
+/dev/console (the modules open the log with LOG_CONS), which on a VM's
+serial console costs milliseconds per line and would be timed as the
+modules' work. A mail server's host has a syslog daemon; this stands in
+for it: a datagram socket at /dev/log, read and counted, never stored.
+
+    syslog_sink.py READY_FILE COUNTS_FILE
+
+Binds /dev/log (only if nothing is there), writes READY_FILE, and on
+SIGTERM removes /dev/log and writes the number of lines per program tag
+to COUNTS_FILE. The bench starts it and stops it (scripts/bench-pam.sh).
+"""
+
+import collections
+import os
+import re
+import signal
+import socket
+import sys
+
+PATH = "/dev/log"
+
+
+def main():
+    ready, counts_file = sys.argv[1], sys.argv[2]
+    if os.path.exists(PATH):
+        sys.exit(f"syslog_sink.py: {PATH} exists: a syslog daemon owns it")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(PATH)
+    counts = collections.Counter()
+
+    def stop(_signum, _frame):
+        sock.close()
+        os.remove(PATH)
+        with open(counts_file, "w") as f:
+            for tag, n in sorted(counts.items()):
+                f.write(f"{tag} {n}\n")
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with open(ready, "w") as f:
+        f.write("ready\n")
+    tag = re.compile(rb"^<\d+>(?:\w{3} [ \d]\d \d\d:\d\d:\d\d )?([^:\[ ]+)")
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            continue
+        m = tag.match(data)
+        counts[m.group(1).decode(errors="replace") if m else "?"] += 1
+
+
+if __name__ == "__main__":
+    main()
