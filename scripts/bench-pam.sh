@@ -72,7 +72,7 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -Itarget/capi/include -o "$driver" \
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-fstype=$(stat -f -c %T "$dir")
+fstype=$(df --output=fstype "$dir" | tail -n 1)
 if [ "$fstype" = tmpfs ] || [ "$fstype" = ramfs ]; then
   echo "bench-pam.sh: $dir is on $fstype: give --dir on a disk (fsync must reach one)" >&2
   exit 1
@@ -128,7 +128,7 @@ cleanup
 sink_pid=
 if [ -f "$dir/syslog-lines" ]; then
   echo
-  echo "syslog lines received during the run, by tag (pam_mail2fa logs as the driver):"
+  echo "syslog lines received during the run (setup, timed and traced runs), by module:"
   sed 's/^/  /' "$dir/syslog-lines"
 fi
 echo

@@ -6,7 +6,8 @@ least of all).
     setup.py --dir DIR --tool mail2fa --module pam_mail2fa.so --users N
 
 Writes:
-  DIR/pam.d/bench-{mail2fa,ga,oath}-imap  the PAM stacks (pam_start_confdir)
+  DIR/pam.d/bench-{mail2fa,ga,oath}-imap  the PAM stacks (pam_start_confdir),
+                                          and "other" (pam_deny)
   DIR/mail2fa.toml, DIR/mail2fa.db        the shipped example configuration,
                                           its SQLite file here (synchronous = full)
   DIR/ga/USER                             google-authenticator's secret files
@@ -64,6 +65,13 @@ OATH_STACK = """\
 auth     [success=ok new_authtok_reqd=ok default=die] pam_permit.so
 auth     required   pam_oath.so usersfile={dir}/oath/users.oath window=1 digits=6
 account  required   pam_permit.so
+"""
+
+OTHER_STACK = """\
+auth     required   pam_deny.so
+account  required   pam_deny.so
+password required   pam_deny.so
+session  required   pam_deny.so
 """
 
 
@@ -142,6 +150,8 @@ def main():
           MAIL2FA_STACK.replace("pam_mail2fa.so", module).format(conf=conf), 0o644)
     write(os.path.join(d, "pam.d", "bench-ga-imap"), GA_STACK.format(dir=d), 0o644)
     write(os.path.join(d, "pam.d", "bench-oath-imap"), OATH_STACK.format(dir=d), 0o644)
+    # libpam reads "other" too (and logs its absence on every pam_start).
+    write(os.path.join(d, "pam.d", "other"), OTHER_STACK, 0o644)
 
     lines = []
     names = [f"bench{i:05d}@{PLATFORM}" for i in range(args.users)]

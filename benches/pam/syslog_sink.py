@@ -12,7 +12,8 @@ for it: a datagram socket at /dev/log, read and counted, never stored.
 
 Binds /dev/log (only if nothing is there), writes READY_FILE, and on
 SIGTERM removes /dev/log and writes the number of lines per program tag
-to COUNTS_FILE. The bench starts it and stops it (scripts/bench-pam.sh).
+to COUNTS_FILE
+(pam_syslog's lines by module and service). The bench starts it and stops it (scripts/bench-pam.sh).
 """
 
 import collections
@@ -45,14 +46,23 @@ def main():
     signal.signal(signal.SIGINT, stop)
     with open(ready, "w") as f:
         f.write("ready\n")
-    tag = re.compile(rb"^<\d+>(?:\w{3} [ \d]\d \d\d:\d\d:\d\d )?([^:\[ ]+)")
+    # "<PRI>TIMESTAMP IDENT[PID]: MODULE(SERVICE:auth): ..." (pam_syslog),
+    # or "<PRI>TIMESTAMP IDENT: ..." (a module's own openlog)
+    line = re.compile(rb"^<\d+>(?:\w{3} [ \d]\d \d\d:\d\d:\d\d )?([^:\[ ]+)[^:]*: "
+                      rb"(?:(\w+)\(([^:)]+):\w+\): )?")
     while True:
         try:
             data = sock.recv(65536)
         except OSError:
             continue
-        m = tag.match(data)
-        counts[m.group(1).decode(errors="replace") if m else "?"] += 1
+        m = line.match(data)
+        if m is None:
+            tag = b"?"
+        elif m.group(2):
+            tag = m.group(2) + b" (" + m.group(3) + b")"
+        else:
+            tag = m.group(1)
+        counts[tag.decode(errors="replace")] += 1
 
 
 if __name__ == "__main__":
