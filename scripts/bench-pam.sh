@@ -86,7 +86,8 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-if [ ! -e /dev/log ]; then
+if ! python3 -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).connect("/dev/log")' \
+  2>/dev/null; then
   rm -f "$dir/syslog-ready"
   python3 -B benches/pam/syslog_sink.py "$dir/syslog-ready" "$dir/syslog-lines" &
   sink_pid=$!

@@ -10,7 +10,7 @@ for it: a datagram socket at /dev/log, read and counted, never stored.
 
     syslog_sink.py READY_FILE COUNTS_FILE
 
-Binds /dev/log (only if nothing is there), writes READY_FILE, and on
+Binds /dev/log (only if nothing is there, or a socket nobody reads), writes READY_FILE, and on
 SIGTERM removes /dev/log and writes the number of lines per program tag
 to COUNTS_FILE
 (pam_syslog's lines by module and service). The bench starts it and stops it (scripts/bench-pam.sh).
@@ -29,7 +29,14 @@ PATH = "/dev/log"
 def main():
     ready, counts_file = sys.argv[1], sys.argv[2]
     if os.path.exists(PATH):
-        sys.exit(f"syslog_sink.py: {PATH} exists: a syslog daemon owns it")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            probe.connect(PATH)
+            sys.exit(f"syslog_sink.py: {PATH} is taken: something reads it")
+        except ConnectionRefusedError:
+            os.remove(PATH)  # left by a run that was killed: nobody reads it
+        finally:
+            probe.close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(PATH)
     counts = collections.Counter()
