@@ -123,7 +123,7 @@ strace -f -y -o "$dir/strace.txt" \
   -e trace=access,fsync,fdatasync,sync_file_range,msync,rename,renameat,renameat2,unlink,unlinkat \
   "$driver" --confdir "$dir/traced/pam.d" --users "$dir/traced/users.txt" \
   --state-dir "$dir/traced" --iterations "$traced" --markers >/dev/null
-python3 -B benches/pam/fsyncs.py "$dir/strace.txt"
+python3 -B benches/pam/fsyncs.py "$dir/strace.txt" "$dir/traced"
 
 cleanup
 sink_pid=

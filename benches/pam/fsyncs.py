@@ -2,7 +2,9 @@
 """Counts what each PAM transaction of the benchmark makes durable, from
 `strace -f -y` output of benches/pam/pam_driver.c run with --markers:
 
-    fsyncs.py STRACE_OUTPUT
+    fsyncs.py STRACE_OUTPUT [DIR]
+
+(DIR: the state directory, shown as "DIR" in the file names.)
 
 The driver calls access("/pam-bench-marker/begin|end/MODULE/CASE/ROUND")
 around every transaction; the calls between a begin and its end are that
@@ -36,6 +38,7 @@ def target(name, args):
 
 
 def main():
+    strip = sys.argv[2].rstrip("/") if len(sys.argv) > 2 else None
     current = None  # (module, case, round)
     per = collections.defaultdict(lambda: {"syncs": 0, "names": 0, "what": []})
     order = []
@@ -92,7 +95,7 @@ def main():
     print()
     print("What the syscalls touched (the first transaction, and the last one):")
     for d in details:
-        print(f"- {d}")
+        print(f"- {d.replace(strip, 'DIR') if strip else d}")
 
 
 if __name__ == "__main__":
