@@ -105,15 +105,18 @@
  * m2fa_outcome_name, m2fa_reason_name), and mail2fa's audit line. Never a
  * password, an application password or a code.
  *
- * Engines. With config=, one engine per configuration path is kept for the
- * life of the process (the module is never unloaded, see Build): its store
- * connections (a PostgreSQL pool) serve every login instead of one open per
- * login; a configuration changed on disk is read by new processes (restart
- * the auth service). It is safe across fork: each engine remembers the
- * process that opened it, and a child opens its own, never using, freeing
- * or closing the parent's (whose threads and connections are not the
- * child's). With db=, the phases of one login share one engine (opened once
- * per login, kept with pam_set_data and freed by pam_end).
+ * Engines. One engine per configuration path (config=), or per database
+ * and key file (db= and key_file=), is kept for the life of the process
+ * (the module is never unloaded, see Build): its store connections (a
+ * PostgreSQL pool; SQLite's connection with its WAL) serve every login
+ * instead of one open per login. An open and close per login would cost
+ * SQLite's WAL creation, a directory sync, a checkpoint and the WAL's
+ * deletion: 5 fsyncs per writing login instead of 1, and 2 unlinks even
+ * for a login that writes nothing. A configuration or key file changed on
+ * disk is read by new processes (restart the auth service). It is safe
+ * across fork: each engine remembers the process that opened it, and a
+ * child opens its own, never using, freeing or closing the parent's (whose
+ * threads and connections are not the child's).
  *
  * Build: bash scripts/build-integrations.sh (links libmail2fa.a statically,
  * exports only pam_sm_authenticate and pam_sm_setcred, and is linked
@@ -140,7 +143,6 @@
 #include <unistd.h>
 
 #define LOGIN_DATA "mail2fa-login"
-#define ENGINE_DATA "mail2fa-engine"
 #define USER_DATA "mail2fa-user"
 #define SQLITE_BUSY_MS 5000
 #define DEFAULT_CONFIG "/etc/mail2fa/mail2fa.toml"
@@ -526,40 +528,56 @@ static int load_keys(const struct request *r, m2fa_engine_config *config)
     return 0;
 }
 
-/* The engine of one PAM transaction: the three phases of a login share it
- * (one database open per login, not three), and pam_end frees it. */
-struct shared_engine {
-    char *db;
-    char *key_file; /* NULL: none */
-    m2fa_engine *engine;
-};
-
-static void engine_cleanup(pam_handle_t *pamh, void *data, int error_status)
-{
-    (void)pamh;
-    (void)error_status;
-    struct shared_engine *shared = data;
-    if (shared == NULL)
-        return;
-    m2fa_engine_free(shared->engine);
-    free(shared->db);
-    free(shared->key_file);
-    free(shared);
-}
-
 static int same_text(const char *a, const char *b)
 {
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* The engines of config=, one per configuration path, kept for the life of
- * the process that opened them (never freed: they serve every later login).
- * `lock` guards the list; around fork it is held (pthread_atfork), so that
- * a child never inherits it locked. */
+/* Opens the engine of db= (and key_file=): the library's default policies,
+ * SQLite with synchronous=FULL, the database never created. 0 with *engine
+ * set (the caller's), or -1 (logged). */
+static int open_db_engine(const struct request *r, m2fa_engine **engine)
+{
+    m2fa_engine_config *config = NULL;
+    m2fa_status st = m2fa_engine_config_new(&config);
+    if (st != M2FA_OK) {
+        log_status(r, "engine configuration", st);
+        return -1;
+    }
+    int rc = -1;
+    /* never create the database: a wrong path must not mean "no 2FA" */
+    st = m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, SQLITE_BUSY_MS, 0);
+    if (st != M2FA_OK) {
+        log_status(r, "database options", st);
+        goto out;
+    }
+    if (r->args.key_file != NULL && load_keys(r, config) != 0)
+        goto out;
+    st = m2fa_engine_open(r->args.db, config, engine);
+    if (st != M2FA_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "opening the database %s", r->args.db);
+        log_status(r, what, st);
+        goto out;
+    }
+    rc = 0;
+out:
+    m2fa_engine_config_free(config); /* wipes the keys */
+    return rc;
+}
+
+/* The engines of the process, one per config= path (or db= and key_file=
+ * pair), kept for the life of the process that opened them (never freed:
+ * they serve every later login, so SQLite's connection, its WAL and its
+ * page cache outlive each PAM transaction: one fsync per write, none per
+ * read). `lock` guards the list; around fork it is held (pthread_atfork),
+ * so that a child never inherits it locked. */
 struct process_engine {
     struct process_engine *next;
     pid_t pid; /* the process that opened it: only it may use it */
-    char *config;
+    char *config;   /* config=, or NULL */
+    char *db;       /* db=, or NULL */
+    char *key_file; /* key_file= (with db=), or NULL */
     m2fa_engine *engine;
 };
 
@@ -574,40 +592,54 @@ static void engines_atfork(void)
     pthread_atfork(engines_prepare, engines_release, engines_release);
 }
 
-/* The engine of r->args.config for this process: found, or opened and
- * kept. The parent's engines, in a forked child, are left alone (not
- * used, not freed: freeing would close what the parent still uses, and
- * their threads do not exist here). 0 with *engine set (owned by the
- * module: do not free it), or -1 (logged). */
-static int config_engine(const struct request *r, m2fa_engine **engine)
+/* The engine of the module's arguments for this process: found, or opened
+ * (config=: m2fa_engine_open_config; db=: open_db_engine) and kept. The
+ * parent's engines, in a forked child, are left alone (not used, not
+ * freed: freeing would close what the parent still uses, and their threads
+ * do not exist here). 0 with *engine set (owned by the module: do not free
+ * it), or -1 (logged; nothing kept, the next login tries again). */
+static int open_engine(const struct request *r, m2fa_engine **engine)
 {
     pthread_once(&atfork_once, engines_atfork);
     pid_t pid = getpid();
     int rc = -1;
     pthread_mutex_lock(&engines_lock);
     for (struct process_engine *e = engines; e != NULL; e = e->next) {
-        if (e->pid == pid && strcmp(e->config, r->args.config) == 0) {
+        if (e->pid == pid && same_text(e->config, r->args.config) &&
+            same_text(e->db, r->args.db) && same_text(e->key_file, r->args.key_file)) {
             *engine = e->engine;
             rc = 0;
             goto out;
         }
     }
     m2fa_engine *opened = NULL;
-    char message[512];
-    size_t needed = 0;
-    m2fa_status st = m2fa_engine_open_config_message(r->args.config, &opened, message,
-                                                     sizeof message, &needed);
-    if (st != M2FA_OK) {
-        /* The message names the file, line and column; never a secret. */
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
-                   "phase=%s user=%s service=%s: cannot open the engine of %s: %s (mail2fa "
-                   "status %u); `mail2fa config check` names the problem",
-                   r->args.phase_name, r->user_log, r->service, r->args.config, message,
-                   (unsigned)st);
+    if (r->args.config != NULL) {
+        char message[512];
+        size_t needed = 0;
+        m2fa_status st = m2fa_engine_open_config_message(r->args.config, &opened, message,
+                                                         sizeof message, &needed);
+        if (st != M2FA_OK) {
+            /* The message names the file, line and column; never a secret. */
+            pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR,
+                       "phase=%s user=%s service=%s: cannot open the engine of %s: %s "
+                       "(mail2fa status %u); `mail2fa config check` names the problem",
+                       r->args.phase_name, r->user_log, r->service, r->args.config, message,
+                       (unsigned)st);
+            goto out;
+        }
+    } else if (open_db_engine(r, &opened) != 0) {
         goto out;
     }
     struct process_engine *kept = calloc(1, sizeof *kept);
-    if (kept == NULL || (kept->config = strdup(r->args.config)) == NULL) {
+    if (kept == NULL ||
+        (r->args.config != NULL && (kept->config = strdup(r->args.config)) == NULL) ||
+        (r->args.db != NULL && (kept->db = strdup(r->args.db)) == NULL) ||
+        (r->args.key_file != NULL && (kept->key_file = strdup(r->args.key_file)) == NULL)) {
+        if (kept != NULL) {
+            free(kept->config);
+            free(kept->db);
+            free(kept->key_file);
+        }
         free(kept);
         m2fa_engine_free(opened);
         pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: out of memory", r->args.phase_name);
@@ -620,77 +652,11 @@ static int config_engine(const struct request *r, m2fa_engine **engine)
     engines = kept;
     if (r->args.debug)
         pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_DEBUG, "opened the engine of %s for pid %ld",
-                   r->args.config, (long)pid);
+                   r->args.config != NULL ? r->args.config : r->args.db, (long)pid);
     *engine = opened;
     rc = 0;
 out:
     pthread_mutex_unlock(&engines_lock);
-    return rc;
-}
-
-/* The engine of the module's arguments: with config=, the process's engine
- * of that file; with db=, the database opened for this PAM transaction, or
- * the engine an earlier phase of it opened with the same db= and
- * key_file=. 0 with *engine set (not the caller's to free), or -1 (logged). */
-static int open_engine(const struct request *r, m2fa_engine **engine)
-{
-    if (r->args.config != NULL)
-        return config_engine(r, engine);
-    const void *data = NULL;
-    if (pam_get_data(r->pamh, ENGINE_DATA, &data) == PAM_SUCCESS && data != NULL) {
-        const struct shared_engine *shared = data;
-        if (same_text(shared->db, r->args.db) && same_text(shared->key_file, r->args.key_file)) {
-            *engine = shared->engine;
-            return 0;
-        }
-    }
-    m2fa_engine_config *config = NULL;
-    m2fa_status st = m2fa_engine_config_new(&config);
-    if (st != M2FA_OK) {
-        log_status(r, "engine configuration", st);
-        return -1;
-    }
-    int rc = -1;
-    m2fa_engine *opened = NULL;
-    struct shared_engine *shared = NULL;
-    /* never create the database: a wrong path must not mean "no 2FA" */
-    st = m2fa_engine_config_set_sqlite(config, M2FA_SYNCHRONOUS_FULL, SQLITE_BUSY_MS, 0);
-    if (st != M2FA_OK) {
-        log_status(r, "database options", st);
-        goto out;
-    }
-    if (r->args.key_file != NULL && load_keys(r, config) != 0)
-        goto out;
-    st = m2fa_engine_open(r->args.db, config, &opened);
-    if (st != M2FA_OK) {
-        char what[512];
-        snprintf(what, sizeof what, "opening the database %s", r->args.db);
-        log_status(r, what, st);
-        goto out;
-    }
-    shared = calloc(1, sizeof *shared);
-    if (shared == NULL || (shared->db = strdup(r->args.db)) == NULL ||
-        (r->args.key_file != NULL && (shared->key_file = strdup(r->args.key_file)) == NULL)) {
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: out of memory", r->args.phase_name);
-        goto out;
-    }
-    shared->engine = opened;
-    /* Replaces (and frees) an engine of other arguments, if any. */
-    if (pam_set_data(r->pamh, ENGINE_DATA, shared, engine_cleanup) != PAM_SUCCESS) {
-        shared->engine = NULL;
-        pam_syslog(r->pamh, LOG_AUTHPRIV | LOG_ERR, "phase=%s: cannot keep the engine",
-                   r->args.phase_name);
-        goto out;
-    }
-    *engine = opened;
-    opened = NULL;
-    shared = NULL;
-    rc = 0;
-out:
-    if (shared != NULL)
-        engine_cleanup(r->pamh, shared, 0);
-    m2fa_engine_free(opened);
-    m2fa_engine_config_free(config); /* wipes the keys */
     return rc;
 }
 
