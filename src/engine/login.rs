@@ -146,7 +146,13 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// The store change for a decision: write the new state if there is one.
+    /// The store change for a decision of [`Engine::decide_login`]: write
+    /// the new state if there is one. A refusal changes only what it counts
+    /// against the lockout, written without waiting for the disk
+    /// ([`Store::compare_and_swap_relaxed`]): a wrong guess does not cost a
+    /// synchronous write, and only a power failure or an operating system
+    /// crash could lose the count (never a crash of the host). What a
+    /// success writes (a code consumed) is durable.
     pub(super) fn write_if_changed(
         &self,
         id: &AccountId,
@@ -154,7 +160,10 @@ impl<S: Store> Engine<S> {
         decision: Decision,
     ) -> Result<Change<Decision>> {
         Ok(match next {
-            Some(account) => Change::Write(Some(self.seal_account(id, &account)?), decision),
+            Some(account) if decision.is_allowed() => {
+                Change::Write(Some(self.seal_account(id, &account)?), decision)
+            }
+            Some(account) => Change::WriteRelaxed(self.seal_account(id, &account)?, decision),
             None => Change::Keep(decision),
         })
     }

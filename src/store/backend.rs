@@ -142,6 +142,25 @@ pub trait Store: Send + Sync {
         new: Option<&[u8]>,
     ) -> Result<CasOutcome, StoreError>;
 
+    /// [`Store::compare_and_swap`] for a write that a power failure or an
+    /// operating system crash may lose, though a crash of the process may
+    /// not: the engine's counts of wrong codes (the lockout), which a
+    /// refused guess must not pay a synchronous disk write for. Never a
+    /// consumed code or any other change of 2FA's state. Atomic and
+    /// linearizable as `compare_and_swap`; a later durable write makes it
+    /// durable too. The default is `compare_and_swap` (durable).
+    ///
+    /// # Errors
+    /// As [`Store::compare_and_swap`].
+    fn compare_and_swap_relaxed(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        self.compare_and_swap(key, expected, new)
+    }
+
     /// At most `limit` records whose key is after `after` (all when `None`),
     /// in key order — for maintenance, which walks the store in bounded
     /// batches. Stores that cannot list keep the default.
@@ -187,6 +206,15 @@ macro_rules! forward_store {
                 new: Option<&[u8]>,
             ) -> Result<CasOutcome, StoreError> {
                 (**self).compare_and_swap(key, expected, new)
+            }
+
+            fn compare_and_swap_relaxed(
+                &self,
+                key: &[u8],
+                expected: Option<u64>,
+                new: Option<&[u8]>,
+            ) -> Result<CasOutcome, StoreError> {
+                (**self).compare_and_swap_relaxed(key, expected, new)
             }
 
             fn scan(

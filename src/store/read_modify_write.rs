@@ -10,6 +10,9 @@ use super::error::StoreError;
 pub(crate) enum Change<T> {
     /// Write these bytes (or delete, with `None`) and return the value.
     Write(Option<Zeroizing<Vec<u8>>>, T),
+    /// As `Write`, through [`Store::compare_and_swap_relaxed`]: a count of
+    /// wrong codes, which need not reach the disk synchronously.
+    WriteRelaxed(Zeroizing<Vec<u8>>, T),
     /// Change nothing and return the value.
     Keep(T),
 }
@@ -59,6 +62,13 @@ where
             Change::Write(bytes, value) => {
                 let expected = current.as_ref().map(|r| r.version);
                 match store.compare_and_swap(key, expected, bytes.as_deref().map(Vec::as_slice))? {
+                    CasOutcome::Stored { .. } => return Ok(value),
+                    CasOutcome::Conflict => continue,
+                }
+            }
+            Change::WriteRelaxed(bytes, value) => {
+                let expected = current.as_ref().map(|r| r.version);
+                match store.compare_and_swap_relaxed(key, expected, Some(&bytes))? {
                     CasOutcome::Stored { .. } => return Ok(value),
                     CasOutcome::Conflict => continue,
                 }

@@ -98,6 +98,14 @@ macro_rules! delegate_store {
             ) -> Result<CasOutcome, StoreError> {
                 self.store.compare_and_swap(key, expected, new)
             }
+            fn compare_and_swap_relaxed(
+                &self,
+                key: &[u8],
+                expected: Option<u64>,
+                new: Option<&[u8]>,
+            ) -> Result<CasOutcome, StoreError> {
+                self.store.compare_and_swap_relaxed(key, expected, new)
+            }
             fn scan(
                 &self,
                 after: Option<&[u8]>,

@@ -237,6 +237,15 @@ impl Store for Database {
         self.store().compare_and_swap(key, expected, new)
     }
 
+    fn compare_and_swap_relaxed(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        self.store().compare_and_swap_relaxed(key, expected, new)
+    }
+
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         self.store().scan(after, limit)
     }
