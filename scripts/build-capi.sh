@@ -26,12 +26,36 @@ if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmai
 # for m2fa_engine_open_postgres).
 # SONAME policy: libmail2fa.so.0.<minor> while the version is 0.x (each 0.x
 # minor may change the ABI), libmail2fa.so.<major> from 1.0 on.
-cargo rustc --release --lib --features capi,stores,config --crate-type cdylib,staticlib "$@" \
-  -- -C link-arg=-Wl,-soname,"$soname"
+#
+# The `dist` profile (Cargo.toml: fat LTO, one codegen unit, opt-level "z",
+# opt-level 2-3 for mail2fa itself and its hash and cipher crates, panics
+# still unwind) makes what ships; its output is target/dist/. The bundled
+# SQLite is compiled without the extensions mail2fa never uses
+# (LIBSQLITE3_FLAGS in .cargo/config.toml, every build).
+#
+# Packed relative relocations (DT_RELR, -z pack-relative-relocs): the
+# relocation table shrinks from ~100 KB to ~2 KB. Needs binutils >= 2.38 and
+# a glibc >= 2.36 to load the library (Debian 12 has both): used when a probe
+# library linked with it loads and runs here, left out otherwise.
+# scripts/build-integrations.sh and scripts/build-debs.sh link with it when
+# libmail2fa.so has it.
+relr=()
+probe=$(mktemp -d)
+printf 'static int answer = 42;\nint *where = &answer;\n' >"$probe/probe.c"
+printf 'extern int *where;\nint main(void) { return *where != 42; }\n' >"$probe/main.c"
+if cc -shared -fPIC -Wl,-z,pack-relative-relocs -o "$probe/libprobe.so" "$probe/probe.c" 2>/dev/null &&
+  readelf -d "$probe/libprobe.so" | grep -q '(RELR)' &&
+  cc -o "$probe/main" "$probe/main.c" -L"$probe" -lprobe -Wl,-rpath,"$probe" 2>/dev/null &&
+  "$probe/main"; then
+  relr=(-C link-arg=-Wl,-z,pack-relative-relocs)
+fi
+rm -rf "$probe"
+cargo rustc --profile dist --lib --features capi,stores,config --crate-type cdylib,staticlib "$@" \
+  -- -C link-arg=-Wl,-soname,"$soname" "${relr[@]}"
 
 # Cargo's output: its target dir (CARGO_TARGET_DIR, relative to the
 # repository root like cargo reads it here) or target/.
-release="${CARGO_TARGET_DIR:-target}/release"
+release="${CARGO_TARGET_DIR:-target}/dist"
 
 libdir="$prefix/lib"
 includedir="$prefix/include"
