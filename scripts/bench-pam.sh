@@ -60,8 +60,9 @@ done
 started=$(date +%s)
 # The module and the C library (release), the operator tool, the driver.
 bash scripts/build-integrations.sh >/dev/null
-cargo build --quiet --release --features cli --bin mail2fa
-tool="${CARGO_TARGET_DIR:-target}/release/mail2fa"
+# The tool in the same profile as the modules: the dependencies built once.
+cargo rustc --quiet --profile dist --features cli --bin mail2fa
+tool="${CARGO_TARGET_DIR:-target}/dist/mail2fa"
 case "$tool" in /*) ;; *) tool="$PWD/$tool" ;; esac
 module="$PWD/target/integrations/pam_mail2fa.so"
 mkdir -p target/pam-bench
