@@ -17,7 +17,10 @@
 //!
 //! `MAIL2FA_TEST_POSTGRES=… cargo bench --features postgres --bench stores`
 //! (`BENCH_SECONDS`, default 3, is the length of each run; `BENCH_THREADS`,
-//! default 8, the larger thread count).
+//! default 8, the larger thread count; `BENCH_SQLITE_SYNC=normal` opens
+//! SQLite with synchronous NORMAL, no sync per commit: the figures of the
+//! code path without the disk's sync time, which on a shared disk varies
+//! from run to run).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -171,7 +174,17 @@ fn main() {
         ("memory", Box::new(MemoryStore::new())),
         (
             "sqlite",
-            Box::new(mail2fa::store::SqliteStore::create(dir.join("bench.db")).unwrap()),
+            Box::new({
+                let normal = std::env::var("BENCH_SQLITE_SYNC").is_ok_and(|v| v == "normal");
+                let options = mail2fa::store::SqliteOptions::default()
+                    .with_create(true)
+                    .with_synchronous(if normal {
+                        mail2fa::store::Synchronous::Normal
+                    } else {
+                        mail2fa::store::Synchronous::Full
+                    });
+                mail2fa::store::SqliteStore::open_with(dir.join("bench.db"), &options).unwrap()
+            }),
         ),
     ];
     #[cfg(feature = "postgres")]
