@@ -9,7 +9,7 @@
 //! * `code_login`: a TOTP code (one load, one compare-and-swap: the step is
 //!   consumed — on SQLite and PostgreSQL a durable commit).
 //!
-//! Each runs for a fixed time on 1 thread and on several, every thread its
+//! Each runs for a fixed time on 1 thread, 2 and several, every thread its
 //! own account; every call's latency is recorded, and the table gives
 //! decisions per second, p50, p99 and the worst call. Criterion reports
 //! means, not tails, hence this harness (`benches/engine.rs` has the
@@ -17,7 +17,10 @@
 //!
 //! `MAIL2FA_TEST_POSTGRES=… cargo bench --features postgres --bench stores`
 //! (`BENCH_SECONDS`, default 3, is the length of each run; `BENCH_THREADS`,
-//! default 8, the larger thread count).
+//! default 8, the larger thread count; `BENCH_SQLITE_SYNC=normal` opens
+//! SQLite with synchronous NORMAL, no sync per commit: the figures of the
+//! code path without the disk's sync time, which on a shared disk varies
+//! from run to run).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -159,6 +162,10 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
     let length = Duration::from_secs_f64(seconds);
+    // 1 thread, 2 (this machine's cores, say), and many.
+    let mut counts = vec![1, 2, many.max(1)];
+    counts.sort_unstable();
+    counts.dedup();
 
     let dir = std::env::temp_dir().join(support::unique("m2fa-bench-stores"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -167,7 +174,17 @@ fn main() {
         ("memory", Box::new(MemoryStore::new())),
         (
             "sqlite",
-            Box::new(mail2fa::store::SqliteStore::create(dir.join("bench.db")).unwrap()),
+            Box::new({
+                let normal = std::env::var("BENCH_SQLITE_SYNC").is_ok_and(|v| v == "normal");
+                let options = mail2fa::store::SqliteOptions::default()
+                    .with_create(true)
+                    .with_synchronous(if normal {
+                        mail2fa::store::Synchronous::Normal
+                    } else {
+                        mail2fa::store::Synchronous::Full
+                    });
+                mail2fa::store::SqliteStore::open_with(dir.join("bench.db"), &options).unwrap()
+            }),
         ),
     ];
     #[cfg(feature = "postgres")]
@@ -196,12 +213,12 @@ fn main() {
         let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
         let engine = Engine::new(store, config).unwrap();
         engine.enable_platform("example.com", true).unwrap();
-        let accounts: Vec<Account> = (0..many)
+        let accounts: Vec<Account> = (0..*counts.last().unwrap_or(&1))
             .map(|i| prepare(&engine, &format!("user{i}@example.com")))
             .collect();
         let mut round = 0;
         for login in [Login::AuthorizedDevice, Login::Code] {
-            for threads in [1, many] {
+            for &threads in &counts {
                 round += 1;
                 let (mut latencies, elapsed) =
                     run(&engine, &accounts, threads, login, length, round);

@@ -239,12 +239,18 @@ fn database_files_others_can_write_are_refused_with_the_fix() {
     set(dir.dir(), 0o1777);
     SqliteStore::open(&path).unwrap();
     set(dir.dir(), 0o700);
-    // A companion file others may write.
+    // A companion file others may write. (The store keeps its WAL when it
+    // closes, and the WAL holds committed records: made writable, not
+    // replaced.)
     let wal = dir.path("state.db-wal");
-    std::fs::write(&wal, b"").unwrap();
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&wal)
+        .unwrap();
     set(&wal, 0o666);
     assert!(backend_error(SqliteStore::open(&path)).contains("state.db-wal"));
-    std::fs::remove_file(&wal).unwrap();
+    set(&wal, 0o600);
     SqliteStore::open(&path).unwrap();
 }
 

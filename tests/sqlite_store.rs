@@ -149,6 +149,9 @@ fn files_that_are_not_our_database_are_refused() {
                     .unwrap(),
             );
         }
+        // The records into the database file (the store keeps its WAL on
+        // close, where they would be read from otherwise).
+        store.scrub().unwrap();
     }
     let mut bytes = std::fs::read(&corrupt).unwrap();
     let len = bytes.len();

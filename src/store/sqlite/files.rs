@@ -68,3 +68,27 @@ pub(super) fn check_files(path: &Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Which file a path names (device and inode): a reader connection opened
+/// later must reach the file the store was opened on, not one put in its
+/// place since (a restored backup moved over it, for instance), which the
+/// writer connection would never see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    /// The file at `path`, without following a symbolic link.
+    pub(super) fn of(path: &Path) -> Result<Self, StoreError> {
+        use std::os::unix::fs::MetadataExt;
+
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| backend(&format!("checking {}", path.display()), e))?;
+        Ok(Self {
+            device: meta.dev(),
+            inode: meta.ino(),
+        })
+    }
+}

@@ -7,11 +7,31 @@
 //!   store-wide counter (never reused, so no ABA even across deletes) and
 //!   the write commit together or not at all. Loads are plain reads: the
 //!   read path never writes the database.
+//! * **Threads**: compare-and-swaps, scans, the scrub and the check take
+//!   turns on one writer connection; loads run on read connections of their
+//!   own (`PRAGMA query_only`, opened on demand with the checks of the
+//!   store's opening, up to [`SqliteOptions::idle_readers`] kept idle), so
+//!   threads reading neither wait for each other nor for the writer. A load
+//!   sees every commit made before it starts (a WAL read transaction starts
+//!   at the latest commit); [`SqliteStore::load_many`] reads several keys in
+//!   one read transaction, all as of one commit.
 //! * **Durability**: WAL journal, `synchronous = FULL` by default: a
 //!   consumed code survives a power cut. `NORMAL` is faster (no fsync per
 //!   commit in WAL mode) but the last commits can be lost on power failure
 //!   — which, for a 2FA store, can make a consumed code usable again or
 //!   undo a lockout. It is not lost on a process crash.
+//! * **One sync per write**: a commit appends its pages to the WAL and
+//!   syncs it once; loads, and logins that write nothing (a replayed code),
+//!   sync nothing. The WAL is kept when the store closes (no checkpoint on
+//!   close): a process that opens the store for one login does not create,
+//!   checkpoint and delete it each time (five syncs where one is needed).
+//!   Each process still syncs the directory once, at its first commit
+//!   (SQLite does so for every WAL it opens). SQLite's automatic
+//!   checkpoint moves the WAL into the database once it reaches 1000 pages
+//!   (a code login commits 2 pages: about every 500 logins), for 3 more
+//!   syncs. So the `-wal` file holds committed records between processes:
+//!   copy the database with its `-wal` (or with `sqlite3 … ".backup …"`),
+//!   and never delete a `-wal` file by hand.
 //! * **Several processes** (Dovecot's auth workers, for instance) may open
 //!   the same file: SQLite's locks serialise the writers; a writer that
 //!   finds the database busy waits up to the busy timeout (5 s by default),
@@ -40,12 +60,15 @@
 //!   overwritten with zeros (`secure_delete`), and
 //!   [`Store::scrub`](crate::store::Store::scrub) (called by the engine
 //!   after removing or resetting an account) checkpoints the
-//!   WAL into the database and truncates it, so an old secret survives
-//!   neither in the database nor in its `-wal` file.
+//!   WAL into the database and truncates it (waiting for loads in progress
+//!   to end), so an old secret survives neither in the database nor in its
+//!   `-wal` file.
 
+mod connection;
 mod failure;
 mod files;
 mod options;
+mod readers;
 mod schema;
 mod store;
 

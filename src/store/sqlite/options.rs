@@ -46,6 +46,12 @@ pub struct SqliteOptions {
     /// the disk's). Beyond it, writes fail as on a full disk — the login is
     /// refused, nothing is half-written.
     pub max_size: Option<u64>,
+    /// How many idle read connections the store keeps for the next loads
+    /// (default 8). Loads run on read connections of their own, opened
+    /// when none is idle, so threads reading do not wait for each other or
+    /// for the writer; beyond this number, a connection is closed when its
+    /// load ends. A process with one thread needs one.
+    pub idle_readers: usize,
 }
 
 impl Default for SqliteOptions {
@@ -55,6 +61,7 @@ impl Default for SqliteOptions {
             synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(5),
             max_size: None,
+            idle_readers: 8,
         }
     }
 }
@@ -85,6 +92,13 @@ impl SqliteOptions {
     #[must_use]
     pub fn with_max_size(mut self, value: impl Into<Option<u64>>) -> Self {
         self.max_size = value.into();
+        self
+    }
+
+    /// Sets [`SqliteOptions::idle_readers`].
+    #[must_use]
+    pub fn with_idle_readers(mut self, value: usize) -> Self {
+        self.idle_readers = value;
         self
     }
 }

@@ -32,6 +32,23 @@ pub(super) fn identify(connection: &Connection, path: &Path) -> Result<(), Store
     }
 }
 
+/// Refuses (without writing) a file that is not a mail2fa database of the
+/// schema this library reads: what a reader connection checks, the writer
+/// having created or accepted the schema when the store was opened.
+pub(super) fn identify_current(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    identify(connection, path)?;
+    let version: i32 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| backend(&format!("opening {}", path.display()), e))?;
+    if version != SCHEMA_VERSION {
+        return Err(backend(
+            "schema",
+            format!("version {version}, this library reads {SCHEMA_VERSION}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates the schema in an empty database (only with `create`), accepts
 /// the current one, and refuses anything else — all in one immediate
 /// transaction, so that two processes creating the same new file do not

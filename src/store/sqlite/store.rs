@@ -1,19 +1,22 @@
 //! The store itself: opening a database file (never creating one, unless
-//! asked), the compare-and-swap in one immediate transaction, loads, scans
-//! and the scrub of the WAL.
+//! asked), the compare-and-swap in one immediate transaction on the writer
+//! connection, loads on read connections of their own, scans and the scrub
+//! of the WAL.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
+use super::connection::open_connection;
 use super::failure::backend;
-use super::files::check_files;
+use super::files::{FileIdentity, check_files};
 use super::options::{SqliteCheck, SqliteOptions, Synchronous};
+use super::readers::Readers;
 use super::schema::{identify, migrate};
 use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use crate::store::error::StoreError;
@@ -41,10 +44,16 @@ use crate::store::sql::to_version;
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), mail2fa::store::StoreError>(())
 /// ```
+///
+/// Thread-safe: compare-and-swaps, scans, the scrub and the check take
+/// turns on one writer connection; loads run on read connections of their
+/// own ([`SqliteOptions::idle_readers`]), which neither wait for each other
+/// nor for the writer, and see every commit made before they start.
 #[derive(Debug)]
 pub struct SqliteStore {
     connection: Mutex<Connection>,
-    path: PathBuf,
+    /// Boxed: a store stays small to hold (in an enum of stores, say).
+    readers: Box<Readers>,
 }
 
 impl SqliteStore {
@@ -128,14 +137,9 @@ impl SqliteStore {
                 path.display()
             )));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut connection = Connection::open_with_flags(path, flags)
-            .map_err(|e| backend(&format!("opening {}", path.display()), e))?;
-        connection
-            .busy_timeout(options.busy_timeout)
-            .map_err(|e| backend("busy timeout", e))?;
+        let mut connection = open_connection(path, options.busy_timeout)?;
+        // The file the readers must find at the path when they open.
+        let file = FileIdentity::of(path)?;
         if !options.create {
             // Before anything is written (the switch to WAL writes).
             identify(&connection, path)?;
@@ -172,13 +176,18 @@ impl SqliteStore {
         }
         Ok(Self {
             connection: Mutex::new(connection),
-            path: path.to_owned(),
+            readers: Box::new(Readers::new(
+                path.to_owned(),
+                file,
+                options.busy_timeout,
+                options.idle_readers,
+            )),
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.readers.path()
     }
 
     /// Checks the database file: SQLite's `PRAGMA integrity_check` (every
@@ -287,28 +296,56 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The records under `keys`, in their order (`None` where there is
+    /// none), read in one read transaction: all as of the same commit.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the database cannot answer; callers refuse the
+    /// login.
+    pub fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        self.readers.read(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(|e| backend("begin", e))?;
+            let records = keys
+                .iter()
+                .map(|key| load_one(&tx, key))
+                .collect::<Result<Vec<_>, _>>()?;
+            // Nothing was written: the commit ends the read transaction.
+            tx.commit().map_err(|e| backend("commit", e))?;
+            Ok(records)
+        })
+    }
+}
+
+/// The record under `key`, read on `connection` (in its transaction, if it
+/// has one; otherwise in a read transaction of its own).
+fn load_one(connection: &Connection, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
+        .map_err(|e| backend("load", e))?;
+    let row = statement
+        .query_row(params![key], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
+            ))
+        })
+        .optional()
+        .map_err(|e| backend("load", e))?;
+    row.map(|(version, bytes)| {
+        Ok(Versioned {
+            version: to_version("sqlite", version)?,
+            bytes,
+        })
+    })
+    .transpose()
+}
+
 impl Store for SqliteStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
-        let connection = self.connection()?;
-        let mut statement = connection
-            .prepare_cached("SELECT version, bytes FROM m2fa_records WHERE key = ?1")
-            .map_err(|e| backend("load", e))?;
-        let row = statement
-            .query_row(params![key], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    Zeroizing::new(row.get::<_, Vec<u8>>(1)?),
-                ))
-            })
-            .optional()
-            .map_err(|e| backend("load", e))?;
-        row.map(|(version, bytes)| {
-            Ok(Versioned {
-                version: to_version("sqlite", version)?,
-                bytes,
-            })
-        })
-        .transpose()
+        self.readers.read(|connection| load_one(connection, key))
     }
 
     compare_and_swap_within_limits!();
