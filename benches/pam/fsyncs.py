@@ -2,9 +2,11 @@
 """Counts what each PAM transaction of the benchmark makes durable, from
 `strace -f -y` output of benches/pam/pam_driver.c run with --markers:
 
-    fsyncs.py STRACE_OUTPUT [DIR]
+    fsyncs.py STRACE_OUTPUT [DIR] [--expect MODULE/CASE=N ...]
 
-(DIR: the state directory, shown as "DIR" in the file names.)
+(DIR: the state directory, shown as "DIR" in the file names.) Each
+--expect makes the run fail unless every transaction of that module and
+case after the first made exactly N fsyncs.
 
 The driver calls access("/pam-bench-marker/begin|end/MODULE/CASE/ROUND")
 around every transaction; the calls between a begin and its end are that
@@ -37,12 +39,30 @@ def target(name, args):
     return " -> ".join(paths) if paths else "?"
 
 
+def arguments(argv):
+    """(strace output, state directory or None, {(module, case): fsyncs})."""
+    positional, expect = [], {}
+    args = iter(argv)
+    for arg in args:
+        if arg == "--expect":
+            what, _, count = next(args, "").partition("=")
+            module, _, case = what.partition("/")
+            if not (module and case and count.isdigit()):
+                sys.exit(f"fsyncs.py: --expect MODULE/CASE=N, not {what}={count}")
+            expect[(module, case)] = int(count)
+        else:
+            positional.append(arg)
+    if not positional:
+        sys.exit("usage: fsyncs.py STRACE_OUTPUT [DIR] [--expect MODULE/CASE=N ...]")
+    return positional[0], (positional[1].rstrip("/") if len(positional) > 1 else None), expect
+
+
 def main():
-    strip = sys.argv[2].rstrip("/") if len(sys.argv) > 2 else None
+    trace, strip, expect = arguments(sys.argv[1:])
     current = None  # (module, case, round)
     per = collections.defaultdict(lambda: {"syncs": 0, "names": 0, "what": []})
     order = []
-    with open(sys.argv[1], errors="replace") as f:
+    with open(trace, errors="replace") as f:
         for line in f:
             m = MARKER.search(line)
             if m:
@@ -96,6 +116,20 @@ def main():
     print("What the syscalls touched (the first transaction, and the last one):")
     for d in details:
         print(f"- {d.replace(strip, 'DIR') if strip else d}")
+
+    failed = []
+    for (module, case), want in expect.items():
+        seen = [per[(m, c, r)]["syncs"] for (m, c, r) in per if (m, c) == (module, case) and r > 0]
+        if not seen:
+            failed.append(f"{module}/{case}: no transaction traced")
+        elif any(n != want for n in seen):
+            failed.append(f"{module}/{case}: {seen} fsyncs per transaction, expected {want} each")
+    for f in failed:
+        print(f"fsyncs.py: FAILED {f}", file=sys.stderr)
+    if failed:
+        sys.exit(1)
+    if expect:
+        print("fsyncs as expected: " + ", ".join(f"{m}/{c}={n}" for (m, c), n in expect.items()))
 
 
 if __name__ == "__main__":

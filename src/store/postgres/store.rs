@@ -18,7 +18,7 @@ use super::tls::tls_connector;
 use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use crate::store::error::StoreError;
 use crate::store::limits::{WithinLimits, compare_and_swap_within_limits};
-use crate::store::sql::to_version;
+use crate::store::sql::{in_key_order, to_version};
 
 /// A [`Store`] in a PostgreSQL database, shared by the hosts of a cluster.
 ///
@@ -376,15 +376,7 @@ impl Store for PostgresStore {
                 },
             ));
         }
-        Ok(keys
-            .iter()
-            .map(|key| {
-                found
-                    .iter()
-                    .find(|(k, _)| k.as_slice() == *key)
-                    .map(|(_, record)| record.clone())
-            })
-            .collect())
+        Ok(in_key_order(keys, &found))
     }
 
     compare_and_swap_within_limits!();

@@ -21,7 +21,7 @@ use super::schema::{identify, migrate};
 use crate::store::backend::{CasOutcome, ScannedRecord, Store, Versioned};
 use crate::store::error::StoreError;
 use crate::store::limits::{WithinLimits, compare_and_swap_within_limits};
-use crate::store::sql::to_version;
+use crate::store::sql::{in_key_order, to_version};
 
 /// A [`Store`] in a SQLite database file.
 ///
@@ -52,6 +52,9 @@ use crate::store::sql::to_version;
 #[derive(Debug)]
 pub struct SqliteStore {
     connection: Mutex<Connection>,
+    /// `PRAGMA synchronous` of durable writes (the options'), set again
+    /// before each write: a relaxed one runs with `NORMAL`.
+    synchronous: &'static str,
     /// Boxed: a store stays small to hold (in an enum of stores, say).
     readers: Box<Readers>,
 }
@@ -176,6 +179,7 @@ impl SqliteStore {
         }
         Ok(Self {
             connection: Mutex::new(connection),
+            synchronous,
             readers: Box::new(Readers::new(
                 path.to_owned(),
                 file,
@@ -254,11 +258,22 @@ fn wal_mode(connection: &Connection, busy_timeout: Duration) -> Result<String, S
 impl SqliteStore {
     /// The compare-and-swap, in one `BEGIN IMMEDIATE` transaction (the key
     /// and record are within the limits: [`compare_and_swap_within_limits!`]).
-    fn swap(
+    fn swap(&self, within: WithinLimits<'_>) -> Result<CasOutcome, StoreError> {
+        self.swap_with(within, self.synchronous)
+    }
+
+    /// [`SqliteStore::swap`] committed with `PRAGMA synchronous =
+    /// synchronous`, set before the transaction every time (so a relaxed
+    /// write never leaves the next durable one without its sync).
+    fn swap_with(
         &self,
         WithinLimits { key, expected, new }: WithinLimits<'_>,
+        synchronous: &str,
     ) -> Result<CasOutcome, StoreError> {
         let mut connection = self.connection()?;
+        connection
+            .pragma_update(None, "synchronous", synchronous)
+            .map_err(|e| backend("synchronous", e))?;
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| backend("begin", e))?;
@@ -296,27 +311,37 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// The records under `keys`, in their order (`None` where there is
-    /// none), read in one read transaction: all as of the same commit.
-    ///
-    /// # Errors
-    /// [`StoreError`] if the database cannot answer; callers refuse the
-    /// login.
-    pub fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
-        self.readers.read(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(|e| backend("begin", e))?;
-            let records = keys
-                .iter()
-                .map(|key| load_one(&tx, key))
-                .collect::<Result<Vec<_>, _>>()?;
-            // Nothing was written: the commit ends the read transaction.
-            tx.commit().map_err(|e| backend("commit", e))?;
-            Ok(records)
+/// The records under `keys` (two or more), in their order, read by one
+/// statement on `connection`.
+fn load_several(
+    connection: &Connection,
+    keys: &[&[u8]],
+) -> Result<Vec<Option<Versioned>>, StoreError> {
+    let placeholders = (1..=keys.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT key, version, bytes FROM m2fa_records WHERE key IN ({placeholders})"
+        ))
+        .map_err(|e| backend("load", e))?;
+    let mut found: Vec<(Vec<u8>, Versioned)> = Vec::with_capacity(keys.len());
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(keys.iter()), |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, i64>(1)?,
+                Zeroizing::new(row.get::<_, Vec<u8>>(2)?),
+            ))
         })
+        .map_err(|e| backend("load", e))?;
+    for row in rows {
+        let (key, version, bytes) = row.map_err(|e| backend("load", e))?;
+        let version = to_version("sqlite", version)?;
+        found.push((key, Versioned { version, bytes }));
     }
+    Ok(in_key_order(keys, &found))
 }
 
 /// The record under `key`, read on `connection` (in its transaction, if it
@@ -348,7 +373,31 @@ impl Store for SqliteStore {
         self.readers.read(|connection| load_one(connection, key))
     }
 
+    /// One statement on a read connection (`WHERE key IN (…)`): every
+    /// record as of the same commit, in one read transaction.
+    fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        match keys {
+            [] => Ok(Vec::new()),
+            [key] => Ok(vec![self.load(key)?]),
+            _ => self
+                .readers
+                .read(|connection| load_several(connection, keys)),
+        }
+    }
+
     compare_and_swap_within_limits!();
+
+    /// Committed with `synchronous = NORMAL`: in WAL mode the commit is
+    /// in the WAL (a crash of the process loses nothing) but not synced
+    /// to the disk; the next durable commit or checkpoint syncs it too.
+    fn compare_and_swap_relaxed(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        self.swap_with(WithinLimits::check(key, expected, new)?, "NORMAL")
+    }
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let connection = self.connection()?;
@@ -400,5 +449,60 @@ impl Store for SqliteStore {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A relaxed write commits with `NORMAL`; the next durable write is
+    /// back at the store's `FULL`, whatever came before it.
+    #[test]
+    fn a_relaxed_write_never_leaves_a_durable_one_unsynced() {
+        let dir = std::env::temp_dir().join(format!("m2fa-relaxed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::create(dir.join("state.db")).unwrap();
+        let level = |store: &SqliteStore| -> i64 {
+            let connection = store.connection().unwrap();
+            connection
+                .query_row("PRAGMA synchronous", [], |row| row.get(0))
+                .unwrap()
+        };
+        let (normal, full) = (1, 2);
+        let CasOutcome::Stored { version } =
+            store.compare_and_swap(b"k", None, Some(b"one")).unwrap()
+        else {
+            panic!("a new key is stored");
+        };
+        assert_eq!(level(&store), full);
+        let CasOutcome::Stored { version } = store
+            .compare_and_swap_relaxed(b"k", Some(version), Some(b"two"))
+            .unwrap()
+        else {
+            panic!("the expected version matches");
+        };
+        assert_eq!(level(&store), normal);
+        assert_eq!(store.load(b"k").unwrap().unwrap().bytes.as_slice(), b"two");
+        assert!(matches!(
+            store
+                .compare_and_swap(b"k", Some(version), Some(b"three"))
+                .unwrap(),
+            CasOutcome::Stored { .. }
+        ));
+        assert_eq!(level(&store), full);
+        // A relaxed write that loses its race changes nothing.
+        assert_eq!(
+            store
+                .compare_and_swap_relaxed(b"k", Some(version), Some(b"stale"))
+                .unwrap(),
+            CasOutcome::Conflict
+        );
+        assert_eq!(
+            store.load(b"k").unwrap().unwrap().bytes.as_slice(),
+            b"three"
+        );
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
