@@ -7,7 +7,7 @@
 //! those of `sha2::Sha256` and `hmac::Hmac<Sha256>` (tested against both).
 
 use sha2::block_api::compress256;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).
 const IV: [u32; 8] = [
@@ -97,6 +97,7 @@ impl Sha256 {
     fn wipe(&mut self) {
         self.state.zeroize();
         self.block.zeroize();
+        self.length.zeroize();
     }
 }
 
@@ -112,7 +113,7 @@ impl HmacKey {
     pub(crate) fn new(key: &[u8]) -> Self {
         let mut padded = [0u8; 64];
         if key.len() > 64 {
-            padded[..32].copy_from_slice(&Sha256::digest(key));
+            padded[..32].copy_from_slice(&Zeroizing::new(Sha256::digest(key))[..]);
         } else {
             padded[..key.len()].copy_from_slice(key);
         }
@@ -131,9 +132,9 @@ impl HmacKey {
         key
     }
 
-    /// A MAC under this key, to be fed with [`Hmac::update`].
-    pub(crate) fn start(&self) -> Hmac<'_> {
-        Hmac {
+    /// A MAC under this key, to be fed with [`KeyedMac::update`].
+    pub(crate) fn start(&self) -> KeyedMac<'_> {
+        KeyedMac {
             inner: self.inner.clone(),
             key: self,
         }
@@ -148,26 +149,26 @@ impl Drop for HmacKey {
 }
 
 /// An HMAC-SHA-256 in progress (see [`HmacKey::start`]).
-pub(crate) struct Hmac<'a> {
+pub(crate) struct KeyedMac<'a> {
     inner: Sha256,
     key: &'a HmacKey,
 }
 
-impl Hmac<'_> {
+impl KeyedMac<'_> {
     pub(crate) fn update(&mut self, data: &[u8]) -> &mut Self {
         self.inner.update(data);
         self
     }
 
     pub(crate) fn finish(mut self) -> [u8; 32] {
-        let inner = core::mem::replace(&mut self.inner, Sha256::new()).finish();
+        let inner = Zeroizing::new(core::mem::replace(&mut self.inner, Sha256::new()).finish());
         let mut outer = self.key.outer.clone();
-        outer.update(&inner);
+        outer.update(&inner[..]);
         outer.finish()
     }
 }
 
-impl Drop for Hmac<'_> {
+impl Drop for KeyedMac<'_> {
     fn drop(&mut self) {
         self.inner.wipe();
     }

@@ -76,6 +76,23 @@ impl Store for Counting {
         self.store.load(key)
     }
 
+    fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        self.store.load_many(keys)
+    }
+
+    fn compare_and_swap_relaxed(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        let outcome = self.store.compare_and_swap_relaxed(key, expected, new)?;
+        if outcome == CasOutcome::Conflict {
+            self.conflicts.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(outcome)
+    }
+
     fn compare_and_swap(
         &self,
         key: &[u8],

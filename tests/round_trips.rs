@@ -185,8 +185,11 @@ fn a_locked_out_attempt_reads_once_and_writes_nothing() {
     let totp = enroll(&engine, &alice, NOW);
     let store = engine.store();
     let t = NOW + 60;
-    let mut locked = false;
+    // Each wrong code is counted without waiting for the disk, except the
+    // one that locks the account: a lock is written durably.
+    let mut writes = Vec::new();
     for salt in 0..10 {
+        store.take();
         let wrong = wrong_code(&totp, t / 30, salt);
         let decision = engine
             .authenticate(&alice, &imap_code(&wrong), t + salt)
@@ -196,11 +199,20 @@ fn a_locked_out_attempt_reads_once_and_writes_nothing() {
             ..
         } = decision
         {
-            locked = true;
             break;
         }
+        writes.push(store.take());
     }
-    assert!(locked, "wrong codes lock the account");
+    let relaxed = Calls {
+        relaxed: 1,
+        ..one_read(0)
+    };
+    let (locking, counted) = writes.split_last().expect("wrong codes were tried");
+    assert!(
+        !counted.is_empty() && counted.iter().all(|c| *c == relaxed),
+        "{writes:?}"
+    );
+    assert_eq!(*locking, one_read(1), "the wrong code that locks: durable");
     store.take();
     let right = code(&totp, (t + 12) / 30);
     let decision = engine

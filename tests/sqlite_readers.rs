@@ -379,3 +379,72 @@ fn the_wal_outlives_the_store_and_another_process_reads_it() {
     let in_database = std::fs::read(&path).unwrap();
     assert!(in_database.windows(marker.len()).any(|w| w == marker));
 }
+
+/// The WAL is kept when a store closes: a database deleted without it
+/// leaves it behind, and a new database beside it would receive its pages.
+/// Creating one there is refused, with the files to move.
+#[test]
+fn a_new_database_beside_another_ones_journal_is_refused() {
+    let dir = TempDir::new("stale-wal");
+    let path = dir.path("state.db");
+    let store = SqliteStore::create(&path).unwrap();
+    stored(
+        store
+            .compare_and_swap(b"k", None, Some(b"old secret"))
+            .unwrap(),
+    );
+    drop(store);
+    let wal = dir.path("state.db-wal");
+    assert!(
+        std::fs::metadata(&wal).unwrap().len() > 0,
+        "the WAL is kept"
+    );
+    std::fs::remove_file(&path).unwrap();
+    let refused = SqliteStore::create(&path).unwrap_err().to_string();
+    assert!(
+        refused.contains("holds the journal of another database") && refused.contains("-wal"),
+        "{refused}"
+    );
+    // Moved away with its -shm, the database is created.
+    std::fs::remove_file(&wal).unwrap();
+    let _ = std::fs::remove_file(dir.path("state.db-shm"));
+    let store = SqliteStore::create(&path).unwrap();
+    assert_eq!(store.load(b"k").unwrap(), None);
+}
+
+/// A database file replaced under a running store (a restore without a
+/// restart) is never written to: the write is refused, the new file keeps
+/// what it had.
+#[test]
+fn a_replaced_database_file_refuses_writes() {
+    let dir = TempDir::new("replaced-db");
+    let path = dir.path("state.db");
+    let store = SqliteStore::create(&path).unwrap();
+    let version = stored(store.compare_and_swap(b"k", None, Some(b"one")).unwrap());
+    let other = dir.path("other.db");
+    let replacement = SqliteStore::create(&other).unwrap();
+    stored(
+        replacement
+            .compare_and_swap(b"k", None, Some(b"theirs"))
+            .unwrap(),
+    );
+    replacement.scrub().unwrap();
+    drop(replacement);
+    std::fs::rename(&other, &path).unwrap();
+    let refused = store
+        .compare_and_swap(b"k", Some(version), Some(b"two"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("no longer the file this store opened"),
+        "{refused}"
+    );
+    let refused = store
+        .compare_and_swap_relaxed(b"k", Some(version), Some(b"two"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("no longer the file this store opened"),
+        "{refused}"
+    );
+}

@@ -3,10 +3,13 @@
 `strace -f -y` output of benches/pam/pam_driver.c run with --markers:
 
     fsyncs.py STRACE_OUTPUT [DIR] [--expect MODULE/CASE=N ...]
+              [--expect-wal MODULE/CASE=yes|no ...]
 
 (DIR: the state directory, shown as "DIR" in the file names.) Each
 --expect makes the run fail unless every transaction of that module and
-case after the first made exactly N fsyncs.
+case after the first made exactly N fsyncs; each --expect-wal unless every
+one wrote to a SQLite journal (`-wal`: a commit, synced or not), or none
+did. (Writes are seen only when strace traced pwrite64.)
 
 The driver calls access("/pam-bench-marker/begin|end/MODULE/CASE/ROUND")
 around every transaction; the calls between a begin and its end are that
@@ -26,6 +29,7 @@ MARKER = re.compile(r'access\("/pam-bench-marker/(begin|end)/([^/]+)/([^/]+)/(\d
 SYSCALL = re.compile(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:[\d:.]+\s+)?(\w+)\((.*)")
 SYNCS = ("fsync", "fdatasync", "sync_file_range", "msync")
 NAMES = ("rename", "renameat", "renameat2", "unlink", "unlinkat")
+WRITES = ("pwrite64", "write", "pwritev", "pwritev2")
 FD_PATH = re.compile(r"^\d+<([^>]*)>")
 QUOTED = re.compile(r'"([^"]*)"')
 
@@ -40,27 +44,33 @@ def target(name, args):
 
 
 def arguments(argv):
-    """(strace output, state directory or None, {(module, case): fsyncs})."""
-    positional, expect = [], {}
+    """(strace output, state directory or None, {(module, case): fsyncs},
+    {(module, case): whether the journal is written})."""
+    positional, expect, wal = [], {}, {}
     args = iter(argv)
     for arg in args:
-        if arg == "--expect":
-            what, _, count = next(args, "").partition("=")
+        if arg in ("--expect", "--expect-wal"):
+            what, _, value = next(args, "").partition("=")
             module, _, case = what.partition("/")
-            if not (module and case and count.isdigit()):
-                sys.exit(f"fsyncs.py: --expect MODULE/CASE=N, not {what}={count}")
-            expect[(module, case)] = int(count)
+            if arg == "--expect" and module and case and value.isdigit():
+                expect[(module, case)] = int(value)
+            elif arg == "--expect-wal" and module and case and value in ("yes", "no"):
+                wal[(module, case)] = value == "yes"
+            else:
+                sys.exit(f"fsyncs.py: {arg} MODULE/CASE=..., not {what}={value}")
         else:
             positional.append(arg)
     if not positional:
-        sys.exit("usage: fsyncs.py STRACE_OUTPUT [DIR] [--expect MODULE/CASE=N ...]")
-    return positional[0], (positional[1].rstrip("/") if len(positional) > 1 else None), expect
+        sys.exit("usage: fsyncs.py STRACE_OUTPUT [DIR] [--expect MODULE/CASE=N ...] "
+                 "[--expect-wal MODULE/CASE=yes|no ...]")
+    strip = positional[1].rstrip("/") if len(positional) > 1 else None
+    return positional[0], strip, expect, wal
 
 
 def main():
-    trace, strip, expect = arguments(sys.argv[1:])
+    trace, strip, expect, wal = arguments(sys.argv[1:])
     current = None  # (module, case, round)
-    per = collections.defaultdict(lambda: {"syncs": 0, "names": 0, "what": []})
+    per = collections.defaultdict(lambda: {"syncs": 0, "names": 0, "wal": 0, "what": []})
     order = []
     with open(trace, errors="replace") as f:
         for line in f:
@@ -84,6 +94,8 @@ def main():
             if name in SYNCS:
                 per[current]["syncs"] += 1
                 per[current]["what"].append(f"{name}({target(name, args)})")
+            elif name in WRITES and target(name, args).endswith("-wal"):
+                per[current]["wal"] += 1
             elif name in NAMES:
                 per[current]["names"] += 1
                 per[current]["what"].append(f"{name}({target(name, args)})")
@@ -124,12 +136,20 @@ def main():
             failed.append(f"{module}/{case}: no transaction traced")
         elif any(n != want for n in seen):
             failed.append(f"{module}/{case}: {seen} fsyncs per transaction, expected {want} each")
+    for (module, case), written in wal.items():
+        seen = [per[(m, c, r)]["wal"] for (m, c, r) in per if (m, c) == (module, case) and r > 0]
+        if not seen or any((n > 0) != written for n in seen):
+            failed.append(f"{module}/{case}: journal writes per transaction {seen}, expected "
+                          f"{'some' if written else 'none'} in each")
     for f in failed:
         print(f"fsyncs.py: FAILED {f}", file=sys.stderr)
     if failed:
         sys.exit(1)
     if expect:
         print("fsyncs as expected: " + ", ".join(f"{m}/{c}={n}" for (m, c), n in expect.items()))
+    if wal:
+        print("journal writes as expected: "
+              + ", ".join(f"{m}/{c}={'yes' if w else 'no'}" for (m, c), w in wal.items()))
 
 
 if __name__ == "__main__":

@@ -112,8 +112,12 @@ impl<E> From<core::result::Result<bool, E>> for PasswordVerdict {
 pub(crate) const MAX_PREPARED_AGE: u64 = 60;
 
 /// What [`Engine::check_login`] has read before the host's password check:
-/// the account's and the platform's records, where the code starts in the
-/// input (`None`: the whole input is the password), and when.
+/// the account's, the platform's and the clients records (those the split
+/// opened kept opened — the account's holds its TOTP secret, wiped on
+/// drop), where the code starts in the input (`None`: the whole input is
+/// the password), and when. The decision is as of that read, at most
+/// [`MAX_PREPARED_AGE`] seconds old: a device or application password
+/// revoked meanwhile still counts for a login begun before.
 #[derive(Clone)]
 pub(crate) struct PreparedLogin {
     loaded: LoginRecords,
@@ -136,7 +140,8 @@ impl<S: Store> Engine<S> {
     ///
     /// Inside: refuses input no client honestly sends
     /// ([`Error::InvalidInput`]) before anything else; reads the account's
-    /// record and its platform's once, with or without 2FA; splits a
+    /// record, its platform's and its clients record once (one store call),
+    /// with or without 2FA; splits a
     /// password+code string where the account and the protocol take a code
     ///; calls `check_password` once, with the password part only; and
     /// decides as [`Engine::authenticate`] does — a wrong password may

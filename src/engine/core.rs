@@ -171,12 +171,7 @@ impl<S: Store> Engine<S> {
         let (account, platform, clients) =
             (id.store_key(), platform_key(&id.platform), id.clients_key());
         let [record, platform, clients] = self.load_records([&account, &platform, &clients])?;
-        Ok(LoginRecords {
-            record,
-            platform,
-            clients,
-            opened: Opened::default(),
-        })
+        Ok(LoginRecords::new(record, platform, clients))
     }
 
     /// The records under `keys`, in one call to the store
@@ -447,6 +442,22 @@ pub(crate) struct LoginRecords {
     /// `record` and `platform` as opened by a first look at them (the
     /// split), so that the decision does not open them again.
     pub(crate) opened: Opened,
+}
+
+impl LoginRecords {
+    /// Records as loaded, none opened yet.
+    pub(crate) fn new(
+        record: Option<Versioned>,
+        platform: Option<Versioned>,
+        clients: Option<Versioned>,
+    ) -> Self {
+        Self {
+            record,
+            platform,
+            clients,
+            opened: Opened::default(),
+        }
+    }
 }
 
 /// Records of a [`LoginRecords`] already opened (decrypted, checked and

@@ -42,7 +42,7 @@ use super::account_id::AccountId;
 use super::protocol::Protocol;
 use crate::error::{Error, Result};
 use crate::record::{self, RecordError};
-use crate::sha256::{Hmac, HmacKey};
+use crate::sha256::{HmacKey, KeyedMac};
 use crate::store::{Change, Store, read_modify_write};
 
 /// Longest client field accepted, in bytes.
@@ -84,7 +84,7 @@ impl DeviceKey {
         Ok(Self::from_bytes(super::codes::random_bytes()?))
     }
 
-    fn mac(&self, domain: &[u8]) -> Hmac<'_> {
+    fn mac(&self, domain: &[u8]) -> KeyedMac<'_> {
         let mut mac = self.keyed.start();
         mac.update(domain);
         mac
@@ -467,29 +467,39 @@ pub(crate) fn binding_codes_equal(a: &[u8; BINDING_CODE_LEN], b: &[u8; BINDING_C
 
 #[cfg(test)]
 mod tests {
-    /// The word-at-a-time ASCII path and the character path agree, on
-    /// every string of up to four symbols from an alphabet of white space,
-    /// digits and letters of both cases, each after a prefix (so that the
-    /// output buffer does not start empty).
+    /// The in-place ASCII path and the character path agree: on every
+    /// string of one or two ASCII characters, and on every string of up to
+    /// four symbols from an alphabet of white space, digits and letters of
+    /// both cases; each after a prefix (so that the output buffer does not
+    /// start empty).
     #[test]
     fn the_ascii_path_normalises_as_the_character_path() {
-        let alphabet: [char; 8] = [' ', '\t', '\u{b}', '7', '0', 'a', 'Q', '/'];
+        let same = |text: &str| {
+            for strip in [false, true] {
+                let (mut fast, mut slow) = (b"x".to_vec(), b"x".to_vec());
+                super::normalise_ascii(text.as_bytes(), strip, &mut fast);
+                super::normalise_chars(text, strip, &mut slow);
+                assert_eq!(fast, slow, "{text:?} strip={strip}");
+            }
+        };
+        let ascii: Vec<char> = (0u8..128).map(char::from).collect();
+        let alphabet: Vec<char> = " \t\n\r\u{b}\u{c}70aQ/".chars().collect();
         let mut checked = 0;
-        for len in 0..=4u32 {
-            for n in 0..alphabet.len().pow(len) {
-                let text: String = (0..len)
-                    .map(|i| alphabet[n / alphabet.len().pow(i) % alphabet.len()])
-                    .collect();
-                for strip in [false, true] {
-                    let (mut fast, mut slow) = (b"x".to_vec(), b"x".to_vec());
-                    super::normalise_ascii(text.as_bytes(), strip, &mut fast);
-                    super::normalise_chars(&text, strip, &mut slow);
-                    assert_eq!(fast, slow, "{text:?} strip={strip}");
+        for (symbols, longest) in [(&ascii, 2u32), (&alphabet, 4)] {
+            for len in 0..=longest {
+                for n in 0..symbols.len().pow(len) {
+                    let text: String = (0..len)
+                        .map(|i| symbols[n / symbols.len().pow(i) % symbols.len()])
+                        .collect();
+                    same(&text);
                     checked += 1;
                 }
             }
         }
-        assert_eq!(checked, 2 * (1 + 8 + 64 + 512 + 4096));
+        assert_eq!(
+            checked,
+            (1 + 128 + 128 * 128) + (1 + 11 + 121 + 1331 + 14641)
+        );
     }
 
     use super::*;

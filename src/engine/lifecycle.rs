@@ -308,7 +308,7 @@ impl<S: Store> Engine<S> {
                 self.decide_login(id, account, Some(code), now, CodeCheck::SelfService)?;
             match next {
                 Some(checked) if decision.is_allowed() => {
-                    let bytes = action(checked)
+                    let bytes = action(checked.account)
                         .map(|a| self.seal_account(id, &a))
                         .transpose()?;
                     Ok(Change::Write(bytes, decision))

@@ -80,7 +80,7 @@ impl<S: Store> Engine<S> {
         code: Option<&str>,
         now: u64,
         check: CodeCheck,
-    ) -> Result<(Decision, Option<Account>)> {
+    ) -> Result<(Decision, Option<Next>)> {
         if let Some(until) = account
             .suspended_until
             .filter(|&until| self.suspension_honoured(until, now))
@@ -120,6 +120,9 @@ impl<S: Store> Engine<S> {
 
         let recovery = codes::canonical_recovery_code(code)
             .filter(|_| !account.recovery.tags.is_empty() && check != CodeCheck::Enrollment);
+        // A delivered (e-mail/SMS) code's check changes its record even
+        // when it fails (a count, then its removal).
+        let delivered = recovery.is_none() && account.mode != Mode::Totp;
         let outcome = match (recovery, account.mode) {
             (Some(canonical), _) => check_recovery_code(&mut account, &canonical),
             (None, Mode::Totp) => self.check_totp(&mut account, code, now)?,
@@ -133,37 +136,45 @@ impl<S: Store> Engine<S> {
                     reason,
                     cacheable: false,
                 };
-                (decision, Some(account))
+                (decision, Some(Next::durable(account)))
             }
             // A replay only repeats a code that already worked: it teaches an
             // attacker nothing, so it is not a failure. (Mail clients open
             // several connections with the same password+code string.)
             Err(DenyReason::Replayed) => (Decision::deny(DenyReason::Replayed), None),
             Err(reason) => {
+                let level = account.lockout.level;
                 register_failure(&mut account.lockout, &self.config.lockout, now);
-                (Decision::deny(reason), Some(account))
+                // Only the count of a wrong TOTP or recovery code that
+                // starts no lock may wait for the disk: a lock, and a
+                // delivered code's count or removal, are durable.
+                let durable = delivered || account.lockout.level != level;
+                (Decision::deny(reason), Some(Next { account, durable }))
             }
         })
     }
 
     /// The store change for a decision of [`Engine::decide_login`]: write
-    /// the new state if there is one. A refusal changes only what it counts
-    /// against the lockout, written without waiting for the disk
-    /// ([`Store::compare_and_swap_relaxed`]): a wrong guess does not cost a
-    /// synchronous write, and only a power failure or an operating system
-    /// crash could lose the count (never a crash of the host). What a
-    /// success writes (a code consumed) is durable.
+    /// the new state if there is one — durably, except a count of wrong
+    /// codes that starts no lock ([`Next::durable`]), which is written
+    /// without waiting for the disk ([`Store::compare_and_swap_relaxed`]):
+    /// a wrong guess does not cost a synchronous write, and only a power
+    /// failure or an operating system crash could lose that count (never a
+    /// crash of the host).
     pub(super) fn write_if_changed(
         &self,
         id: &AccountId,
-        next: Option<Account>,
+        next: Option<Next>,
         decision: Decision,
     ) -> Result<Change<Decision>> {
         Ok(match next {
-            Some(account) if decision.is_allowed() => {
-                Change::Write(Some(self.seal_account(id, &account)?), decision)
+            Some(Next {
+                account,
+                durable: true,
+            }) => Change::Write(Some(self.seal_account(id, &account)?), decision),
+            Some(Next { account, .. }) => {
+                Change::WriteRelaxed(self.seal_account(id, &account)?, decision)
             }
-            Some(account) => Change::WriteRelaxed(self.seal_account(id, &account)?, decision),
             None => Change::Keep(decision),
         })
     }
@@ -250,6 +261,24 @@ pub(super) enum CodeCheck {
 }
 
 /// Counts a wrong code and locks when the policy says so.
+/// The state a login decision leaves, to be written.
+pub(super) struct Next {
+    /// The account as it is to be stored.
+    pub(super) account: Account,
+    /// Written durably (everything but a count of wrong codes that starts
+    /// no lock; see [`Engine::write_if_changed`]).
+    pub(super) durable: bool,
+}
+
+impl Next {
+    fn durable(account: Account) -> Self {
+        Self {
+            account,
+            durable: true,
+        }
+    }
+}
+
 fn register_failure(lockout: &mut Lockout, policy: &LockoutPolicy, now: u64) {
     lockout.failures = lockout.failures.saturating_add(1);
     if lockout.failures >= policy.max_failures {

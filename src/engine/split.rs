@@ -3,7 +3,7 @@
 
 use super::account::{Mode, Platform, TotpState};
 use super::account_id::{AccountId, platform_key};
-use super::core::{Engine, LoginRecords, Opened};
+use super::core::{Engine, LoginRecords};
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use crate::error::{Error, Result};
 use crate::otp::Digits;
@@ -117,12 +117,7 @@ impl<S: Store> Engine<S> {
         // about the account. One store call (one round trip).
         let (account, platform) = (id.store_key(), platform_key(&id.platform));
         let [record, platform] = self.load_records([&account, &platform])?;
-        let mut loaded = LoginRecords {
-            record,
-            platform,
-            clients: None,
-            opened: Opened::default(),
-        };
+        let mut loaded = LoginRecords::new(record, platform, None);
         self.split_loaded(id, protocol, input, &mut loaded, now)
     }
 

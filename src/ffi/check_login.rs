@@ -177,8 +177,8 @@ impl m2fa_pending_login {
 /// The first half of `m2fa_engine_check_login`, for hosts whose password
 /// check cannot be a callback — a PAM stack, where the host's password
 /// module is a line of its own: refuses input no client honestly sends,
-/// reads the account's and its platform's records, splits a password+code
-/// string, and keeps all that in `*out`. Nothing is written. Then the
+/// reads the account's, its platform's and its clients records (one store
+/// call), splits a password+code string, and keeps all that in `*out`. Nothing is written. Then the
 /// host checks the password part (`m2fa_pending_login_password`) and calls
 /// `m2fa_pending_login_finish` with its verdict. Where the password check
 /// can be a callback, use `m2fa_engine_check_login`.

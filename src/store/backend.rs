@@ -144,9 +144,9 @@ pub trait Store: Send + Sync {
 
     /// [`Store::compare_and_swap`] for a write that a power failure or an
     /// operating system crash may lose, though a crash of the process may
-    /// not: the engine's counts of wrong codes (the lockout), which a
-    /// refused guess must not pay a synchronous disk write for. Never a
-    /// consumed code or any other change of 2FA's state. Atomic and
+    /// not: the engine's count of wrong codes when it starts no lock, which
+    /// a refused guess must not pay a synchronous disk write for. Never a
+    /// consumed code, a lock or any other change of 2FA's state. Atomic and
     /// linearizable as `compare_and_swap`; a later durable write makes it
     /// durable too. The default is `compare_and_swap` (durable).
     ///

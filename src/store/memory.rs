@@ -13,6 +13,8 @@ use super::limits::{WithinLimits, compare_and_swap_within_limits};
 /// Shards: independent locks, so logins of different accounts rarely wait
 /// for each other.
 const SHARDS: usize = 16;
+// `shard_of` takes the high bits of a hash.
+const _: () = assert!(SHARDS.is_power_of_two());
 
 type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>)>;
 
@@ -81,7 +83,7 @@ fn shard_of(key: &[u8]) -> usize {
     tail[..words.remainder().len()].copy_from_slice(words.remainder());
     hash = mix(hash, u64::from_le_bytes(tail));
     // The high bits have seen every input bit.
-    (hash.wrapping_mul(MULTIPLIER) >> 60) as usize % SHARDS
+    (hash.wrapping_mul(MULTIPLIER) >> (64 - SHARDS.trailing_zeros())) as usize
 }
 
 impl MemoryStore {

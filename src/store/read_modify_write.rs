@@ -11,7 +11,8 @@ pub(crate) enum Change<T> {
     /// Write these bytes (or delete, with `None`) and return the value.
     Write(Option<Zeroizing<Vec<u8>>>, T),
     /// As `Write`, through [`Store::compare_and_swap_relaxed`]: a count of
-    /// wrong codes, which need not reach the disk synchronously.
+    /// wrong codes that starts no lock, which need not reach the disk
+    /// synchronously.
     WriteRelaxed(Zeroizing<Vec<u8>>, T),
     /// Change nothing and return the value.
     Keep(T),

@@ -355,6 +355,9 @@ impl Store for PostgresStore {
     /// three: the account, its platform, its clients record), read in one
     /// snapshot.
     fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows = self
             .with_connection("load", async |c| {
                 c.client()

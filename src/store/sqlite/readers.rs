@@ -75,6 +75,20 @@ impl Readers {
     }
 
     /// The database file.
+    /// Whether the path still names the file the store opened: a database
+    /// replaced or moved under a running process is refused (its WAL would
+    /// not be the new file's), never written to or read as the new one.
+    pub(super) fn check_file(&self) -> Result<(), StoreError> {
+        if FileIdentity::of(&self.path)? != self.file {
+            return Err(StoreError::Backend(format!(
+                "sqlite: {} is no longer the file this store opened (it was replaced or \
+                 moved); restart the process to open the new one",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
     pub(super) fn path(&self) -> &Path {
         &self.path
     }
@@ -97,13 +111,7 @@ impl Readers {
         let connection = open_connection(&self.path, self.busy_timeout)?;
         // Checked before the first statement reads anything (SQLite opens
         // the `-wal` beside the path, whichever database it belongs to).
-        if FileIdentity::of(&self.path)? != self.file {
-            return Err(StoreError::Backend(format!(
-                "sqlite: {} is no longer the file this store opened (it was replaced or \
-                 moved); restart the process to open the new one",
-                self.path.display()
-            )));
-        }
+        self.check_file()?;
         connection
             .pragma_update(None, "query_only", true)
             .map_err(|e| backend("read-only reader", e))?;

@@ -5,7 +5,7 @@
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -140,6 +140,7 @@ impl SqliteStore {
                 path.display()
             )));
         }
+        stale_journal(path)?;
         let mut connection = open_connection(path, options.busy_timeout)?;
         // The file the readers must find at the path when they open.
         let file = FileIdentity::of(path)?;
@@ -270,6 +271,9 @@ impl SqliteStore {
         WithinLimits { key, expected, new }: WithinLimits<'_>,
         synchronous: &str,
     ) -> Result<CasOutcome, StoreError> {
+        // One stat beside a commit: never write into a file that is no
+        // longer the database at the path.
+        self.readers.check_file()?;
         let mut connection = self.connection()?;
         connection
             .pragma_update(None, "synchronous", synchronous)
@@ -310,6 +314,32 @@ impl SqliteStore {
         })
     }
 }
+
+/// Refuses a new (empty) database beside a journal that holds frames: the
+/// WAL is kept when a store closes, so a database deleted or replaced
+/// without its `-wal` leaves one behind, and SQLite would apply another
+/// database's pages to the new file.
+fn stale_journal(path: &Path) -> Result<(), StoreError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    let empty = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
+    if empty && std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(StoreError::Backend(format!(
+            "sqlite: {} holds the journal of another database, and {} is new or empty: move \
+             {} and its -shm away first (a database is deleted, moved or restored together \
+             with its -wal and -shm files)",
+            wal.display(),
+            path.display(),
+            wal.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The most keys [`Store::load_many`] reads with one statement; more are
+/// read one by one.
+const MAX_KEYS_PER_STATEMENT: usize = 16;
 
 /// The records under `keys` (two or more), in their order, read by one
 /// statement on `connection`.
@@ -379,9 +409,12 @@ impl Store for SqliteStore {
         match keys {
             [] => Ok(Vec::new()),
             [key] => Ok(vec![self.load(key)?]),
-            _ => self
+            // A login asks for three; far below SQLite's limit of bound
+            // parameters, and a statement cached per count.
+            _ if keys.len() <= MAX_KEYS_PER_STATEMENT => self
                 .readers
                 .read(|connection| load_several(connection, keys)),
+            _ => keys.iter().map(|key| self.load(key)).collect(),
         }
     }
 
