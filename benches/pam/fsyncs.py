@@ -36,7 +36,7 @@ QUOTED = re.compile(r'"([^"]*)"')
 
 def target(name, args):
     """The file a syscall acted on, for the report."""
-    if name in SYNCS:
+    if name in SYNCS or name in WRITES:
         m = FD_PATH.match(args)
         return m.group(1) if m else "?"
     paths = QUOTED.findall(args)
