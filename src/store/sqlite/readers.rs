@@ -74,7 +74,6 @@ impl Readers {
         result
     }
 
-    /// The database file.
     /// Whether the path still names the file the store opened: a database
     /// replaced or moved under a running process is refused (its WAL would
     /// not be the new file's), never written to or read as the new one.
@@ -89,6 +88,7 @@ impl Readers {
         Ok(())
     }
 
+    /// The database file.
     pub(super) fn path(&self) -> &Path {
         &self.path
     }
