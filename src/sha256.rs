@@ -10,7 +10,7 @@ use sha2::block_api::compress256;
 use zeroize::{Zeroize, Zeroizing};
 
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).
-const IV: [u32; 8] = [
+pub(crate) const IV: [u32; 8] = [
     0x6a09_e667,
     0xbb67_ae85,
     0x3c6e_f372,

@@ -127,16 +127,7 @@ impl BlockHash for Sha1 {
 impl BlockHash for Sha256 {
     type State = [u32; 8];
     type Block = [u8; 64];
-    const IV: [u32; 8] = [
-        0x6a09_e667,
-        0xbb67_ae85,
-        0x3c6e_f372,
-        0xa54f_f53a,
-        0x510e_527f,
-        0x9b05_688c,
-        0x1f83_d9ab,
-        0x5be0_cd19,
-    ];
+    const IV: [u32; 8] = crate::sha256::IV;
     const ZERO_BLOCK: [u8; 64] = [0; 64];
     #[inline(always)]
     fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
