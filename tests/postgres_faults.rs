@@ -784,7 +784,10 @@ impl Drop for Proxy {
     }
 }
 
-/// Copies `from` to `to` until either ends; while frozen, reads nothing.
+/// Copies `from` to `to` until either ends; while frozen, reads nothing,
+/// and what a read already under way returns is held until the thaw: a
+/// login that starts once `freeze` has returned gets no answer, however
+/// few round trips it makes.
 fn pump(mut from: TcpStream, mut to: TcpStream, frozen: &AtomicBool, done: &AtomicBool) {
     from.set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
@@ -797,6 +800,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, frozen: &AtomicBool, done: &Atom
         match from.read(&mut buffer) {
             Ok(0) => break,
             Ok(n) => {
+                while frozen.load(Ordering::SeqCst) && !done.load(Ordering::Relaxed) {
+                    thread::sleep(Duration::from_millis(5));
+                }
                 if to.write_all(&buffer[..n]).is_err() {
                     break;
                 }
