@@ -156,7 +156,7 @@ impl<S: Store> Engine<S> {
 
     /// The store change for a decision of [`Engine::decide_login`]: write
     /// the new state if there is one — durably, except a count of wrong
-    /// codes that starts no lock ([`Next::durable`]), which is written
+    /// codes that starts no lock (`Next::durable` false), which is written
     /// without waiting for the disk ([`Store::compare_and_swap_relaxed`]):
     /// a wrong guess does not cost a synchronous write, and only a power
     /// failure or an operating system crash could lose that count (never a
@@ -260,7 +260,6 @@ pub(super) enum CodeCheck {
     Enrollment,
 }
 
-/// Counts a wrong code and locks when the policy says so.
 /// The state a login decision leaves, to be written.
 pub(super) struct Next {
     /// The account as it is to be stored.
@@ -279,6 +278,7 @@ impl Next {
     }
 }
 
+/// Counts a wrong code and locks when the policy says so.
 fn register_failure(lockout: &mut Lockout, policy: &LockoutPolicy, now: u64) {
     lockout.failures = lockout.failures.saturating_add(1);
     if lockout.failures >= policy.max_failures {
