@@ -347,14 +347,21 @@ fn load_several(
     connection: &Connection,
     keys: &[&[u8]],
 ) -> Result<Vec<Option<Versioned>>, StoreError> {
-    let placeholders = (1..=keys.len())
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    const SELECT: &str = "SELECT key, version, bytes FROM m2fa_records WHERE key IN ";
+    // What a login asks for (three keys; two for the split) without
+    // building the statement's text on every login.
+    let built;
+    let sql = match keys.len() {
+        2 => "SELECT key, version, bytes FROM m2fa_records WHERE key IN (?1, ?2)",
+        3 => "SELECT key, version, bytes FROM m2fa_records WHERE key IN (?1, ?2, ?3)",
+        n => {
+            let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+            built = format!("{SELECT}({})", placeholders.join(", "));
+            &built
+        }
+    };
     let mut statement = connection
-        .prepare_cached(&format!(
-            "SELECT key, version, bytes FROM m2fa_records WHERE key IN ({placeholders})"
-        ))
+        .prepare_cached(sql)
         .map_err(|e| backend("load", e))?;
     let mut found: Vec<(Vec<u8>, Versioned)> = Vec::with_capacity(keys.len());
     let rows = statement
