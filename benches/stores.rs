@@ -11,13 +11,21 @@
 //!
 //! Each runs for a fixed time on 1 thread, 2 and several, every thread its
 //! own account; every call's latency is recorded, and the table gives
-//! decisions per second, p50, p99 and the worst call. Criterion reports
+//! decisions per second, p50, p99 and the worst call. On SQLite the
+//! authorized-device login runs again in 1, 2 and several processes on the
+//! same database file, one thread each (`sqlite/processes`): how a mail
+//! server's auth workers share one (Dovecot's auth worker processes, a PAM
+//! stack in each). Within one process, SQLite's read transactions all take
+//! one mutex (the database's shared-memory lock table) and, as the
+//! process's count of readers goes to zero and back, an `fcntl` lock; from
+//! separate processes they do not wait for each other. Criterion reports
 //! means, not tails, hence this harness (`benches/engine.rs` has the
 //! criterion figures of the same logins).
 //!
 //! `MAIL2FA_TEST_POSTGRES=… cargo bench --features postgres --bench stores`
 //! (`BENCH_SECONDS`, default 3, is the length of each run; `BENCH_THREADS`,
-//! default 8, the larger thread count; `BENCH_SQLITE_SYNC=normal` opens
+//! default 8, the larger thread count; `BENCH_STORES=sqlite,postgres` runs only
+//! those stores; `BENCH_SQLITE_SYNC=normal` opens
 //! SQLite with synchronous NORMAL, no sync per commit: the figures of the
 //! code path without the disk's sync time, which on a shared disk varies
 //! from run to run).
@@ -140,6 +148,132 @@ fn run(
     (latencies.into_iter().flatten().collect(), elapsed)
 }
 
+/// SQLite as the run opens it: synchronous FULL, or NORMAL with
+/// `BENCH_SQLITE_SYNC=normal` (the child processes read it too).
+fn sqlite_options() -> mail2fa::store::SqliteOptions {
+    let normal = std::env::var("BENCH_SQLITE_SYNC").is_ok_and(|v| v == "normal");
+    mail2fa::store::SqliteOptions::default().with_synchronous(if normal {
+        mail2fa::store::Synchronous::Normal
+    } else {
+        mail2fa::store::Synchronous::Full
+    })
+}
+
+/// The engine every run uses on `store`.
+fn bench_engine(store: Box<dyn Store>) -> Engine<Box<dyn Store>> {
+    let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
+    Engine::new(store, config).unwrap()
+}
+
+/// A child process of the `sqlite/processes` run (`stores --child DB
+/// ACCOUNT START SECONDS ROUND`): from START (milliseconds since the Unix
+/// epoch, the same for every child) for SECONDS, the authorized-device
+/// login of one account on the database file DB, opened as a mail host
+/// opens it; prints its calls' latencies in nanoseconds, one per line.
+fn child(args: &[String]) {
+    let [db, name, start, seconds, round] = args else {
+        panic!("usage: stores --child DB ACCOUNT START SECONDS ROUND");
+    };
+    let store = mail2fa::store::SqliteStore::open_with(db, &sqlite_options()).unwrap();
+    let engine = bench_engine(Box::new(store));
+    let id = AccountId::new("example.com", name).unwrap();
+    let length = Duration::from_secs_f64(seconds.parse().unwrap());
+    let mut now = START + 10 + round.parse::<u64>().unwrap() * 100_000_000;
+    let mut seen = Vec::with_capacity(500_000);
+    let start = std::time::UNIX_EPOCH + Duration::from_millis(start.parse().unwrap());
+    if let Ok(wait) = start.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(wait);
+    }
+    let until = Instant::now() + length;
+    while Instant::now() < until {
+        now += 1;
+        let call = Instant::now();
+        let decision = engine.authenticate(&id, &outlook_login(), now).unwrap();
+        seen.push(call.elapsed());
+        if !decision.is_allowed() {
+            panic!("authorized device refused: {decision:?}");
+        }
+    }
+    let mut out = String::with_capacity(seen.len() * 8);
+    for latency in seen {
+        out.push_str(&latency.as_nanos().to_string());
+        out.push('\n');
+    }
+    print!("{out}");
+}
+
+/// The authorized-device login in `processes` child processes at once, one
+/// account each, on the SQLite database `db`; every call's latency. The
+/// children start together, a moment after they are spawned (their start-up
+/// is not counted), and each runs for `length`.
+fn run_processes(
+    db: &std::path::Path,
+    accounts: &[Account],
+    processes: usize,
+    length: Duration,
+    round: u64,
+) -> Vec<Duration> {
+    let exe = std::env::current_exe().unwrap();
+    let start = std::time::SystemTime::now() + Duration::from_millis(300);
+    let start = start
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let children: Vec<_> = accounts[..processes]
+        .iter()
+        .map(|account| {
+            std::process::Command::new(&exe)
+                .arg("--child")
+                .arg(db)
+                .arg(account.id.account())
+                .arg(start.to_string())
+                .arg(length.as_secs_f64().to_string())
+                .arg(round.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "a child failed: {:?}",
+            output.status
+        );
+        let text = String::from_utf8(output.stdout).unwrap();
+        latencies.extend(
+            text.lines()
+                .map(|line| Duration::from_nanos(line.parse().unwrap())),
+        );
+    }
+    latencies
+}
+
+/// One line of the table: decisions per second over `elapsed`, p50, p99,
+/// the worst call.
+fn report(
+    store: &str,
+    login: &str,
+    threads: usize,
+    mut latencies: Vec<Duration>,
+    elapsed: Duration,
+) {
+    latencies.sort();
+    println!(
+        "{:<17} {:<18} {:>7} {:>12.0} {:>10} {:>10} {:>10} {:>9}",
+        store,
+        login,
+        threads,
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        micros(percentile(&latencies, 0.50)),
+        micros(percentile(&latencies, 0.99)),
+        micros(*latencies.last().unwrap()),
+        latencies.len()
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -150,6 +284,10 @@ fn micros(d: Duration) -> String {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--child") {
+        return child(&args[2..]);
+    }
     // `cargo bench` passes --bench; `cargo test --benches` runs it too,
     // briefly.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -174,17 +312,13 @@ fn main() {
         ("memory", Box::new(MemoryStore::new())),
         (
             "sqlite",
-            Box::new({
-                let normal = std::env::var("BENCH_SQLITE_SYNC").is_ok_and(|v| v == "normal");
-                let options = mail2fa::store::SqliteOptions::default()
-                    .with_create(true)
-                    .with_synchronous(if normal {
-                        mail2fa::store::Synchronous::Normal
-                    } else {
-                        mail2fa::store::Synchronous::Full
-                    });
-                mail2fa::store::SqliteStore::open_with(dir.join("bench.db"), &options).unwrap()
-            }),
+            Box::new(
+                mail2fa::store::SqliteStore::open_with(
+                    dir.join("bench.db"),
+                    &sqlite_options().with_create(true),
+                )
+                .unwrap(),
+            ),
         ),
     ];
     #[cfg(feature = "postgres")]
@@ -206,12 +340,19 @@ fn main() {
     println!("(PostgreSQL skipped: built without the postgres feature)");
 
     println!(
-        "{:<10} {:<18} {:>7} {:>12} {:>10} {:>10} {:>10} {:>9}",
+        "{:<17} {:<18} {:>7} {:>12} {:>10} {:>10} {:>10} {:>9}",
         "store", "login", "threads", "decisions/s", "p50 µs", "p99 µs", "max µs", "calls"
     );
+    // `BENCH_STORES=sqlite,postgres`: only those stores.
+    let only = std::env::var("BENCH_STORES").ok();
     for (name, store) in backends {
-        let config = EngineConfig::default().with_device_key(DeviceKey::from_bytes([0x42; 32]));
-        let engine = Engine::new(store, config).unwrap();
+        if only
+            .as_deref()
+            .is_some_and(|only| !only.split(',').any(|s| s == name))
+        {
+            continue;
+        }
+        let engine = bench_engine(store);
         engine.enable_platform("example.com", true).unwrap();
         let accounts: Vec<Account> = (0..*counts.last().unwrap_or(&1))
             .map(|i| prepare(&engine, &format!("user{i}@example.com")))
@@ -220,23 +361,21 @@ fn main() {
         for login in [Login::AuthorizedDevice, Login::Code] {
             for &threads in &counts {
                 round += 1;
-                let (mut latencies, elapsed) =
-                    run(&engine, &accounts, threads, login, length, round);
-                latencies.sort();
-                println!(
-                    "{:<10} {:<18} {:>7} {:>12.0} {:>10} {:>10} {:>10} {:>9}",
-                    name,
-                    match login {
-                        Login::AuthorizedDevice => "authorized_device",
-                        Login::Code => "code_login",
-                    },
-                    threads,
-                    latencies.len() as f64 / elapsed.as_secs_f64(),
-                    micros(percentile(&latencies, 0.50)),
-                    micros(percentile(&latencies, 0.99)),
-                    micros(*latencies.last().unwrap()),
-                    latencies.len()
-                );
+                let (latencies, elapsed) = run(&engine, &accounts, threads, login, length, round);
+                let what = match login {
+                    Login::AuthorizedDevice => "authorized_device",
+                    Login::Code => "code_login",
+                };
+                report(name, what, threads, latencies, elapsed);
+            }
+        }
+        if name == "sqlite" {
+            for &processes in &counts {
+                round += 1;
+                let db = dir.join("bench.db");
+                let latencies = run_processes(&db, &accounts, processes, length, round);
+                let what = "authorized_device";
+                report("sqlite/processes", what, processes, latencies, length);
             }
         }
     }
