@@ -5,7 +5,9 @@
 # FUZZ_SECONDS (default 30) bounds each fuzz target's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it began (seconds since this script started), so a
+# log shows where the time goes.
+step() { printf '\n==> %s [%d s]\n' "$*" "$SECONDS"; }
 
 # A throw-away PostgreSQL server on loopback for the cluster store's tests
 # (MAIL2FA_TEST_POSTGRES), removed when this script ends. Without the server
