@@ -305,8 +305,25 @@ mod tests {
     use super::super::abi::{Bytes, Failure, Options, RecordSink, TextSink};
     use super::*;
 
-    /// A fresh directory (mode 0755) under the system's temporary one.
-    fn scratch(name: &str) -> PathBuf {
+    /// A fresh directory (mode 0755) under the system's temporary one,
+    /// removed with its contents on drop.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    impl core::ops::Deref for Scratch {
+        type Target = PathBuf;
+
+        fn deref(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "mail2fa-plugin-{}-{}-{name}",
@@ -315,7 +332,7 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        dir
+        Scratch(dir)
     }
 
     /// A plugin file holding `bytes`, of `mode`.
@@ -329,7 +346,7 @@ mod tests {
     #[test]
     fn a_missing_plugin_names_every_path_and_the_package() {
         let (first, second) = (scratch("first"), scratch("second"));
-        let error = load_from(&[first.clone(), second.clone()]).unwrap_err();
+        let error = load_from(&[first.to_path_buf(), second.to_path_buf()]).unwrap_err();
         assert_eq!(
             error,
             PluginError::Missing {
@@ -351,7 +368,7 @@ mod tests {
     fn a_plugin_others_may_write_is_refused_with_the_fix() {
         let dir = scratch("writable");
         let path = plugin_file(&dir, 0o666, b"not loaded");
-        let error = load_from(std::slice::from_ref(&dir)).unwrap_err();
+        let error = load_from(std::slice::from_ref(&*dir)).unwrap_err();
         let PluginError::Refused {
             path: refused,
             problem,
@@ -378,8 +395,8 @@ mod tests {
     fn a_plugin_in_a_directory_others_may_write_is_refused() {
         let dir = scratch("open-dir");
         plugin_file(&dir, 0o644, b"not loaded");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let error = load_from(std::slice::from_ref(&dir)).unwrap_err();
+        std::fs::set_permissions(&*dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = load_from(std::slice::from_ref(&*dir)).unwrap_err();
         let message = error.to_string();
         assert!(message.contains("its directory"), "{message}");
         assert!(
@@ -395,9 +412,9 @@ mod tests {
         let (first, second) = (scratch("refused-first"), scratch("second"));
         plugin_file(&first, 0o646, b"not loaded");
         plugin_file(&second, 0o644, b"not loaded either");
-        let error = load_from(&[first.clone(), second]).unwrap_err();
+        let error = load_from(&[first.to_path_buf(), second.to_path_buf()]).unwrap_err();
         assert!(
-            matches!(&error, PluginError::Refused { path, .. } if path.starts_with(&first)),
+            matches!(&error, PluginError::Refused { path, .. } if path.starts_with(&*first)),
             "{error:?}"
         );
     }
@@ -406,7 +423,7 @@ mod tests {
     fn a_file_that_is_no_shared_object_is_refused_with_the_loaders_reason() {
         let dir = scratch("garbage");
         plugin_file(&dir, 0o644, b"this is not an ELF file");
-        let message = load_from(std::slice::from_ref(&dir))
+        let message = load_from(std::slice::from_ref(&*dir))
             .unwrap_err()
             .to_string();
         assert!(message.contains("cannot be loaded"), "{message}");
