@@ -1200,7 +1200,9 @@ m2fa_status m2fa_engine_config_set_sqlite(struct m2fa_engine_config *config,
 // is migrated.
 //
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
-// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
+// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL; a library
+// that loads PostgreSQL as a plugin takes the settings whether the plugin
+// is installed or not).
 m2fa_status m2fa_engine_config_set_postgres(struct m2fa_engine_config *config,
                                             uint32_t max_connections,
                                             uint64_t timeout_ms,
@@ -1253,10 +1255,24 @@ m2fa_status m2fa_engine_open(const char *path,
 // login refused) while the server cannot be reached, within the timeout.
 // Release with `m2fa_engine_free` (which closes the connections).
 //
+// The C library built by scripts/build-capi.sh (and the PAM and Lua
+// modules) carries no PostgreSQL client: the first call loads the plugin
+// `libmail2fa-postgres.so` (package mail2fa-postgres), once per process,
+// from `mail2fa/` beside the library (or the module or program it is
+// linked into), else from the directory fixed at build time (by default
+// `/usr/lib/<multiarch>/mail2fa`); never from an environment variable.
+// The plugin and its directory must belong to root or to this process's
+// effective user and must not be writable by group or others, and it must
+// be of this library's version. Opened through a configuration file
+// instead, `m2fa_engine_open_config_message` says what is wrong in words
+// (the paths looked at, the package to install, the fix).
+//
 // Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
 // `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
-// no mail2fa schema, a refused schema; messages never carry the password),
-// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
+// no mail2fa schema, a refused schema; messages never carry the password;
+// a plugin refused: controlled by another user, writable by others, of
+// another version), `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built
+// without PostgreSQL, or the plugin is not installed).
 m2fa_status m2fa_engine_open_postgres(const char *conninfo,
                                       const struct m2fa_engine_config *config,
                                       struct m2fa_engine **out);

@@ -22,8 +22,15 @@ minor=${rest%%.*}
 if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmail2fa.so.$major"; fi
 
 # Rust users get an rlib; only this build turns on the C exports (`capi`),
-# with every durable store (`stores`: SQLite for m2fa_engine_open, PostgreSQL
-# for m2fa_engine_open_postgres).
+# with SQLite (m2fa_engine_open) linked in and PostgreSQL
+# (m2fa_engine_open_postgres, a configuration naming a PostgreSQL store) as
+# a plugin (`postgres-plugin`): libmail2fa-postgres.so (plugins/postgres,
+# PostgresStore with tokio-postgres, Tokio and rustls: ~2 MB that a SQLite
+# installation does not need), loaded on first use from <libdir>/mail2fa/
+# (beside the library: dladdr), else from the directory fixed here at build
+# time, MAIL2FA_PLUGIN_DIR: /usr/lib/<multiarch>/mail2fa (the Debian
+# packages' place), or <prefix>/lib/mail2fa with --prefix. Never from an
+# environment variable at run time (the PAM module runs in setuid programs).
 # SONAME policy: libmail2fa.so.0.<minor> while the version is 0.x (each 0.x
 # minor may change the ABI), libmail2fa.so.<major> from 1.0 on.
 #
@@ -50,8 +57,19 @@ if cc -shared -fPIC -Wl,-z,pack-relative-relocs -o "$probe/libprobe.so" "$probe/
   relr=(-C link-arg=-Wl,-z,pack-relative-relocs)
 fi
 rm -rf "$probe"
-cargo rustc --profile dist --lib --features capi,stores,config --crate-type cdylib,staticlib "$@" \
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+if [ "$prefix" = "$PWD/target/capi" ]; then
+  MAIL2FA_PLUGIN_DIR=/usr/lib/$multiarch/mail2fa
+else
+  MAIL2FA_PLUGIN_DIR=$prefix/lib/mail2fa
+fi
+export MAIL2FA_PLUGIN_DIR
+cargo rustc --profile dist --lib --features capi,sqlite,config,postgres-plugin \
+  --crate-type cdylib,staticlib "$@" \
   -- -C link-arg=-Wl,-soname,"$soname" "${relr[@]}"
+# The plugin: one entry point (m2fa_postgres_plugin_v1), no SONAME (it is
+# loaded by path, never linked against).
+cargo rustc --profile dist -p mail2fa-postgres --lib -- "${relr[@]}"
 
 # Cargo's output: its target dir (CARGO_TARGET_DIR, relative to the
 # repository root like cargo reads it here) or target/.
@@ -65,6 +83,9 @@ ln -sf "libmail2fa.so.$version" "$libdir/$soname"
 ln -sf "$soname" "$libdir/libmail2fa.so"
 install -m 0644 "$release/libmail2fa.a" "$libdir/libmail2fa.a"
 install -m 0644 include/mail2fa.h "$includedir/mail2fa.h"
+# Not writable by group or others, as the loader requires.
+install -d -m 0755 "$libdir/mail2fa"
+install -m 0644 "$release/libmail2fa_postgres.so" "$libdir/mail2fa/libmail2fa-postgres.so"
 
 cat > "$libdir/pkgconfig/mail2fa.pc" <<PC
 prefix=$prefix
@@ -79,5 +100,5 @@ Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 Cflags: -I\${includedir}
 PC
 
-echo "built mail2fa $version into $prefix (SONAME $soname)"
+echo "built mail2fa $version into $prefix (SONAME $soname; PostgreSQL plugin lib/mail2fa/libmail2fa-postgres.so, also looked for in $MAIL2FA_PLUGIN_DIR)"
 echo "  PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs mail2fa"

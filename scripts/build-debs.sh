@@ -11,6 +11,17 @@
 #   libpam-mail2fa   the PAM module and example PAM stacks
 #   libmail2fa0.1    the C library (SONAME libmail2fa.so.0.1)
 #   libmail2fa-dev   its header, pkg-config file and static library
+#   mail2fa-postgres the PostgreSQL plugin, /usr/lib/<multiarch>/mail2fa/
+#                    libmail2fa-postgres.so, which the C library and the
+#                    modules load when a PostgreSQL store is asked for
+#                    (the tool links PostgreSQL in). A package of its own,
+#                    Recommended (of the same version) by libmail2fa0.1,
+#                    libpam-mail2fa and dovecot-mail2fa: installed with
+#                    them by default, left out by who runs SQLite alone
+#                    (~2 MB of PostgreSQL client, TLS and async runtime);
+#                    the modules link libmail2fa.a, so a plugin inside
+#                    libmail2fa0.1 would make them depend on the shared
+#                    library they do not use.
 #
 # One build of each artefact with Cargo.toml's `dist` profile (fat LTO,
 # opt-level "z", the login path's crates at opt-level 2-3;
@@ -69,7 +80,7 @@ out=target/debian
 stage="$out/stage"
 rm -rf "$stage" "$out"/*.deb
 mkdir -p "$stage"
-packages=(mail2fa dovecot-mail2fa libpam-mail2fa "$libpkg" libmail2fa-dev)
+packages=(mail2fa dovecot-mail2fa libpam-mail2fa "$libpkg" libmail2fa-dev mail2fa-postgres)
 libdir="usr/lib/$multiarch"
 
 # `install` with parents, mode given.
@@ -94,6 +105,10 @@ echo "== staging"
 # libmail2fa0.1: the shared library.
 put 0644 "$cargo_release/libmail2fa.so" "$libpkg/$libdir/libmail2fa.so.$version"
 ln -s "libmail2fa.so.$version" "$stage/$libpkg/$libdir/$soname"
+# mail2fa-postgres: where the library's loader looks (its build-time
+# directory, MAIL2FA_PLUGIN_DIR of scripts/build-capi.sh, and beside
+# libmail2fa.so).
+put 0644 target/capi/lib/mail2fa/libmail2fa-postgres.so "mail2fa-postgres/$libdir/mail2fa/libmail2fa-postgres.so"
 # libmail2fa-dev
 put 0644 include/mail2fa.h libmail2fa-dev/usr/include/mail2fa.h
 put 0644 "$cargo_release/libmail2fa.a" "libmail2fa-dev/$libdir/libmail2fa.a"
@@ -130,6 +145,7 @@ done
 
 echo "== stripping (size before -> after)"
 strip_elf shared "$stage/$libpkg/$libdir/libmail2fa.so.$version"
+strip_elf shared "$stage/mail2fa-postgres/$libdir/mail2fa/libmail2fa-postgres.so"
 strip_elf static "$stage/libmail2fa-dev/$libdir/libmail2fa.a"
 strip_elf shared "$stage/libpam-mail2fa/$libdir/security/pam_mail2fa.so"
 strip_elf shared "$stage/dovecot-mail2fa/$libdir/lua/5.4/mail2fa.so"

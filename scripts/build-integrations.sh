@@ -2,8 +2,13 @@
 # Builds the mail-server integrations into target/integrations/:
 #   pam_mail2fa.so  the PAM module (integrations/pam/)
 #   mail2fa.so      the Lua 5.4 module for Dovecot's Lua passdb (integrations/dovecot/)
-# Both link libmail2fa.a statically (nothing to install beside them) and
-# export only their entry points (pam_sm_*, luaopen_mail2fa).
+#   mail2fa/libmail2fa-postgres.so  the PostgreSQL plugin (scripts/build-capi.sh)
+# Both link libmail2fa.a statically and export only their entry points
+# (pam_sm_*, luaopen_mail2fa). PostgreSQL is the plugin, which a module
+# loads on first use from mail2fa/ beside itself (here: target/integrations/
+# mail2fa/, so that the modules and tests/dovecot/c_host built here find
+# it), else from /usr/lib/<multiarch>/mail2fa/ (the Debian package
+# mail2fa-postgres); SQLite is linked in.
 #   bash scripts/build-integrations.sh
 # Needs: gcc, libpam0g-dev, liblua5.4-dev (Debian package names).
 set -euo pipefail
@@ -25,6 +30,9 @@ if readelf -d target/capi/lib/libmail2fa.so | grep -q '(RELR)'; then
 fi
 # The Rust runtime and the m2fa_* symbols stay inside each module.
 libs=(target/capi/lib/libmail2fa.a -Wl,--exclude-libs,ALL -Wl,-z,defs -lpthread -ldl -lm -lc)
+install -d -m 0755 "$out/mail2fa"
+install -m 0644 target/capi/lib/mail2fa/libmail2fa-postgres.so "$out/mail2fa/libmail2fa-postgres.so"
+echo "built $out/mail2fa/libmail2fa-postgres.so"
 if [ -f integrations/pam/pam_mail2fa.c ]; then
   # nodelete: PAM loads and unloads its modules on every transaction (Dovecot:
   # every login); kept loaded, the module's second dlopen costs nothing

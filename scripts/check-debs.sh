@@ -6,7 +6,8 @@
 #   - the layout: the paths the deployment guide names, owners root:root,
 #     modes (/var/lib/mail2fa 0700, nothing writable by others), no file
 #     that looks like a secret, the conffiles;
-#   - each ELF file stripped, at most 4,200,000 bytes (the tool 8 MiB),
+#   - each ELF file stripped, at most 3,000,000 bytes (the PostgreSQL plugin
+#     2,500,000, the tool 8 MiB),
 #     hardened (PIE or shared, full RELRO, BIND_NOW); the library's SONAME
 #     libmail2fa.so.0.1.
 # Exit status 1 on any failure.
@@ -30,7 +31,7 @@ fail() {
   failed=1
 }
 
-packages=(mail2fa dovecot-mail2fa libpam-mail2fa libmail2fa0.1 libmail2fa-dev)
+packages=(mail2fa dovecot-mail2fa libpam-mail2fa libmail2fa0.1 libmail2fa-dev mail2fa-postgres)
 debs=()
 for pkg in "${packages[@]}"; do
   deb="$dir/${pkg}_${debversion}_${arch}.deb"
@@ -94,6 +95,10 @@ expected = {
         "/etc/dovecot/mail2fa-passdb.lua": ("f", 0o644),
         "/etc/dovecot/conf.d/auth-mail2fa-lua.conf.ext": ("f", 0o644),
         "/etc/dovecot/conf.d/auth-mail2fa-pam.conf.ext": ("f", 0o644),
+    },
+    "mail2fa-postgres": {
+        f"{lib}/mail2fa": ("d", 0o755),
+        f"{lib}/mail2fa/libmail2fa-postgres.so": ("f", 0o644),
     },
     "mail2fa": {
         "/usr/bin/mail2fa": ("f", 0o755),
@@ -178,6 +183,13 @@ if open(os.path.join(lib_control, "triggers")).read().split() != ["activate-noaw
 shlibs = open(os.path.join(lib_control, "shlibs")).read().split()
 if shlibs[:3] != ["libmail2fa", "0.1", "libmail2fa0.1"]:
     failures.append(f"libmail2fa0.1: shlibs says {shlibs}")
+# The modules and the library load the PostgreSQL plugin of their own
+# version: each Recommends it (installed by default, optional for SQLite).
+for pkg in ("libmail2fa0.1", "libpam-mail2fa", "dovecot-mail2fa"):
+    control = open(os.path.join(work, pkg, "control", "control")).read()
+    recommends = next((l for l in control.splitlines() if l.startswith("Recommends:")), "")
+    if f"mail2fa-postgres (= {debversion})" not in recommends:
+        failures.append(f"{pkg}: does not recommend mail2fa-postgres (= {debversion})")
 dev = open(os.path.join(work, "libmail2fa-dev", "control", "control")).read()
 if f"Depends: libmail2fa0.1 (= {debversion})" not in dev:
     failures.append("libmail2fa-dev: does not depend on libmail2fa0.1 of its own version")
@@ -193,15 +205,17 @@ PY
 echo "== ELF files (size, stripped, hardening)"
 # Stripped (x86_64, Cargo.toml's `dist` profile: fat LTO, opt-level "z" but
 # 2-3 for the login path's crates, SQLite without its unused extensions,
-# packed relative relocations): the modules 3.67 MB each, the library
-# 3.89 MB, the tool 4.7 MB (release profile before: 6.2, 6.5 and 7.7 MB).
-# The issue's goal of 3,000,000 bytes is not reached: what remains is the
-# PostgreSQL client (tokio-postgres, Tokio, rustls with ring and webpki:
-# about a third), SQLite (~0.46 MB), the TOML reader with serde, std's
-# panic and backtrace machinery, and the unwind tables (panics unwind).
-# These limits catch an unstripped or debug build, a build without the
-# profile (the library 5.9 MB) and large growth.
-limit_library=4200000
+# packed relative relocations): the library 2.02 MB, the modules 1.79 MB
+# each, the PostgreSQL plugin 2.23 MB, the tool 4.7 MB. Before PostgreSQL
+# became the plugin (its client: tokio-postgres, Tokio, rustls with ring
+# and webpki), the library was 3.97 MB and each module 3.73 MB. What
+# remains in a module: the engine, SQLite (~0.46 MB), the TOML reader with
+# serde, std's panic and backtrace machinery, the unwind tables (panics
+# unwind). Issue 20's limit for the library and the modules: 3,000,000
+# bytes; the plugin has its own. These limits also catch an unstripped or
+# debug build and a build without the profile.
+limit_library=3000000
+limit_plugin=2500000
 limit_tool=$((8 * 1024 * 1024))
 while IFS= read -r -d '' file; do
   if ! head -c 4 "$file" | grep -q 'ELF'; then continue; fi
@@ -209,6 +223,7 @@ while IFS= read -r -d '' file; do
   name=${file#"$work"/}
   case "$name" in
   */usr/bin/*) limit=$limit_tool ;;
+  */mail2fa/libmail2fa-postgres.so) limit=$limit_plugin ;;
   *) limit=$limit_library ;;
   esac
   printf '  %-60s %9s bytes (at most %s)\n' "$name" "$size" "$limit"
@@ -233,7 +248,8 @@ if command -v hardening-check >/dev/null; then
   # Rust code has no _FORTIFY_SOURCE functions nor C stack protector: the
   # tool's lines for those are information.
   hardening-check "$work/mail2fa/root/usr/bin/mail2fa" "$work/libpam-mail2fa/root/usr/lib/$multiarch/security/pam_mail2fa.so" \
-    "$work/dovecot-mail2fa/root/usr/lib/$multiarch/lua/5.4/mail2fa.so" || true
+    "$work/dovecot-mail2fa/root/usr/lib/$multiarch/lua/5.4/mail2fa.so" \
+    "$work/mail2fa-postgres/root/usr/lib/$multiarch/mail2fa/libmail2fa-postgres.so" || true
 fi
 
 if [ "$failed" != 0 ]; then

@@ -14,7 +14,9 @@
 #      the same scenarios;
 #   a''. and once more on PostgreSQL (m2fa_engine_open_postgres, a fresh schema
 #      per engine, tests/c/pg_store.h, tests/c/engine/store/postgres.c) when
-#      MAIL2FA_TEST_POSTGRES is set;
+#      MAIL2FA_TEST_POSTGRES is set: through the plugin
+#      lib/mail2fa/libmail2fa-postgres.so, which the library loads from
+#      beside itself;
 #   b. the same programs linked against libmail2fa.a through the .pc file's
 #      Libs.private (pkg-config --static);
 #   c. tests/c/cxx_header_test.cpp: the header from C++;
@@ -23,7 +25,8 @@
 #   examples;
 #   d. the shared library's SONAME and exports (only m2fa_*, exactly the
 #      header's functions), and every header function called by the C tests
-#      (the .c files under tests/c and tests/c/table_store.h).
+#      (the .c files under tests/c and tests/c/table_store.h); the plugin's
+#      one export.
 #
 #   bash scripts/test-c.sh
 #
@@ -133,6 +136,10 @@ else
 fi
 
 # --- b. static library ------------------------------------------------------
+# A program linked with libmail2fa.a loads the PostgreSQL plugin from
+# mail2fa/ beside itself (tests/c/engine/databases.c opens PostgreSQL).
+install -d -m 0755 "$out/mail2fa"
+install -m 0644 "$capi/lib/mail2fa/libmail2fa-postgres.so" "$out/mail2fa/libmail2fa-postgres.so"
 for test in "${c_tests[@]}"; do
   mapfile -t sources < <(program_sources "$test")
   gcc "${cflags[@]}" "${sources[@]}" -o "$out/${test}_static" \
@@ -234,5 +241,17 @@ if [ ${#uncalled[@]} -gt 0 ]; then
 fi
 count=$(wc -l <<<"$exports")
 pass "exports: $count symbols, all m2fa_*, exactly the header's functions, all called by ffi_test.c, engine_test.c or devices_test.c"
+
+# The PostgreSQL plugin (loaded by m2fa_engine_open_postgres, run in a''
+# above): one export, its entry point; and no PostgreSQL client left in
+# the library.
+plugin="$capi/lib/mail2fa/libmail2fa-postgres.so"
+plugin_exports=$(nm -D --defined-only "$plugin" | awk '{ sub(/@.*/, "", $NF); print $NF }' | sort -u)
+[ "$plugin_exports" = m2fa_postgres_plugin_v1 ] ||
+  fail "plugin: $plugin exports $(tr '\n' ' ' <<<"$plugin_exports")instead of m2fa_postgres_plugin_v1 alone"
+if nm -C "$capi/lib/libmail2fa.a" 2>/dev/null | grep -q 'tokio_postgres::'; then
+  fail "plugin: libmail2fa.a still holds tokio-postgres (PostgreSQL must be the plugin)"
+fi
+pass "plugin: lib/mail2fa/libmail2fa-postgres.so exports m2fa_postgres_plugin_v1 alone; libmail2fa.a has no PostgreSQL client"
 
 echo "C API tests passed"

@@ -41,7 +41,7 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -I/usr/include/lua5.4 -o target/integrati
 # A C mail server's logins (m2fa_engine_open_config, m2fa_engine_check_login).
 gcc -std=c11 -O2 -Wall -Wextra -Werror -Itarget/capi/include -o target/integrations/c_host \
   tests/dovecot/c_host.c target/capi/lib/libmail2fa.a -lpthread -ldl -lm
-python3 tests/dovecot/e2e.py --tool target/debug/mail2fa \
+python3 tests/dovecot/e2e.py --tool "${CARGO_TARGET_DIR:-target}/debug/mail2fa" \
   --pam-driver target/integrations/pam_driver \
   --c-host target/integrations/c_host \
   --lua-driver target/integrations/lua_driver \

@@ -118,6 +118,10 @@
 //! * `stores`: every durable store (`sqlite` and `postgres`).
 //! * `capi`: the C ABI, [`ffi`][ffi-module] (the `m2fa_*` exports of
 //!   `include/mail2fa.h`); built by the C library, off for Rust users.
+//! * `postgres-plugin`: the C library's PostgreSQL store as a plugin,
+//!   `libmail2fa-postgres.so`, loaded on first use (with `capi` and
+//!   `config`); `postgres-plugin-export`: the plugin's side (with
+//!   `postgres`), linked by `plugins/postgres`. See `scripts/build-capi.sh`.
 //! * `cli`: the operator's command-line tool, the `mail2fa` binary (with
 //!   `qr`, `stores` and `config`).
 //!
@@ -153,7 +157,9 @@ mod sha256;
 pub mod store;
 pub mod uri;
 
-#[cfg(feature = "capi")]
+// With `postgres-plugin-export` alone (the PostgreSQL plugin,
+// plugins/postgres), only the plugin's entry point.
+#[cfg(any(feature = "capi", feature = "postgres-plugin-export"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "capi")))]
 pub mod ffi;
 

@@ -32,7 +32,7 @@ mod file;
 mod location;
 mod open;
 mod parse;
-mod permissions;
+pub(crate) mod permissions;
 mod policies;
 mod report;
 mod sections;

@@ -176,7 +176,24 @@ impl Config {
         Ok(Box::new(store))
     }
 
-    #[cfg(not(feature = "postgres"))]
+    /// Through the C library's plugin, `libmail2fa-postgres.so` (loaded on
+    /// the first call; a missing or refused plugin is a store error that
+    /// names the paths looked at and the package to install).
+    #[cfg(all(feature = "postgres-plugin", not(feature = "postgres")))]
+    fn open_postgres(&self, connection: &str, create: bool) -> Result<Box<dyn Store>, ConfigError> {
+        let connection = self.postgres_connection_string(connection)?;
+        let postgres = &self.store().postgres;
+        let options = crate::ffi::plugin::PostgresOptions {
+            max_connections: postgres.max_connections,
+            timeout: std::time::Duration::from_secs(postgres.timeout_seconds),
+            create,
+        };
+        let store = crate::ffi::plugin::open_postgres(&connection, &options)
+            .map_err(|e| self.store_error(e.into()))?;
+        Ok(Box::new(store))
+    }
+
+    #[cfg(not(any(feature = "postgres", feature = "postgres-plugin")))]
     fn open_postgres(
         &self,
         _connection: &str,
@@ -202,7 +219,7 @@ impl Config {
 
     /// The connection string with the password of `password_file` added
     /// (the file's first line), held in memory wiped on drop.
-    #[cfg(feature = "postgres")]
+    #[cfg(any(feature = "postgres", feature = "postgres-plugin"))]
     pub(super) fn postgres_connection_string(
         &self,
         connection: &str,
@@ -228,7 +245,7 @@ impl Config {
 
 /// `connection` (which holds no password: `Config::parse` refuses one)
 /// with `password` added as a setting, in the string's own form.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "postgres-plugin"))]
 pub(super) fn with_password(connection: &str, password: &str) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(
         connection.len() + 3 * password.len() + 16,

@@ -73,6 +73,18 @@ fn check(meta: &std::fs::Metadata, path: &Path, forbidden: u32) -> Result<(), St
     if !meta.is_file() {
         return Err("is not a regular file".into());
     }
+    check_owner_and_mode(meta, path, forbidden)
+}
+
+/// The problem with who controls `path` (a file or a directory): an owner
+/// other than this process's effective user or root, or a bit of
+/// `forbidden` in its mode — worded with its fix. Also what the C
+/// library's loader asks of the PostgreSQL plugin and its directory.
+pub(crate) fn check_owner_and_mode(
+    meta: &std::fs::Metadata,
+    path: &Path,
+    forbidden: u32,
+) -> Result<(), String> {
     let uid = rustix::process::geteuid().as_raw();
     if meta.uid() != uid && meta.uid() != 0 {
         return Err(format!(

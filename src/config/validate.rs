@@ -302,11 +302,30 @@ fn postgres_store(connection: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// As above, through the C library's PostgreSQL plugin (the same checks,
+/// made by the plugin's `PostgresStore`): a missing or refused plugin is
+/// the problem, with the paths looked at and the package to install.
+#[cfg(all(feature = "postgres-plugin", not(feature = "postgres")))]
+fn postgres_store(connection: &str) -> Result<(), Problem> {
+    const KEY: &[&str] = &["store", "postgres_connection"];
+    let redacted = crate::ffi::plugin::plan_and_redact(connection)
+        .map_err(|error| (KEY, format!("{}: {error}", KEY.join("."))))?;
+    if holds_password(connection, &redacted) {
+        return Err((
+            KEY,
+            "store.postgres_connection holds a password: remove it, and name a file holding \
+             it (mode 0600) in store.postgres.password_file"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the store's redaction hid a password in `connection`. A URL is
 /// redacted in place (any change is a password hidden); a `key=value` list
 /// is written anew (quotes and spaces may change), so there the redacted
 /// list is searched for a `password` setting.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "postgres-plugin"))]
 fn holds_password(connection: &str, redacted: &str) -> bool {
     if connection.starts_with("postgres://") || connection.starts_with("postgresql://") {
         return redacted != connection;
@@ -317,7 +336,7 @@ fn holds_password(connection: &str, redacted: &str) -> bool {
     })
 }
 
-#[cfg(not(feature = "postgres"))]
+#[cfg(not(any(feature = "postgres", feature = "postgres-plugin")))]
 fn postgres_store(_connection: &str) -> Result<(), Problem> {
     Err((
         &["store", "postgres_connection"],

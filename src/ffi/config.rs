@@ -27,9 +27,12 @@ pub struct m2fa_engine_config {
     /// How `m2fa_engine_open` opens its database.
     #[cfg(feature = "sqlite")]
     pub(super) sqlite: crate::store::SqliteOptions,
-    /// How `m2fa_engine_open_postgres` connects.
+    /// How `m2fa_engine_open_postgres` connects (linked, or through the
+    /// plugin).
     #[cfg(feature = "postgres")]
     pub(super) postgres: crate::store::PostgresOptions,
+    #[cfg(all(feature = "postgres-plugin", not(feature = "postgres")))]
+    pub(super) postgres: super::plugin::PostgresOptions,
 }
 
 /// Durability of SQLite commits, passed as `uint32_t`.
@@ -73,8 +76,8 @@ pub unsafe extern "C" fn m2fa_engine_config_new(out: *mut *mut m2fa_engine_confi
             config,
             #[cfg(feature = "sqlite")]
             sqlite: crate::store::SqliteOptions::default(),
-            #[cfg(feature = "postgres")]
-            postgres: crate::store::PostgresOptions::default(),
+            #[cfg(any(feature = "postgres", feature = "postgres-plugin"))]
+            postgres: Default::default(),
         };
         // SAFETY: out checked non-NULL.
         unsafe { write_handle(out, handle) };
@@ -520,7 +523,9 @@ pub unsafe extern "C" fn m2fa_engine_config_set_sqlite(
 /// is migrated.
 ///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_CONFIG` (0 connections or a
-/// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL).
+/// zero timeout), `M2FA_UNSUPPORTED` (built without PostgreSQL; a library
+/// that loads PostgreSQL as a plugin takes the settings whether the plugin
+/// is installed or not).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_config_set_postgres(
     config: *mut m2fa_engine_config,
@@ -534,7 +539,7 @@ pub unsafe extern "C" fn m2fa_engine_config_set_postgres(
         if max_connections == 0 || timeout_ms == 0 {
             return Err(m2fa_status::M2FA_INVALID_CONFIG);
         }
-        #[cfg(feature = "postgres")]
+        #[cfg(any(feature = "postgres", feature = "postgres-plugin"))]
         {
             target.postgres.max_connections =
                 usize::try_from(max_connections).map_err(|_| m2fa_status::M2FA_INVALID_CONFIG)?;
@@ -542,7 +547,7 @@ pub unsafe extern "C" fn m2fa_engine_config_set_postgres(
             target.postgres.create = create != 0;
             Ok(())
         }
-        #[cfg(not(feature = "postgres"))]
+        #[cfg(not(any(feature = "postgres", feature = "postgres-plugin")))]
         {
             let _ = (target, create);
             Err(m2fa_status::M2FA_UNSUPPORTED)

@@ -139,10 +139,24 @@ pub unsafe extern "C" fn m2fa_engine_open(
 /// login refused) while the server cannot be reached, within the timeout.
 /// Release with `m2fa_engine_free` (which closes the connections).
 ///
+/// The C library built by scripts/build-capi.sh (and the PAM and Lua
+/// modules) carries no PostgreSQL client: the first call loads the plugin
+/// `libmail2fa-postgres.so` (package mail2fa-postgres), once per process,
+/// from `mail2fa/` beside the library (or the module or program it is
+/// linked into), else from the directory fixed at build time (by default
+/// `/usr/lib/<multiarch>/mail2fa`); never from an environment variable.
+/// The plugin and its directory must belong to root or to this process's
+/// effective user and must not be writable by group or others, and it must
+/// be of this library's version. Opened through a configuration file
+/// instead, `m2fa_engine_open_config_message` says what is wrong in words
+/// (the paths looked at, the package to install, the fix).
+///
 /// Errors: `M2FA_NULL_ARGUMENT`, `M2FA_INVALID_UTF8`, `M2FA_INVALID_CONFIG`,
 /// `M2FA_STORAGE_FAILURE` (a bad string, no server, failed authentication,
-/// no mail2fa schema, a refused schema; messages never carry the password),
-/// `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built without PostgreSQL).
+/// no mail2fa schema, a refused schema; messages never carry the password;
+/// a plugin refused: controlled by another user, writable by others, of
+/// another version), `M2FA_CORRUPT_RECORD`, `M2FA_UNSUPPORTED` (built
+/// without PostgreSQL, or the plugin is not installed).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn m2fa_engine_open_postgres(
     conninfo: *const c_char,
@@ -172,7 +186,28 @@ pub unsafe extern "C" fn m2fa_engine_open_postgres(
             unsafe { write_handle(out, m2fa_engine::new(engine)) };
             Ok(())
         }
-        #[cfg(not(feature = "postgres"))]
+        #[cfg(all(feature = "postgres-plugin", not(feature = "postgres")))]
+        {
+            use super::plugin::{OpenError, open_postgres};
+            let (settings, options) = config.map_or_else(
+                || (EngineConfig::default(), Default::default()),
+                |c| (c.config.clone(), c.postgres.clone()),
+            );
+            let store = open_postgres(conninfo, &options).map_err(|error| match error {
+                OpenError::Plugin(super::plugin::PluginError::Missing { .. }) => {
+                    m2fa_status::M2FA_UNSUPPORTED
+                }
+                other => {
+                    m2fa_status::from(crate::Error::from(crate::store::StoreError::from(other)))
+                }
+            })?;
+            let store: Box<dyn Store> = Box::new(store);
+            let engine = Engine::new(store, settings)?;
+            // SAFETY: out checked non-NULL.
+            unsafe { write_handle(out, m2fa_engine::new(engine)) };
+            Ok(())
+        }
+        #[cfg(not(any(feature = "postgres", feature = "postgres-plugin")))]
         {
             let _ = (out, conninfo, config);
             Err(m2fa_status::M2FA_UNSUPPORTED)
