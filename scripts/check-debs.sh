@@ -195,8 +195,8 @@ for pkg in ("libmail2fa0.1", "libpam-mail2fa", "dovecot-mail2fa"):
 # ... and the plugin breaks every other version of them: a plugin of
 # another version is refused by the loader, so apt must not mix them.
 plugin = open(os.path.join(work, "mail2fa-postgres", "control", "control")).read()
-breaks = re.search(r"^Breaks:(.*(?:\n .*)*)", plugin, re.M)
-broken = {b.strip() for b in breaks.group(1).replace("\n", " ").split(",")} if breaks else set()
+breaks = re.search(r"^Breaks:(.*)$", plugin, re.M)
+broken = {b.strip() for b in breaks.group(1).split(",")} if breaks else set()
 for pkg in ("libmail2fa0.1", "libpam-mail2fa", "dovecot-mail2fa"):
     for relation in (f"{pkg} (<< {debversion})", f"{pkg} (>> {debversion})"):
         if relation not in broken:
@@ -256,11 +256,12 @@ while IFS= read -r -d '' file; do
   esac
 done < <(find "$work" -path '*/root/*' -type f -print0 | sort -z)
 # The library and the modules look for the plugin in the directory fixed
-# at build time (scripts/build-capi.sh): the packages' one.
+# at build time (scripts/build-capi.sh): the packages' one. (Rust's strings
+# have no NUL: `strings` shows it run together with its neighbours.)
 for elf in "libmail2fa0.1/root/usr/lib/$multiarch/libmail2fa.so.$version" \
   "libpam-mail2fa/root/usr/lib/$multiarch/security/pam_mail2fa.so" \
   "dovecot-mail2fa/root/usr/lib/$multiarch/lua/5.4/mail2fa.so"; do
-  if ! strings -a "$work/$elf" | grep -qxF "/usr/lib/$multiarch/mail2fa"; then
+  if ! strings -a "$work/$elf" | grep -F "/usr/lib/$multiarch/mail2fa" >/dev/null; then
     fail "$elf does not look for the plugin in /usr/lib/$multiarch/mail2fa"
   fi
 done
