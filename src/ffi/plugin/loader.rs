@@ -87,8 +87,11 @@ pub(crate) fn plugin() -> Result<&'static Functions, PluginError> {
     // `dlopen` would leave that lock held in the child forever. Threads
     // that load at once get the same object (`dlopen` of one path returns
     // the one already loaded) and the first table kept is everyone's.
-    let functions = load_from(&search_path())?;
-    Ok(LOADED.get_or_init(|| functions))
+    match load_from(&search_path()) {
+        Ok(functions) => Ok(LOADED.get_or_init(|| functions)),
+        // Another thread may have loaded it meanwhile: its table stands.
+        Err(error) => LOADED.get().ok_or(error),
+    }
 }
 
 /// Loads the plugin from the first of `dirs` that holds one, after the
