@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 prefix="$PWD/target/capi"
 if [ "${1:-}" = "--prefix" ]; then
-  prefix="$2"
+  # Absolute: the plugin's directory below it is fixed in the library.
+  prefix=$(realpath -m "$2")
   shift 2
 fi
 
@@ -27,7 +28,7 @@ if [ "$major" = "0" ]; then soname="libmail2fa.so.0.$minor"; else soname="libmai
 # a plugin (`postgres-plugin`): libmail2fa-postgres.so (plugins/postgres,
 # PostgresStore with tokio-postgres, Tokio and rustls: ~2 MB that a SQLite
 # installation does not need), loaded on first use from <libdir>/mail2fa/
-# (beside the library: dladdr), else from the directory fixed here at build
+# (beside the library, as /proc/self/maps names it), else from the directory fixed here at build
 # time, MAIL2FA_PLUGIN_DIR: /usr/lib/<multiarch>/mail2fa (the Debian
 # packages' place), or <prefix>/lib/mail2fa with --prefix. Never from an
 # environment variable at run time (the PAM module runs in setuid programs).
@@ -57,19 +58,23 @@ if cc -shared -fPIC -Wl,-z,pack-relative-relocs -o "$probe/libprobe.so" "$probe/
   relr=(-C link-arg=-Wl,-z,pack-relative-relocs)
 fi
 rm -rf "$probe"
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch || true)
+if [ -z "$multiarch" ]; then
+  echo "build-capi: no multiarch name (dpkg-architecture -qDEB_HOST_MULTIARCH and gcc -print-multiarch gave none): the plugin's directory /usr/lib/<multiarch>/mail2fa cannot be fixed" >&2
+  exit 1
+fi
 if [ "$prefix" = "$PWD/target/capi" ]; then
   MAIL2FA_PLUGIN_DIR=/usr/lib/$multiarch/mail2fa
 else
   MAIL2FA_PLUGIN_DIR=$prefix/lib/mail2fa
 fi
 export MAIL2FA_PLUGIN_DIR
-cargo rustc --profile dist --lib --features capi,sqlite,config,postgres-plugin \
+cargo rustc --profile dist --locked --lib --features capi,sqlite,config,postgres-plugin \
   --crate-type cdylib,staticlib "$@" \
   -- -C link-arg=-Wl,-soname,"$soname" "${relr[@]}"
 # The plugin: one entry point (m2fa_postgres_plugin_v1), no SONAME (it is
 # loaded by path, never linked against).
-cargo rustc --profile dist -p mail2fa-postgres --lib -- "${relr[@]}"
+cargo rustc --profile dist --locked -p mail2fa-postgres --lib -- "${relr[@]}"
 
 # Cargo's output: its target dir (CARGO_TARGET_DIR, relative to the
 # repository root like cargo reads it here) or target/.

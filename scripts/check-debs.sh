@@ -6,6 +6,8 @@
 #   - the layout: the paths the deployment guide names, owners root:root,
 #     modes (/var/lib/mail2fa 0700, nothing writable by others), no file
 #     that looks like a secret, the conffiles;
+#   - mail2fa-postgres Breaks every other version of the library and the
+#     modules; those three look for it in /usr/lib/<multiarch>/mail2fa;
 #   - each ELF file stripped, at most 3,000,000 bytes (the PostgreSQL plugin
 #     2,500,000, the tool 8 MiB),
 #     hardened (PIE or shared, full RELRO, BIND_NOW); the library's SONAME
@@ -190,6 +192,15 @@ for pkg in ("libmail2fa0.1", "libpam-mail2fa", "dovecot-mail2fa"):
     recommends = next((l for l in control.splitlines() if l.startswith("Recommends:")), "")
     if f"mail2fa-postgres (= {debversion})" not in recommends:
         failures.append(f"{pkg}: does not recommend mail2fa-postgres (= {debversion})")
+# ... and the plugin breaks every other version of them: a plugin of
+# another version is refused by the loader, so apt must not mix them.
+plugin = open(os.path.join(work, "mail2fa-postgres", "control", "control")).read()
+breaks = re.search(r"^Breaks:(.*)$", plugin, re.M)
+broken = {b.strip() for b in breaks.group(1).split(",")} if breaks else set()
+for pkg in ("libmail2fa0.1", "libpam-mail2fa", "dovecot-mail2fa"):
+    for relation in (f"{pkg} (<< {debversion})", f"{pkg} (>> {debversion})"):
+        if relation not in broken:
+            failures.append(f"mail2fa-postgres: does not break {relation}")
 dev = open(os.path.join(work, "libmail2fa-dev", "control", "control")).read()
 if f"Depends: libmail2fa0.1 (= {debversion})" not in dev:
     failures.append("libmail2fa-dev: does not depend on libmail2fa0.1 of its own version")
@@ -244,6 +255,16 @@ while IFS= read -r -d '' file; do
     ;;
   esac
 done < <(find "$work" -path '*/root/*' -type f -print0 | sort -z)
+# The library and the modules look for the plugin in the directory fixed
+# at build time (scripts/build-capi.sh): the packages' one. (Rust's strings
+# have no NUL: `strings` shows it run together with its neighbours.)
+for elf in "libmail2fa0.1/root/usr/lib/$multiarch/libmail2fa.so.$version" \
+  "libpam-mail2fa/root/usr/lib/$multiarch/security/pam_mail2fa.so" \
+  "dovecot-mail2fa/root/usr/lib/$multiarch/lua/5.4/mail2fa.so"; do
+  if ! strings -a "$work/$elf" | grep -F "/usr/lib/$multiarch/mail2fa" >/dev/null; then
+    fail "$elf does not look for the plugin in /usr/lib/$multiarch/mail2fa"
+  fi
+done
 if command -v hardening-check >/dev/null; then
   # Rust code has no _FORTIFY_SOURCE functions nor C stack protector: the
   # tool's lines for those are information.

@@ -37,10 +37,12 @@ step "clippy (default features, all features with the tokio example, no QR)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy --lib --no-default-features --features capi -- -D warnings
+cargo clippy --lib --tests --no-default-features --features capi,sqlite,config,postgres-plugin -- -D warnings
 
 step "Rust tests (unit, integration, doc)"
 cargo test --all-features
 cargo test --no-default-features --lib --tests
+cargo test --lib --no-default-features --features capi,sqlite,config,postgres-plugin plugin
 
 step "the engine's scenario suites on SQLite and on PostgreSQL"
 bash scripts/test-stores.sh

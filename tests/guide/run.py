@@ -47,7 +47,8 @@ ALICE, ALICE_PASSWORD = "alice@example.com", "alice-example-password"
 BOB, BOB_PASSWORD = "bob@example.com", "bob-example-password"
 STEPS = ["build", "install", "store", "users", "dovecot", "lua", "pam", "postfix",
          "enroll", "confirm", "first-login", "code-in-login"]
-PACKAGES = ["mail2fa", "dovecot-mail2fa", "libpam-mail2fa", "libmail2fa0.1", "libmail2fa-dev"]
+PACKAGES = ["mail2fa", "dovecot-mail2fa", "libpam-mail2fa", "libmail2fa0.1", "libmail2fa-dev",
+            "mail2fa-postgres"]
 # Purged too before a run, so that the guide's install step installs them
 # as on a fresh machine (the time to the first login counts them).
 SERVERS = ["dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd",

@@ -29,6 +29,14 @@ pub(crate) const PACKAGE: &str = "mail2fa-postgres";
 /// schema version are those of one release).
 pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
+/// `PostgresOptions::default().max_connections`, for the C library's copy
+/// of the options where the crate has no `PostgresStore` (the plugin's
+/// tests check that the two agree).
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 4;
+
+/// `PostgresOptions::default().timeout`, in seconds (as above).
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 5;
+
 /// A call succeeded.
 pub(crate) const STATUS_OK: u32 = 0;
 /// [`StoreError::Backend`], its text in the failure.
@@ -60,16 +68,19 @@ impl Bytes {
         }
     }
 
-    /// The bytes.
+    /// The bytes, or `None` if they cannot be: NULL with a length that is
+    /// not 0, or a length no slice can have (over `isize::MAX`).
     ///
     /// # Safety
-    /// `ptr` is valid for `len` bytes for `'a` (or NULL with `len` 0).
-    pub(crate) unsafe fn as_slice<'a>(self) -> &'a [u8] {
-        if self.ptr.is_null() || self.len == 0 {
-            &[]
+    /// A non-NULL `ptr` is valid for `len` bytes for `'a`.
+    pub(crate) unsafe fn as_slice<'a>(self) -> Option<&'a [u8]> {
+        if self.len == 0 {
+            Some(&[])
+        } else if self.ptr.is_null() || self.len > isize::MAX as usize {
+            None
         } else {
             // SAFETY: valid for len bytes per the caller's contract.
-            unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
+            Some(unsafe { core::slice::from_raw_parts(self.ptr, self.len) })
         }
     }
 }
@@ -86,8 +97,8 @@ pub(crate) struct Record {
 }
 
 /// Receives one record (`load`, `load_many`: one call per key, in the
-/// order of the keys; `scan`: one per record listed). The record is
-/// borrowed for the call only.
+/// order of the keys; `scan`: one per record listed, keys ascending). The
+/// record is borrowed for the call only.
 pub(crate) type RecordSink = unsafe extern "C" fn(context: *mut c_void, record: *const Record);
 
 /// Receives text (UTF-8), borrowed for the call only.
@@ -112,9 +123,79 @@ pub(crate) struct Options {
     pub(crate) create: u8,
 }
 
+/// `PostgresStore::open_with`; on success `*store` is the handle.
+pub(crate) type OpenFn = unsafe extern "C" fn(
+    conninfo: Bytes,
+    options: *const Options,
+    store: *mut *mut c_void,
+    failure: *mut Failure,
+) -> u32;
+
+/// Closes the store's connections and frees the handle.
+pub(crate) type CloseFn = unsafe extern "C" fn(store: *mut c_void);
+
+/// `Store::load`: one record to `sink`.
+pub(crate) type LoadFn = unsafe extern "C" fn(
+    store: *const c_void,
+    key: Bytes,
+    sink: RecordSink,
+    context: *mut c_void,
+    failure: *mut Failure,
+) -> u32;
+
+/// `Store::load_many`: one statement; `count` records to `sink`.
+pub(crate) type LoadManyFn = unsafe extern "C" fn(
+    store: *const c_void,
+    keys: *const Bytes,
+    count: usize,
+    sink: RecordSink,
+    context: *mut c_void,
+    failure: *mut Failure,
+) -> u32;
+
+/// `Store::compare_and_swap` (`relaxed` 0) or `compare_and_swap_relaxed`
+/// (1): `expected` NULL for "no record", `new` NULL to delete. On success
+/// `*stored` is 1 and `*version` the new version, or `*stored` is 0 for a
+/// conflict.
+pub(crate) type CompareAndSwapFn = unsafe extern "C" fn(
+    store: *const c_void,
+    key: Bytes,
+    expected: *const u64,
+    new: *const Bytes,
+    relaxed: u8,
+    stored: *mut u8,
+    version: *mut u64,
+    failure: *mut Failure,
+) -> u32;
+
+/// `Store::scan`: `after` NULL for the first records; at most `limit`.
+pub(crate) type ScanFn = unsafe extern "C" fn(
+    store: *const c_void,
+    after: *const Bytes,
+    limit: usize,
+    sink: RecordSink,
+    context: *mut c_void,
+    failure: *mut Failure,
+) -> u32;
+
+/// `Store::scrub`.
+pub(crate) type ScrubFn = unsafe extern "C" fn(store: *const c_void, failure: *mut Failure) -> u32;
+
+/// `PostgresStore::plan` (the string's checks, no connection), then
+/// `redact_connection_string` of the string to `redacted` (called exactly
+/// once on success): what the configuration file's checks need.
+pub(crate) type PlanFn = unsafe extern "C" fn(
+    conninfo: Bytes,
+    redacted: TextSink,
+    context: *mut c_void,
+    failure: *mut Failure,
+) -> u32;
+
 /// What the entry point returns: a static table, valid as long as the
-/// plugin is loaded (the loader never unloads it). `abi_version` and
-/// `version` come first in every ABI. `store` is the handle `open` made;
+/// plugin is loaded (the loader never unloads a plugin it accepted).
+/// `abi_version` and `version` come first in every ABI. The functions are
+/// `Option`s because a table comes from another object: a NULL one is
+/// refused by the loader, never called. `store` is the handle `open` made;
 /// it may be used by many threads at once until `close`.
 #[repr(C)]
 pub(crate) struct Table {
@@ -122,66 +203,54 @@ pub(crate) struct Table {
     pub(crate) abi_version: u32,
     /// The plugin's [`VERSION`], NUL-terminated.
     pub(crate) version: *const c_char,
-    /// `PostgresStore::open_with`; on success `*store` is the handle.
-    pub(crate) open: unsafe extern "C" fn(
-        conninfo: Bytes,
-        options: *const Options,
-        store: *mut *mut c_void,
-        failure: *mut Failure,
-    ) -> u32,
-    /// Closes the store's connections and frees the handle.
-    pub(crate) close: unsafe extern "C" fn(store: *mut c_void),
-    /// `Store::load`: one record to `sink`.
-    pub(crate) load: unsafe extern "C" fn(
-        store: *const c_void,
-        key: Bytes,
-        sink: RecordSink,
-        context: *mut c_void,
-        failure: *mut Failure,
-    ) -> u32,
-    /// `Store::load_many`: one statement; `count` records to `sink`.
-    pub(crate) load_many: unsafe extern "C" fn(
-        store: *const c_void,
-        keys: *const Bytes,
-        count: usize,
-        sink: RecordSink,
-        context: *mut c_void,
-        failure: *mut Failure,
-    ) -> u32,
-    /// `Store::compare_and_swap` (`relaxed` 0) or
-    /// `compare_and_swap_relaxed` (1): `expected` NULL for "no record",
-    /// `new` NULL to delete. On success `*stored` is 1 and `*version` the
-    /// new version, or `*stored` is 0 for a conflict.
-    pub(crate) compare_and_swap: unsafe extern "C" fn(
-        store: *const c_void,
-        key: Bytes,
-        expected: *const u64,
-        new: *const Bytes,
-        relaxed: u8,
-        stored: *mut u8,
-        version: *mut u64,
-        failure: *mut Failure,
-    ) -> u32,
-    /// `Store::scan`: `after` NULL for the first records.
-    pub(crate) scan: unsafe extern "C" fn(
-        store: *const c_void,
-        after: *const Bytes,
-        limit: usize,
-        sink: RecordSink,
-        context: *mut c_void,
-        failure: *mut Failure,
-    ) -> u32,
-    /// `Store::scrub`.
-    pub(crate) scrub: unsafe extern "C" fn(store: *const c_void, failure: *mut Failure) -> u32,
-    /// `PostgresStore::plan` (the string's checks, no connection), then
-    /// `redact_connection_string` of the string to `redacted`: what the
-    /// configuration file's checks need.
-    pub(crate) plan: unsafe extern "C" fn(
-        conninfo: Bytes,
-        redacted: TextSink,
-        context: *mut c_void,
-        failure: *mut Failure,
-    ) -> u32,
+    /// [`OpenFn`].
+    pub(crate) open: Option<OpenFn>,
+    /// [`CloseFn`].
+    pub(crate) close: Option<CloseFn>,
+    /// [`LoadFn`].
+    pub(crate) load: Option<LoadFn>,
+    /// [`LoadManyFn`].
+    pub(crate) load_many: Option<LoadManyFn>,
+    /// [`CompareAndSwapFn`].
+    pub(crate) compare_and_swap: Option<CompareAndSwapFn>,
+    /// [`ScanFn`].
+    pub(crate) scan: Option<ScanFn>,
+    /// [`ScrubFn`].
+    pub(crate) scrub: Option<ScrubFn>,
+    /// [`PlanFn`].
+    pub(crate) plan: Option<PlanFn>,
+}
+
+/// A checked table's functions, none missing: what the loader hands to
+/// the store.
+#[cfg(feature = "postgres-plugin")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Functions {
+    pub(crate) open: OpenFn,
+    pub(crate) close: CloseFn,
+    pub(crate) load: LoadFn,
+    pub(crate) load_many: LoadManyFn,
+    pub(crate) compare_and_swap: CompareAndSwapFn,
+    pub(crate) scan: ScanFn,
+    pub(crate) scrub: ScrubFn,
+    pub(crate) plan: PlanFn,
+}
+
+#[cfg(feature = "postgres-plugin")]
+impl Functions {
+    /// The table's functions, or the name of the first one missing.
+    pub(crate) fn of(table: &Table) -> Result<Self, &'static str> {
+        Ok(Self {
+            open: table.open.ok_or("open")?,
+            close: table.close.ok_or("close")?,
+            load: table.load.ok_or("load")?,
+            load_many: table.load_many.ok_or("load_many")?,
+            compare_and_swap: table.compare_and_swap.ok_or("compare_and_swap")?,
+            scan: table.scan.ok_or("scan")?,
+            scrub: table.scrub.ok_or("scrub")?,
+            plan: table.plan.ok_or("plan")?,
+        })
+    }
 }
 
 // SAFETY: the table is immutable; its one pointer is to a static string.

@@ -20,14 +20,14 @@ use crate::store::{
 static TABLE: Table = Table {
     abi_version: ABI_VERSION,
     version: VERSION.as_ptr().cast(),
-    open,
-    close,
-    load,
-    load_many,
-    compare_and_swap,
-    scan,
-    scrub,
-    plan,
+    open: Some(open),
+    close: Some(close),
+    load: Some(load),
+    load_many: Some(load_many),
+    compare_and_swap: Some(compare_and_swap),
+    scan: Some(scan),
+    scrub: Some(scrub),
+    plan: Some(plan),
 };
 
 /// The plugin's entry point: its table, static, for as long as the plugin
@@ -58,6 +58,17 @@ unsafe fn run(failure: *mut Failure, body: impl FnOnce() -> Result<(), StoreErro
         _ => {}
     }
     status_of(&error)
+}
+
+/// The bytes the loader passed.
+///
+/// # Safety
+/// As [`Bytes::as_slice`].
+unsafe fn slice<'a>(bytes: Bytes) -> Result<&'a [u8], StoreError> {
+    // SAFETY: per the caller's contract.
+    unsafe { bytes.as_slice() }.ok_or_else(|| {
+        StoreError::Backend("the C library passed a NULL pointer with a length".into())
+    })
 }
 
 /// The store behind a handle.
@@ -93,7 +104,7 @@ unsafe extern "C" fn open(
     // SAFETY: the loader's contract on each argument (abi.rs).
     unsafe {
         run(failure, || {
-            let conninfo = std::str::from_utf8(conninfo.as_slice())
+            let conninfo = std::str::from_utf8(slice(conninfo)?)
                 .map_err(|_| StoreError::Backend("the connection string is not UTF-8".into()))?;
             let options = &*options;
             let options = PostgresOptions::default()
@@ -128,7 +139,7 @@ unsafe extern "C" fn load(
     // SAFETY: the loader's contract on each argument (abi.rs).
     unsafe {
         run(failure, || {
-            let key = key.as_slice();
+            let key = slice(key)?;
             let record = store(handle).load(key)?;
             send(sink, context, key, record.as_ref());
             Ok(())
@@ -149,11 +160,15 @@ unsafe extern "C" fn load_many(
         run(failure, || {
             let keys: Vec<&[u8]> = if count == 0 {
                 Vec::new()
+            } else if keys.is_null() {
+                return Err(StoreError::Backend(
+                    "the C library passed no keys with a count".into(),
+                ));
             } else {
                 core::slice::from_raw_parts(keys, count)
                     .iter()
-                    .map(|key| key.as_slice())
-                    .collect()
+                    .map(|key| slice(*key))
+                    .collect::<Result<_, _>>()?
             };
             let records = store(handle).load_many(&keys)?;
             for (key, record) in keys.iter().zip(&records) {
@@ -178,8 +193,11 @@ unsafe extern "C" fn compare_and_swap(
     unsafe {
         run(failure, || {
             let store = store(handle);
-            let (key, expected) = (key.as_slice(), expected.as_ref().copied());
-            let new = new.as_ref().map(|new| new.as_slice());
+            let (key, expected) = (slice(key)?, expected.as_ref().copied());
+            let new = match new.as_ref() {
+                Some(new) => Some(slice(*new)?),
+                None => None,
+            };
             let outcome = if relaxed != 0 {
                 store.compare_and_swap_relaxed(key, expected, new)?
             } else {
@@ -208,7 +226,10 @@ unsafe extern "C" fn scan(
     // SAFETY: the loader's contract on each argument (abi.rs).
     unsafe {
         run(failure, || {
-            let after = after.as_ref().map(|after| after.as_slice());
+            let after = match after.as_ref() {
+                Some(after) => Some(slice(*after)?),
+                None => None,
+            };
             for (key, record) in store(handle).scan(after, limit)? {
                 send(sink, context, &key, Some(&record));
             }
@@ -231,12 +252,26 @@ unsafe extern "C" fn plan(
     // SAFETY: the loader's contract on each argument (abi.rs).
     unsafe {
         run(failure, || {
-            let conninfo = std::str::from_utf8(conninfo.as_slice())
+            let conninfo = std::str::from_utf8(slice(conninfo)?)
                 .map_err(|_| StoreError::Backend("the connection string is not UTF-8".into()))?;
             PostgresStore::plan(conninfo)?;
             let text = redact_connection_string(conninfo);
             redacted(context, Bytes::of(text.as_bytes()));
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::abi::{DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT_SECS};
+    use super::*;
+
+    #[test]
+    fn the_c_librarys_default_options_are_the_stores() {
+        let defaults = PostgresOptions::default();
+        assert_eq!(defaults.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(defaults.timeout, Duration::from_secs(DEFAULT_TIMEOUT_SECS));
+        assert!(!defaults.create);
     }
 }

@@ -1,69 +1,32 @@
-//! The C library's side: finding `libmail2fa-postgres.so`, checking who
-//! controls it, loading it once per process and checking its table.
+//! The C library's side: finding `libmail2fa-postgres.so` (where, and
+//! who must control it: [`locate`](super::locate)), loading it once per
+//! process and checking its table.
 //!
-//! Where it is looked for — never where an environment variable says (the
-//! PAM module runs in setuid programs):
-//! 1. `mail2fa/` beside the object this code is linked into:
-//!    `/usr/lib/<triplet>/mail2fa/` for `libmail2fa.so`, the module's or
-//!    the program's own directory's `mail2fa/` where `libmail2fa.a` was
-//!    linked in statically;
-//! 2. the directory fixed when the library was built
-//!    (`MAIL2FA_PLUGIN_DIR` at build time, set by scripts/build-capi.sh;
-//!    by default `/usr/lib/<multiarch>/mail2fa`).
-//!
-//! The first of these where the file exists is the one: the file and its
-//! directory must belong to root or to this process's effective user and
-//! must not be writable by group or others, or it is refused (as the
-//! configuration's key files are). It is loaded once, never unloaded; a
-//! failure is not remembered, so that a plugin installed later is found
+//! The first plugin found is the one: if it is refused, the search stops
+//! there (the administrator learns of it). An accepted plugin is never
+//! unloaded; a refused one is unloaded (`dlclose`) at once, and a failure
+//! is not remembered, so that a corrected plugin installed later is loaded
 //! by the next call.
 
 use core::ffi::{CStr, c_char, c_int, c_void};
-use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
-use super::abi::{ABI_VERSION, ENTRY_POINT, FILE_NAME, PACKAGE, Table, VERSION};
-use crate::config::permissions::check_owner_and_mode;
+use super::abi::{ABI_VERSION, ENTRY_POINT, FILE_NAME, Functions, PACKAGE, Table, VERSION};
+use super::locate::{check_controlled, search_path};
 use crate::store::StoreError;
 
-/// Debian's directory for this architecture, when the build names none.
-#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
-const MULTIARCH_DIR: &str = "/usr/lib/x86_64-linux-gnu/mail2fa";
-#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "aarch64"))]
-const MULTIARCH_DIR: &str = "/usr/lib/aarch64-linux-gnu/mail2fa";
-#[cfg(not(all(
-    target_os = "linux",
-    target_env = "gnu",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
-const MULTIARCH_DIR: &str = "/usr/lib/mail2fa";
-
-/// The directory fixed at build time.
-const BUILT_IN_DIR: &str = match option_env!("MAIL2FA_PLUGIN_DIR") {
-    Some(dir) => dir,
-    None => MULTIARCH_DIR,
-};
-
 const RTLD_NOW: c_int = 2;
-
-#[repr(C)]
-struct DlInfo {
-    dli_fname: *const c_char,
-    dli_fbase: *mut c_void,
-    dli_sname: *const c_char,
-    dli_saddr: *mut c_void,
-}
+/// glibc's and musl's: only a handle to an object already loaded.
+const RTLD_NOLOAD: c_int = 4;
 
 // libdl's functions (in glibc's libc since 2.34; -ldl links them before).
 unsafe extern "C" {
     fn dlopen(filename: *const c_char, flags: c_int) -> *mut c_void;
     fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    fn dlclose(handle: *mut c_void) -> c_int;
     fn dlerror() -> *mut c_char;
-    fn dladdr(address: *const c_void, info: *mut DlInfo) -> c_int;
-    /// argv[0] (glibc, musl): what `dladdr` names the main program by.
-    static program_invocation_name: *mut c_char;
 }
 
 /// Why the plugin could not be used.
@@ -113,135 +76,103 @@ impl From<PluginError> for StoreError {
     }
 }
 
-/// The plugin's table, loaded on the first call (once per process; a
+/// The plugin's functions, loaded on the first call (once per process; a
 /// failure is tried again by the next call).
-pub(crate) fn plugin() -> Result<&'static Table, PluginError> {
-    static LOADED: OnceLock<&'static Table> = OnceLock::new();
-    static LOADING: Mutex<()> = Mutex::new(());
-    if let Some(table) = LOADED.get() {
-        return Ok(table);
+pub(crate) fn plugin() -> Result<&'static Functions, PluginError> {
+    static LOADED: OnceLock<Functions> = OnceLock::new();
+    if let Some(functions) = LOADED.get() {
+        return Ok(functions);
     }
-    // One thread loads; the others wait and find it loaded.
-    let _loading = LOADING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(table) = LOADED.get() {
-        return Ok(table);
+    // Loaded with no lock of ours held: a fork in another thread during
+    // `dlopen` would leave that lock held in the child forever. Threads
+    // that load at once get the same object (`dlopen` of one path returns
+    // the one already loaded) and the first table kept is everyone's.
+    match load_from(&search_path()) {
+        Ok(functions) => Ok(LOADED.get_or_init(|| functions)),
+        // Another thread may have loaded it meanwhile: its table stands.
+        Err(error) => LOADED.get().ok_or(error),
     }
-    let table = load_from(&search_path())?;
-    Ok(LOADED.get_or_init(|| table))
-}
-
-/// The directories searched, in order (see the module's documentation).
-pub(crate) fn search_path() -> Vec<PathBuf> {
-    let mut dirs = Vec::with_capacity(2);
-    if let Some(own) = own_directory() {
-        dirs.push(own.join("mail2fa"));
-    }
-    let built_in = PathBuf::from(BUILT_IN_DIR);
-    if !dirs.contains(&built_in) {
-        dirs.push(built_in);
-    }
-    dirs
-}
-
-/// The directory of the object (shared library, module or program) this
-/// function is linked into. A main program is known by the kernel's
-/// `/proc/self/exe`, not by `dladdr`'s answer for it, which is argv[0]
-/// (chosen by whoever started a setuid program); a relative name (found
-/// through the current directory) is not used.
-fn own_directory() -> Option<PathBuf> {
-    let mut info = DlInfo {
-        dli_fname: core::ptr::null(),
-        dli_fbase: core::ptr::null_mut(),
-        dli_sname: core::ptr::null(),
-        dli_saddr: core::ptr::null_mut(),
-    };
-    let address = own_directory as fn() -> Option<PathBuf> as *const c_void;
-    // SAFETY: dladdr writes `info`, a live local, and reads nothing of ours.
-    if unsafe { dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
-        return None;
-    }
-    // SAFETY: dladdr's name is NUL-terminated and lives as long as the
-    // object; program_invocation_name is NULL or argv[0].
-    let (name, program) = unsafe {
-        let program = program_invocation_name;
-        (
-            CStr::from_ptr(info.dli_fname),
-            (!program.is_null()).then(|| CStr::from_ptr(program)),
-        )
-    };
-    let path = if name.is_empty() || program == Some(name) {
-        std::env::current_exe().ok()?
-    } else {
-        PathBuf::from(OsStr::from_bytes(name.to_bytes()))
-    };
-    if !path.is_absolute() {
-        return None;
-    }
-    path.parent().map(Path::to_path_buf)
 }
 
 /// Loads the plugin from the first of `dirs` that holds one, after the
 /// checks; not cached (see [`plugin`]).
-pub(crate) fn load_from(dirs: &[PathBuf]) -> Result<&'static Table, PluginError> {
+pub(crate) fn load_from(dirs: &[PathBuf]) -> Result<Functions, PluginError> {
     let looked_at: Vec<PathBuf> = dirs.iter().map(|dir| dir.join(FILE_NAME)).collect();
     let Some(path) = looked_at.iter().find(|path| path.exists()) else {
         return Err(PluginError::Missing { looked_at });
     };
-    let refused = |path: &Path, problem: String| PluginError::Refused {
+    let refused = |problem: String| PluginError::Refused {
         path: path.to_path_buf(),
         problem,
     };
     // What is loaded is what is checked: the file a link points to, in
-    // its own directory.
-    let real = std::fs::canonicalize(path).map_err(|e| refused(path, e.to_string()))?;
-    check_controlled(&real).map_err(|problem| refused(path, problem))?;
+    // its own directories.
+    let real = std::fs::canonicalize(path).map_err(|e| refused(e.to_string()))?;
+    check_controlled(&real).map_err(refused)?;
     // SAFETY: loading a shared object runs its initialisers: the plugin
     // passed the checks of who controls it.
-    let table = unsafe { open_table(&real) }.map_err(|problem| refused(path, problem))?;
-    // SAFETY: the entry point's table, static in a plugin never unloaded.
-    unsafe { check_table(table) }.map_err(|problem| refused(path, problem))
+    unsafe { open_checked(&real) }.map_err(refused)
 }
 
-/// The plugin file and its directory: owned by root or this process's
-/// effective user, writable by nobody else.
-fn check_controlled(file: &Path) -> Result<(), String> {
-    let meta = std::fs::metadata(file).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("is not a regular file".into());
-    }
-    check_owner_and_mode(&meta, file, 0o022)?;
-    if let Some(dir) = file.parent() {
-        let meta = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        check_owner_and_mode(&meta, dir, 0o022)
-            .map_err(|problem| format!("its directory {} {problem}", dir.display()))?;
-    }
-    Ok(())
-}
-
-/// `dlopen` and the entry point's table (not yet checked).
+/// `dlopen`, the entry point's table and its checks; a refused object is
+/// closed again.
 ///
 /// # Safety
 /// Loads and initialises the shared object at `path`.
-unsafe fn open_table(path: &Path) -> Result<*const Table, String> {
+unsafe fn open_checked(path: &Path) -> Result<Functions, String> {
     let mut name = path.as_os_str().as_bytes().to_vec();
     name.push(0);
-    // SAFETY: a NUL-terminated path; dlerror's text is NUL-terminated and
-    // read at once (the handle is never closed: the table stays valid).
-    unsafe {
-        let handle = dlopen(name.as_ptr().cast(), RTLD_NOW);
-        if handle.is_null() {
-            return Err(last_dl_error("cannot be loaded"));
-        }
+    // SAFETY: a NUL-terminated path; the handle is closed only if refused.
+    let handle = unsafe { dlopen(name.as_ptr().cast(), RTLD_NOW) };
+    if handle.is_null() {
+        // SAFETY: right after the failing call.
+        return Err(unsafe { last_dl_error("cannot be loaded") });
+    }
+    // SAFETY: a live handle; the entry point of this ABI, whose table is
+    // static in the object (kept loaded if accepted).
+    let checked = unsafe {
         let entry = dlsym(handle, ENTRY_POINT.as_ptr());
         if entry.is_null() {
-            return Err(last_dl_error(
+            Err(last_dl_error(
                 "is not a mail2fa PostgreSQL plugin (no m2fa_postgres_plugin_v1)",
-            ));
+            ))
+        } else {
+            let entry: extern "C" fn() -> *const Table = core::mem::transmute(entry);
+            check_table(entry())
         }
-        let entry: extern "C" fn() -> *const Table = core::mem::transmute(entry);
-        Ok(entry())
+    };
+    checked.map_err(|problem| {
+        // SAFETY: our reference, dropped once; nothing of the object is
+        // used after this (the problem is our own text).
+        unsafe { dlclose(handle) };
+        // SAFETY: a NUL-terminated path.
+        if unsafe { still_loaded(&name) } {
+            format!(
+                "{problem}; then restart the service that loaded it (the refused plugin stays \
+                 in its memory)"
+            )
+        } else {
+            problem
+        }
+    })
+}
+
+/// Whether the object named `name` (NUL-terminated) is still loaded: an
+/// object with thread-local destructors pending, or that another part of
+/// the process opened too, stays after our `dlclose`.
+///
+/// # Safety
+/// `name` is NUL-terminated.
+unsafe fn still_loaded(name: &[u8]) -> bool {
+    // SAFETY: RTLD_NOLOAD loads nothing; a handle it gives is closed.
+    unsafe {
+        let handle = dlopen(name.as_ptr().cast(), RTLD_NOW | RTLD_NOLOAD);
+        if handle.is_null() {
+            false
+        } else {
+            dlclose(handle);
+            true
+        }
     }
 }
 
@@ -261,24 +192,27 @@ unsafe fn last_dl_error(what: &str) -> String {
     }
 }
 
-/// The table, if it is of this ABI and this mail2fa version.
+/// The table's functions, if it is of this ABI and this mail2fa version
+/// and has every function.
 ///
 /// # Safety
-/// `table` is NULL or points to a table that lives for the rest of the
-/// process and begins as every ABI's does (`abi_version`, `version`).
-pub(crate) unsafe fn check_table(table: *const Table) -> Result<&'static Table, String> {
-    // SAFETY: per the contract; only the first field is read before the
-    // ABI is known.
-    let Some(table) = (unsafe { table.as_ref() }) else {
+/// `table` is NULL or points to a table that lives as long as the object
+/// that holds it and begins as every ABI's does (`abi_version`, `version`).
+pub(crate) unsafe fn check_table(table: *const Table) -> Result<Functions, String> {
+    if table.is_null() {
         return Err("its entry point gave no table".into());
-    };
-    if table.abi_version != ABI_VERSION {
+    }
+    // SAFETY: the first field of every ABI; no reference to a `Table` is
+    // made before the ABI is known to be this one.
+    let abi_version = unsafe { core::ptr::addr_of!((*table).abi_version).read() };
+    if abi_version != ABI_VERSION {
         return Err(format!(
-            "it speaks the plugin interface {}, this library {ABI_VERSION}; install the {PACKAGE} \
-             package of the same version as the library",
-            table.abi_version
+            "it speaks the plugin interface {abi_version}, this library {ABI_VERSION}; install \
+             the {PACKAGE} package of the same version as the library"
         ));
     }
+    // SAFETY: a table of this ABI, per the contract.
+    let table = unsafe { &*table };
     let ours = &VERSION[..VERSION.len() - 1];
     let theirs = if table.version.is_null() {
         "(none)".to_owned()
@@ -294,46 +228,22 @@ pub(crate) unsafe fn check_table(table: *const Table) -> Result<&'static Table, 
              package of version {ours}"
         ));
     }
-    Ok(table)
+    Functions::of(table).map_err(|missing| {
+        format!(
+            "its table has no function `{missing}`: install the {PACKAGE} package of version \
+             {ours}"
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
-    use super::super::abi::{Bytes, Failure, Options, RecordSink, TextSink};
+    use super::super::fake;
+    use super::super::locate::mapped_file;
+    use super::super::locate::tests::scratch;
     use super::*;
-
-    /// A fresh directory (mode 0755) under the system's temporary one,
-    /// removed with its contents on drop.
-    struct Scratch(PathBuf);
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    impl core::ops::Deref for Scratch {
-        type Target = PathBuf;
-
-        fn deref(&self) -> &PathBuf {
-            &self.0
-        }
-    }
-
-    fn scratch(name: &str) -> Scratch {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mail2fa-plugin-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch(dir)
-    }
 
     /// A plugin file holding `bytes`, of `mode`.
     fn plugin_file(dir: &Path, mode: u32, bytes: &[u8]) -> PathBuf {
@@ -430,97 +340,13 @@ mod tests {
     }
 
     #[test]
-    fn the_search_path_is_beside_this_object_then_the_built_in_directory() {
-        let dirs = search_path();
-        // The test program is a main program: its directory, as the kernel
-        // knows it (never argv[0]).
-        let exe = std::env::current_exe().unwrap();
-        assert_eq!(dirs[0], exe.parent().unwrap().join("mail2fa"));
-        assert_eq!(dirs.last().unwrap(), Path::new(BUILT_IN_DIR));
-        assert!(dirs.iter().all(|dir| dir.is_absolute()));
-    }
-
-    // A table of this ABI with functions that are never called: for the
-    // checks of its version fields.
-    unsafe extern "C" fn open(
-        _: Bytes,
-        _: *const Options,
-        _: *mut *mut c_void,
-        _: *mut Failure,
-    ) -> u32 {
-        unreachable!()
-    }
-    unsafe extern "C" fn close(_: *mut c_void) {}
-    unsafe extern "C" fn load(
-        _: *const c_void,
-        _: Bytes,
-        _: RecordSink,
-        _: *mut c_void,
-        _: *mut Failure,
-    ) -> u32 {
-        unreachable!()
-    }
-    unsafe extern "C" fn load_many(
-        _: *const c_void,
-        _: *const Bytes,
-        _: usize,
-        _: RecordSink,
-        _: *mut c_void,
-        _: *mut Failure,
-    ) -> u32 {
-        unreachable!()
-    }
-    #[allow(clippy::too_many_arguments)]
-    unsafe extern "C" fn compare_and_swap(
-        _: *const c_void,
-        _: Bytes,
-        _: *const u64,
-        _: *const Bytes,
-        _: u8,
-        _: *mut u8,
-        _: *mut u64,
-        _: *mut Failure,
-    ) -> u32 {
-        unreachable!()
-    }
-    unsafe extern "C" fn scan(
-        _: *const c_void,
-        _: *const Bytes,
-        _: usize,
-        _: RecordSink,
-        _: *mut c_void,
-        _: *mut Failure,
-    ) -> u32 {
-        unreachable!()
-    }
-    unsafe extern "C" fn scrub(_: *const c_void, _: *mut Failure) -> u32 {
-        unreachable!()
-    }
-    unsafe extern "C" fn plan(_: Bytes, _: TextSink, _: *mut c_void, _: *mut Failure) -> u32 {
-        unreachable!()
-    }
-
-    fn table(abi_version: u32, version: &'static CStr) -> &'static Table {
-        Box::leak(Box::new(Table {
-            abi_version,
-            version: version.as_ptr(),
-            open,
-            close,
-            load,
-            load_many,
-            compare_and_swap,
-            scan,
-            scrub,
-            plan,
-        }))
-    }
-
-    #[test]
-    fn a_plugin_of_another_version_is_refused_naming_both() {
+    fn a_table_of_another_version_or_incomplete_is_refused_naming_both() {
         let ours = env!("CARGO_PKG_VERSION");
-        let other = table(ABI_VERSION, c"0.0.1-other");
-        // SAFETY: a leaked table, alive for the rest of the test program.
-        let problem = unsafe { check_table(other) }.unwrap_err();
+        let mut other = fake::table();
+        other.version = c"0.0.1-other".as_ptr();
+        // SAFETY: a live table, not moved during the call (as every one
+        // below).
+        let problem = unsafe { check_table(&other) }.unwrap_err();
         assert!(problem.contains("mail2fa 0.0.1-other"), "{problem}");
         assert!(
             problem.contains(&format!("this library is mail2fa {ours}")),
@@ -528,18 +354,122 @@ mod tests {
         );
         assert!(problem.contains(PACKAGE), "{problem}");
 
-        let other_abi = table(ABI_VERSION + 1, c"0.0.1-other");
+        let mut other_abi = fake::table();
+        other_abi.abi_version = ABI_VERSION + 1;
         // SAFETY: as above.
-        let problem = unsafe { check_table(other_abi) }.unwrap_err();
+        let problem = unsafe { check_table(&other_abi) }.unwrap_err();
         assert!(problem.contains("plugin interface 2"), "{problem}");
 
         // SAFETY: NULL is refused without being read.
         assert!(unsafe { check_table(core::ptr::null()) }.is_err());
 
-        let version = CStr::from_bytes_with_nul(VERSION.as_bytes()).unwrap();
-        let same = table(ABI_VERSION, version);
+        type Remove = fn(&mut Table);
+        let missing: [(&str, Remove); 8] = [
+            ("open", |t| t.open = None),
+            ("close", |t| t.close = None),
+            ("load", |t| t.load = None),
+            ("load_many", |t| t.load_many = None),
+            ("compare_and_swap", |t| t.compare_and_swap = None),
+            ("scan", |t| t.scan = None),
+            ("scrub", |t| t.scrub = None),
+            ("plan", |t| t.plan = None),
+        ];
+        for (name, remove) in missing {
+            let mut incomplete = fake::table();
+            remove(&mut incomplete);
+            // SAFETY: as above.
+            let problem = unsafe { check_table(&incomplete) }.unwrap_err();
+            assert!(
+                problem.contains(&format!("no function `{name}`")),
+                "{problem}"
+            );
+        }
+
+        let same = fake::table();
         // SAFETY: as above.
-        let accepted = unsafe { check_table(same) }.unwrap();
-        assert!(core::ptr::eq(accepted, same));
+        let accepted = unsafe { check_table(&same) }.unwrap();
+        assert_eq!(accepted.load as usize, same.load.unwrap() as usize);
+    }
+
+    /// A C shared object in `dir` whose entry point gives a table of
+    /// `abi`, `version` and functions (never called), or that has no entry
+    /// point; `None` without a C compiler.
+    fn c_plugin(dir: &Path, abi: u32, version: &str, entry: bool) -> Option<PathBuf> {
+        let source = dir.join("plugin.c");
+        let symbol = if entry {
+            "m2fa_postgres_plugin_v1"
+        } else {
+            "something_else"
+        };
+        std::fs::write(
+            &source,
+            format!(
+                "struct table {{ unsigned abi; const char *version; void (*f[8])(void); }};\n\
+                 static void nothing(void) {{}}\n\
+                 static const struct table table = {{ {abi}u, \"{version}\", \
+                 {{ nothing, nothing, nothing, nothing, nothing, nothing, nothing, nothing }} }};\n\
+                 const struct table *{symbol}(void) {{ return &table; }}\n"
+            ),
+        )
+        .unwrap();
+        // A new file each time (as a package upgrade makes), then renamed.
+        let built = dir.join("new.so");
+        let status = std::process::Command::new("cc")
+            .args(["-shared", "-fPIC", "-o"])
+            .arg(&built)
+            .arg(&source)
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            _ => {
+                println!("SKIPPED: needs a C compiler (cc)");
+                return None;
+            }
+        }
+        std::fs::set_permissions(&built, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = dir.join(FILE_NAME);
+        std::fs::rename(&built, &path).unwrap();
+        Some(path)
+    }
+
+    /// Whether the object at `path` is loaded in this process.
+    fn loaded(path: &Path) -> bool {
+        let mut name = path.as_os_str().as_bytes().to_vec();
+        name.push(0);
+        // SAFETY: a NUL-terminated path.
+        unsafe { still_loaded(&name) }
+    }
+
+    #[test]
+    fn a_refused_plugin_is_unloaded_and_a_corrected_one_loaded_by_the_next_call() {
+        let dir = scratch("reload");
+        let ours = &VERSION[..VERSION.len() - 1];
+        let dirs = [dir.to_path_buf()];
+        let cases = [
+            (ABI_VERSION + 1, ours, true, "plugin interface"),
+            (ABI_VERSION, "0.0.1-old", true, "mail2fa 0.0.1-old"),
+            (ABI_VERSION, ours, false, "no m2fa_postgres_plugin_v1"),
+        ];
+        for (abi, version, entry, wanted) in cases {
+            let Some(path) = c_plugin(&dir, abi, version, entry) else {
+                return;
+            };
+            let message = load_from(&dirs).unwrap_err().to_string();
+            assert!(message.contains(wanted), "{message}");
+            // Unloaded: nothing to restart.
+            assert!(!loaded(&path), "{message}");
+            assert!(!message.contains("restart"), "{message}");
+        }
+        let Some(path) = c_plugin(&dir, ABI_VERSION, ours, true) else {
+            return;
+        };
+        let functions = load_from(&dirs).unwrap();
+        assert!(loaded(&path));
+        // The corrected object's table, not a stale one: its functions are
+        // in the object now loaded from `path`.
+        let maps = std::fs::read("/proc/self/maps").unwrap();
+        let address = functions.open as usize;
+        let held = mapped_file(&maps, address);
+        assert_eq!(held.as_deref(), Some(path.as_path()), "{address:x}");
     }
 }

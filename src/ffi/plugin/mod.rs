@@ -9,10 +9,10 @@
 //!   the two objects (checked: the same ABI and the same mail2fa version);
 //! * `export` (feature `postgres-plugin-export`, built into the plugin by
 //!   plugins/postgres): the plugin's entry point, `m2fa_postgres_plugin_v1`;
-//! * `loader` and `store` (feature `postgres-plugin`, the C library):
-//!   where the plugin is looked for and who must control it, loading it
-//!   once per process, and the [`Store`](crate::store::Store) over its
-//!   table.
+//! * `locate`, `loader` and `store` (feature `postgres-plugin`, the C
+//!   library): where the plugin is looked for and who must control it,
+//!   loading it once per process and checking its table, and the
+//!   [`Store`](crate::store::Store) over its functions.
 //!
 //! Rust programs with the `postgres` feature (the operator's tool) link
 //! `PostgresStore` directly; where both features are on, the C library's
@@ -24,8 +24,12 @@
 pub(crate) mod abi;
 #[cfg(feature = "postgres-plugin-export")]
 mod export;
+#[cfg(all(test, feature = "postgres-plugin"))]
+mod fake;
 #[cfg(feature = "postgres-plugin")]
 mod loader;
+#[cfg(feature = "postgres-plugin")]
+mod locate;
 #[cfg(feature = "postgres-plugin")]
 mod store;
 

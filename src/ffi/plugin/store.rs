@@ -10,7 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use zeroize::Zeroizing;
 
-use super::abi::{Bytes, Failure, Options, Record, STATUS_OK, Table, error_of};
+use super::abi::{Bytes, Failure, Functions, Options, Record, STATUS_OK, error_of};
 use super::loader::{PluginError, plugin};
 use crate::store::{CasOutcome, ScannedRecord, Store, StoreError, Versioned};
 
@@ -34,8 +34,8 @@ pub(crate) struct PostgresOptions {
 impl Default for PostgresOptions {
     fn default() -> Self {
         Self {
-            max_connections: 4,
-            timeout: std::time::Duration::from_secs(5),
+            max_connections: super::abi::DEFAULT_MAX_CONNECTIONS,
+            timeout: std::time::Duration::from_secs(super::abi::DEFAULT_TIMEOUT_SECS),
             create: false,
         }
     }
@@ -43,12 +43,12 @@ impl Default for PostgresOptions {
 
 /// A store opened by the plugin: its handle and table. Closed on drop.
 pub(crate) struct PluginStore {
-    table: &'static Table,
+    functions: &'static Functions,
     handle: NonNull<c_void>,
 }
 
 // SAFETY: the handle is a `PostgresStore` of the plugin, which is Send and
-// Sync (a pool shared by threads); the table is static and immutable.
+// Sync (a pool shared by threads); the functions are static and immutable.
 unsafe impl Send for PluginStore {}
 // SAFETY: as above.
 unsafe impl Sync for PluginStore {}
@@ -62,7 +62,7 @@ impl core::fmt::Debug for PluginStore {
 impl Drop for PluginStore {
     fn drop(&mut self) {
         // SAFETY: the handle `open` made, closed once.
-        unsafe { (self.table.close)(self.handle.as_ptr()) };
+        unsafe { (self.functions.close)(self.handle.as_ptr()) };
     }
 }
 
@@ -75,7 +75,16 @@ pub(crate) fn open_postgres(
     conninfo: &str,
     options: &PostgresOptions,
 ) -> Result<PluginStore, OpenError> {
-    let table = plugin().map_err(OpenError::Plugin)?;
+    let functions = plugin().map_err(OpenError::Plugin)?;
+    open_with(functions, conninfo, options)
+}
+
+/// [`open_postgres`] with the plugin's functions.
+fn open_with(
+    functions: &'static Functions,
+    conninfo: &str,
+    options: &PostgresOptions,
+) -> Result<PluginStore, OpenError> {
     let options = Options {
         max_connections: options.max_connections,
         timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
@@ -85,7 +94,7 @@ pub(crate) fn open_postgres(
     let mut failure = FailureText::default();
     // SAFETY: every pointer is live for the call; the table is checked.
     let status = unsafe {
-        (table.open)(
+        (functions.open)(
             Bytes::of(conninfo.as_bytes()),
             &options,
             &mut handle,
@@ -98,7 +107,7 @@ pub(crate) fn open_postgres(
             "the PostgreSQL plugin opened no store".into(),
         ))
     })?;
-    Ok(PluginStore { table, handle })
+    Ok(PluginStore { functions, handle })
 }
 
 /// The connection string checked as `PostgresStore::plan` does (without
@@ -108,12 +117,16 @@ pub(crate) fn open_postgres(
 /// [`StoreError::Backend`]: the plugin is missing or refused (its message
 /// says which and what to install), or the string does not parse.
 pub(crate) fn plan_and_redact(conninfo: &str) -> Result<String, StoreError> {
-    let table = plugin()?;
-    let mut redacted = String::new();
+    plan_with(plugin()?, conninfo)
+}
+
+/// [`plan_and_redact`] with the plugin's functions.
+fn plan_with(functions: &Functions, conninfo: &str) -> Result<String, StoreError> {
+    let mut redacted = Text::default();
     let mut failure = FailureText::default();
     // SAFETY: every pointer is live for the call; the sink copies.
     let status = unsafe {
-        (table.plan)(
+        (functions.plan)(
             Bytes::of(conninfo.as_bytes()),
             receive_text,
             (&raw mut redacted).cast(),
@@ -121,7 +134,20 @@ pub(crate) fn plan_and_redact(conninfo: &str) -> Result<String, StoreError> {
         )
     };
     failure.result(status)?;
-    Ok(redacted)
+    // No redacted string is not an empty one: "" would let a password in
+    // the string pass the configuration's check.
+    match redacted {
+        Text {
+            text,
+            received: 1,
+            broken: false,
+        } => Ok(text),
+        _ => Err(StoreError::Backend(
+            "the PostgreSQL plugin checked the connection string but did not hand back its \
+             redacted form once"
+                .into(),
+        )),
+    }
 }
 
 /// Why a store could not be opened through the plugin.
@@ -142,11 +168,21 @@ impl From<OpenError> for StoreError {
     }
 }
 
+/// What a [`TextSink`](super::abi::TextSink) collects.
+#[derive(Default)]
+struct Text {
+    text: String,
+    /// How many times the sink was called.
+    received: u32,
+    /// Bytes that could not be read (NULL with a length), or a panic.
+    broken: bool,
+}
+
 /// A call's failure: the text the plugin sends, and the [`Failure`] that
 /// points to it.
 #[derive(Default)]
 struct FailureText {
-    text: String,
+    text: Text,
     failure: Option<Failure>,
 }
 
@@ -167,22 +203,29 @@ impl FailureText {
             return Ok(());
         }
         let attempts = self.failure.map_or(0, |failure| failure.attempts);
-        Err(error_of(status, self.text, attempts))
+        Err(error_of(status, self.text.text, attempts))
     }
 }
 
-/// The [`TextSink`](super::abi::TextSink): appends to the `String` behind
+/// The [`TextSink`](super::abi::TextSink): appends to the [`Text`] behind
 /// `context`.
 ///
 /// # Safety
-/// `context` is a live `String`; `text` is valid for the call.
+/// `context` is a live [`Text`]; `text` is valid for the call.
 unsafe extern "C" fn receive_text(context: *mut c_void, text: Bytes) {
-    // A panic must not unwind into the plugin: at worst the text is lost.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    // SAFETY: per the contract.
+    let target = unsafe { &mut *context.cast::<Text>() };
+    target.received = target.received.saturating_add(1);
+    // A panic must not unwind into the plugin.
+    let copied = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: per the contract.
-        let (target, text) = unsafe { (&mut *context.cast::<String>(), text.as_slice()) };
-        target.push_str(&String::from_utf8_lossy(text));
+        let text = unsafe { text.as_slice() }?;
+        target.text.push_str(&String::from_utf8_lossy(text));
+        Some(())
     }));
+    if !matches!(copied, Ok(Some(()))) {
+        target.broken = true;
+    }
 }
 
 /// A record as the plugin answered it: its key, and the record if found.
@@ -192,7 +235,8 @@ type Answered = (Vec<u8>, Option<Versioned>);
 #[derive(Default)]
 struct Records {
     records: Vec<Answered>,
-    /// A panic while copying one (no memory): the answer is incomplete.
+    /// A record that could not be read (NULL with a length), or a panic
+    /// while copying one: the answer is incomplete.
     broken: bool,
 }
 
@@ -205,17 +249,25 @@ unsafe extern "C" fn receive_record(context: *mut c_void, record: *const Record)
     // SAFETY: per the contract.
     let records = unsafe { &mut *context.cast::<Records>() };
     let copied = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: per the contract.
-        let record = unsafe { &*record };
+        // SAFETY: per the contract (NULL is no record).
+        let record = unsafe { record.as_ref() }?;
         // SAFETY: borrowed for this call, copied now.
-        let (key, value) = unsafe { (record.key.as_slice(), record.value.as_slice()) };
-        let versioned = (record.found != 0).then(|| Versioned {
-            version: record.version,
-            bytes: Zeroizing::new(value.to_vec()),
-        });
+        let key = unsafe { record.key.as_slice() }?;
+        #[cfg(test)]
+        super::fake::panic_on(key);
+        let versioned = match record.found {
+            0 => None,
+            1 => Some(Versioned {
+                version: record.version,
+                // SAFETY: as the key.
+                bytes: Zeroizing::new(unsafe { record.value.as_slice() }?.to_vec()),
+            }),
+            _ => return None,
+        };
         records.records.push((key.to_vec(), versioned));
+        Some(())
     }));
-    if copied.is_err() {
+    if !matches!(copied, Ok(Some(()))) {
         records.broken = true;
     }
 }
@@ -233,7 +285,7 @@ impl PluginStore {
         failure.result(status)?;
         if records.broken {
             return Err(StoreError::Backend(
-                "a record from the PostgreSQL plugin could not be copied".into(),
+                "the PostgreSQL plugin handed over a record that could not be read".into(),
             ));
         }
         Ok(records.records)
@@ -251,7 +303,7 @@ impl PluginStore {
         let mut failure = FailureText::default();
         // SAFETY: every pointer is live for the call.
         let status = unsafe {
-            (self.table.compare_and_swap)(
+            (self.functions.compare_and_swap)(
                 self.handle.as_ptr(),
                 Bytes::of(key),
                 expected
@@ -265,11 +317,14 @@ impl PluginStore {
             )
         };
         failure.result(status)?;
-        Ok(if stored != 0 {
-            CasOutcome::Stored { version }
-        } else {
-            CasOutcome::Conflict
-        })
+        match stored {
+            1 => Ok(CasOutcome::Stored { version }),
+            0 => Ok(CasOutcome::Conflict),
+            other => Err(StoreError::Backend(format!(
+                "the PostgreSQL plugin answered a compare-and-swap with an unknown outcome \
+                 ({other})"
+            ))),
+        }
     }
 }
 
@@ -291,12 +346,40 @@ fn in_order(keys: &[&[u8]], records: Vec<Answered>) -> Result<Vec<Option<Version
     Ok(records.into_iter().map(|(_, record)| record).collect())
 }
 
+/// The records of a scan, if they are what was asked: at most `limit`,
+/// each found, keys strictly ascending and after `after`.
+fn scanned(
+    after: Option<&[u8]>,
+    limit: usize,
+    records: Vec<Answered>,
+) -> Result<Vec<ScannedRecord>, StoreError> {
+    let wrong = |what: &str| {
+        StoreError::Backend(format!("the PostgreSQL plugin answered a scan with {what}"))
+    };
+    if records.len() > limit {
+        return Err(wrong(&format!(
+            "{} records for at most {limit}",
+            records.len()
+        )));
+    }
+    let mut scanned: Vec<ScannedRecord> = Vec::with_capacity(records.len());
+    for (key, record) in records {
+        let previous = scanned.last().map(|(key, _)| key.as_slice()).or(after);
+        if previous.is_some_and(|previous| key.as_slice() <= previous) {
+            return Err(wrong("keys not in ascending order after the one asked"));
+        }
+        let record = record.ok_or_else(|| wrong("an empty record"))?;
+        scanned.push((key, record));
+    }
+    Ok(scanned)
+}
+
 impl Store for PluginStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
         let records = self.collect(|context, failure| {
             // SAFETY: every pointer is live for the call.
             unsafe {
-                (self.table.load)(
+                (self.functions.load)(
                     self.handle.as_ptr(),
                     Bytes::of(key),
                     receive_record,
@@ -313,7 +396,7 @@ impl Store for PluginStore {
         let records = self.collect(|context, failure| {
             // SAFETY: every pointer is live for the call.
             unsafe {
-                (self.table.load_many)(
+                (self.functions.load_many)(
                     self.handle.as_ptr(),
                     borrowed.as_ptr(),
                     borrowed.len(),
@@ -345,11 +428,12 @@ impl Store for PluginStore {
     }
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
+        let after_key = after;
         let after = after.map(Bytes::of);
         let records = self.collect(|context, failure| {
             // SAFETY: every pointer is live for the call.
             unsafe {
-                (self.table.scan)(
+                (self.functions.scan)(
                     self.handle.as_ptr(),
                     after
                         .as_ref()
@@ -361,20 +445,213 @@ impl Store for PluginStore {
                 )
             }
         })?;
-        records
-            .into_iter()
-            .map(|(key, record)| {
-                record.map(|record| (key, record)).ok_or_else(|| {
-                    StoreError::Backend("the PostgreSQL plugin listed an empty record".into())
-                })
-            })
-            .collect()
+        scanned(after_key, limit, records)
     }
 
     fn scrub(&self) -> Result<(), StoreError> {
         let mut failure = FailureText::default();
         // SAFETY: every pointer is live for the call.
-        let status = unsafe { (self.table.scrub)(self.handle.as_ptr(), failure.as_failure()) };
+        let status = unsafe { (self.functions.scrub)(self.handle.as_ptr(), failure.as_failure()) };
         failure.result(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::abi::{
+        STATUS_BACKEND, STATUS_CONTENTION, STATUS_PANIC, STATUS_TOO_LARGE, STATUS_UNSUPPORTED,
+    };
+    use super::super::fake::{self, Fake, PANIC_KEY, Wrong};
+    use super::*;
+
+    /// A store over the fake plugin holding `records`, answering `wrong`.
+    fn fake_store(records: &[(&[u8], &[u8])], wrong: Wrong) -> PluginStore {
+        let handle = NonNull::new(fake::handle(Fake::new(records, wrong))).unwrap();
+        PluginStore {
+            functions: fake::functions(),
+            handle,
+        }
+    }
+
+    /// The backend error's text.
+    fn backend(result: Result<impl core::fmt::Debug, StoreError>) -> String {
+        match result {
+            Err(StoreError::Backend(text)) => text,
+            other => panic!("not a backend error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn honest_answers_come_through() {
+        let store = fake_store(&[(b"a", b"1"), (b"b", b"2"), (b"c", b"3")], Wrong::Nothing);
+        let loaded = store.load(b"b").unwrap().unwrap();
+        assert_eq!((loaded.version, loaded.bytes.as_slice()), (1, &b"2"[..]));
+        assert!(store.load(b"zz").unwrap().is_none());
+        let many = store.load_many(&[b"c", b"none", b"a"]).unwrap();
+        let versions: Vec<Option<u64>> =
+            many.iter().map(|r| r.as_ref().map(|r| r.version)).collect();
+        assert_eq!(versions, [Some(1), None, Some(1)]);
+        assert!(store.load_many(&[]).unwrap().is_empty());
+        let keys: Vec<Vec<u8>> = store
+            .scan(Some(b"a"), 5)
+            .unwrap()
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(keys, [b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(store.scan(None, 1).unwrap().len(), 1);
+        store.scrub().unwrap();
+    }
+
+    #[test]
+    fn load_many_answering_other_records_is_an_error_never_no_record() {
+        let keys: [&[u8]; 2] = [b"a", b"b"];
+        for wrong in [Wrong::Fewer, Wrong::More, Wrong::Reordered] {
+            let store = fake_store(&[(b"a", b"1"), (b"b", b"2")], wrong);
+            let text = backend(store.load_many(&keys));
+            assert!(text.contains("records for 2 keys"), "{wrong:?}: {text}");
+            // `load` too: one key, no record or two.
+            if wrong != Wrong::Reordered {
+                let text = backend(store.load(b"a"));
+                assert!(text.contains("for 1 keys"), "{wrong:?}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_is_an_error() {
+        for wrong in [Wrong::NullKey, Wrong::FoundTwo] {
+            let store = fake_store(&[(b"a", b"1")], wrong);
+            let text = backend(store.load_many(&[b"a"]));
+            assert!(text.contains("could not be read"), "{wrong:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_record_sink_is_an_error() {
+        let store = fake_store(&[(PANIC_KEY, b"1")], Wrong::Nothing);
+        let text = backend(store.load(PANIC_KEY));
+        assert!(text.contains("could not be read"), "{text}");
+    }
+
+    #[test]
+    fn statuses_are_mapped_exactly_and_an_unknown_one_is_a_backend_error() {
+        let cases: [(u32, StoreError); 6] = [
+            (
+                STATUS_BACKEND,
+                StoreError::Backend("scripted failure".into()),
+            ),
+            (STATUS_CONTENTION, StoreError::Contention { attempts: 3 }),
+            (STATUS_TOO_LARGE, StoreError::TooLarge),
+            (STATUS_UNSUPPORTED, StoreError::Unsupported),
+            (
+                STATUS_PANIC,
+                StoreError::Backend("the PostgreSQL plugin failed (a panic)".into()),
+            ),
+            (
+                77,
+                StoreError::Backend("the PostgreSQL plugin answered an unknown status (77)".into()),
+            ),
+        ];
+        for (status, error) in cases {
+            let store = fake_store(&[(b"a", b"1")], Wrong::Status(status));
+            assert_eq!(store.load(b"a").unwrap_err(), error);
+            assert_eq!(store.load_many(&[b"a"]).unwrap_err(), error);
+            assert_eq!(
+                store.compare_and_swap(b"a", Some(1), None).unwrap_err(),
+                error
+            );
+            assert_eq!(store.scan(None, 10).unwrap_err(), error);
+            assert_eq!(store.scrub().unwrap_err(), error);
+        }
+    }
+
+    #[test]
+    fn compare_and_swap_outcomes_are_mapped_exactly() {
+        let store = fake_store(&[(b"a", b"1")], Wrong::Nothing);
+        assert_eq!(
+            store.compare_and_swap(b"a", Some(1), Some(b"2")).unwrap(),
+            CasOutcome::Stored { version: 2 }
+        );
+        assert_eq!(
+            store.compare_and_swap(b"a", Some(1), Some(b"3")).unwrap(),
+            CasOutcome::Conflict
+        );
+        assert_eq!(
+            store
+                .compare_and_swap_relaxed(b"new", None, Some(b"x"))
+                .unwrap(),
+            CasOutcome::Stored { version: 1 }
+        );
+        assert_eq!(
+            store.compare_and_swap(b"new", Some(1), None).unwrap(),
+            CasOutcome::Stored { version: 2 }
+        );
+        assert!(store.load(b"new").unwrap().is_none());
+
+        let answers = [(0, Ok(CasOutcome::Conflict)), (2, Err(())), (255, Err(()))];
+        for (stored, expected) in answers {
+            let lying = fake_store(&[], Wrong::CasStored(stored));
+            let outcome = lying.compare_and_swap(b"a", None, Some(b"1"));
+            match expected {
+                Ok(expected) => assert_eq!(outcome.unwrap(), expected),
+                Err(()) => assert!(
+                    backend(outcome).contains(&format!("unknown outcome ({stored})")),
+                    "{stored}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_answering_other_records_is_an_error() {
+        let records: [(&[u8], &[u8]); 3] = [(b"a", b"1"), (b"b", b"2"), (b"c", b"3")];
+        let cases = [
+            (Wrong::ScanTooMany, 2, "3 records for at most 2"),
+            (Wrong::ScanDescending, 3, "not in ascending order"),
+            (Wrong::ScanEmpty, 3, "an empty record"),
+        ];
+        for (wrong, limit, wanted) in cases {
+            let text = backend(fake_store(&records, wrong).scan(None, limit));
+            assert!(text.contains(wanted), "{wrong:?}: {text}");
+        }
+        let text = backend(fake_store(&records, Wrong::ScanIncludingAfter).scan(Some(b"a"), 3));
+        assert!(text.contains("after the one asked"), "{text}");
+        // Honest, the same scans pass.
+        assert_eq!(
+            fake_store(&records, Wrong::Nothing)
+                .scan(Some(b"a"), 3)
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn plan_must_hand_back_the_redacted_string_exactly_once() {
+        let functions = fake::functions();
+        assert_eq!(plan_with(functions, "host=db").unwrap(), "host=db");
+        for conninfo in ["silent", "twice"] {
+            let text = backend(plan_with(functions, conninfo));
+            assert!(text.contains("did not hand back"), "{conninfo}: {text}");
+        }
+        assert_eq!(
+            plan_with(functions, "refuse").unwrap_err(),
+            StoreError::Backend("scripted failure".into())
+        );
+    }
+
+    #[test]
+    fn open_gives_a_store_or_the_plugins_error() {
+        let functions = fake::functions();
+        let options = PostgresOptions::default();
+        let store = open_with(functions, "host=db", &options).unwrap();
+        assert!(store.load(b"a").unwrap().is_none());
+        match open_with(functions, "refuse", &options) {
+            Err(OpenError::Store(error)) => {
+                assert_eq!(error, StoreError::Backend("scripted failure".into()));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
