@@ -14,9 +14,12 @@
 //!
 //! Who: the file, and every directory above it up to `/`, must belong to
 //! root or to this process's effective user and must not be writable by
-//! group or others (a shared directory such as `/tmp`, sticky or not, is
-//! refused): nobody else can put another file in its place between the
-//! check and the load.
+//! group or others: nobody else can put another file in its place between
+//! the check and the load. One exception, above the plugin's own
+//! directory: a sticky directory (as `/tmp`, mode 1777) may be writable by
+//! others, since they cannot rename or remove what they do not own there,
+//! and the directory below it is checked in turn. The plugin's own
+//! directory is never one others may write to, sticky or not.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -110,9 +113,17 @@ pub(crate) fn check_controlled(file: &Path) -> Result<(), String> {
     // From `/` down: the highest directory others control is the one to
     // report, as fixing one below it would not be enough.
     let dirs: Vec<&Path> = file.ancestors().skip(1).collect();
+    let own = file.parent();
     for dir in dirs.into_iter().rev() {
         let meta = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mode = meta.permissions().mode();
+        if mode & 0o1000 != 0 && Some(dir) != own {
+            // Sticky, above the plugin's directory: its owner is checked,
+            // the write bits are not (the next directory down is).
+            check_owner_and_mode(&meta, dir, 0)
+                .map_err(|problem| format!("its directory {} {problem}", dir.display()))?;
+            continue;
+        }
         if mode & 0o1002 == 0o1002 {
             return Err(format!(
                 "it is below {}, a directory everybody may write to (mode {:04o}); install it \
@@ -151,9 +162,8 @@ pub(crate) mod tests {
         }
     }
 
-    /// A fresh directory beside the test program (not in the system's
-    /// temporary directory, which everybody may write to and which the
-    /// loader refuses for that), whose every ancestor passes the checks.
+    /// A fresh directory beside the test program, whose every ancestor
+    /// passes the checks.
     pub(crate) fn scratch(name: &str) -> Scratch {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let exe = std::env::current_exe().unwrap();
@@ -203,9 +213,16 @@ pub(crate) mod tests {
             );
         }
 
-        // Sticky, as /tmp: still refused, with another fix than chmod.
+        // Sticky, as /tmp, above a directory of ours: others cannot move
+        // what is below it, so it is accepted.
         std::fs::set_permissions(&*top, std::fs::Permissions::from_mode(0o1777)).unwrap();
-        let problem = check_controlled(&file).unwrap_err();
+        assert_eq!(check_controlled(&file), Ok(()));
+        // As the plugin's own directory, sticky or not: refused, with
+        // another fix than chmod.
+        let direct = top.join("libmail2fa-postgres.so");
+        std::fs::write(&direct, b"not loaded").unwrap();
+        std::fs::set_permissions(&direct, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let problem = check_controlled(&direct).unwrap_err();
         assert!(
             problem.contains(&format!("below {}", top.display())),
             "{problem}"
