@@ -25,8 +25,9 @@
 #
 # One build of each artefact with Cargo.toml's `dist` profile (fat LTO,
 # opt-level "z", the login path's crates at opt-level 2-3;
-# scripts/build-integrations.sh runs scripts/build-capi.sh, then builds the
-# modules; then the tool, on the same compiled dependencies), staged
+# scripts/build-integrations.sh runs scripts/build-capi.sh — the C library
+# without PostgreSQL, then the plugin — and builds the modules; then the
+# tool, on the same compiled dependencies as the plugin), staged
 # trees under target/debian/stage/, and `dpkg-deb --root-owner-group
 # --build`: no debhelper, no cargo-deb. The templates, maintainer scripts and
 # units are in packaging/debian/. Version: Cargo.toml's, Debian revision -1.
@@ -36,7 +37,9 @@
 # Measured here (x86_64, 2 shared cores busy with other builds, crates
 # already downloaded, an empty CARGO_TARGET_DIR): 5 min 10 s, 3 min 1 s of
 # CPU (the library's build 3 min 13 s, the tool's 1 min 34 s); with the
-# release profile before: 6 min 8 s, 3 min 43 s of CPU.
+# release profile before: 6 min 8 s, 3 min 43 s of CPU. (Before the
+# PostgreSQL plugin, which adds one dist build of the mail2fa crate and a
+# fat-LTO link: see the CI log's step times.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 umask 022
