@@ -692,19 +692,6 @@ static int log_decision(const struct request *r, const m2fa_decision *decision,
     }
     if (m2fa_decision_reason(decision, &reason) != M2FA_OK)
         reason = UINT32_MAX;
-    int level;
-    if (*outcome == M2FA_OUTCOME_ALLOWED)
-        level = LOG_INFO;
-    else if (r->args.phase == PHASE_APP_PASSWORD && reason == M2FA_REASON_WRONG_PASSWORD)
-        level = LOG_DEBUG; /* not an application password at all: the usual case */
-    else
-        level = LOG_NOTICE;
-    /* The usual case is logged only with the debug argument: every login
-     * that is not made with an application password passes here, and a
-     * line per login that says nothing happened is a syslog message (a
-     * send to /dev/log) of its own for each. */
-    if (level == LOG_DEBUG && !r->args.debug)
-        return 0;
     char audit[512], *big = NULL;
     const char *shown = audit;
     size_t needed = 0;
@@ -715,6 +702,13 @@ static int log_decision(const struct request *r, const m2fa_decision *decision,
     else if (st != M2FA_OK)
         shown = "(no audit line)";
 
+    int level;
+    if (*outcome == M2FA_OUTCOME_ALLOWED)
+        level = LOG_INFO;
+    else if (r->args.phase == PHASE_APP_PASSWORD && reason == M2FA_REASON_WRONG_PASSWORD)
+        level = LOG_DEBUG; /* not an application password at all: the usual case */
+    else
+        level = LOG_NOTICE;
     char protocol[64];
     printable(protocol, sizeof protocol, r->protocol_name);
     pam_syslog(r->pamh, LOG_AUTHPRIV | level,
