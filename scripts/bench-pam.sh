@@ -61,7 +61,13 @@ started=$(date +%s)
 # The module and the C library (release), the operator tool, the driver.
 bash scripts/build-integrations.sh >/dev/null
 # The tool in the same profile as the modules: the dependencies built once.
-cargo rustc --quiet --profile dist --features cli --bin mail2fa
+# The same invocation as scripts/build-debs.sh's (its link arguments too), so
+# that one of them reuses the other's tool instead of linking it again.
+relr=()
+if readelf -d target/capi/lib/libmail2fa.so | grep -q '(RELR)'; then
+  relr=(-C link-arg=-Wl,-z,pack-relative-relocs)
+fi
+cargo rustc --quiet --profile dist --locked --features cli --bin mail2fa -- "${relr[@]}"
 tool="${CARGO_TARGET_DIR:-target}/dist/mail2fa"
 case "$tool" in /*) ;; *) tool="$PWD/$tool" ;; esac
 module="$PWD/target/integrations/pam_mail2fa.so"

@@ -59,8 +59,11 @@ arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 maintainer="mail2fa developers <mail2fa@example.org>"
 # The date of the last commit: the same tree gives the same changelog.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
-date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
+# Exported only after the cargo builds: the cc crate's build scripts (SQLite,
+# ring) watch SOURCE_DATE_EPOCH, and a value the other builds of this tree
+# (tests, benchmarks) do not have would compile them again, every time.
+epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+date=$(date -u -R -d "@$epoch")
 
 templates=packaging/debian
 [ -f "$templates/$libpkg.control" ] || {
@@ -78,6 +81,7 @@ if readelf -d target/capi/lib/libmail2fa.so | grep -q '(RELR)'; then
   relr=(-C link-arg=-Wl,-z,pack-relative-relocs)
 fi
 cargo rustc --profile dist --locked --features cli --bin mail2fa -- "${relr[@]}"
+export SOURCE_DATE_EPOCH=$epoch
 
 out=target/debian
 stage="$out/stage"
