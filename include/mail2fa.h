@@ -1261,9 +1261,10 @@ m2fa_status m2fa_engine_open(const char *path,
 // from `mail2fa/` beside the library (or the module or program it is
 // linked into), else from the directory fixed at build time (by default
 // `/usr/lib/<multiarch>/mail2fa`); never from an environment variable.
-// The plugin and its directory must belong to root or to this process's
-// effective user and must not be writable by group or others, and it must
-// be of this library's version. Opened through a configuration file
+// The plugin and every directory above it must belong to root or to this
+// process's effective user and must not be writable by group or others (a
+// sticky directory such as /tmp only above a directory of theirs), and it
+// must be of this library's version. Opened through a configuration file
 // instead, `m2fa_engine_open_config_message` says what is wrong in words
 // (the paths looked at, the package to install, the fix).
 //
