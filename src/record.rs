@@ -96,6 +96,62 @@ pub fn encode(kind: u8, payload: &[u8]) -> Zeroizing<Vec<u8>> {
 /// [`RecordError`] for anything but an intact record of `kind` in a known
 /// format version.
 pub fn decode(bytes: &[u8], kind: u8) -> Result<&[u8], RecordError> {
+    decode_with(bytes, kind, Integrity::Compute)
+}
+
+/// Whether reading a record computes its integrity check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Integrity {
+    /// Compute it: bytes from a file, a database, a caller.
+    #[default]
+    Compute,
+    /// The store computed it over these very bytes when they were written
+    /// and has held them in process memory since ([`Store::load_many_vouched`]):
+    /// everything else is checked, the hash is not computed again.
+    ///
+    /// [`Store::load_many_vouched`]: crate::store::Store::load_many_vouched
+    Vouched,
+}
+
+impl Integrity {
+    /// [`Integrity::Vouched`] when `vouched`.
+    pub(crate) fn from_vouched(vouched: bool) -> Self {
+        if vouched {
+            Self::Vouched
+        } else {
+            Self::Compute
+        }
+    }
+}
+
+/// Whether `bytes` are an intact record of any kind in this format version:
+/// what a store that vouches for its records ([`Store::load_many_vouched`])
+/// checks once, when they are written.
+///
+/// [`Store::load_many_vouched`]: crate::store::Store::load_many_vouched
+pub(crate) fn is_intact(bytes: &[u8]) -> bool {
+    frame(bytes, Integrity::Compute).is_ok()
+}
+
+/// [`decode`], computing the integrity check or not as `integrity` says.
+pub(crate) fn decode_with(
+    bytes: &[u8],
+    kind: u8,
+    integrity: Integrity,
+) -> Result<&[u8], RecordError> {
+    let body = frame(bytes, integrity)?;
+    if bytes[5] != kind {
+        return Err(RecordError::WrongKind {
+            expected: kind,
+            found: bytes[5],
+        });
+    }
+    Ok(&body[HEADER_LEN..])
+}
+
+/// The header and the integrity check of a record of any kind: its bytes
+/// but the check.
+fn frame(bytes: &[u8], integrity: Integrity) -> Result<&[u8], RecordError> {
     if bytes.len() < HEADER_LEN + CHECK_LEN || &bytes[..4] != MAGIC {
         return Err(RecordError::NotARecord);
     }
@@ -107,16 +163,12 @@ pub fn decode(bytes: &[u8], kind: u8) -> Result<&[u8], RecordError> {
         return Err(RecordError::Length);
     }
     let (body, check) = bytes.split_at(bytes.len() - CHECK_LEN);
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(&check_of(body)[..], check)) {
+    if integrity == Integrity::Compute
+        && !bool::from(subtle::ConstantTimeEq::ct_eq(&check_of(body)[..], check))
+    {
         return Err(RecordError::Checksum);
     }
-    if bytes[5] != kind {
-        return Err(RecordError::WrongKind {
-            expected: kind,
-            found: bytes[5],
-        });
-    }
-    Ok(&body[HEADER_LEN..])
+    Ok(body)
 }
 
 /// Builds a payload field by field (big-endian integers, length-prefixed
@@ -316,6 +368,51 @@ mod tests {
         let mut longer = stored.to_vec();
         longer.push(0);
         assert_eq!(decode(&longer, 1), Err(RecordError::Length));
+    }
+
+    /// A record its store vouches for is read without computing the
+    /// checksum; its header, length and kind are still checked, and
+    /// `is_intact` (what the store checks on writing) catches what the
+    /// checksum catches.
+    #[test]
+    fn a_vouched_record_skips_only_the_checksum() {
+        let stored = encode(3, b"payload");
+        let last = stored.len() - 1;
+        let mut bad_check = stored.to_vec();
+        bad_check[last] ^= 0xff;
+        assert_eq!(decode(&bad_check, 3), Err(RecordError::Checksum));
+        assert!(!is_intact(&bad_check));
+        assert!(is_intact(&stored));
+        assert_eq!(
+            decode_with(&bad_check, 3, Integrity::Vouched),
+            Ok(&b"payload"[..])
+        );
+        assert_eq!(
+            decode_with(&stored, 4, Integrity::Vouched),
+            Err(RecordError::WrongKind {
+                expected: 4,
+                found: 3
+            })
+        );
+        let mut future = stored.to_vec();
+        future[4] = 2;
+        assert_eq!(
+            decode_with(&future, 3, Integrity::Vouched),
+            Err(RecordError::UnknownVersion(2))
+        );
+        assert_eq!(
+            decode_with(&stored[..last], 3, Integrity::Vouched),
+            Err(RecordError::Length)
+        );
+        assert_eq!(
+            decode_with(b"M2FA", 3, Integrity::Vouched),
+            Err(RecordError::NotARecord)
+        );
+        for i in 0..stored.len() {
+            let mut bad = stored.to_vec();
+            bad[i] ^= 0x04;
+            assert!(!is_intact(&bad), "byte {i}");
+        }
     }
 
     #[test]

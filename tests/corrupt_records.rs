@@ -6,7 +6,7 @@
 
 mod support;
 
-use mail2fa::engine::{AccountId, Engine};
+use mail2fa::engine::{AccountId, Credential, Engine, LoginRequest, Protocol};
 use mail2fa::record;
 use mail2fa::store::{CasOutcome, Store};
 use mail2fa::{Error, Totp};
@@ -93,8 +93,12 @@ fn truncated_or_flipped_record_fails_closed() {
         overwrite(&engine, &alice, &valid[..cut]);
         assert_fails_closed(&engine, &alice, &totp, &format!("cut at {cut}"));
     }
-    // One flipped bit anywhere: caught by the record check.
+    // One flipped bit anywhere: caught by the record check, also on the
+    // path where the in-memory store vouches for records it checked when
+    // they were written (`Store::load_many_vouched`): it never vouches for
+    // these.
     let t = NOW + 40 * PERIOD;
+    let imap = LoginRequest::new(Protocol::Imap, Credential::Password { correct: true });
     for i in 0..len {
         let mut flipped = valid.clone();
         flipped[i] ^= 0x10;
@@ -102,6 +106,10 @@ fn truncated_or_flipped_record_fails_closed() {
         assert!(
             engine.login(&alice, None, t).is_err(),
             "bit flipped in byte {i}"
+        );
+        assert!(
+            engine.authenticate(&alice, &imap, t).is_err(),
+            "bit flipped in byte {i}, authenticate"
         );
     }
     // The intact record reads again.

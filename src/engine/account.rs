@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::otp::{Algorithm, Digits, TotpConfig};
-use crate::record::{self, Reader, RecordError, Writer};
+use crate::record::{self, Integrity, Reader, RecordError, Writer};
 use crate::secret::Secret;
 
 use super::codes::{SALT_LEN, TAG_LEN};
@@ -293,7 +293,13 @@ impl Account {
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(record::decode(bytes, ACCOUNT_KIND)?);
+        Self::decode_with(bytes, Integrity::Compute)
+    }
+
+    /// [`Account::decode`], computing the integrity check as `integrity`
+    /// says.
+    pub(crate) fn decode_with(bytes: &[u8], integrity: Integrity) -> Result<Self> {
+        let mut r = Reader::new(record::decode_with(bytes, ACCOUNT_KIND, integrity)?);
         let algorithm = algorithm_from_code(r.u8()?)?;
         let bad = |_| Error::Record(RecordError::Payload("invalid TOTP parameters"));
         let config = TotpConfig::default()
@@ -393,7 +399,13 @@ impl Platform {
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(record::decode(bytes, PLATFORM_KIND)?);
+        Self::decode_with(bytes, Integrity::Compute)
+    }
+
+    /// [`Platform::decode`], computing the integrity check as `integrity`
+    /// says.
+    pub(crate) fn decode_with(bytes: &[u8], integrity: Integrity) -> Result<Self> {
+        let mut r = Reader::new(record::decode_with(bytes, PLATFORM_KIND, integrity)?);
         let enabled = match r.u8()? {
             0 => false,
             1 => true,

@@ -8,11 +8,11 @@ use super::account_id::AccountId;
 use super::account_name::check_name;
 use super::clients::{AppPassword, AppPasswordInfo, Clients, MAX_APP_PASSWORDS};
 use super::codes;
-use super::core::Engine;
+use super::core::{ClientsRead, Engine};
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::protocol::Protocol;
 use crate::error::{Error, Result};
-use crate::store::{Store, Versioned};
+use crate::store::Store;
 
 impl<S: Store> Engine<S> {
     /// A valid application password, in the clients record as the caller
@@ -26,13 +26,13 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         account: &Account,
-        clients: Option<Versioned>,
+        (clients, integrity): ClientsRead,
         canonical: &str,
         protocol: &Protocol,
         now: u64,
     ) -> Result<Decision> {
         let seen_interval = self.config.devices.seen_interval;
-        self.update_clients_from(id, account.generation, clients, |clients| {
+        self.update_clients_from(id, account.generation, clients, integrity, |clients| {
             let tag = codes::tag(&clients.app_salt, canonical);
             let Some(index) = matching_app_password(clients, &tag) else {
                 // Revoked meanwhile.

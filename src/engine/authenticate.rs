@@ -10,7 +10,7 @@ use super::account::Account;
 use super::account_id::AccountId;
 use super::app_passwords::matching_app_password;
 use super::codes;
-use super::core::{Engine, LoginRecords, MAX_ATTEMPTS};
+use super::core::{Engine, LoginChecks, LoginRecords, MAX_ATTEMPTS};
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::device;
 use super::login::CodeCheck;
@@ -110,15 +110,19 @@ impl<S: Store> Engine<S> {
             platform,
             clients,
             opened,
+            checks,
         } = loaded;
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {
             let record = record.as_ref().map(|r| r.bytes.as_slice());
             return self.unauthenticated(
                 id,
-                record,
-                platform,
-                clients,
+                Read {
+                    record,
+                    platform,
+                    clients,
+                    checks,
+                },
                 credential,
                 &request.protocol,
                 now,
@@ -133,11 +137,11 @@ impl<S: Store> Engine<S> {
         };
         let account = match opened.account {
             Some(account) => account,
-            None => self.open_account(id, &record.bytes)?,
+            None => self.open_account_with(id, &record.bytes, checks.record)?,
         };
         let platform = match opened.platform {
             Some(platform) => platform,
-            None => self.platform_from(&id.platform, platform)?,
+            None => self.platform_from_with(&id.platform, platform, checks.platform)?,
         };
         if !platform.enabled {
             return Ok(without_second_factor(credential, false));
@@ -163,9 +167,15 @@ impl<S: Store> Engine<S> {
             ProtocolPolicy::Refused => Ok(Decision::deny(DenyReason::ProtocolRefused)),
             ProtocolPolicy::AppPasswordOnly => Ok(Decision::deny(DenyReason::AppPasswordRequired)),
             ProtocolPolicy::DeviceAuthorization => match device() {
-                Some(device) => {
-                    self.device_login(id, &account, device, clients, request, addr, now)
-                }
+                Some(device) => self.device_login(
+                    id,
+                    &account,
+                    device,
+                    (clients, checks.clients),
+                    request,
+                    addr,
+                    now,
+                ),
                 None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
             },
             ProtocolPolicy::CodeInLogin => {
@@ -209,7 +219,7 @@ impl<S: Store> Engine<S> {
                     let trusted = self.trusted_until(
                         id,
                         account.generation,
-                        clients.as_ref(),
+                        (clients.as_ref(), checks.clients),
                         key,
                         tag,
                         now,
@@ -237,7 +247,7 @@ impl<S: Store> Engine<S> {
                     }
                 );
                 if let (true, Some(key), Some(tag)) = (proven, binding, tag) {
-                    self.bind(id, generation, clients, key, tag, now)?;
+                    self.bind(id, generation, (clients, checks.clients), key, tag, now)?;
                 }
                 Ok(decision)
             }
@@ -286,13 +296,15 @@ impl<S: Store> Engine<S> {
     ///
     /// Only a *valid* application password goes on, to the checks of its
     /// protocol and scope and to the (coalesced) write of its last use.
-    #[allow(clippy::too_many_arguments)] // the records of one login, as read
     fn unauthenticated(
         &self,
         id: &AccountId,
-        record: Option<&[u8]>,
-        platform: Option<&[u8]>,
-        loaded: Option<Versioned>,
+        Read {
+            record,
+            platform,
+            clients: loaded,
+            checks,
+        }: Read<'_>,
         credential: Credential<'_>,
         protocol: &Protocol,
         now: u64,
@@ -307,15 +319,15 @@ impl<S: Store> Engine<S> {
         let clients = loaded.as_ref().map(|r| r.bytes.as_slice());
         if clients.is_none() {
             // The decoding a clients record costs, for an account without.
-            self.open_decoy_clients()?;
+            self.open_decoy_clients(checks.absent())?;
         }
         let account = match record {
-            Some(bytes) => Some(self.open_account(id, bytes)?),
+            Some(bytes) => Some(self.open_account_with(id, bytes, checks.record)?),
             // The decoding an account with 2FA costs, for one without.
-            None => self.open_decoy().map(|()| None)?,
+            None => self.open_decoy(checks.absent()).map(|()| None)?,
         };
         let generation = account.as_ref().map_or(0, |a| a.generation);
-        let stored = self.clients_of(id, clients, generation)?;
+        let stored = self.clients_of(id, clients, checks.clients, generation)?;
         // Tagged even without 2FA (under the empty record's zero salt): the
         // same work either way.
         let tag = codes::tag(&stored.app_salt, &canonical);
@@ -323,7 +335,7 @@ impl<S: Store> Engine<S> {
         let Some(account) = account else {
             return Ok(wrong_password);
         };
-        let platform = self.platform_from(&id.platform, platform)?;
+        let platform = self.platform_from_with(&id.platform, platform, checks.platform)?;
         if !platform.enabled {
             return Ok(wrong_password);
         }
@@ -337,8 +349,27 @@ impl<S: Store> Engine<S> {
         if !found {
             return Ok(Decision::deny(DenyReason::WrongAppPassword));
         }
-        self.app_password_login(id, &account, loaded, &canonical, protocol, now)
+        self.app_password_login(
+            id,
+            &account,
+            (loaded, checks.clients),
+            &canonical,
+            protocol,
+            now,
+        )
     }
+}
+
+/// The records a login read, for [`Engine::unauthenticated`].
+struct Read<'a> {
+    /// The account's record.
+    record: Option<&'a [u8]>,
+    /// Its platform's.
+    platform: Option<&'a [u8]>,
+    /// Its clients record.
+    clients: Option<Versioned>,
+    /// Whether the store vouched for each.
+    checks: LoginChecks,
 }
 
 /// The answer for an account without (active) 2FA: the host's password
@@ -360,6 +391,99 @@ mod tests {
     use super::super::config::EngineConfig;
     use super::super::device::ClientInfo;
     use super::*;
+
+    /// The in-memory store vouches for the records a login reads, so their
+    /// checksums are not computed again; a store that does not vouch (the
+    /// default, as files and databases) gets every one checked; and bytes
+    /// that failed the check when written are never vouched for, so a
+    /// damaged record still refuses the login.
+    #[test]
+    fn only_what_the_store_vouches_for_skips_the_checksum() {
+        use crate::record::Integrity;
+        use crate::store::{CasOutcome, MemoryStore, StoreError, Versioned};
+        use crate::{KeyUri, Totp};
+
+        /// A store that keeps the trait's defaults: it vouches for nothing.
+        struct Unvouched(MemoryStore);
+        impl Store for Unvouched {
+            fn load(&self, key: &[u8]) -> core::result::Result<Option<Versioned>, StoreError> {
+                self.0.load(key)
+            }
+            fn compare_and_swap(
+                &self,
+                key: &[u8],
+                expected: Option<u64>,
+                new: Option<&[u8]>,
+            ) -> core::result::Result<CasOutcome, StoreError> {
+                self.0.compare_and_swap(key, expected, new)
+            }
+        }
+
+        fn enrolled<S: Store>(engine: &Engine<S>, id: &AccountId, now: u64) {
+            engine.enable_platform("example.com", true).unwrap();
+            let uri = KeyUri::parse(&engine.enable_account(id, now).unwrap()).unwrap();
+            let totp = Totp::new(uri.secret(), uri.totp_config().unwrap());
+            let code = totp.generate_at_step(now / 30);
+            engine.confirm_enrollment(id, code.as_str(), now).unwrap();
+            let outlook =
+                LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+                    .with_client(ClientInfo::new().with_device_type("WindowsOutlook15"));
+            let Decision::DevicePending { device, .. } =
+                engine.authenticate(id, &outlook, now).unwrap()
+            else {
+                panic!("a new device is pending");
+            };
+            engine.activate_device(id, &device, now).unwrap();
+        }
+        let checks = |checks: LoginChecks| [checks.record, checks.platform, checks.clients];
+        let now = 1_800_000_000;
+        let alice = AccountId::new("example.com", "alice@example.com").unwrap();
+        let dave = AccountId::new("example.com", "dave@example.com").unwrap();
+
+        let memory = Engine::new(MemoryStore::new(), EngineConfig::default()).unwrap();
+        enrolled(&memory, &alice, now);
+        let loaded = memory.load_login(&alice).unwrap();
+        assert!(loaded.clients.is_some());
+        assert_eq!(checks(loaded.checks), [Integrity::Vouched; 3]);
+        // An account without 2FA: its decoys are opened as the platform's
+        // record, vouched for, as an enrolled account's records would be.
+        let absent = memory.load_login(&dave).unwrap();
+        assert!(absent.record.is_none());
+        assert_eq!(absent.checks.absent(), Integrity::Vouched);
+
+        let unvouched =
+            Engine::new(Unvouched(MemoryStore::new()), EngineConfig::default()).unwrap();
+        enrolled(&unvouched, &alice, now);
+        assert_eq!(
+            checks(unvouched.load_login(&alice).unwrap().checks),
+            [Integrity::Compute; 3]
+        );
+        assert_eq!(
+            unvouched.load_login(&dave).unwrap().checks.absent(),
+            Integrity::Compute
+        );
+
+        // The account's record with its last (checksum) byte changed,
+        // written into the in-memory store: not vouched for, and refused.
+        let key = alice.store_key();
+        let stored = memory.store().load(&key).unwrap().unwrap();
+        let mut damaged = stored.bytes.to_vec();
+        *damaged.last_mut().unwrap() ^= 0x01;
+        memory
+            .store()
+            .compare_and_swap(&key, Some(stored.version), Some(&damaged))
+            .unwrap();
+        assert_eq!(
+            memory.load_login(&alice).unwrap().checks.record,
+            Integrity::Compute
+        );
+        let outlook = LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+            .with_client(ClientInfo::new().with_device_type("WindowsOutlook15"));
+        assert!(matches!(
+            memory.authenticate(&alice, &outlook, now + 1),
+            Err(Error::Record(crate::record::RecordError::Checksum))
+        ));
+    }
 
     /// Through the engine: a binding stored in format version 1 (no code
     /// tag) trusts no one, not even the string it was made with; a new code

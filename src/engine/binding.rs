@@ -7,9 +7,10 @@
 
 use super::account_id::AccountId;
 use super::clients::{Binding, MAX_BINDINGS};
-use super::core::Engine;
+use super::core::{ClientsRead, Engine};
 use super::device;
 use crate::error::Result;
+use crate::record::Integrity;
 use crate::store::{Store, Versioned};
 
 impl<S: Store> Engine<S> {
@@ -20,7 +21,7 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         generation: u64,
-        clients: Option<&Versioned>,
+        (clients, integrity): (Option<&Versioned>, Integrity),
         key: &[u8; 16],
         code: &[u8; device::BINDING_CODE_LEN],
         now: u64,
@@ -28,7 +29,7 @@ impl<S: Store> Engine<S> {
         let Some(record) = clients else {
             return Ok(None);
         };
-        let clients = self.clients_of(id, Some(&record.bytes), generation)?;
+        let clients = self.clients_of(id, Some(&record.bytes), integrity, generation)?;
         Ok(clients
             .bindings
             .iter()
@@ -44,14 +45,14 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         generation: u64,
-        clients: Option<Versioned>,
+        (clients, integrity): ClientsRead,
         key: [u8; 16],
         code: [u8; device::BINDING_CODE_LEN],
         now: u64,
     ) -> Result<()> {
         let until = now.saturating_add(self.config.devices.binding_period);
         let ttl = self.config.devices.pending_ttl;
-        self.update_clients_from(id, generation, clients, |clients| {
+        self.update_clients_from(id, generation, clients, integrity, |clients| {
             clients.prune(now, ttl);
             clients.bindings.retain(|b| b.key != key);
             if clients.bindings.len() >= MAX_BINDINGS {

@@ -42,7 +42,7 @@ use super::codes::{SALT_LEN, TAG_LEN};
 use super::device::{BINDING_CODE_LEN, DeviceId};
 use super::protocol::Protocol;
 use crate::error::Result;
-use crate::record::{self, Reader, RecordError, Writer};
+use crate::record::{self, Integrity, Reader, RecordError, Writer};
 
 /// Record kind of the clients record (format version 2: bindings carry the
 /// tag of their code).
@@ -264,12 +264,18 @@ impl Clients {
     /// Reads a plain clients record of either format version (see the
     /// module documentation).
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let (payload, version) = match record::decode(bytes, CLIENTS_KIND) {
+        Self::decode_with(bytes, Integrity::Compute)
+    }
+
+    /// [`Clients::decode`], computing the integrity check as `integrity`
+    /// says.
+    pub(crate) fn decode_with(bytes: &[u8], integrity: Integrity) -> Result<Self> {
+        let (payload, version) = match record::decode_with(bytes, CLIENTS_KIND, integrity) {
             Ok(payload) => (payload, 2),
             Err(RecordError::WrongKind {
                 found: CLIENTS_V1_KIND,
                 ..
-            }) => (record::decode(bytes, CLIENTS_V1_KIND)?, 1),
+            }) => (record::decode_with(bytes, CLIENTS_V1_KIND, integrity)?, 1),
             Err(other) => return Err(other.into()),
         };
         let mut r = Reader::new(payload);

@@ -14,6 +14,7 @@ use super::device::{self, DeviceKey};
 use super::seal;
 use crate::error::{Error, Result};
 use crate::otp::TotpConfig;
+use crate::record::Integrity;
 use crate::secret::Secret;
 use crate::store::{Change, Store, Versioned, read_modify_write, read_modify_write_from};
 use crate::uri::KeyUri;
@@ -145,22 +146,26 @@ impl<S: Store> Engine<S> {
         engine.decoy.clients = engine.seal_clients(&engine.decoy.id.clients_key(), &clients)?;
         // Checked once here: a decoy that does not decode would refuse
         // every login it stands in for.
-        engine.open_decoy()?;
-        engine.open_decoy_clients()?;
+        for integrity in [Integrity::Compute, Integrity::Vouched] {
+            engine.open_decoy(integrity)?;
+            engine.open_decoy_clients(integrity)?;
+        }
         Ok(engine)
     }
 
     /// Decodes the decoy clients record: what reading an account's clients
-    /// record costs, for an account that has none.
-    pub(super) fn open_decoy_clients(&self) -> Result<()> {
-        self.open_clients(&self.decoy.id.clients_key(), &self.decoy.clients)
+    /// record costs, for an account that has none. `integrity`: as the
+    /// store would have the real one checked ([`LoginChecks::absent`]).
+    pub(super) fn open_decoy_clients(&self, integrity: Integrity) -> Result<()> {
+        self.open_clients_with(&self.decoy.id.clients_key(), &self.decoy.clients, integrity)
             .map(drop)
     }
 
     /// Opens the decoy record: what opening an account's record costs, for
-    /// an account that has none.
-    pub(super) fn open_decoy(&self) -> Result<()> {
-        self.open_account(&self.decoy.id, &self.decoy.record)
+    /// an account that has none (`integrity`: as for
+    /// [`Engine::open_decoy_clients`]).
+    pub(super) fn open_decoy(&self, integrity: Integrity) -> Result<()> {
+        self.open_account_with(&self.decoy.id, &self.decoy.record, integrity)
             .map(drop)
     }
 
@@ -170,8 +175,26 @@ impl<S: Store> Engine<S> {
     pub(super) fn load_login(&self, id: &AccountId) -> Result<LoginRecords> {
         let (account, platform, clients) =
             (id.store_key(), platform_key(&id.platform), id.clients_key());
-        let [record, platform, clients] = self.load_records([&account, &platform, &clients])?;
-        Ok(LoginRecords::new(record, platform, clients))
+        let keys: [&[u8]; 3] = [&account, &platform, &clients];
+        let [record, platform, clients] =
+            <[_; 3]>::try_from(self.store.load_many_vouched(&keys)?).map_err(|_| wrong_count())?;
+        let split = |loaded: Option<(Versioned, bool)>| match loaded {
+            Some((record, vouched)) => (Some(record), Integrity::from_vouched(vouched)),
+            None => (None, Integrity::Compute),
+        };
+        let ((record, account_check), (platform, platform_check), (clients, clients_check)) =
+            (split(record), split(platform), split(clients));
+        Ok(LoginRecords {
+            record,
+            platform,
+            clients,
+            opened: Opened::default(),
+            checks: LoginChecks {
+                record: account_check,
+                platform: platform_check,
+                clients: clients_check,
+            },
+        })
     }
 
     /// The records under `keys`, in one call to the store
@@ -180,11 +203,7 @@ impl<S: Store> Engine<S> {
         &self,
         keys: [&[u8]; N],
     ) -> Result<[Option<Versioned>; N]> {
-        <[Option<Versioned>; N]>::try_from(self.store.load_many(&keys)?).map_err(|_| {
-            Error::Store(crate::store::StoreError::Backend(
-                "the store answered a different number of records than asked for".into(),
-            ))
-        })
+        <[Option<Versioned>; N]>::try_from(self.store.load_many(&keys)?).map_err(|_| wrong_count())
     }
 
     /// The store.
@@ -203,10 +222,21 @@ impl<S: Store> Engine<S> {
     /// The account in a stored record, opened first if it is sealed
     /// (encryption at rest).
     pub(super) fn open_account(&self, id: &AccountId, bytes: &[u8]) -> Result<Account> {
+        self.open_account_with(id, bytes, Integrity::Compute)
+    }
+
+    /// [`Engine::open_account`] of a record the store may vouch for
+    /// (`integrity`; a sealed record's plain content is always checked).
+    pub(super) fn open_account_with(
+        &self,
+        id: &AccountId,
+        bytes: &[u8],
+        integrity: Integrity,
+    ) -> Result<Account> {
         if !seal::is_sealed(bytes) {
             // The hot path without encryption: no store key to build.
             self.refuse_plain()?;
-            return Account::decode(bytes);
+            return Account::decode_with(bytes, integrity);
         }
         self.open_record(&id.store_key(), bytes)
     }
@@ -321,21 +351,41 @@ impl<S: Store> Engine<S> {
     /// for account records: a plain copy could carry bindings and
     /// application passwords of its writer's choosing.
     pub(crate) fn open_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
+        self.open_clients_with(store_key, bytes, Integrity::Compute)
+    }
+
+    /// [`Engine::open_clients`] of a record the store may vouch for
+    /// (`integrity`; a sealed record's plain content is always checked).
+    pub(crate) fn open_clients_with(
+        &self,
+        store_key: &[u8],
+        bytes: &[u8],
+        integrity: Integrity,
+    ) -> Result<Clients> {
         if self.clients_unsealed(bytes) && self.config.require_sealed {
             return Err(crate::error::Error::Encryption(
                 "the devices record is not encrypted and encrypted records are required \
                  (seal the store's records with `mail2fa db seal`)",
             ));
         }
-        self.open_any_clients(store_key, bytes)
+        self.open_any_clients_with(store_key, bytes, integrity)
     }
 
     /// [`Engine::open_clients`] that also reads plain records whatever
     /// [`EngineConfig::require_sealed`] says (to seal them).
     pub(crate) fn open_any_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
+        self.open_any_clients_with(store_key, bytes, Integrity::Compute)
+    }
+
+    fn open_any_clients_with(
+        &self,
+        store_key: &[u8],
+        bytes: &[u8],
+        integrity: Integrity,
+    ) -> Result<Clients> {
         match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
             Some(plain) => Clients::decode(&plain),
-            None => Clients::decode(bytes),
+            None => Clients::decode_with(bytes, integrity),
         }
     }
 
@@ -365,10 +415,11 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         bytes: Option<&[u8]>,
+        integrity: Integrity,
         generation: u64,
     ) -> Result<Clients> {
         let current = bytes
-            .map(|bytes| self.open_clients(&id.clients_key(), bytes))
+            .map(|bytes| self.open_clients_with(&id.clients_key(), bytes, integrity))
             .transpose()?
             .filter(|clients| clients.generation == generation);
         Ok(current.unwrap_or_else(|| Clients::empty(generation, [0; codes::SALT_LEN])))
@@ -386,22 +437,26 @@ impl<S: Store> Engine<S> {
         change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
         let current = self.store.load(&id.clients_key())?;
-        self.update_clients_from(id, generation, current, change)
+        self.update_clients_from(id, generation, current, Integrity::Compute, change)
     }
 
     /// [`Engine::update_clients`] from the clients record as the caller
-    /// has just loaded it (read again only after a lost race).
+    /// has just loaded it (read again only after a lost race), which the
+    /// store may have vouched for (`integrity`, for that first read only).
     pub(super) fn update_clients_from<T>(
         &self,
         id: &AccountId,
         generation: u64,
         current: Option<Versioned>,
+        mut integrity: Integrity,
         mut change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
         let key = id.clients_key();
         read_modify_write_from(&self.store, &key, current, MAX_ATTEMPTS, |bytes| {
+            // A record read again after a lost race is checked in full.
+            let integrity = core::mem::take(&mut integrity);
             let stored = bytes
-                .map(|bytes| self.open_clients(&key, bytes))
+                .map(|bytes| self.open_clients_with(&key, bytes, integrity))
                 .transpose()?;
             let replaces_other_generation =
                 stored.as_ref().is_some_and(|c| c.generation != generation);
@@ -442,6 +497,8 @@ pub(crate) struct LoginRecords {
     /// `record` and `platform` as opened by a first look at them (the
     /// split), so that the decision does not open them again.
     pub(crate) opened: Opened,
+    /// How each record is to be checked when opened.
+    pub(crate) checks: LoginChecks,
 }
 
 impl LoginRecords {
@@ -456,8 +513,44 @@ impl LoginRecords {
             platform,
             clients,
             opened: Opened::default(),
+            checks: LoginChecks::default(),
         }
     }
+}
+
+/// A clients record as a login read it, and how to check it
+/// ([`LoginChecks::clients`]).
+pub(crate) type ClientsRead = (Option<Versioned>, Integrity);
+
+/// Whether the store vouched for each record of a [`LoginRecords`]
+/// ([`Store::load_many_vouched`]): such a record's checksum is not
+/// computed again when it is opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LoginChecks {
+    /// The account's record.
+    pub(crate) record: Integrity,
+    /// The platform's.
+    pub(crate) platform: Integrity,
+    /// The clients record.
+    pub(crate) clients: Integrity,
+}
+
+impl LoginChecks {
+    /// How a record that is absent would have been checked, for the decoys
+    /// that stand in for it (an account without 2FA must cost what one
+    /// with 2FA costs): as the platform's record, which accounts with and
+    /// without 2FA share — vouched for where the store vouches.
+    pub(crate) fn absent(&self) -> Integrity {
+        self.platform
+    }
+}
+
+/// The error for a store that answered [`Store::load_many`] with another
+/// number of records than keys.
+fn wrong_count() -> Error {
+    Error::Store(crate::store::StoreError::Backend(
+        "the store answered a different number of records than asked for".into(),
+    ))
 }
 
 /// Records of a [`LoginRecords`] already opened (decrypted, checked and

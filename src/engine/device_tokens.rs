@@ -9,13 +9,14 @@ use super::account::Account;
 use super::account_id::AccountId;
 use super::clients::{DeviceState, DeviceToken, MAX_DEVICES};
 use super::contact::Channel;
-use super::core::Engine;
+use super::core::{ClientsRead, Engine};
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::device::DeviceId;
 use super::notify::{self, Blocked, Notification};
 use super::request::LoginRequest;
 use crate::error::{Error, Result};
-use crate::store::{Store, Versioned};
+use crate::record::Integrity;
+use crate::store::Store;
 
 impl<S: Store> Engine<S> {
     #[allow(clippy::too_many_arguments)] // the login's records and client, as read
@@ -24,7 +25,7 @@ impl<S: Store> Engine<S> {
         id: &AccountId,
         account: &Account,
         device: DeviceId,
-        clients: Option<Versioned>,
+        (clients, integrity): ClientsRead,
         request: &LoginRequest<'_>,
         addr: Option<IpAddr>,
         now: u64,
@@ -33,7 +34,7 @@ impl<S: Store> Engine<S> {
         let client = &request.client;
         // Rendered only when a token is written, not on every login.
         let address = || addr.map(|a| a.to_string());
-        self.update_clients_from(id, account.generation, clients, |clients| {
+        self.update_clients_from(id, account.generation, clients, integrity, |clients| {
             let live = |d: &DeviceToken| {
                 d.state == DeviceState::Active
                     || now < d.last_seen.saturating_add(policy.pending_ttl)
@@ -158,6 +159,7 @@ impl<S: Store> Engine<S> {
         let mut clients = self.clients_of(
             id,
             clients.as_ref().map(|r| &r.bytes[..]),
+            Integrity::Compute,
             account.generation,
         )?;
         clients.prune(now, self.config.devices.pending_ttl);

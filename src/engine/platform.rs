@@ -6,6 +6,7 @@ use super::account_id::platform_key;
 use super::account_name;
 use super::core::{Engine, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
+use crate::record::Integrity;
 use crate::store::{Change, Store, read_modify_write};
 
 impl<S: Store> Engine<S> {
@@ -98,9 +99,20 @@ impl<S: Store> Engine<S> {
     /// record is a damaged store, except on a mandatory platform, which is
     /// on (with the default policies) whatever its record says.
     pub(super) fn platform_from(&self, platform: &str, stored: Option<&[u8]>) -> Result<Platform> {
+        self.platform_from_with(platform, stored, Integrity::Compute)
+    }
+
+    /// [`Engine::platform_from`] of a record the store may vouch for
+    /// (`integrity`).
+    pub(super) fn platform_from_with(
+        &self,
+        platform: &str,
+        stored: Option<&[u8]>,
+        integrity: Integrity,
+    ) -> Result<Platform> {
         let mandatory = self.is_mandatory(platform);
         let mut record = match stored {
-            Some(bytes) => Platform::decode(bytes)?,
+            Some(bytes) => Platform::decode_with(bytes, integrity)?,
             None if mandatory => Platform::default(),
             None => return Err(crate::record::RecordError::Missing.into()),
         };

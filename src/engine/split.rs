@@ -137,19 +137,22 @@ impl<S: Store> Engine<S> {
         let record = loaded.record.as_ref().map(|r| r.bytes.as_slice());
         let platform = loaded.platform.as_ref().map(|r| r.bytes.as_slice());
         let opened = &mut loaded.opened;
+        let checks = loaded.checks;
         let Some(record) = record else {
             if !self.is_mandatory(&id.platform) {
                 // The decoding an account with 2FA costs (its record, its
                 // platform's), for one without.
-                self.open_decoy()?;
-                platform.map(Platform::decode).transpose()?;
+                self.open_decoy(checks.absent())?;
+                platform
+                    .map(|bytes| Platform::decode_with(bytes, checks.platform))
+                    .transpose()?;
                 return Ok((input, None));
             }
             // Mandatory 2FA, not enrolled: split as for an enrolled account
             // (the default digits), so that the host checks the password
             // part and the engine then answers "not enrolled" — a
             // password+code string is never taken as a password.
-            let platform = self.platform_from(&id.platform, platform)?;
+            let platform = self.platform_from_with(&id.platform, platform, checks.platform)?;
             let takes_code = protocol.is_none_or(|protocol| {
                 protocol::effective_policy(
                     &protocol::Policies::default(),
@@ -162,7 +165,9 @@ impl<S: Store> Engine<S> {
             }
             return split_password_and_code(input, self.config.totp.digits());
         };
-        let account = opened.account.insert(self.open_account(id, record)?);
+        let account = opened
+            .account
+            .insert(self.open_account_with(id, record, checks.record)?);
         let suspended = account
             .suspended_until
             .is_some_and(|until| self.suspension_honoured(until, now));
@@ -171,9 +176,11 @@ impl<S: Store> Engine<S> {
         if !enrolled || suspended {
             return Ok((input, None));
         }
-        let platform = opened
-            .platform
-            .insert(self.platform_from(&id.platform, platform)?);
+        let platform = opened.platform.insert(self.platform_from_with(
+            &id.platform,
+            platform,
+            checks.platform,
+        )?);
         let takes_code = protocol.is_none_or(|protocol| {
             protocol::effective_policy(&account.policies, &platform.policies, protocol)
                 == ProtocolPolicy::CodeInLogin

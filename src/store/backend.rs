@@ -129,6 +129,31 @@ pub trait Store: Send + Sync {
         keys.iter().map(|key| self.load(key)).collect()
     }
 
+    /// [`Store::load_many`], each record with whether this store vouches
+    /// for its integrity check: `true` only for bytes that passed mail2fa's
+    /// record check (magic, format version, length, checksum) when they
+    /// were written and that nothing could change since — a store in
+    /// process memory, such as [`MemoryStore`]. The engine then does not
+    /// compute the checksum again on a login (it still checks the rest).
+    /// Bytes from a file or a database are never vouched for: the check is
+    /// there to catch a torn write or a flipped bit in them. The default
+    /// vouches for nothing; a store that wraps another passes it on.
+    ///
+    /// # Errors
+    /// As [`Store::load_many`].
+    ///
+    /// [`MemoryStore`]: crate::store::MemoryStore
+    fn load_many_vouched(
+        &self,
+        keys: &[&[u8]],
+    ) -> Result<Vec<Option<(Versioned, bool)>>, StoreError> {
+        Ok(self
+            .load_many(keys)?
+            .into_iter()
+            .map(|record| record.map(|record| (record, false)))
+            .collect())
+    }
+
     /// Replaces the record under `key` with `new` (`None` deletes it), but
     /// only if its current version is `expected` (`None`: only if there is no
     /// record).
@@ -197,6 +222,13 @@ macro_rules! forward_store {
 
             fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
                 (**self).load_many(keys)
+            }
+
+            fn load_many_vouched(
+                &self,
+                keys: &[&[u8]],
+            ) -> Result<Vec<Option<(Versioned, bool)>>, StoreError> {
+                (**self).load_many_vouched(keys)
             }
 
             fn compare_and_swap(

@@ -16,7 +16,9 @@ const SHARDS: usize = 16;
 // `shard_of` takes the high bits of a hash.
 const _: () = assert!(SHARDS.is_power_of_two());
 
-type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>)>;
+/// A key's version, its bytes and whether they passed mail2fa's record
+/// check when they were written ([`Store::load_many_vouched`]).
+type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>, bool)>;
 
 /// A thread-safe [`Store`] in process memory. State is lost when the
 /// process exits; records are wiped from memory when replaced or dropped.
@@ -94,7 +96,7 @@ impl MemoryStore {
         WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
         let mut shard = self.shard(key)?;
-        let current = shard.get(key).map(|(version, _)| *version);
+        let current = shard.get(key).map(|(version, ..)| *version);
         if current != expected {
             return Ok(CasOutcome::Conflict);
         }
@@ -102,7 +104,13 @@ impl MemoryStore {
         let version = self.next_version.fetch_add(1, Ordering::Relaxed);
         match new {
             Some(bytes) => {
-                shard.insert(key.to_vec(), (version, Zeroizing::new(bytes.to_vec())));
+                // Checked once here, so that a login need not compute the
+                // check again: these bytes cannot change until replaced.
+                let intact = crate::record::is_intact(bytes);
+                shard.insert(
+                    key.to_vec(),
+                    (version, Zeroizing::new(bytes.to_vec()), intact),
+                );
             }
             None => {
                 shard.remove(key);
@@ -115,10 +123,30 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
         let shard = self.shard(key)?;
-        Ok(shard.get(key).map(|(version, bytes)| Versioned {
+        Ok(shard.get(key).map(|(version, bytes, _)| Versioned {
             version: *version,
             bytes: bytes.clone(),
         }))
+    }
+
+    /// The records, each with whether it passed mail2fa's record check when
+    /// it was written: the bytes have been in this process's memory since.
+    fn load_many_vouched(
+        &self,
+        keys: &[&[u8]],
+    ) -> Result<Vec<Option<(Versioned, bool)>>, StoreError> {
+        keys.iter()
+            .map(|key| {
+                let shard = self.shard(key)?;
+                Ok(shard.get(*key).map(|(version, bytes, intact)| {
+                    let record = Versioned {
+                        version: *version,
+                        bytes: bytes.clone(),
+                    };
+                    (record, *intact)
+                }))
+            })
+            .collect()
     }
 
     compare_and_swap_within_limits!();
@@ -129,7 +157,7 @@ impl Store for MemoryStore {
             let shard = self.shards[index]
                 .lock()
                 .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
-            for (key, (version, bytes)) in shard.iter() {
+            for (key, (version, bytes, _)) in shard.iter() {
                 if after.is_none_or(|after| key.as_slice() > after) {
                     found.push((
                         key.clone(),
@@ -210,6 +238,54 @@ mod tests {
         assert!(
             counts.iter().all(|&c| (50..=150).contains(&c)),
             "{counts:?}"
+        );
+    }
+
+    /// The store vouches for a record only when the bytes it was given
+    /// passed the record check: never for other bytes, nor for a record
+    /// with any one byte changed.
+    #[test]
+    fn vouches_only_for_intact_records() {
+        let store = MemoryStore::new();
+        let record = crate::record::encode(2, b"payload");
+        let vouched = |bytes: &[u8]| {
+            let current = store.load(b"k").unwrap().map(|r| r.version);
+            store.compare_and_swap(b"k", current, Some(bytes)).unwrap();
+            let loaded = store.load_many_vouched(&[b"k", b"absent"]).unwrap();
+            assert_eq!(loaded.len(), 2);
+            assert!(loaded[1].is_none());
+            let (read, vouched) = loaded[0].clone().unwrap();
+            assert_eq!(read.bytes.as_slice(), bytes);
+            vouched
+        };
+        assert!(vouched(&record));
+        assert!(!vouched(b"not a record"));
+        assert!(!vouched(b""));
+        for i in 0..record.len() {
+            let mut changed = record.to_vec();
+            changed[i] ^= 0x01;
+            assert!(!vouched(&changed), "byte {i} changed");
+        }
+        for cut in 0..record.len() {
+            assert!(!vouched(&record[..cut]), "cut at {cut}");
+        }
+        // Through a pointer, as the C library holds it.
+        let boxed: Box<dyn Store> = Box::new(store);
+        assert!(
+            !boxed.load_many_vouched(&[b"k"]).unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .1
+        );
+        let current = boxed.load(b"k").unwrap().map(|r| r.version);
+        boxed
+            .compare_and_swap(b"k", current, Some(&record))
+            .unwrap();
+        assert!(
+            boxed.load_many_vouched(&[b"k"]).unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .1
         );
     }
 
