@@ -211,7 +211,11 @@ impl ClientInfo<'_> {
             .flatten()
         {
             let control = if field.is_ascii() {
-                field.bytes().any(|b| b.is_ascii_control())
+                // Every byte, without an early exit: the compiler checks
+                // many at once.
+                field
+                    .bytes()
+                    .fold(false, |control, b| control | b.is_ascii_control())
             } else {
                 field.chars().any(char::is_control)
             };
@@ -303,24 +307,57 @@ fn normalise_ascii(field: &[u8], strip_digits: bool, out: &mut Vec<u8>) {
     // Never longer than the field: each byte out stands for one or more in.
     out.resize(start + field.len(), 0);
     let dst = &mut out[start..];
+    // One look-up and one comparison for the usual byte, kept lower-cased.
+    let table = if strip_digits {
+        &ASCII_STRIP_DIGITS
+    } else {
+        &ASCII_KEEP_DIGITS
+    };
     let (mut n, mut space) = (0, false);
-    for &byte in field {
-        if strip_digits && byte.is_ascii_digit() {
-            continue;
-        }
-        if matches!(byte, 9..=13 | b' ') {
-            space = true;
-            continue;
-        }
-        if space && n > 0 {
-            dst[n] = b' ';
+    for (&byte, slot) in field.iter().zip(0..) {
+        let class = table[usize::from(byte & 0x7f)];
+        if class < SPACE {
+            if space && n > 0 {
+                dst[n] = b' ';
+                n += 1;
+            }
+            space = false;
+            // `n` never passes the input's index: within the output.
+            dst[n.min(slot)] = class;
             n += 1;
+        } else {
+            space |= class == SPACE;
         }
-        space = false;
-        dst[n] = byte.to_ascii_lowercase();
-        n += 1;
     }
     out.truncate(start + n);
+}
+
+/// In [`ASCII_KEEP_DIGITS`] and [`ASCII_STRIP_DIGITS`]: white space.
+const SPACE: u8 = 0x80;
+/// In [`ASCII_STRIP_DIGITS`]: a digit, left out.
+const SKIP: u8 = 0x81;
+
+/// What [`normalise_ascii`] does with each ASCII byte: keeps it lower-cased,
+/// or folds it as white space (9..=13 and 32, as `char::is_whitespace`).
+const ASCII_KEEP_DIGITS: [u8; 128] = ascii_table(false);
+/// [`ASCII_KEEP_DIGITS`] for user agents: digits are left out.
+const ASCII_STRIP_DIGITS: [u8; 128] = ascii_table(true);
+
+const fn ascii_table(strip_digits: bool) -> [u8; 128] {
+    let mut table = [0u8; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        let b = byte as u8;
+        table[byte] = if matches!(b, 9..=13 | b' ') {
+            SPACE
+        } else if strip_digits && b.is_ascii_digit() {
+            SKIP
+        } else {
+            b.to_ascii_lowercase()
+        };
+        byte += 1;
+    }
+    table
 }
 
 /// [`normalise_into`] of any field, a character at a time.
