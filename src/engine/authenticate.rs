@@ -395,7 +395,7 @@ mod tests {
     /// The in-memory store vouches for the records a login reads, so their
     /// checksums are not computed again; a store that does not vouch (the
     /// default, as files and databases) gets every one checked; and bytes
-    /// that failed the check when written are never vouched for, so a
+    /// that fail the check are never vouched for, so a
     /// damaged record still refuses the login.
     #[test]
     fn only_what_the_store_vouches_for_skips_the_checksum() {

@@ -81,7 +81,8 @@ pub type ScannedRecord = (Vec<u8>, Versioned);
 ///     }
 ///
 ///     // `scan` (maintenance) and `scrub` (after a removal) have defaults; a
-///     // wrapper passes them on.
+///     // wrapper passes them on. (`load_many` and `load_many_vouched` keep
+///     // theirs here: correct, only slower than the memory store's own.)
 ///     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
 ///         self.inner.scan(after, limit)
 ///     }
@@ -131,9 +132,9 @@ pub trait Store: Send + Sync {
 
     /// [`Store::load_many`], each record with whether this store vouches
     /// for its integrity check: `true` only for bytes that passed mail2fa's
-    /// record check (magic, format version, length, checksum) when they
-    /// were written and that nothing could change since — a store in
-    /// process memory, such as [`MemoryStore`]. The engine then does not
+    /// record check (magic, format version, length, checksum) in this store
+    /// and that nothing could change since — a store in process memory,
+    /// such as [`MemoryStore`], which checks each version of a record once. The engine then does not
     /// compute the checksum again on a login (it still checks the rest).
     /// Bytes from a file or a database are never vouched for: the check is
     /// there to catch a torn write or a flipped bit in them. The default

@@ -16,9 +16,9 @@ const SHARDS: usize = 16;
 // `shard_of` takes the high bits of a hash.
 const _: () = assert!(SHARDS.is_power_of_two());
 
-/// A key's version, its bytes and whether they passed mail2fa's record
-/// check when they were written ([`Store::load_many_vouched`]).
-type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>, bool)>;
+/// A key's version, its bytes and whether they pass mail2fa's record check
+/// ([`Store::load_many_vouched`]; `None`: not checked since written).
+type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>, Option<bool>)>;
 
 /// A thread-safe [`Store`] in process memory. State is lost when the
 /// process exits; records are wiped from memory when replaced or dropped.
@@ -104,12 +104,11 @@ impl MemoryStore {
         let version = self.next_version.fetch_add(1, Ordering::Relaxed);
         match new {
             Some(bytes) => {
-                // Checked once here, so that a login need not compute the
-                // check again: these bytes cannot change until replaced.
-                let intact = crate::record::is_intact(bytes);
+                // Checked by the first `load_many_vouched`, not here: a
+                // record written and not read again costs no check.
                 shard.insert(
                     key.to_vec(),
-                    (version, Zeroizing::new(bytes.to_vec()), intact),
+                    (version, Zeroizing::new(bytes.to_vec()), None),
                 );
             }
             None => {
@@ -129,21 +128,24 @@ impl Store for MemoryStore {
         }))
     }
 
-    /// The records, each with whether it passed mail2fa's record check when
-    /// it was written: the bytes have been in this process's memory since.
+    /// The records, each with whether it passes mail2fa's record check:
+    /// checked here once per version (under the shard's lock), then
+    /// remembered, as the bytes stay in this process's memory unchanged
+    /// until they are replaced.
     fn load_many_vouched(
         &self,
         keys: &[&[u8]],
     ) -> Result<Vec<Option<(Versioned, bool)>>, StoreError> {
         keys.iter()
             .map(|key| {
-                let shard = self.shard(key)?;
-                Ok(shard.get(*key).map(|(version, bytes, intact)| {
+                let mut shard = self.shard(key)?;
+                Ok(shard.get_mut(*key).map(|(version, bytes, intact)| {
+                    let intact = *intact.get_or_insert_with(|| crate::record::is_intact(bytes));
                     let record = Versioned {
                         version: *version,
                         bytes: bytes.clone(),
                     };
-                    (record, *intact)
+                    (record, intact)
                 }))
             })
             .collect()
@@ -256,6 +258,9 @@ mod tests {
             assert!(loaded[1].is_none());
             let (read, vouched) = loaded[0].clone().unwrap();
             assert_eq!(read.bytes.as_slice(), bytes);
+            // Checked once per version, then remembered.
+            let again = store.load_many_vouched(&[b"k"]).unwrap();
+            assert_eq!(again[0].as_ref().map(|(_, v)| *v), Some(vouched));
             vouched
         };
         assert!(vouched(&record));
