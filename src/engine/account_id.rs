@@ -97,15 +97,88 @@ impl AccountId {
 
     fn key_with(&self, prefix: &[u8; 4]) -> Vec<u8> {
         let mut key = Vec::with_capacity(6 + self.platform.len() + self.account.len());
-        key.extend_from_slice(prefix);
-        key.extend_from_slice(&(self.platform.len() as u16).to_be_bytes());
-        key.extend_from_slice(self.platform.as_bytes());
-        key.extend_from_slice(self.account.as_bytes());
+        self.write_key(prefix, &mut key);
         key
+    }
+
+    fn write_key(&self, prefix: &[u8; 4], out: &mut Vec<u8>) {
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(&(self.platform.len() as u16).to_be_bytes());
+        out.extend_from_slice(self.platform.as_bytes());
+        out.extend_from_slice(self.account.as_bytes());
     }
 }
 
 /// The key under which a platform's record lives in the store.
 pub(super) fn platform_key(platform: &str) -> Vec<u8> {
-    [b"plat".as_slice(), platform.as_bytes()].concat()
+    let mut key = Vec::with_capacity(4 + platform.len());
+    write_platform_key(platform, &mut key);
+    key
+}
+
+fn write_platform_key(platform: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"plat");
+    out.extend_from_slice(platform.as_bytes());
+}
+
+/// The keys of the three records a login reads — the account's, its
+/// platform's, its clients record — built in one buffer (one allocation
+/// per login, not one per key).
+#[derive(Debug, Clone)]
+pub(crate) struct LoginKeys {
+    buf: Vec<u8>,
+    /// Where the account's and the platform's keys end in `buf`.
+    ends: [usize; 2],
+}
+
+impl LoginKeys {
+    pub(crate) fn new(id: &AccountId) -> Self {
+        let (platform, account) = (id.platform.len(), id.account.len());
+        let mut buf = Vec::with_capacity(2 * (6 + platform + account) + 4 + platform);
+        id.write_key(b"acct", &mut buf);
+        let account_end = buf.len();
+        write_platform_key(&id.platform, &mut buf);
+        let platform_end = buf.len();
+        id.write_key(b"clnt", &mut buf);
+        Self {
+            buf,
+            ends: [account_end, platform_end],
+        }
+    }
+
+    /// The account's, the platform's and the clients record's keys.
+    pub(crate) fn all(&self) -> [&[u8]; 3] {
+        let [account, platform] = self.ends;
+        [
+            &self.buf[..account],
+            &self.buf[account..platform],
+            &self.buf[platform..],
+        ]
+    }
+
+    /// The clients record's key.
+    pub(crate) fn clients(&self) -> &[u8] {
+        &self.buf[self.ends[1]..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One buffer, the same keys as built one by one.
+    #[test]
+    fn login_keys_are_the_keys_built_one_by_one() {
+        for (platform, account) in [
+            ("example.com", "alice@example.com"),
+            ("a.example", "b"),
+            ("example.org", "a-much-longer.name+tag@example.org"),
+        ] {
+            let id = AccountId::new(platform, account).unwrap();
+            let keys = LoginKeys::new(&id);
+            let expected = [id.store_key(), platform_key(platform), id.clients_key()];
+            assert_eq!(keys.all(), expected.each_ref().map(Vec::as_slice));
+            assert_eq!(keys.clients(), id.clients_key().as_slice());
+        }
+    }
 }

@@ -26,13 +26,13 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         account: &Account,
-        (clients, integrity): ClientsRead,
+        clients: ClientsRead<'_>,
         canonical: &str,
         protocol: &Protocol,
         now: u64,
     ) -> Result<Decision> {
         let seen_interval = self.config.devices.seen_interval;
-        self.update_clients_from(id, account.generation, clients, integrity, |clients| {
+        self.update_clients_from(id, account.generation, clients, |clients| {
             let tag = codes::tag(&clients.app_salt, canonical);
             let Some(index) = matching_app_password(clients, &tag) else {
                 // Revoked meanwhile.

@@ -10,7 +10,7 @@ use super::account::Account;
 use super::account_id::AccountId;
 use super::app_passwords::matching_app_password;
 use super::codes;
-use super::core::{Engine, LoginChecks, LoginRecords, MAX_ATTEMPTS};
+use super::core::{ClientsRead, Engine, LoginChecks, LoginRecords, MAX_ATTEMPTS};
 use super::decision::{AllowReason, Decision, DenyReason};
 use super::device;
 use super::login::CodeCheck;
@@ -106,12 +106,18 @@ impl<S: Store> Engine<S> {
     ) -> Result<Decision> {
         let credential = request.credential;
         let LoginRecords {
+            keys,
             record,
             platform,
             clients,
             opened,
             checks,
         } = loaded;
+        let clients = ClientsRead {
+            key: keys.clients(),
+            record: clients,
+            integrity: checks.clients,
+        };
         let platform = platform.as_ref().map(|r| r.bytes.as_slice());
         if !credential.password_correct() {
             let record = record.as_ref().map(|r| r.bytes.as_slice());
@@ -167,15 +173,9 @@ impl<S: Store> Engine<S> {
             ProtocolPolicy::Refused => Ok(Decision::deny(DenyReason::ProtocolRefused)),
             ProtocolPolicy::AppPasswordOnly => Ok(Decision::deny(DenyReason::AppPasswordRequired)),
             ProtocolPolicy::DeviceAuthorization => match device() {
-                Some(device) => self.device_login(
-                    id,
-                    &account,
-                    device,
-                    (clients, checks.clients),
-                    request,
-                    addr,
-                    now,
-                ),
+                Some(device) => {
+                    self.device_login(id, &account, device, clients, request, addr, now)
+                }
                 None => Ok(Decision::deny(DenyReason::DeviceUnidentified)),
             },
             ProtocolPolicy::CodeInLogin => {
@@ -214,16 +214,13 @@ impl<S: Store> Engine<S> {
                 };
                 // Read with the account: to look for the binding, then to
                 // write one.
-                let clients = binding.as_ref().and(clients);
+                let clients = ClientsRead {
+                    record: binding.as_ref().and(clients.record),
+                    ..clients
+                };
                 if let (Some(key), Some(tag)) = (&binding, &tag) {
-                    let trusted = self.trusted_until(
-                        id,
-                        account.generation,
-                        (clients.as_ref(), checks.clients),
-                        key,
-                        tag,
-                        now,
-                    )?;
+                    let trusted =
+                        self.trusted_until(account.generation, &clients, key, tag, now)?;
                     if let Some(until) = trusted {
                         return Ok(Decision::Allow {
                             reason: AllowReason::DeviceTrusted { until },
@@ -247,7 +244,7 @@ impl<S: Store> Engine<S> {
                     }
                 );
                 if let (true, Some(key), Some(tag)) = (proven, binding, tag) {
-                    self.bind(id, generation, (clients, checks.clients), key, tag, now)?;
+                    self.bind(id, generation, clients, key, tag, now)?;
                 }
                 Ok(decision)
             }
@@ -304,7 +301,7 @@ impl<S: Store> Engine<S> {
             platform,
             clients: loaded,
             checks,
-        }: Read<'_>,
+        }: Read<'_, '_>,
         credential: Credential<'_>,
         protocol: &Protocol,
         now: u64,
@@ -316,7 +313,7 @@ impl<S: Store> Engine<S> {
         let Some(canonical) = codes::canonical_app_password(input) else {
             return Ok(wrong_password);
         };
-        let clients = loaded.as_ref().map(|r| r.bytes.as_slice());
+        let clients = loaded.record.as_ref().map(|r| r.bytes.as_slice());
         if clients.is_none() {
             // The decoding a clients record costs, for an account without.
             self.open_decoy_clients(checks.absent())?;
@@ -327,7 +324,7 @@ impl<S: Store> Engine<S> {
             None => self.open_decoy(checks.absent()).map(|()| None)?,
         };
         let generation = account.as_ref().map_or(0, |a| a.generation);
-        let stored = self.clients_of(id, clients, checks.clients, generation)?;
+        let stored = self.clients_of(loaded.key, clients, loaded.integrity, generation)?;
         // Tagged even without 2FA (under the empty record's zero salt): the
         // same work either way.
         let tag = codes::tag(&stored.app_salt, &canonical);
@@ -349,25 +346,18 @@ impl<S: Store> Engine<S> {
         if !found {
             return Ok(Decision::deny(DenyReason::WrongAppPassword));
         }
-        self.app_password_login(
-            id,
-            &account,
-            (loaded, checks.clients),
-            &canonical,
-            protocol,
-            now,
-        )
+        self.app_password_login(id, &account, loaded, &canonical, protocol, now)
     }
 }
 
 /// The records a login read, for [`Engine::unauthenticated`].
-struct Read<'a> {
+struct Read<'a, 'k> {
     /// The account's record.
     record: Option<&'a [u8]>,
     /// Its platform's.
     platform: Option<&'a [u8]>,
     /// Its clients record.
-    clients: Option<Versioned>,
+    clients: ClientsRead<'k>,
     /// Whether the store vouched for each.
     checks: LoginChecks,
 }

@@ -10,8 +10,7 @@ use super::clients::{Binding, MAX_BINDINGS};
 use super::core::{ClientsRead, Engine};
 use super::device;
 use crate::error::Result;
-use crate::record::Integrity;
-use crate::store::{Store, Versioned};
+use crate::store::Store;
 
 impl<S: Store> Engine<S> {
     /// Whether a binding for `key`, earned with the code whose tag is
@@ -19,17 +18,21 @@ impl<S: Store> Engine<S> {
     /// and until when. The tag is compared in constant time.
     pub(super) fn trusted_until(
         &self,
-        id: &AccountId,
         generation: u64,
-        (clients, integrity): (Option<&Versioned>, Integrity),
+        clients: &ClientsRead<'_>,
         key: &[u8; 16],
         code: &[u8; device::BINDING_CODE_LEN],
         now: u64,
     ) -> Result<Option<u64>> {
-        let Some(record) = clients else {
+        let Some(record) = &clients.record else {
             return Ok(None);
         };
-        let clients = self.clients_of(id, Some(&record.bytes), integrity, generation)?;
+        let clients = self.clients_of(
+            clients.key,
+            Some(&record.bytes),
+            clients.integrity,
+            generation,
+        )?;
         Ok(clients
             .bindings
             .iter()
@@ -45,14 +48,14 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         generation: u64,
-        (clients, integrity): ClientsRead,
+        clients: ClientsRead<'_>,
         key: [u8; 16],
         code: [u8; device::BINDING_CODE_LEN],
         now: u64,
     ) -> Result<()> {
         let until = now.saturating_add(self.config.devices.binding_period);
         let ttl = self.config.devices.pending_ttl;
-        self.update_clients_from(id, generation, clients, integrity, |clients| {
+        self.update_clients_from(id, generation, clients, |clients| {
             clients.prune(now, ttl);
             clients.bindings.retain(|b| b.key != key);
             if clients.bindings.len() >= MAX_BINDINGS {

@@ -6,7 +6,7 @@
 use zeroize::Zeroizing;
 
 use super::account::{Account, TotpState};
-use super::account_id::{AccountId, platform_key};
+use super::account_id::{AccountId, LoginKeys};
 use super::clients::{self, AppPasswordInfo, Clients};
 use super::codes;
 use super::config::EngineConfig;
@@ -173,11 +173,10 @@ impl<S: Store> Engine<S> {
     /// clients record — in one call to the store: one round trip (one
     /// statement) on the stores that can.
     pub(super) fn load_login(&self, id: &AccountId) -> Result<LoginRecords> {
-        let (account, platform, clients) =
-            (id.store_key(), platform_key(&id.platform), id.clients_key());
-        let keys: [&[u8]; 3] = [&account, &platform, &clients];
+        let keys = LoginKeys::new(id);
         let [record, platform, clients] =
-            <[_; 3]>::try_from(self.store.load_many_vouched(&keys)?).map_err(|_| wrong_count())?;
+            <[_; 3]>::try_from(self.store.load_many_vouched(&keys.all())?)
+                .map_err(|_| wrong_count())?;
         let split = |loaded: Option<(Versioned, bool)>| match loaded {
             Some((record, vouched)) => (Some(record), Integrity::from_vouched(vouched)),
             None => (None, Integrity::Compute),
@@ -185,6 +184,7 @@ impl<S: Store> Engine<S> {
         let ((record, account_check), (platform, platform_check), (clients, clients_check)) =
             (split(record), split(platform), split(clients));
         Ok(LoginRecords {
+            keys,
             record,
             platform,
             clients,
@@ -413,13 +413,13 @@ impl<S: Store> Engine<S> {
     /// there is none, or only an older generation's).
     pub(super) fn clients_of(
         &self,
-        id: &AccountId,
+        key: &[u8],
         bytes: Option<&[u8]>,
         integrity: Integrity,
         generation: u64,
     ) -> Result<Clients> {
         let current = bytes
-            .map(|bytes| self.open_clients_with(&id.clients_key(), bytes, integrity))
+            .map(|bytes| self.open_clients_with(key, bytes, integrity))
             .transpose()?
             .filter(|clients| clients.generation == generation);
         Ok(current.unwrap_or_else(|| Clients::empty(generation, [0; codes::SALT_LEN])))
@@ -436,8 +436,14 @@ impl<S: Store> Engine<S> {
         generation: u64,
         change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
-        let current = self.store.load(&id.clients_key())?;
-        self.update_clients_from(id, generation, current, Integrity::Compute, change)
+        let key = id.clients_key();
+        let record = self.store.load(&key)?;
+        let read = ClientsRead {
+            key: &key,
+            record,
+            integrity: Integrity::Compute,
+        };
+        self.update_clients_from(id, generation, read, change)
     }
 
     /// [`Engine::update_clients`] from the clients record as the caller
@@ -447,16 +453,18 @@ impl<S: Store> Engine<S> {
         &self,
         id: &AccountId,
         generation: u64,
-        current: Option<Versioned>,
-        mut integrity: Integrity,
+        ClientsRead {
+            key,
+            record,
+            mut integrity,
+        }: ClientsRead<'_>,
         mut change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
-        let key = id.clients_key();
-        read_modify_write_from(&self.store, &key, current, MAX_ATTEMPTS, |bytes| {
+        read_modify_write_from(&self.store, key, record, MAX_ATTEMPTS, |bytes| {
             // A record read again after a lost race is checked in full.
             let integrity = core::mem::take(&mut integrity);
             let stored = bytes
-                .map(|bytes| self.open_clients_with(&key, bytes, integrity))
+                .map(|bytes| self.open_clients_with(key, bytes, integrity))
                 .transpose()?;
             let replaces_other_generation =
                 stored.as_ref().is_some_and(|c| c.generation != generation);
@@ -471,7 +479,7 @@ impl<S: Store> Engine<S> {
                 return Err(Error::NotEnabled);
             }
             Ok(if changed {
-                Change::Write(Some(self.seal_clients(&key, &clients)?), value)
+                Change::Write(Some(self.seal_clients(key, &clients)?), value)
             } else {
                 Change::Keep(value)
             })
@@ -488,6 +496,8 @@ impl<S: Store> Engine<S> {
 /// What a login read, as [`Engine::load_login`] returns it.
 #[derive(Debug, Clone)]
 pub(crate) struct LoginRecords {
+    /// The records' keys.
+    pub(crate) keys: LoginKeys,
     /// The account's record (`None`: no 2FA).
     pub(crate) record: Option<Versioned>,
     /// Its platform's record.
@@ -504,11 +514,13 @@ pub(crate) struct LoginRecords {
 impl LoginRecords {
     /// Records as loaded, none opened yet.
     pub(crate) fn new(
+        keys: LoginKeys,
         record: Option<Versioned>,
         platform: Option<Versioned>,
         clients: Option<Versioned>,
     ) -> Self {
         Self {
+            keys,
             record,
             platform,
             clients,
@@ -518,9 +530,13 @@ impl LoginRecords {
     }
 }
 
-/// A clients record as a login read it, and how to check it
-/// ([`LoginChecks::clients`]).
-pub(crate) type ClientsRead = (Option<Versioned>, Integrity);
+/// A clients record as a login read it: its key, the record (`None`:
+/// absent) and how to check it ([`LoginChecks::clients`]).
+pub(crate) struct ClientsRead<'a> {
+    pub(crate) key: &'a [u8],
+    pub(crate) record: Option<Versioned>,
+    pub(crate) integrity: Integrity,
+}
 
 /// Whether the store vouched for each record of a [`LoginRecords`]
 /// ([`Store::load_many_vouched`]): such a record's checksum is not

@@ -25,7 +25,7 @@ impl<S: Store> Engine<S> {
         id: &AccountId,
         account: &Account,
         device: DeviceId,
-        (clients, integrity): ClientsRead,
+        clients: ClientsRead<'_>,
         request: &LoginRequest<'_>,
         addr: Option<IpAddr>,
         now: u64,
@@ -34,7 +34,7 @@ impl<S: Store> Engine<S> {
         let client = &request.client;
         // Rendered only when a token is written, not on every login.
         let address = || addr.map(|a| a.to_string());
-        self.update_clients_from(id, account.generation, clients, integrity, |clients| {
+        self.update_clients_from(id, account.generation, clients, |clients| {
             let live = |d: &DeviceToken| {
                 d.state == DeviceState::Active
                     || now < d.last_seen.saturating_add(policy.pending_ttl)
@@ -155,9 +155,10 @@ impl<S: Store> Engine<S> {
     ) -> Result<Option<Notification>> {
         let record = self.store.load(&id.store_key())?.ok_or(Error::NotEnabled)?;
         let account = self.open_account(id, &record.bytes)?;
-        let clients = self.store.load(&id.clients_key())?;
+        let key = id.clients_key();
+        let clients = self.store.load(&key)?;
         let mut clients = self.clients_of(
-            id,
+            &key,
             clients.as_ref().map(|r| &r.bytes[..]),
             Integrity::Compute,
             account.generation,

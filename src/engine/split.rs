@@ -2,7 +2,7 @@
 //! `T9D3K!px189145`, as mail clients that know only "password" need.
 
 use super::account::{Mode, Platform, TotpState};
-use super::account_id::{AccountId, platform_key};
+use super::account_id::{AccountId, LoginKeys};
 use super::core::{Engine, LoginRecords};
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use crate::error::{Error, Result};
@@ -115,9 +115,10 @@ impl<S: Store> Engine<S> {
         // Hosts call this before their password check: the same two reads
         // with or without 2FA, so the time to reach that check tells little
         // about the account. One store call (one round trip).
-        let (account, platform) = (id.store_key(), platform_key(&id.platform));
-        let [record, platform] = self.load_records([&account, &platform])?;
-        let mut loaded = LoginRecords::new(record, platform, None);
+        let keys = LoginKeys::new(id);
+        let [account, platform, _] = keys.all();
+        let [record, platform] = self.load_records([account, platform])?;
+        let mut loaded = LoginRecords::new(keys, record, platform, None);
         self.split_loaded(id, protocol, input, &mut loaded, now)
     }
 
