@@ -76,20 +76,22 @@ impl Sha256 {
     /// The digest; what was hashed is wiped from this value's buffers.
     pub(crate) fn finish(mut self) -> [u8; 32] {
         let bits = self.length.wrapping_mul(8);
-        let mut tail = [[0u8; 64]; 2];
-        let blocks = if self.filled + 9 <= 64 { 1 } else { 2 };
-        {
-            let flat = tail.as_flattened_mut();
-            flat[..self.filled].copy_from_slice(&self.block[..self.filled]);
-            flat[self.filled] = 0x80;
-            flat[blocks * 64 - 8..blocks * 64].copy_from_slice(&bits.to_be_bytes());
+        // Padded in place (`filled` is below 64): only this value's own
+        // block held what was hashed, and only it is wiped.
+        let filled = self.filled;
+        self.block[filled] = 0x80;
+        self.block[filled + 1..].fill(0);
+        if filled + 9 > 64 {
+            // No room for the length: it goes into a block of its own.
+            compress256(&mut self.state, core::slice::from_ref(&self.block));
+            self.block.fill(0);
         }
-        compress256(&mut self.state, &tail[..blocks]);
+        self.block[56..].copy_from_slice(&bits.to_be_bytes());
+        compress256(&mut self.state, core::slice::from_ref(&self.block));
         let mut out = [0u8; 32];
         for (bytes, word) in out.chunks_exact_mut(4).zip(self.state) {
             bytes.copy_from_slice(&word.to_be_bytes());
         }
-        tail.as_flattened_mut().zeroize();
         self.wipe();
         out
     }
@@ -135,7 +137,7 @@ impl HmacKey {
     /// A MAC under this key, to be fed with [`KeyedMac::update`].
     pub(crate) fn start(&self) -> KeyedMac<'_> {
         KeyedMac {
-            inner: self.inner.clone(),
+            inner: Some(self.inner.clone()),
             key: self,
         }
     }
@@ -150,18 +152,21 @@ impl Drop for HmacKey {
 
 /// An HMAC-SHA-256 in progress (see [`HmacKey::start`]).
 pub(crate) struct KeyedMac<'a> {
-    inner: Sha256,
+    /// `None` once finished (`finish` wipes it itself).
+    inner: Option<Sha256>,
     key: &'a HmacKey,
 }
 
 impl KeyedMac<'_> {
     pub(crate) fn update(&mut self, data: &[u8]) -> &mut Self {
-        self.inner.update(data);
+        if let Some(inner) = &mut self.inner {
+            inner.update(data);
+        }
         self
     }
 
     pub(crate) fn finish(mut self) -> [u8; 32] {
-        let inner = Zeroizing::new(core::mem::replace(&mut self.inner, Sha256::new()).finish());
+        let inner = Zeroizing::new(self.inner.take().map_or([0; 32], Sha256::finish));
         let mut outer = self.key.outer.clone();
         outer.update(&inner[..]);
         outer.finish()
@@ -170,7 +175,9 @@ impl KeyedMac<'_> {
 
 impl Drop for KeyedMac<'_> {
     fn drop(&mut self) {
-        self.inner.wipe();
+        if let Some(inner) = &mut self.inner {
+            inner.wipe();
+        }
     }
 }
 
