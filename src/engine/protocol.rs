@@ -86,11 +86,15 @@ impl Protocol {
     /// # Errors
     /// As [`Protocol::other`].
     pub fn from_name(name: &str) -> Result<Self> {
-        let name = checked_name(name)?;
-        Ok(Self::STANDARD
+        // A standard name (all lower case) allocates nothing: every stored
+        // device token names its protocol, and a login decodes them.
+        if let Some(standard) = Self::STANDARD
             .into_iter()
-            .find(|p| p.name() == name)
-            .unwrap_or(Self::Other(ProtocolName(name))))
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+        {
+            return Ok(standard);
+        }
+        Ok(Self::Other(ProtocolName(checked_name(name)?)))
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
