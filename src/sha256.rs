@@ -137,7 +137,7 @@ impl HmacKey {
     /// A MAC under this key, to be fed with [`KeyedMac::update`].
     pub(crate) fn start(&self) -> KeyedMac<'_> {
         KeyedMac {
-            inner: Some(self.inner.clone()),
+            inner: self.inner.clone(),
             key: self,
         }
     }
@@ -152,22 +152,23 @@ impl Drop for HmacKey {
 
 /// An HMAC-SHA-256 in progress (see [`HmacKey::start`]).
 pub(crate) struct KeyedMac<'a> {
-    /// `None` once finished (`finish` wipes it itself).
-    inner: Option<Sha256>,
+    inner: Sha256,
     key: &'a HmacKey,
 }
 
 impl KeyedMac<'_> {
     pub(crate) fn update(&mut self, data: &[u8]) -> &mut Self {
-        if let Some(inner) = &mut self.inner {
-            inner.update(data);
-        }
+        self.inner.update(data);
         self
     }
 
-    pub(crate) fn finish(mut self) -> [u8; 32] {
-        let inner = Zeroizing::new(self.inner.take().map_or([0; 32], Sha256::finish));
-        let mut outer = self.key.outer.clone();
+    pub(crate) fn finish(self) -> [u8; 32] {
+        // Not dropped: its state is moved out here and wiped by its own
+        // `finish`, so `Drop` would only wipe a fresh state again.
+        let mut this = core::mem::ManuallyDrop::new(self);
+        let inner = core::mem::replace(&mut this.inner, Sha256::new());
+        let mut outer = this.key.outer.clone();
+        let inner = Zeroizing::new(inner.finish());
         outer.update(&inner[..]);
         outer.finish()
     }
@@ -175,9 +176,7 @@ impl KeyedMac<'_> {
 
 impl Drop for KeyedMac<'_> {
     fn drop(&mut self) {
-        if let Some(inner) = &mut self.inner {
-            inner.wipe();
-        }
+        self.inner.wipe();
     }
 }
 
