@@ -105,8 +105,8 @@ pub(crate) enum Integrity {
     /// Compute it: bytes from a file, a database, a caller.
     #[default]
     Compute,
-    /// The store computed it over these very bytes (once per version) and
-    /// has held them in process memory since ([`Store::load_many_vouched`]):
+    /// The store computed it over these very bytes when they were written
+    /// and has held them in process memory since ([`Store::load_many_vouched`]):
     /// everything else is checked, the hash is not computed again.
     ///
     /// [`Store::load_many_vouched`]: crate::store::Store::load_many_vouched
@@ -126,7 +126,7 @@ impl Integrity {
 
 /// Whether `bytes` are an intact record of any kind in this format version:
 /// what a store that vouches for its records ([`Store::load_many_vouched`])
-/// checks once per version.
+/// checks when they are written.
 ///
 /// [`Store::load_many_vouched`]: crate::store::Store::load_many_vouched
 pub(crate) fn is_intact(bytes: &[u8]) -> bool {

@@ -160,6 +160,14 @@ struct GrowingEnums;
 /// ```compile_fail,E0603
 /// use mail2fa::store::Change;
 /// ```
+///
+/// Only the crate's own stores vouch for their records' integrity
+/// (`Store::load_many_vouched`): its argument's type cannot be named, so
+/// no other store can override it.
+///
+/// ```compile_fail,E0603
+/// use mail2fa::store::Sealed;
+/// ```
 struct Plumbing;
 
 #[cfg(all(doctest, feature = "sqlite"))]

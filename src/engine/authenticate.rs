@@ -316,12 +316,12 @@ impl<S: Store> Engine<S> {
         let clients = loaded.record.as_ref().map(|r| r.bytes.as_slice());
         if clients.is_none() {
             // The decoding a clients record costs, for an account without.
-            self.open_decoy_clients(checks.absent())?;
+            self.open_decoy_clients(loaded.integrity)?;
         }
         let account = match record {
             Some(bytes) => Some(self.open_account_with(id, bytes, checks.record)?),
             // The decoding an account with 2FA costs, for one without.
-            None => self.open_decoy(checks.absent()).map(|()| None)?,
+            None => self.open_decoy(checks.record).map(|()| None)?,
         };
         let generation = account.as_ref().map_or(0, |a| a.generation);
         let stored = self.clients_of(loaded.key, clients, loaded.integrity, generation)?;
@@ -435,11 +435,16 @@ mod tests {
         let loaded = memory.load_login(&alice).unwrap();
         assert!(loaded.clients.is_some());
         assert_eq!(checks(loaded.checks), [Integrity::Vouched; 3]);
-        // An account without 2FA: its decoys are opened as the platform's
-        // record, vouched for, as an enrolled account's records would be.
-        let absent = memory.load_login(&dave).unwrap();
-        assert!(absent.record.is_none());
-        assert_eq!(absent.checks.absent(), Integrity::Vouched);
+        // An account without 2FA — also on a platform without a record
+        // (a mandatory one needs none): its decoys are opened as vouched
+        // for, as an enrolled account's records would be.
+        let elsewhere = AccountId::new("other.example", "erin@other.example").unwrap();
+        for id in [&dave, &elsewhere] {
+            let absent = memory.load_login(id).unwrap();
+            assert!(absent.record.is_none() && absent.clients.is_none());
+            assert_eq!(checks(absent.checks)[0], Integrity::Vouched, "{id:?}");
+            assert_eq!(checks(absent.checks)[2], Integrity::Vouched, "{id:?}");
+        }
 
         let unvouched =
             Engine::new(Unvouched(MemoryStore::new()), EngineConfig::default()).unwrap();
@@ -449,8 +454,8 @@ mod tests {
             [Integrity::Compute; 3]
         );
         assert_eq!(
-            unvouched.load_login(&dave).unwrap().checks.absent(),
-            Integrity::Compute
+            checks(unvouched.load_login(&dave).unwrap().checks),
+            [Integrity::Compute; 3]
         );
 
         // The account's record with its last (checksum) byte changed,

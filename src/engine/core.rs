@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::otp::TotpConfig;
 use crate::record::Integrity;
 use crate::secret::Secret;
-use crate::store::{Change, Store, Versioned, read_modify_write, read_modify_write_from};
+use crate::store::{Change, Sealed, Store, Versioned, read_modify_write, read_modify_write_from};
 use crate::uri::KeyUri;
 
 /// How often a read-modify-write may lose a race before giving up with
@@ -174,15 +174,14 @@ impl<S: Store> Engine<S> {
     /// statement) on the stores that can.
     pub(super) fn load_login(&self, id: &AccountId) -> Result<LoginRecords> {
         let keys = LoginKeys::new(id);
-        let [record, platform, clients] =
-            <[_; 3]>::try_from(self.store.load_many_vouched(&keys.all())?)
-                .map_err(|_| wrong_count())?;
-        let split = |loaded: Option<(Versioned, bool)>| match loaded {
-            Some((record, vouched)) => (Some(record), Integrity::from_vouched(vouched)),
-            None => (None, Integrity::Compute),
-        };
-        let ((record, account_check), (platform, platform_check), (clients, clients_check)) =
-            (split(record), split(platform), split(clients));
+        let [
+            (record, account_check),
+            (platform, platform_check),
+            (clients, clients_check),
+        ] = <[_; 3]>::try_from(self.store.load_many_vouched(&keys.all(), Sealed(()))?)
+            .map_err(|_| wrong_count())?;
+        let [account_check, platform_check, clients_check] =
+            [account_check, platform_check, clients_check].map(Integrity::from_vouched);
         Ok(LoginRecords {
             keys,
             record,
@@ -540,7 +539,10 @@ pub(crate) struct ClientsRead<'a> {
 
 /// Whether the store vouched for each record of a [`LoginRecords`]
 /// ([`Store::load_many_vouched`]): such a record's checksum is not
-/// computed again when it is opened.
+/// computed again when it is opened. For an absent record: whether one
+/// there would have been vouched for — how the decoy that stands in for
+/// it is opened, so that an account without 2FA costs what one with 2FA
+/// costs.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LoginChecks {
     /// The account's record.
@@ -549,16 +551,6 @@ pub(crate) struct LoginChecks {
     pub(crate) platform: Integrity,
     /// The clients record.
     pub(crate) clients: Integrity,
-}
-
-impl LoginChecks {
-    /// How a record that is absent would have been checked, for the decoys
-    /// that stand in for it (an account without 2FA must cost what one
-    /// with 2FA costs): as the platform's record, which accounts with and
-    /// without 2FA share — vouched for where the store vouches.
-    pub(crate) fn absent(&self) -> Integrity {
-        self.platform
-    }
 }
 
 /// The error for a store that answered [`Store::load_many`] with another

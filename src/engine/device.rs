@@ -210,16 +210,8 @@ impl ClientInfo<'_> {
             .into_iter()
             .flatten()
         {
-            let control = if field.is_ascii() {
-                // Every byte, without an early exit: the compiler checks
-                // many at once.
-                field
-                    .bytes()
-                    .fold(false, |control, b| control | b.is_ascii_control())
-            } else {
-                field.chars().any(char::is_control)
-            };
-            if field.len() > MAX_CLIENT_FIELD || control {
+            // The length first: an over-long field is not read.
+            if field.len() > MAX_CLIENT_FIELD || has_control(field) {
                 return Err(Error::InvalidInput(
                     "client field too long or with control characters",
                 ));
@@ -232,6 +224,19 @@ impl ClientInfo<'_> {
                     .map_err(|_| Error::InvalidInput("remote address is not an IP address"))
             })
             .transpose()
+    }
+}
+
+/// Whether `field` holds a control character.
+fn has_control(field: &str) -> bool {
+    if field.is_ascii() {
+        // Every byte, without an early exit: the compiler checks many at
+        // once.
+        field
+            .bytes()
+            .fold(false, |control, b| control | b.is_ascii_control())
+    } else {
+        field.chars().any(char::is_control)
     }
 }
 

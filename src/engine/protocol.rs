@@ -86,7 +86,7 @@ impl Protocol {
     /// # Errors
     /// As [`Protocol::other`].
     pub fn from_name(name: &str) -> Result<Self> {
-        // A standard name (all lower case) allocates nothing: every stored
+        // A standard name (in any case) allocates nothing: every stored
         // device token names its protocol, and a login decodes them.
         if let Some(standard) = Self::STANDARD
             .into_iter()

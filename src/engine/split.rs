@@ -143,7 +143,7 @@ impl<S: Store> Engine<S> {
             if !self.is_mandatory(&id.platform) {
                 // The decoding an account with 2FA costs (its record, its
                 // platform's), for one without.
-                self.open_decoy(checks.absent())?;
+                self.open_decoy(checks.record)?;
                 platform
                     .map(|bytes| Platform::decode_with(bytes, checks.platform))
                     .transpose()?;

@@ -4,6 +4,18 @@
 use zeroize::Zeroizing;
 
 use super::error::StoreError;
+pub(crate) use sealed::Sealed;
+
+mod sealed {
+    /// The argument of [`Store::load_many_vouched`]: public, so that the
+    /// trait can name it, but in a private module, so that only this crate
+    /// can name it — no other store can claim to vouch for its records.
+    ///
+    /// [`Store::load_many_vouched`]: super::Store::load_many_vouched
+    #[allow(unreachable_pub)] // on purpose: nameable by the trait, not outside
+    #[derive(Debug, Clone, Copy)]
+    pub struct Sealed(pub(crate) ());
+}
 
 /// A record as loaded: its bytes and the version to compare against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,28 +142,32 @@ pub trait Store: Send + Sync {
         keys.iter().map(|key| self.load(key)).collect()
     }
 
-    /// [`Store::load_many`], each record with whether this store vouches
-    /// for its integrity check: `true` only for bytes that passed mail2fa's
-    /// record check (magic, format version, length, checksum) in this store
-    /// and that nothing could change since — a store in process memory,
-    /// such as [`MemoryStore`], which checks each version of a record once. The engine then does not
-    /// compute the checksum again on a login (it still checks the rest).
-    /// Bytes from a file or a database are never vouched for: the check is
-    /// there to catch a torn write or a flipped bit in them. The default
-    /// vouches for nothing; a store that wraps another passes it on.
+    /// [`Store::load_many`], each answer with whether the store vouches
+    /// for the record's integrity check: `true` only for bytes that passed
+    /// mail2fa's record check (magic, format version, length, checksum)
+    /// when they were written and that nothing could change since — the
+    /// in-memory store's. The engine then does not compute the checksum
+    /// again on a login (it still checks the rest). For a key without a
+    /// record: whether one there would be vouched for, so that the decoys
+    /// of an account without 2FA cost what its records would.
+    ///
+    /// Only this crate's stores can vouch: the argument's type cannot be
+    /// named elsewhere, so other stores keep the default (no vouching: a
+    /// file's or a database's bytes are checked on every read, which is
+    /// what catches a torn write or a flipped bit).
     ///
     /// # Errors
     /// As [`Store::load_many`].
-    ///
-    /// [`MemoryStore`]: crate::store::MemoryStore
+    #[doc(hidden)]
     fn load_many_vouched(
         &self,
         keys: &[&[u8]],
-    ) -> Result<Vec<Option<(Versioned, bool)>>, StoreError> {
+        _: Sealed,
+    ) -> Result<Vec<(Option<Versioned>, bool)>, StoreError> {
         Ok(self
             .load_many(keys)?
             .into_iter()
-            .map(|record| record.map(|record| (record, false)))
+            .map(|record| (record, false))
             .collect())
     }
 
@@ -228,8 +244,9 @@ macro_rules! forward_store {
             fn load_many_vouched(
                 &self,
                 keys: &[&[u8]],
-            ) -> Result<Vec<Option<(Versioned, bool)>>, StoreError> {
-                (**self).load_many_vouched(keys)
+                sealed: Sealed,
+            ) -> Result<Vec<(Option<Versioned>, bool)>, StoreError> {
+                (**self).load_many_vouched(keys, sealed)
             }
 
             fn compare_and_swap(

@@ -23,6 +23,7 @@ mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub(crate) use backend::Sealed;
 pub use backend::{CasOutcome, ScannedRecord, Store, Versioned};
 pub use error::StoreError;
 pub use limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
