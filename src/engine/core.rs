@@ -155,7 +155,7 @@ impl<S: Store> Engine<S> {
 
     /// Decodes the decoy clients record: what reading an account's clients
     /// record costs, for an account that has none. `integrity`: as the
-    /// store would have the real one checked ([`LoginChecks::absent`]).
+    /// store would have the real one checked ([`LoginChecks`]).
     pub(super) fn open_decoy_clients(&self, integrity: Integrity) -> Result<()> {
         self.open_clients_with(&self.decoy.id.clients_key(), &self.decoy.clients, integrity)
             .map(drop)
