@@ -400,7 +400,12 @@ impl Harness {
              suspended until {}",
             known.suspended_until
         );
-        if let (Some(c), Some(step)) = (code, fresh_step) {
+        // Only an answer that consumed the code moves the last step: a
+        // suspended account is let in before its code is looked at, and the
+        // code stays unused (a later code login may still take it).
+        let consumed =
+            reason == m2fa_reason::CodeAccepted as u32 || reason == m2fa_reason::Enrolled as u32;
+        if let (true, Some(c), Some(step)) = (consumed, code, fresh_step) {
             let name = name.to_owned();
             self.note_accepted(&name, c, Some(step));
         }
