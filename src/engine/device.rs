@@ -319,7 +319,7 @@ fn normalise_ascii(field: &[u8], strip_digits: bool, out: &mut Vec<u8>) {
         &ASCII_KEEP_DIGITS
     };
     let (mut n, mut space) = (0, false);
-    for (&byte, slot) in field.iter().zip(0..) {
+    for &byte in field {
         let class = table[usize::from(byte & 0x7f)];
         if class < SPACE {
             if space && n > 0 {
@@ -327,8 +327,7 @@ fn normalise_ascii(field: &[u8], strip_digits: bool, out: &mut Vec<u8>) {
                 n += 1;
             }
             space = false;
-            // `n` never passes the input's index: within the output.
-            dst[n.min(slot)] = class;
+            dst[n] = class;
             n += 1;
         } else {
             space |= class == SPACE;
