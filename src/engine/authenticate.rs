@@ -18,7 +18,7 @@ use super::protocol::{self, Protocol, ProtocolPolicy};
 use super::request::{Credential, LoginRequest};
 use super::split;
 use crate::error::{Error, Result};
-use crate::store::{Store, Versioned, read_modify_write_from};
+use crate::store::{Loaded, Store, read_modify_write_from};
 
 impl<S: Store> Engine<S> {
     /// The decision for a whole login: account, protocol, the
@@ -118,9 +118,9 @@ impl<S: Store> Engine<S> {
             record: clients,
             integrity: checks.clients,
         };
-        let platform = platform.as_ref().map(|r| r.bytes.as_slice());
+        let platform = platform.as_ref().map(Loaded::bytes);
         if !credential.password_correct() {
-            let record = record.as_ref().map(|r| r.bytes.as_slice());
+            let record = record.as_ref().map(Loaded::bytes);
             return self.unauthenticated(
                 id,
                 Read {
@@ -143,7 +143,7 @@ impl<S: Store> Engine<S> {
         };
         let account = match opened.account {
             Some(account) => account,
-            None => self.open_account_with(id, &record.bytes, checks.record)?,
+            None => self.open_account_with(id, record.bytes(), checks.record)?,
         };
         let platform = match opened.platform {
             Some(platform) => platform,
@@ -257,7 +257,7 @@ impl<S: Store> Engine<S> {
     fn second_factor(
         &self,
         id: &AccountId,
-        record: Versioned,
+        record: Loaded,
         account: Account,
         code: Option<&str>,
         now: u64,
@@ -313,7 +313,7 @@ impl<S: Store> Engine<S> {
         let Some(canonical) = codes::canonical_app_password(input) else {
             return Ok(wrong_password);
         };
-        let clients = loaded.record.as_ref().map(|r| r.bytes.as_slice());
+        let clients = loaded.record.as_ref().map(Loaded::bytes);
         if clients.is_none() {
             // The decoding a clients record costs, for an account without.
             self.open_decoy_clients(loaded.integrity)?;

@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::otp::TotpConfig;
 use crate::record::Integrity;
 use crate::secret::Secret;
-use crate::store::{Change, Sealed, Store, Versioned, read_modify_write, read_modify_write_from};
+use crate::store::{
+    Change, Loaded, Sealed, Store, Versioned, read_modify_write, read_modify_write_from,
+};
 use crate::uri::KeyUri;
 
 /// How often a read-modify-write may lose a race before giving up with
@@ -436,7 +438,7 @@ impl<S: Store> Engine<S> {
         change: impl FnMut(&mut Clients) -> Result<(bool, T)>,
     ) -> Result<T> {
         let key = id.clients_key();
-        let record = self.store.load(&key)?;
+        let record = self.store.load(&key)?.map(Loaded::from);
         let read = ClientsRead {
             key: &key,
             record,
@@ -498,11 +500,11 @@ pub(crate) struct LoginRecords {
     /// The records' keys.
     pub(crate) keys: LoginKeys,
     /// The account's record (`None`: no 2FA).
-    pub(crate) record: Option<Versioned>,
+    pub(crate) record: Option<Loaded>,
     /// Its platform's record.
-    pub(crate) platform: Option<Versioned>,
+    pub(crate) platform: Option<Loaded>,
     /// Its clients record (devices, bindings, application passwords).
-    pub(crate) clients: Option<Versioned>,
+    pub(crate) clients: Option<Loaded>,
     /// `record` and `platform` as opened by a first look at them (the
     /// split), so that the decision does not open them again.
     pub(crate) opened: Opened,
@@ -514,9 +516,9 @@ impl LoginRecords {
     /// Records as loaded, none opened yet.
     pub(crate) fn new(
         keys: LoginKeys,
-        record: Option<Versioned>,
-        platform: Option<Versioned>,
-        clients: Option<Versioned>,
+        record: Option<Loaded>,
+        platform: Option<Loaded>,
+        clients: Option<Loaded>,
     ) -> Self {
         Self {
             keys,
@@ -533,7 +535,7 @@ impl LoginRecords {
 /// absent) and how to check it ([`LoginChecks::clients`]).
 pub(crate) struct ClientsRead<'a> {
     pub(crate) key: &'a [u8],
-    pub(crate) record: Option<Versioned>,
+    pub(crate) record: Option<Loaded>,
     pub(crate) integrity: Integrity,
 }
 

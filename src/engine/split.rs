@@ -7,7 +7,7 @@ use super::core::{Engine, LoginRecords};
 use super::protocol::{self, Protocol, ProtocolPolicy};
 use crate::error::{Error, Result};
 use crate::otp::Digits;
-use crate::store::Store;
+use crate::store::{Loaded, Store};
 
 /// Longest password+code input accepted, in bytes.
 pub const MAX_LOGIN_INPUT: usize = 4096;
@@ -118,7 +118,12 @@ impl<S: Store> Engine<S> {
         let keys = LoginKeys::new(id);
         let [account, platform, _] = keys.all();
         let [record, platform] = self.load_records([account, platform])?;
-        let mut loaded = LoginRecords::new(keys, record, platform, None);
+        let mut loaded = LoginRecords::new(
+            keys,
+            record.map(Loaded::from),
+            platform.map(Loaded::from),
+            None,
+        );
         self.split_loaded(id, protocol, input, &mut loaded, now)
     }
 
@@ -135,8 +140,8 @@ impl<S: Store> Engine<S> {
         loaded: &mut LoginRecords,
         now: u64,
     ) -> Result<(&'a str, Option<&'a str>)> {
-        let record = loaded.record.as_ref().map(|r| r.bytes.as_slice());
-        let platform = loaded.platform.as_ref().map(|r| r.bytes.as_slice());
+        let record = loaded.record.as_ref().map(Loaded::bytes);
+        let platform = loaded.platform.as_ref().map(Loaded::bytes);
         let opened = &mut loaded.opened;
         let checks = loaded.checks;
         let Some(record) = record else {

@@ -4,9 +4,15 @@
 use zeroize::Zeroizing;
 
 use super::error::StoreError;
-pub(crate) use sealed::Sealed;
+pub(crate) use sealed::{Loaded, Sealed};
 
 mod sealed {
+    use std::sync::Arc;
+
+    use zeroize::Zeroizing;
+
+    use super::Versioned;
+
     /// The argument of [`Store::load_many_vouched`]: public, so that the
     /// trait can name it, but in a private module, so that only this crate
     /// can name it — no other store can claim to vouch for its records.
@@ -15,6 +21,36 @@ mod sealed {
     #[allow(unreachable_pub)] // on purpose: nameable by the trait, not outside
     #[derive(Debug, Clone, Copy)]
     pub struct Sealed(pub(crate) ());
+
+    /// A record as [`Store::load_many_vouched`] answers it: as
+    /// [`Versioned`], but its bytes may be shared with the store that
+    /// holds them (the in-memory store's: a login takes a reference
+    /// instead of allocating, copying and wiping a copy of each record).
+    /// The bytes are wiped when the last holder drops them.
+    ///
+    /// [`Store::load_many_vouched`]: super::Store::load_many_vouched
+    #[allow(unreachable_pub)] // on purpose: nameable by the trait, not outside
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Loaded {
+        pub(crate) version: u64,
+        pub(crate) bytes: Arc<Zeroizing<Vec<u8>>>,
+    }
+
+    impl Loaded {
+        /// The record's bytes.
+        pub(crate) fn bytes(&self) -> &[u8] {
+            &self.bytes
+        }
+    }
+
+    impl From<Versioned> for Loaded {
+        fn from(Versioned { version, bytes }: Versioned) -> Self {
+            Self {
+                version,
+                bytes: Arc::new(bytes),
+            }
+        }
+    }
 }
 
 /// A record as loaded: its bytes and the version to compare against.
@@ -163,11 +199,11 @@ pub trait Store: Send + Sync {
         &self,
         keys: &[&[u8]],
         _: Sealed,
-    ) -> Result<Vec<(Option<Versioned>, bool)>, StoreError> {
+    ) -> Result<Vec<(Option<Loaded>, bool)>, StoreError> {
         Ok(self
             .load_many(keys)?
             .into_iter()
-            .map(|record| (record, false))
+            .map(|record| (record.map(Loaded::from), false))
             .collect())
     }
 
@@ -245,7 +281,7 @@ macro_rules! forward_store {
                 &self,
                 keys: &[&[u8]],
                 sealed: Sealed,
-            ) -> Result<Vec<(Option<Versioned>, bool)>, StoreError> {
+            ) -> Result<Vec<(Option<Loaded>, bool)>, StoreError> {
                 (**self).load_many_vouched(keys, sealed)
             }
 

@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
 
-use super::backend::{CasOutcome, ScannedRecord, Sealed, Store, Versioned};
+use super::backend::{CasOutcome, Loaded, ScannedRecord, Sealed, Store, Versioned};
 use super::error::StoreError;
 use super::limits::{WithinLimits, compare_and_swap_within_limits};
 
@@ -16,9 +16,30 @@ const SHARDS: usize = 16;
 // `shard_of` takes the high bits of a hash.
 const _: () = assert!(SHARDS.is_power_of_two());
 
-/// A key's version, its bytes and whether they passed mail2fa's record
-/// check when they were written ([`Store::load_many_vouched`]).
-type Shard = HashMap<Vec<u8>, (u64, Zeroizing<Vec<u8>>, bool)>;
+/// Each key's record.
+type Shard = HashMap<Vec<u8>, Entry>;
+
+/// A stored record.
+#[derive(Debug)]
+struct Entry {
+    version: u64,
+    /// Shared with the logins reading it ([`Loaded`]); wiped when the last
+    /// of them, or the store, lets go of it.
+    bytes: Arc<Zeroizing<Vec<u8>>>,
+    /// Whether `bytes` passed mail2fa's record check when they were
+    /// written ([`Store::load_many_vouched`]).
+    intact: bool,
+}
+
+impl Entry {
+    /// An owned copy, as [`Store::load`] answers.
+    fn versioned(&self) -> Versioned {
+        Versioned {
+            version: self.version,
+            bytes: Zeroizing::new(self.bytes.to_vec()),
+        }
+    }
+}
 
 /// A thread-safe [`Store`] in process memory. State is lost when the
 /// process exits; records are wiped from memory when replaced or dropped.
@@ -96,7 +117,7 @@ impl MemoryStore {
         WithinLimits { key, expected, new }: WithinLimits<'_>,
     ) -> Result<CasOutcome, StoreError> {
         let mut shard = self.shard(key)?;
-        let current = shard.get(key).map(|(version, ..)| *version);
+        let current = shard.get(key).map(|entry| entry.version);
         if current != expected {
             return Ok(CasOutcome::Conflict);
         }
@@ -110,10 +131,13 @@ impl MemoryStore {
                 // costs the same whether or not the account was written
                 // since.
                 let intact = crate::record::is_intact(bytes);
-                shard.insert(
-                    key.to_vec(),
-                    (version, Zeroizing::new(bytes.to_vec()), intact),
-                );
+                let bytes = Arc::new(Zeroizing::new(bytes.to_vec()));
+                let entry = Entry {
+                    version,
+                    bytes,
+                    intact,
+                };
+                shard.insert(key.to_vec(), entry);
             }
             None => {
                 shard.remove(key);
@@ -126,31 +150,29 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
         let shard = self.shard(key)?;
-        Ok(shard.get(key).map(|(version, bytes, _)| Versioned {
-            version: *version,
-            bytes: bytes.clone(),
-        }))
+        Ok(shard.get(key).map(Entry::versioned))
     }
 
     /// The records, each with whether it passed mail2fa's record check
     /// when it was written: its bytes have been in this process's memory,
     /// unchanged, since. A record that would be written here would be
-    /// vouched for: an absent key answers `true`.
+    /// vouched for: an absent key answers `true`. The bytes are shared, not
+    /// copied.
     fn load_many_vouched(
         &self,
         keys: &[&[u8]],
         _: Sealed,
-    ) -> Result<Vec<(Option<Versioned>, bool)>, StoreError> {
+    ) -> Result<Vec<(Option<Loaded>, bool)>, StoreError> {
         keys.iter()
             .map(|key| {
                 let shard = self.shard(key)?;
                 Ok(match shard.get(*key) {
-                    Some((version, bytes, intact)) => {
-                        let record = Versioned {
-                            version: *version,
-                            bytes: bytes.clone(),
+                    Some(entry) => {
+                        let record = Loaded {
+                            version: entry.version,
+                            bytes: Arc::clone(&entry.bytes),
                         };
-                        (Some(record), *intact)
+                        (Some(record), entry.intact)
                     }
                     None => (None, true),
                 })
@@ -166,15 +188,9 @@ impl Store for MemoryStore {
             let shard = self.shards[index]
                 .lock()
                 .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
-            for (key, (version, bytes, _)) in shard.iter() {
+            for (key, entry) in shard.iter() {
                 if after.is_none_or(|after| key.as_slice() > after) {
-                    found.push((
-                        key.clone(),
-                        Versioned {
-                            version: *version,
-                            bytes: bytes.clone(),
-                        },
-                    ));
+                    found.push((key.clone(), entry.versioned()));
                 }
             }
         }
@@ -267,7 +283,7 @@ mod tests {
             assert_eq!(loaded.len(), 2);
             assert!(matches!(loaded[1], (None, true)));
             let (read, vouched) = loaded[0].clone();
-            assert_eq!(read.unwrap().bytes.as_slice(), bytes);
+            assert_eq!(read.unwrap().bytes(), bytes);
             vouched
         };
         assert!(vouched(&record));
@@ -291,6 +307,32 @@ mod tests {
             .compare_and_swap(b"k", current, Some(&record))
             .unwrap();
         assert!(vouched(&boxed));
+    }
+
+    /// A login shares the stored bytes instead of copying them, and what
+    /// it holds is a snapshot: a write after its read replaces the store's
+    /// record, not the bytes the login is deciding on.
+    #[test]
+    fn a_login_shares_a_snapshot_of_the_record() {
+        let store = MemoryStore::new();
+        store.compare_and_swap(b"k", None, Some(b"one")).unwrap();
+        let read = || {
+            let mut loaded = store.load_many_vouched(&[b"k"], Sealed(())).unwrap();
+            loaded.pop().unwrap().0.unwrap()
+        };
+        let (first, second) = (read(), read());
+        assert!(
+            Arc::ptr_eq(&first.bytes, &second.bytes),
+            "copied, not shared"
+        );
+        store
+            .compare_and_swap(b"k", Some(first.version), Some(b"two"))
+            .unwrap();
+        assert_eq!(first.bytes(), b"one");
+        assert_eq!(read().bytes(), b"two");
+        assert!(read().version > first.version);
+        // `load` answers an owned copy, as before.
+        assert_eq!(store.load(b"k").unwrap().unwrap().bytes.as_slice(), b"two");
     }
 
     #[test]

@@ -23,8 +23,8 @@ mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub(crate) use backend::Sealed;
 pub use backend::{CasOutcome, ScannedRecord, Store, Versioned};
+pub(crate) use backend::{Loaded, Sealed};
 pub use error::StoreError;
 pub use limits::{MAX_KEY_LEN, MAX_RECORD_LEN};
 pub use memory::MemoryStore;

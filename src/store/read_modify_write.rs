@@ -2,7 +2,7 @@
 
 use zeroize::Zeroizing;
 
-use super::backend::{CasOutcome, Store, Versioned};
+use super::backend::{CasOutcome, Loaded, Store};
 use super::error::StoreError;
 
 /// What a read-modify-write step decided.
@@ -36,7 +36,7 @@ pub(crate) fn read_modify_write<T, E>(
 where
     E: From<StoreError>,
 {
-    let current = store.load(key)?;
+    let current = store.load(key)?.map(Loaded::from);
     read_modify_write_from(store, key, current, max_attempts, decide)
 }
 
@@ -46,7 +46,7 @@ where
 pub(crate) fn read_modify_write_from<T, E>(
     store: &dyn Store,
     key: &[u8],
-    mut current: Option<Versioned>,
+    mut current: Option<Loaded>,
     max_attempts: u32,
     mut decide: impl FnMut(Option<&[u8]>) -> Result<Change<T>, E>,
 ) -> Result<T, E>
@@ -55,9 +55,9 @@ where
 {
     for attempt in 0..max_attempts {
         if attempt > 0 {
-            current = store.load(key)?;
+            current = store.load(key)?.map(Loaded::from);
         }
-        let change = decide(current.as_ref().map(|r| r.bytes.as_slice()))?;
+        let change = decide(current.as_ref().map(Loaded::bytes))?;
         match change {
             Change::Keep(value) => return Ok(value),
             Change::Write(bytes, value) => {
