@@ -295,9 +295,14 @@ impl<'a> Reader<'a> {
 
     /// A text written by [`Writer::opt_text`].
     pub(crate) fn opt_text(&mut self) -> Result<Option<String>, RecordError> {
+        Ok(self.opt_str()?.map(str::to_owned))
+    }
+
+    /// [`Reader::opt_text`], borrowed from the payload.
+    pub(crate) fn opt_str(&mut self) -> Result<Option<&'a str>, RecordError> {
         match self.u8()? {
             0 => Ok(None),
-            1 => String::from_utf8(self.bytes()?.to_vec())
+            1 => core::str::from_utf8(self.bytes()?)
                 .map(Some)
                 .map_err(|_| RecordError::Payload("text is not UTF-8")),
             _ => Err(RecordError::Payload("invalid option tag")),

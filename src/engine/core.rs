@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::account::{Account, TotpState};
 use super::account_id::{AccountId, LoginKeys};
-use super::clients::{self, AppPasswordInfo, Clients};
+use super::clients::{self, AppPasswordInfo, Clients, Skimmed};
 use super::codes;
 use super::config::EngineConfig;
 use super::device::{self, DeviceKey};
@@ -363,30 +363,54 @@ impl<S: Store> Engine<S> {
         bytes: &[u8],
         integrity: Integrity,
     ) -> Result<Clients> {
+        self.open_clients_as(store_key, bytes, integrity, Clients::decode_with)
+    }
+
+    /// [`Engine::open_clients_with`] without the device tokens' texts
+    /// ([`Skimmed`]): for a login that only looks at its devices.
+    pub(super) fn skim_clients(
+        &self,
+        store_key: &[u8],
+        bytes: &[u8],
+        integrity: Integrity,
+    ) -> Result<Skimmed> {
+        self.open_clients_as(store_key, bytes, integrity, Clients::skim_with)
+    }
+
+    fn open_clients_as<T>(
+        &self,
+        store_key: &[u8],
+        bytes: &[u8],
+        integrity: Integrity,
+        decode: fn(&[u8], Integrity) -> Result<T>,
+    ) -> Result<T> {
         if self.clients_unsealed(bytes) && self.config.require_sealed {
             return Err(crate::error::Error::Encryption(
                 "the devices record is not encrypted and encrypted records are required \
                  (seal the store's records with `mail2fa db seal`)",
             ));
         }
-        self.open_any_clients_with(store_key, bytes, integrity)
+        self.open_any_clients_as(store_key, bytes, integrity, decode)
     }
 
     /// [`Engine::open_clients`] that also reads plain records whatever
     /// [`EngineConfig::require_sealed`] says (to seal them).
     pub(crate) fn open_any_clients(&self, store_key: &[u8], bytes: &[u8]) -> Result<Clients> {
-        self.open_any_clients_with(store_key, bytes, Integrity::Compute)
+        self.open_any_clients_as(store_key, bytes, Integrity::Compute, Clients::decode_with)
     }
 
-    fn open_any_clients_with(
+    /// Opens a clients record (decrypted first if sealed) with `decode`; a
+    /// sealed record's plain content is always checked in full.
+    fn open_any_clients_as<T>(
         &self,
         store_key: &[u8],
         bytes: &[u8],
         integrity: Integrity,
-    ) -> Result<Clients> {
+        decode: fn(&[u8], Integrity) -> Result<T>,
+    ) -> Result<T> {
         match seal::open(self.config.encryption.as_ref(), store_key, bytes)? {
-            Some(plain) => Clients::decode(&plain),
-            None => Clients::decode_with(bytes, integrity),
+            Some(plain) => decode(&plain, Integrity::Compute),
+            None => decode(bytes, integrity),
         }
     }
 
