@@ -106,10 +106,10 @@ pub(crate) enum Integrity {
     #[default]
     Compute,
     /// The store computed it over these very bytes when they were written
-    /// and has held them in process memory since ([`Store::load_many_vouched`]):
+    /// and has held them in process memory since ([`Store::load_login_vouched`]):
     /// everything else is checked, the hash is not computed again.
     ///
-    /// [`Store::load_many_vouched`]: crate::store::Store::load_many_vouched
+    /// [`Store::load_login_vouched`]: crate::store::Store::load_login_vouched
     Vouched,
 }
 
@@ -125,10 +125,10 @@ impl Integrity {
 }
 
 /// Whether `bytes` are an intact record of any kind in this format version:
-/// what a store that vouches for its records ([`Store::load_many_vouched`])
+/// what a store that vouches for its records ([`Store::load_login_vouched`])
 /// checks when they are written.
 ///
-/// [`Store::load_many_vouched`]: crate::store::Store::load_many_vouched
+/// [`Store::load_login_vouched`]: crate::store::Store::load_login_vouched
 pub(crate) fn is_intact(bytes: &[u8]) -> bool {
     frame(bytes, Integrity::Compute).is_ok()
 }

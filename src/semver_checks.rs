@@ -162,7 +162,7 @@ struct GrowingEnums;
 /// ```
 ///
 /// Only the crate's own stores vouch for their records' integrity
-/// (`Store::load_many_vouched`): its argument's type cannot be named, so
+/// (`Store::load_login_vouched`): its argument's type cannot be named, so
 /// no other store can override it.
 ///
 /// ```compile_fail,E0603

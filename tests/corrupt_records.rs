@@ -6,9 +6,11 @@
 
 mod support;
 
-use mail2fa::engine::{AccountId, Credential, Engine, LoginRequest, Protocol};
+use std::sync::Arc;
+
+use mail2fa::engine::{AccountId, Credential, Engine, EngineConfig, LoginRequest, Protocol};
 use mail2fa::record;
-use mail2fa::store::{CasOutcome, Store};
+use mail2fa::store::{CasOutcome, MemoryStore, Store, StoreError, Versioned};
 use mail2fa::{Error, Totp};
 use support::engine::*;
 use support::logins::*;
@@ -95,7 +97,7 @@ fn truncated_or_flipped_record_fails_closed() {
     }
     // One flipped bit anywhere: caught by the record check, also on the
     // path where the in-memory store vouches for records it checked when
-    // they were written (`Store::load_many_vouched`): it never vouches for
+    // they were written (`Store::load_login_vouched`): it never vouches for
     // these.
     let t = NOW + 40 * PERIOD;
     let imap = LoginRequest::new(Protocol::Imap, Credential::Password { correct: true });
@@ -115,4 +117,68 @@ fn truncated_or_flipped_record_fails_closed() {
     // The intact record reads again.
     overwrite(&engine, &alice, &valid);
     assert_code_required(&engine.login(&alice, None, t).unwrap());
+}
+
+/// A store whose `load_many` answers one record fewer than it was asked
+/// for (a broken host store).
+struct ShortAnswers(Arc<MemoryStore>);
+
+impl Store for ShortAnswers {
+    fn load(&self, key: &[u8]) -> Result<Option<Versioned>, StoreError> {
+        self.0.load(key)
+    }
+
+    fn load_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Versioned>>, StoreError> {
+        let mut loaded = self.0.load_many(keys)?;
+        loaded.pop();
+        Ok(loaded)
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+    ) -> Result<CasOutcome, StoreError> {
+        self.0.compare_and_swap(key, expected, new)
+    }
+}
+
+/// A store that answers another number of records than keys refuses every
+/// login with a storage error, with or without 2FA: never a decision made
+/// on records it did not give.
+#[test]
+fn a_store_answering_too_few_records_refuses_the_login() {
+    // Enrolled through a sound store, then asked through the broken one.
+    let store = Arc::new(MemoryStore::new());
+    let sound: TestStore = Box::new(Arc::clone(&store));
+    let alice = account("alice@example.com");
+    let sound = Engine::new(sound, EngineConfig::default()).unwrap();
+    sound.enable_platform(PLATFORM, true).unwrap();
+    let totp = enroll(&sound, &alice, NOW);
+    let engine = Engine::new(ShortAnswers(store), EngineConfig::default()).unwrap();
+    let t = NOW + 40 * PERIOD;
+    let c = code(&totp, step(t));
+    let imap = LoginRequest::new(Protocol::Imap, Credential::Password { correct: true });
+    let wrong_count = |result: Result<(), Error>, what: &str| match result {
+        Err(Error::Store(StoreError::Backend(message))) => {
+            assert!(
+                message.contains("different number of records"),
+                "{what}: {message}"
+            );
+        }
+        other => panic!("{what}: {other:?}"),
+    };
+    for id in [&alice, &account("dave@example.com")] {
+        wrong_count(engine.authenticate(id, &imap, t).map(drop), "authenticate");
+        wrong_count(
+            engine.split_login(id, &format!("pw{c}"), t).map(drop),
+            "split",
+        );
+        let attempt = mail2fa::engine::LoginAttempt::new(Protocol::Imap, &c);
+        wrong_count(
+            engine.check_login(id, &attempt, t, |_| true).map(drop),
+            "check_login",
+        );
+    }
 }

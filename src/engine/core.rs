@@ -180,8 +180,7 @@ impl<S: Store> Engine<S> {
             (record, account_check),
             (platform, platform_check),
             (clients, clients_check),
-        ] = <[_; 3]>::try_from(self.store.load_many_vouched(&keys.all(), Sealed(()))?)
-            .map_err(|_| wrong_count())?;
+        ] = self.store.load_login_vouched(keys.all(), Sealed(()))?;
         let [account_check, platform_check, clients_check] =
             [account_check, platform_check, clients_check].map(Integrity::from_vouched);
         Ok(LoginRecords {
@@ -204,7 +203,8 @@ impl<S: Store> Engine<S> {
         &self,
         keys: [&[u8]; N],
     ) -> Result<[Option<Versioned>; N]> {
-        <[Option<Versioned>; N]>::try_from(self.store.load_many(&keys)?).map_err(|_| wrong_count())
+        <[Option<Versioned>; N]>::try_from(self.store.load_many(&keys)?)
+            .map_err(|_| crate::store::StoreError::wrong_count().into())
     }
 
     /// The store.
@@ -564,7 +564,7 @@ pub(crate) struct ClientsRead<'a> {
 }
 
 /// Whether the store vouched for each record of a [`LoginRecords`]
-/// ([`Store::load_many_vouched`]): such a record's checksum is not
+/// ([`Store::load_login_vouched`]): such a record's checksum is not
 /// computed again when it is opened. For an absent record: whether one
 /// there would have been vouched for — how the decoy that stands in for
 /// it is opened, so that an account without 2FA costs what one with 2FA
@@ -577,14 +577,6 @@ pub(crate) struct LoginChecks {
     pub(crate) platform: Integrity,
     /// The clients record.
     pub(crate) clients: Integrity,
-}
-
-/// The error for a store that answered [`Store::load_many`] with another
-/// number of records than keys.
-fn wrong_count() -> Error {
-    Error::Store(crate::store::StoreError::Backend(
-        "the store answered a different number of records than asked for".into(),
-    ))
 }
 
 /// Records of a [`LoginRecords`] already opened (decrypted, checked and

@@ -13,22 +13,22 @@ mod sealed {
 
     use super::Versioned;
 
-    /// The argument of [`Store::load_many_vouched`]: public, so that the
+    /// The argument of [`Store::load_login_vouched`]: public, so that the
     /// trait can name it, but in a private module, so that only this crate
     /// can name it — no other store can claim to vouch for its records.
     ///
-    /// [`Store::load_many_vouched`]: super::Store::load_many_vouched
+    /// [`Store::load_login_vouched`]: super::Store::load_login_vouched
     #[allow(unreachable_pub)] // on purpose: nameable by the trait, not outside
     #[derive(Debug, Clone, Copy)]
     pub struct Sealed(pub(crate) ());
 
-    /// A record as [`Store::load_many_vouched`] answers it: as
+    /// A record as [`Store::load_login_vouched`] answers it: as
     /// [`Versioned`], but its bytes may be shared with the store that
     /// holds them (the in-memory store's: a login takes a reference
     /// instead of allocating, copying and wiping a copy of each record).
     /// The bytes are wiped when the last holder drops them.
     ///
-    /// [`Store::load_many_vouched`]: super::Store::load_many_vouched
+    /// [`Store::load_login_vouched`]: super::Store::load_login_vouched
     #[allow(unreachable_pub)] // on purpose: nameable by the trait, not outside
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Loaded {
@@ -129,7 +129,7 @@ pub type ScannedRecord = (Vec<u8>, Versioned);
 ///     }
 ///
 ///     // `scan` (maintenance) and `scrub` (after a removal) have defaults; a
-///     // wrapper passes them on. (`load_many` and `load_many_vouched` keep
+///     // wrapper passes them on. (`load_many` and `load_login_vouched` keep
 ///     // theirs here: correct, only slower than the memory store's own.)
 ///     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
 ///         self.inner.scan(after, limit)
@@ -178,7 +178,8 @@ pub trait Store: Send + Sync {
         keys.iter().map(|key| self.load(key)).collect()
     }
 
-    /// [`Store::load_many`], each answer with whether the store vouches
+    /// [`Store::load_many`] of a login's three records (the account's, its
+    /// platform's, its clients record), each answer with whether the store vouches
     /// for the record's integrity check: `true` only for bytes that passed
     /// mail2fa's record check (magic, format version, length, checksum)
     /// when they were written and that nothing could change since — the
@@ -195,16 +196,14 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// As [`Store::load_many`].
     #[doc(hidden)]
-    fn load_many_vouched(
+    fn load_login_vouched(
         &self,
-        keys: &[&[u8]],
+        keys: [&[u8]; 3],
         _: Sealed,
-    ) -> Result<Vec<(Option<Loaded>, bool)>, StoreError> {
-        Ok(self
-            .load_many(keys)?
-            .into_iter()
-            .map(|record| (record.map(Loaded::from), false))
-            .collect())
+    ) -> Result<[(Option<Loaded>, bool); 3], StoreError> {
+        let loaded =
+            <[_; 3]>::try_from(self.load_many(&keys)?).map_err(|_| StoreError::wrong_count())?;
+        Ok(loaded.map(|record| (record.map(Loaded::from), false)))
     }
 
     /// Replaces the record under `key` with `new` (`None` deletes it), but
@@ -277,12 +276,12 @@ macro_rules! forward_store {
                 (**self).load_many(keys)
             }
 
-            fn load_many_vouched(
+            fn load_login_vouched(
                 &self,
-                keys: &[&[u8]],
+                keys: [&[u8]; 3],
                 sealed: Sealed,
-            ) -> Result<Vec<(Option<Loaded>, bool)>, StoreError> {
-                (**self).load_many_vouched(keys, sealed)
+            ) -> Result<[(Option<Loaded>, bool); 3], StoreError> {
+                (**self).load_login_vouched(keys, sealed)
             }
 
             fn compare_and_swap(

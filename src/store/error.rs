@@ -23,3 +23,13 @@ pub enum StoreError {
     #[error("this store cannot list its records")]
     Unsupported,
 }
+
+impl StoreError {
+    /// For a store that answered [`Store::load_many`] with another number
+    /// of records than keys.
+    ///
+    /// [`Store::load_many`]: crate::store::Store::load_many
+    pub(crate) fn wrong_count() -> Self {
+        Self::Backend("the store answered a different number of records than asked for".into())
+    }
+}

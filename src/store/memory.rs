@@ -27,7 +27,7 @@ struct Entry {
     /// of them, or the store, lets go of it.
     bytes: Arc<Zeroizing<Vec<u8>>>,
     /// Whether `bytes` passed mail2fa's record check when they were
-    /// written ([`Store::load_many_vouched`]).
+    /// written ([`Store::load_login_vouched`]).
     intact: bool,
 }
 
@@ -158,26 +158,26 @@ impl Store for MemoryStore {
     /// unchanged, since. A record that would be written here would be
     /// vouched for: an absent key answers `true`. The bytes are shared, not
     /// copied.
-    fn load_many_vouched(
+    fn load_login_vouched(
         &self,
-        keys: &[&[u8]],
+        keys: [&[u8]; 3],
         _: Sealed,
-    ) -> Result<Vec<(Option<Loaded>, bool)>, StoreError> {
-        keys.iter()
-            .map(|key| {
-                let shard = self.shard(key)?;
-                Ok(match shard.get(*key) {
-                    Some(entry) => {
-                        let record = Loaded {
-                            version: entry.version,
-                            bytes: Arc::clone(&entry.bytes),
-                        };
-                        (Some(record), entry.intact)
-                    }
-                    None => (None, true),
-                })
-            })
-            .collect()
+    ) -> Result<[(Option<Loaded>, bool); 3], StoreError> {
+        let mut loaded: [(Option<Loaded>, bool); 3] = Default::default();
+        for (slot, key) in loaded.iter_mut().zip(keys) {
+            let shard = self.shard(key)?;
+            *slot = match shard.get(key) {
+                Some(entry) => {
+                    let record = Loaded {
+                        version: entry.version,
+                        bytes: Arc::clone(&entry.bytes),
+                    };
+                    (Some(record), entry.intact)
+                }
+                None => (None, true),
+            };
+        }
+        Ok(loaded)
     }
 
     compare_and_swap_within_limits!();
@@ -278,10 +278,10 @@ mod tests {
             let current = store.load(b"k").unwrap().map(|r| r.version);
             store.compare_and_swap(b"k", current, Some(bytes)).unwrap();
             let loaded = store
-                .load_many_vouched(&[b"k", b"absent"], Sealed(()))
+                .load_login_vouched([b"k", b"absent", b"k"], Sealed(()))
                 .unwrap();
-            assert_eq!(loaded.len(), 2);
             assert!(matches!(loaded[1], (None, true)));
+            assert_eq!(loaded[0], loaded[2]);
             let (read, vouched) = loaded[0].clone();
             assert_eq!(read.unwrap().bytes(), bytes);
             vouched
@@ -300,7 +300,7 @@ mod tests {
         // Through a pointer, as the C library holds it.
         let boxed: Box<dyn Store> = Box::new(store);
         let vouched =
-            |store: &dyn Store| store.load_many_vouched(&[b"k"], Sealed(())).unwrap()[0].1;
+            |store: &dyn Store| store.load_login_vouched([b"k"; 3], Sealed(())).unwrap()[0].1;
         assert!(!vouched(&boxed));
         let current = boxed.load(b"k").unwrap().map(|r| r.version);
         boxed
@@ -317,8 +317,8 @@ mod tests {
         let store = MemoryStore::new();
         store.compare_and_swap(b"k", None, Some(b"one")).unwrap();
         let read = || {
-            let mut loaded = store.load_many_vouched(&[b"k"], Sealed(())).unwrap();
-            loaded.pop().unwrap().0.unwrap()
+            let [(loaded, _), ..] = store.load_login_vouched([b"k"; 3], Sealed(())).unwrap();
+            loaded.unwrap()
         };
         let (first, second) = (read(), read());
         assert!(
