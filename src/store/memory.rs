@@ -79,7 +79,10 @@ impl MemoryStore {
     }
 
     fn shard(&self, key: &[u8]) -> Result<MutexGuard<'_, Shard>, StoreError> {
-        let index = shard_of(key);
+        self.lock(shard_of(key))
+    }
+
+    fn lock(&self, index: usize) -> Result<MutexGuard<'_, Shard>, StoreError> {
         self.shards[index]
             .lock()
             // A thread panicked while holding the lock: refuse rather than
@@ -89,10 +92,14 @@ impl MemoryStore {
 }
 
 /// The shard of `key`: a multiply-rotate hash eight bytes at a time (a
-/// byte at a time cost a multiplication per byte, on every load). It only
-/// spreads keys over shards; not a security boundary (each shard's map
-/// hashes keys with std's keyed hasher).
+/// byte at a time cost a multiplication per byte, on every load) of the
+/// key after its first four bytes, which in mail2fa's keys say the kind of
+/// record: an account's record and its clients record share a shard, so a
+/// login that reads both locks it once. It only spreads keys over shards;
+/// not a security boundary (each shard's map hashes keys with std's keyed
+/// hasher).
 fn shard_of(key: &[u8]) -> usize {
+    let key = key.get(4..).unwrap_or(key);
     const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |hash: u64, word: u64| (hash ^ word).wrapping_mul(MULTIPLIER).rotate_left(31);
     let mut words = key.chunks_exact(8);
@@ -163,19 +170,31 @@ impl Store for MemoryStore {
         keys: [&[u8]; 3],
         _: Sealed,
     ) -> Result<[(Option<Loaded>, bool); 3], StoreError> {
+        let shards = keys.map(shard_of);
         let mut loaded: [(Option<Loaded>, bool); 3] = Default::default();
-        for (slot, key) in loaded.iter_mut().zip(keys) {
-            let shard = self.shard(key)?;
-            *slot = match shard.get(key) {
-                Some(entry) => {
-                    let record = Loaded {
-                        version: entry.version,
-                        bytes: Arc::clone(&entry.bytes),
-                    };
-                    (Some(record), entry.intact)
-                }
-                None => (None, true),
-            };
+        // Each shard locked once, and one at a time: no lock order to keep.
+        for (first, &index) in shards.iter().enumerate() {
+            if shards[..first].contains(&index) {
+                continue; // read under an earlier key's lock
+            }
+            let shard = self.lock(index)?;
+            for ((slot, key), _) in loaded
+                .iter_mut()
+                .zip(keys)
+                .zip(shards)
+                .filter(|(_, of)| *of == index)
+            {
+                *slot = match shard.get(key) {
+                    Some(entry) => {
+                        let record = Loaded {
+                            version: entry.version,
+                            bytes: Arc::clone(&entry.bytes),
+                        };
+                        (Some(record), entry.intact)
+                    }
+                    None => (None, true),
+                };
+            }
         }
         Ok(loaded)
     }
@@ -307,6 +326,41 @@ mod tests {
             .compare_and_swap(b"k", current, Some(&record))
             .unwrap();
         assert!(vouched(&boxed));
+    }
+
+    /// A login's three records are those `load` answers, whether their
+    /// keys share shards or not (each shard is locked once). An account's
+    /// record and its clients record share one.
+    #[test]
+    fn a_login_reads_each_key_as_load_does() {
+        let store = MemoryStore::new();
+        let keys: Vec<Vec<u8>> = (0..40)
+            .map(|n| format!("acct\0\x0bexample.comuser{n}@example.com").into_bytes())
+            .collect();
+        for key in keys.iter().step_by(2) {
+            store.compare_and_swap(key, None, Some(&key[4..])).unwrap();
+        }
+        let mut shared = 0;
+        for (a, b, c) in (0..40).map(|n| (n, (n * 7 + 3) % 40, (n * 13 + 5) % 40)) {
+            let triple = [&keys[a][..], &keys[b][..], &keys[c][..]];
+            let shards = triple.map(shard_of);
+            shared += usize::from(
+                shards[0] == shards[1] || shards[1] == shards[2] || shards[0] == shards[2],
+            );
+            let loaded = store.load_login_vouched(triple, Sealed(())).unwrap();
+            for (key, (record, vouched)) in triple.iter().zip(loaded) {
+                let expected = store.load(key).unwrap();
+                assert_eq!(
+                    record.map(|r| (r.version, r.bytes().to_vec())),
+                    expected.map(|r| (r.version, r.bytes.to_vec()))
+                );
+                // Not records, so not vouched for; absent keys are.
+                assert_eq!(vouched, store.load(key).unwrap().is_none());
+            }
+        }
+        assert!(shared > 0, "no triple shared a shard");
+        let id = crate::engine::AccountId::new("example.com", "alice@example.com").unwrap();
+        assert_eq!(shard_of(&id.store_key()), shard_of(&id.clients_key()));
     }
 
     /// A login shares the stored bytes instead of copying them, and what
