@@ -261,20 +261,20 @@ impl Clients {
         Ok(record::encode(CLIENTS_KIND, &w.finish()?))
     }
 
-    /// Reads a plain clients record of either format version (see the
-    /// module documentation).
+    /// [`Clients::decode_with`], the integrity check computed.
     #[cfg(test)]
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         Self::decode_with(bytes, Integrity::Compute)
     }
 
-    /// [`Clients::decode`] without the device tokens' texts (see
-    /// [`Skimmed`]): every check of [`Clients::decode`], fewer allocations.
+    /// [`Clients::decode_with`] without the device tokens' texts (see
+    /// [`Skimmed`]): every check of [`Clients::decode_with`], fewer allocations.
     pub(crate) fn skim_with(bytes: &[u8], integrity: Integrity) -> Result<Skimmed> {
         Self::decode_in(bytes, integrity, Texts::Skip).map(Skimmed)
     }
 
-    /// [`Clients::decode`], computing the integrity check as `integrity`
+    /// Reads a plain clients record of either format version (see the
+    /// module documentation), computing the integrity check as `integrity`
     /// says.
     pub(crate) fn decode_with(bytes: &[u8], integrity: Integrity) -> Result<Self> {
         Self::decode_in(bytes, integrity, Texts::Keep)

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::account::{Account, TotpState};
 use super::account_id::{AccountId, LoginKeys};
-use super::clients::{self, AppPasswordInfo, Clients, Skimmed};
+use super::clients::{self, AppPasswordInfo, Clients};
 use super::codes;
 use super::config::EngineConfig;
 use super::device::{self, DeviceKey};
@@ -366,18 +366,10 @@ impl<S: Store> Engine<S> {
         self.open_clients_as(store_key, bytes, integrity, Clients::decode_with)
     }
 
-    /// [`Engine::open_clients_with`] without the device tokens' texts
-    /// ([`Skimmed`]): for a login that only looks at its devices.
-    pub(super) fn skim_clients(
-        &self,
-        store_key: &[u8],
-        bytes: &[u8],
-        integrity: Integrity,
-    ) -> Result<Skimmed> {
-        self.open_clients_as(store_key, bytes, integrity, Clients::skim_with)
-    }
-
-    fn open_clients_as<T>(
+    /// [`Engine::open_clients_with`], decoded by `decode`: either
+    /// [`Clients::decode_with`] or, for a login that only looks at its
+    /// devices, [`Clients::skim_with`] (no texts, every check).
+    pub(super) fn open_clients_as<T>(
         &self,
         store_key: &[u8],
         bytes: &[u8],

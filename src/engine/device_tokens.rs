@@ -7,7 +7,7 @@ use core::net::IpAddr;
 
 use super::account::Account;
 use super::account_id::AccountId;
-use super::clients::{DeviceState, DeviceToken, MAX_DEVICES};
+use super::clients::{Clients, DeviceState, DeviceToken, MAX_DEVICES};
 use super::contact::Channel;
 use super::core::{ClientsRead, Engine};
 use super::decision::{AllowReason, Decision, DenyReason};
@@ -48,7 +48,9 @@ impl<S: Store> Engine<S> {
         // without its texts, with no read-modify-write. Any other case
         // (and an error) is the full path's below.
         if let Some(record) = &clients.record {
-            let skimmed = self.skim_clients(clients.key, record.bytes(), clients.integrity)?;
+            let (key, bytes) = (clients.key, record.bytes());
+            let skimmed =
+                self.open_clients_as(key, bytes, clients.integrity, Clients::skim_with)?;
             let fresh = |d: &DeviceToken| {
                 d.id == device
                     && d.state == DeviceState::Active
