@@ -525,3 +525,54 @@ fn plain_clients_records_are_refused_until_sealed_when_keys_come() {
     assert!(!contains(&after.bytes, APP_NAME.as_bytes()));
     assert_eq!(migrating.app_passwords(&id).unwrap()[0].name, APP_NAME);
 }
+
+/// The shortcut an authorized device takes (its clients record decoded
+/// without texts, no write) refuses a plain clients record planted under a
+/// store whose records must be sealed, as the full path does: of the
+/// account's own generation, that record would otherwise let the device in.
+#[test]
+fn an_authorized_device_is_refused_over_a_planted_plain_clients_record() {
+    let store = fresh_store();
+    let on = |config: EngineConfig| Engine::new(&*store, config).unwrap();
+    let id = account("alice@example.com");
+    let outlook = LoginRequest::new(Protocol::Outlook, PASSWORD_OK).with_client(
+        ClientInfo::new()
+            .with_device_type(Some("WindowsOutlook15"))
+            .with_remote_addr(ADDRESS),
+    );
+    let plain = on(EngineConfig::default());
+    plain.enable_platform(PLATFORM, true).unwrap();
+    enroll(&plain, &id, NOW - 3_600);
+    let Decision::DevicePending { device, .. } = plain.authenticate(&id, &outlook, NOW).unwrap()
+    else {
+        panic!("a new device is pending");
+    };
+    plain.activate_device(&id, &device, NOW + 1).unwrap();
+    assert!(
+        plain
+            .authenticate(&id, &outlook, NOW + 2)
+            .unwrap()
+            .is_allowed()
+    );
+    let planted = store.load(&clients_key(&id)).unwrap().unwrap().bytes;
+
+    let migrating = EngineConfig::default()
+        .with_encryption(keys())
+        .with_require_sealed(false);
+    assert!(on(migrating).seal_records().unwrap() >= 2);
+    let sealed = on(EngineConfig::default().with_encryption(keys()));
+    assert!(
+        sealed
+            .authenticate(&id, &outlook, NOW + 3)
+            .unwrap()
+            .is_allowed()
+    );
+    let current = store.load(&clients_key(&id)).unwrap().unwrap();
+    store
+        .compare_and_swap(&clients_key(&id), Some(current.version), Some(&planted))
+        .unwrap();
+    assert!(matches!(
+        sealed.authenticate(&id, &outlook, NOW + 4),
+        Err(Error::Encryption(_))
+    ));
+}

@@ -119,6 +119,31 @@ fn truncated_or_flipped_record_fails_closed() {
     assert_code_required(&engine.login(&alice, None, t).unwrap());
 }
 
+/// A flipped bit in the clients record of an authorized device refuses its
+/// next login, also where the login takes its shortcut (the record decoded
+/// without texts, nothing written): the checksum is still computed there
+/// (on the memory store: the store does not vouch for what fails it).
+#[test]
+fn a_flipped_clients_record_refuses_an_authorized_device() {
+    let engine = engine();
+    let alice = account("alice@example.com");
+    enroll(&engine, &alice, NOW);
+    let pending = support::clients::outlook_login(&engine, &alice, NOW + 1);
+    let (device, _) = support::clients::pending(pending);
+    engine.activate_device(&alice, &device, NOW + 2).unwrap();
+    assert!(
+        support::clients::outlook_login(&engine, &alice, NOW + 3).is_allowed(),
+        "the shortcut's login"
+    );
+    support::records::corrupt(engine.store(), &support::records::clients_key(&alice));
+    let request = LoginRequest::new(Protocol::Outlook, Credential::Password { correct: true })
+        .with_client(support::clients::outlook());
+    assert!(matches!(
+        engine.authenticate(&alice, &request, NOW + 4),
+        Err(Error::Record(_))
+    ));
+}
+
 /// A store whose `load_many` answers one record fewer than it was asked
 /// for (a broken host store).
 struct ShortAnswers(Arc<MemoryStore>);

@@ -19,8 +19,7 @@ const _: () = assert!(SHARDS.is_power_of_two());
 /// Each key's record.
 type Shard = HashMap<Vec<u8>, Entry>;
 
-/// A stored record.
-#[derive(Debug)]
+/// A stored record. `Debug` leaves its bytes out (they may hold secrets).
 struct Entry {
     version: u64,
     /// Shared with the logins reading it ([`Loaded`]); wiped when the last
@@ -29,6 +28,16 @@ struct Entry {
     /// Whether `bytes` passed mail2fa's record check when they were
     /// written ([`Store::load_login_vouched`]).
     intact: bool,
+}
+
+impl core::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Entry")
+            .field("version", &self.version)
+            .field("len", &self.bytes.len())
+            .field("intact", &self.intact)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Entry {
@@ -42,7 +51,9 @@ impl Entry {
 }
 
 /// A thread-safe [`Store`] in process memory. State is lost when the
-/// process exits; records are wiped from memory when replaced or dropped.
+/// process exits. A record's bytes are wiped from memory when it is replaced
+/// or dropped and no login still holds them (a login reads them shared, not
+/// copied, and lets go when it has decided).
 ///
 /// ```
 /// use mail2fa::store::{CasOutcome, MemoryStore, Store};
@@ -204,9 +215,7 @@ impl Store for MemoryStore {
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let mut found = Vec::new();
         for index in 0..SHARDS {
-            let shard = self.shards[index]
-                .lock()
-                .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
+            let shard = self.lock(index)?;
             for (key, entry) in shard.iter() {
                 if after.is_none_or(|after| key.as_slice() > after) {
                     found.push((key.clone(), entry.versioned()));
@@ -379,12 +388,22 @@ mod tests {
             Arc::ptr_eq(&first.bytes, &second.bytes),
             "copied, not shared"
         );
+        drop(second);
         store
             .compare_and_swap(b"k", Some(first.version), Some(b"two"))
             .unwrap();
         assert_eq!(first.bytes(), b"one");
+        // The store let go of the old bytes; the login holds the only
+        // reference, and they are wiped when it drops it.
+        assert_eq!(Arc::strong_count(&first.bytes), 1);
         assert_eq!(read().bytes(), b"two");
         assert!(read().version > first.version);
+        // `Debug` shows no record bytes.
+        let shown = format!("{store:?}");
+        assert!(
+            shown.contains("Entry") && !shown.contains("116, 119, 111"),
+            "{shown}"
+        );
         // `load` answers an owned copy, as before.
         assert_eq!(store.load(b"k").unwrap().unwrap().bytes.as_slice(), b"two");
     }
