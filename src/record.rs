@@ -90,6 +90,45 @@ pub fn encode(kind: u8, payload: &[u8]) -> Zeroizing<Vec<u8>> {
     out
 }
 
+/// A record [`encode`] has just made in this process: intact by
+/// construction (its checksum was computed over these very bytes). Only
+/// [`encode_record`] makes one, so a store handed an `Encoded` may take it
+/// as passing the record check without hashing it again
+/// ([`Store::compare_and_swap_encoded`]).
+///
+/// [`Store::compare_and_swap_encoded`]: crate::store::Store::compare_and_swap_encoded
+pub(crate) struct Encoded(Zeroizing<Vec<u8>>);
+
+impl Encoded {
+    /// The record's bytes, to store or send elsewhere (no longer vouched
+    /// for by the type).
+    pub(crate) fn into_bytes(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
+}
+
+/// `Debug` shows the length only (a record may hold secrets).
+impl core::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Encoded")
+            .field("len", &self.0.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::ops::Deref for Encoded {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// [`encode`], as an [`Encoded`] record.
+pub(crate) fn encode_record(kind: u8, payload: &[u8]) -> Encoded {
+    Encoded(encode(kind, payload))
+}
+
 /// Checks a stored record and returns its payload.
 ///
 /// # Errors

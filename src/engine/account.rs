@@ -238,7 +238,7 @@ impl Account {
         self.mode == Mode::Totp && matches!(self.totp, TotpState::Pending { .. })
     }
 
-    pub(crate) fn encode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    pub(crate) fn encode(&self) -> Result<record::Encoded> {
         let mut w = Writer::with_capacity(MAX_ACCOUNT_PAYLOAD);
         w.u8(algorithm_code(self.config.algorithm()))
             .u8(self.config.digits().get())
@@ -289,7 +289,7 @@ impl Account {
         w.u64(self.generation).u64(self.bind_epoch);
         self.policies.write(&mut w);
         w.opt_u64(self.last_used);
-        Ok(record::encode(ACCOUNT_KIND, &w.finish()?))
+        Ok(record::encode_record(ACCOUNT_KIND, &w.finish()?))
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {

@@ -14,7 +14,7 @@ use super::device::{self, DeviceKey};
 use super::seal;
 use crate::error::{Error, Result};
 use crate::otp::TotpConfig;
-use crate::record::Integrity;
+use crate::record::{Encoded, Integrity};
 use crate::secret::Secret;
 use crate::store::{
     Change, Loaded, Sealed, Store, Versioned, read_modify_write, read_modify_write_from,
@@ -279,7 +279,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Zeroizing<Vec<u8>>> {
         match &self.config.encryption {
             Some(_) => self.seal_record(&id.store_key(), account),
-            None => account.encode(),
+            None => account.encode().map(Encoded::into_bytes),
         }
     }
 
@@ -292,7 +292,7 @@ impl<S: Store> Engine<S> {
         let plain = account.encode()?;
         match &self.config.encryption {
             Some(keys) => seal::seal(keys, store_key, &plain),
-            None => Ok(plain),
+            None => Ok(plain.into_bytes()),
         }
     }
 

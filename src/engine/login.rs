@@ -168,6 +168,15 @@ impl<S: Store> Engine<S> {
         decision: Decision,
     ) -> Result<Change<Decision>> {
         Ok(match next {
+            // Without encryption, the record as encoded: the in-memory
+            // store need not hash it again.
+            Some(Next { account, durable }) if self.config.encryption.is_none() => {
+                Change::WriteEncoded {
+                    record: account.encode()?,
+                    relaxed: !durable,
+                    value: decision,
+                }
+            }
             Some(Next {
                 account,
                 durable: true,

@@ -238,6 +238,32 @@ pub trait Store: Send + Sync {
         self.compare_and_swap(key, expected, new)
     }
 
+    /// [`Store::compare_and_swap`] (or, `relaxed`,
+    /// [`Store::compare_and_swap_relaxed`]) of a record this crate has
+    /// just encoded: intact by construction, so a store that checks what
+    /// it is written, for [`Store::load_login_vouched`] (the in-memory
+    /// store), need not hash it again. Only this crate can call it (the
+    /// argument's type cannot be named elsewhere), and only with such a
+    /// record; other stores keep the default, the plain write.
+    ///
+    /// # Errors
+    /// As [`Store::compare_and_swap`].
+    #[doc(hidden)]
+    fn compare_and_swap_encoded(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        record: &[u8],
+        relaxed: bool,
+        _: Sealed,
+    ) -> Result<CasOutcome, StoreError> {
+        if relaxed {
+            self.compare_and_swap_relaxed(key, expected, Some(record))
+        } else {
+            self.compare_and_swap(key, expected, Some(record))
+        }
+    }
+
     /// At most `limit` records whose key is after `after` (all when `None`),
     /// in key order — for maintenance, which walks the store in bounded
     /// batches. Stores that cannot list keep the default.
@@ -300,6 +326,17 @@ macro_rules! forward_store {
                 new: Option<&[u8]>,
             ) -> Result<CasOutcome, StoreError> {
                 (**self).compare_and_swap_relaxed(key, expected, new)
+            }
+
+            fn compare_and_swap_encoded(
+                &self,
+                key: &[u8],
+                expected: Option<u64>,
+                record: &[u8],
+                relaxed: bool,
+                sealed: Sealed,
+            ) -> Result<CasOutcome, StoreError> {
+                (**self).compare_and_swap_encoded(key, expected, record, relaxed, sealed)
             }
 
             fn scan(

@@ -130,9 +130,16 @@ fn shard_of(key: &[u8]) -> usize {
 impl MemoryStore {
     /// The compare-and-swap, under the lock of the key's shard (the key and
     /// record are within the limits: [`compare_and_swap_within_limits!`]).
-    fn swap(
+    fn swap(&self, write: WithinLimits<'_>) -> Result<CasOutcome, StoreError> {
+        self.swap_checked(write, None)
+    }
+
+    /// [`MemoryStore::swap`]; `intact`: whether the new record is known to
+    /// pass the record check (`None`: check it here).
+    fn swap_checked(
         &self,
         WithinLimits { key, expected, new }: WithinLimits<'_>,
+        intact: Option<bool>,
     ) -> Result<CasOutcome, StoreError> {
         let mut shard = self.shard(key)?;
         let current = shard.get(key).map(|entry| entry.version);
@@ -148,7 +155,8 @@ impl MemoryStore {
                 // until replaced), and no read pays for it — a login
                 // costs the same whether or not the account was written
                 // since.
-                let intact = crate::record::is_intact(bytes);
+                let intact = intact.unwrap_or_else(|| crate::record::is_intact(bytes));
+                debug_assert_eq!(intact, crate::record::is_intact(bytes));
                 let bytes = Arc::new(Zeroizing::new(bytes.to_vec()));
                 let entry = Entry {
                     version,
@@ -211,6 +219,21 @@ impl Store for MemoryStore {
     }
 
     compare_and_swap_within_limits!();
+
+    /// A record the engine has just encoded is stored as vouched for
+    /// without hashing it again: its checksum was computed over these
+    /// bytes. (Debug builds check that claim on every such write.)
+    fn compare_and_swap_encoded(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        record: &[u8],
+        _relaxed: bool,
+        _: Sealed,
+    ) -> Result<CasOutcome, StoreError> {
+        let write = WithinLimits::check(key, expected, Some(record))?;
+        self.swap_checked(write, Some(true))
+    }
 
     fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<ScannedRecord>, StoreError> {
         let mut found = Vec::new();
@@ -406,6 +429,30 @@ mod tests {
         );
         // `load` answers an owned copy, as before.
         assert_eq!(store.load(b"k").unwrap().unwrap().bytes.as_slice(), b"two");
+    }
+
+    /// A record the engine has just encoded is stored as vouched for, as
+    /// the check at the write would have found (debug builds assert it);
+    /// the write is a compare-and-swap like any other, within the limits.
+    #[test]
+    fn an_encoded_record_is_vouched_for_as_written() {
+        let store = MemoryStore::new();
+        let record = crate::record::encode_record(2, b"payload");
+        let encoded =
+            |expected| store.compare_and_swap_encoded(b"k", expected, &record, false, Sealed(()));
+        let CasOutcome::Stored { version } = encoded(None).unwrap() else {
+            panic!("the key was absent");
+        };
+        assert_eq!(encoded(None).unwrap(), CasOutcome::Conflict);
+        let [(loaded, vouched), ..] = store.load_login_vouched([b"k"; 3], Sealed(())).unwrap();
+        assert!(vouched);
+        let loaded = loaded.unwrap();
+        assert_eq!((loaded.version, loaded.bytes()), (version, &record[..]));
+        let big_key = vec![b'k'; MAX_KEY_LEN + 1];
+        assert_eq!(
+            store.compare_and_swap_encoded(&big_key, None, &record, true, Sealed(())),
+            Err(StoreError::TooLarge)
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use zeroize::Zeroizing;
 
-use super::backend::{CasOutcome, Loaded, Store};
+use super::backend::{CasOutcome, Loaded, Sealed, Store};
 use super::error::StoreError;
+use crate::record::Encoded;
 
 /// What a read-modify-write step decided.
 #[derive(Debug)]
@@ -14,6 +15,16 @@ pub(crate) enum Change<T> {
     /// wrong codes that starts no lock, which need not reach the disk
     /// synchronously.
     WriteRelaxed(Zeroizing<Vec<u8>>, T),
+    /// As `Write` (or, `relaxed`, `WriteRelaxed`), of a record this crate
+    /// has just encoded ([`Store::compare_and_swap_encoded`]).
+    WriteEncoded {
+        /// The record.
+        record: Encoded,
+        /// Whether the write may wait for the disk (as `WriteRelaxed`).
+        relaxed: bool,
+        /// The value to return.
+        value: T,
+    },
     /// Change nothing and return the value.
     Keep(T),
 }
@@ -70,6 +81,18 @@ where
             Change::WriteRelaxed(bytes, value) => {
                 let expected = current.as_ref().map(|r| r.version);
                 match store.compare_and_swap_relaxed(key, expected, Some(&bytes))? {
+                    CasOutcome::Stored { .. } => return Ok(value),
+                    CasOutcome::Conflict => continue,
+                }
+            }
+            Change::WriteEncoded {
+                record,
+                relaxed,
+                value,
+            } => {
+                let expected = current.as_ref().map(|r| r.version);
+                let sealed = Sealed(());
+                match store.compare_and_swap_encoded(key, expected, &record, relaxed, sealed)? {
                     CasOutcome::Stored { .. } => return Ok(value),
                     CasOutcome::Conflict => continue,
                 }
