@@ -162,8 +162,10 @@ struct GrowingEnums;
 /// ```
 ///
 /// Only the crate's own stores vouch for their records' integrity
-/// (`Store::load_login_vouched`): its argument's type cannot be named, so
-/// no other store can override it.
+/// (`Store::load_login_vouched`), and only the engine tells a store that a
+/// record is one it has just encoded (`Store::compare_and_swap_encoded`):
+/// their argument's type cannot be named or made elsewhere, so no other
+/// crate can override or call them.
 ///
 /// ```compile_fail,E0603
 /// use mail2fa::store::Sealed;
