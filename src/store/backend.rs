@@ -29,8 +29,11 @@ mod sealed {
     /// The bytes are wiped when the last holder drops them.
     ///
     /// [`Store::load_login_vouched`]: super::Store::load_login_vouched
+    ///
+    /// `Debug` shows the version and length, never the bytes (an account
+    /// record holds its TOTP secret).
     #[allow(unreachable_pub)] // on purpose: nameable by the trait, not outside
-    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[derive(Clone, PartialEq, Eq)]
     pub struct Loaded {
         pub(crate) version: u64,
         pub(crate) bytes: Arc<Zeroizing<Vec<u8>>>,
@@ -40,6 +43,15 @@ mod sealed {
         /// The record's bytes.
         pub(crate) fn bytes(&self) -> &[u8] {
             &self.bytes
+        }
+    }
+
+    impl core::fmt::Debug for Loaded {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("Loaded")
+                .field("version", &self.version)
+                .field("len", &self.bytes.len())
+                .finish_non_exhaustive()
         }
     }
 

@@ -155,8 +155,11 @@ impl MemoryStore {
                 // until replaced), and no read pays for it — a login
                 // costs the same whether or not the account was written
                 // since.
+                // A writer's claim is checked in debug builds (every suite).
+                debug_assert!(
+                    intact.is_none_or(|claimed| claimed == crate::record::is_intact(bytes))
+                );
                 let intact = intact.unwrap_or_else(|| crate::record::is_intact(bytes));
-                debug_assert_eq!(intact, crate::record::is_intact(bytes));
                 let bytes = Arc::new(Zeroizing::new(bytes.to_vec()));
                 let entry = Entry {
                     version,
@@ -421,7 +424,8 @@ mod tests {
         assert_eq!(Arc::strong_count(&first.bytes), 1);
         assert_eq!(read().bytes(), b"two");
         assert!(read().version > first.version);
-        // `Debug` shows no record bytes.
+        // `Debug` shows no record bytes, neither the store's nor a login's.
+        assert!(!format!("{first:?}").contains("111, 110, 101"), "{first:?}");
         let shown = format!("{store:?}");
         assert!(
             shown.contains("Entry") && !shown.contains("116, 119, 111"),
